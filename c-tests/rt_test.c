@@ -1,0 +1,57 @@
+/* main() of every C test program: see rt_test.h. */
+#include "rt_test.h"
+
+#include <stdarg.h>
+#include <time.h>
+
+static const char *current_case = "?";
+
+void rt_test_fail(const char *file, int line, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "%s:%d: [%s] ", file, line, current_case);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    fflush(stderr);
+    exit(1);
+}
+
+double rt_test_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void rt_test_sleep(double secs) {
+    struct timespec ts;
+    ts.tv_sec = (time_t)secs;
+    ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
+    while (nanosleep(&ts, &ts) != 0) {
+    }
+}
+
+static int run_case(const struct rt_case *c) {
+    current_case = c->name;
+    c->fn();
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    size_t i;
+    if (argc > 1 && strcmp(argv[1], "--list") == 0) {
+        for (i = 0; i < rt_ncases; i++) printf("%s\n", rt_cases[i].name);
+        return 0;
+    }
+    if (argc > 1) {
+        for (i = 0; i < rt_ncases; i++)
+            if (strcmp(argv[1], rt_cases[i].name) == 0) return run_case(&rt_cases[i]);
+        fprintf(stderr, "no case named %s\n", argv[1]);
+        return 2;
+    }
+    for (i = 0; i < rt_ncases; i++) {
+        run_case(&rt_cases[i]);
+        printf("%s ok\n", rt_cases[i].name);
+    }
+    return 0;
+}

@@ -1,0 +1,106 @@
+//! `threading.Lock` / `_thread.allocate_lock`.
+
+use super::{Obj, ffi_status, free, handle, write_out};
+use crate::status::{record, rt_status};
+use crate::sync::Lock;
+use crate::time::acquire_wait;
+use std::ffi::c_int;
+
+/// A lock that any thread may release: Python's `threading.Lock` (`_thread.LockType`).
+/// 12 bytes of heap. Made by `rt_lock_new`, destroyed by `rt_lock_free`.
+pub struct rt_lock {
+    _private: [u8; 0],
+}
+
+type LockObj = Obj<Lock>;
+
+/// Creates an unlocked lock (`threading.Lock()`, `_thread.allocate_lock()`).
+///
+/// On `RT_OK`, `*out` receives the new lock, which the caller owns and frees with
+/// `rt_lock_free`. Errors: `RT_EINVAL` if `out` is NULL; `RT_ENOMEM`. On error `*out` is not
+/// written.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_lock_new(out: *mut *mut rt_lock) -> rt_status {
+    ffi_status!({
+        if out.is_null() {
+            return Err(crate::status::Error::NULL_OUT);
+        }
+        let p = LockObj::alloc(Lock::new())?;
+        // SAFETY: `out` is non-NULL and, by the API contract, writable.
+        unsafe { write_out(out, p as *mut rt_lock) }
+    })
+}
+
+/// Destroys a lock. NULL is fine (nothing happens). A lock may be freed while locked (as in
+/// Python), but not while threads are blocked in `rt_lock_acquire` on it: then `RT_EBUSY`, and
+/// the lock is not freed. `RT_EINVAL` for a handle of another kind. Freeing twice is undefined.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_lock_free(lock: *mut rt_lock) -> rt_status {
+    // SAFETY: the caller passes NULL or a live lock handle.
+    unsafe { free::<Lock, rt_lock>(lock) }
+}
+
+/// Acquires the lock (`lock.acquire(blocking, timeout)`).
+///
+/// - `wait` non-zero, `timeout` `RT_FOREVER`: blocks until the lock is acquired;
+/// - `wait` non-zero, `timeout` >= 0: blocks at most `timeout` seconds (0: a try);
+/// - `wait` zero, `timeout` `RT_FOREVER`: takes the lock only if it is free, never blocks.
+///
+/// Returns `RT_OK` when acquired; `RT_TIMEOUT` when not (busy, or time ran out, measured on the
+/// monotonic clock and never early); `RT_EINTR` when `rt_thread_interrupt` ended the wait.
+/// Errors, checked in CPython's order: `RT_EINVAL` for a NULL or wrong-kind handle or a NaN
+/// timeout ("Invalid value NaN (not a number)"); `RT_EOVERFLOW` for |timeout| above
+/// `RT_TIMEOUT_MAX`; `RT_EINVAL` for a timeout with `wait` zero ("can't specify a timeout for a
+/// non-blocking call") and for a negative timeout other than -1 ("timeout value must be a
+/// non-negative number"). A thread that acquires a lock it holds blocks (it has no owner).
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_lock_acquire(lock: *mut rt_lock, wait: c_int, timeout: f64) -> rt_status {
+    // SAFETY: the caller passes NULL or a live lock handle.
+    let l = match unsafe { handle::<Lock, _>(lock) } {
+        Ok(l) => l,
+        Err(e) => return record(&e),
+    };
+    if wait != 0 && timeout == -1.0 && l.inner.try_acquire() {
+        return rt_status::RT_OK;
+    }
+    ffi_status!({
+        let w = acquire_wait(wait != 0, timeout)?;
+        if l.inner.try_acquire() {
+            return Ok(());
+        }
+        let _busy = l.busy();
+        l.inner.acquire_slow(w)
+    })
+}
+
+/// Releases the lock (`lock.release()`). Any thread may release it, not only the one that
+/// acquired it; one blocked thread, if any, then gets it.
+///
+/// Errors: `RT_ENOTLOCKED` if the lock is not locked ("release unlocked lock"); when two threads
+/// race to release a lock held once, exactly one gets `RT_OK`. `RT_EINVAL` for a NULL or
+/// wrong-kind handle.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_lock_release(lock: *mut rt_lock) -> rt_status {
+    // SAFETY: the caller passes NULL or a live lock handle.
+    match unsafe { handle::<Lock, _>(lock) } {
+        Ok(l) => match l.inner.release() {
+            Ok(()) => rt_status::RT_OK,
+            Err(e) => record(&e),
+        },
+        Err(e) => record(&e),
+    }
+}
+
+/// Whether the lock is held by some thread (`lock.locked()`): a snapshot. False for a NULL or
+/// wrong-kind handle (and `rt_last_error` says so).
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_lock_locked(lock: *const rt_lock) -> bool {
+    // SAFETY: the caller passes NULL or a live lock handle.
+    match unsafe { handle::<Lock, _>(lock) } {
+        Ok(l) => l.inner.locked(),
+        Err(e) => {
+            record(&e);
+            false
+        }
+    }
+}

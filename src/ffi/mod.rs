@@ -1,0 +1,162 @@
+//! The C face: `extern "C"` functions that validate handles and arguments, call the core, and
+//! turn its results into `rt_status` codes. Nothing here decides behaviour.
+//!
+//! Every handle is a pointer to an [`Obj`]: a header (a kind tag, and a count of threads inside
+//! a blocking call on the object) followed by the core object. The C types (`rt_lock`, …) are
+//! opaque, zero-sized on the Rust side; [`handle`] checks NULL and the kind tag before a cast.
+
+#![allow(non_camel_case_types)]
+// The C face takes raw pointers from C by design; each function checks them (NULL, kind tag)
+// before any dereference, and its doc comment states what the caller must pass.
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
+
+use crate::status::{Error, record, rt_status};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub mod lock;
+pub mod status;
+pub mod thread;
+
+/// Kind tags: the first word of every handle.
+#[repr(u32)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Kind {
+    Lock = 0x5254_4c4b, // "RTLK"
+}
+
+/// Written over the kind tag when an object is freed, to catch some uses after free.
+const KIND_FREED: u32 = 0xdead_0bad;
+
+/// The common beginning of every object behind a handle.
+#[repr(C)]
+pub struct Header {
+    kind: u32,
+    /// Threads inside a blocking call on this object; `_free` refuses while non-zero.
+    busy: AtomicU32,
+}
+
+/// An object behind a handle.
+#[repr(C)]
+pub struct Obj<T> {
+    header: Header,
+    pub inner: T,
+}
+
+/// A core type that can live behind a handle.
+pub trait Handled {
+    const KIND: Kind;
+}
+
+impl Handled for crate::sync::Lock {
+    const KIND: Kind = Kind::Lock;
+}
+
+/// Counts the calling thread as blocked on an object while it lives.
+pub struct BusyGuard<'a>(&'a AtomicU32);
+
+impl Drop for BusyGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Release);
+    }
+}
+
+impl<T: Handled> Obj<T> {
+    /// Allocates an object; `RT_ENOMEM` when the allocator refuses.
+    pub fn alloc(inner: T) -> Result<*mut Obj<T>, Error> {
+        let layout = std::alloc::Layout::new::<Obj<T>>();
+        // SAFETY: Obj<T> has a non-zero size (the header), so the layout is valid for alloc.
+        let p = unsafe { std::alloc::alloc(layout) } as *mut Obj<T>;
+        if p.is_null() {
+            return Err(Error::NO_MEMORY);
+        }
+        let obj = Obj {
+            header: Header {
+                kind: T::KIND as u32,
+                busy: AtomicU32::new(0),
+            },
+            inner,
+        };
+        // SAFETY: `p` is fresh, aligned and large enough for one Obj<T>.
+        unsafe { p.write(obj) };
+        Ok(p)
+    }
+
+    /// Marks the calling thread as blocked on the object until the guard drops.
+    pub fn busy(&self) -> BusyGuard<'_> {
+        self.header.busy.fetch_add(1, Ordering::Acquire);
+        BusyGuard(&self.header.busy)
+    }
+
+    /// Whether a thread is inside a blocking call on the object.
+    pub fn is_busy(&self) -> bool {
+        self.header.busy.load(Ordering::Acquire) != 0
+    }
+}
+
+/// Checks a handle: NULL and wrong kinds are `RT_EINVAL`.
+///
+/// # Safety
+/// `p` must be NULL or a pointer that an rthread `_new` function returned and that has not
+/// been freed.
+#[inline]
+pub unsafe fn handle<'a, T: Handled, C>(p: *const C) -> Result<&'a Obj<T>, Error> {
+    if p.is_null() {
+        return Err(Error::NULL_HANDLE);
+    }
+    // SAFETY: by the contract, `p` points to a live object, and every object starts with a
+    // Header, so reading the tag is valid whatever its kind.
+    let kind = unsafe { (*(p as *const Header)).kind };
+    if kind != T::KIND as u32 {
+        return Err(Error::WRONG_KIND);
+    }
+    // SAFETY: the tag says the object is an Obj<T>.
+    Ok(unsafe { &*(p as *const Obj<T>) })
+}
+
+/// Frees a handle made by `Obj::alloc`: NULL is fine, a busy object is `RT_EBUSY` (and kept).
+///
+/// # Safety
+/// As for [`handle`]; after `RT_OK` the handle is dangling.
+pub unsafe fn free<T: Handled, C>(p: *mut C) -> rt_status {
+    if p.is_null() {
+        return rt_status::RT_OK;
+    }
+    // SAFETY: forwarded contract.
+    let obj = match unsafe { handle::<T, C>(p) } {
+        Ok(o) => o,
+        Err(e) => return record(&e),
+    };
+    if obj.is_busy() {
+        return record(&Error::BUSY);
+    }
+    let p = p as *mut Obj<T>;
+    // SAFETY: the object is ours to destroy; it was allocated with Obj::alloc's layout.
+    unsafe {
+        (*p).header.kind = KIND_FREED;
+        std::ptr::drop_in_place(p);
+        std::alloc::dealloc(p as *mut u8, std::alloc::Layout::new::<Obj<T>>());
+    }
+    rt_status::RT_OK
+}
+
+/// Writes `v` through an output pointer; NULL is `RT_EINVAL`.
+///
+/// # Safety
+/// `out` must be NULL or valid for a write of `T`.
+#[inline]
+pub unsafe fn write_out<T>(out: *mut T, v: T) -> Result<(), Error> {
+    if out.is_null() {
+        return Err(Error::NULL_OUT);
+    }
+    // SAFETY: non-NULL, and valid by the contract.
+    unsafe { out.write(v) };
+    Ok(())
+}
+
+/// Evaluates a `Result<(), Error>` body into an `rt_status`.
+macro_rules! ffi_status {
+    ($body:expr) => {
+        $crate::status::to_status((|| -> Result<(), $crate::status::Error> { $body })())
+    };
+}
+pub(crate) use ffi_status;

@@ -1,0 +1,293 @@
+//! `threading.Lock`: a one-byte state machine on the waiting core.
+//!
+//! | LOCKED | PARKED | meaning                                                         |
+//! |--------|--------|-----------------------------------------------------------------|
+//! | 0      | 0      | free, nobody waits                                              |
+//! | 1      | 0      | held, nobody waits: release is one compare-exchange             |
+//! | 0      | 1      | free, threads wait (just released, or a waiter is leaving)      |
+//! | 1      | 1      | held, threads wait: release goes through the parking table      |
+//!
+//! PARKED is set by a thread about to park, before it queues (`validate` re-checks the word
+//! under the bucket lock), and cleared under the bucket lock when the last waiter leaves.
+//!
+//! Any thread may release (Python's Lock has no owner). A release clears LOCKED with one atomic
+//! operation, which is its linearisation point: of two threads racing to release a lock held
+//! once, exactly one succeeds and the other gets `RT_ENOTLOCKED`.
+//!
+//! Eventual fairness: a waiter that has waited `FAIR_AFTER_NS` (1 ms) is handed the lock
+//! directly by the releaser (LOCKED is set again on its behalf and it is woken with
+//! `TOKEN_HANDOFF`), so a thread that keeps re-acquiring cannot starve it. Otherwise the woken
+//! thread competes for the lock again, which keeps the common case fast (no lock convoys).
+//!
+//! Differences from Python: none in behaviour. Differences from pthreads: no owner (no
+//! `EPERM`), releasing an unlocked lock is reported, timed acquire uses the monotonic clock.
+
+use crate::status::{Error, rt_status};
+use crate::sync::SpinWait;
+use crate::time::Wait;
+use crate::wait::sys::{AtomicU8, Ordering};
+use crate::wait::{self, ParkResult, UnparkResult};
+
+const LOCKED: u8 = 1;
+const PARKED: u8 = 2;
+
+/// Unpark token: the releaser handed the lock over; the woken thread owns it.
+const TOKEN_HANDOFF: usize = 1;
+/// Unpark token: the lock was released; compete for it.
+const TOKEN_NORMAL: usize = 0;
+
+pub const RELEASE_UNLOCKED: Error = Error::new(rt_status::RT_ENOTLOCKED, "release unlocked lock");
+
+/// A lock that any thread may release (`threading.Lock`).
+pub struct Lock {
+    state: AtomicU8,
+}
+
+impl Default for Lock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Lock {
+    #[cfg(not(loom))]
+    pub const fn new() -> Lock {
+        Lock {
+            state: AtomicU8::new(0),
+        }
+    }
+
+    #[cfg(loom)]
+    pub fn new() -> Lock {
+        Lock {
+            state: AtomicU8::new(0),
+        }
+    }
+
+    fn key(&self) -> usize {
+        self as *const Lock as usize
+    }
+
+    /// Takes the lock if it is free; never blocks.
+    #[inline]
+    pub fn try_acquire(&self) -> bool {
+        let mut s = self.state.load(Ordering::Relaxed);
+        loop {
+            if s & LOCKED != 0 {
+                return false;
+            }
+            match self.state.compare_exchange_weak(
+                s,
+                s | LOCKED,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(now) => s = now,
+            }
+        }
+    }
+
+    /// Acquires the lock: at once, waiting without bound, or until a deadline.
+    /// `Err` is `RT_TIMEOUT` (not acquired in time) or `RT_EINTR` (interrupted).
+    #[inline]
+    pub fn acquire(&self, wait: Wait) -> Result<(), Error> {
+        if self
+            .state
+            .compare_exchange_weak(0, LOCKED, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+        {
+            return Ok(());
+        }
+        self.acquire_slow(wait)
+    }
+
+    /// The contended path: spin a little, then park.
+    #[cold]
+    pub fn acquire_slow(&self, wait: Wait) -> Result<(), Error> {
+        if wait == Wait::Try {
+            return if self.try_acquire() {
+                Ok(())
+            } else {
+                Err(Error::TIMEOUT)
+            };
+        }
+        let deadline = wait.deadline();
+        let mut spin = SpinWait::new();
+        let mut s = self.state.load(Ordering::Relaxed);
+        loop {
+            if s & LOCKED == 0 {
+                match self.state.compare_exchange_weak(
+                    s,
+                    s | LOCKED,
+                    Ordering::Acquire,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => return Ok(()),
+                    Err(now) => s = now,
+                }
+                continue;
+            }
+            if s & PARKED == 0 {
+                if spin.spin() {
+                    s = self.state.load(Ordering::Relaxed);
+                    continue;
+                }
+                if let Err(now) = self.state.compare_exchange_weak(
+                    s,
+                    s | PARKED,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                ) {
+                    s = now;
+                    continue;
+                }
+            }
+            if deadline.is_some_and(|d| d.has_passed()) {
+                return Err(Error::TIMEOUT);
+            }
+            let validate = || self.state.load(Ordering::Relaxed) == LOCKED | PARKED;
+            let timed_out = |_key, was_last: bool| {
+                if was_last {
+                    self.state.fetch_and(!PARKED, Ordering::Relaxed);
+                }
+            };
+            match wait::park(self.key(), validate, || {}, timed_out, 0, deadline, true) {
+                ParkResult::Unparked(TOKEN_HANDOFF) => return Ok(()),
+                ParkResult::Unparked(_) | ParkResult::Invalid => {}
+                ParkResult::TimedOut => return Err(Error::TIMEOUT),
+                ParkResult::Interrupted => return Err(Error::INTERRUPTED),
+            }
+            spin.reset();
+            s = self.state.load(Ordering::Relaxed);
+        }
+    }
+
+    /// Releases the lock, whoever holds it. `Err` is `RT_ENOTLOCKED` if it was not held.
+    #[inline]
+    pub fn release(&self) -> Result<(), Error> {
+        match self
+            .state
+            .compare_exchange(LOCKED, 0, Ordering::Release, Ordering::Relaxed)
+        {
+            Ok(_) => Ok(()),
+            Err(_) => self.release_slow(),
+        }
+    }
+
+    #[cold]
+    fn release_slow(&self) -> Result<(), Error> {
+        // Clearing LOCKED is the release; only one of several racing releasers sees it set.
+        let prev = self.state.fetch_and(!LOCKED, Ordering::Release);
+        if prev & LOCKED == 0 {
+            return Err(RELEASE_UNLOCKED);
+        }
+        if prev & PARKED != 0 {
+            self.wake_one();
+        }
+        Ok(())
+    }
+
+    /// Wakes one waiter after a release, handing it the lock if it has waited long enough.
+    fn wake_one(&self) {
+        let callback = |r: UnparkResult| {
+            if r.unparked_threads == 0 {
+                // Waiters left by themselves (timeouts) before we got the bucket.
+                self.state.fetch_and(!PARKED, Ordering::Relaxed);
+                return TOKEN_NORMAL;
+            }
+            if r.be_fair {
+                let parked = if r.have_more_threads { PARKED } else { 0 };
+                let mut s = self.state.load(Ordering::Relaxed);
+                // A barging thread may hold the lock already; then no hand-off this time.
+                while s & LOCKED == 0 {
+                    match self.state.compare_exchange_weak(
+                        s,
+                        LOCKED | parked,
+                        Ordering::Relaxed,
+                        Ordering::Relaxed,
+                    ) {
+                        Ok(_) => return TOKEN_HANDOFF,
+                        Err(now) => s = now,
+                    }
+                }
+            }
+            if !r.have_more_threads {
+                self.state.fetch_and(!PARKED, Ordering::Relaxed);
+            }
+            TOKEN_NORMAL
+        };
+        wait::unpark_one(self.key(), callback);
+    }
+
+    /// Whether some thread holds the lock (a snapshot).
+    #[inline]
+    pub fn locked(&self) -> bool {
+        self.state.load(Ordering::Relaxed) & LOCKED != 0
+    }
+
+    /// Whether threads are queued on the lock (a snapshot, for `RT_EBUSY` checks).
+    pub fn has_waiters(&self) -> bool {
+        self.state.load(Ordering::Relaxed) & PARKED != 0 || wait::waiting_on(self.key()) != 0
+    }
+
+    /// Forces the lock open (the child after `fork`, CPython's `_at_fork_reinit`).
+    pub fn reset(&self) {
+        self.state.store(0, Ordering::Relaxed);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicUsize;
+
+    #[test]
+    fn acquire_release_and_errors() {
+        let l = Lock::new();
+        assert!(!l.locked());
+        assert_eq!(l.release(), Err(RELEASE_UNLOCKED));
+        l.acquire(Wait::Forever).unwrap();
+        assert!(l.locked());
+        assert_eq!(l.acquire(Wait::Try), Err(Error::TIMEOUT));
+        l.release().unwrap();
+        assert!(!l.locked());
+    }
+
+    #[test]
+    fn timed_acquire_times_out_after_the_deadline() {
+        let l = Lock::new();
+        l.acquire(Wait::Forever).unwrap();
+        let start = std::time::Instant::now();
+        assert_eq!(l.acquire(Wait::for_secs(0.05)), Err(Error::TIMEOUT));
+        assert!(start.elapsed() >= std::time::Duration::from_millis(50));
+        assert!(l.locked());
+        assert!(!l.has_waiters());
+    }
+
+    #[test]
+    fn counter_is_exact_under_contention() {
+        let l = Arc::new(Lock::new());
+        let counter = Arc::new(AtomicUsize::new(0));
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let (l, c) = (l.clone(), counter.clone());
+                std::thread::spawn(move || {
+                    for _ in 0..20_000 {
+                        l.acquire(Wait::Forever).unwrap();
+                        // A non-atomic read-modify-write, protected only by the lock.
+                        let v = c.load(Ordering::Relaxed);
+                        c.store(v + 1, Ordering::Relaxed);
+                        l.release().unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(counter.load(Ordering::Relaxed), 80_000);
+        assert!(!l.locked());
+    }
+}

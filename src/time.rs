@@ -1,0 +1,200 @@
+//! Timeouts: validation as CPython does it, and deadlines on the monotonic clock.
+//!
+//! A timeout is a `double` number of seconds. `RT_FOREVER` (-1.0) waits without bound; 0 is a
+//! try; anything else is turned once into an absolute deadline on `CLOCK_MONOTONIC`, so a wait
+//! that resumes after a spurious wake-up or a signal keeps the same deadline and never returns
+//! early. Durations round up: a positive timeout never becomes a try.
+
+use crate::status::{Error, rt_status};
+
+/// The largest timeout accepted, in seconds: CPython's `threading.TIMEOUT_MAX` on 64-bit Linux
+/// (the floor of `INT64_MAX` nanoseconds, in seconds).
+pub const TIMEOUT_MAX: f64 = 9223372036.0;
+
+/// The timeout that waits without bound.
+pub const FOREVER: f64 = -1.0;
+
+/// A point on the monotonic clock, in nanoseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Deadline(pub u64);
+
+impl Deadline {
+    /// The deadline `secs` seconds from now; `secs` must be finite and in `0..=TIMEOUT_MAX`.
+    pub fn after(secs: f64) -> Deadline {
+        Deadline(now_ns().saturating_add(secs_to_ns(secs)))
+    }
+
+    pub fn has_passed(self) -> bool {
+        now_ns() >= self.0
+    }
+
+    /// Seconds left, 0 when passed.
+    pub fn remaining_secs(self) -> f64 {
+        self.0.saturating_sub(now_ns()) as f64 / 1e9
+    }
+}
+
+/// How long a blocking call may wait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wait {
+    /// Do not block at all.
+    Try,
+    /// Block without bound.
+    Forever,
+    /// Block until the deadline.
+    Until(Deadline),
+}
+
+impl Wait {
+    /// The deadline to give the parking lot; `Try` and a passed deadline mean "do not park".
+    pub fn deadline(self) -> Option<Deadline> {
+        match self {
+            Wait::Until(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// A wait of `secs` seconds (validated already).
+    pub fn for_secs(secs: f64) -> Wait {
+        if secs == FOREVER {
+            Wait::Forever
+        } else if secs <= 0.0 {
+            Wait::Try
+        } else {
+            Wait::Until(Deadline::after(secs))
+        }
+    }
+
+    /// True once a bounded wait's time is up (never for `Forever`; always for `Try`).
+    pub fn expired(self) -> bool {
+        match self {
+            Wait::Try => true,
+            Wait::Forever => false,
+            Wait::Until(d) => d.has_passed(),
+        }
+    }
+}
+
+/// Nanoseconds on the monotonic clock.
+#[inline]
+pub fn now_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC exists on every supported OS.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    (ts.tv_sec as u64)
+        .wrapping_mul(1_000_000_000)
+        .wrapping_add(ts.tv_nsec as u64)
+}
+
+/// Whole nanoseconds in `secs`, rounded up.
+fn secs_to_ns(secs: f64) -> u64 {
+    let ns = (secs * 1e9).ceil();
+    if ns >= u64::MAX as f64 {
+        u64::MAX
+    } else {
+        ns as u64
+    }
+}
+
+const NAN: Error = Error::new(rt_status::RT_EINVAL, "Invalid value NaN (not a number)");
+const OVERFLOW: Error = Error::new(
+    rt_status::RT_EOVERFLOW,
+    "timestamp out of range for platform time_t",
+);
+const NEGATIVE: Error = Error::new(
+    rt_status::RT_EINVAL,
+    "timeout value must be a non-negative number",
+);
+const NONBLOCKING_WITH_TIMEOUT: Error = Error::new(
+    rt_status::RT_EINVAL,
+    "can't specify a timeout for a non-blocking call",
+);
+
+/// Checks a timeout alone: NaN, out of range, negative other than `RT_FOREVER`.
+/// CPython checks in this order (conversion first, then the sign).
+pub fn check_timeout(secs: f64) -> Result<(), Error> {
+    if secs.is_nan() {
+        return Err(NAN);
+    }
+    if secs.abs() > TIMEOUT_MAX {
+        return Err(OVERFLOW);
+    }
+    if secs < 0.0 && secs != FOREVER {
+        return Err(NEGATIVE);
+    }
+    Ok(())
+}
+
+/// Validates `(wait, timeout)` as `Lock.acquire(blocking, timeout)` does and turns it into a
+/// [`Wait`]. The timeout's conversion errors come first, then "non-blocking with a timeout",
+/// then the sign. `-0.0` counts as 0.
+pub fn acquire_wait(wait: bool, secs: f64) -> Result<Wait, Error> {
+    if secs.is_nan() {
+        return Err(NAN);
+    }
+    if secs.abs() > TIMEOUT_MAX {
+        return Err(OVERFLOW);
+    }
+    if !wait {
+        return if secs == FOREVER {
+            Ok(Wait::Try)
+        } else {
+            Err(NONBLOCKING_WITH_TIMEOUT)
+        };
+    }
+    check_timeout(secs)?;
+    Ok(Wait::for_secs(secs))
+}
+
+/// Validates the `timeout` of a call that always blocks (`wait`, `join`, …) and turns it into a
+/// [`Wait`]: 0 polls, `RT_FOREVER` waits without bound.
+pub fn timeout_wait(secs: f64) -> Result<Wait, Error> {
+    check_timeout(secs)?;
+    Ok(Wait::for_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_validation_follows_cpython_order() {
+        assert_eq!(acquire_wait(true, f64::NAN), Err(NAN));
+        assert_eq!(acquire_wait(false, f64::NAN), Err(NAN));
+        assert_eq!(acquire_wait(false, f64::INFINITY), Err(OVERFLOW));
+        assert_eq!(acquire_wait(true, -f64::INFINITY), Err(OVERFLOW));
+        assert_eq!(acquire_wait(true, TIMEOUT_MAX + 1.0), Err(OVERFLOW));
+        assert_eq!(acquire_wait(false, 0.0), Err(NONBLOCKING_WITH_TIMEOUT));
+        assert_eq!(acquire_wait(false, -2.0), Err(NONBLOCKING_WITH_TIMEOUT));
+        assert_eq!(acquire_wait(false, -1.0), Ok(Wait::Try));
+        assert_eq!(acquire_wait(true, -2.0), Err(NEGATIVE));
+        assert_eq!(acquire_wait(true, -1.0), Ok(Wait::Forever));
+        assert_eq!(acquire_wait(true, 0.0), Ok(Wait::Try));
+        assert_eq!(acquire_wait(true, -0.0), Ok(Wait::Try));
+        assert!(matches!(
+            acquire_wait(true, TIMEOUT_MAX),
+            Ok(Wait::Until(_))
+        ));
+        assert!(matches!(acquire_wait(true, 1e-10), Ok(Wait::Until(_))));
+    }
+
+    #[test]
+    fn tiny_timeouts_round_up() {
+        assert_eq!(secs_to_ns(1e-10), 1);
+        assert_eq!(secs_to_ns(0.5), 500_000_000);
+        assert!(secs_to_ns(TIMEOUT_MAX) < i64::MAX as u64);
+    }
+
+    #[test]
+    fn deadlines_move_forward() {
+        let d = Deadline::after(0.02);
+        assert!(!d.has_passed());
+        while !d.has_passed() {
+            std::hint::spin_loop();
+        }
+        assert_eq!(d.remaining_secs(), 0.0);
+    }
+}

@@ -1,0 +1,32 @@
+//! The waiting core: every blocking call of rthread ends up here.
+//!
+//! - [`sys`]: atomics and the futex (a system call on Linux, an emulation elsewhere and under
+//!   loom);
+//! - [`word_lock`]: the tiny lock that guards one bucket of the table;
+//! - [`record`]: the per-thread record (never-reused id, parker word, interrupt bit, queue links);
+//! - [`parking_lot`]: the address-keyed table of wait queues, `park` and the `unpark_*` calls.
+//!
+//! Primitives keep their state in their own atomic words and call in here only when a thread
+//! must really sleep or be woken; their uncontended paths never touch the table.
+
+pub mod parking_lot;
+pub mod record;
+pub mod sys;
+pub mod word_lock;
+
+pub use parking_lot::{
+    FilterOp, ParkResult, ParkToken, RequeueOp, UnparkResult, UnparkToken, park, unpark_all,
+    unpark_filter, unpark_one, unpark_requeue, waiting_on,
+};
+pub use record::{ThreadRecord, current_id, current_record, with_current};
+
+/// Resets the waiting core in the child after `fork`: the child has one thread, so every queue
+/// entry and every held bucket lock belongs to a thread that no longer exists.
+#[cfg(not(loom))]
+pub fn reset_after_fork() {
+    sys::after_fork_in_child();
+    parking_lot::reset_after_fork();
+    // The surviving thread may have been parked in the parent's view of the table; its record
+    // is no longer queued anywhere.
+    with_current(|r| r.state.store(0, sys::Ordering::Relaxed));
+}

@@ -1,0 +1,86 @@
+//! The lock that guards one bucket of the parking table: a three-state futex mutex.
+//!
+//! | state | meaning                                          |
+//! |-------|--------------------------------------------------|
+//! | 0     | unlocked                                         |
+//! | 1     | locked, nobody sleeps on it                      |
+//! | 2     | locked, and a thread may sleep on it (wake one)  |
+//!
+//! It is held only for a few queue operations, never across user code or a sleep, so the
+//! contended path spins briefly before it sleeps. After `fork` the child resets it to 0: its
+//! holder, if any, no longer exists.
+
+use super::sys::{AtomicU32, Ordering, futex_wait, futex_wake, spin_hint};
+
+pub struct WordLock {
+    state: AtomicU32,
+}
+
+const UNLOCKED: u32 = 0;
+const LOCKED: u32 = 1;
+const CONTENDED: u32 = 2;
+
+impl Default for WordLock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl WordLock {
+    #[cfg(not(loom))]
+    pub const fn new() -> WordLock {
+        WordLock {
+            state: AtomicU32::new(UNLOCKED),
+        }
+    }
+
+    #[cfg(loom)]
+    pub fn new() -> WordLock {
+        WordLock {
+            state: AtomicU32::new(UNLOCKED),
+        }
+    }
+
+    #[inline]
+    pub fn lock(&self) {
+        if self
+            .state
+            .compare_exchange(UNLOCKED, LOCKED, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            self.lock_contended();
+        }
+    }
+
+    #[cold]
+    fn lock_contended(&self) {
+        for _ in 0..64 {
+            if self.state.load(Ordering::Relaxed) == UNLOCKED
+                && self
+                    .state
+                    .compare_exchange(UNLOCKED, LOCKED, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
+            {
+                return;
+            }
+            spin_hint();
+        }
+        // From here on we may sleep, so we must leave CONTENDED behind us: whoever unlocks
+        // then knows to wake someone.
+        while self.state.swap(CONTENDED, Ordering::Acquire) != UNLOCKED {
+            futex_wait(&self.state, CONTENDED, None);
+        }
+    }
+
+    #[inline]
+    pub fn unlock(&self) {
+        if self.state.swap(UNLOCKED, Ordering::Release) == CONTENDED {
+            futex_wake(&self.state, 1);
+        }
+    }
+
+    /// Forces the lock open. Only for the single-threaded child after `fork`.
+    pub fn reset(&self) {
+        self.state.store(UNLOCKED, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,181 @@
+//! The generated header: in sync with the committed copy, versioned, documented, compilable on
+//! its own as C and C++, and matching what the shared library exports.
+//!
+//! To refresh `include/rthread.h` after changing the C face: `RTHREAD_BLESS=1 cargo test --test
+//! header`.
+
+#[path = "support/cbuild.rs"]
+mod cbuild;
+
+use std::process::Command;
+
+const GENERATED: &str = include_str!(concat!(env!("OUT_DIR"), "/rthread.h"));
+
+fn committed() -> String {
+    std::fs::read_to_string(cbuild::root().join("include/rthread.h")).unwrap_or_default()
+}
+
+#[test]
+fn committed_header_is_in_sync() {
+    if std::env::var_os("RTHREAD_BLESS").is_some() {
+        std::fs::write(cbuild::root().join("include/rthread.h"), GENERATED).expect("write header");
+    }
+    assert!(
+        committed() == GENERATED,
+        "include/rthread.h differs from the header build.rs generates; refresh it with \
+         `RTHREAD_BLESS=1 cargo test --test header` and commit it"
+    );
+}
+
+#[test]
+fn header_defines_the_crate_version() {
+    for (part, value) in [
+        ("MAJOR", env!("CARGO_PKG_VERSION_MAJOR")),
+        ("MINOR", env!("CARGO_PKG_VERSION_MINOR")),
+        ("PATCH", env!("CARGO_PKG_VERSION_PATCH")),
+    ] {
+        let line = format!("#define RTHREAD_VERSION_{part} {value}\n");
+        assert!(GENERATED.contains(&line), "missing {line:?}");
+    }
+}
+
+#[test]
+fn header_starts_with_the_api_conventions() {
+    let head: String = GENERATED.lines().take(5).collect::<Vec<_>>().join("\n");
+    assert!(head.contains("API conventions"), "{head}");
+    assert!(GENERATED.contains("#ifndef RTHREAD_H") && GENERATED.contains("extern \"C\" {"));
+    let includes: Vec<&str> = GENERATED
+        .lines()
+        .filter(|l| l.starts_with("#include"))
+        .collect();
+    assert_eq!(
+        includes,
+        [
+            "#include <stdbool.h>",
+            "#include <stddef.h>",
+            "#include <stdint.h>"
+        ]
+    );
+}
+
+/// The names of the functions the header declares, each with the comment just above it.
+fn declared_functions() -> Vec<(String, String)> {
+    let lines: Vec<&str> = GENERATED.lines().collect();
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        if line.starts_with([' ', '#', '*', '/'])
+            || line.starts_with("typedef")
+            || !line.ends_with(");")
+        {
+            continue;
+        }
+        let Some(paren) = line.find('(') else {
+            continue;
+        };
+        let before = &line[..paren];
+        let name: String = before
+            .chars()
+            .rev()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        let mut doc = Vec::new();
+        let mut j = i;
+        while j > 0 && (lines[j - 1].starts_with(" *") || lines[j - 1].starts_with("/**")) {
+            j -= 1;
+            doc.push(lines[j]);
+        }
+        doc.reverse();
+        out.push((name, doc.join("\n")));
+    }
+    out
+}
+
+#[test]
+fn every_function_has_a_doc_comment() {
+    let fns = declared_functions();
+    assert!(fns.len() >= 10, "found only {fns:?}");
+    for (name, doc) in fns {
+        assert!(
+            doc.len() > 40,
+            "{name} has no real doc comment in the header: {doc:?}"
+        );
+    }
+}
+
+#[test]
+fn shared_library_exports_exactly_the_declared_functions() {
+    let so = cbuild::lib_dir().join(cbuild::shared_lib_name());
+    let out = Command::new("nm")
+        .args(["-D", "--defined-only"])
+        .arg(&so)
+        .output()
+        .expect("nm runs");
+    assert!(
+        out.status.success(),
+        "nm failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut exported: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(2))
+        .map(str::to_string)
+        .collect();
+    exported.sort();
+    let stray: Vec<&String> = exported.iter().filter(|s| !s.starts_with("rt_")).collect();
+    assert!(
+        stray.is_empty(),
+        "symbols without the rt_ prefix are exported: {stray:?}"
+    );
+    let mut declared: Vec<String> = declared_functions().into_iter().map(|(n, _)| n).collect();
+    declared.sort();
+    assert_eq!(exported, declared, "exports and header declarations differ");
+}
+
+fn compile_header_alone(compiler: &str, std: &str, lang: &str, extra: &[&str]) {
+    let dir = cbuild::scratch_dir("header");
+    let ext = if lang == "c" { "c" } else { "cpp" };
+    let src = dir.join(format!("only_header_{}.{ext}", std.replace('+', "x")));
+    std::fs::write(
+        &src,
+        "#include \"rthread.h\"\n#include \"rthread.h\"\nint main(void) { return RT_OK; }\n",
+    )
+    .expect("write source");
+    let out = Command::new(compiler)
+        .arg(format!("-std={std}"))
+        .args(["-Wall", "-Wextra", "-Werror", "-fsyntax-only"])
+        .args(extra)
+        .arg("-I")
+        .arg(cbuild::root().join("include"))
+        .arg(&src)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {compiler}: {e}"));
+    assert!(
+        out.status.success(),
+        "rthread.h does not compile as {std}:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn header_compiles_alone_as_c99() {
+    compile_header_alone(&cbuild::c_compiler(), "c99", "c", &["-Wpedantic"]);
+}
+
+#[test]
+fn header_compiles_alone_as_c11() {
+    compile_header_alone(&cbuild::c_compiler(), "c11", "c", &["-Wpedantic"]);
+}
+
+#[test]
+fn header_compiles_alone_as_cxx11() {
+    compile_header_alone(&cbuild::cxx_compiler(), "c++11", "c++", &["-Wpedantic"]);
+}
+
+#[test]
+fn header_compiles_alone_as_cxx17() {
+    compile_header_alone(&cbuild::cxx_compiler(), "c++17", "c++", &["-Wpedantic"]);
+}

@@ -1,0 +1,123 @@
+//! Building C programs against the freshly built `librthread.so`, for the C suite, the header
+//! checks and `cargo run --example seeds`.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The crate's root directory.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The directory holding `librthread.so` for the running profile: the parent of `deps/`, where
+/// cargo puts test and example binaries.
+pub fn lib_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the running binary has a path");
+    let mut dir = exe.parent().expect("binary has a directory").to_path_buf();
+    if dir.ends_with("deps") || dir.ends_with("examples") {
+        dir.pop();
+    }
+    let so = dir.join(shared_lib_name());
+    assert!(
+        so.exists(),
+        "{} is missing: build the library first (cargo build)",
+        so.display()
+    );
+    dir
+}
+
+pub fn shared_lib_name() -> &'static str {
+    if cfg!(target_os = "macos") {
+        "librthread.dylib"
+    } else {
+        "librthread.so"
+    }
+}
+
+/// The C compiler: `$CC`, else `cc`.
+pub fn c_compiler() -> String {
+    std::env::var("CC")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "cc".to_string())
+}
+
+/// The C++ compiler: `$CXX`, else `c++`.
+pub fn cxx_compiler() -> String {
+    std::env::var("CXX")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "c++".to_string())
+}
+
+/// The strict flags every C file of the project compiles with.
+pub const C_FLAGS: &[&str] = &[
+    "-std=c99",
+    "-Wall",
+    "-Wextra",
+    "-Wpedantic",
+    "-Werror",
+    "-g",
+];
+
+/// Compiles `sources` into the executable `out`, linked against librthread in `lib_dir`.
+/// `extra` flags come before the sources (e.g. sanitizers). Returns the compiler's stderr on
+/// failure.
+pub fn compile_c(
+    sources: &[&Path],
+    out: &Path,
+    lib_dir: &Path,
+    extra: &[&str],
+) -> Result<(), String> {
+    let mut cmd = Command::new(c_compiler());
+    cmd.args(C_FLAGS)
+        .args(extra)
+        .arg("-I")
+        .arg(root().join("include"))
+        .arg("-I")
+        .arg(root().join("c-tests"))
+        .arg("-o")
+        .arg(out)
+        .args(sources)
+        .arg("-L")
+        .arg(lib_dir)
+        .arg("-lrthread")
+        .arg(format!("-Wl,-rpath,{}", lib_dir.display()))
+        .arg("-pthread");
+    let output = cmd
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", c_compiler()))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{:?} failed:\n{}{}",
+            cmd,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}
+
+/// The `.c` files directly in `dir`, sorted.
+pub fn c_files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    v.retain(|p| p.extension().is_some_and(|e| e == "c"));
+    v.sort();
+    v
+}
+
+/// A scratch directory for build products, under cargo's target directory.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let base = match option_env!("CARGO_TARGET_TMPDIR") {
+        Some(d) => PathBuf::from(d),
+        None => lib_dir().join("tmp"),
+    };
+    let dir = base.join(name);
+    std::fs::create_dir_all(&dir).expect("scratch directory can be created");
+    dir
+}
