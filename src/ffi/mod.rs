@@ -13,15 +13,31 @@
 use crate::status::{Error, record, rt_status};
 use std::sync::atomic::{AtomicU32, Ordering};
 
+pub mod barrier;
+pub mod condition;
+pub mod event;
+pub mod local;
 pub mod lock;
+pub mod queue;
+pub mod rlock;
+pub mod semaphore;
 pub mod status;
 pub mod thread;
+pub mod threading;
 
 /// Kind tags: the first word of every handle.
 #[repr(u32)]
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Kind {
-    Lock = 0x5254_4c4b, // "RTLK"
+    Lock = 0x5254_4c4b,      // "RTLK"
+    RLock = 0x5254_524c,     // "RTRL"
+    Condition = 0x5254_4356, // "RTCV"
+    Semaphore = 0x5254_534d, // "RTSM"
+    Event = 0x5254_4556,     // "RTEV"
+    Barrier = 0x5254_4252,   // "RTBR"
+    Thread = 0x5254_5448,    // "RTTH"
+    Local = 0x5254_4c4f,     // "RTLO"
+    Queue = 0x5254_5155,     // "RTQU"
 }
 
 /// Written over the kind tag when an object is freed, to catch some uses after free.

@@ -1,0 +1,1 @@
+//! `threading.local`: thread-local data.

@@ -1,0 +1,1 @@
+//! `threading.Semaphore` and `threading.BoundedSemaphore`.

@@ -1,0 +1,1 @@
+//! `threading.Thread` objects, the registry, shutdown, Timer and the thread hooks.
