@@ -12,7 +12,9 @@
 //!
 //! Any thread may release (Python's Lock has no owner). A release clears LOCKED with one atomic
 //! operation, which is its linearisation point: of two threads racing to release a lock held
-//! once, exactly one succeeds and the other gets `RT_ENOTLOCKED`.
+//! once, exactly one succeeds and the other gets `RT_ENOTLOCKED`. With waiters, the release is
+//! decided under the bucket lock and the word is written last, so the releaser never touches a
+//! lock that another thread may already have taken and freed.
 //!
 //! Eventual fairness: a waiter that has waited `FAIR_AFTER_NS` (1 ms) is handed the lock
 //! directly by the releaser (LOCKED is set again on its behalf and it is woken with
@@ -177,47 +179,70 @@ impl Lock {
 
     #[cold]
     fn release_slow(&self) -> Result<(), Error> {
-        // Clearing LOCKED is the release; only one of several racing releasers sees it set.
-        let prev = self.state.fetch_and(!LOCKED, Ordering::Release);
-        if prev & LOCKED == 0 {
-            return Err(RELEASE_UNLOCKED);
+        let mut s = self.state.load(Ordering::Relaxed);
+        loop {
+            if s & LOCKED == 0 {
+                return Err(RELEASE_UNLOCKED);
+            }
+            if s & PARKED != 0 {
+                break;
+            }
+            match self.state.compare_exchange_weak(
+                s,
+                s & !LOCKED,
+                Ordering::Release,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return Ok(()),
+                Err(now) => s = now,
+            }
         }
-        if prev & PARKED != 0 {
-            self.wake_one();
-        }
-        Ok(())
+        self.release_and_wake()
     }
 
-    /// Wakes one waiter after a release, handing it the lock if it has waited long enough.
-    fn wake_one(&self) {
-        let callback = |r: UnparkResult| {
-            if r.unparked_threads == 0 {
-                // Waiters left by themselves (timeouts) before we got the bucket.
-                self.state.fetch_and(!PARKED, Ordering::Relaxed);
-                return TOKEN_NORMAL;
-            }
-            if r.be_fair {
-                let parked = if r.have_more_threads { PARKED } else { 0 };
-                let mut s = self.state.load(Ordering::Relaxed);
-                // A barging thread may hold the lock already; then no hand-off this time.
-                while s & LOCKED == 0 {
-                    match self.state.compare_exchange_weak(
-                        s,
-                        LOCKED | parked,
-                        Ordering::Relaxed,
-                        Ordering::Relaxed,
-                    ) {
-                        Ok(_) => return TOKEN_HANDOFF,
-                        Err(now) => s = now,
-                    }
+    /// Releases a lock that has waiters. Everything is decided under the bucket lock, and the
+    /// lock word is written last: once it says "free" another thread may take the lock and free
+    /// its memory, so this thread must not touch it again. While LOCKED and PARKED are both set
+    /// and the bucket is held, no other thread can change the word: acquirers only add PARKED,
+    /// releasers queue on the bucket, and waiters that give up update it under the bucket lock.
+    fn release_and_wake(&self) -> Result<(), Error> {
+        let mut outcome = Ok(());
+        let validate = || {
+            let mut s = self.state.load(Ordering::Relaxed);
+            loop {
+                if s & LOCKED == 0 {
+                    // Another releaser got here first.
+                    outcome = Err(RELEASE_UNLOCKED);
+                    return false;
+                }
+                if s & PARKED != 0 {
+                    return true;
+                }
+                // The waiters left (timeouts) before we got the bucket: a plain release.
+                match self.state.compare_exchange_weak(
+                    s,
+                    s & !LOCKED,
+                    Ordering::Release,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => return false,
+                    Err(now) => s = now,
                 }
             }
-            if !r.have_more_threads {
-                self.state.fetch_and(!PARKED, Ordering::Relaxed);
+        };
+        let callback = |r: UnparkResult| {
+            let parked = if r.have_more_threads { PARKED } else { 0 };
+            if r.unparked_threads != 0 && r.be_fair {
+                // Hand over: the lock stays locked and now belongs to the woken thread.
+                self.state.store(LOCKED | parked, Ordering::Release);
+                return TOKEN_HANDOFF;
             }
+            // A thread that set PARKED but is not queued yet fails its validation and retries.
+            self.state.store(parked, Ordering::Release);
             TOKEN_NORMAL
         };
-        wait::unpark_one(self.key(), callback);
+        wait::unpark_one_if(self.key(), validate, callback);
+        outcome
     }
 
     /// Whether some thread holds the lock (a snapshot).

@@ -14,9 +14,12 @@ pub mod record;
 pub mod sys;
 pub mod word_lock;
 
+#[cfg(all(test, loom))]
+mod loom_tests;
+
 pub use parking_lot::{
     FilterOp, ParkResult, ParkToken, RequeueOp, UnparkResult, UnparkToken, park, unpark_all,
-    unpark_filter, unpark_one, unpark_requeue, waiting_on,
+    unpark_filter, unpark_filter_if, unpark_one, unpark_one_if, unpark_requeue, waiting_on,
 };
 pub use record::{ThreadRecord, current_id, current_record, with_current};
 

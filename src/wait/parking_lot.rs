@@ -43,6 +43,30 @@ pub const DEFAULT_UNPARK_TOKEN: UnparkToken = 0;
 /// How long a waiter waits before unparkers should hand it the resource directly.
 pub const FAIR_AFTER_NS: u64 = 1_000_000;
 
+/// Whether a thread queued since `parked_at` has waited long enough to be treated fairly.
+#[cfg(not(loom))]
+fn waited_long_enough(parked_at: u64) -> bool {
+    now_ns().saturating_sub(parked_at) >= FAIR_AFTER_NS
+}
+
+/// Under loom time does not exist: a model chooses fairness with [`loom_set_fair`], so both
+/// the hand-off and the competing paths are explored deterministically.
+#[cfg(loom)]
+fn waited_long_enough(_parked_at: u64) -> bool {
+    LOOM_FAIR.load(Ordering::Relaxed)
+}
+
+#[cfg(loom)]
+loom::lazy_static! {
+    static ref LOOM_FAIR: super::sys::AtomicBool = super::sys::AtomicBool::new(false);
+}
+
+/// Makes every unpark in the current loom model fair (or not).
+#[cfg(loom)]
+pub fn loom_set_fair(fair: bool) {
+    LOOM_FAIR.store(fair, Ordering::Relaxed);
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ParkResult {
     /// Woken by an unparker, with its token.
@@ -225,7 +249,7 @@ pub fn park(
         }
         rec.key.store(key, Ordering::Relaxed);
         rec.park_token.set(park_token);
-        rec.parked_at.set(now_ns());
+        rec.parked_at.set(if cfg!(loom) { 0 } else { now_ns() });
         rec.state.fetch_or(PARKED, Ordering::Relaxed);
         b.push_back(rec);
         b.lock.unlock();
@@ -341,11 +365,27 @@ impl WakeList {
 /// all with the token it returns.
 pub fn unpark_filter(
     key: usize,
-    mut filter: impl FnMut(ParkToken) -> FilterOp,
+    filter: impl FnMut(ParkToken) -> FilterOp,
     callback: impl FnOnce(UnparkResult) -> UnparkToken,
 ) -> UnparkResult {
+    unpark_filter_if(key, || true, filter, callback).unwrap_or_default()
+}
+
+/// As [`unpark_filter`], but first runs `validate` under the bucket lock: `false` leaves the
+/// queue alone and returns `None`. A primitive uses it to decide, atomically with the queue,
+/// whether it must wake anyone at all.
+pub fn unpark_filter_if(
+    key: usize,
+    validate: impl FnOnce() -> bool,
+    mut filter: impl FnMut(ParkToken) -> FilterOp,
+    callback: impl FnOnce(UnparkResult) -> UnparkToken,
+) -> Option<UnparkResult> {
     let b = bucket(key);
     b.lock.lock();
+    if !validate() {
+        b.lock.unlock();
+        return None;
+    }
     let mut list = WakeList::new();
     let mut result = UnparkResult::default();
     let mut prev: *const ThreadRecord = ptr::null();
@@ -379,12 +419,12 @@ pub fn unpark_filter(
         cur = next;
     }
     if result.unparked_threads != 0 {
-        result.be_fair = now_ns().saturating_sub(first_parked_at) >= FAIR_AFTER_NS;
+        result.be_fair = waited_long_enough(first_parked_at);
     }
     let token = callback(result);
     b.lock.unlock();
     list.wake_all(token);
-    result
+    Some(result)
 }
 
 /// Wakes the first thread queued on `key`. `callback` runs under the bucket lock.
@@ -392,6 +432,29 @@ pub fn unpark_one(key: usize, callback: impl FnOnce(UnparkResult) -> UnparkToken
     let mut taken = false;
     unpark_filter(
         key,
+        |_| {
+            if taken {
+                FilterOp::Stop
+            } else {
+                taken = true;
+                FilterOp::Unpark
+            }
+        },
+        callback,
+    )
+}
+
+/// Wakes the first thread queued on `key` if `validate` (run under the bucket lock first)
+/// allows it; `None` when it did not.
+pub fn unpark_one_if(
+    key: usize,
+    validate: impl FnOnce() -> bool,
+    callback: impl FnOnce(UnparkResult) -> UnparkToken,
+) -> Option<UnparkResult> {
+    let mut taken = false;
+    unpark_filter_if(
+        key,
+        validate,
         |_| {
             if taken {
                 FilterOp::Stop
@@ -495,7 +558,7 @@ pub fn unpark_requeue(
     }
     result.have_more_threads = result.requeued_threads > 0 || bf.has_key(from);
     if result.unparked_threads != 0 {
-        result.be_fair = now_ns().saturating_sub(first_parked_at) >= FAIR_AFTER_NS;
+        result.be_fair = waited_long_enough(first_parked_at);
     }
     let token = callback(op, result);
     unlock_two(bf, bt);
@@ -528,5 +591,228 @@ pub fn reset_after_fork() {
         b.lock.reset();
         b.head.set(ptr::null());
         b.tail.set(ptr::null());
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize};
+    use std::time::{Duration, Instant};
+
+    fn key_of<T>(v: &Arc<T>) -> usize {
+        Arc::as_ptr(v) as *const u8 as usize
+    }
+
+    /// Spawns a thread that parks on `key` until unparked; returns once it is queued.
+    /// (Tests keep assertions out of the callbacks: those run under a bucket lock.)
+    fn parked_thread(key: usize, token: ParkToken) -> std::thread::JoinHandle<ParkResult> {
+        let before = waiting_on(key);
+        let t = std::thread::spawn(move || park(key, || true, || {}, |_, _| {}, token, None, true));
+        while waiting_on(key) == before {
+            std::thread::yield_now();
+        }
+        t
+    }
+
+    #[test]
+    fn invalid_validation_does_not_sleep() {
+        let r = park(
+            12345,
+            || false,
+            || panic!("must not run"),
+            |_, _| {},
+            0,
+            None,
+            true,
+        );
+        assert_eq!(r, ParkResult::Invalid);
+    }
+
+    #[test]
+    fn timed_park_times_out_after_the_deadline_and_reports_the_last_waiter() {
+        let key = 777;
+        let was_last = AtomicBool::new(false);
+        let start = Instant::now();
+        let r = park(
+            key,
+            || true,
+            || {},
+            |k, last| was_last.store(last && k == key, Ordering::Relaxed),
+            0,
+            Some(Deadline::after(0.05)),
+            true,
+        );
+        assert_eq!(r, ParkResult::TimedOut);
+        assert!(start.elapsed() >= Duration::from_millis(50));
+        assert!(was_last.load(Ordering::Relaxed));
+        assert_eq!(waiting_on(key), 0);
+    }
+
+    #[test]
+    fn unpark_one_wakes_in_fifo_order_with_the_token() {
+        let anchor = Arc::new(0u64);
+        let key = key_of(&anchor);
+        let first = parked_thread(key, 1);
+        let second = parked_thread(key, 2);
+        let mut seen = Vec::new();
+        let r = unpark_filter(
+            key,
+            |t| {
+                seen.push(t);
+                FilterOp::Stop
+            },
+            |_| 0,
+        );
+        assert_eq!(r.unparked_threads, 0);
+        assert!(r.have_more_threads);
+        assert_eq!(seen, [1]);
+        let r = unpark_one(key, |_| 41);
+        assert_eq!(r.unparked_threads, 1);
+        assert!(r.have_more_threads);
+        assert_eq!(first.join().unwrap(), ParkResult::Unparked(41));
+        let r = unpark_one(key, |_| 42);
+        assert_eq!(r.unparked_threads, 1);
+        assert!(!r.have_more_threads);
+        assert_eq!(second.join().unwrap(), ParkResult::Unparked(42));
+        assert_eq!(unpark_one(key, |_| 0).unparked_threads, 0);
+    }
+
+    #[test]
+    fn filter_selects_by_park_token() {
+        let anchor = Arc::new(0u64);
+        let key = key_of(&anchor);
+        let threads: Vec<_> = (0..4).map(|i| parked_thread(key, i)).collect();
+        let r = unpark_filter(
+            key,
+            |t| {
+                if t % 2 == 0 {
+                    FilterOp::Unpark
+                } else {
+                    FilterOp::Skip
+                }
+            },
+            |_| 9,
+        );
+        assert_eq!(r.unparked_threads, 2);
+        assert!(r.have_more_threads);
+        assert_eq!(waiting_on(key), 2);
+        assert_eq!(unpark_all(key, 8), 2);
+        let results: Vec<ParkResult> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        assert_eq!(
+            results,
+            [
+                ParkResult::Unparked(9),
+                ParkResult::Unparked(8),
+                ParkResult::Unparked(9),
+                ParkResult::Unparked(8)
+            ]
+        );
+    }
+
+    #[test]
+    fn requeue_moves_waiters_without_waking_them() {
+        let a = Arc::new(0u64);
+        let b = Arc::new(0u64);
+        let (from, to) = (key_of(&a), key_of(&b));
+        let threads: Vec<_> = (0..3).map(|i| parked_thread(from, i)).collect();
+        let r = unpark_requeue(
+            from,
+            to,
+            || RequeueOp::UnparkOneRequeueRest,
+            |op, r| {
+                assert_eq!(op, RequeueOp::UnparkOneRequeueRest);
+                assert_eq!((r.unparked_threads, r.requeued_threads), (1, 2));
+                5
+            },
+        );
+        assert!(r.have_more_threads);
+        assert_eq!(waiting_on(from), 0);
+        assert_eq!(waiting_on(to), 2);
+        let mut threads = threads.into_iter();
+        assert_eq!(
+            threads.next().unwrap().join().unwrap(),
+            ParkResult::Unparked(5)
+        );
+        assert_eq!(unpark_all(to, 6), 2);
+        for t in threads {
+            assert_eq!(t.join().unwrap(), ParkResult::Unparked(6));
+        }
+        let r = unpark_requeue(from, to, || RequeueOp::Abort, |_, _| 0);
+        assert_eq!(r, UnparkResult::default());
+    }
+
+    #[test]
+    fn interrupt_ends_a_wait_and_a_pending_one_ends_the_next() {
+        let anchor = Arc::new(0u64);
+        let key = key_of(&anchor);
+        let rec = Arc::new(std::sync::Mutex::new(None));
+        let r2 = rec.clone();
+        let t = std::thread::spawn(move || {
+            *r2.lock().unwrap() = super::super::current_record();
+            park(key, || true, || {}, |_, _| {}, 0, None, true)
+        });
+        while waiting_on(key) == 0 {
+            std::thread::yield_now();
+        }
+        rec.lock().unwrap().as_ref().unwrap().interrupt();
+        assert_eq!(t.join().unwrap(), ParkResult::Interrupted);
+        assert_eq!(waiting_on(key), 0);
+
+        // A pending interrupt: ends the next interruptible wait at once, once.
+        with_current(|r| r.interrupt());
+        assert_eq!(
+            park(key, || true, || {}, |_, _| {}, 0, None, true),
+            ParkResult::Interrupted
+        );
+        let d = Deadline::after(0.01);
+        assert_eq!(
+            park(key, || true, || {}, |_, _| {}, 0, Some(d), true),
+            ParkResult::TimedOut
+        );
+        // A non-interruptible wait ignores it and leaves it pending.
+        with_current(|r| r.interrupt());
+        let d = Deadline::after(0.01);
+        assert_eq!(
+            park(key, || true, || {}, |_, _| {}, 0, Some(d), false),
+            ParkResult::TimedOut
+        );
+        assert!(with_current(|r| r.take_interrupt()));
+    }
+
+    #[test]
+    fn timeouts_racing_unparks_never_lose_a_wakeup() {
+        // Waiters with tiny deadlines race an unparker: every unpark the unparker counts must be
+        // seen by exactly one waiter as Unparked.
+        let anchor = Arc::new(0u64);
+        let key = key_of(&anchor);
+        let woken = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let waiters: Vec<_> = (0..3)
+            .map(|_| {
+                let (w, s) = (woken.clone(), stop.clone());
+                std::thread::spawn(move || {
+                    while !s.load(Ordering::Relaxed) {
+                        let d = Deadline::after(0.0001);
+                        if let ParkResult::Unparked(_) =
+                            park(key, || true, || {}, |_, _| {}, 0, Some(d), true)
+                        {
+                            w.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                })
+            })
+            .collect();
+        let mut sent = 0;
+        let until = Instant::now() + Duration::from_millis(300);
+        while Instant::now() < until {
+            sent += unpark_one(key, |_| 0).unparked_threads;
+        }
+        stop.store(true, Ordering::Relaxed);
+        for w in waiters {
+            w.join().unwrap();
+        }
+        assert_eq!(woken.load(Ordering::Relaxed), sent);
     }
 }
