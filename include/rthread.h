@@ -293,7 +293,8 @@ rt_status rt_simple_queue_new(rt_queue_item_destructor item_destructor, rt_queue
  * Errors: `RT_EBUSY` while threads are blocked in `rt_queue_put`, `rt_queue_get` or
  * `rt_queue_join` on it ("object is in use by waiting threads"): the queue is not freed (wake
  * them first, e.g. with `rt_queue_shutdown`); `RT_EINVAL` for a handle of another kind.
- * Freeing twice is undefined.
+ * As with any C object, no other thread may be inside (or enter) a call on the queue while it
+ * is freed, and freeing twice is undefined.
  */
 rt_status rt_queue_free(rt_queue *queue);
 

@@ -191,7 +191,8 @@ pub extern "C" fn rt_simple_queue_new(
 /// Errors: `RT_EBUSY` while threads are blocked in `rt_queue_put`, `rt_queue_get` or
 /// `rt_queue_join` on it ("object is in use by waiting threads"): the queue is not freed (wake
 /// them first, e.g. with `rt_queue_shutdown`); `RT_EINVAL` for a handle of another kind.
-/// Freeing twice is undefined.
+/// As with any C object, no other thread may be inside (or enter) a call on the queue while it
+/// is freed, and freeing twice is undefined.
 #[unsafe(no_mangle)]
 pub extern "C" fn rt_queue_free(queue: *mut rt_queue) -> rt_status {
     // SAFETY: the caller passes NULL or a live queue handle.
