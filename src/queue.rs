@@ -40,8 +40,10 @@
 //! # Differences from Python
 //! - `maxsize` is fixed at creation (Python's is a writable attribute).
 //! - Priority order comes from a comparator, and equal items leave in FIFO order (Python's
-//!   heap does not promise that). A panicking comparator (Rust) leaves the item queued and
-//!   counted; it never leaves it in the heap uncounted (CPython 3.13.0's partial insert).
+//!   heap does not promise that). A C comparator cannot fail. If a Rust comparator panics, the
+//!   panic propagates and the queue stays usable: in a put, the item is queued and counted (never
+//!   in the heap uncounted, CPython 3.13.0's partial insert); in a get, the item taken out is
+//!   dropped with the unwind (its task stays unfinished).
 //! - A NaN timeout is an error (CPython spins forever), and a timeout above `TIMEOUT_MAX` is
 //!   refused where the timeout is read, even when no wait turns out to be needed (CPython's
 //!   Queue only fails once it waits; its SimpleQueue fails at once, as we do).
@@ -57,6 +59,7 @@ use std::cell::UnsafeCell;
 use std::cmp::Ordering as CmpOrdering;
 use std::collections::{VecDeque, vec_deque};
 use std::ops::{Deref, DerefMut};
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
 /// `queue.Full`.
 pub const FULL: Error = Error::new(rt_status::RT_EFULL, "queue is full");
@@ -150,7 +153,7 @@ impl<T> Items<T> {
             Items::Stack(s) => s.push(item),
             Items::Heap { heap, next_seq } => {
                 let seq = *next_seq;
-                *next_seq += 1;
+                *next_seq = seq.wrapping_add(1);
                 heap.push(Entry { item, seq });
                 if let Some(cmp) = cmp {
                     sift_up(heap, cmp);
@@ -583,7 +586,9 @@ impl<T: Send> Queue<T> {
                 return Err(PutError { error, item });
             }
         }
-        g.items.push(item, self.cmp.as_ref());
+        // Only a (Rust) comparator can panic here, after the item is in the heap: count it and
+        // wake a getter all the same, then let the panic go on.
+        let pushed = catch_unwind(AssertUnwindSafe(|| g.items.push(item, self.cmp.as_ref())));
         if self.kind != QueueKind::Simple {
             g.unfinished += 1;
         }
@@ -594,6 +599,9 @@ impl<T: Send> Queue<T> {
         drop(g);
         if wake {
             wait::unpark_one(self.key(Reason::NotEmpty), |_| 0);
+        }
+        if let Err(panic) = pushed {
+            resume_unwind(panic);
         }
         Ok(())
     }
@@ -837,6 +845,21 @@ mod tests {
         let mut want = input.clone();
         want.sort_by_key(|&(prio, _)| prio); // a stable sort: FIFO among equals
         assert_eq!(out, want);
+    }
+
+    #[test]
+    fn a_panicking_comparator_leaves_the_item_queued_and_counted() {
+        let q = Queue::priority_by(0, |a: &i32, b: &i32| {
+            assert!(*a != 13 && *b != 13, "unlucky");
+            a.cmp(b)
+        })
+        .unwrap();
+        q.put(1, true, None).unwrap();
+        let r = std::panic::catch_unwind(AssertUnwindSafe(|| q.put(13, true, None)));
+        assert!(r.is_err());
+        assert_eq!(q.qsize(), 2);
+        assert_eq!(q.unfinished_tasks(), 2);
+        q.put(2, true, None).unwrap_or_else(|_| unreachable!());
     }
 
     #[test]
