@@ -362,10 +362,10 @@ pub extern "C" fn rt_queue_join(queue: *mut rt_queue) -> rt_status {
 /// (`RT_FOREVER`: without bound, as `rt_queue_join`; 0: only checks), measured on the monotonic
 /// clock, and returns `RT_TIMEOUT` if tasks are still unfinished then ("timed out").
 ///
-/// Errors: as `rt_queue_join`, then the timeout, checked first: `RT_EINVAL` for NaN ("Invalid
-/// value NaN (not a number)") or a negative value other than `RT_FOREVER` ("'timeout' must be a
-/// non-negative number"); `RT_EOVERFLOW` above `RT_TIMEOUT_MAX` ("timestamp out of range for
-/// platform time_t").
+/// Errors: those of `rt_queue_join` (a bad handle, a simple queue); then, before any waiting,
+/// the timeout's: `RT_EINVAL` for NaN ("Invalid value NaN (not a number)") or a negative value
+/// other than `RT_FOREVER` ("'timeout' must be a non-negative number"); `RT_EOVERFLOW` above
+/// `RT_TIMEOUT_MAX` ("timestamp out of range for platform time_t").
 #[unsafe(no_mangle)]
 pub extern "C" fn rt_queue_join_timeout(queue: *mut rt_queue, timeout: f64) -> rt_status {
     let q = match get_handle(queue) {
