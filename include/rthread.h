@@ -141,6 +141,40 @@ typedef enum {
 typedef struct rt_lock rt_lock;
 
 /**
+ * A thread-safe queue of `void *` items: Python's `queue.Queue`, `queue.LifoQueue`,
+ * `queue.PriorityQueue` or `queue.SimpleQueue`, one handle type for the four kinds. Made by
+ * `rt_queue_new`, `rt_lifo_queue_new`, `rt_priority_queue_new` or `rt_simple_queue_new`;
+ * destroyed by `rt_queue_free`.
+ *
+ * Items are `void *` that the queue stores and hands back unchanged (NULL is a valid item); it
+ * never dereferences them. An item belongs to the queue from a successful `rt_queue_put` until
+ * a successful `rt_queue_get` hands it out. Items that never come out (left in a freed queue,
+ * or removed by an immediate shutdown) go to the item destructor given at creation, if any, so
+ * that nothing is lost silently.
+ *
+ * Cost: a bounded FIFO is a ring and a bounded LIFO an array, both reserved for `maxsize`
+ * items at creation, so put and get allocate nothing; a bounded priority queue reserves its
+ * heap too. Put and get take a short internal lock, and make no system call unless a thread
+ * blocked in the queue must be woken. Nothing here is async-signal-safe.
+ */
+typedef struct rt_queue rt_queue;
+
+/**
+ * Receives an item that the queue removes without handing it to a `rt_queue_get` (on
+ * `rt_queue_free` and `rt_queue_shutdown(q, 1)`). It runs outside the queue's internal lock
+ * and may call rthread, but must not call `rt_exit_thread` (which refuses there).
+ */
+typedef void (*rt_queue_item_destructor)(void *item);
+
+/**
+ * Orders a priority queue's items, as `strcmp` does: negative if `a` leaves before `b`, zero if
+ * they are equal (they then leave in the order they were put), positive otherwise. It runs
+ * under the queue's internal lock: it must not call any function on that queue (which would
+ * deadlock), must not block, and must not call `rt_exit_thread`.
+ */
+typedef int (*rt_queue_item_compare)(const void *a, const void *b);
+
+/**
  * A thread's function: called once with the argument given at start. It may end its thread
  * early with `rt_exit_thread`.
  */
@@ -198,6 +232,217 @@ rt_status rt_lock_release(rt_lock *lock);
  * wrong-kind handle (and `rt_last_error` says so).
  */
 bool rt_lock_locked(const rt_lock *lock);
+
+/**
+ * Creates a FIFO queue (`queue.Queue(maxsize)`): items leave in the order they were put.
+ *
+ * `maxsize` 0 means unbounded; otherwise `rt_queue_put` blocks (or fails with `RT_EFULL`)
+ * while `maxsize` items are in the queue. Room for `maxsize` items is reserved now, so a
+ * bounded queue never allocates afterwards. `item_destructor` (may be NULL) receives the items
+ * the queue discards: see `rt_queue_item_destructor`.
+ *
+ * On `RT_OK`, `*out` receives the new queue, which the caller owns and frees with
+ * `rt_queue_free`. Errors: `RT_EINVAL` if `out` is NULL ("NULL output pointer"); `RT_ENOMEM`
+ * if the room for `maxsize` items cannot be allocated ("out of memory"). On error `*out` is
+ * not written.
+ */
+rt_status rt_queue_new(size_t maxsize, rt_queue_item_destructor item_destructor, rt_queue **out);
+
+/**
+ * Creates a LIFO queue (`queue.LifoQueue(maxsize)`): a stack, the last item put leaves
+ * first. Otherwise exactly as `rt_queue_new` (same arguments, errors and ownership).
+ */
+rt_status rt_lifo_queue_new(size_t maxsize,
+                            rt_queue_item_destructor item_destructor,
+                            rt_queue **out);
+
+/**
+ * Creates a priority queue (`queue.PriorityQueue(maxsize)`): the smallest item by `cmp`
+ * leaves first, and items that compare equal leave in the order they were put (Python does
+ * not promise that; rthread does).
+ *
+ * `cmp` runs under the queue's internal lock, the one exception to "no callback under an
+ * internal lock": it must not call any function on this queue, block, or call
+ * `rt_exit_thread` (see `rt_queue_item_compare`). Otherwise as `rt_queue_new` (`maxsize`,
+ * `item_destructor`, ownership, errors); in addition `RT_EINVAL` if `cmp` is NULL ("the
+ * comparator must not be NULL").
+ */
+rt_status rt_priority_queue_new(size_t maxsize,
+                                rt_queue_item_compare cmp,
+                                rt_queue_item_destructor item_destructor,
+                                rt_queue **out);
+
+/**
+ * Creates a simple queue (`queue.SimpleQueue()`): an unbounded FIFO without task tracking or
+ * shutdown. `rt_queue_put` and `rt_queue_get` behave as on an unbounded `rt_queue_new` queue;
+ * `rt_queue_task_done`, `rt_queue_join`, `rt_queue_join_timeout` and `rt_queue_shutdown`
+ * fail with `RT_EINVAL` and CPython's `AttributeError` text ("'_queue.SimpleQueue' object has
+ * no attribute 'task_done'", `'join'`, `'shutdown'`); `rt_queue_unfinished_tasks` is 0,
+ * `rt_queue_maxsize` 0, `rt_queue_full` and `rt_queue_is_shutdown` false.
+ *
+ * Ownership and errors as `rt_queue_new` (`RT_EINVAL` for a NULL `out`).
+ */
+rt_status rt_simple_queue_new(rt_queue_item_destructor item_destructor, rt_queue **out);
+
+/**
+ * Destroys a queue. The items still in it go to the item destructor, if one was given (in the
+ * order `rt_queue_get` would have returned them; a priority queue's in no particular order),
+ * after the queue is gone from every lock: the destructor must not use the queue. NULL is
+ * fine (nothing happens).
+ *
+ * Errors: `RT_EBUSY` while threads are blocked in `rt_queue_put`, `rt_queue_get` or
+ * `rt_queue_join` on it ("object is in use by waiting threads"): the queue is not freed (wake
+ * them first, e.g. with `rt_queue_shutdown`); `RT_EINVAL` for a handle of another kind.
+ * As with any C object, no other thread may be inside (or enter) a call on the queue while it
+ * is freed, and freeing twice is undefined.
+ */
+rt_status rt_queue_free(rt_queue *queue);
+
+/**
+ * Puts `item` in the queue (`q.put(item, block, timeout)`); NULL is a valid item.
+ *
+ * On a bounded queue that is full:
+ * - `wait` non-zero, `timeout` `RT_FOREVER`: blocks until there is room;
+ * - `wait` non-zero, `timeout` >= 0: blocks at most `timeout` seconds (0: does not block),
+ *   measured on the monotonic clock, then gives up with `RT_EFULL`;
+ * - `wait` zero: `RT_EFULL` at once; the timeout is ignored.
+ *
+ * An unbounded queue (maxsize 0, or a simple queue) ignores `wait` and `timeout` entirely.
+ * On `RT_OK` the item belongs to the queue, one more task is unfinished (not on a simple
+ * queue), and one thread blocked in `rt_queue_get`, if any, wakes.
+ *
+ * Errors, in CPython's order: `RT_EINVAL` for a NULL or wrong-kind handle; `RT_ESHUTDOWN`
+ * once the queue is shut down, for every put ("queue is shut down"); then, on a bounded queue
+ * with `wait` non-zero only, the timeout: `RT_EINVAL` for NaN ("Invalid value NaN (not a
+ * number)") or a negative value other than `RT_FOREVER` ("'timeout' must be a non-negative
+ * number"), even when there is room; `RT_EOVERFLOW` above `RT_TIMEOUT_MAX` ("timestamp out of
+ * range for platform time_t"). While blocked: `RT_EFULL` when time runs out ("queue is
+ * full"), `RT_ESHUTDOWN` when the queue is shut down, `RT_EINTR` when `rt_thread_interrupt`
+ * ends the wait. On any error the item still belongs to the caller.
+ *
+ * On a priority queue the comparator runs inside this call, under the queue's lock.
+ */
+rt_status rt_queue_put(rt_queue *queue, void *item, int wait, double timeout);
+
+/**
+ * Takes the next item out of the queue (`q.get(block, timeout)`) and, on `RT_OK`, writes it to
+ * `*item` (which may be NULL, a valid item). Which item is next depends on the kind: the
+ * oldest (FIFO, simple), the newest (LIFO), the smallest (priority).
+ *
+ * On an empty queue:
+ * - `wait` non-zero, `timeout` `RT_FOREVER`: blocks until an item arrives;
+ * - `wait` non-zero, `timeout` >= 0: blocks at most `timeout` seconds (0: does not block),
+ *   measured on the monotonic clock, then gives up with `RT_EEMPTY`;
+ * - `wait` zero: `RT_EEMPTY` at once; the timeout is ignored.
+ *
+ * On `RT_OK` the item belongs to the caller (call `rt_queue_task_done` when it is processed,
+ * if anyone joins the queue) and one thread blocked in `rt_queue_put`, if any, wakes.
+ *
+ * Errors, in CPython's order: `RT_EINVAL` for a NULL or wrong-kind handle, or a NULL `item`
+ * ("NULL output pointer"); `RT_ESHUTDOWN` if the queue is shut down and empty ("queue is shut
+ * down": after a shutdown without `immediate` the items left still come out first); with
+ * `wait` zero, `RT_EEMPTY` if empty ("queue is empty"); with `wait` non-zero, the timeout:
+ * `RT_EINVAL` for NaN ("Invalid value NaN (not a number)") or a negative value other than
+ * `RT_FOREVER` ("'timeout' must be a non-negative number"), even when items are there;
+ * `RT_EOVERFLOW` above `RT_TIMEOUT_MAX` ("timestamp out of range for platform time_t"). While
+ * blocked: `RT_EEMPTY` when time runs out, `RT_ESHUTDOWN` when the queue is shut down and still
+ * empty, `RT_EINTR` when `rt_thread_interrupt` ends the wait. On error `*item` is not written.
+ *
+ * On a priority queue the comparator runs inside this call, under the queue's lock.
+ */
+rt_status rt_queue_get(rt_queue *queue, int wait, double timeout, void **item);
+
+/**
+ * The number of items in the queue (`q.qsize()`): a snapshot, which other threads may change
+ * at once. 0 for a NULL or wrong-kind handle (and `rt_last_error` says so).
+ */
+size_t rt_queue_qsize(const rt_queue *queue);
+
+/**
+ * Whether the queue has no items (`q.empty()`): a snapshot. True for a NULL or wrong-kind
+ * handle (and `rt_last_error` says so).
+ */
+bool rt_queue_empty(const rt_queue *queue);
+
+/**
+ * Whether the queue is bounded and holds `maxsize` items (`q.full()`): a snapshot. Always
+ * false for an unbounded or simple queue. False for a NULL or wrong-kind handle (and
+ * `rt_last_error` says so).
+ */
+bool rt_queue_full(const rt_queue *queue);
+
+/**
+ * The bound given at creation (`q.maxsize`); 0 for an unbounded or simple queue. It cannot be
+ * changed (Python's attribute is writable). 0 for a NULL or wrong-kind handle (and
+ * `rt_last_error` says so).
+ */
+size_t rt_queue_maxsize(const rt_queue *queue);
+
+/**
+ * Marks one task done (`q.task_done()`): each successful put adds a task, and a consumer calls
+ * this once per item it has finished processing. When no task is left, every thread blocked in
+ * `rt_queue_join` wakes.
+ *
+ * Errors: `RT_EOVERRELEASE` when no task is unfinished ("task_done() called too many times";
+ * nothing changes); `RT_EINVAL` on a simple queue ("'_queue.SimpleQueue' object has no
+ * attribute 'task_done'") and for a NULL or wrong-kind handle.
+ */
+rt_status rt_queue_task_done(rt_queue *queue);
+
+/**
+ * The number of tasks put and not yet marked done (`q.unfinished_tasks`): a snapshot. 0 for a
+ * simple queue, and for a NULL or wrong-kind handle (and `rt_last_error` then says so).
+ */
+size_t rt_queue_unfinished_tasks(const rt_queue *queue);
+
+/**
+ * Blocks until every task is done (`q.join()`): until `rt_queue_task_done` has been called once
+ * for every item ever put (items removed by an immediate shutdown count as done). Returns at
+ * once if no task is unfinished. Any number of threads may join at the same time. A shutdown
+ * does not end it: after an immediate shutdown it still waits for the items already taken out
+ * with `rt_queue_get` to be marked done.
+ *
+ * Returns `RT_OK`, or `RT_EINTR` when `rt_thread_interrupt` ends the wait. Errors: `RT_EINVAL`
+ * on a simple queue ("'_queue.SimpleQueue' object has no attribute 'join'") and for a NULL or
+ * wrong-kind handle.
+ */
+rt_status rt_queue_join(rt_queue *queue);
+
+/**
+ * `rt_queue_join` with a bound (Python's `join` has none): blocks at most `timeout` seconds
+ * (`RT_FOREVER`: without bound, as `rt_queue_join`; 0: only checks), measured on the monotonic
+ * clock, and returns `RT_TIMEOUT` if tasks are still unfinished then ("timed out").
+ *
+ * Errors: those of `rt_queue_join` (a bad handle, a simple queue); then, before any waiting,
+ * the timeout's: `RT_EINVAL` for NaN ("Invalid value NaN (not a number)") or a negative value
+ * other than `RT_FOREVER` ("'timeout' must be a non-negative number"); `RT_EOVERFLOW` above
+ * `RT_TIMEOUT_MAX` ("timestamp out of range for platform time_t").
+ */
+rt_status rt_queue_join_timeout(rt_queue *queue, double timeout);
+
+/**
+ * Shuts the queue down (`q.shutdown(immediate)`, Python 3.13). From now on every
+ * `rt_queue_put` fails with `RT_ESHUTDOWN`; `rt_queue_get` still returns the items left and
+ * then fails with `RT_ESHUTDOWN`. Every thread blocked in `rt_queue_put`, and every thread
+ * blocked in `rt_queue_get` that finds no item, wakes with `RT_ESHUTDOWN`.
+ *
+ * With `immediate` non-zero, the items left are removed at once and handed to the item
+ * destructor (if any) by the calling thread, after the queue's lock is released (so the
+ * destructor may use the queue); each removed item counts as a finished task (the count never
+ * goes below zero), so `rt_queue_join` returns unless items already gotten are still being
+ * processed. `rt_queue_get` then fails with `RT_ESHUTDOWN` at once.
+ *
+ * Calling it again is fine (an immediate shutdown after a plain one drains the queue); there
+ * is no way back. Errors: `RT_EINVAL` on a simple queue ("'_queue.SimpleQueue' object has no
+ * attribute 'shutdown'") and for a NULL or wrong-kind handle.
+ */
+rt_status rt_queue_shutdown(rt_queue *queue, int immediate);
+
+/**
+ * Whether the queue has been shut down (`q.is_shutdown`). False for a simple queue, and for a
+ * NULL or wrong-kind handle (and `rt_last_error` then says so).
+ */
+bool rt_queue_is_shutdown(const rt_queue *queue);
 
 /**
  * Returns the name of a status code ("RT_OK", "RT_TIMEOUT", …) as a static string, or

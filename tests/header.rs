@@ -63,9 +63,11 @@ fn declared_functions() -> Vec<(String, String)> {
     let lines: Vec<&str> = GENERATED.lines().collect();
     let mut out = Vec::new();
     for (i, line) in lines.iter().enumerate() {
+        // A declaration starts at column 0; a long one goes on over indented lines (cbindgen
+        // wraps at 100 columns), so its first line ends with "," instead of ");".
         if line.starts_with([' ', '#', '*', '/'])
             || line.starts_with("typedef")
-            || !line.ends_with(");")
+            || !(line.ends_with(");") || (line.contains('(') && line.ends_with(',')))
         {
             continue;
         }

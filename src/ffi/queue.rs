@@ -1,1 +1,413 @@
 //! The `queue` module: Queue, LifoQueue, PriorityQueue, SimpleQueue.
+
+use super::{Handled, Kind, Obj, ffi_status, free, handle, write_out};
+use crate::queue::{Drained, Queue};
+use crate::status::{Error, record, rt_status, to_status};
+use crate::thread::CallbackGuard;
+use std::ffi::{c_int, c_void};
+
+/// A thread-safe queue of `void *` items: Python's `queue.Queue`, `queue.LifoQueue`,
+/// `queue.PriorityQueue` or `queue.SimpleQueue`, one handle type for the four kinds. Made by
+/// `rt_queue_new`, `rt_lifo_queue_new`, `rt_priority_queue_new` or `rt_simple_queue_new`;
+/// destroyed by `rt_queue_free`.
+///
+/// Items are `void *` that the queue stores and hands back unchanged (NULL is a valid item); it
+/// never dereferences them. An item belongs to the queue from a successful `rt_queue_put` until
+/// a successful `rt_queue_get` hands it out. Items that never come out (left in a freed queue,
+/// or removed by an immediate shutdown) go to the item destructor given at creation, if any, so
+/// that nothing is lost silently.
+///
+/// Cost: a bounded FIFO is a ring and a bounded LIFO an array, both reserved for `maxsize`
+/// items at creation, so put and get allocate nothing; a bounded priority queue reserves its
+/// heap too. Put and get take a short internal lock, and make no system call unless a thread
+/// blocked in the queue must be woken. Nothing here is async-signal-safe.
+pub struct rt_queue {
+    _private: [u8; 0],
+}
+
+/// Receives an item that the queue removes without handing it to a `rt_queue_get` (on
+/// `rt_queue_free` and `rt_queue_shutdown(q, 1)`). It runs outside the queue's internal lock
+/// and may call rthread, but must not call `rt_exit_thread` (which refuses there).
+pub type rt_queue_item_destructor = Option<unsafe extern "C" fn(item: *mut c_void)>;
+
+/// Orders a priority queue's items, as `strcmp` does: negative if `a` leaves before `b`, zero if
+/// they are equal (they then leave in the order they were put), positive otherwise. It runs
+/// under the queue's internal lock: it must not call any function on that queue (which would
+/// deadlock), must not block, and must not call `rt_exit_thread`.
+pub type rt_queue_item_compare =
+    Option<unsafe extern "C" fn(a: *const c_void, b: *const c_void) -> c_int>;
+
+/// An item as the core stores it: the C pointer, which the queue never dereferences.
+#[derive(Clone, Copy)]
+pub struct Item(*mut c_void);
+
+// SAFETY: the queue only stores and returns the pointer; whoever puts it hands it to whoever
+// gets it, which is the purpose of a queue.
+unsafe impl Send for Item {}
+
+/// The object behind an `rt_queue` handle: the core queue and the item destructor.
+pub struct CQueue {
+    queue: Queue<Item>,
+    destructor: rt_queue_item_destructor,
+}
+
+impl Handled for CQueue {
+    const KIND: Kind = Kind::Queue;
+}
+
+impl CQueue {
+    /// Hands each item to the destructor (outside any lock).
+    fn dispose(&self, items: Drained<Item>) {
+        if let Some(d) = self.destructor {
+            let _callback = CallbackGuard::new();
+            for item in items {
+                // SAFETY: the destructor was given for exactly these items, each of which the
+                // queue now gives up.
+                unsafe { d(item.0) };
+            }
+        }
+    }
+}
+
+impl Drop for CQueue {
+    fn drop(&mut self) {
+        let items = self.queue.drain();
+        self.dispose(items);
+    }
+}
+
+type QueueObj = Obj<CQueue>;
+
+const NULL_COMPARE: Error = Error::new(rt_status::RT_EINVAL, "the comparator must not be NULL");
+
+/// `RT_FOREVER` is Python's `None`; any other value is a number of seconds.
+fn py_timeout(timeout: f64) -> Option<f64> {
+    if timeout == -1.0 { None } else { Some(timeout) }
+}
+
+fn create(
+    queue: Result<Queue<Item>, Error>,
+    destructor: rt_queue_item_destructor,
+    out: *mut *mut rt_queue,
+) -> Result<(), Error> {
+    if out.is_null() {
+        return Err(Error::NULL_OUT);
+    }
+    let p = QueueObj::alloc(CQueue {
+        queue: queue?,
+        destructor,
+    })?;
+    // SAFETY: `out` is non-NULL and, by the API contract, writable.
+    unsafe { write_out(out, p as *mut rt_queue) }
+}
+
+/// Checks a handle, recording the error.
+fn get_handle<'a>(q: *const rt_queue) -> Result<&'a QueueObj, rt_status> {
+    // SAFETY: the caller passes NULL or a live handle (the contract of every rt_queue_ call).
+    unsafe { handle::<CQueue, _>(q) }.map_err(|e| record(&e))
+}
+
+/// Creates a FIFO queue (`queue.Queue(maxsize)`): items leave in the order they were put.
+///
+/// `maxsize` 0 means unbounded; otherwise `rt_queue_put` blocks (or fails with `RT_EFULL`)
+/// while `maxsize` items are in the queue. Room for `maxsize` items is reserved now, so a
+/// bounded queue never allocates afterwards. `item_destructor` (may be NULL) receives the items
+/// the queue discards: see `rt_queue_item_destructor`.
+///
+/// On `RT_OK`, `*out` receives the new queue, which the caller owns and frees with
+/// `rt_queue_free`. Errors: `RT_EINVAL` if `out` is NULL ("NULL output pointer"); `RT_ENOMEM`
+/// if the room for `maxsize` items cannot be allocated ("out of memory"). On error `*out` is
+/// not written.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_queue_new(
+    maxsize: usize,
+    item_destructor: rt_queue_item_destructor,
+    out: *mut *mut rt_queue,
+) -> rt_status {
+    to_status(create(Queue::fifo(maxsize), item_destructor, out))
+}
+
+/// Creates a LIFO queue (`queue.LifoQueue(maxsize)`): a stack, the last item put leaves
+/// first. Otherwise exactly as `rt_queue_new` (same arguments, errors and ownership).
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_lifo_queue_new(
+    maxsize: usize,
+    item_destructor: rt_queue_item_destructor,
+    out: *mut *mut rt_queue,
+) -> rt_status {
+    to_status(create(Queue::lifo(maxsize), item_destructor, out))
+}
+
+/// Creates a priority queue (`queue.PriorityQueue(maxsize)`): the smallest item by `cmp`
+/// leaves first, and items that compare equal leave in the order they were put (Python does
+/// not promise that; rthread does).
+///
+/// `cmp` runs under the queue's internal lock, the one exception to "no callback under an
+/// internal lock": it must not call any function on this queue, block, or call
+/// `rt_exit_thread` (see `rt_queue_item_compare`). Otherwise as `rt_queue_new` (`maxsize`,
+/// `item_destructor`, ownership, errors); in addition `RT_EINVAL` if `cmp` is NULL ("the
+/// comparator must not be NULL").
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_priority_queue_new(
+    maxsize: usize,
+    cmp: rt_queue_item_compare,
+    item_destructor: rt_queue_item_destructor,
+    out: *mut *mut rt_queue,
+) -> rt_status {
+    ffi_status!({
+        if out.is_null() {
+            return Err(Error::NULL_OUT);
+        }
+        let cmp = cmp.ok_or(NULL_COMPARE)?;
+        let order = move |a: &Item, b: &Item| {
+            // SAFETY: the comparator was given for these items.
+            unsafe { cmp(a.0, b.0) }.cmp(&0)
+        };
+        create(Queue::priority_by(maxsize, order), item_destructor, out)
+    })
+}
+
+/// Creates a simple queue (`queue.SimpleQueue()`): an unbounded FIFO without task tracking or
+/// shutdown. `rt_queue_put` and `rt_queue_get` behave as on an unbounded `rt_queue_new` queue;
+/// `rt_queue_task_done`, `rt_queue_join`, `rt_queue_join_timeout` and `rt_queue_shutdown`
+/// fail with `RT_EINVAL` and CPython's `AttributeError` text ("'_queue.SimpleQueue' object has
+/// no attribute 'task_done'", `'join'`, `'shutdown'`); `rt_queue_unfinished_tasks` is 0,
+/// `rt_queue_maxsize` 0, `rt_queue_full` and `rt_queue_is_shutdown` false.
+///
+/// Ownership and errors as `rt_queue_new` (`RT_EINVAL` for a NULL `out`).
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_simple_queue_new(
+    item_destructor: rt_queue_item_destructor,
+    out: *mut *mut rt_queue,
+) -> rt_status {
+    to_status(create(Ok(Queue::simple()), item_destructor, out))
+}
+
+/// Destroys a queue. The items still in it go to the item destructor, if one was given (in the
+/// order `rt_queue_get` would have returned them; a priority queue's in no particular order),
+/// after the queue is gone from every lock: the destructor must not use the queue. NULL is
+/// fine (nothing happens).
+///
+/// Errors: `RT_EBUSY` while threads are blocked in `rt_queue_put`, `rt_queue_get` or
+/// `rt_queue_join` on it ("object is in use by waiting threads"): the queue is not freed (wake
+/// them first, e.g. with `rt_queue_shutdown`); `RT_EINVAL` for a handle of another kind.
+/// As with any C object, no other thread may be inside (or enter) a call on the queue while it
+/// is freed, and freeing twice is undefined.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_queue_free(queue: *mut rt_queue) -> rt_status {
+    // SAFETY: the caller passes NULL or a live queue handle.
+    unsafe { free::<CQueue, rt_queue>(queue) }
+}
+
+/// Puts `item` in the queue (`q.put(item, block, timeout)`); NULL is a valid item.
+///
+/// On a bounded queue that is full:
+/// - `wait` non-zero, `timeout` `RT_FOREVER`: blocks until there is room;
+/// - `wait` non-zero, `timeout` >= 0: blocks at most `timeout` seconds (0: does not block),
+///   measured on the monotonic clock, then gives up with `RT_EFULL`;
+/// - `wait` zero: `RT_EFULL` at once; the timeout is ignored.
+///
+/// An unbounded queue (maxsize 0, or a simple queue) ignores `wait` and `timeout` entirely.
+/// On `RT_OK` the item belongs to the queue, one more task is unfinished (not on a simple
+/// queue), and one thread blocked in `rt_queue_get`, if any, wakes.
+///
+/// Errors, in CPython's order: `RT_EINVAL` for a NULL or wrong-kind handle; `RT_ESHUTDOWN`
+/// once the queue is shut down, for every put ("queue is shut down"); then, on a bounded queue
+/// with `wait` non-zero only, the timeout: `RT_EINVAL` for NaN ("Invalid value NaN (not a
+/// number)") or a negative value other than `RT_FOREVER` ("'timeout' must be a non-negative
+/// number"), even when there is room; `RT_EOVERFLOW` above `RT_TIMEOUT_MAX` ("timestamp out of
+/// range for platform time_t"). While blocked: `RT_EFULL` when time runs out ("queue is
+/// full"), `RT_ESHUTDOWN` when the queue is shut down, `RT_EINTR` when `rt_thread_interrupt`
+/// ends the wait. On any error the item still belongs to the caller.
+///
+/// On a priority queue the comparator runs inside this call, under the queue's lock.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_queue_put(
+    queue: *mut rt_queue,
+    item: *mut c_void,
+    wait: c_int,
+    timeout: f64,
+) -> rt_status {
+    let q = match get_handle(queue) {
+        Ok(q) => q,
+        Err(s) => return s,
+    };
+    let core = &q.inner.queue;
+    let _busy = (wait != 0 && core.maxsize() > 0).then(|| q.busy());
+    let _callback = (core.kind() == crate::queue::QueueKind::Priority).then(CallbackGuard::new);
+    match core.put(Item(item), wait != 0, py_timeout(timeout)) {
+        Ok(()) => rt_status::RT_OK,
+        Err(e) => record(&e.error),
+    }
+}
+
+/// Takes the next item out of the queue (`q.get(block, timeout)`) and, on `RT_OK`, writes it to
+/// `*item` (which may be NULL, a valid item). Which item is next depends on the kind: the
+/// oldest (FIFO, simple), the newest (LIFO), the smallest (priority).
+///
+/// On an empty queue:
+/// - `wait` non-zero, `timeout` `RT_FOREVER`: blocks until an item arrives;
+/// - `wait` non-zero, `timeout` >= 0: blocks at most `timeout` seconds (0: does not block),
+///   measured on the monotonic clock, then gives up with `RT_EEMPTY`;
+/// - `wait` zero: `RT_EEMPTY` at once; the timeout is ignored.
+///
+/// On `RT_OK` the item belongs to the caller (call `rt_queue_task_done` when it is processed,
+/// if anyone joins the queue) and one thread blocked in `rt_queue_put`, if any, wakes.
+///
+/// Errors, in CPython's order: `RT_EINVAL` for a NULL or wrong-kind handle, or a NULL `item`
+/// ("NULL output pointer"); `RT_ESHUTDOWN` if the queue is shut down and empty ("queue is shut
+/// down": after a shutdown without `immediate` the items left still come out first); with
+/// `wait` zero, `RT_EEMPTY` if empty ("queue is empty"); with `wait` non-zero, the timeout:
+/// `RT_EINVAL` for NaN ("Invalid value NaN (not a number)") or a negative value other than
+/// `RT_FOREVER` ("'timeout' must be a non-negative number"), even when items are there;
+/// `RT_EOVERFLOW` above `RT_TIMEOUT_MAX` ("timestamp out of range for platform time_t"). While
+/// blocked: `RT_EEMPTY` when time runs out, `RT_ESHUTDOWN` when the queue is shut down and still
+/// empty, `RT_EINTR` when `rt_thread_interrupt` ends the wait. On error `*item` is not written.
+///
+/// On a priority queue the comparator runs inside this call, under the queue's lock.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_queue_get(
+    queue: *mut rt_queue,
+    wait: c_int,
+    timeout: f64,
+    item: *mut *mut c_void,
+) -> rt_status {
+    let q = match get_handle(queue) {
+        Ok(q) => q,
+        Err(s) => return s,
+    };
+    if item.is_null() {
+        return record(&Error::NULL_OUT);
+    }
+    let core = &q.inner.queue;
+    let _busy = (wait != 0).then(|| q.busy());
+    let _callback = (core.kind() == crate::queue::QueueKind::Priority).then(CallbackGuard::new);
+    match core.get(wait != 0, py_timeout(timeout)) {
+        Ok(got) => {
+            // SAFETY: non-NULL, and writable by the API contract.
+            unsafe { item.write(got.0) };
+            rt_status::RT_OK
+        }
+        Err(e) => record(&e),
+    }
+}
+
+/// The number of items in the queue (`q.qsize()`): a snapshot, which other threads may change
+/// at once. 0 for a NULL or wrong-kind handle (and `rt_last_error` says so).
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_queue_qsize(queue: *const rt_queue) -> usize {
+    get_handle(queue).map_or(0, |q| q.inner.queue.qsize())
+}
+
+/// Whether the queue has no items (`q.empty()`): a snapshot. True for a NULL or wrong-kind
+/// handle (and `rt_last_error` says so).
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_queue_empty(queue: *const rt_queue) -> bool {
+    get_handle(queue).map_or(true, |q| q.inner.queue.empty())
+}
+
+/// Whether the queue is bounded and holds `maxsize` items (`q.full()`): a snapshot. Always
+/// false for an unbounded or simple queue. False for a NULL or wrong-kind handle (and
+/// `rt_last_error` says so).
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_queue_full(queue: *const rt_queue) -> bool {
+    get_handle(queue).is_ok_and(|q| q.inner.queue.full())
+}
+
+/// The bound given at creation (`q.maxsize`); 0 for an unbounded or simple queue. It cannot be
+/// changed (Python's attribute is writable). 0 for a NULL or wrong-kind handle (and
+/// `rt_last_error` says so).
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_queue_maxsize(queue: *const rt_queue) -> usize {
+    get_handle(queue).map_or(0, |q| q.inner.queue.maxsize())
+}
+
+/// Marks one task done (`q.task_done()`): each successful put adds a task, and a consumer calls
+/// this once per item it has finished processing. When no task is left, every thread blocked in
+/// `rt_queue_join` wakes.
+///
+/// Errors: `RT_EOVERRELEASE` when no task is unfinished ("task_done() called too many times";
+/// nothing changes); `RT_EINVAL` on a simple queue ("'_queue.SimpleQueue' object has no
+/// attribute 'task_done'") and for a NULL or wrong-kind handle.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_queue_task_done(queue: *mut rt_queue) -> rt_status {
+    match get_handle(queue) {
+        Ok(q) => to_status(q.inner.queue.task_done()),
+        Err(s) => s,
+    }
+}
+
+/// The number of tasks put and not yet marked done (`q.unfinished_tasks`): a snapshot. 0 for a
+/// simple queue, and for a NULL or wrong-kind handle (and `rt_last_error` then says so).
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_queue_unfinished_tasks(queue: *const rt_queue) -> usize {
+    get_handle(queue).map_or(0, |q| q.inner.queue.unfinished_tasks())
+}
+
+/// Blocks until every task is done (`q.join()`): until `rt_queue_task_done` has been called once
+/// for every item ever put (items removed by an immediate shutdown count as done). Returns at
+/// once if no task is unfinished. Any number of threads may join at the same time. A shutdown
+/// does not end it: after an immediate shutdown it still waits for the items already taken out
+/// with `rt_queue_get` to be marked done.
+///
+/// Returns `RT_OK`, or `RT_EINTR` when `rt_thread_interrupt` ends the wait. Errors: `RT_EINVAL`
+/// on a simple queue ("'_queue.SimpleQueue' object has no attribute 'join'") and for a NULL or
+/// wrong-kind handle.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_queue_join(queue: *mut rt_queue) -> rt_status {
+    rt_queue_join_timeout(queue, -1.0)
+}
+
+/// `rt_queue_join` with a bound (Python's `join` has none): blocks at most `timeout` seconds
+/// (`RT_FOREVER`: without bound, as `rt_queue_join`; 0: only checks), measured on the monotonic
+/// clock, and returns `RT_TIMEOUT` if tasks are still unfinished then ("timed out").
+///
+/// Errors: those of `rt_queue_join` (a bad handle, a simple queue); then, before any waiting,
+/// the timeout's: `RT_EINVAL` for NaN ("Invalid value NaN (not a number)") or a negative value
+/// other than `RT_FOREVER` ("'timeout' must be a non-negative number"); `RT_EOVERFLOW` above
+/// `RT_TIMEOUT_MAX` ("timestamp out of range for platform time_t").
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_queue_join_timeout(queue: *mut rt_queue, timeout: f64) -> rt_status {
+    let q = match get_handle(queue) {
+        Ok(q) => q,
+        Err(s) => return s,
+    };
+    let _busy = q.busy();
+    to_status(q.inner.queue.join(py_timeout(timeout)))
+}
+
+/// Shuts the queue down (`q.shutdown(immediate)`, Python 3.13). From now on every
+/// `rt_queue_put` fails with `RT_ESHUTDOWN`; `rt_queue_get` still returns the items left and
+/// then fails with `RT_ESHUTDOWN`. Every thread blocked in `rt_queue_put`, and every thread
+/// blocked in `rt_queue_get` that finds no item, wakes with `RT_ESHUTDOWN`.
+///
+/// With `immediate` non-zero, the items left are removed at once and handed to the item
+/// destructor (if any) by the calling thread, after the queue's lock is released (so the
+/// destructor may use the queue); each removed item counts as a finished task (the count never
+/// goes below zero), so `rt_queue_join` returns unless items already gotten are still being
+/// processed. `rt_queue_get` then fails with `RT_ESHUTDOWN` at once.
+///
+/// Calling it again is fine (an immediate shutdown after a plain one drains the queue); there
+/// is no way back. Errors: `RT_EINVAL` on a simple queue ("'_queue.SimpleQueue' object has no
+/// attribute 'shutdown'") and for a NULL or wrong-kind handle.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_queue_shutdown(queue: *mut rt_queue, immediate: c_int) -> rt_status {
+    let q = match get_handle(queue) {
+        Ok(q) => q,
+        Err(s) => return s,
+    };
+    match q.inner.queue.shutdown(immediate != 0) {
+        Ok(drained) => {
+            q.inner.dispose(drained);
+            rt_status::RT_OK
+        }
+        Err(e) => record(&e),
+    }
+}
+
+/// Whether the queue has been shut down (`q.is_shutdown`). False for a simple queue, and for a
+/// NULL or wrong-kind handle (and `rt_last_error` then says so).
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_queue_is_shutdown(queue: *const rt_queue) -> bool {
+    get_handle(queue).is_ok_and(|q| q.inner.queue.is_shutdown())
+}

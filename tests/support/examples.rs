@@ -9,6 +9,7 @@ pub fn check(name: &str, out: &str) -> Result<(), String> {
         "seed000_child_and_main" => child_and_main(out),
         "seed000_synchronized" => synchronized(out),
         "seed002_counters" => counters(out),
+        "seed003_work_queue" => work_queue(out),
         _ => Err(format!(
             "no output check for example {name}: add one to tests/support/examples.rs"
         )),
@@ -85,4 +86,64 @@ fn counters(out: &str) -> Result<(), String> {
         next[tid] += 1;
     }
     ensure(next == [5; 5], || format!("counts per thread: {next:?}"))
+}
+
+/// Three workers start, main fills the queue, each of the five words is processed exactly once
+/// by a worker that has started, every worker exits after the last word, and "exit" comes last.
+fn work_queue(out: &str) -> Result<(), String> {
+    const WORKERS: [&str; 3] = ["Thread-1", "Thread-2", "Thread-3"];
+    const WORDS: [&str; 5] = ["One", "Two", "Three", "Four", "Five"];
+    let lines: Vec<&str> = out.lines().collect();
+    ensure(lines.len() == 14, || {
+        format!("expected 14 lines, got {}: {lines:?}", lines.len())
+    })?;
+    ensure(lines[13] == "exit", || {
+        format!("last line is {:?}", lines[13])
+    })?;
+    let find = |want: &str| -> Result<usize, String> {
+        let at: Vec<usize> = (0..lines.len()).filter(|&i| lines[i] == want).collect();
+        match at[..] {
+            [i] => Ok(i),
+            _ => Err(format!("{want:?} appears {} times", at.len())),
+        }
+    };
+    let filling = find("Filling queue...")?;
+    let filled = find("Queue filled.")?;
+    ensure(filling < filled, || {
+        "\"Queue filled.\" before \"Filling queue...\"".into()
+    })?;
+    let mut started = Vec::new();
+    for w in WORKERS {
+        started.push(find(&format!("Thread Start: {w}"))?);
+    }
+    let mut seen = Vec::new();
+    let mut last_processing = 0;
+    for (i, line) in lines.iter().enumerate() {
+        let Some((who, word)) = line.split_once(" processing ") else {
+            continue;
+        };
+        let w = WORKERS
+            .iter()
+            .position(|&n| n == who)
+            .ok_or_else(|| format!("unknown worker in {line:?}"))?;
+        ensure(i > started[w] && i > filling, || {
+            format!("{line:?} comes before its worker started or the queue was filled")
+        })?;
+        seen.push(word);
+        last_processing = i;
+    }
+    seen.sort();
+    let mut want = WORDS.to_vec();
+    want.sort();
+    ensure(seen == want, || {
+        format!("words processed: {seen:?}, expected each of {want:?} once")
+    })?;
+    for (w, name) in WORKERS.iter().enumerate() {
+        let exit = find(&format!("Thread Exit: {name}"))?;
+        ensure(
+            exit > started[w] && exit > last_processing && exit > filled,
+            || format!("{name} exits before its work is over"),
+        )?;
+    }
+    Ok(())
 }
