@@ -9,8 +9,6 @@ mod cbuild;
 #[path = "../tests/support/examples.rs"]
 mod examples;
 
-use std::process::Command;
-
 fn main() {
     let filters: Vec<String> = std::env::args().skip(1).collect();
     let lib_dir = cbuild::lib_dir();
@@ -31,7 +29,9 @@ fn main() {
             failed += 1;
             continue;
         }
-        let out = Command::new(&exe).output().expect("the example runs");
+        let out = cbuild::command(&exe, &lib_dir)
+            .output()
+            .expect("the example runs");
         let stdout = String::from_utf8_lossy(&out.stdout);
         print!("{stdout}");
         eprint!("{}", String::from_utf8_lossy(&out.stderr));

@@ -224,6 +224,10 @@ fn list_cases(exe: &Path) -> Result<Vec<String>, String> {
         .collect())
 }
 
+fn lib_dir() -> std::path::PathBuf {
+    cbuild::lib_dir()
+}
+
 fn run(job: &Job, wrapper: &[String], timeout: Duration) -> (bool, String) {
     let (program, arg, example) = match job {
         Job::CompileError(e) => return (false, e.clone()),
@@ -238,6 +242,8 @@ fn run(job: &Job, wrapper: &[String], timeout: Duration) -> (bool, String) {
         }
         None => Command::new(program),
     };
+    // Only the freshly built library: cargo's LD_LIBRARY_PATH may name an older copy.
+    cmd.env("LD_LIBRARY_PATH", lib_dir());
     if let Some(a) = arg {
         cmd.arg(a);
     }

@@ -11,14 +11,21 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The directory holding `librthread.so` for the running profile: the parent of `deps/`, where
-/// cargo puts test and example binaries.
+/// The directory holding the freshly built `librthread.so` for the running profile. Cargo
+/// writes it to `target/<profile>/deps/` on every build of the library (`cargo test` included)
+/// and copies it to `target/<profile>/` only for `cargo build`, so `deps/` is the current one.
 pub fn lib_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("the running binary has a path");
-    let mut dir = exe.parent().expect("binary has a directory").to_path_buf();
-    if dir.ends_with("deps") || dir.ends_with("examples") {
-        dir.pop();
+    let mut profile = exe.parent().expect("binary has a directory").to_path_buf();
+    if profile.ends_with("deps") || profile.ends_with("examples") {
+        profile.pop();
     }
+    let deps = profile.join("deps");
+    let dir = if deps.join(shared_lib_name()).exists() {
+        deps
+    } else {
+        profile
+    };
     let so = dir.join(shared_lib_name());
     assert!(
         so.exists(),
@@ -84,6 +91,9 @@ pub fn compile_c(
         .arg("-L")
         .arg(lib_dir)
         .arg("-lrthread")
+        // DT_RPATH (not RUNPATH): found before LD_LIBRARY_PATH, which cargo points at
+        // target/<profile>, where an older copy of the library may lie.
+        .arg("-Wl,--disable-new-dtags")
         .arg(format!("-Wl,-rpath,{}", lib_dir.display()))
         .arg("-pthread");
     let output = cmd
@@ -120,4 +130,12 @@ pub fn scratch_dir(name: &str) -> PathBuf {
     let dir = base.join(name);
     std::fs::create_dir_all(&dir).expect("scratch directory can be created");
     dir
+}
+
+/// A command that runs a program built by [`compile_c`], with the library path pointing at
+/// `lib_dir` only.
+pub fn command(program: &Path, lib_dir: &Path) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.env("LD_LIBRARY_PATH", lib_dir);
+    cmd
 }
