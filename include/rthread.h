@@ -160,6 +160,11 @@ typedef struct rt_lock rt_lock;
 typedef struct rt_queue rt_queue;
 
 /**
+ * A blocking hook: called with the context given to `rt_set_blocking_hooks`.
+ */
+typedef void (*rt_hook_fn)(void *ctx);
+
+/**
  * Receives an item that the queue removes without handing it to a `rt_queue_get` (on
  * `rt_queue_free` and `rt_queue_shutdown(q, 1)`). It runs outside the queue's internal lock
  * and may call rthread, but must not call `rt_exit_thread` (which refuses there).
@@ -183,6 +188,23 @@ typedef void (*rt_thread_fn)(void *arg);
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Installs hooks that run around every real block of every thread: `before(ctx)` just before
+ * a thread sleeps in any rthread call (lock, rlock, condition, semaphore, event, barrier,
+ * queue put/get/join, thread join, timer), and `after(ctx)` just after it wakes, whatever woke
+ * it. Never on an uncontended path: a call that does not sleep runs neither. With them an
+ * interpreter drops its global lock while a thread waits and takes it back afterwards.
+ *
+ * Either hook may be NULL; `rt_set_blocking_hooks(NULL, NULL, NULL)` removes them. They
+ * replace earlier hooks, for waits that begin afterwards. Hooks may call rthread, and may
+ * block (re-taking a global lock in `after` is the point); a thread that blocks inside a hook
+ * does not run the hooks again. rthread holds no internal lock while they run. Rarely, `before`
+ * runs and the thread then finds it need not sleep after all; `after` still follows. Hooks
+ * must not call `rt_exit_thread` (it refuses there with `RT_ESTATE`). `ctx` belongs to the
+ * caller and must stay valid while the hooks are installed.
+ */
+void rt_set_blocking_hooks(rt_hook_fn before, rt_hook_fn after, void *ctx);
 
 /**
  * Creates an unlocked lock (`threading.Lock()`, `_thread.allocate_lock()`).

@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 pub mod barrier;
 pub mod condition;
+pub mod embed;
 pub mod event;
 pub mod local;
 pub mod lock;

@@ -58,6 +58,9 @@ pub extern "C" fn rt_start_new_thread(
 /// action, a predicate, a destructor, a hook).
 #[unsafe(no_mangle)]
 pub extern "C-unwind" fn rt_exit_thread() -> rt_status {
+    if crate::wait::hooks::in_hook() {
+        return crate::status::record(&thread::CALLBACK_EXIT);
+    }
     crate::status::record(&thread::exit_thread())
 }
 

@@ -4,6 +4,6 @@
 pub mod spawn;
 
 pub use spawn::{
-    CallbackGuard, ThreadFn, exit_thread, get_ident, get_native_id, set_stack_size, stack_size,
-    start_new_thread, thread_count,
+    CALLBACK_EXIT, CallbackGuard, ThreadFn, exit_thread, get_ident, get_native_id, set_stack_size,
+    stack_size, start_new_thread, thread_count,
 };

@@ -61,16 +61,19 @@ impl Drop for CallbackGuard {
     }
 }
 
+/// What `exit_thread` says where it cannot end the thread.
+pub const CALLBACK_EXIT: Error = Error::new(
+    rt_status::RT_ESTATE,
+    "rt_exit_thread can only end a thread started by rthread, from outside any callback",
+);
+
 /// Ends the calling thread by unwinding to its trampoline. Returns only when it cannot
 /// (`RT_ESTATE`): see the module comment.
 pub fn exit_thread() -> Error {
     if MAY_EXIT.try_with(|m| m.get()).unwrap_or(false) {
         resume_unwind(Box::new(ExitThread));
     }
-    Error::new(
-        rt_status::RT_ESTATE,
-        "rt_exit_thread can only end a thread started by rthread, from outside any callback",
-    )
+    CALLBACK_EXIT
 }
 
 /// Runs the thread's body (`f(arg)`) the way the trampoline does: `exit_thread` inside it ends

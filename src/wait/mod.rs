@@ -4,11 +4,13 @@
 //!   loom);
 //! - [`word_lock`]: the tiny lock that guards one bucket of the table;
 //! - [`record`]: the per-thread record (never-reused id, parker word, interrupt bit, queue links);
-//! - [`parking_lot`]: the address-keyed table of wait queues, `park` and the `unpark_*` calls.
+//! - [`parking_lot`]: the address-keyed table of wait queues, `park` and the `unpark_*` calls;
+//! - [`hooks`]: the user's blocking hooks, run around every real block.
 //!
 //! Primitives keep their state in their own atomic words and call in here only when a thread
 //! must really sleep or be woken; their uncontended paths never touch the table.
 
+pub mod hooks;
 pub mod parking_lot;
 pub mod record;
 pub mod sys;

@@ -231,6 +231,8 @@ fn lock_bucket_of(rec: &ThreadRecord) -> (&'static Bucket, usize) {
 /// - `timed_out(key, was_last)` runs under the bucket lock when the thread leaves the queue by
 ///   itself (deadline or interrupt); `was_last` is true when no other thread waits on `key`.
 /// - `interruptible`: whether a pending or arriving interrupt ends the wait.
+///
+/// The user's blocking hooks run around the whole call (see [`super::hooks`]).
 pub fn park(
     key: usize,
     validate: impl FnOnce() -> bool,
@@ -240,6 +242,7 @@ pub fn park(
     deadline: Option<Deadline>,
     interruptible: bool,
 ) -> ParkResult {
+    let _span = super::hooks::begin_block();
     with_current(|rec| {
         let b = bucket(key);
         b.lock.lock();
