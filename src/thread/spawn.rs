@@ -111,6 +111,7 @@ extern "C" fn trampoline(data: *mut c_void) -> *mut c_void {
 /// Starts a detached OS thread running `body`, with the configured stack size. Returns the new
 /// thread's ident (its `pthread_t`).
 pub fn spawn_detached(body: Box<dyn FnOnce() + Send>) -> Result<u64, Error> {
+    crate::wait::ensure_fork_handler();
     let start = Box::into_raw(Box::new(Start { body }));
     let mut attr = std::mem::MaybeUninit::<libc::pthread_attr_t>::uninit();
     let mut tid: libc::pthread_t = 0;

@@ -148,3 +148,13 @@ impl Drop for BlockSpan {
         call(self.after, self.ctx);
     }
 }
+
+/// In the child after `fork`: a writer that was half-way through `set` in another thread is
+/// gone; finish its sequence so that readers do not wait for it forever.
+#[cfg(not(loom))]
+pub fn reset_after_fork() {
+    let s = HOOKS.seq.load(Ordering::Relaxed);
+    if s & 1 != 0 {
+        HOOKS.seq.store(s + 1, Ordering::Relaxed);
+    }
+}

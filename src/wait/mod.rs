@@ -25,12 +25,28 @@ pub use parking_lot::{
 };
 pub use record::{ThreadRecord, current_id, current_record, with_current};
 
+/// Makes sure the waiting core is reset in the child of every later `fork` (the first call
+/// registers a `pthread_atfork` child handler; later calls cost one atomic load).
+#[cfg(not(loom))]
+pub fn ensure_fork_handler() {
+    static REGISTERED: std::sync::Once = std::sync::Once::new();
+    REGISTERED.call_once(|| {
+        extern "C" fn child() {
+            reset_after_fork();
+        }
+        // SAFETY: registering a plain function with no prepare/parent handlers. If the
+        // registration fails (ENOMEM), forks simply keep the parent's table.
+        unsafe { libc::pthread_atfork(None, None, Some(child)) };
+    });
+}
+
 /// Resets the waiting core in the child after `fork`: the child has one thread, so every queue
 /// entry and every held bucket lock belongs to a thread that no longer exists.
 #[cfg(not(loom))]
 pub fn reset_after_fork() {
     sys::after_fork_in_child();
     parking_lot::reset_after_fork();
+    hooks::reset_after_fork();
     // The surviving thread may have been parked in the parent's view of the table; its record
     // is no longer queued anywhere.
     with_current(|r| r.state.store(0, sys::Ordering::Relaxed));

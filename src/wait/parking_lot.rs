@@ -242,6 +242,8 @@ pub fn park(
     deadline: Option<Deadline>,
     interruptible: bool,
 ) -> ParkResult {
+    #[cfg(not(loom))]
+    super::ensure_fork_handler();
     let _span = super::hooks::begin_block();
     with_current(|rec| {
         let b = bucket(key);

@@ -1,0 +1,132 @@
+/* fork() in a process whose threads are busy with rthread: the child gets a consistent rthread. */
+#include "rt_test.h"
+
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define HAMMERS 4
+
+static rt_lock *shared_lock;
+static rt_queue *shared_queue;
+static int stop;
+static int hammers_done;
+static long hammer_ops;
+
+static void hammer(void *arg) {
+    void *item;
+    (void)arg;
+    while (!ATOMIC_LOAD(&stop)) {
+        if (rt_lock_acquire(shared_lock, 1, RT_FOREVER) != RT_OK) abort();
+        if (rt_lock_release(shared_lock) != RT_OK) abort();
+        if (rt_queue_put(shared_queue, &stop, 1, 0.001) == RT_OK) {
+            if (rt_queue_get(shared_queue, 1, 0.001, &item) != RT_OK && 0) abort();
+        }
+        ATOMIC_ADD(&hammer_ops, 1);
+    }
+    ATOMIC_ADD(&hammers_done, 1);
+}
+
+static rt_queue *child_q;
+
+static void child_thread(void *arg) {
+    if (rt_queue_put(child_q, arg, 1, RT_FOREVER) != RT_OK) abort();
+}
+
+/* Runs in the child: everything new must work. Returns the exit status. */
+static int child_main(void) {
+    rt_lock *l;
+    void *item = NULL;
+    int token = 42;
+    long tries;
+    if (rt_lock_new(&l) != RT_OK) return 10;
+    if (rt_lock_acquire(l, 1, RT_FOREVER) != RT_OK) return 11;
+    if (rt_lock_acquire(l, 1, 0.001) != RT_TIMEOUT) return 12; /* a real timed wait */
+    if (rt_lock_release(l) != RT_OK) return 13;
+    if (rt_lock_free(l) != RT_OK) return 14;
+    if (rt_queue_new(1, NULL, &child_q) != RT_OK) return 15;
+    if (rt_start_new_thread(child_thread, &token, NULL) != RT_OK) return 16;
+    if (rt_queue_get(child_q, 1, 10.0, &item) != RT_OK) return 17;
+    if (item != &token) return 18;
+    /* The putter may still be returning from its call: the free says RT_EBUSY until then. */
+    for (tries = 0; rt_queue_free(child_q) != RT_OK; tries++) {
+        if (tries > 100000) return 19;
+        rt_test_sleep(0.0001);
+    }
+    return 0;
+}
+
+static void fork_child_uses_new_primitives_while_parent_threads_hammer(void) {
+    int i, status;
+    CHECK_OK(rt_lock_new(&shared_lock));
+    CHECK_OK(rt_queue_new(2, NULL, &shared_queue));
+    for (i = 0; i < HAMMERS; i++) CHECK_OK(rt_start_new_thread(hammer, NULL, NULL));
+    WAIT_UNTIL(ATOMIC_LOAD(&hammer_ops) > 1000, 10.0);
+    for (i = 0; i < 200; i++) {
+        pid_t pid;
+        fflush(stdout);
+        fflush(stderr);
+        pid = fork();
+        CHECK(pid >= 0);
+        if (pid == 0) _exit(child_main());
+        CHECK(waitpid(pid, &status, 0) == pid);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            rt_test_fail(__FILE__, __LINE__, "child %d ended with status 0x%x", i, status);
+    }
+    ATOMIC_STORE(&stop, 1);
+    WAIT_UNTIL(ATOMIC_LOAD(&hammers_done) == HAMMERS, 10.0);
+    CHECK_OK(rt_lock_free(shared_lock));
+    CHECK_OK(rt_queue_free(shared_queue));
+}
+
+static rt_lock *gate;
+static rt_lock *held;
+static int holder_ready;
+
+static void hold_until_gate(void *arg) {
+    (void)arg;
+    if (rt_lock_acquire(held, 1, RT_FOREVER) != RT_OK) abort();
+    ATOMIC_STORE(&holder_ready, 1);
+    if (rt_lock_acquire(gate, 1, RT_FOREVER) != RT_OK) abort();
+    if (rt_lock_release(held) != RT_OK) abort();
+    if (rt_lock_release(gate) != RT_OK) abort();
+    ATOMIC_STORE(&holder_ready, 2);
+}
+
+static void fork_keeps_locks_held_by_vanished_threads_locked(void) {
+    pid_t pid;
+    int status;
+    CHECK_OK(rt_lock_new(&gate));
+    CHECK_OK(rt_lock_new(&held));
+    CHECK_OK(rt_lock_acquire(gate, 1, RT_FOREVER));
+    CHECK_OK(rt_start_new_thread(hold_until_gate, NULL, NULL));
+    WAIT_UNTIL(ATOMIC_LOAD(&holder_ready) == 1, 10.0);
+    fflush(stdout);
+    fflush(stderr);
+    pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        /* The holder does not exist here: its lock stays locked, and waiting times out. */
+        if (!rt_lock_locked(held)) _exit(1);
+        if (rt_lock_acquire(held, 1, 0.02) != RT_TIMEOUT) _exit(2);
+        /* Any thread may release a Lock: the child can still free it. */
+        if (rt_lock_release(held) != RT_OK) _exit(3);
+        if (rt_lock_acquire(held, 0, RT_FOREVER) != RT_OK) _exit(4);
+        _exit(0);
+    }
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status));
+    CHECK_EQ_INT(WEXITSTATUS(status), 0);
+    /* The parent is unaffected. */
+    CHECK(rt_lock_locked(held));
+    CHECK_OK(rt_lock_release(gate));
+    WAIT_UNTIL(ATOMIC_LOAD(&holder_ready) == 2, 10.0);
+    CHECK(!rt_lock_locked(held));
+    CHECK_OK(rt_lock_free(held));
+    CHECK_OK(rt_lock_free(gate));
+}
+
+RT_CASES(
+    RT_CASE(fork_child_uses_new_primitives_while_parent_threads_hammer),
+    RT_CASE(fork_keeps_locks_held_by_vanished_threads_locked)
+)
