@@ -270,7 +270,7 @@ static void a_start_new_thread_thread_gets_a_dummy_too(void) {
 }
 
 #define FOREIGN_THREADS 4
-#define FOREIGN_ROUNDS 150
+#define FOREIGN_ROUNDS 60
 
 static void *dummy_comes_and_goes(void *p) {
     rt_thread *me;
