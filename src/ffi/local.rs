@@ -43,7 +43,8 @@ pub extern "C" fn rt_local_new(
         if out.is_null() {
             return Err(Error::NULL_OUT);
         }
-        let p = Obj::alloc(Local::new(destructor)?)?;
+        // SAFETY: the caller's destructor, for the values set in this local, as documented.
+        let p = Obj::alloc(unsafe { Local::new(destructor) }?)?;
         // SAFETY: `out` is non-NULL and, by the API contract, writable.
         unsafe { write_out(out, p as *mut rt_local) }
     })

@@ -91,7 +91,9 @@ pub extern "C" fn rt_thread_new(
         if out.is_null() {
             return Err(Error::NULL_OUT);
         }
-        let t = Thread::new(function, arg);
+        // SAFETY: running `function(arg)` in the new thread is what the caller asks for; C
+        // functions unwind only through rt_exit_thread.
+        let t = unsafe { Thread::new(function, arg) };
         // SAFETY: non-NULL, writable by the API contract.
         unsafe { write_out(out, into_handle(t)) }
     })
@@ -422,7 +424,8 @@ pub extern "C" fn rt_timer_new(
         if out.is_null() {
             return Err(Error::NULL_OUT);
         }
-        let t = Thread::new_timer(interval, function, arg)?;
+        // SAFETY: as in rt_thread_new.
+        let t = unsafe { Thread::new_timer(interval, function, arg) }?;
         // SAFETY: non-NULL, writable by the API contract.
         unsafe { write_out(out, into_handle(t)) }
     })
@@ -463,6 +466,8 @@ pub extern "C" fn rt_set_thread_hooks(
     exit: rt_hook_fn,
     ctx: *mut c_void,
 ) -> rt_status {
-    thread::set_thread_hooks(start, exit, ctx);
+    // SAFETY: the caller's hooks and context, for the threads rthread starts from now on, as
+    // documented above.
+    unsafe { thread::set_thread_hooks(start, exit, ctx) };
     rt_status::RT_OK
 }

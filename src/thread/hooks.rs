@@ -44,8 +44,8 @@ impl Hooks {
     pub fn run_start(&self) {
         if let Some(f) = self.start {
             let _guard = CallbackGuard::new();
-            // SAFETY: the hook and its context were given together to rt_set_thread_hooks,
-            // whose contract is that the hook may be called with it from any thread.
+            // SAFETY: the hook and its context were given together to `set_thread_hooks`,
+            // whose contract is that the hook may be called with it in any thread rthread starts.
             unsafe { f(self.ctx) }
         }
     }
@@ -78,7 +78,11 @@ static SLOT: Slot = Slot {
 static EVER_SET: AtomicBool = AtomicBool::new(false);
 
 /// Sets the hooks for every thread started from now on; either may be `None`.
-pub fn set_thread_hooks(start: Option<HookFn>, exit: Option<HookFn>, ctx: *mut c_void) {
+///
+/// # Safety
+/// Calling each hook with `ctx`, in any thread rthread starts from now on, must be safe for as
+/// long as such threads may run; the hooks must not unwind.
+pub unsafe fn set_thread_hooks(start: Option<HookFn>, exit: Option<HookFn>, ctx: *mut c_void) {
     let _g = InternalGuard::lock(&SLOT.lock);
     // SAFETY: the lock is held.
     unsafe { *SLOT.hooks.get() = Hooks { start, exit, ctx } };

@@ -70,9 +70,9 @@ impl Entry {
     fn destroy(self) {
         if let (Some(d), false) = (self.destructor, self.value.is_null()) {
             let _guard = CallbackGuard::new();
-            // SAFETY: the destructor and the value were given to rthread together (rt_local_new
-            // and rt_local_set), and this entry was taken out of its table, so this is the
-            // value's one and only destruction.
+            // SAFETY: the destructor and the value were given to rthread together (`Local::new`,
+            // whose contract covers every value set, and `Local::set`), and this entry was taken
+            // out of its table, so this is the value's one and only destruction.
             unsafe { d(self.value) }
         }
     }
@@ -152,7 +152,12 @@ static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
 impl Local {
     /// A new local; `destructor` (if any) is called on every non-NULL value when its thread ends.
     /// `RT_ENOMEM` when the slot table cannot grow.
-    pub fn new(destructor: Option<Destructor>) -> Result<Local, Error> {
+    ///
+    /// # Safety
+    /// `destructor` must be safe to call once on every non-NULL value any thread sets in this
+    /// local, in that thread (or in the thread that drops the local, for its own value), at any
+    /// time until that thread has ended, even after the local was dropped.
+    pub unsafe fn new(destructor: Option<Destructor>) -> Result<Local, Error> {
         let slot = {
             let _g = InternalGuard::lock(&SLOTS.lock);
             // SAFETY: the lock is held.
@@ -293,7 +298,8 @@ mod tests {
 
     #[test]
     fn values_are_per_thread_and_destroyed_once() {
-        let l = Arc::new(Local::new(Some(count_per_thread)).unwrap());
+        // SAFETY: the destructor only counts.
+        let l = Arc::new(unsafe { Local::new(Some(count_per_thread)) }.unwrap());
         l.set(8 as *mut c_void).unwrap();
         let l2 = l.clone();
         std::thread::spawn(move || {
@@ -311,7 +317,8 @@ mod tests {
 
     #[test]
     fn values_of_a_freed_local_are_destroyed_when_their_thread_ends() {
-        let a = Arc::new(Local::new(Some(count_stale)).unwrap());
+        // SAFETY: the destructor only counts.
+        let a = Arc::new(unsafe { Local::new(Some(count_stale)) }.unwrap());
         let (to_main, from_thread) = channel();
         let (to_thread, from_main) = channel::<Local>();
         let a2 = a.clone();
@@ -330,9 +337,9 @@ mod tests {
         from_thread.recv().unwrap();
         drop(Arc::try_unwrap(a).ok().unwrap());
         assert_eq!(STALE.load(Ordering::SeqCst), 0);
-        to_thread
-            .send(Local::new(Some(count_stale)).unwrap())
-            .unwrap();
+        // SAFETY: the destructor only counts.
+        let b = unsafe { Local::new(Some(count_stale)) }.unwrap();
+        to_thread.send(b).unwrap();
         let b = h.join().unwrap();
         assert_eq!(STALE.load(Ordering::SeqCst), 2);
         drop(b);

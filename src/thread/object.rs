@@ -255,7 +255,11 @@ impl Thread {
 
     /// A new, unstarted thread that will run `function(arg)` (nothing if `None`, as Python's
     /// `target=None`). Its name is `Thread-N`; it is a daemon if the calling thread is one.
-    pub fn new(function: Option<ThreadFn>, arg: *mut c_void) -> Arc<Thread> {
+    ///
+    /// # Safety
+    /// Calling `function(arg)` once, in another thread, must be safe (`arg` is handed over as
+    /// is), and `function` must unwind only through `exit_thread`.
+    pub unsafe fn new(function: Option<ThreadFn>, arg: *mut c_void) -> Arc<Thread> {
         let daemon = if registry::current_is_daemon() {
             DAEMON
         } else {
@@ -275,7 +279,10 @@ impl Thread {
     /// A new, unstarted timer: once started, its thread waits `interval` seconds, then runs
     /// `function(arg)` unless [`Thread::cancel`] came first. See [`TimerState::new`] for the
     /// interval's errors.
-    pub fn new_timer(
+    ///
+    /// # Safety
+    /// As for [`Thread::new`].
+    pub unsafe fn new_timer(
         interval: f64,
         function: Option<ThreadFn>,
         arg: *mut c_void,
@@ -586,8 +593,8 @@ impl Thread {
             None => true,
         };
         if let (true, Some(f)) = (call, self.function) {
-            // SAFETY: `f` and `arg` were given together to rt_thread_new / rt_timer_new, whose
-            // contract is that `f(arg)` may run in the new thread.
+            // SAFETY: `f` and `arg` were given together to `Thread::new` / `new_timer`, whose
+            // contract is that `f(arg)` may run once in the new thread.
             unsafe { spawn::run_body(f, self.arg.0) };
         }
         local::run_thread_destructors();
@@ -696,5 +703,78 @@ pub fn name_buffer_too_small(needed: usize) -> Error {
     Error {
         status: rt_status::RT_EINVAL,
         message: Message::Number("buffer too small: the name needs ", needed as u64, " bytes"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    unsafe extern "C-unwind" fn bump(arg: *mut c_void) {
+        // SAFETY: the tests pass a pointer to a live AtomicUsize.
+        let n = unsafe { &*(arg as *const AtomicUsize) };
+        n.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn counting_thread(n: &AtomicUsize) -> Arc<Thread> {
+        // SAFETY: `bump` only increments the counter, which outlives the thread (the tests join).
+        unsafe { Thread::new(Some(bump), n as *const AtomicUsize as *mut c_void) }
+    }
+
+    #[test]
+    fn start_join_and_state() {
+        let n = AtomicUsize::new(0);
+        let t = counting_thread(&n);
+        assert!(!t.is_alive());
+        assert_eq!(t.ident(), 0);
+        assert_eq!(t.join(-1.0), Err(JOIN_BEFORE_START));
+        // Test threads are not rthread's: like dummies, they make daemons.
+        assert!(t.daemon());
+        t.set_daemon(false).unwrap();
+        t.start().unwrap();
+        assert_ne!(t.ident(), 0);
+        assert_eq!(t.start(), Err(STARTED_TWICE));
+        assert_eq!(t.set_daemon(true), Err(DAEMON_AFTER_START));
+        t.join(-1.0).unwrap();
+        t.join(0.0).unwrap();
+        assert!(!t.is_alive());
+        assert_eq!(n.load(Ordering::SeqCst), 1);
+        assert!(format!("{t:?}").contains("stopped"));
+    }
+
+    #[test]
+    fn names_are_numbered_then_settable() {
+        // SAFETY: no function: nothing runs.
+        let t = unsafe { Thread::new(None, std::ptr::null_mut()) };
+        assert!(t.name().starts_with("Thread-"));
+        t.set_name("worker");
+        assert_eq!(t.name(), "worker");
+        assert_eq!(t.with_name(str::len), 6);
+    }
+
+    #[test]
+    fn os_names_are_cut_at_a_character_boundary() {
+        assert_eq!(&os_name("short")[..6], b"short\0");
+        let cut = os_name("aaaaaaaaaaaaaa\u{e9}b"); // 14 bytes, then a 2-byte letter
+        assert_eq!(&cut[..15], b"aaaaaaaaaaaaaa\0");
+        assert_eq!(cut[15], 0);
+    }
+
+    #[test]
+    fn timers_fire_or_cancel() {
+        let n = AtomicUsize::new(0);
+        let arg = &n as *const AtomicUsize as *mut c_void;
+        // SAFETY: as in counting_thread.
+        let fires = unsafe { Thread::new_timer(0.0, Some(bump), arg) }.unwrap();
+        // SAFETY: as in counting_thread.
+        let cancelled = unsafe { Thread::new_timer(60.0, Some(bump), arg) }.unwrap();
+        fires.start().unwrap();
+        cancelled.start().unwrap();
+        cancelled.cancel().unwrap();
+        fires.join(-1.0).unwrap();
+        cancelled.join(10.0).unwrap();
+        assert_eq!(n.load(Ordering::SeqCst), 1);
+        assert!(counting_thread(&n).cancel().is_none());
     }
 }

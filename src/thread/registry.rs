@@ -368,3 +368,36 @@ fn wait_for_non_daemon(wait: Wait, interruptible: bool) -> Result<(), Error> {
     }
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_foreign_thread_gets_a_dummy_until_it_ends() {
+        let dummy = std::thread::spawn(|| {
+            let me = current_thread().unwrap();
+            assert_eq!(me.kind(), ThreadKind::Dummy);
+            assert!(me.name().starts_with("Dummy-"));
+            assert!(me.daemon() && me.is_alive());
+            assert!(Arc::ptr_eq(&me, &current_thread().unwrap()));
+            assert!(enumerate().iter().any(|t| Arc::ptr_eq(t, &me)));
+            assert_eq!(me.join(-1.0).unwrap_err().status, rt_status::RT_ESTATE);
+            me
+        })
+        .join()
+        .unwrap();
+        assert!(!dummy.is_alive());
+        assert!(!enumerate().iter().any(|t| Arc::ptr_eq(t, &dummy)));
+    }
+
+    #[test]
+    fn the_main_thread_is_listed_and_not_a_daemon() {
+        let m = main_thread();
+        assert_eq!(m.kind(), ThreadKind::Main);
+        assert_eq!(m.name(), "MainThread");
+        assert!(!m.daemon());
+        assert!(enumerate().iter().any(|t| Arc::ptr_eq(t, m)));
+        assert!(active_count() >= 1);
+    }
+}
