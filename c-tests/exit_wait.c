@@ -329,6 +329,47 @@ static void exit_while_threads_use_the_registry_neither_hangs_nor_cuts_them_shor
     CHECK_OUTPUT(r, "hammer done\nhammer done\n");
 }
 
+/* A fork child does not wait for the threads that stayed in the parent. */
+
+static rt_lock *parent_gate;
+
+static void wait_at_parent_gate(void *p) {
+    (void)p;
+    if (rt_lock_acquire(parent_gate, 1, RT_FOREVER) != RT_OK) abort();
+    rt_lock_release(parent_gate);
+}
+
+static void scenario_fork_child(void) {
+    rt_thread *buf[8], *t;
+    size_t n = 0, i;
+    if (rt_enumerate(buf, 8, &n) != RT_OK) _exit(20);
+    for (i = 0; i < n && i < 8; i++) rt_thread_release(buf[i]);
+    if (n != 1) _exit(21); /* the main thread alone */
+    if (rt_thread_new(sleep_then_say_done, "child's thread done\n", &t) != RT_OK) _exit(22);
+    if (rt_thread_start(t) != RT_OK) _exit(23);
+    rt_thread_release(t);
+    exit(0);
+}
+
+static void a_fork_child_waits_only_for_its_own_threads(void) {
+    struct child_result r;
+    rt_thread *t;
+    CHECK_OK(rt_lock_new(&parent_gate));
+    CHECK_OK(rt_lock_acquire(parent_gate, 1, RT_FOREVER));
+    CHECK_OK(rt_thread_new(wait_at_parent_gate, NULL, &t));
+    CHECK_OK(rt_thread_start(t));
+    CHECK_EQ_INT(rt_active_count(), 2);
+    run_child(scenario_fork_child, &r);
+    CHECK_EQ_INT(r.exit_status, 0);
+    CHECK_OUTPUT(r, "child's thread done\n");
+    CHECK(r.secs < 30.0);
+    CHECK(rt_thread_is_alive(t));
+    CHECK_OK(rt_lock_release(parent_gate));
+    CHECK_OK(rt_thread_join(t, RT_FOREVER));
+    CHECK_OK(rt_thread_release(t));
+    CHECK_OK(rt_lock_free(parent_gate));
+}
+
 /* rt_shutdown, in this process. */
 
 static rt_lock *gate;
@@ -457,6 +498,7 @@ RT_CASES(
     RT_CASE(underscore_exit_skips_the_wait),
     RT_CASE(exit_destroys_the_main_threads_local_values),
     RT_CASE(exit_while_threads_use_the_registry_neither_hangs_nor_cuts_them_short),
+    RT_CASE(a_fork_child_waits_only_for_its_own_threads),
     RT_CASE(shutdown_waits_for_non_daemon_threads),
     RT_CASE(shutdown_times_out_while_a_thread_runs),
     RT_CASE(shutdown_ignores_daemons_foreign_threads_and_the_caller),

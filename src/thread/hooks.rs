@@ -99,3 +99,8 @@ pub fn snapshot() -> Hooks {
     // SAFETY: the lock is held.
     unsafe { *SLOT.hooks.get() }
 }
+
+/// In a fork child: the hooks' lock may have been held by a thread that did not survive.
+pub(super) fn reset_after_fork() {
+    SLOT.lock.reset();
+}

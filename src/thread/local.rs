@@ -264,6 +264,11 @@ impl Drop for Local {
     }
 }
 
+/// In a fork child: the slots' lock may have been held by a thread that did not survive.
+pub(super) fn reset_after_fork() {
+    SLOTS.lock.reset();
+}
+
 /// Runs the calling thread's destructors now (a thread rthread started, when its function has
 /// ended). Values set afterwards are destroyed when the OS thread ends.
 pub fn run_thread_destructors() {

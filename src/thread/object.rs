@@ -613,6 +613,22 @@ impl Thread {
         }
     }
 
+    /// In a fork child: the object's thread did not survive the fork. It is stopped (nobody
+    /// waits on it in the child) and its locks are forced open.
+    pub(super) fn vanish_after_fork(&self) {
+        self.name_lock.reset();
+        // SAFETY: the child has one thread, the caller, and the name lock was just forced open.
+        unsafe { (*self.name.get()).os = OsName::Gone };
+        let daemon = self.state.load(Ordering::Relaxed) & DAEMON;
+        self.state.store(daemon | STOPPED, Ordering::Relaxed);
+    }
+
+    /// In a fork child: the object's thread is the one that survived; its name lock is forced
+    /// open (another thread may have held it at the fork).
+    pub(super) fn survive_fork(&self) {
+        self.name_lock.reset();
+    }
+
     /// `join(timeout)`: waits until the thread has ended. `timeout` is in seconds,
     /// `RT_FOREVER` (-1) for no bound; `RT_TIMEOUT` when the thread is still alive after it.
     ///

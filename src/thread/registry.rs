@@ -20,7 +20,9 @@
 //! on, as Python 3.13 does for the main thread), then joins every started non-daemon thread
 //! object, looping while new ones appear; daemon threads are left to die with the process. The
 //! wait never holds the registry lock while it waits, so threads that end, start, or use the
-//! registry meanwhile cannot deadlock it. [`set_exit_wait`] turns it off.
+//! registry meanwhile cannot deadlock it. [`set_exit_wait`] turns it off. A fork handler, armed
+//! with the exit handler, drops from a child's registry the threads that stayed in the parent,
+//! so a child never waits for them at exit.
 
 use super::InternalGuard;
 use super::object::{Thread, ThreadKind};
@@ -301,12 +303,50 @@ pub fn set_exit_wait(wait: bool) -> bool {
     EXIT_WAIT.swap(wait, Ordering::AcqRel)
 }
 
-/// Registers the exit handler, once (the first `start` of a thread object calls this).
+/// Registers the exit handler, and the fork handler that keeps it from waiting in a child for
+/// threads that stayed in the parent; once (the first `start` of a thread object calls this).
 pub(super) fn arm_exit_wait() {
     if !EXIT_HANDLER.load(Ordering::Relaxed) && !EXIT_HANDLER.swap(true, Ordering::AcqRel) {
-        // SAFETY: `at_exit` is an `extern "C" fn()` that never unwinds. If registration fails
-        // (no memory), the process simply does not wait at exit.
-        unsafe { libc::atexit(at_exit) };
+        // SAFETY: both handlers are `extern "C"` functions that never unwind. If a registration
+        // fails (no memory), the process simply does not wait at exit, or a fork child may.
+        unsafe {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            libc::pthread_atfork(None, None, Some(after_fork_in_child));
+            libc::atexit(at_exit);
+        }
+    }
+}
+
+/// In the child of `fork`: only the forking thread exists. Every other thread object leaves the
+/// registry, stopped (so neither `rt_enumerate` nor the wait at exit sees it), and the internal
+/// locks that another thread may have held at the fork are forced open: the registry's, the
+/// hooks', the thread-local slots' and the waiting core's. The objects that vanished threads
+/// referenced stay allocated (their references died with those threads), as CPython leaks them.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+extern "C" fn after_fork_in_child() {
+    crate::wait::reset_after_fork();
+    REGISTRY.lock.reset();
+    super::hooks::reset_after_fork();
+    super::local::reset_after_fork();
+    let me = CURRENT.with(Cell::get);
+    // SAFETY: the child has one thread, this one, and the registry lock was just forced open.
+    let v = unsafe { &mut *REGISTRY.threads.get() };
+    let mut i = 0;
+    while i < v.len() {
+        let t = &v[i];
+        if std::ptr::eq(Arc::as_ptr(t), me) || t.kind() == ThreadKind::Main {
+            t.survive_fork();
+            // SAFETY: as above.
+            unsafe { *t.registry_index.get() = i };
+            i += 1;
+        } else {
+            t.vanish_after_fork();
+            // SAFETY: as above.
+            unsafe { *t.registry_index.get() = usize::MAX };
+            // Not dropped: dropping could free memory that a vanished thread's frames still
+            // point to, and nothing may run that is not needed in a fork child.
+            std::mem::forget(v.swap_remove(i));
+        }
     }
 }
 
