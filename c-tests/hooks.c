@@ -221,6 +221,43 @@ static void hooks_may_call_rthread_but_not_exit_thread(void) {
     teardown();
 }
 
+/* A value set in the exit hook, after the thread's destructor pass, is destroyed when the OS
+ * thread ends; by then the thread has no thread object any more. */
+static rt_local *late_local;
+static int late_status = -1;
+static int late_destroyed;
+
+static void late_destructor(void *v) {
+    rt_thread *t;
+    (void)v;
+    late_status = rt_current_thread(&t);
+    if (late_status == RT_OK) rt_thread_release(t);
+    ATOMIC_STORE(&late_destroyed, 1);
+}
+
+static void exit_hook_sets_a_value(void *ctx) {
+    if (rt_local_set(late_local, ctx) != RT_OK) abort();
+}
+
+static void values_set_in_the_exit_hook_are_destroyed_when_the_os_thread_ends(void) {
+    rt_thread *t;
+    size_t before;
+    setup();
+    CHECK_OK(rt_local_new(late_destructor, &late_local));
+    CHECK_OK(rt_set_thread_hooks(NULL, exit_hook_sets_a_value, &hook_ctx));
+    CHECK_OK(rt_thread_new(function, NULL, &t));
+    CHECK_OK(rt_thread_start(t));
+    CHECK_OK(rt_thread_join(t, RT_FOREVER));
+    WAIT_UNTIL(ATOMIC_LOAD(&late_destroyed), 10.0);
+    CHECK_EQ_INT(late_status, RT_ESTATE);
+    /* No dummy was made for the ending thread. */
+    before = rt_active_count();
+    CHECK_EQ_INT(before, 1);
+    CHECK_OK(rt_thread_release(t));
+    CHECK_OK(rt_local_free(late_local));
+    teardown();
+}
+
 RT_CASES(
     RT_CASE(hooks_run_in_the_new_thread_around_its_function),
     RT_CASE(the_exit_hook_runs_after_exit_thread),
@@ -228,5 +265,6 @@ RT_CASES(
     RT_CASE(hooks_apply_to_threads_started_after_the_call),
     RT_CASE(only_a_start_hook_or_only_an_exit_hook),
     RT_CASE(the_exit_hook_runs_after_thread_local_destructors),
-    RT_CASE(hooks_may_call_rthread_but_not_exit_thread)
+    RT_CASE(hooks_may_call_rthread_but_not_exit_thread),
+    RT_CASE(values_set_in_the_exit_hook_are_destroyed_when_the_os_thread_ends)
 )

@@ -411,8 +411,9 @@ rt_status rt_thread_join(rt_thread *t, double timeout);
 /**
  * Whether the thread is alive (`thread.is_alive()`): true from just before its function runs
  * until just after it ended (thread-local destructors and exit hook included); false before
- * start and after. The main thread is alive until the process exits; a dummy while its thread
- * runs. False for a NULL or wrong-kind handle (and `rt_last_error` says so).
+ * start and after. The main thread is alive until it ends (at `exit()`, as in Python 3.13, or
+ * by `pthread_exit`); a dummy while its thread runs. False for a NULL or wrong-kind handle (and
+ * `rt_last_error` says so).
  */
 bool rt_thread_is_alive(const rt_thread *t);
 
@@ -517,15 +518,17 @@ rt_status rt_enumerate(rt_thread **buf, size_t cap, size_t *count);
  * For a thread rthread started, its own object; for the initial thread, the main thread's
  * object; for any other thread, a dummy made on its first call: `Dummy-N`, a daemon, alive,
  * listed by `rt_enumerate`, not joinable ("cannot join a dummy thread"), and out of the
- * registry when that thread ends. Errors: `RT_EINVAL` for a NULL `out`; `RT_ESTATE` when a
- * foreign thread calls it while its thread-local data is being destroyed; `RT_ENOMEM`.
+ * registry when that thread ends. Errors: `RT_EINVAL` for a NULL `out`; `RT_ESTATE` ("the
+ * calling thread is ending: it has no thread object") from the system's thread-local
+ * destructors of a thread rthread started, or of a foreign thread whose dummy is already gone;
+ * `RT_ENOMEM`.
  */
 rt_status rt_current_thread(rt_thread **out);
 
 /**
  * The main thread's object (`threading.main_thread()`), as a new reference in `*out`: the
  * process's initial thread (on Linux, the thread whose id is the process id), named
- * "MainThread", not a daemon, alive until the process exits. Its ident is known once the
+ * "MainThread", not a daemon, alive until it ends (see `rt_thread_is_alive`). Its ident is known once the
  * library was loaded in the initial thread (the usual case) or the initial thread has called
  * into rthread; until then it is 0. Errors: `RT_EINVAL` for a NULL `out`.
  */

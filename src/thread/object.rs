@@ -376,7 +376,8 @@ impl Thread {
     }
 
     /// `is_alive()`: true from just before the function runs until just after the thread ended.
-    /// Always true for a dummy; true for the main thread until the process exits.
+    /// A dummy is alive while its thread runs, the main thread until it ends (at `exit()` or
+    /// `pthread_exit`).
     pub fn is_alive(&self) -> bool {
         self.phase() == ALIVE
     }

@@ -180,6 +180,8 @@ thread_local! {
     static CURRENT: Cell<*const Thread> = const { Cell::new(std::ptr::null()) };
     /// The calling thread was found not to be the main thread (and has no object yet).
     static NOT_MAIN: Cell<bool> = const { Cell::new(false) };
+    /// The calling thread, started by rthread, is done with its object (it is ending).
+    static ENDED: Cell<bool> = const { Cell::new(false) };
     /// A foreign thread's dummy (or the main thread's object): the destructor takes it out of
     /// the registry when the thread ends.
     static FOREIGN: RefCell<Option<ForeignGuard>> = const { RefCell::new(None) };
@@ -203,9 +205,12 @@ pub(super) fn set_current(t: &Thread) {
     CURRENT.with(|c| c.set(t));
 }
 
-/// The thread rthread started is done with its object.
+/// The thread rthread started is done with its object: what runs in it from now on (the
+/// system's thread-local destructors) has no thread object, and gets no dummy either.
 pub(super) fn clear_current() {
     CURRENT.with(|c| c.set(std::ptr::null()));
+    NOT_MAIN.with(|n| n.set(true));
+    ENDED.with(|e| e.set(true));
 }
 
 /// The calling thread's object, if it has one (a thread rthread started, the main thread, or a
@@ -259,10 +264,14 @@ const THREAD_ENDING: Error = Error::new(
 
 /// `threading.current_thread()`: the calling thread's object. A thread rthread did not start
 /// (other than the main thread) gets a dummy on its first call: `Dummy-N`, daemon, alive, listed
-/// by `enumerate`, and out of the registry when the thread ends. `RT_ESTATE` in a foreign thread
-/// whose thread-local data is already being destroyed; `RT_ENOMEM`.
+/// by `enumerate`, and out of the registry when the thread ends. `RT_ESTATE` in a thread whose
+/// end is under way: a foreign thread whose thread-local data is being destroyed, or a thread
+/// rthread started, after its object stopped; `RT_ENOMEM`.
 pub fn current_thread() -> Result<Arc<Thread>, Error> {
     let p = current_ptr();
+    if p.is_null() && ENDED.with(Cell::get) {
+        return Err(THREAD_ENDING);
+    }
     if !p.is_null() {
         // SAFETY: `p` came from an Arc that is alive (see current_ptr); one more reference.
         unsafe {
