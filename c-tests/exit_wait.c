@@ -65,17 +65,36 @@ static void run_child(void (*scenario)(void), struct child_result *r) {
     r->exit_status = WEXITSTATUS(status);
 }
 
+/* Child-side signals: `go` is held by the scenario until it lets workers go on; `ready` is held
+ * until a worker says it has started. */
+static rt_lock *go, *ready;
+
+static void make_signals(void) {
+    if (rt_lock_new(&go) != RT_OK || rt_lock_new(&ready) != RT_OK) abort();
+    if (rt_lock_acquire(go, 1, RT_FOREVER) != RT_OK) abort();
+    if (rt_lock_acquire(ready, 1, RT_FOREVER) != RT_OK) abort();
+}
+
+static void wait_for(rt_lock *signal) {
+    if (rt_lock_acquire(signal, 1, RT_FOREVER) != RT_OK) abort();
+    rt_lock_release(signal);
+}
+
+/* Waits for `go` (if made), sleeps 0.1 s, then says its text. */
 static void sleep_then_say_done(void *p) {
+    if (go) wait_for(go);
     rt_test_sleep(0.1);
     say(p);
 }
 
 static void scenario_exit_with_a_running_thread(void) {
     rt_thread *t;
+    make_signals();
     if (rt_thread_new(sleep_then_say_done, "worker done\n", &t) != RT_OK) abort();
     if (rt_thread_start(t) != RT_OK) abort();
     rt_thread_release(t);
     say("main exits\n");
+    rt_lock_release(go);
     exit(0);
 }
 
@@ -89,20 +108,27 @@ static void exit_waits_for_a_non_daemon_thread(void) {
 
 static rt_lock *never;
 
+/* Says its text, tells `ready`, and blocks for good. */
 static void block_forever(void *p) {
     say(p);
+    rt_lock_release(ready);
     if (rt_lock_acquire(never, 1, RT_FOREVER) != RT_OK) abort();
     say("daemon woke up\n");
 }
 
-static void scenario_exit_with_a_daemon_thread(void) {
-    rt_thread *t;
+static void make_never(void) {
+    make_signals();
     if (rt_lock_new(&never) != RT_OK) abort();
     if (rt_lock_acquire(never, 1, RT_FOREVER) != RT_OK) abort();
+}
+
+static void scenario_exit_with_a_daemon_thread(void) {
+    rt_thread *t;
+    make_never();
     if (rt_thread_new(block_forever, "daemon started\n", &t) != RT_OK) abort();
     if (rt_thread_set_daemon(t, true) != RT_OK) abort();
     if (rt_thread_start(t) != RT_OK) abort();
-    rt_test_sleep(0.02); /* let it reach its wait */
+    wait_for(ready);
     say("main exits\n");
     exit(0);
 }
@@ -115,6 +141,7 @@ static void exit_abandons_daemon_threads(void) {
     CHECK(r.secs < 30.0);
 }
 
+/* Starts a second thread, which waits until this one has spoken. */
 static void start_another_then_say(void *p) {
     rt_thread *t;
     (void)p;
@@ -123,10 +150,12 @@ static void start_another_then_say(void *p) {
     if (rt_thread_start(t) != RT_OK) abort();
     rt_thread_release(t);
     say("first done\n");
+    rt_lock_release(go);
 }
 
 static void scenario_threads_start_threads_during_the_wait(void) {
     rt_thread *t;
+    make_signals();
     if (rt_thread_new(start_another_then_say, NULL, &t) != RT_OK) abort();
     if (rt_thread_start(t) != RT_OK) abort();
     rt_thread_release(t);
@@ -149,8 +178,7 @@ static void exit_from_here(void *p) {
 
 static void scenario_exit_from_a_thread_object(void) {
     rt_thread *t;
-    if (rt_lock_new(&never) != RT_OK) abort();
-    if (rt_lock_acquire(never, 1, RT_FOREVER) != RT_OK) abort();
+    make_never();
     if (rt_thread_new(exit_from_here, NULL, &t) != RT_OK) abort();
     if (rt_thread_start(t) != RT_OK) abort();
     /* Main blocks for good; the thread ends the process and does not wait for itself. */
@@ -183,7 +211,6 @@ static void scenario_a_thread_joins_main_which_exits(void) {
     joiner_of_main.text = "main joined\n";
     if (rt_thread_new(join_target_then_say, &joiner_of_main, &t) != RT_OK) abort();
     if (rt_thread_start(t) != RT_OK) abort();
-    rt_test_sleep(0.02); /* let it block in the join */
     say("main exits\n");
     exit(0);
 }
@@ -208,8 +235,7 @@ static void exit_after_a_while(void *p) {
 
 static void scenario_a_thread_joins_a_thread_that_exits(void) {
     rt_thread *t, *j;
-    if (rt_lock_new(&never) != RT_OK) abort();
-    if (rt_lock_acquire(never, 1, RT_FOREVER) != RT_OK) abort();
+    make_never();
     if (rt_thread_new(exit_after_a_while, NULL, &t) != RT_OK) abort();
     joiner_of_exiter.target = t;
     joiner_of_exiter.text = "exiter joined\n";
@@ -229,13 +255,12 @@ static void exit_from_a_thread_lets_its_joiners_go_on(void) {
 
 static void scenario_exit_wait_turned_off(void) {
     rt_thread *t;
-    if (rt_lock_new(&never) != RT_OK) abort();
-    if (rt_lock_acquire(never, 1, RT_FOREVER) != RT_OK) abort();
+    make_never();
     if (!rt_set_exit_wait(false)) abort(); /* it was on */
     if (rt_set_exit_wait(false)) abort();
     if (rt_thread_new(block_forever, "worker started\n", &t) != RT_OK) abort();
     if (rt_thread_start(t) != RT_OK) abort();
-    rt_test_sleep(0.02);
+    wait_for(ready);
     say("main exits\n");
     exit(5);
 }
@@ -249,11 +274,10 @@ static void exit_wait_can_be_turned_off(void) {
 
 static void scenario_underscore_exit(void) {
     rt_thread *t;
-    if (rt_lock_new(&never) != RT_OK) abort();
-    if (rt_lock_acquire(never, 1, RT_FOREVER) != RT_OK) abort();
+    make_never();
     if (rt_thread_new(block_forever, "worker started\n", &t) != RT_OK) abort();
     if (rt_thread_start(t) != RT_OK) abort();
-    rt_test_sleep(0.02);
+    wait_for(ready);
     _exit(6);
 }
 
