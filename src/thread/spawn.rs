@@ -1,6 +1,7 @@
 //! Starting threads, and ending one early.
 //!
-//! Every thread rthread starts runs [`trampoline`]: it calls the user's function inside
+//! Every thread rthread starts (by [`start_new_thread`] or as a thread object) is created by
+//! `create_os_thread` and calls the user's function through [`run_body`], inside
 //! `catch_unwind`, so that [`exit_thread`] can end the thread by unwinding to it (Rust's own
 //! unwinding, never `pthread_exit` through Rust frames). The user function is called through an
 //! `extern "C-unwind"` pointer, which is what makes that unwind defined behaviour when it
