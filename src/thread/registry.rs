@@ -6,7 +6,9 @@
 //! thread's object, and the dummies of foreign threads that asked for their own object.
 //! `enumerate` and `active_count` list only the alive ones, so neither ever shows a thread that
 //! has not started yet or has ended. No user code runs under the lock, and nothing blocks under
-//! it: it is held for a few instructions (and, rarely, an allocation to grow the vector).
+//! it: it is held for a few instructions (and, rarely, an allocation to grow the vector). So it
+//! need not be re-entrant (CPython's is, bpo-44422, because its callbacks run under it); the
+//! registry's functions are not async-signal-safe, though: a signal handler must not call them.
 //!
 //! The calling thread's object is found through a thread-local pointer with no destructor (so
 //! it can be read at any point of a thread's teardown): set by a thread rthread started for its
