@@ -135,6 +135,13 @@ typedef enum {
 } rt_status;
 
 /**
+ * Thread-local data (`threading.local()`): one `void *` per thread, with an optional
+ * destructor. Made by `rt_local_new`, destroyed by `rt_local_free`. There is no limit on the
+ * number of locals other than memory (the platform's key limit does not apply).
+ */
+typedef struct rt_local rt_local;
+
+/**
  * A lock that any thread may release: Python's `threading.Lock` (`_thread.LockType`).
  * 12 bytes of heap. Made by `rt_lock_new`, destroyed by `rt_lock_free`.
  */
@@ -160,9 +167,24 @@ typedef struct rt_lock rt_lock;
 typedef struct rt_queue rt_queue;
 
 /**
+ * A thread object (`threading.Thread`, also a `threading.Timer`, the main thread, or the dummy
+ * of a thread rthread did not start). Reference-counted: `rt_thread_new`, `rt_timer_new`,
+ * `rt_current_thread`, `rt_main_thread` and `rt_enumerate` give the caller new references;
+ * `rt_thread_retain` adds one and `rt_thread_release` drops one. The object is destroyed when
+ * the last reference goes; a running thread holds its own reference until it has ended, so
+ * releasing a running thread's object never stops the thread.
+ */
+typedef struct rt_thread rt_thread;
+
+/**
  * A blocking hook: called with the context given to `rt_set_blocking_hooks`.
  */
 typedef void (*rt_hook_fn)(void *ctx);
+
+/**
+ * A thread-local value's destructor (`rt_local_new`): called with the value.
+ */
+typedef void (*rt_local_destructor)(void *value);
 
 /**
  * Receives an item that the queue removes without handing it to a `rt_queue_get` (on
@@ -205,6 +227,55 @@ extern "C" {
  * caller and must stay valid while the hooks are installed.
  */
 void rt_set_blocking_hooks(rt_hook_fn before, rt_hook_fn after, void *ctx);
+
+/**
+ * Creates a thread-local variable (`threading.local()`): every thread sees its own value, NULL
+ * until it sets one.
+ *
+ * `destructor`, if not NULL, is called once on every non-NULL value still set when its thread
+ * ends: for threads rthread started, after their function and before their exit hook (so a
+ * join sees it done); for any other thread (the main thread included, at `exit()`), when the
+ * thread ends, from the system's thread-exit processing. A destructor may use rthread, and may
+ * set values again: those get another round, up to 4 rounds (as POSIX's
+ * `PTHREAD_DESTRUCTOR_ITERATIONS`); values still set after that are not destroyed. Destructors
+ * run with no rthread lock held.
+ *
+ * On `RT_OK`, `*out` receives the new local, which the caller owns and frees with
+ * `rt_local_free`. Errors: `RT_EINVAL` if `out` is NULL; `RT_ENOMEM`.
+ */
+rt_status rt_local_new(rt_local_destructor destructor, rt_local **out);
+
+/**
+ * Writes the calling thread's value to `*value`: what it last set with `rt_local_set`, or NULL
+ * if it set none (Python raises `AttributeError` there). Never another thread's value.
+ *
+ * Errors: `RT_EINVAL` for a NULL `value`, a NULL or wrong-kind handle; `RT_ESTATE` when called
+ * from a destructor that runs during the system's thread-exit processing (see `rt_local_new`),
+ * where the calling thread's values are already gone.
+ */
+rt_status rt_local_get(const rt_local *local, void **value);
+
+/**
+ * Sets the calling thread's value (`local.x = value`); other threads' values are untouched.
+ *
+ * The value it replaces is not destroyed: it is the caller's again (as with
+ * `pthread_setspecific`; read it first with `rt_local_get` if it needs freeing). Setting NULL
+ * clears the value: no destructor is called for NULL. Errors: `RT_EINVAL` for a NULL or
+ * wrong-kind handle; `RT_ENOMEM`; `RT_ESTATE` as for `rt_local_get`.
+ */
+rt_status rt_local_set(rt_local *local, void *value);
+
+/**
+ * Destroys a thread-local variable. NULL is fine (nothing happens).
+ *
+ * The calling thread's own value, if set, is destroyed at once, inside this call (its
+ * destructor runs). The values other threads still hold are not lost: each thread calls the
+ * destructor on its own value when it ends, as if the local were still there. So every
+ * non-NULL value gets its destructor exactly once, and whatever the destructor needs must stay
+ * valid until those threads have ended. No thread may use the local once it is freed (its
+ * handle dangles). `RT_EINVAL` for a handle of another kind. Freeing twice is undefined.
+ */
+rt_status rt_local_free(rt_local *local);
 
 /**
  * Creates an unlocked lock (`threading.Lock()`, `_thread.allocate_lock()`).
@@ -549,6 +620,245 @@ double rt_timeout_max(void);
  * The number of threads started by rthread that have not finished yet (`_thread._count()`).
  */
 size_t rt_thread_count(void);
+
+/**
+ * Creates a thread object that will run `function(arg)` once started
+ * (`threading.Thread(target=function, args=(arg,))`); it is not started yet.
+ *
+ * Its name is `Thread-N` (N counts from 1 in the process, one counter shared with `Dummy-N`);
+ * it is a daemon if the calling thread is one (the main thread is not; a thread rthread did not
+ * start counts as one, as its dummy would). `function` may be NULL: the thread then runs
+ * nothing (Python's `target=None`). `arg` belongs to the caller; rthread only passes it on.
+ *
+ * On `RT_OK`, `*out` receives a new reference, which the caller releases with
+ * `rt_thread_release`. Errors: `RT_EINVAL` if `out` is NULL.
+ */
+rt_status rt_thread_new(rt_thread_fn function, void *arg, rt_thread **out);
+
+/**
+ * Starts the thread (`thread.start()`): returns once the new thread runs, so its ident and
+ * native id are set and `rt_thread_is_alive` is true (unless it already ended).
+ *
+ * The new thread gives the OS its name, runs the start hook, its function (a timer first waits
+ * for its interval), its thread-local destructors and the exit hook, then leaves the registry
+ * and stops being alive. `rt_exit_thread` in the function ends it like a return.
+ *
+ * Errors: `RT_ESTATE` "threads can only be started once" (a second start, even after the
+ * thread ended; always for the main thread and dummies); `RT_EAGAIN` "can't start new thread:
+ * " and the system's reason, when the system refuses a thread: the object is then unchanged,
+ * not in the registry, and may be started again; `RT_ENOMEM`; `RT_EINVAL` for a NULL or
+ * wrong-kind handle.
+ */
+rt_status rt_thread_start(rt_thread *t);
+
+/**
+ * Waits until the thread has ended (`thread.join(timeout)`): at most `timeout` seconds, or
+ * without bound for `RT_FOREVER`; 0 polls.
+ *
+ * Returns `RT_OK` once the thread has ended (at once if it already had): its function, its
+ * thread-local destructors and its exit hook have run, and it is out of `rt_enumerate`.
+ * `RT_TIMEOUT` if it is still alive when the time is up (Python's `join` returns `None` and
+ * `is_alive()` tells; here the status does). Any number of threads may join one thread, at
+ * once or again and again. `RT_EINTR` if `rt_thread_interrupt` ended the wait.
+ *
+ * Errors, in CPython's order: `RT_ESTATE` "cannot join a dummy thread"; `RT_ESTATE` "cannot
+ * join thread before it is started"; `RT_EDEADLK` "cannot join current thread" (the main
+ * thread joining itself included); then the timeout: `RT_EINVAL` for NaN or a negative value
+ * other than -1 (Python treats a negative timeout as 0), `RT_EOVERFLOW` above `RT_TIMEOUT_MAX`;
+ * `RT_EINVAL` for a NULL or wrong-kind handle. The caller must hold a reference to `t`
+ * throughout the call.
+ */
+rt_status rt_thread_join(rt_thread *t, double timeout);
+
+/**
+ * Whether the thread is alive (`thread.is_alive()`): true from just before its function runs
+ * until just after it ended (thread-local destructors and exit hook included); false before
+ * start and after. The main thread is alive until it ends (at `exit()`, as in Python 3.13, or
+ * by `pthread_exit`); a dummy while its thread runs. False for a NULL or wrong-kind handle (and
+ * `rt_last_error` says so).
+ */
+bool rt_thread_is_alive(const rt_thread *t);
+
+/**
+ * Copies the thread's name (`thread.name`), NUL-terminated UTF-8, into `buf`, which holds `len`
+ * bytes.
+ *
+ * The name is never truncated: if it does not fit (its length plus the NUL exceeds `len`), the
+ * call fails with `RT_EINVAL` "buffer too small: the name needs N bytes" (N counts the NUL) and
+ * `buf` is not written; `rt_thread_name_len` gives the length beforehand. Names are `Thread-N`,
+ * `Dummy-N`, `MainThread`, or what `rt_thread_set_name` set. Errors: `RT_EINVAL` for a NULL
+ * `buf`, a NULL or wrong-kind handle.
+ */
+rt_status rt_thread_name(const rt_thread *t, char *buf, size_t len);
+
+/**
+ * Writes the length in bytes of the thread's name, without the NUL, to `*len` (so a buffer of
+ * `*len + 1` bytes holds it, unless it is renamed meanwhile). Errors: `RT_EINVAL` for a NULL
+ * `len`, a NULL or wrong-kind handle.
+ */
+rt_status rt_thread_name_len(const rt_thread *t, size_t *len);
+
+/**
+ * Renames the thread (`thread.name = name`); `name` is copied. Any thread may rename any thread
+ * object, before, during or after its run, the main thread and dummies included; an empty name
+ * is allowed.
+ *
+ * While the thread runs, the OS gets the new name too (what top, ps, gdb and perf show),
+ * truncated to 15 bytes at a UTF-8 character boundary (Linux's limit); a thread object that has
+ * not started gives the OS its name when it starts. The main thread's OS name (the program's)
+ * changes only if it is renamed. Errors: `RT_EINVAL` for a NULL name ("NULL name"), a name
+ * that is not UTF-8 ("name must be UTF-8"), a NULL or wrong-kind handle.
+ */
+rt_status rt_thread_set_name(rt_thread *t, const char *name);
+
+/**
+ * Whether the thread is a daemon (`thread.daemon`): the process does not wait for a daemon
+ * thread at exit. False for a NULL or wrong-kind handle (and `rt_last_error` says so).
+ */
+bool rt_thread_daemon(const rt_thread *t);
+
+/**
+ * Sets whether the thread is a daemon (`thread.daemon = daemon`), before it is started.
+ *
+ * Errors: `RT_ESTATE` "cannot set daemon status of active thread" once `rt_thread_start` has
+ * been called (even after the thread ended; always for the main thread and dummies);
+ * `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_thread_set_daemon(rt_thread *t, bool daemon);
+
+/**
+ * The thread's ident (`thread.ident`): the value `rt_get_ident` returns inside it. 0 before the
+ * thread is started (Python's `None`), kept after it ended (the system may reuse it for a new
+ * thread then). 0 for a NULL or wrong-kind handle (and `rt_last_error` says so).
+ */
+uint64_t rt_thread_ident(const rt_thread *t);
+
+/**
+ * The thread's native id (`thread.native_id`): the kernel's thread id, as `rt_get_native_id`
+ * returns inside it. 0 before start, kept after the thread ended. 0 for a NULL or wrong-kind
+ * handle (and `rt_last_error` says so).
+ */
+uint64_t rt_thread_native_id(const rt_thread *t);
+
+/**
+ * Adds a reference to the thread object, for a caller that keeps the handle (one more
+ * `rt_thread_release` is then due). Errors: `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_thread_retain(rt_thread *t);
+
+/**
+ * Drops one reference to the thread object; the handle must not be used through this
+ * reference afterwards. The object is destroyed with its last reference; a thread that runs
+ * holds one itself, so releasing never stops or detaches anything. NULL is fine (nothing
+ * happens). Errors: `RT_EINVAL` for a handle of another kind. Releasing more references than
+ * one holds is undefined, as freeing twice is.
+ */
+rt_status rt_thread_release(rt_thread *t);
+
+/**
+ * The number of alive threads (`threading.active_count()`): thread objects that run, the main
+ * thread, and the dummies of foreign threads that asked for their object; the count
+ * `rt_enumerate` gives at the same moment. Never fails.
+ */
+size_t rt_active_count(void);
+
+/**
+ * Lists the alive threads (`threading.enumerate()`): the same set `rt_active_count` counts,
+ * taken at one instant, in no particular order. Never a thread that is not started yet or has
+ * ended: once `rt_thread_join` returned `RT_OK`, the thread is not listed.
+ *
+ * Writes up to `cap` handles to `buf`, each a new reference that the caller releases, and the
+ * number of alive threads to `*count`. If `*count` > `cap`, only the first `cap` were written:
+ * the caller releases min(`cap`, `*count`) handles. `buf` may be NULL when `cap` is 0 (to count
+ * only). Errors: `RT_EINVAL` for a NULL `count`, or a NULL `buf` with `cap` > 0.
+ */
+rt_status rt_enumerate(rt_thread **buf, size_t cap, size_t *count);
+
+/**
+ * The calling thread's object (`threading.current_thread()`), as a new reference in `*out`.
+ *
+ * For a thread rthread started, its own object; for the initial thread, the main thread's
+ * object; for any other thread, a dummy made on its first call: `Dummy-N`, a daemon, alive,
+ * listed by `rt_enumerate`, not joinable ("cannot join a dummy thread"), and out of the
+ * registry when that thread ends. Errors: `RT_EINVAL` for a NULL `out`; `RT_ESTATE` ("the
+ * calling thread is ending: it has no thread object") from the system's thread-local
+ * destructors of a thread rthread started, or of a foreign thread whose dummy is already gone;
+ * `RT_ENOMEM`.
+ */
+rt_status rt_current_thread(rt_thread **out);
+
+/**
+ * The main thread's object (`threading.main_thread()`), as a new reference in `*out`: the
+ * process's initial thread (on Linux, the thread whose id is the process id), named
+ * "MainThread", not a daemon, alive until it ends (see `rt_thread_is_alive`). Its ident is known once the
+ * library was loaded in the initial thread (the usual case) or the initial thread has called
+ * into rthread; until then it is 0. Errors: `RT_EINVAL` for a NULL `out`.
+ */
+rt_status rt_main_thread(rt_thread **out);
+
+/**
+ * Waits for every started non-daemon thread object to end, as the process does at exit
+ * (`threading._shutdown()`), looping while new ones appear: at most `timeout` seconds, or
+ * without bound for `RT_FOREVER`.
+ *
+ * The caller does not wait for itself; threads from `rt_start_new_thread`, dummies and daemon
+ * threads are not waited for. Two non-daemon threads inside `rt_shutdown` at once do not wait
+ * for each other. Returns `RT_OK` when none is left, `RT_TIMEOUT` if some still run at the
+ * deadline, `RT_EINTR` if `rt_thread_interrupt` ended the wait. Errors: the timeout's
+ * validation (`RT_EINVAL`, `RT_EOVERFLOW`).
+ *
+ * At process exit (`exit()` or a return from `main`) rthread does the same wait without bound,
+ * once any thread object has been started: the thread calling `exit()` counts as ended (threads
+ * joining it go on) and is not waited for. To end a program without that wait: make the
+ * threads daemons (`rt_thread_set_daemon`), call `rt_set_exit_wait(false)`, or leave with
+ * `_exit()` or `quick_exit()`, which skip `atexit` handlers. Calling `exit()` from two threads
+ * at once is undefined in C, and may hang here.
+ */
+rt_status rt_shutdown(double timeout);
+
+/**
+ * Turns the wait for non-daemon threads at process exit (see `rt_shutdown`) on (`wait` true,
+ * the default) or off; returns the previous setting. With it off, `exit()` and a return from
+ * `main` end the process at once, and every thread with it, as in plain C.
+ */
+bool rt_set_exit_wait(bool wait);
+
+/**
+ * Creates a timer (`threading.Timer(interval, function, args=(arg,))`): a thread object that,
+ * once started with `rt_thread_start`, waits `interval` seconds, then runs `function(arg)`,
+ * unless `rt_timer_cancel` came first. A negative interval fires at once. The wait is measured
+ * on the monotonic clock. Everything else is as for `rt_thread_new` (name `Thread-N`, daemon
+ * inherited, joinable, hooks; NULL `function` runs nothing).
+ *
+ * On `RT_OK`, `*out` receives a new reference. Errors: `RT_EINVAL` for a NaN interval ("Invalid
+ * value NaN (not a number)") or a NULL `out`; `RT_EOVERFLOW` for an interval above
+ * `RT_TIMEOUT_MAX` ("timestamp out of range for platform time_t").
+ */
+rt_status rt_timer_new(double interval, rt_thread_fn function, void *arg, rt_thread **out);
+
+/**
+ * Cancels a timer (`timer.cancel()`): if it has not fired yet, its function never runs, and a
+ * started timer's thread ends at once (join it as any thread). Before `rt_thread_start`, the
+ * timer's thread, once started, ends without firing. After it fired (its function runs or
+ * ran), nothing happens: `RT_OK`. Errors: `RT_EINVAL` for a thread object that is not a timer
+ * ("not a timer"), a NULL or wrong-kind handle.
+ */
+rt_status rt_timer_cancel(rt_thread *t);
+
+/**
+ * Sets the thread hooks (what `threading.settrace`/`setprofile` are to Python, and where an
+ * interpreter sets up and tears down its per-thread state). For every thread rthread starts
+ * after this call returns (thread objects, timers and `rt_start_new_thread` threads alike),
+ * `start(ctx)` runs in the new thread before its function, and `exit(ctx)` after it ended
+ * (returned or called `rt_exit_thread`; a cancelled timer included) and after its thread-local
+ * destructors. A thread keeps the hooks it was started with. Either may be NULL; NULL for both
+ * removes them. Threads already running are not affected.
+ *
+ * The hooks run with no rthread lock held and may call rthread (but `rt_exit_thread` returns
+ * `RT_ESTATE` inside them). `ctx` belongs to the caller and must stay valid while threads
+ * started with it may run. Returns `RT_OK`.
+ */
+rt_status rt_set_thread_hooks(rt_hook_fn start, rt_hook_fn exit, void *ctx);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -28,6 +28,20 @@ fn checks_reject_bad_output() {
     assert!(examples::check("seed003_work_queue", &early_exit).is_err());
     let no_exit = WORK_QUEUE.replace("exit\n", "");
     assert!(examples::check("seed003_work_queue", &no_exit).is_err());
+    // Seed 003: a line too early, a count out of order, an interleaved block, a missing line.
+    let early = "Thread-1: 1 at +0.010s\n".to_string() + &"Thread-1: 2 at +0.100s\n".repeat(9);
+    assert!(examples::check("seed003_print_time", &early).is_err());
+    let mut lines: Vec<String> = (1..=5)
+        .map(|i| format!("Thread-1: {i} at +{:.3}s", 0.05 * i as f64))
+        .chain((1..=5).map(|i| format!("Thread-2: {i} at +{:.3}s", 0.1 * i as f64)))
+        .collect();
+    lines.swap(0, 1);
+    assert!(examples::check("seed003_print_time", &(lines.join("\n") + "\n")).is_err());
+    let mixed = "Thread Start: Thread-1\nThread Start: Thread-2\nThread-1: +0.050s\nThread-2: +0.100s\nThread-1: +0.100s\nThread-1: +0.150s\nThread Exit: Thread-1\nThread-2: +0.200s\nThread-2: +0.300s\nThread Exit: Thread-2\nexit\n";
+    assert!(examples::check("seed003_synchronized", mixed).is_err());
+    assert!(examples::check("seed004_module_functions", "active_count(): 1\n").is_err());
+    let cut_short = "daemon: started\nmain: returning\n";
+    assert!(examples::check("exit_waits_for_threads", cut_short).is_err());
 }
 
 #[test]
@@ -38,4 +52,14 @@ fn checks_accept_good_output() {
     let sync = "t2 has acquired lock\n**********\nt2 has released lock\nt1 has acquired lock\n**********\nt1 has released lock\n";
     assert_eq!(examples::check("seed000_synchronized", sync), Ok(()));
     assert_eq!(examples::check("seed003_work_queue", WORK_QUEUE), Ok(()));
+    let lines: Vec<String> = (1..=5)
+        .map(|i| format!("Thread-1: {i} at +{:.3}s", 0.05 * i as f64 + 0.001))
+        .chain((1..=5).map(|i| format!("Thread-2: {i} at +{:.3}s", 0.1 * i as f64 + 0.001)))
+        .collect();
+    assert_eq!(
+        examples::check("seed003_print_time", &(lines.join("\n") + "\n")),
+        Ok(())
+    );
+    let sync3 = "Thread Start: Thread-1\nThread Start: Thread-2\nThread-1: +0.050s\nThread-1: +0.100s\nThread-1: +0.150s\nThread Exit: Thread-1\nThread-2: +0.250s\nThread-2: +0.350s\nThread-2: +0.450s\nThread Exit: Thread-2\nexit\n";
+    assert_eq!(examples::check("seed003_synchronized", sync3), Ok(()));
 }
