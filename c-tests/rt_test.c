@@ -34,6 +34,36 @@ void rt_test_sleep(double secs) {
     }
 }
 
+/* The scheduler state of one of our threads ('R', 'S', ...), '?' if unknown. */
+static char thread_state(long tid) {
+    char path[64], buf[512], *p;
+    size_t n;
+    FILE *f;
+    snprintf(path, sizeof path, "/proc/self/task/%ld/stat", tid);
+    f = fopen(path, "r");
+    if (!f) return '?';
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    p = strrchr(buf, ')');
+    if (!p || p[1] != ' ') return '?';
+    return p[2];
+}
+
+int rt_test_sleeps_in_futex(long tid) {
+    char path[64], buf[128];
+    size_t n;
+    FILE *f;
+    if (thread_state(tid) != 'S') return 0;
+    snprintf(path, sizeof path, "/proc/self/task/%ld/wchan", tid);
+    f = fopen(path, "r");
+    if (!f) return 1;
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    return n == 0 || strcmp(buf, "0") == 0 || strstr(buf, "futex") != NULL;
+}
+
 static int run_case(const struct rt_case *c) {
     current_case = c->name;
     c->fn();

@@ -78,6 +78,10 @@ void rt_test_fail(const char *file, int line, const char *fmt, ...);
 double rt_test_now(void);
 void rt_test_sleep(double secs);
 
+/* Whether the thread with kernel id `tid` (of this process) sleeps in a futex wait: its state
+ * is 'S' and, where the kernel says where it sleeps, it is in a futex. Linux /proc. */
+int rt_test_sleeps_in_futex(long tid);
+
 /* Waits until `cond` holds, polling every millisecond; fails the case after `secs`. */
 #define WAIT_UNTIL(cond, secs)                                                           \
     do {                                                                                 \

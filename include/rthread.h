@@ -229,6 +229,30 @@ extern "C" {
 void rt_set_blocking_hooks(rt_hook_fn before, rt_hook_fn after, void *ctx);
 
 /**
+ * Interrupts a thread: its current blocking wait in rthread ends with `RT_EINTR`, or, if it is
+ * not blocked, its next wait that would really block does (one interrupt ends one wait; a
+ * call that does not need to block is not affected and leaves the interrupt pending). Every
+ * blocking call can be interrupted: lock, rlock and condition acquire, condition wait,
+ * semaphore acquire, event wait, barrier wait (which then breaks the barrier, as Java's does),
+ * queue put, get and join, thread join. An interrupted timer thread stops waiting as if
+ * cancelled. A condition wait that is interrupted re-takes its lock before it returns.
+ *
+ * It is async-signal-safe on Linux: a signal handler may call it, as CPython's lock acquire is
+ * interruptible by Ctrl-C. Interrupting a finished thread does nothing. Errors: `RT_ESTATE` for
+ * a thread that has not started ("cannot interrupt a thread that is not running"); `RT_EINVAL`
+ * for a NULL or wrong-kind handle.
+ */
+rt_status rt_thread_interrupt(rt_thread *t);
+
+/**
+ * Interrupts the main thread (`_thread.interrupt_main()`): as `rt_thread_interrupt` on
+ * `rt_main_thread()`, without taking a reference, so a SIGINT handler can call it.
+ * `RT_ESTATE` if rthread does not know the main thread (it was loaded and first used outside
+ * the process's initial thread, which has not called it since).
+ */
+rt_status rt_interrupt_main(void);
+
+/**
  * Creates a thread-local variable (`threading.local()`): every thread sees its own value, NULL
  * until it sets one.
  *

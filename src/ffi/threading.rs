@@ -42,7 +42,7 @@ const _: () =
 ///
 /// # Safety
 /// `p` must be NULL or a live handle of some rthread kind.
-unsafe fn thread_ref<'a>(p: *const rt_thread) -> Result<&'a Thread, Error> {
+pub(super) unsafe fn thread_ref<'a>(p: *const rt_thread) -> Result<&'a Thread, Error> {
     // SAFETY: forwarded contract; the tag check reads only the header.
     unsafe { handle::<ThreadHeader, _>(p)? };
     // SAFETY: the tag says `p` is the pointer of an Arc<Thread>, alive while the caller holds

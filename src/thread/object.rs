@@ -38,12 +38,13 @@ use super::{InternalGuard, local, registry};
 use crate::status::{Error, Message, rt_status};
 use crate::sync::{Lock, SpinWait};
 use crate::time::{Wait, timeout_wait};
+use crate::wait::ThreadRecord;
 use crate::wait::{self, ParkResult};
 use std::cell::UnsafeCell;
 use std::ffi::c_void;
 use std::fmt::Write;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 /// The kind tag of a thread handle in the C face ("RTTH"): the first word of every [`Thread`].
 pub const HANDLE_TAG: u32 = 0x5254_5448;
@@ -87,6 +88,10 @@ const JOIN_BEFORE_START: Error = Error::new(
 );
 const JOIN_SELF: Error = Error::new(rt_status::RT_EDEADLK, "cannot join current thread");
 const JOIN_DUMMY: Error = Error::new(rt_status::RT_ESTATE, "cannot join a dummy thread");
+const INTERRUPT_NOT_RUNNING: Error = Error::new(
+    rt_status::RT_ESTATE,
+    "cannot interrupt a thread that is not running",
+);
 const DAEMON_AFTER_START: Error = Error::new(
     rt_status::RT_ESTATE,
     "cannot set daemon status of active thread",
@@ -206,6 +211,10 @@ pub struct Thread {
     name: UnsafeCell<NameState>,
     /// The thread's index in the registry, `usize::MAX` when not in it; under the registry lock.
     pub(super) registry_index: UnsafeCell<usize>,
+    /// The running thread's record in the waiting core, for `interrupt`: set by the thread
+    /// itself before it becomes ALIVE (by the main and dummy threads when their object is made
+    /// in them), never changed afterwards.
+    record: OnceLock<Arc<ThreadRecord>>,
 }
 
 // SAFETY: `name` is only touched with `name_lock` held; `registry_index` only with the registry
@@ -250,6 +259,35 @@ impl Thread {
             name_lock: Lock::new(),
             name: UnsafeCell::new(NameState { name, os }),
             registry_index: UnsafeCell::new(usize::MAX),
+            record: OnceLock::new(),
+        }
+    }
+
+    /// Remembers the calling thread's waiting-core record as this object's.
+    pub(super) fn adopt_current_record(&self) {
+        if let Some(r) = wait::current_record() {
+            let _ = self.record.set(r);
+        }
+    }
+
+    /// Remembers `r` as the record of this object's thread (the main thread, seen at load).
+    pub(super) fn adopt_record(&self, r: Arc<ThreadRecord>) {
+        let _ = self.record.set(r);
+    }
+
+    /// Ends the thread's current interruptible wait with `RT_EINTR`, or its next one if it is
+    /// not waiting (one interrupt ends one wait). Async-signal-safe on Linux: it reads the
+    /// object and makes one atomic operation and one system call. A finished thread is left
+    /// alone. `RT_ESTATE` for a thread not started yet (or a main thread rthread has not seen).
+    pub fn interrupt(&self) -> Result<(), Error> {
+        match self.record.get() {
+            Some(r) => {
+                if self.phase() != STOPPED {
+                    r.interrupt();
+                }
+                Ok(())
+            }
+            None => Err(INTERRUPT_NOT_RUNNING),
         }
     }
 
@@ -338,6 +376,7 @@ impl Thread {
         );
         t.ident.store(spawn::get_ident(), Ordering::Relaxed);
         t.native_id.store(spawn::get_native_id(), Ordering::Relaxed);
+        t.adopt_current_record();
         t
     }
 
@@ -350,6 +389,7 @@ impl Thread {
         self.ident.store(spawn::get_ident(), Ordering::Relaxed);
         self.native_id
             .store(spawn::get_native_id(), Ordering::Relaxed);
+        self.adopt_current_record();
         let _g = InternalGuard::lock(&self.name_lock);
         // SAFETY: the name lock is held.
         let ns = unsafe { &mut *self.name.get() };
@@ -580,6 +620,7 @@ impl Thread {
 
     /// In the new thread: everything the thread does (see the module comment).
     fn run(&self) {
+        self.adopt_current_record();
         self.ident.store(spawn::get_ident(), Ordering::Relaxed);
         self.native_id
             .store(spawn::get_native_id(), Ordering::Relaxed);

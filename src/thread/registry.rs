@@ -122,6 +122,9 @@ static MAIN_IDENT: AtomicU64 = AtomicU64::new(0);
 
 static MAIN: OnceLock<Arc<Thread>> = OnceLock::new();
 
+/// The initial thread's record in the waiting core, noted at load (for `rt_interrupt_main`).
+static MAIN_RECORD: OnceLock<Arc<crate::wait::ThreadRecord>> = OnceLock::new();
+
 /// Whether the calling thread is the process's initial thread.
 fn is_initial_thread() -> bool {
     #[cfg(target_os = "linux")]
@@ -143,6 +146,9 @@ fn is_initial_thread() -> bool {
 extern "C" fn note_main_thread() {
     if is_initial_thread() {
         MAIN_IDENT.store(spawn::get_ident(), Ordering::Relaxed);
+        if let Some(r) = crate::wait::current_record() {
+            let _ = MAIN_RECORD.set(r);
+        }
     }
 }
 
@@ -168,10 +174,33 @@ pub fn main_thread() -> &'static Arc<Thread> {
             (ident, native)
         };
         let t = Arc::new(Thread::new_main(ident, native));
+        if is_initial_thread() {
+            t.adopt_current_record();
+        } else if let Some(r) = MAIN_RECORD.get() {
+            t.adopt_record(r.clone());
+        }
         // Without memory for the registry the main thread is not listed; nothing else fails.
         let _ = register(&t);
         t
     })
+}
+
+/// `_thread.interrupt_main()`: interrupts the main thread's current or next wait. Reads no lock
+/// and allocates nothing when the main thread is known (async-signal-safe on Linux).
+pub fn interrupt_main() -> Result<(), Error> {
+    if let Some(t) = MAIN.get() {
+        return t.interrupt();
+    }
+    match MAIN_RECORD.get() {
+        Some(r) => {
+            r.interrupt();
+            Ok(())
+        }
+        None => Err(Error::new(
+            rt_status::RT_ESTATE,
+            "cannot interrupt a thread that is not running",
+        )),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,7 +11,8 @@
 //! | FIRED     | the deadline passed and the thread claimed the call: cancel is a no-op |
 //!
 //! The thread claims the call with one compare-exchange PENDING → FIRED, and a cancel is one
-//! compare-exchange PENDING → CANCELLED, so exactly one of them wins.
+//! compare-exchange PENDING → CANCELLED, so exactly one of them wins. `rt_thread_interrupt` on
+//! a waiting timer's thread ends its wait as a cancel does.
 
 use crate::status::{Error, rt_status};
 use crate::time::{Deadline, TIMEOUT_MAX};
@@ -87,17 +88,21 @@ impl TimerState {
                     .is_ok();
             }
             let validate = || self.word.load(Ordering::Relaxed) == PENDING;
-            // Not interruptible: this is the timer's own wait, not a call its user made.
-            // Whatever ended the park, the loop looks at the word and the clock again.
-            let _ = wait::park(
+            // An interrupt of the timer's thread ends its wait like a cancel (if it has not
+            // fired yet). Whatever else ended the park, the loop looks at the word and the
+            // clock again.
+            let r = wait::park(
                 self.key(),
                 validate,
                 || {},
                 |_, _| {},
                 0,
                 Some(deadline),
-                false,
+                true,
             );
+            if r == wait::ParkResult::Interrupted {
+                self.cancel();
+            }
         }
     }
 }
