@@ -732,6 +732,7 @@ impl Thread {
 extern "C" fn entry(data: *mut c_void) -> *mut c_void {
     // SAFETY: `data` is the reference `start` leaked for this thread; this is its only consumer.
     let t = unsafe { Arc::from_raw(data as *const Thread) };
+    spawn::os_thread_began();
     t.run();
     drop(t);
     spawn::os_thread_ended();

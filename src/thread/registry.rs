@@ -33,7 +33,7 @@ use crate::status::{Error, rt_status};
 use crate::sync::Lock;
 use crate::time::{Wait, timeout_wait};
 use std::cell::{Cell, RefCell, UnsafeCell};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 struct Registry {
@@ -58,6 +58,7 @@ fn with_threads<R>(f: impl FnOnce(&mut Vec<Arc<Thread>>) -> R) -> R {
 
 /// Adds a thread object. `RT_ENOMEM` if the vector cannot grow.
 pub(super) fn register(t: &Arc<Thread>) -> Result<(), Error> {
+    arm_fork_handler();
     with_threads(|v| {
         v.try_reserve(1).map_err(|_| Error::NO_MEMORY)?;
         // SAFETY: the registry lock is held.
@@ -122,6 +123,20 @@ static MAIN_IDENT: AtomicU64 = AtomicU64::new(0);
 
 static MAIN: OnceLock<Arc<Thread>> = OnceLock::new();
 
+/// In a fork child whose forking thread was not the main thread: that thread, now the main one
+/// (a reference leaked on purpose, so that `main_thread` can hand out `&'static`).
+static MAIN_AFTER_FORK: AtomicPtr<Arc<Thread>> = AtomicPtr::new(std::ptr::null_mut());
+
+/// The main thread's object if it exists already (no allocation, no lock).
+fn main_if_known() -> Option<&'static Arc<Thread>> {
+    let p = MAIN_AFTER_FORK.load(Ordering::Acquire);
+    if !p.is_null() {
+        // SAFETY: set once per fork child from a leaked Box, never freed.
+        return Some(unsafe { &*p });
+    }
+    MAIN.get()
+}
+
 /// The initial thread's record in the waiting core, noted at load (for `rt_interrupt_main`).
 static MAIN_RECORD: OnceLock<Arc<crate::wait::ThreadRecord>> = OnceLock::new();
 
@@ -161,6 +176,9 @@ static NOTE_MAIN_THREAD: extern "C" fn() = note_main_thread;
 /// until the process exits. If rthread is first used from another thread and was not loaded in
 /// the initial thread, its ident is 0 until the main thread itself calls into the registry.
 pub fn main_thread() -> &'static Arc<Thread> {
+    if let Some(t) = main_if_known() {
+        return t;
+    }
     MAIN.get_or_init(|| {
         let ident = MAIN_IDENT.load(Ordering::Relaxed);
         let (ident, native) = if is_initial_thread() {
@@ -188,7 +206,7 @@ pub fn main_thread() -> &'static Arc<Thread> {
 /// `_thread.interrupt_main()`: interrupts the main thread's current or next wait. Reads no lock
 /// and allocates nothing when the main thread is known (async-signal-safe on Linux).
 pub fn interrupt_main() -> Result<(), Error> {
-    if let Some(t) = MAIN.get() {
+    if let Some(t) = main_if_known() {
         return t.interrupt();
     }
     match MAIN_RECORD.get() {
@@ -343,25 +361,37 @@ pub fn set_exit_wait(wait: bool) -> bool {
     EXIT_WAIT.swap(wait, Ordering::AcqRel)
 }
 
-/// Registers the exit handler, and the fork handler that keeps it from waiting in a child for
-/// threads that stayed in the parent; once (the first `start` of a thread object calls this).
+/// Registers the exit handler; once (the first `start` of a thread object calls this).
 pub(super) fn arm_exit_wait() {
     if !EXIT_HANDLER.load(Ordering::Relaxed) && !EXIT_HANDLER.swap(true, Ordering::AcqRel) {
         // SAFETY: both handlers are `extern "C"` functions that never unwind. If a registration
         // fails (no memory), the process simply does not wait at exit, or a fork child may.
         unsafe {
-            #[cfg(any(target_os = "linux", target_os = "android"))]
-            libc::pthread_atfork(None, None, Some(after_fork_in_child));
             libc::atexit(at_exit);
         }
     }
 }
 
-/// In the child of `fork`: only the forking thread exists. Every other thread object leaves the
-/// registry, stopped (so neither `rt_enumerate` nor the wait at exit sees it), and the internal
-/// locks that another thread may have held at the fork are forced open: the registry's, the
-/// hooks', the thread-local slots' and the waiting core's. The objects that vanished threads
-/// referenced stay allocated (their references died with those threads), as CPython leaks them.
+/// Registers the fork handler that resets the registry in a child; once, at the first
+/// registration of a thread object (the main thread's and dummies' included).
+fn arm_fork_handler() {
+    static ARMED: std::sync::Once = std::sync::Once::new();
+    ARMED.call_once(|| {
+        // SAFETY: the handler is an `extern "C"` function that never unwinds. If registering
+        // fails (no memory), a fork child keeps the parent's registry.
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        unsafe {
+            libc::pthread_atfork(None, None, Some(after_fork_in_child));
+        }
+    });
+}
+
+/// In the child of `fork`: only the forking thread exists, and it is now the main thread (as
+/// in CPython). Every other thread object leaves the registry, stopped (so neither
+/// `rt_enumerate` nor the wait at exit sees it), and the internal locks that another thread may
+/// have held at the fork are forced open: the registry's, the hooks', the thread-local slots'
+/// and the waiting core's. The objects that vanished threads referenced stay allocated (their
+/// references died with those threads), as CPython leaks them.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 extern "C" fn after_fork_in_child() {
     crate::wait::reset_after_fork();
@@ -369,13 +399,21 @@ extern "C" fn after_fork_in_child() {
     super::hooks::reset_after_fork();
     super::local::reset_after_fork();
     let me = CURRENT.with(Cell::get);
+    let old_main = main_if_known().map_or(std::ptr::null(), Arc::as_ptr);
+    let mut survivor = None;
     // SAFETY: the child has one thread, this one, and the registry lock was just forced open.
     let v = unsafe { &mut *REGISTRY.threads.get() };
     let mut i = 0;
     while i < v.len() {
         let t = &v[i];
-        if std::ptr::eq(Arc::as_ptr(t), me) || t.kind() == ThreadKind::Main {
+        let is_me = if me.is_null() {
+            std::ptr::eq(Arc::as_ptr(t), old_main) && is_initial_thread_of_parent(t)
+        } else {
+            std::ptr::eq(Arc::as_ptr(t), me)
+        };
+        if is_me {
             t.survive_fork();
+            survivor = Some(t.clone());
             // SAFETY: as above.
             unsafe { *t.registry_index.get() = i };
             i += 1;
@@ -388,6 +426,31 @@ extern "C" fn after_fork_in_child() {
             std::mem::forget(v.swap_remove(i));
         }
     }
+    let new_main = match survivor {
+        Some(t) => t,
+        None => {
+            // The forking thread had no object: it gets a main thread object of its own.
+            let t = Arc::new(Thread::new_main(spawn::get_ident(), spawn::get_native_id()));
+            t.adopt_current_record();
+            if v.try_reserve(1).is_ok() {
+                // SAFETY: as above.
+                unsafe { *t.registry_index.get() = v.len() };
+                v.push(t.clone());
+            }
+            CURRENT.with(|c| c.set(Arc::as_ptr(&t)));
+            t
+        }
+    };
+    if !std::ptr::eq(Arc::as_ptr(&new_main), old_main) {
+        MAIN_AFTER_FORK.store(Box::into_raw(Box::new(new_main)), Ordering::Release);
+    }
+}
+
+/// Whether `t` is the main thread object and the forking thread is the one it stands for (the
+/// main thread forked before it ever asked rthread who it is).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn is_initial_thread_of_parent(t: &Thread) -> bool {
+    t.ident() == spawn::get_ident()
 }
 
 extern "C" fn at_exit() {

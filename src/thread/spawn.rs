@@ -31,6 +31,32 @@ static THREAD_COUNT: AtomicUsize = AtomicUsize::new(0);
 thread_local! {
     /// True while the calling thread runs its own function, directly under the trampoline.
     static MAY_EXIT: Cell<bool> = const { Cell::new(false) };
+    /// True in a thread that rthread started (counted in `thread_count`).
+    static STARTED_BY_RTHREAD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Called first by every entry point of a thread that rthread started.
+pub(crate) fn os_thread_began() {
+    STARTED_BY_RTHREAD.with(|s| s.set(true));
+}
+
+/// Registers (once) the fork handler that corrects the thread count in a child.
+fn arm_fork_handler() {
+    static ARMED: std::sync::Once = std::sync::Once::new();
+    ARMED.call_once(|| {
+        extern "C" fn child() {
+            reset_count_after_fork();
+        }
+        // SAFETY: a plain `extern "C"` function that never unwinds. If registering fails (no
+        // memory), a fork child keeps the parent's count.
+        unsafe { libc::pthread_atfork(None, None, Some(child)) };
+    });
+}
+
+/// In a fork child: only the forking thread remains, so the count is 1 if rthread started it.
+fn reset_count_after_fork() {
+    let mine = STARTED_BY_RTHREAD.try_with(Cell::get).unwrap_or(false);
+    THREAD_COUNT.store(usize::from(mine), Ordering::Relaxed);
 }
 
 /// The payload of the unwind that `exit_thread` starts; only the trampoline catches it.
@@ -104,6 +130,7 @@ struct Start {
 extern "C" fn trampoline(data: *mut c_void) -> *mut c_void {
     // SAFETY: `data` is the Box<Start> leaked by `spawn_detached`; this is its only consumer.
     let start = unsafe { Box::from_raw(data as *mut Start) };
+    os_thread_began();
     (start.body)();
     os_thread_ended();
     std::ptr::null_mut()
@@ -118,6 +145,7 @@ pub(crate) type Entry = extern "C" fn(*mut c_void) -> *mut c_void;
 /// and `data` was not used.
 pub(crate) fn create_os_thread(entry: Entry, data: *mut c_void) -> Result<u64, Error> {
     crate::wait::ensure_fork_handler();
+    arm_fork_handler();
     let mut attr = std::mem::MaybeUninit::<libc::pthread_attr_t>::uninit();
     let mut tid: libc::pthread_t = 0;
     THREAD_COUNT.fetch_add(1, Ordering::Relaxed);
