@@ -20,6 +20,15 @@ void rt_test_fail(const char *file, int line, const char *fmt, ...) {
     _exit(1);
 }
 
+long rt_test_scaled(long n, long min) {
+    const char *env = getenv("RTHREAD_TEST_SCALE");
+    double scale = env ? atof(env) : 1.0;
+    long v;
+    if (!(scale > 0.0) || scale > 1.0) scale = 1.0;
+    v = (long)((double)n * scale);
+    return v < min ? min : v;
+}
+
 double rt_test_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

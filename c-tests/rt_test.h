@@ -74,6 +74,10 @@ void rt_test_fail(const char *file, int line, const char *fmt, ...);
                          #call, rt_last_error(), (message));                             \
     } while (0)
 
+/* How much of its full size a heavy case runs: RTHREAD_TEST_SCALE (a fraction, default 1) times
+ * `n`, at least `min`. The valgrind run of the suite scales heavy cases down. */
+long rt_test_scaled(long n, long min);
+
 /* Seconds on the monotonic clock. */
 double rt_test_now(void);
 void rt_test_sleep(double secs);
