@@ -63,9 +63,11 @@ fn declared_functions() -> Vec<(String, String)> {
     let lines: Vec<&str> = GENERATED.lines().collect();
     let mut out = Vec::new();
     for (i, line) in lines.iter().enumerate() {
+        // A declaration's first line: the whole of it, or the start of one that cbindgen wrapped
+        // (one parameter per line).
         if line.starts_with([' ', '#', '*', '/'])
             || line.starts_with("typedef")
-            || !line.ends_with(");")
+            || !(line.ends_with(");") || line.ends_with(','))
         {
             continue;
         }
