@@ -170,9 +170,10 @@ impl Event {
             s = self.state.load(Ordering::Acquire);
             let moved = s & !(SET | PARKED) != generation;
             match r {
-                // Only `set` wakes an event's waiters.
-                ParkResult::Unparked(_) => return Ok(()),
-                ParkResult::Invalid => {}
+                // `set` moves the generation before it wakes anyone: an unpark without that
+                // would be a stray one (a key reused after an object was freed), not a set.
+                ParkResult::Unparked(_) if moved => return Ok(()),
+                ParkResult::Unparked(_) | ParkResult::Invalid => {}
                 ParkResult::TimedOut if moved => return Ok(()),
                 ParkResult::TimedOut => return Err(Error::TIMEOUT),
                 ParkResult::Interrupted if moved => {

@@ -8,9 +8,12 @@
 //!
 //! Acquire takes one permit with one compare-exchange when the value is positive. Otherwise it
 //! spins briefly, sets PARKED, and parks if the word is still "value 0, PARKED" (`validate`,
-//! under the bucket lock). Release adds its permits with one compare-exchange (the bound check
-//! is part of it, so a refused release changes nothing) and, if PARKED was set, wakes up to `n`
-//! waiters, clearing PARKED under the bucket lock when none is left. Woken threads compete for
+//! under the bucket lock). Release with PARKED clear adds its permits with one compare-exchange
+//! (the bound check is part of it, so a refused release changes nothing). With PARKED set, it
+//! takes up to `n` waiters out of the queue and adds the permits under the bucket lock, in the
+//! compare-exchange that also clears PARKED if no waiter is left: that is its last access to
+//! the semaphore, so a thread that takes a permit may free the semaphore at once (as
+//! `sem_post` allows `sem_destroy` right after `sem_wait` returns). Woken threads compete for
 //! the permits again, like newcomers (Python gives no FIFO guarantee either); a woken thread
 //! always tries to take a permit before it reports a timeout, so a permit is never left unused
 //! while its waiter gives up. PARKED is cleared under the bucket lock when the last waiter leaves
@@ -208,30 +211,39 @@ impl Semaphore {
             return Err(ZERO_RELEASE);
         }
         let mut s = self.state.load(Ordering::Relaxed);
-        loop {
-            let value = match (s / ONE).checked_add(n) {
-                Some(v) if v <= self.bound => v,
-                _ if self.is_bounded() => return Err(OVER_RELEASE),
-                _ => return Err(VALUE_OVERFLOW),
-            };
+        while s & PARKED == 0 {
+            let value = self.value_after(s, n)?;
             match self.state.compare_exchange_weak(
                 s,
-                (value * ONE) | (s & PARKED),
+                value * ONE,
                 Ordering::Release,
                 Ordering::Relaxed,
             ) {
-                Ok(_) => break,
+                Ok(_) => return Ok(()),
                 Err(now) => s = now,
             }
         }
-        if s & PARKED != 0 {
-            self.wake(n);
-        }
-        Ok(())
+        self.release_slow(n)
     }
 
+    /// The value once `n` permits are added to state `s`, if the bound allows it.
+    fn value_after(&self, s: u64, n: u64) -> Result<u64, Error> {
+        match (s / ONE).checked_add(n) {
+            Some(v) if v <= self.bound => Ok(v),
+            _ if self.bounded => Err(OVER_RELEASE),
+            _ => Err(VALUE_OVERFLOW),
+        }
+    }
+
+    /// Threads wait: take up to `n` of them out of the queue and, still under the bucket lock,
+    /// add the permits and decide whether PARKED stays on, in one compare-exchange. That is the
+    /// release's last access to the semaphore: a thread may take a permit at once and free the
+    /// semaphore, while this thread only has the woken records (and the bucket) left to touch.
+    /// A refused release (over the bound) leaves the value alone; the threads it woke look at
+    /// the value again and go back to sleep.
     #[cold]
-    fn wake(&self, n: u64) {
+    fn release_slow(&self, n: u64) -> Result<(), Error> {
+        let mut result = Ok(());
         let mut left = n;
         let filter = |_| {
             if left == 0 {
@@ -242,12 +254,30 @@ impl Semaphore {
             }
         };
         let callback = |r: UnparkResult| {
-            if !r.have_more_threads {
-                self.state.fetch_and(!PARKED, Ordering::Relaxed);
+            let parked = if r.have_more_threads { PARKED } else { 0 };
+            let mut s = self.state.load(Ordering::Relaxed);
+            loop {
+                let value = match self.value_after(s, n) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
+                };
+                match self.state.compare_exchange_weak(
+                    s,
+                    (value * ONE) | parked,
+                    Ordering::Release,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => break,
+                    Err(now) => s = now,
+                }
             }
             0
         };
         wait::unpark_filter(self.key(), filter, callback);
+        result
     }
 
     /// Whether threads are queued on the semaphore (a snapshot, for `RT_EBUSY` checks).
