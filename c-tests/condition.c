@@ -666,6 +666,9 @@ static void condition_wait_for_errors(void) {
     CHECK_ERR(rt_condition_wait_for(c, always_false, &p, RT_FOREVER), RT_ENOTOWNER,
               "cannot wait on un-acquired lock");
     CHECK_EQ_INT(p.calls, 1);
+    /* With nothing to wait for, there is no wait to refuse: RT_TIMEOUT, as in CPython. */
+    CHECK_STATUS(rt_condition_wait_for(c, always_false, &p, 0.0), RT_TIMEOUT);
+    CHECK_EQ_INT(p.calls, 2);
     CHECK_OK(rt_condition_acquire(c, 1, RT_FOREVER));
     CHECK_ERR(rt_condition_wait_for(c, always_false, &p, NAN), RT_EINVAL,
               "Invalid value NaN (not a number)");
@@ -673,7 +676,7 @@ static void condition_wait_for_errors(void) {
               "timeout value must be a non-negative number");
     CHECK_ERR(rt_condition_wait_for(c, always_false, &p, 1e300), RT_EOVERFLOW,
               "timestamp out of range for platform time_t");
-    CHECK_EQ_INT(p.calls, 1); /* refused before calling it */
+    CHECK_EQ_INT(p.calls, 2); /* refused before calling it */
     CHECK_OK(rt_condition_release(c));
     CHECK_OK(rt_condition_free(c));
 }

@@ -378,7 +378,8 @@ rt_status rt_condition_wait(rt_condition *cond, double timeout);
  * `RT_EINTR` when interrupted. Errors: `RT_EINVAL` for a NULL `pred` ("predicate must be
  * callable"), a NaN timeout or a negative one other than `RT_FOREVER`; `RT_EOVERFLOW` above
  * `RT_TIMEOUT_MAX`; `RT_ENOTOWNER` ("cannot wait on un-acquired lock") when the predicate is
- * false and the caller does not own the lock; `RT_EINVAL` for a NULL or wrong-kind handle.
+ * false and the caller, which does not own the lock, would have to wait (with `timeout` 0 it
+ * gets `RT_TIMEOUT`, as in CPython); `RT_EINVAL` for a NULL or wrong-kind handle.
  */
 rt_status rt_condition_wait_for(rt_condition *cond,
                                 rt_predicate_fn pred,

@@ -366,6 +366,25 @@ mod tests {
         assert_eq!(got, [Err(ACTION_FAILED), Err(BROKEN_BARRIER)]);
         assert!(b.broken());
     }
+
+    #[test]
+    fn interrupted_waiter_breaks_the_barrier() {
+        let b = Arc::new(Barrier::new(2, None, FOREVER).unwrap());
+        let b2 = b.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let t = std::thread::spawn(move || {
+            tx.send(crate::wait::current_record().unwrap()).unwrap();
+            b2.wait(None)
+        });
+        let rec = rx.recv().unwrap();
+        while b.n_waiting() == 0 {
+            std::thread::yield_now();
+        }
+        rec.interrupt();
+        assert_eq!(t.join().unwrap(), Err(Error::INTERRUPTED));
+        assert!(b.broken());
+        assert_eq!(b.wait(None), Err(BROKEN_BARRIER));
+    }
 }
 
 #[cfg(all(test, loom))]

@@ -435,6 +435,46 @@ mod tests {
         assert_eq!(notify_count(0, 2, false), 0);
         assert_eq!(notify_count(0, 4, true), 4);
     }
+
+    /// Runs `body` in a new thread that hands its record over first; returns the record and
+    /// the thread.
+    fn spawn_with_record<T: Send + 'static>(
+        body: impl FnOnce() -> T + Send + 'static,
+    ) -> (Arc<crate::wait::ThreadRecord>, std::thread::JoinHandle<T>) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let t = std::thread::spawn(move || {
+            tx.send(crate::wait::current_record().unwrap()).unwrap();
+            body()
+        });
+        (rx.recv().unwrap(), t)
+    }
+
+    #[test]
+    fn interrupted_wait_takes_the_lock_back() {
+        let c = Arc::new(Condition::new());
+        let c2 = c.clone();
+        let (rec, t) = spawn_with_record(move || {
+            c2.acquire(Wait::Forever).unwrap();
+            c2.acquire(Wait::Forever).unwrap();
+            let r = c2.wait(Wait::Forever);
+            let level = c2.lock().count();
+            c2.release().unwrap();
+            c2.release().unwrap();
+            (r, level)
+        });
+        while wait::waiting_on(c.key()) == 0 {
+            std::thread::yield_now();
+        }
+        rec.interrupt();
+        assert_eq!(t.join().unwrap(), (Err(Error::INTERRUPTED), 2));
+        // A pending interrupt ends the next wait at once, the lock still released and retaken.
+        c.acquire(Wait::Forever).unwrap();
+        crate::wait::with_current(|r| r.interrupt());
+        assert_eq!(c.wait(Wait::Forever), Err(Error::INTERRUPTED));
+        assert_eq!(c.lock().count(), 1);
+        c.release().unwrap();
+        assert!(!c.has_waiters());
+    }
 }
 
 #[cfg(all(test, loom))]

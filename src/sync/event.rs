@@ -234,6 +234,32 @@ mod tests {
             assert_eq!(t.join().unwrap(), Ok(()));
         }
     }
+
+    /// Runs `body` in a new thread that hands its record over first; returns the record and
+    /// the thread.
+    fn spawn_with_record<T: Send + 'static>(
+        body: impl FnOnce() -> T + Send + 'static,
+    ) -> (Arc<crate::wait::ThreadRecord>, std::thread::JoinHandle<T>) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let t = std::thread::spawn(move || {
+            tx.send(crate::wait::current_record().unwrap()).unwrap();
+            body()
+        });
+        (rx.recv().unwrap(), t)
+    }
+
+    #[test]
+    fn interrupted_wait_returns_eintr() {
+        let e = Arc::new(Event::new());
+        let e2 = e.clone();
+        let (rec, t) = spawn_with_record(move || e2.wait(Wait::Forever));
+        while wait::waiting_on(e.key()) == 0 {
+            std::thread::yield_now();
+        }
+        rec.interrupt();
+        assert_eq!(t.join().unwrap(), Err(Error::INTERRUPTED));
+        assert!(!e.is_set());
+    }
 }
 
 #[cfg(all(test, loom))]

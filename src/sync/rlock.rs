@@ -246,4 +246,25 @@ mod tests {
         r.restore(level);
         assert_eq!(r.count(), 3);
     }
+
+    #[test]
+    fn interrupted_acquire_returns_eintr() {
+        let r = Arc::new(RLock::new());
+        r.acquire(Wait::Forever).unwrap();
+        let r2 = r.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let t = std::thread::spawn(move || {
+            tx.send(crate::wait::current_record().unwrap()).unwrap();
+            let res = r2.acquire(Wait::Forever);
+            (res, r2.is_owned())
+        });
+        let rec = rx.recv().unwrap();
+        while !r.has_waiters() {
+            std::thread::yield_now();
+        }
+        rec.interrupt();
+        assert_eq!(t.join().unwrap(), (Err(Error::INTERRUPTED), false));
+        assert_eq!(r.count(), 1);
+        r.release().unwrap();
+    }
 }

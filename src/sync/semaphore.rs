@@ -357,6 +357,33 @@ mod tests {
         }
         assert_eq!(s.value(), 3);
     }
+
+    /// Runs `body` in a new thread that hands its record over first; returns the record and
+    /// the thread.
+    fn spawn_with_record<T: Send + 'static>(
+        body: impl FnOnce() -> T + Send + 'static,
+    ) -> (Arc<crate::wait::ThreadRecord>, std::thread::JoinHandle<T>) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let t = std::thread::spawn(move || {
+            tx.send(crate::wait::current_record().unwrap()).unwrap();
+            body()
+        });
+        (rx.recv().unwrap(), t)
+    }
+
+    #[test]
+    fn interrupted_acquire_takes_nothing() {
+        let s = Arc::new(Semaphore::new(0).unwrap());
+        let s2 = s.clone();
+        let (rec, t) = spawn_with_record(move || s2.acquire(Wait::Forever));
+        while !s.has_waiters() {
+            std::thread::yield_now();
+        }
+        rec.interrupt();
+        assert_eq!(t.join().unwrap(), Err(Error::INTERRUPTED));
+        s.release(1).unwrap();
+        assert_eq!(s.value(), 1);
+    }
 }
 
 #[cfg(all(test, loom))]
