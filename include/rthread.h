@@ -135,6 +135,25 @@ typedef enum {
 } rt_status;
 
 /**
+ * A barrier for a fixed number of threads: Python's `threading.Barrier`. Made by
+ * `rt_barrier_new`, destroyed by `rt_barrier_free`.
+ */
+typedef struct rt_barrier rt_barrier;
+
+/**
+ * A condition variable and its lock: Python's `threading.Condition`. Made by
+ * `rt_condition_new` (with a new RLock of its own), `rt_condition_new_with_lock` or
+ * `rt_condition_new_with_rlock` (with the caller's lock); destroyed by `rt_condition_free`.
+ */
+typedef struct rt_condition rt_condition;
+
+/**
+ * A flag that threads can wait for: Python's `threading.Event`. Made by `rt_event_new`,
+ * destroyed by `rt_event_free`.
+ */
+typedef struct rt_event rt_event;
+
+/**
  * Thread-local data (`threading.local()`): one `void *` per thread, with an optional
  * destructor. Made by `rt_local_new`, destroyed by `rt_local_free`. There is no limit on the
  * number of locals other than memory (the platform's key limit does not apply).
@@ -167,6 +186,19 @@ typedef struct rt_lock rt_lock;
 typedef struct rt_queue rt_queue;
 
 /**
+ * A re-entrant lock: Python's `threading.RLock`. The thread that holds it (its owner) may
+ * acquire it again without blocking, and must release it as many times; only the owner may
+ * release it. Made by `rt_rlock_new`, destroyed by `rt_rlock_free`.
+ */
+typedef struct rt_rlock rt_rlock;
+
+/**
+ * A counting semaphore: Python's `threading.Semaphore`, or `threading.BoundedSemaphore` when
+ * made by `rt_bounded_semaphore_new`. Made by either `_new`, destroyed by `rt_semaphore_free`.
+ */
+typedef struct rt_semaphore rt_semaphore;
+
+/**
  * A thread object (`threading.Thread`, also a `threading.Timer`, the main thread, or the dummy
  * of a thread rthread did not start). Reference-counted: `rt_thread_new`, `rt_timer_new`,
  * `rt_current_thread`, `rt_main_thread` and `rt_enumerate` give the caller new references;
@@ -175,6 +207,19 @@ typedef struct rt_queue rt_queue;
  * releasing a running thread's object never stops the thread.
  */
 typedef struct rt_thread rt_thread;
+
+/**
+ * A barrier's action: called with the `ctx` given to `rt_barrier_new`, once per cycle, by the
+ * last thread to arrive, before any thread is released. Zero means success; any other value
+ * breaks the barrier.
+ */
+typedef int (*rt_barrier_action_fn)(void *ctx);
+
+/**
+ * A predicate for `rt_condition_wait_for`: called with the caller's `ctx`, with the
+ * condition's lock held; non-zero means "true".
+ */
+typedef int (*rt_predicate_fn)(void *ctx);
 
 /**
  * A blocking hook: called with the context given to `rt_set_blocking_hooks`.
@@ -210,6 +255,218 @@ typedef void (*rt_thread_fn)(void *arg);
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Creates a barrier for `parties` threads (`threading.Barrier(parties, action, timeout)`).
+ *
+ * - `action`, if not NULL, is called as `action(ctx)` once per cycle, by the last thread to
+ *   arrive, before any thread is released, under no lock of rthread's; it may call rthread
+ *   (even `rt_barrier_abort` or `rt_barrier_reset` on this barrier) but not `rt_exit_thread`
+ *   (which then returns `RT_ESTATE`). A non-zero result breaks the barrier.
+ * - `timeout` is the default for `rt_barrier_wait`, in seconds; `RT_FOREVER` means none.
+ *
+ * On `RT_OK`, `*out` receives the barrier, which the caller owns and frees with
+ * `rt_barrier_free`; `ctx` stays the caller's. Errors: `RT_EINVAL` for `parties` 0 ("parties
+ * must be > 0", as in Python 3.13), a NaN timeout ("Invalid value NaN (not a number)") or a
+ * negative one other than `RT_FOREVER` ("timeout value must be a non-negative number"; Python
+ * only finds out at the first wait), or a NULL `out` ("NULL output pointer"); `RT_EOVERFLOW`
+ * for a timeout above `RT_TIMEOUT_MAX`; `RT_ENOMEM`. On error `*out` is not written.
+ */
+rt_status rt_barrier_new(size_t parties,
+                         rt_barrier_action_fn action,
+                         void *ctx,
+                         double timeout,
+                         rt_barrier **out);
+
+/**
+ * Destroys a barrier. NULL is fine (nothing happens). Not while threads are inside
+ * `rt_barrier_wait` on it: then `RT_EBUSY` ("object is in use by waiting threads"), and it is
+ * not freed. `RT_EINVAL` for a handle of another kind. Freeing twice is undefined.
+ */
+rt_status rt_barrier_free(rt_barrier *barrier);
+
+/**
+ * Passes the barrier (`barrier.wait(timeout)`): blocks until `parties` threads have called it,
+ * then all return together. On `RT_OK`, writes this thread's arrival index to `*index` if
+ * `index` is not NULL: each of 0 … parties-1 goes to exactly one thread per cycle (the last to
+ * arrive gets parties-1, and runs the action, if any, before any thread is released). The
+ * barrier then starts a new cycle; it can be used for any number of them.
+ *
+ * `timeout` is in seconds, measured on the monotonic clock; `RT_FOREVER` means the barrier's
+ * default (given to `rt_barrier_new`; itself `RT_FOREVER` for none), as `None` does in Python.
+ * To wait without bound on a barrier that has a default, pass `RT_TIMEOUT_MAX`. 0 gives up at
+ * once unless this thread is the last to arrive. A thread that waits for the previous cycle to
+ * drain (after a reset, or while its threads leave) waits for that without a bound.
+ *
+ * Returns `RT_EBROKEN`, with `*index` not written, when the barrier is broken or gets broken
+ * during the wait: by this wait's timeout ("barrier wait timed out") or another's, by an
+ * action that returned non-zero ("barrier action failed" in the thread that ran it), by
+ * `rt_barrier_abort`, or by an interrupted waiter ("barrier is broken"), and when
+ * `rt_barrier_reset` ends the cycle ("barrier was reset"). A broken barrier fails every wait
+ * at once until `rt_barrier_reset`. Returns `RT_EINTR` when `rt_thread_interrupt` ends the
+ * wait; a thread interrupted after it arrived breaks the barrier, since the others would wait
+ * for it in vain. Errors: `RT_EINVAL` for a NaN timeout or a negative one other than
+ * `RT_FOREVER`, `RT_EOVERFLOW` above `RT_TIMEOUT_MAX`, `RT_EINVAL` for a NULL or wrong-kind
+ * handle.
+ */
+rt_status rt_barrier_wait(rt_barrier *barrier, double timeout, size_t *index);
+
+/**
+ * Puts the barrier back to its initial, empty state (`barrier.reset()`). Threads waiting in the
+ * current cycle return `RT_EBROKEN` ("barrier was reset"); threads arriving meanwhile wait until
+ * those have left, then start a new cycle. A broken barrier becomes usable again.
+ * `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_barrier_reset(rt_barrier *barrier);
+
+/**
+ * Breaks the barrier (`barrier.abort()`): threads waiting in it, and every later
+ * `rt_barrier_wait`, return `RT_EBROKEN` until `rt_barrier_reset`. Useful to release threads
+ * when one of them cannot arrive. `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_barrier_abort(rt_barrier *barrier);
+
+/**
+ * The number of threads needed to pass the barrier (`barrier.parties`). 0 for a NULL or
+ * wrong-kind handle (and `rt_last_error` says so).
+ */
+size_t rt_barrier_parties(const rt_barrier *barrier);
+
+/**
+ * The number of threads waiting in the current cycle (`barrier.n_waiting`): a snapshot; 0
+ * while the barrier is draining, resetting or broken. 0 for a NULL or wrong-kind handle (and
+ * `rt_last_error` says so).
+ */
+size_t rt_barrier_n_waiting(const rt_barrier *barrier);
+
+/**
+ * Whether the barrier is broken (`barrier.broken`): a snapshot. False for a NULL or wrong-kind
+ * handle (and `rt_last_error` says so).
+ */
+bool rt_barrier_broken(const rt_barrier *barrier);
+
+/**
+ * Creates a condition with a new re-entrant lock of its own (`threading.Condition()`).
+ *
+ * On `RT_OK`, `*out` receives the condition, which the caller owns and frees with
+ * `rt_condition_free`. Errors: `RT_EINVAL` if `out` is NULL ("NULL output pointer");
+ * `RT_ENOMEM`. On error `*out` is not written.
+ */
+rt_status rt_condition_new(rt_condition **out);
+
+/**
+ * Creates a condition that uses the caller's plain lock (`threading.Condition(lock)`).
+ *
+ * The condition borrows `lock`: until the condition is freed, `rt_lock_free(lock)` returns
+ * `RT_EBUSY` and leaves it alone, so free the condition first. A plain lock has no owner, so
+ * "owning" it means, as in CPython, that it is locked (by any thread): a thread that does not
+ * hold it may then wait and notify, and a wait releases it for whoever held it. Prefer an
+ * RLock (`rt_condition_new_with_rlock`) for a strict ownership check.
+ *
+ * On `RT_OK`, `*out` receives the condition, which the caller owns and frees with
+ * `rt_condition_free`. Errors: `RT_EINVAL` for a NULL or wrong-kind `lock` ("NULL handle",
+ * "handle of the wrong kind") or a NULL `out` ("NULL output pointer"); `RT_ENOMEM`. On error
+ * `*out` is not written and `lock` is not borrowed.
+ */
+rt_status rt_condition_new_with_lock(rt_lock *lock, rt_condition **out);
+
+/**
+ * Creates a condition that uses the caller's re-entrant lock (`threading.Condition(rlock)`).
+ *
+ * The condition borrows `rlock`: until the condition is freed, `rt_rlock_free(rlock)` returns
+ * `RT_EBUSY` and leaves it alone, so free the condition first. Only the thread that owns
+ * `rlock` may wait and notify.
+ *
+ * On `RT_OK`, `*out` receives the condition, which the caller owns and frees with
+ * `rt_condition_free`. Errors: `RT_EINVAL` for a NULL or wrong-kind `rlock` ("NULL handle",
+ * "handle of the wrong kind") or a NULL `out` ("NULL output pointer"); `RT_ENOMEM`. On error
+ * `*out` is not written and `rlock` is not borrowed.
+ */
+rt_status rt_condition_new_with_rlock(rt_rlock *rlock, rt_condition **out);
+
+/**
+ * Destroys a condition and, if it made its own, its lock; a borrowed lock becomes free to be
+ * destroyed again (it is not destroyed). NULL is fine (nothing happens). It may be freed while
+ * its lock is held, but not while threads are blocked in a call on it (acquire, wait,
+ * wait_for): then `RT_EBUSY` ("object is in use by waiting threads") and it is not freed.
+ * `RT_EINVAL` for a handle of another kind. Freeing twice is undefined.
+ */
+rt_status rt_condition_free(rt_condition *cond);
+
+/**
+ * Acquires the condition's lock (`cond.acquire(blocking, timeout)`): exactly what
+ * `rt_lock_acquire` or `rt_rlock_acquire` does on that lock, with the same arguments, results
+ * and errors (an RLock re-enters). `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_condition_acquire(rt_condition *cond, int wait, double timeout);
+
+/**
+ * Releases the condition's lock (`cond.release()`): exactly what `rt_lock_release` or
+ * `rt_rlock_release` does on that lock (`RT_ENOTLOCKED` "release unlocked lock" for a plain
+ * lock that is not locked; `RT_ENOTOWNER` "cannot release un-acquired lock" for an RLock the
+ * caller does not own). `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_condition_release(rt_condition *cond);
+
+/**
+ * Waits until notified (`cond.wait(timeout)`). The caller must own the lock; the wait releases
+ * it completely (an RLock held N levels deep is fully released), and takes it back, at the
+ * same level, before returning, whatever the result: even after a timeout or an interrupt, and
+ * without being interruptible while it does.
+ *
+ * Returns `RT_OK` when woken by `rt_condition_notify` or `rt_condition_notify_all` (never
+ * spuriously); `RT_TIMEOUT` when `timeout` seconds passed first (monotonic clock, never early;
+ * 0 releases the lock, takes it back and reports `RT_TIMEOUT` unless a notify came in
+ * between); `RT_EINTR` when `rt_thread_interrupt` ended the wait (an interrupt that comes after
+ * the notify is kept for the thread's next wait). `RT_FOREVER` waits without bound.
+ *
+ * Errors, with the lock untouched: `RT_ENOTOWNER` if the caller does not own the lock
+ * ("cannot wait on un-acquired lock"), checked first, as in CPython; `RT_EINVAL` for a NaN
+ * timeout or a negative one other than `RT_FOREVER`, `RT_EOVERFLOW` above `RT_TIMEOUT_MAX`
+ * (Python treats negative and NaN timeouts as 0); `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_condition_wait(rt_condition *cond, double timeout);
+
+/**
+ * Waits until `pred(ctx)` returns non-zero (`cond.wait_for(predicate, timeout)`): `pred` is
+ * called first, then again after each wake-up, always with the lock held (by the caller); it
+ * runs in the calling thread, under no lock of rthread's, and must not call `rt_exit_thread`
+ * (which then returns `RT_ESTATE`). `timeout` bounds the whole call (monotonic clock).
+ *
+ * Returns `RT_OK` as soon as `pred` returns non-zero (at once, and without checking that the
+ * caller owns the lock, if it already does, as in CPython); `RT_TIMEOUT` when the time ran out
+ * with `pred` still zero (with `timeout` 0: `pred` is called once and the lock is kept);
+ * `RT_EINTR` when interrupted. Errors: `RT_EINVAL` for a NULL `pred` ("predicate must be
+ * callable"), a NaN timeout or a negative one other than `RT_FOREVER`; `RT_EOVERFLOW` above
+ * `RT_TIMEOUT_MAX`; `RT_ENOTOWNER` ("cannot wait on un-acquired lock") when the predicate is
+ * false and the caller, which does not own the lock, would have to wait (with `timeout` 0 it
+ * gets `RT_TIMEOUT`, as in CPython); `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_condition_wait_for(rt_condition *cond,
+                                rt_predicate_fn pred,
+                                void *ctx,
+                                double timeout);
+
+/**
+ * Wakes at most `n` threads waiting on the condition (`cond.notify(n)`), those that have
+ * waited longest first: exactly `n` when at least `n` wait (a thread that timed out or was
+ * interrupted is never counted). `n` 0 does nothing. The woken threads return from their wait
+ * once they get the lock back, so after the caller releases it.
+ *
+ * Errors: `RT_ENOTOWNER` if the caller does not own the lock ("cannot notify on un-acquired
+ * lock"); `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_condition_notify(rt_condition *cond, size_t n);
+
+/**
+ * Wakes every thread waiting on the condition (`cond.notify_all()`). They return from their
+ * wait one at a time, as each gets the lock back: rather than waking them all to contend for
+ * the lock, rthread moves them onto the lock's queue, and each release of the lock lets one go.
+ *
+ * Errors: `RT_ENOTOWNER` if the caller does not own the lock ("cannot notify on un-acquired
+ * lock"); `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_condition_notify_all(rt_condition *cond);
 
 /**
  * Installs hooks that run around every real block of every thread: `before(ctx)` just before
@@ -251,6 +508,57 @@ rt_status rt_thread_interrupt(rt_thread *t);
  * the process's initial thread, which has not called it since).
  */
 rt_status rt_interrupt_main(void);
+
+/**
+ * Creates an event whose flag is not set (`threading.Event()`).
+ *
+ * On `RT_OK`, `*out` receives the event, which the caller owns and frees with
+ * `rt_event_free`. Errors: `RT_EINVAL` if `out` is NULL ("NULL output pointer"); `RT_ENOMEM`.
+ * On error `*out` is not written.
+ */
+rt_status rt_event_new(rt_event **out);
+
+/**
+ * Destroys an event. NULL is fine (nothing happens). Not while threads are blocked in
+ * `rt_event_wait` on it: then `RT_EBUSY` ("object is in use by waiting threads"), and it is not
+ * freed. `RT_EINVAL` for a handle of another kind. Freeing twice is undefined.
+ */
+rt_status rt_event_free(rt_event *event);
+
+/**
+ * Sets the flag (`event.set()`) and wakes every thread waiting for it: each of them returns
+ * `RT_OK`, even if `rt_event_clear` runs before it is scheduled. Setting a set event does
+ * nothing. `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_event_set(rt_event *event);
+
+/**
+ * Clears the flag (`event.clear()`): later waits block until the next `rt_event_set`.
+ * `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_event_clear(rt_event *event);
+
+/**
+ * Whether the flag is set (`event.is_set()`): a snapshot. False for a NULL or wrong-kind
+ * handle (and `rt_last_error` says so).
+ */
+bool rt_event_is_set(const rt_event *event);
+
+/**
+ * Waits until the flag is set (`event.wait(timeout)`).
+ *
+ * Returns `RT_OK` at once if the flag is set, or as soon as `rt_event_set` is called (even if
+ * the flag is cleared again before the waiter runs); `RT_TIMEOUT` if `timeout` seconds passed
+ * first (monotonic clock, never early; 0 just looks at the flag); `RT_EINTR` when
+ * `rt_thread_interrupt` ended the wait first. `RT_FOREVER` waits without bound.
+ *
+ * Errors, checked even when the flag is set (Python looks at the timeout only when it must
+ * wait): `RT_EINVAL` for a NaN timeout ("Invalid value NaN (not a number)") or a negative one
+ * other than `RT_FOREVER` ("timeout value must be a non-negative number"; Python returns at
+ * once for both); `RT_EOVERFLOW` above `RT_TIMEOUT_MAX` ("timestamp out of range for platform
+ * time_t"); `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_event_wait(rt_event *event, double timeout);
 
 /**
  * Creates a thread-local variable (`threading.local()`): every thread sees its own value, NULL
@@ -560,6 +868,135 @@ rt_status rt_queue_shutdown(rt_queue *queue, int immediate);
  * NULL or wrong-kind handle (and `rt_last_error` then says so).
  */
 bool rt_queue_is_shutdown(const rt_queue *queue);
+
+/**
+ * Creates an unlocked re-entrant lock (`threading.RLock()`).
+ *
+ * On `RT_OK`, `*out` receives the new lock, which the caller owns and frees with
+ * `rt_rlock_free`. Errors: `RT_EINVAL` if `out` is NULL ("NULL output pointer"); `RT_ENOMEM`.
+ * On error `*out` is not written.
+ */
+rt_status rt_rlock_new(rt_rlock **out);
+
+/**
+ * Destroys a re-entrant lock. NULL is fine (nothing happens). It may be freed while held (as
+ * in Python), but not while threads are blocked in `rt_rlock_acquire` on it, nor while a
+ * condition made by `rt_condition_new_with_rlock` uses it: then `RT_EBUSY` ("object is in use
+ * by waiting threads") and the lock is not freed. `RT_EINVAL` for a handle of another kind.
+ * Freeing twice is undefined.
+ */
+rt_status rt_rlock_free(rt_rlock *rlock);
+
+/**
+ * Acquires the lock (`rlock.acquire(blocking, timeout)`), or re-enters it.
+ *
+ * The arguments are checked first, exactly as for `rt_lock_acquire` (CPython checks them
+ * before the re-entry test): `RT_EINVAL` for a NaN timeout ("Invalid value NaN (not a
+ * number)"), `RT_EOVERFLOW` for |timeout| above `RT_TIMEOUT_MAX` ("timestamp out of range for
+ * platform time_t"), `RT_EINVAL` for a timeout with `wait` zero ("can't specify a timeout for a
+ * non-blocking call") and for a negative timeout other than -1 ("timeout value must be a
+ * non-negative number").
+ *
+ * Then, if the calling thread owns the lock, its recursion level goes up by one and the call
+ * returns `RT_OK` at once, whatever `wait` and `timeout` say (`RT_EOVERFLOW`, "Internal lock
+ * count overflowed", if the level is already `UINT64_MAX`). Otherwise it acquires the lock as
+ * `rt_lock_acquire` does: `wait` zero never blocks, `timeout` 0 is a try, `RT_FOREVER` blocks
+ * without bound; it returns `RT_OK` when acquired (level 1), `RT_TIMEOUT` when not (measured on
+ * the monotonic clock, never early), `RT_EINTR` when `rt_thread_interrupt` ended the wait.
+ * `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_rlock_acquire(rt_rlock *rlock, int wait, double timeout);
+
+/**
+ * Releases one level of the lock (`rlock.release()`). When the level drops to 0 the lock is
+ * free again and one blocked thread, if any, gets it.
+ *
+ * Errors: `RT_ENOTOWNER` if the calling thread does not own the lock, whether another thread
+ * holds it or nobody does ("cannot release un-acquired lock"); `RT_EINVAL` for a NULL or
+ * wrong-kind handle.
+ */
+rt_status rt_rlock_release(rt_rlock *rlock);
+
+/**
+ * Whether the calling thread owns the lock (`rlock._is_owned()`). False for a NULL or
+ * wrong-kind handle (and `rt_last_error` says so).
+ */
+bool rt_rlock_is_owned(const rt_rlock *rlock);
+
+/**
+ * The calling thread's recursion level (`rlock._recursion_count()`): how many releases it owes,
+ * 0 if it does not own the lock. 0 for a NULL or wrong-kind handle (and `rt_last_error` says
+ * so).
+ */
+uint64_t rt_rlock_count(const rt_rlock *rlock);
+
+/**
+ * Creates a semaphore holding `value` permits (`threading.Semaphore(value)`; Python's default
+ * is 1). Its value never goes below 0, and can grow up to `INT64_MAX`.
+ *
+ * On `RT_OK`, `*out` receives the semaphore, which the caller owns and frees with
+ * `rt_semaphore_free`. Errors: `RT_EINVAL` for a negative value ("semaphore initial value must
+ * be >= 0") or a NULL `out` ("NULL output pointer"); `RT_ENOMEM`. On error `*out` is not
+ * written.
+ */
+rt_status rt_semaphore_new(int64_t value, rt_semaphore **out);
+
+/**
+ * Creates a bounded semaphore holding `value` permits (`threading.BoundedSemaphore(value)`):
+ * like `rt_semaphore_new`, but `rt_semaphore_release` refuses to raise its value above `value`
+ * (a release without a matching acquire is a bug it reports).
+ *
+ * On `RT_OK`, `*out` receives the semaphore, which the caller owns and frees with
+ * `rt_semaphore_free`. Errors: `RT_EINVAL` for a negative value ("semaphore initial value must
+ * be >= 0") or a NULL `out` ("NULL output pointer"); `RT_ENOMEM`. On error `*out` is not
+ * written.
+ */
+rt_status rt_bounded_semaphore_new(int64_t value, rt_semaphore **out);
+
+/**
+ * Destroys a semaphore. NULL is fine (nothing happens). Not while threads are blocked in
+ * `rt_semaphore_acquire` on it: then `RT_EBUSY` ("object is in use by waiting threads"), and it
+ * is not freed. `RT_EINVAL` for a handle of another kind. Freeing twice is undefined.
+ */
+rt_status rt_semaphore_free(rt_semaphore *sem);
+
+/**
+ * Takes one permit (`sem.acquire(blocking, timeout)`), lowering the value by one.
+ *
+ * - `wait` non-zero, `timeout` `RT_FOREVER`: blocks until a permit is available;
+ * - `wait` non-zero, `timeout` >= 0: blocks at most `timeout` seconds (0: a try);
+ * - `wait` zero, `timeout` `RT_FOREVER`: takes a permit only if one is available.
+ *
+ * Returns `RT_OK` when a permit was taken; `RT_TIMEOUT` when not (none available, or time ran
+ * out, measured on the monotonic clock and never early); `RT_EINTR` when `rt_thread_interrupt`
+ * ended the wait. Waiters are not served in order: a thread arriving when a permit is free may
+ * take it before one that waited (as in Python).
+ *
+ * Errors, in CPython's order: `RT_EINVAL` for a timeout other than `RT_FOREVER` with `wait`
+ * zero ("can't specify timeout for non-blocking acquire", the Semaphore's own wording, checked
+ * before the timeout's value); `RT_EINVAL` for a NaN timeout ("Invalid value NaN (not a
+ * number)") or a negative one other than `RT_FOREVER` ("timeout value must be a non-negative
+ * number"; Python treats it as a try); `RT_EOVERFLOW` above `RT_TIMEOUT_MAX` ("timestamp out of
+ * range for platform time_t"); `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_semaphore_acquire(rt_semaphore *sem, int wait, double timeout);
+
+/**
+ * Adds `n` permits (`sem.release(n)`) and wakes up to `n` blocked threads.
+ *
+ * Errors, with the value unchanged: `RT_EINVAL` for `n` 0 ("n must be one or more");
+ * `RT_EOVERRELEASE` when a bounded semaphore would go above its initial value ("Semaphore
+ * released too many times"), nothing being added even if some of the `n` would fit;
+ * `RT_EOVERFLOW` when the value would go above `INT64_MAX` ("semaphore value would exceed its
+ * maximum"; Python's integers have no limit); `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_semaphore_release(rt_semaphore *sem, uint64_t n);
+
+/**
+ * The number of permits available (`sem._value`): a snapshot, never negative. -1 for a NULL
+ * or wrong-kind handle (and `rt_last_error` says so).
+ */
+int64_t rt_semaphore_value(const rt_semaphore *sem);
 
 /**
  * Returns the name of a status code ("RT_OK", "RT_TIMEOUT", …) as a static string, or
