@@ -13,8 +13,12 @@
 #ifndef RT_TEST_H
 #define RT_TEST_H
 
+#ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
+#endif
+#ifndef _DEFAULT_SOURCE
 #define _DEFAULT_SOURCE 1
+#endif
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +29,11 @@
 #include <math.h>
 
 #include "rthread.h"
+
+/* C++ test programs (cpp-tests/) use this header too, and link rt_test.c compiled as C. */
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 struct rt_case {
     const char *name;
@@ -85,6 +94,10 @@ void rt_test_sleep(double secs);
 /* Whether the thread with kernel id `tid` (of this process) sleeps in a futex wait: its state
  * is 'S' and, where the kernel says where it sleeps, it is in a futex. Linux /proc. */
 int rt_test_sleeps_in_futex(long tid);
+
+#ifdef __cplusplus
+}
+#endif
 
 /* Waits until `cond` holds, polling every millisecond; fails the case after `secs`. */
 #define WAIT_UNTIL(cond, secs)                                                           \

@@ -1,10 +1,12 @@
 //! The C suite: compiles every `c-tests/*.c` and `examples/*.c` against `librthread.so` with
-//! strict C99 flags, runs each C test case in its own process, and reports every case by name
-//! in libtest's format. One failing case fails `cargo test` and names itself.
+//! strict C99 flags, and every `cpp-tests/` program and `examples/*.cpp` with strict C++17
+//! flags, runs each test case in its own process, and reports every case by name in libtest's
+//! format. One failing case fails `cargo test` and names itself.
 //!
 //! Each `c-tests/*.c` program lists its cases with `--list` and runs one with its name as the
-//! only argument (see `c-tests/rt_test.h`). Each example runs as one case and its output is
-//! checked by `tests/support/examples.rs`.
+//! only argument (see `c-tests/rt_test.h`); the C++ programs (`cpp-tests/NAME.cpp`, or the
+//! units in `cpp-tests/NAME/`) use the same harness, compiled as C and linked in. Each example
+//! runs as one case and its output is checked by `tests/support/examples.rs`.
 //!
 //! Arguments: words not starting with `-` filter cases by substring (as libtest does);
 //! `--list` lists the cases. Environment: `RTHREAD_TEST_WRAPPER` prefixes every run (e.g.
@@ -90,11 +92,53 @@ fn main() {
             }),
         }
     }
-    for src in cbuild::c_files(&cbuild::root().join("examples")) {
-        let stem = src.file_stem().unwrap().to_string_lossy().into_owned();
+    // The C++ suite: each cpp-tests/ program, linked with the C harness compiled as C.
+    let harness_obj = build.join("rt_test.o");
+    let harness_built = cbuild::compile_c_object(&harness, &harness_obj, &extra);
+    for (stem, sources) in cbuild::cpp_programs(&cbuild::root().join("cpp-tests")) {
+        let exe = build.join(format!("cpp_test_{stem}"));
+        let mut inputs: Vec<&Path> = sources.iter().map(PathBuf::as_path).collect();
+        inputs.push(&harness_obj);
+        let built = harness_built
+            .clone()
+            .and_then(|()| cbuild::compile_cxx(&inputs, &exe, &lib_dir, &extra));
+        match built.and_then(|()| list_cases(&exe)) {
+            Ok(cases) => tests.extend(cases.into_iter().map(|case| Test {
+                name: format!("cpp::{stem}::{case}"),
+                job: Job::Case {
+                    program: exe.clone(),
+                    case,
+                },
+            })),
+            Err(e) => tests.push(Test {
+                name: format!("cpp::{stem}::compile"),
+                job: Job::CompileError(e),
+            }),
+        }
+    }
+    let c_examples = cbuild::c_files(&cbuild::root().join("examples"));
+    let cpp_examples = cbuild::cpp_programs(&cbuild::root().join("examples"));
+    let examples = c_examples
+        .into_iter()
+        .map(|src| {
+            let stem = src.file_stem().unwrap().to_string_lossy().into_owned();
+            (stem, false, vec![src])
+        })
+        .chain(
+            cpp_examples
+                .into_iter()
+                .map(|(stem, srcs)| (stem, true, srcs)),
+        );
+    for (stem, is_cpp, sources) in examples {
         let exe = build.join(format!("example_{stem}"));
         let name = format!("examples::{stem}");
-        match cbuild::compile_c(&[&src], &exe, &lib_dir, &extra) {
+        let inputs: Vec<&Path> = sources.iter().map(PathBuf::as_path).collect();
+        let built = if is_cpp {
+            cbuild::compile_cxx(&inputs, &exe, &lib_dir, &extra)
+        } else {
+            cbuild::compile_c(&inputs, &exe, &lib_dir, &extra)
+        };
+        match built {
             Ok(()) => tests.push(Test {
                 name,
                 job: Job::Example {

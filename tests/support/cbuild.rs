@@ -75,6 +75,16 @@ pub const C_FLAGS: &[&str] = &[
     "-g",
 ];
 
+/// The strict flags every C++ file of the project compiles with.
+pub const CXX_FLAGS: &[&str] = &[
+    "-std=c++17",
+    "-Wall",
+    "-Wextra",
+    "-Wpedantic",
+    "-Werror",
+    "-g",
+];
+
 /// Compiles `sources` into the executable `out`, linked against librthread in `lib_dir`.
 /// `extra` flags come before the sources (e.g. sanitizers). Returns the compiler's stderr on
 /// failure.
@@ -84,8 +94,48 @@ pub fn compile_c(
     lib_dir: &Path,
     extra: &[&str],
 ) -> Result<(), String> {
+    link(&c_compiler(), C_FLAGS, sources, out, lib_dir, extra)
+}
+
+/// Compiles C++ `sources` (and links C objects among them) into the executable `out`, linked
+/// against librthread in `lib_dir`, with [`CXX_FLAGS`]; `cpp-tests/` is on the include path.
+pub fn compile_cxx(
+    sources: &[&Path],
+    out: &Path,
+    lib_dir: &Path,
+    extra: &[&str],
+) -> Result<(), String> {
+    let cpp_tests = root().join("cpp-tests");
+    let mut flags: Vec<&str> = extra.to_vec();
+    let include = format!("-I{}", cpp_tests.display());
+    flags.push(&include);
+    link(&cxx_compiler(), CXX_FLAGS, sources, out, lib_dir, &flags)
+}
+
+/// Compiles one C file into the object `out` (`cc -c`), with [`C_FLAGS`] and `extra`.
+pub fn compile_c_object(source: &Path, out: &Path, extra: &[&str]) -> Result<(), String> {
     let mut cmd = Command::new(c_compiler());
     cmd.args(C_FLAGS)
+        .args(extra)
+        .arg("-I")
+        .arg(root().join("include"))
+        .arg("-c")
+        .arg("-o")
+        .arg(out)
+        .arg(source);
+    run_compiler(cmd)
+}
+
+fn link(
+    compiler: &str,
+    flags: &[&str],
+    sources: &[&Path],
+    out: &Path,
+    lib_dir: &Path,
+    extra: &[&str],
+) -> Result<(), String> {
+    let mut cmd = Command::new(compiler);
+    cmd.args(flags)
         .args(extra)
         .arg("-I")
         .arg(root().join("include"))
@@ -104,9 +154,13 @@ pub fn compile_c(
         // tests with target/debug first, where a stale copy of the library may lie.
         cmd.arg("-Wl,--disable-new-dtags");
     }
+    run_compiler(cmd)
+}
+
+fn run_compiler(mut cmd: Command) -> Result<(), String> {
     let output = cmd
         .output()
-        .map_err(|e| format!("cannot run {}: {e}", c_compiler()))?;
+        .map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
     if output.status.success() {
         Ok(())
     } else {
@@ -127,6 +181,38 @@ pub fn c_files(dir: &Path) -> Vec<PathBuf> {
     v.retain(|p| p.extension().is_some_and(|e| e == "c"));
     v.sort();
     v
+}
+
+/// The C++ programs in `dir`, sorted by name: each `NAME.cpp` directly in it is one program,
+/// and each subdirectory holding `.cpp` files is one program of several translation units,
+/// named after the subdirectory.
+pub fn cpp_programs(dir: &Path) -> Vec<(String, Vec<PathBuf>)> {
+    let is_cpp = |p: &Path| p.extension().is_some_and(|e| e == "cpp");
+    let entries = |d: &Path| -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(d)
+            .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    let mut programs = Vec::new();
+    for path in entries(dir) {
+        let name = path
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        if path.is_dir() {
+            let units: Vec<PathBuf> = entries(&path).into_iter().filter(|p| is_cpp(p)).collect();
+            if !units.is_empty() {
+                programs.push((name, units));
+            }
+        } else if is_cpp(&path) {
+            programs.push((name, vec![path]));
+        }
+    }
+    programs.sort();
+    programs
 }
 
 /// A scratch directory for build products, under cargo's target directory.
