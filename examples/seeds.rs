@@ -1,5 +1,5 @@
-//! Builds the C programs in `examples/` against the freshly built `librthread.so`, runs each,
-//! prints what it printed, and checks it (the same checks as the C suite).
+//! Builds the C and C++ programs in `examples/` against the freshly built `librthread.so`, runs
+//! each, prints what it printed, and checks it (the same checks as the C suite).
 //!
 //!     cargo run --example seeds            # all of them
 //!     cargo run --example seeds -- seed002 # those whose name contains "seed002"
@@ -14,17 +14,31 @@ fn main() {
     let lib_dir = cbuild::lib_dir();
     let out_dir = cbuild::scratch_dir("examples");
     let mut failed = 0;
-    for src in cbuild::c_files(&cbuild::root().join("examples")) {
+    let dir = cbuild::root().join("examples");
+    let c_programs = cbuild::c_files(&dir).into_iter().map(|src| {
         let name = src.file_stem().unwrap().to_string_lossy().into_owned();
+        (name, false, vec![src])
+    });
+    let cpp_programs = cbuild::cpp_programs(&dir)
+        .into_iter()
+        .map(|(name, srcs)| (name, true, srcs));
+    for (name, is_cpp, sources) in c_programs.chain(cpp_programs) {
         if !filters.is_empty() && !filters.iter().any(|f| name.contains(f.as_str())) {
             continue;
         }
+        let src = &sources[0];
         println!(
             "== {name} ({})",
-            src.strip_prefix(cbuild::root()).unwrap_or(&src).display()
+            src.strip_prefix(cbuild::root()).unwrap_or(src).display()
         );
         let exe = out_dir.join(&name);
-        if let Err(e) = cbuild::compile_c(&[&src], &exe, &lib_dir, &[]) {
+        let inputs: Vec<&std::path::Path> = sources.iter().map(|p| p.as_path()).collect();
+        let built = if is_cpp {
+            cbuild::compile_cxx(&inputs, &exe, &lib_dir, &[])
+        } else {
+            cbuild::compile_c(&inputs, &exe, &lib_dir, &[])
+        };
+        if let Err(e) = built {
             println!("compile error:\n{e}");
             failed += 1;
             continue;

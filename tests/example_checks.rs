@@ -119,3 +119,19 @@ fn seed004_checks_reject_bad_output() {
 
     assert!(examples::check("seed004_with_statement", "lock: balance 7\n").is_err());
 }
+
+#[test]
+fn checks_of_every_primitive_and_the_cpp_worker_pool_reject_bad_output() {
+    assert!(examples::check("every_primitive", "start_new_thread: ran\n").is_err());
+    let pool: String = (0..20)
+        .map(|j| format!("worker-{} finished job {j}\n", j % 4 + 1))
+        .collect::<String>()
+        + "all 20 jobs done\nchecksum: 5000\nworkers stopped: 4\n";
+    assert!(examples::check("cpp_worker_pool", &pool).is_ok());
+    let twice = pool.replace("finished job 7\n", "finished job 6\n");
+    assert!(examples::check("cpp_worker_pool", &twice).is_err());
+    let stranger = pool.replace("worker-1 finished job 0", "worker-5 finished job 0");
+    assert!(examples::check("cpp_worker_pool", &stranger).is_err());
+    let early = pool.replace("all 20 jobs done\n", "") + "all 20 jobs done\n";
+    assert!(examples::check("cpp_worker_pool", &early).is_err());
+}

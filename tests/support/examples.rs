@@ -19,6 +19,8 @@ pub fn check(name: &str, out: &str) -> Result<(), String> {
         "seed004_module_functions" => exactly(out, MODULE_FUNCTIONS),
         "seed004_local_and_timer" => exactly(out, LOCAL_AND_TIMER),
         "exit_waits_for_threads" => exactly(out, EXIT_WAITS),
+        "every_primitive" => exactly(out, EVERY_PRIMITIVE),
+        "cpp_worker_pool" => cpp_worker_pool(out),
         _ => Err(format!(
             "no output check for example {name}: add one to tests/support/examples.rs"
         )),
@@ -448,4 +450,53 @@ fn with_statement(out: &str) -> Result<(), String> {
     ensure(lines == want, || {
         format!("got {lines:?}, expected {want:?}")
     })
+}
+
+const EVERY_PRIMITIVE: &str = "\
+start_new_thread: ran
+exit_thread: ended the thread early
+Lock: counter = 4000
+RLock: held 2 levels deep
+Condition: got 42
+Semaphore: value 3 after release(3)
+BoundedSemaphore: at most two inside; Semaphore released too many times
+Event: the waiter got RT_OK
+interrupt: the waiter got RT_EINTR
+Barrier: 2 cycles of 3 threads
+Thread: worker ran and ended
+current_thread: MainThread, the main thread
+Timer: fired; the cancelled one did not
+local: 2 per-thread values destroyed
+Queue: the worker summed 55, then saw the shutdown
+LifoQueue: 3 2 1
+PriorityQueue: 1 2 3
+SimpleQueue: 1 2 3
+";
+
+/// 20 lines "worker-K finished job J" (K in 1..=4, each J in 0..20 once, in any order), then
+/// the summary lines.
+fn cpp_worker_pool(out: &str) -> Result<(), String> {
+    let lines: Vec<&str> = out.lines().collect();
+    ensure(lines.len() == 23, || {
+        format!("expected 23 lines, got {}:\n{out}", lines.len())
+    })?;
+    let mut seen = [false; 20];
+    for line in &lines[..20] {
+        let (worker, job) = line
+            .strip_prefix("worker-")
+            .and_then(|rest| rest.split_once(" finished job "))
+            .ok_or_else(|| format!("unexpected line {line:?}"))?;
+        ensure(matches!(worker, "1" | "2" | "3" | "4"), || {
+            format!("no worker-{worker} in {line:?}")
+        })?;
+        let job: usize = job.parse().map_err(|_| format!("bad job in {line:?}"))?;
+        ensure(job < 20 && !seen[job], || {
+            format!("job {job} twice or out of range")
+        })?;
+        seen[job] = true;
+    }
+    ensure(
+        lines[20..] == ["all 20 jobs done", "checksum: 5000", "workers stopped: 4"],
+        || format!("summary lines are {:?}", &lines[20..]),
+    )
 }
