@@ -877,7 +877,8 @@ private:
  * threading.Thread: one reference to a thread object. Made from a callable and its arguments
  * (decay-copied, as std::thread does), not started: set its name and daemon flag, then start().
  * Destroying or moving the owner never stops or detaches the thread; the process waits for
- * non-daemon threads at exit, as Python does.
+ * non-daemon threads at exit, as Python does. Start it with start(), not rt_thread_start on its
+ * handle: until start() succeeds, the owner keeps the callable (and destroys it with itself).
  */
 class Thread {
 public:
