@@ -5,6 +5,7 @@
 #include <chrono>
 #include <mutex>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -182,7 +183,11 @@ static void event_wait_set_and_clear() {
 static void barrier_hands_out_every_index_and_runs_the_action() {
     const int parties = 4, cycles = 50;
     std::atomic<int> actions{0};
-    rt::Barrier b(parties, [&] { ++actions; });
+    // The action runs once per cycle, each time on the same object (its string is not moved
+    // away after the first cycle).
+    rt::Barrier b(parties, [&actions, tag = std::string("cycle")] {
+        if (tag == "cycle") ++actions;
+    });
     CHECK_EQ_INT(b.parties(), parties);
     std::vector<std::vector<std::size_t>> seen(parties);
     std::vector<rt::Thread> threads;

@@ -155,11 +155,21 @@ struct Task {
     virtual void run() = 0;
 };
 
+/* Run once: the callable and its arguments are passed as rvalues (std::thread's rule). */
 template <class Tuple>
 struct TaskImpl final : Task {
     Tuple call;
     explicit TaskImpl(Tuple &&t) : call(std::move(t)) {}
     void run() override { std::apply([](auto &&...a) { std::invoke(std::move(a)...); }, std::move(call)); }
+};
+
+/* Run any number of times (a barrier's action): called as an lvalue, never moved from. */
+template <class F>
+struct RepeatedTask final : Task {
+    F f;
+    explicit RepeatedTask(F &&fn) : f(std::move(fn)) {}
+    explicit RepeatedTask(const F &fn) : f(fn) {}
+    void run() override { std::invoke(f); }
 };
 
 /* Decay-copies the callable and its arguments, as std::thread does. */
@@ -624,7 +634,8 @@ public:
 private:
     template <class F>
     Barrier(std::size_t parties, F &&action, double timeout)
-        : action_(detail::make_task(std::forward<F>(action))) {
+        : action_(std::make_unique<detail::RepeatedTask<std::decay_t<F>>>(std::forward<F>(action))) {
+        static_assert(std::is_invocable_v<std::decay_t<F> &>, "a barrier's action takes no arguments");
         detail::check(rt_barrier_new(parties, &call_action, action_.get(), timeout, &h_));
     }
     static std::exception_ptr &action_error() noexcept {
