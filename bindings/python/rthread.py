@@ -857,8 +857,9 @@ _poisoned = set()  # tokens of priority-queue items whose comparison raised in t
 
 def _drop_item(token):
     """The item destructor: the queue discarded this item (freed, or immediate shutdown)."""
-    _items.pop(token, None)
-    _poisoned.discard(token)
+    if _items is not None:  # None once the module is torn down at interpreter exit
+        _items.pop(token, None)
+        _poisoned.discard(token)
 
 
 def _compare(a, b):

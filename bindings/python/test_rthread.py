@@ -1119,6 +1119,26 @@ class ThreadTests(BaseTestCase):
         self.assertRaisesRegex(TypeError, "^2nd arg must be a tuple$",
                                rthread.start_new_thread, f, [1])
 
+    def test_exit_waits_for_non_daemon_threads_only(self):
+        import os
+        import subprocess
+
+        program = (
+            "import rthread, time\n"
+            "def slow():\n"
+            "    time.sleep(0.2)\n"
+            "    print('non-daemon thread done', flush=True)\n"
+            "rthread.Thread(target=slow).start()\n"
+            "rthread.Thread(target=rthread.Event().wait, daemon=True).start()  # never ends\n"
+            "print('main returns', flush=True)\n"
+        )
+        here = os.path.dirname(os.path.abspath(__file__))
+        env = dict(os.environ, PYTHONPATH=here)
+        out = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True,
+                             text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(out.stdout, "main returns\nnon-daemon thread done\n")
+
     def test_stack_size(self):
         self.assertEqual(rthread.stack_size(), 0)
         self.assertRaisesRegex(ValueError, "^size not valid: 4096 bytes$", rthread.stack_size, 4096)
