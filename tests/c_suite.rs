@@ -7,7 +7,7 @@
 //! checked by `tests/support/examples.rs`.
 //!
 //! Arguments: words not starting with `-` filter cases by substring (as libtest does);
-//! `--list` lists the cases. Environment: `RTHREAD_TEST_WRAPPER` prefixes every run (e.g.
+//! `--skip WORD` leaves out the cases whose names contain WORD; `--list` lists the cases. Environment: `RTHREAD_TEST_WRAPPER` prefixes every run (e.g.
 //! `valgrind --error-exitcode=99 --leak-check=full`), `RTHREAD_TEST_CFLAGS` adds compiler flags
 //! (e.g. `-fsanitize=address,undefined`), `RTHREAD_TEST_TIMEOUT` sets the per-case limit in
 //! seconds (default 300).
@@ -47,7 +47,17 @@ struct Outcome {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let list_only = args.iter().any(|a| a == "--list");
-    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    // `--skip WORD` (repeatable) leaves out the cases whose names contain WORD, as libtest does.
+    let mut skips: Vec<&String> = Vec::new();
+    let mut filters: Vec<&String> = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--skip" {
+            skips.extend(it.next());
+        } else if !a.starts_with('-') {
+            filters.push(a);
+        }
+    }
     let started = Instant::now();
 
     let lib_dir = cbuild::lib_dir();
@@ -111,6 +121,7 @@ fn main() {
 
     let total = tests.len();
     tests.retain(|t| filters.is_empty() || filters.iter().any(|f| t.name.contains(f.as_str())));
+    tests.retain(|t| !skips.iter().any(|s| t.name.contains(s.as_str())));
     let filtered_out = total - tests.len();
     if list_only {
         for t in &tests {
