@@ -52,8 +52,10 @@ pub extern "C" fn rt_thread_interrupt(t: *mut super::threading::rt_thread) -> rt
 
 /// Interrupts the main thread (`_thread.interrupt_main()`): as `rt_thread_interrupt` on
 /// `rt_main_thread()`, without taking a reference, so a SIGINT handler can call it.
-/// `RT_ESTATE` if rthread does not know the main thread (it was loaded and first used outside
-/// the process's initial thread, which has not called it since).
+/// `RT_ESTATE` ("cannot interrupt a thread that is not running") if rthread does not know the
+/// main thread (it was loaded and first used outside the process's initial thread, which has
+/// not called it since). From the main thread itself, it interrupts the main thread's next
+/// wait that really blocks.
 #[cfg(not(loom))]
 #[unsafe(no_mangle)]
 pub extern "C" fn rt_interrupt_main() -> rt_status {
