@@ -14,7 +14,10 @@
  * RT_OK before the next one, and no waiter may return RT_OK unless a notify_all came after it
  * began to wait.
  *
- * Every waiter checks, when wait returns, that it holds the lock at its recursion level.
+ * The waiters with timeouts are also interrupted at random moments: a waiter taken by a notify
+ * returns RT_OK even if an interrupt comes too (the interrupt waits for its next wait), and
+ * one that returns RT_EINTR was not counted. Every waiter checks, when wait returns, that it
+ * holds the lock at its recursion level.
  */
 #include "stress.h"
 
@@ -35,7 +38,7 @@ static int stop_timed, stop_all, unbounded_alive;
 /* Guarded by the condition's lock. */
 static volatile int holder;
 static int in_wait_unbounded;
-static long sent, received, timeouts, notify_calls, all_gen;
+static long sent, received, timeouts, interrupted, notify_calls, all_gen;
 static long woken[UNBOUNDED];
 
 static void dump(void) {
@@ -48,10 +51,14 @@ static void dump(void) {
     fprintf(stderr, "\n");
 }
 
-/* Takes the lock `levels` deep and marks the caller as its holder. */
+/* Takes the lock `levels` deep (again after an interrupt) and marks the caller as its holder. */
 static void enter(int me, int levels) {
+    rt_status s;
     int l;
-    for (l = 0; l < levels; l++) CHECK_OK(rt_condition_acquire(cond, 1, RT_FOREVER));
+    while ((s = rt_condition_acquire(cond, 1, RT_FOREVER)) == RT_EINTR) {
+    }
+    CHECK_OK(s);
+    for (l = 1; l < levels; l++) CHECK_OK(rt_condition_acquire(cond, 1, RT_FOREVER));
     CHECK(holder == 0);
     holder = me;
 }
@@ -92,6 +99,9 @@ static void notify_n_waiter(void *arg) {
         if (s == RT_OK) {
             received++;
             CHECK(received <= sent); /* never woken without a notification */
+        } else if (s == RT_EINTR) {
+            CHECK(bounded);
+            interrupted++;
         } else {
             CHECK(bounded);
             CHECK_STATUS(s, RT_TIMEOUT);
@@ -123,35 +133,43 @@ static void notify_n_notifier(void *arg) {
     }
 }
 
-static void run(rt_thread_fn waiter, rt_thread_fn notifier) {
+/* Runs the waiters and notifiers; returns the number of interrupts sent. */
+static long run(rt_thread_fn waiter, rt_thread_fn notifier) {
     rt_thread *timed[TIMED], *unbounded[UNBOUNDED], *notifiers[NOTIFIERS];
     void *args[TIMED + UNBOUNDED + 1];
+    long sent_interrupts;
     int i;
     for (i = 0; i < TIMED + UNBOUNDED + 1; i++) args[i] = (void *)(intptr_t)i;
     unbounded_alive = UNBOUNDED;
     stress_start(timed, TIMED, waiter, args + 1);
     stress_start(unbounded, UNBOUNDED, waiter, args + 1 + TIMED);
     stress_start(notifiers, NOTIFIERS, notifier, args);
+    stress_interrupter_start(timed, TIMED);
     rt_test_sleep(stress_seconds());
     ATOMIC_STORE(&stop_timed, 1);
-    stress_join(timed, TIMED);
+    stress_join_only(timed, TIMED);
+    sent_interrupts = stress_interrupter_stop();
+    stress_release(timed, TIMED);
     /* The drain: each unbounded waiter needs one more wake-up to see stop_all. */
     ATOMIC_STORE(&stop_all, 1);
     stress_join(unbounded, UNBOUNDED);
     stress_join(notifiers, NOTIFIERS);
+    return sent_interrupts;
 }
 
 static void condition_notify_n_racing_timeouts_is_never_lost(void) {
     double t0 = rt_test_now();
+    long interrupts;
     CHECK_OK(rt_rlock_new(&rlock));
     CHECK_OK(rt_condition_new_with_rlock(rlock, &cond));
     stress_watchdog(stress_budget(1.0), dump);
-    run(notify_n_waiter, notify_n_notifier);
-    printf("condition_notify_n: %d timed + %d unbounded waiters (RLock, 1 or 2 levels), %d "
-           "notifiers; %ld notify calls sent %ld wake-ups, %ld received, %ld timeouts in "
-           "%.2f s\n",
-           TIMED, UNBOUNDED, NOTIFIERS, notify_calls, sent, received, timeouts,
-           rt_test_now() - t0);
+    interrupts = run(notify_n_waiter, notify_n_notifier);
+    printf("condition_notify_n: %d timed (interrupted at random) + %d unbounded waiters "
+           "(RLock, 1 or 2 levels), %d notifiers; %ld notify calls sent %ld wake-ups, %ld "
+           "received, %ld timeouts, %ld interrupted (%ld interrupts) in %.2f s\n",
+           TIMED, UNBOUNDED, NOTIFIERS, notify_calls, sent, received, timeouts, interrupted,
+           interrupts, rt_test_now() - t0);
+    CHECK(interrupted <= interrupts);
     CHECK_EQ_INT(received, sent);
     CHECK(sent > 0);
     CHECK(timeouts > 0);
@@ -177,6 +195,9 @@ static void notify_all_waiter(void *arg) {
             CHECK(all_gen > gen); /* a notify_all came after this wait began */
             received++;
             if (!bounded) ATOMIC_ADD(&woken[me - TIMED - 1], 1);
+        } else if (s == RT_EINTR) {
+            CHECK(bounded);
+            interrupted++;
         } else {
             CHECK(bounded);
             CHECK_STATUS(s, RT_TIMEOUT);
@@ -218,13 +239,17 @@ static void notify_all_notifier(void *arg) {
 
 static void condition_notify_all_racing_timeouts_wakes_every_waiter(void) {
     double t0 = rt_test_now();
+    long interrupts;
     CHECK_OK(rt_lock_new(&lock));
     CHECK_OK(rt_condition_new_with_lock(lock, &cond));
     stress_watchdog(stress_budget(1.0), dump);
-    run(notify_all_waiter, notify_all_notifier);
-    printf("condition_notify_all: %d timed + %d unbounded waiters (Lock), %d notifiers; %ld "
-           "notify_all calls, %ld waits notified, %ld timeouts in %.2f s\n",
-           TIMED, UNBOUNDED, NOTIFIERS, notify_calls, received, timeouts, rt_test_now() - t0);
+    interrupts = run(notify_all_waiter, notify_all_notifier);
+    printf("condition_notify_all: %d timed (interrupted at random) + %d unbounded waiters "
+           "(Lock), %d notifiers; %ld notify_all calls, %ld waits notified, %ld timeouts, %ld "
+           "interrupted (%ld interrupts) in %.2f s\n",
+           TIMED, UNBOUNDED, NOTIFIERS, notify_calls, received, timeouts, interrupted,
+           interrupts, rt_test_now() - t0);
+    CHECK(interrupted <= interrupts);
     CHECK(notify_calls > 0);
     CHECK(timeouts > 0);
     CHECK(!rt_lock_locked(lock));

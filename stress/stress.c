@@ -74,10 +74,48 @@ void stress_start(rt_thread **threads, int n, rt_thread_fn fn, void **args) {
     for (i = 0; i < n; i++) CHECK_OK(rt_thread_start(threads[i]));
 }
 
-void stress_join(rt_thread **threads, int n) {
+void stress_join_only(rt_thread **threads, int n) {
     int i;
-    for (i = 0; i < n; i++) {
-        CHECK_OK(rt_thread_join(threads[i], RT_FOREVER));
-        CHECK_OK(rt_thread_release(threads[i]));
+    for (i = 0; i < n; i++) CHECK_OK(rt_thread_join(threads[i], RT_FOREVER));
+}
+
+void stress_release(rt_thread **threads, int n) {
+    int i;
+    for (i = 0; i < n; i++) CHECK_OK(rt_thread_release(threads[i]));
+}
+
+void stress_join(rt_thread **threads, int n) {
+    stress_join_only(threads, n);
+    stress_release(threads, n);
+}
+
+static rt_thread **interrupt_targets;
+static int interrupt_n, interrupt_stop;
+static long interrupts_sent;
+static rt_thread *interrupter;
+
+static void interrupt_at_random(void *arg) {
+    uint64_t rng = 0x5DEECE66Dull;
+    (void)arg;
+    while (!ATOMIC_LOAD(&interrupt_stop)) {
+        unsigned r = stress_below(&rng, 16);
+        CHECK_OK(rt_thread_interrupt(interrupt_targets[stress_below(&rng, (unsigned)interrupt_n)]));
+        ATOMIC_ADD(&interrupts_sent, 1);
+        if (r == 0) stress_yield();
+        else stress_spin(stress_below(&rng, 2000000));
     }
+}
+
+void stress_interrupter_start(rt_thread **targets, int n) {
+    interrupt_targets = targets;
+    interrupt_n = n;
+    CHECK_OK(rt_thread_new(interrupt_at_random, NULL, &interrupter));
+    CHECK_OK(rt_thread_start(interrupter));
+}
+
+long stress_interrupter_stop(void) {
+    ATOMIC_STORE(&interrupt_stop, 1);
+    CHECK_OK(rt_thread_join(interrupter, RT_FOREVER));
+    CHECK_OK(rt_thread_release(interrupter));
+    return interrupts_sent;
 }

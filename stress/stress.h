@@ -44,6 +44,15 @@ double stress_budget(double phases);
 void stress_start(rt_thread **threads, int n, rt_thread_fn fn, void **args);
 /* Joins and releases `n` thread objects. */
 void stress_join(rt_thread **threads, int n);
+/* Joins `n` thread objects, or releases them. */
+void stress_join_only(rt_thread **threads, int n);
+void stress_release(rt_thread **threads, int n);
+
+/* Starts a thread that interrupts one of `targets` (at random) at random moments, a few
+ * hundred times a second, until stress_interrupter_stop, which returns how many interrupts it
+ * sent. The targets must stay valid (not released) until then. */
+void stress_interrupter_start(rt_thread **targets, int n);
+long stress_interrupter_stop(void);
 
 #define ATOMIC_SUB(p, v) __atomic_sub_fetch((p), (v), __ATOMIC_SEQ_CST)
 

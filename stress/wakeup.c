@@ -4,6 +4,8 @@
  * a resource unused while an unbounded waiter sleeps: the drain at the end of each case would
  * hang, and the watchdog reports it. The accounts check that every wake-up reported as
  * delivered (a permit, a lock, an event's set, a thread's end) was received exactly once.
+ * The waiters with timeouts are also interrupted at random moments: a wait that ends with
+ * RT_EINTR must not have consumed the wake-up either.
  */
 #include "stress.h"
 
@@ -46,7 +48,7 @@ static long sem_available(void) { return (long)rt_semaphore_value(res_sem); }
 
 static struct resource *res;
 static int stop_timed, stop_all, forever_alive, in_take;
-static long given, taken, timeouts, refused_gives;
+static long given, taken, timeouts, interrupted, refused_gives;
 
 static void resource_dump(void) {
     fprintf(stderr, "%s: given %ld, taken %ld, timeouts %ld, available %ld, in take %d, "
@@ -63,6 +65,7 @@ static void timed_taker(void *arg) {
         s = res->take(tiny_timeout(&rng));
         ATOMIC_SUB(&in_take, 1);
         if (s == RT_OK) ATOMIC_ADD(&taken, 1);
+        else if (s == RT_EINTR) ATOMIC_ADD(&interrupted, 1);
         else {
             CHECK_STATUS(s, RT_TIMEOUT);
             ATOMIC_ADD(&timeouts, 1);
@@ -104,6 +107,7 @@ static void run_resource(struct resource *r) {
     rt_thread *timed[TIMED], *forever[FOREVER_WAITERS], *givers[GIVERS];
     void *args[TIMED];
     double t0, elapsed;
+    long sent;
     int i;
     res = r;
     forever_alive = FOREVER_WAITERS;
@@ -113,18 +117,23 @@ static void run_resource(struct resource *r) {
     stress_start(forever, FOREVER_WAITERS, forever_taker, NULL);
     stress_start(timed, TIMED, timed_taker, args);
     stress_start(givers, GIVERS, giver, args);
+    stress_interrupter_start(timed, TIMED);
     rt_test_sleep(stress_seconds());
     ATOMIC_STORE(&stop_timed, 1);
-    stress_join(timed, TIMED);
+    stress_join_only(timed, TIMED);
+    sent = stress_interrupter_stop();
+    stress_release(timed, TIMED);
     /* The drain: only the unbounded takers are left, and the givers feed them one by one. */
     ATOMIC_STORE(&stop_all, 1);
     stress_join(forever, FOREVER_WAITERS);
     stress_join(givers, GIVERS);
     elapsed = rt_test_now() - t0;
-    printf("%s: %d timed + %d unbounded takers, %d givers; %ld permits given, %ld taken, "
-           "%ld timeouts, %ld refused releases in %.2f s\n",
-           r->name, TIMED, FOREVER_WAITERS, GIVERS, given, taken, timeouts, refused_gives,
-           elapsed);
+    printf("%s: %d timed (interrupted at random) + %d unbounded takers, %d givers; %ld permits "
+           "given, %ld taken, %ld timeouts, %ld interrupted (%ld interrupts), %ld refused "
+           "releases in %.2f s\n",
+           r->name, TIMED, FOREVER_WAITERS, GIVERS, given, taken, timeouts, interrupted, sent,
+           refused_gives, elapsed);
+    CHECK(interrupted <= sent);
     CHECK_EQ_INT(given - taken, r->available());
     CHECK(taken > 0);
 }
@@ -151,7 +160,7 @@ static void semaphore_timeouts_racing_releases_lose_no_wakeup(void) {
  */
 static rt_rlock *rlock;
 static volatile int rlock_holder;
-static long rlock_taken[TIMED + FOREVER_WAITERS], rlock_timeouts;
+static long rlock_taken[TIMED + FOREVER_WAITERS], rlock_timeouts, rlock_interrupted;
 
 static void rlock_dump(void) {
     int i;
@@ -168,9 +177,10 @@ static void rlock_taker(void *arg) {
     while (!ATOMIC_LOAD(bounded ? &stop_timed : &stop_all)) {
         rt_status s = rt_rlock_acquire(rlock, 1, bounded ? tiny_timeout(&rng) : RT_FOREVER);
         unsigned hold = stress_below(&rng, 16);
-        if (s == RT_TIMEOUT && bounded) {
+        if ((s == RT_TIMEOUT || s == RT_EINTR) && bounded) {
             CHECK(!rt_rlock_is_owned(rlock));
-            ATOMIC_ADD(&rlock_timeouts, 1);
+            CHECK_EQ_INT(rt_rlock_count(rlock), 0);
+            ATOMIC_ADD(s == RT_TIMEOUT ? &rlock_timeouts : &rlock_interrupted, 1);
             continue;
         }
         CHECK_STATUS(s, RT_OK);
@@ -190,7 +200,7 @@ static void rlock_taker(void *arg) {
 static void rlock_timeouts_racing_releases_lose_no_wakeup(void) {
     rt_thread *t[TIMED + FOREVER_WAITERS];
     void *args[TIMED + FOREVER_WAITERS];
-    long total = 0;
+    long total = 0, sent;
     double t0;
     int i;
     CHECK_OK(rt_rlock_new(&rlock));
@@ -198,14 +208,19 @@ static void rlock_timeouts_racing_releases_lose_no_wakeup(void) {
     for (i = 0; i < TIMED + FOREVER_WAITERS; i++) args[i] = (void *)(intptr_t)i;
     t0 = rt_test_now();
     stress_start(t, TIMED + FOREVER_WAITERS, rlock_taker, args);
+    stress_interrupter_start(t, TIMED); /* the first TIMED threads are the timed ones */
     rt_test_sleep(stress_seconds());
     ATOMIC_STORE(&stop_timed, 1);
     ATOMIC_STORE(&stop_all, 1);
-    stress_join(t, TIMED + FOREVER_WAITERS);
+    stress_join_only(t, TIMED + FOREVER_WAITERS);
+    sent = stress_interrupter_stop();
+    stress_release(t, TIMED + FOREVER_WAITERS);
     for (i = 0; i < TIMED + FOREVER_WAITERS; i++) total += rlock_taken[i];
-    printf("rlock_wakeups: %d timed + %d unbounded takers; %ld acquisitions, %ld timeouts in "
-           "%.2f s\n",
-           TIMED, FOREVER_WAITERS, total, rlock_timeouts, rt_test_now() - t0);
+    printf("rlock_wakeups: %d timed (interrupted at random) + %d unbounded takers; %ld "
+           "acquisitions, %ld timeouts, %ld interrupted (%ld interrupts) in %.2f s\n",
+           TIMED, FOREVER_WAITERS, total, rlock_timeouts, rlock_interrupted, sent,
+           rt_test_now() - t0);
+    CHECK(rlock_interrupted <= sent);
     for (i = TIMED; i < TIMED + FOREVER_WAITERS; i++) CHECK(rlock_taken[i] > 0);
     CHECK(!rt_rlock_is_owned(rlock));
     CHECK_OK(rt_rlock_acquire(rlock, 0, RT_FOREVER)); /* free */
@@ -227,6 +242,7 @@ static int round_no, event_done;
 static int ready[EVENT_WAITERS], passed[EVENT_WAITERS];
 static long waiter_tid[EVENT_WAITERS];
 static long sets_started, sets_done, set_clear_at_once, event_ok, event_timeouts;
+static long event_interrupted;
 
 static void event_dump(void) {
     int i;
@@ -260,6 +276,8 @@ static void event_timed_waiter(void *arg) {
             CHECK(ATOMIC_LOAD(&sets_started) > before);
             ATOMIC_ADD(&event_ok, 1);
             stress_yield(); /* the event may stay set for a while: let the others run */
+        } else if (s == RT_EINTR) {
+            ATOMIC_ADD(&event_interrupted, 1);
         } else {
             CHECK_STATUS(s, RT_TIMEOUT);
             ATOMIC_ADD(&event_timeouts, 1);
@@ -286,6 +304,7 @@ static void event_timeouts_racing_sets_lose_no_wakeup(void) {
     void *args[TIMED];
     uint64_t rng = 99;
     double t0, until;
+    long sent;
     int i, k;
     CHECK_OK(rt_event_new(&event));
     stress_watchdog(stress_budget(1.0), event_dump);
@@ -295,6 +314,7 @@ static void event_timeouts_racing_sets_lose_no_wakeup(void) {
     until = t0 + stress_seconds();
     stress_start(w, EVENT_WAITERS, event_waiter, args);
     stress_start(timed, TIMED, event_timed_waiter, args);
+    stress_interrupter_start(timed, TIMED);
     for (k = 0; rt_test_now() < until; k++) {
         int at_once = stress_below(&rng, 4) == 0;
         while (!all_at_least(ready, k)) stress_yield();
@@ -320,11 +340,15 @@ static void event_timeouts_racing_sets_lose_no_wakeup(void) {
     ATOMIC_ADD(&sets_started, 1);
     CHECK_OK(rt_event_set(event)); /* for a waiter that began round k anyway */
     stress_join(w, EVENT_WAITERS);
-    stress_join(timed, TIMED);
-    printf("event_wakeups: %d unbounded + %d timed waiters; %d rounds (%ld set and cleared at "
-           "once), %ld timed waits woken, %ld timed out in %.2f s\n",
+    stress_join_only(timed, TIMED);
+    sent = stress_interrupter_stop();
+    stress_release(timed, TIMED);
+    printf("event_wakeups: %d unbounded + %d timed waiters (interrupted at random); %d rounds "
+           "(%ld set and cleared at once), %ld timed waits woken, %ld timed out, %ld "
+           "interrupted (%ld interrupts) in %.2f s\n",
            EVENT_WAITERS, TIMED, k, set_clear_at_once, event_ok, event_timeouts,
-           rt_test_now() - t0);
+           event_interrupted, sent, rt_test_now() - t0);
+    CHECK(event_interrupted <= sent);
     CHECK(k > 0);
     CHECK_OK(rt_event_free(event));
 }
@@ -338,7 +362,7 @@ static void event_timeouts_racing_sets_lose_no_wakeup(void) {
 
 static rt_thread *target;
 static int target_gen, finished_gen, joined[JOINERS], join_done;
-static long join_timeouts, targets_run;
+static long join_timeouts, join_interrupts, targets_run;
 
 static void join_dump(void) {
     int i;
@@ -351,7 +375,7 @@ static void join_dump(void) {
 static void short_thread(void *arg) {
     int gen = (int)(intptr_t)arg;
     uint64_t rng = (uint64_t)gen * 17 + 1;
-    stress_spin(stress_below(&rng, 4) ? stress_below(&rng, 100000) : 1000000);
+    stress_spin(stress_below(&rng, 4) ? stress_below(&rng, 30000) : 300000);
     ATOMIC_ADD(&targets_run, 1);
     ATOMIC_STORE(&finished_gen, gen);
 }
@@ -368,9 +392,13 @@ static void joiner(void *arg) {
         if (me == 0) {
             CHECK_OK(rt_thread_join(target, RT_FOREVER));
         } else {
-            while ((s = rt_thread_join(target, tiny_timeout(&rng))) == RT_TIMEOUT)
-                ATOMIC_ADD(&join_timeouts, 1);
-            CHECK_STATUS(s, RT_OK);
+            while ((s = rt_thread_join(target, tiny_timeout(&rng))) != RT_OK) {
+                if (s == RT_EINTR) ATOMIC_ADD(&join_interrupts, 1);
+                else {
+                    CHECK_STATUS(s, RT_TIMEOUT);
+                    ATOMIC_ADD(&join_timeouts, 1);
+                }
+            }
         }
         CHECK_EQ_INT(ATOMIC_LOAD(&finished_gen), gen);
         CHECK(!rt_thread_is_alive(target));
@@ -383,10 +411,12 @@ static void thread_join_timeouts_racing_thread_ends_lose_no_wakeup(void) {
     rt_thread *j[JOINERS];
     void *args[JOINERS];
     double t0, until;
+    long sent;
     int i, gen;
     stress_watchdog(stress_budget(1.0), join_dump);
     for (i = 0; i < JOINERS; i++) args[i] = (void *)(intptr_t)i;
     stress_start(j, JOINERS, joiner, args);
+    stress_interrupter_start(j + 1, JOINERS - 1); /* joiner 0 waits without bound */
     t0 = rt_test_now();
     until = t0 + stress_seconds();
     for (gen = 1; rt_test_now() < until; gen++) {
@@ -398,10 +428,14 @@ static void thread_join_timeouts_racing_thread_ends_lose_no_wakeup(void) {
         CHECK_OK(rt_thread_release(target));
     }
     ATOMIC_STORE(&join_done, 1);
-    stress_join(j, JOINERS);
-    printf("join_wakeups: %d threads, each joined by 1 unbounded + %d timed joiners; %ld timed "
-           "joins timed out in %.2f s\n",
-           gen - 1, JOINERS - 1, join_timeouts, rt_test_now() - t0);
+    stress_join_only(j, JOINERS);
+    sent = stress_interrupter_stop();
+    stress_release(j, JOINERS);
+    printf("join_wakeups: %d threads, each joined by 1 unbounded + %d timed joiners "
+           "(interrupted at random); %ld timed joins timed out, %ld interrupted (%ld "
+           "interrupts) in %.2f s\n",
+           gen - 1, JOINERS - 1, join_timeouts, join_interrupts, sent, rt_test_now() - t0);
+    CHECK(join_interrupts <= sent);
     CHECK_EQ_INT(targets_run, gen - 1);
 }
 
