@@ -5,11 +5,13 @@
 //!
 //! In a debug build the cases run small (a tenth of a second per timed phase, a hundredth of
 //! their operation counts), so that `cargo test` stays quick; `cargo test --release --test
-//! stress` (as `.ci/run` does) runs them at full size, which takes about a minute and a half
-//! on two cores. `RTHREAD_STRESS_SECONDS` (seconds per timed phase) and `RTHREAD_STRESS_SCALE`
-//! (a factor on operation counts) override either. `RTHREAD_STRESS_TIMEOUT` is the limit per
-//! case in seconds (default 300); each case also has a watchdog of its own that reports its
-//! counters if it hangs. Arguments filter cases as libtest does.
+//! stress` (as `.ci/run` does) runs them at full size, which takes about a minute on two
+//! cores. `RTHREAD_STRESS_SECONDS` (seconds per timed phase) and `RTHREAD_STRESS_SCALE` (a
+//! factor on operation counts) override either. `RTHREAD_STRESS_TIMEOUT` is the limit per case
+//! in seconds (default 300); each case also has a watchdog of its own that reports its counters
+//! if it hangs. `RTHREAD_TEST_WRAPPER` and `RTHREAD_TEST_CFLAGS` work as for the C suite (the
+//! stress programs run clean under valgrind at a small size). Arguments filter cases as libtest
+//! does.
 
 #[path = "support/cbuild.rs"]
 mod cbuild;
