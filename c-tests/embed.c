@@ -135,10 +135,12 @@ static void hooks_let_a_global_lock_go_while_threads_block(void) {
 }
 
 static int exit_refused;
+static int hook_ran;
 
 static void exiting_hook(void *ctx) {
     (void)ctx;
     if (rt_exit_thread() == RT_ESTATE) ATOMIC_STORE(&exit_refused, 1);
+    ATOMIC_STORE(&hook_ran, 1);
 }
 
 struct block_args {
@@ -146,9 +148,10 @@ struct block_args {
     int done;
 };
 
-static void block_briefly(void *p) {
+static void block_until_released(void *p) {
     struct block_args *a = p;
-    if (rt_lock_acquire(a->lock, 1, 0.02) != RT_TIMEOUT) abort();
+    if (rt_lock_acquire(a->lock, 1, RT_FOREVER) != RT_OK) abort();
+    if (rt_lock_release(a->lock) != RT_OK) abort();
     ATOMIC_STORE(&a->done, 1);
 }
 
@@ -157,12 +160,14 @@ static void exit_is_refused_inside_a_hook(void) {
     CHECK_OK(rt_lock_new(&a.lock));
     CHECK_OK(rt_lock_acquire(a.lock, 1, RT_FOREVER));
     rt_set_blocking_hooks(exiting_hook, NULL, NULL);
-    CHECK_OK(rt_start_new_thread(block_briefly, &a, NULL));
-    WAIT_UNTIL(ATOMIC_LOAD(&a.done), 10.0);
+    CHECK_OK(rt_start_new_thread(block_until_released, &a, NULL));
+    /* The thread must block (the lock is ours), so its hook runs. */
+    WAIT_UNTIL(ATOMIC_LOAD(&hook_ran), 30.0);
     rt_set_blocking_hooks(NULL, NULL, NULL);
-    CHECK_EQ_INT(exit_refused, 1);
     CHECK_OK(rt_lock_release(a.lock));
-    CHECK_OK(rt_lock_free(a.lock));
+    WAIT_UNTIL(ATOMIC_LOAD(&a.done), 30.0);
+    CHECK_EQ_INT(exit_refused, 1);
+    WAIT_UNTIL(rt_lock_free(a.lock) == RT_OK, 30.0);
 }
 
 RT_CASES(

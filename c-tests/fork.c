@@ -33,12 +33,38 @@ static void child_thread(void *arg) {
     if (rt_queue_put(child_q, arg, 1, RT_FOREVER) != RT_OK) abort();
 }
 
+/* In the child: the registry holds only the calling thread, and it is the main thread. */
+static int check_registry_in_child(int started_by_rthread) {
+    rt_thread *buf[8], *me, *main_t;
+    size_t n = 0, i;
+    int status = 0;
+    if (rt_enumerate(buf, 8, &n) != RT_OK) return 30;
+    if (rt_current_thread(&me) != RT_OK) return 31;
+    if (rt_main_thread(&main_t) != RT_OK) return 32;
+    if (n != 1) status = 33;
+    else if (buf[0] != me) status = 34;
+    else if (main_t != me) status = 35;
+    else if (rt_active_count() != 1) status = 36;
+    else if (rt_thread_count() != (size_t)started_by_rthread) status = 37;
+    else if (!rt_thread_is_alive(me)) status = 38;
+    for (i = 0; i < n && i < 8; i++) rt_thread_release(buf[i]);
+    rt_thread_release(me);
+    rt_thread_release(main_t);
+    return status;
+}
+
+static void child_object_thread(void *arg) {
+    (void)arg;
+}
+
 /* Runs in the child: everything new must work. Returns the exit status. */
 static int child_main(void) {
     rt_lock *l;
     void *item = NULL;
     int token = 42;
     long tries;
+    int first = check_registry_in_child(0);
+    if (first) return first;
     if (rt_lock_new(&l) != RT_OK) return 10;
     if (rt_lock_acquire(l, 1, RT_FOREVER) != RT_OK) return 11;
     if (rt_lock_acquire(l, 1, 0.001) != RT_TIMEOUT) return 12; /* a real timed wait */
@@ -53,7 +79,19 @@ static int child_main(void) {
         if (tries > 100000) return 19;
         rt_test_sleep(0.0001);
     }
-    return 0;
+    {
+        rt_thread *t;
+        if (rt_thread_new(child_object_thread, NULL, &t) != RT_OK) return 20;
+        if (rt_thread_start(t) != RT_OK) return 21;
+        if (rt_thread_join(t, 10.0) != RT_OK) return 22;
+        if (rt_thread_release(t) != RT_OK) return 23;
+        /* The rt_start_new_thread thread may still be on its way out. */
+        for (tries = 0; rt_thread_count() != 0; tries++) {
+            if (tries > 100000) return 24;
+            rt_test_sleep(0.0001);
+        }
+        return check_registry_in_child(0);
+    }
 }
 
 static void fork_child_uses_new_primitives_while_parent_threads_hammer(void) {
@@ -81,6 +119,12 @@ static void fork_child_uses_new_primitives_while_parent_threads_hammer(void) {
 
 static rt_lock *gate;
 static rt_lock *held;
+
+static void wait_on_gate_obj(void *arg) {
+    (void)arg;
+    if (rt_lock_acquire(gate, 1, RT_FOREVER) != RT_OK) abort();
+    if (rt_lock_release(gate) != RT_OK) abort();
+}
 static int holder_ready;
 
 static void hold_until_gate(void *arg) {
@@ -126,7 +170,52 @@ static void fork_keeps_locks_held_by_vanished_threads_locked(void) {
     CHECK_OK(rt_lock_free(gate));
 }
 
+/* A fork from a thread object: in the child that thread is the main thread. */
+static int forked_status = -1;
+
+static void fork_from_here(void *arg) {
+    pid_t pid;
+    int status;
+    (void)arg;
+    fflush(stdout);
+    fflush(stderr);
+    pid = fork();
+    if (pid == 0) {
+        rt_thread *t;
+        int st = check_registry_in_child(1);
+        if (st) _exit(st);
+        if (rt_thread_new(child_object_thread, NULL, &t) != RT_OK) _exit(40);
+        if (rt_thread_start(t) != RT_OK) _exit(41);
+        if (rt_thread_join(t, 10.0) != RT_OK) _exit(42);
+        rt_thread_release(t);
+        exit(0); /* the exit wait must not wait for the parent's threads */
+    }
+    if (pid > 0 && waitpid(pid, &status, 0) == pid)
+        ATOMIC_STORE(&forked_status, WIFEXITED(status) ? WEXITSTATUS(status) : 100);
+    else
+        ATOMIC_STORE(&forked_status, 101);
+}
+
+static void fork_from_a_thread_makes_it_the_childs_main_thread(void) {
+    rt_thread *t, *other;
+    CHECK_OK(rt_lock_new(&gate));
+    CHECK_OK(rt_lock_acquire(gate, 1, RT_FOREVER));
+    /* A bystander thread object that must not appear in the child. */
+    CHECK_OK(rt_thread_new(wait_on_gate_obj, NULL, &other));
+    CHECK_OK(rt_thread_start(other));
+    CHECK_OK(rt_thread_new(fork_from_here, NULL, &t));
+    CHECK_OK(rt_thread_start(t));
+    CHECK_OK(rt_thread_join(t, 60.0));
+    CHECK_EQ_INT(ATOMIC_LOAD(&forked_status), 0);
+    CHECK_OK(rt_lock_release(gate));
+    CHECK_OK(rt_thread_join(other, 10.0));
+    CHECK_OK(rt_thread_release(t));
+    CHECK_OK(rt_thread_release(other));
+    CHECK_OK(rt_lock_free(gate));
+}
+
 RT_CASES(
     RT_CASE(fork_child_uses_new_primitives_while_parent_threads_hammer),
-    RT_CASE(fork_keeps_locks_held_by_vanished_threads_locked)
+    RT_CASE(fork_keeps_locks_held_by_vanished_threads_locked),
+    RT_CASE(fork_from_a_thread_makes_it_the_childs_main_thread)
 )

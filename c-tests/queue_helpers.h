@@ -82,38 +82,7 @@ static inline void run_call(void *p) {
     ATOMIC_STORE(&c->done, 1000 + (int)s);
 }
 
-/* The scheduler state of one of our threads ('R', 'S', ...), '?' if unknown (Linux /proc). */
-static inline char thread_state(long tid) {
-    char path[64], buf[512], *p;
-    size_t n;
-    FILE *f;
-    snprintf(path, sizeof path, "/proc/self/task/%ld/stat", tid);
-    f = fopen(path, "r");
-    if (!f) return '?';
-    n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    p = strrchr(buf, ')');
-    if (!p || p[1] != ' ') return '?';
-    return p[2];
-}
-
-/* Whether one of our threads sleeps in a futex wait: state 'S' and, where the kernel says
- * where it sleeps, in a futex (a thread of ours waiting for something else, such as a
- * debugger's or valgrind's lock, does not count). */
-static inline int sleeps_in_futex(long tid) {
-    char path[64], buf[128];
-    size_t n;
-    FILE *f;
-    if (thread_state(tid) != 'S') return 0;
-    snprintf(path, sizeof path, "/proc/self/task/%ld/wchan", tid);
-    f = fopen(path, "r");
-    if (!f) return 1;
-    n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    return n == 0 || strcmp(buf, "0") == 0 || strstr(buf, "futex") != NULL;
-}
+#define sleeps_in_futex rt_test_sleeps_in_futex
 
 /* Starts `c` in a new thread and returns once that thread sleeps inside the call: between
  * publishing its id and the call's park nothing else puts it to sleep in a futex. */

@@ -448,14 +448,14 @@ static void run_stream(rt_queue *q, long n, int producers, int consumers, double
 static void queue_4_producers_4_consumers_pass_a_million_items(void) {
     rt_queue *q;
     CHECK_OK(rt_queue_new(256, NULL, &q));
-    run_stream(q, 1000000, 4, 4, RT_FOREVER, 1);
+    run_stream(q, rt_test_scaled(1000000, 1000), 4, 4, RT_FOREVER, 1);
     CHECK_OK(rt_queue_free(q));
 }
 
 static void queue_unbounded_4_producers_4_consumers_pass_every_item_once(void) {
     rt_queue *q;
     CHECK_OK(rt_queue_new(0, NULL, &q));
-    run_stream(q, 200000, 4, 4, RT_FOREVER, 1);
+    run_stream(q, rt_test_scaled(200000, 1000), 4, 4, RT_FOREVER, 1);
     CHECK_OK(rt_queue_free(q));
 }
 
@@ -464,17 +464,17 @@ static void queue_timed_getters_lose_no_wakeup(void) {
      * no wake-up spent on a getter that already gave up. */
     rt_queue *q;
     CHECK_OK(rt_queue_new(8, NULL, &q));
-    run_stream(q, 100000, 2, 4, 0.0005, 1);
+    run_stream(q, rt_test_scaled(100000, 1000), 2, 4, 0.0005, 1);
     CHECK_OK(rt_queue_free(q));
 }
 
 static void queue_lifo_and_priority_pass_every_item_once(void) {
     rt_queue *q;
     CHECK_OK(rt_lifo_queue_new(64, NULL, &q));
-    run_stream(q, 100000, 3, 3, RT_FOREVER, 0);
+    run_stream(q, rt_test_scaled(100000, 1000), 3, 3, RT_FOREVER, 0);
     CHECK_OK(rt_queue_free(q));
     CHECK_OK(rt_priority_queue_new(64, cmp_int, NULL, &q));
-    run_stream(q, 100000, 3, 3, RT_FOREVER, 0);
+    run_stream(q, rt_test_scaled(100000, 1000), 3, 3, RT_FOREVER, 0);
     CHECK_OK(rt_queue_free(q));
 }
 

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char *current_case = "?";
 
@@ -13,8 +14,19 @@ void rt_test_fail(const char *file, int line, const char *fmt, ...) {
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
-    fflush(stderr);
-    exit(1);
+    fflush(NULL);
+    /* _exit, not exit: a failed case must not wait for the threads it leaves behind (exit()
+     * waits for non-daemon thread objects, as Python does). */
+    _exit(1);
+}
+
+long rt_test_scaled(long n, long min) {
+    const char *env = getenv("RTHREAD_TEST_SCALE");
+    double scale = env ? atof(env) : 1.0;
+    long v;
+    if (!(scale > 0.0) || scale > 1.0) scale = 1.0;
+    v = (long)((double)n * scale);
+    return v < min ? min : v;
 }
 
 double rt_test_now(void) {
@@ -29,6 +41,36 @@ void rt_test_sleep(double secs) {
     ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
     while (nanosleep(&ts, &ts) != 0) {
     }
+}
+
+/* The scheduler state of one of our threads ('R', 'S', ...), '?' if unknown. */
+static char thread_state(long tid) {
+    char path[64], buf[512], *p;
+    size_t n;
+    FILE *f;
+    snprintf(path, sizeof path, "/proc/self/task/%ld/stat", tid);
+    f = fopen(path, "r");
+    if (!f) return '?';
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    p = strrchr(buf, ')');
+    if (!p || p[1] != ' ') return '?';
+    return p[2];
+}
+
+int rt_test_sleeps_in_futex(long tid) {
+    char path[64], buf[128];
+    size_t n;
+    FILE *f;
+    if (thread_state(tid) != 'S') return 0;
+    snprintf(path, sizeof path, "/proc/self/task/%ld/wchan", tid);
+    f = fopen(path, "r");
+    if (!f) return 1;
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    return n == 0 || strcmp(buf, "0") == 0 || strstr(buf, "futex") != NULL;
 }
 
 static int run_case(const struct rt_case *c) {

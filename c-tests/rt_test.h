@@ -74,9 +74,17 @@ void rt_test_fail(const char *file, int line, const char *fmt, ...);
                          #call, rt_last_error(), (message));                             \
     } while (0)
 
+/* How much of its full size a heavy case runs: RTHREAD_TEST_SCALE (a fraction, default 1) times
+ * `n`, at least `min`. The valgrind run of the suite scales heavy cases down. */
+long rt_test_scaled(long n, long min);
+
 /* Seconds on the monotonic clock. */
 double rt_test_now(void);
 void rt_test_sleep(double secs);
+
+/* Whether the thread with kernel id `tid` (of this process) sleeps in a futex wait: its state
+ * is 'S' and, where the kernel says where it sleeps, it is in a futex. Linux /proc. */
+int rt_test_sleeps_in_futex(long tid);
 
 /* Waits until `cond` holds, polling every millisecond; fails the case after `secs`. */
 #define WAIT_UNTIL(cond, secs)                                                           \

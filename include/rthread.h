@@ -135,6 +135,32 @@ typedef enum {
 } rt_status;
 
 /**
+ * A barrier for a fixed number of threads: Python's `threading.Barrier`. Made by
+ * `rt_barrier_new`, destroyed by `rt_barrier_free`.
+ */
+typedef struct rt_barrier rt_barrier;
+
+/**
+ * A condition variable and its lock: Python's `threading.Condition`. Made by
+ * `rt_condition_new` (with a new RLock of its own), `rt_condition_new_with_lock` or
+ * `rt_condition_new_with_rlock` (with the caller's lock); destroyed by `rt_condition_free`.
+ */
+typedef struct rt_condition rt_condition;
+
+/**
+ * A flag that threads can wait for: Python's `threading.Event`. Made by `rt_event_new`,
+ * destroyed by `rt_event_free`.
+ */
+typedef struct rt_event rt_event;
+
+/**
+ * Thread-local data (`threading.local()`): one `void *` per thread, with an optional
+ * destructor. Made by `rt_local_new`, destroyed by `rt_local_free`. There is no limit on the
+ * number of locals other than memory (the platform's key limit does not apply).
+ */
+typedef struct rt_local rt_local;
+
+/**
  * A lock that any thread may release: Python's `threading.Lock` (`_thread.LockType`).
  * 12 bytes of heap. Made by `rt_lock_new`, destroyed by `rt_lock_free`.
  */
@@ -160,9 +186,50 @@ typedef struct rt_lock rt_lock;
 typedef struct rt_queue rt_queue;
 
 /**
+ * A re-entrant lock: Python's `threading.RLock`. The thread that holds it (its owner) may
+ * acquire it again without blocking, and must release it as many times; only the owner may
+ * release it. Made by `rt_rlock_new`, destroyed by `rt_rlock_free`.
+ */
+typedef struct rt_rlock rt_rlock;
+
+/**
+ * A counting semaphore: Python's `threading.Semaphore`, or `threading.BoundedSemaphore` when
+ * made by `rt_bounded_semaphore_new`. Made by either `_new`, destroyed by `rt_semaphore_free`.
+ */
+typedef struct rt_semaphore rt_semaphore;
+
+/**
+ * A thread object (`threading.Thread`, also a `threading.Timer`, the main thread, or the dummy
+ * of a thread rthread did not start). Reference-counted: `rt_thread_new`, `rt_timer_new`,
+ * `rt_current_thread`, `rt_main_thread` and `rt_enumerate` give the caller new references;
+ * `rt_thread_retain` adds one and `rt_thread_release` drops one. The object is destroyed when
+ * the last reference goes; a running thread holds its own reference until it has ended, so
+ * releasing a running thread's object never stops the thread.
+ */
+typedef struct rt_thread rt_thread;
+
+/**
+ * A barrier's action: called with the `ctx` given to `rt_barrier_new`, once per cycle, by the
+ * last thread to arrive, before any thread is released. Zero means success; any other value
+ * breaks the barrier.
+ */
+typedef int (*rt_barrier_action_fn)(void *ctx);
+
+/**
+ * A predicate for `rt_condition_wait_for`: called with the caller's `ctx`, with the
+ * condition's lock held; non-zero means "true".
+ */
+typedef int (*rt_predicate_fn)(void *ctx);
+
+/**
  * A blocking hook: called with the context given to `rt_set_blocking_hooks`.
  */
 typedef void (*rt_hook_fn)(void *ctx);
+
+/**
+ * A thread-local value's destructor (`rt_local_new`): called with the value.
+ */
+typedef void (*rt_local_destructor)(void *value);
 
 /**
  * Receives an item that the queue removes without handing it to a `rt_queue_get` (on
@@ -190,6 +257,218 @@ extern "C" {
 #endif // __cplusplus
 
 /**
+ * Creates a barrier for `parties` threads (`threading.Barrier(parties, action, timeout)`).
+ *
+ * - `action`, if not NULL, is called as `action(ctx)` once per cycle, by the last thread to
+ *   arrive, before any thread is released, under no lock of rthread's; it may call rthread
+ *   (even `rt_barrier_abort` or `rt_barrier_reset` on this barrier) but not `rt_exit_thread`
+ *   (which then returns `RT_ESTATE`). A non-zero result breaks the barrier.
+ * - `timeout` is the default for `rt_barrier_wait`, in seconds; `RT_FOREVER` means none.
+ *
+ * On `RT_OK`, `*out` receives the barrier, which the caller owns and frees with
+ * `rt_barrier_free`; `ctx` stays the caller's. Errors: `RT_EINVAL` for `parties` 0 ("parties
+ * must be > 0", as in Python 3.13), a NaN timeout ("Invalid value NaN (not a number)") or a
+ * negative one other than `RT_FOREVER` ("timeout value must be a non-negative number"; Python
+ * only finds out at the first wait), or a NULL `out` ("NULL output pointer"); `RT_EOVERFLOW`
+ * for a timeout above `RT_TIMEOUT_MAX`; `RT_ENOMEM`. On error `*out` is not written.
+ */
+rt_status rt_barrier_new(size_t parties,
+                         rt_barrier_action_fn action,
+                         void *ctx,
+                         double timeout,
+                         rt_barrier **out);
+
+/**
+ * Destroys a barrier. NULL is fine (nothing happens). Not while threads are inside
+ * `rt_barrier_wait` on it: then `RT_EBUSY` ("object is in use by waiting threads"), and it is
+ * not freed. `RT_EINVAL` for a handle of another kind. Freeing twice is undefined.
+ */
+rt_status rt_barrier_free(rt_barrier *barrier);
+
+/**
+ * Passes the barrier (`barrier.wait(timeout)`): blocks until `parties` threads have called it,
+ * then all return together. On `RT_OK`, writes this thread's arrival index to `*index` if
+ * `index` is not NULL: each of 0 … parties-1 goes to exactly one thread per cycle (the last to
+ * arrive gets parties-1, and runs the action, if any, before any thread is released). The
+ * barrier then starts a new cycle; it can be used for any number of them.
+ *
+ * `timeout` is in seconds, measured on the monotonic clock; `RT_FOREVER` means the barrier's
+ * default (given to `rt_barrier_new`; itself `RT_FOREVER` for none), as `None` does in Python.
+ * To wait without bound on a barrier that has a default, pass `RT_TIMEOUT_MAX`. 0 gives up at
+ * once unless this thread is the last to arrive. A thread that waits for the previous cycle to
+ * drain (after a reset, or while its threads leave) waits for that without a bound.
+ *
+ * Returns `RT_EBROKEN`, with `*index` not written, when the barrier is broken or gets broken
+ * during the wait: by this wait's timeout ("barrier wait timed out") or another's, by an
+ * action that returned non-zero ("barrier action failed" in the thread that ran it), by
+ * `rt_barrier_abort`, or by an interrupted waiter ("barrier is broken"), and when
+ * `rt_barrier_reset` ends the cycle ("barrier was reset"). A broken barrier fails every wait
+ * at once until `rt_barrier_reset`. Returns `RT_EINTR` when `rt_thread_interrupt` ends the
+ * wait; a thread interrupted after it arrived breaks the barrier, since the others would wait
+ * for it in vain. Errors: `RT_EINVAL` for a NaN timeout or a negative one other than
+ * `RT_FOREVER`, `RT_EOVERFLOW` above `RT_TIMEOUT_MAX`, `RT_EINVAL` for a NULL or wrong-kind
+ * handle.
+ */
+rt_status rt_barrier_wait(rt_barrier *barrier, double timeout, size_t *index);
+
+/**
+ * Puts the barrier back to its initial, empty state (`barrier.reset()`). Threads waiting in the
+ * current cycle return `RT_EBROKEN` ("barrier was reset"); threads arriving meanwhile wait until
+ * those have left, then start a new cycle. A broken barrier becomes usable again.
+ * `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_barrier_reset(rt_barrier *barrier);
+
+/**
+ * Breaks the barrier (`barrier.abort()`): threads waiting in it, and every later
+ * `rt_barrier_wait`, return `RT_EBROKEN` until `rt_barrier_reset`. Useful to release threads
+ * when one of them cannot arrive. `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_barrier_abort(rt_barrier *barrier);
+
+/**
+ * The number of threads needed to pass the barrier (`barrier.parties`). 0 for a NULL or
+ * wrong-kind handle (and `rt_last_error` says so).
+ */
+size_t rt_barrier_parties(const rt_barrier *barrier);
+
+/**
+ * The number of threads waiting in the current cycle (`barrier.n_waiting`): a snapshot; 0
+ * while the barrier is draining, resetting or broken. 0 for a NULL or wrong-kind handle (and
+ * `rt_last_error` says so).
+ */
+size_t rt_barrier_n_waiting(const rt_barrier *barrier);
+
+/**
+ * Whether the barrier is broken (`barrier.broken`): a snapshot. False for a NULL or wrong-kind
+ * handle (and `rt_last_error` says so).
+ */
+bool rt_barrier_broken(const rt_barrier *barrier);
+
+/**
+ * Creates a condition with a new re-entrant lock of its own (`threading.Condition()`).
+ *
+ * On `RT_OK`, `*out` receives the condition, which the caller owns and frees with
+ * `rt_condition_free`. Errors: `RT_EINVAL` if `out` is NULL ("NULL output pointer");
+ * `RT_ENOMEM`. On error `*out` is not written.
+ */
+rt_status rt_condition_new(rt_condition **out);
+
+/**
+ * Creates a condition that uses the caller's plain lock (`threading.Condition(lock)`).
+ *
+ * The condition borrows `lock`: until the condition is freed, `rt_lock_free(lock)` returns
+ * `RT_EBUSY` and leaves it alone, so free the condition first. A plain lock has no owner, so
+ * "owning" it means, as in CPython, that it is locked (by any thread): a thread that does not
+ * hold it may then wait and notify, and a wait releases it for whoever held it. Prefer an
+ * RLock (`rt_condition_new_with_rlock`) for a strict ownership check.
+ *
+ * On `RT_OK`, `*out` receives the condition, which the caller owns and frees with
+ * `rt_condition_free`. Errors: `RT_EINVAL` for a NULL or wrong-kind `lock` ("NULL handle",
+ * "handle of the wrong kind") or a NULL `out` ("NULL output pointer"); `RT_ENOMEM`. On error
+ * `*out` is not written and `lock` is not borrowed.
+ */
+rt_status rt_condition_new_with_lock(rt_lock *lock, rt_condition **out);
+
+/**
+ * Creates a condition that uses the caller's re-entrant lock (`threading.Condition(rlock)`).
+ *
+ * The condition borrows `rlock`: until the condition is freed, `rt_rlock_free(rlock)` returns
+ * `RT_EBUSY` and leaves it alone, so free the condition first. Only the thread that owns
+ * `rlock` may wait and notify.
+ *
+ * On `RT_OK`, `*out` receives the condition, which the caller owns and frees with
+ * `rt_condition_free`. Errors: `RT_EINVAL` for a NULL or wrong-kind `rlock` ("NULL handle",
+ * "handle of the wrong kind") or a NULL `out` ("NULL output pointer"); `RT_ENOMEM`. On error
+ * `*out` is not written and `rlock` is not borrowed.
+ */
+rt_status rt_condition_new_with_rlock(rt_rlock *rlock, rt_condition **out);
+
+/**
+ * Destroys a condition and, if it made its own, its lock; a borrowed lock becomes free to be
+ * destroyed again (it is not destroyed). NULL is fine (nothing happens). It may be freed while
+ * its lock is held, but not while threads are blocked in a call on it (acquire, wait,
+ * wait_for): then `RT_EBUSY` ("object is in use by waiting threads") and it is not freed.
+ * `RT_EINVAL` for a handle of another kind. Freeing twice is undefined.
+ */
+rt_status rt_condition_free(rt_condition *cond);
+
+/**
+ * Acquires the condition's lock (`cond.acquire(blocking, timeout)`): exactly what
+ * `rt_lock_acquire` or `rt_rlock_acquire` does on that lock, with the same arguments, results
+ * and errors (an RLock re-enters). `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_condition_acquire(rt_condition *cond, int wait, double timeout);
+
+/**
+ * Releases the condition's lock (`cond.release()`): exactly what `rt_lock_release` or
+ * `rt_rlock_release` does on that lock (`RT_ENOTLOCKED` "release unlocked lock" for a plain
+ * lock that is not locked; `RT_ENOTOWNER` "cannot release un-acquired lock" for an RLock the
+ * caller does not own). `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_condition_release(rt_condition *cond);
+
+/**
+ * Waits until notified (`cond.wait(timeout)`). The caller must own the lock; the wait releases
+ * it completely (an RLock held N levels deep is fully released), and takes it back, at the
+ * same level, before returning, whatever the result: even after a timeout or an interrupt, and
+ * without being interruptible while it does.
+ *
+ * Returns `RT_OK` when woken by `rt_condition_notify` or `rt_condition_notify_all` (never
+ * spuriously); `RT_TIMEOUT` when `timeout` seconds passed first (monotonic clock, never early;
+ * 0 releases the lock, takes it back and reports `RT_TIMEOUT` unless a notify came in
+ * between); `RT_EINTR` when `rt_thread_interrupt` ended the wait (an interrupt that comes after
+ * the notify is kept for the thread's next wait). `RT_FOREVER` waits without bound.
+ *
+ * Errors, with the lock untouched: `RT_ENOTOWNER` if the caller does not own the lock
+ * ("cannot wait on un-acquired lock"), checked first, as in CPython; `RT_EINVAL` for a NaN
+ * timeout or a negative one other than `RT_FOREVER`, `RT_EOVERFLOW` above `RT_TIMEOUT_MAX`
+ * (Python treats negative and NaN timeouts as 0); `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_condition_wait(rt_condition *cond, double timeout);
+
+/**
+ * Waits until `pred(ctx)` returns non-zero (`cond.wait_for(predicate, timeout)`): `pred` is
+ * called first, then again after each wake-up, always with the lock held (by the caller); it
+ * runs in the calling thread, under no lock of rthread's, and must not call `rt_exit_thread`
+ * (which then returns `RT_ESTATE`). `timeout` bounds the whole call (monotonic clock).
+ *
+ * Returns `RT_OK` as soon as `pred` returns non-zero (at once, and without checking that the
+ * caller owns the lock, if it already does, as in CPython); `RT_TIMEOUT` when the time ran out
+ * with `pred` still zero (with `timeout` 0: `pred` is called once and the lock is kept);
+ * `RT_EINTR` when interrupted. Errors: `RT_EINVAL` for a NULL `pred` ("predicate must be
+ * callable"), a NaN timeout or a negative one other than `RT_FOREVER`; `RT_EOVERFLOW` above
+ * `RT_TIMEOUT_MAX`; `RT_ENOTOWNER` ("cannot wait on un-acquired lock") when the predicate is
+ * false and the caller, which does not own the lock, would have to wait (with `timeout` 0 it
+ * gets `RT_TIMEOUT`, as in CPython); `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_condition_wait_for(rt_condition *cond,
+                                rt_predicate_fn pred,
+                                void *ctx,
+                                double timeout);
+
+/**
+ * Wakes at most `n` threads waiting on the condition (`cond.notify(n)`), those that have
+ * waited longest first: exactly `n` when at least `n` wait (a thread that timed out or was
+ * interrupted is never counted). `n` 0 does nothing. The woken threads return from their wait
+ * once they get the lock back, so after the caller releases it.
+ *
+ * Errors: `RT_ENOTOWNER` if the caller does not own the lock ("cannot notify on un-acquired
+ * lock"); `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_condition_notify(rt_condition *cond, size_t n);
+
+/**
+ * Wakes every thread waiting on the condition (`cond.notify_all()`). They return from their
+ * wait one at a time, as each gets the lock back: rather than waking them all to contend for
+ * the lock, rthread moves them onto the lock's queue, and each release of the lock lets one go.
+ *
+ * Errors: `RT_ENOTOWNER` if the caller does not own the lock ("cannot notify on un-acquired
+ * lock"); `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_condition_notify_all(rt_condition *cond);
+
+/**
  * Installs hooks that run around every real block of every thread: `before(ctx)` just before
  * a thread sleeps in any rthread call (lock, rlock, condition, semaphore, event, barrier,
  * queue put/get/join, thread join, timer), and `after(ctx)` just after it wakes, whatever woke
@@ -205,6 +484,130 @@ extern "C" {
  * caller and must stay valid while the hooks are installed.
  */
 void rt_set_blocking_hooks(rt_hook_fn before, rt_hook_fn after, void *ctx);
+
+/**
+ * Interrupts a thread: its current blocking wait in rthread ends with `RT_EINTR`, or, if it is
+ * not blocked, its next wait that would really block does (one interrupt ends one wait; a
+ * call that does not need to block is not affected and leaves the interrupt pending). Every
+ * blocking call can be interrupted: lock, rlock and condition acquire, condition wait,
+ * semaphore acquire, event wait, barrier wait (which then breaks the barrier, as Java's does),
+ * queue put, get and join, thread join. An interrupted timer thread stops waiting as if
+ * cancelled. A condition wait that is interrupted re-takes its lock before it returns.
+ *
+ * It is async-signal-safe on Linux: a signal handler may call it, as CPython's lock acquire is
+ * interruptible by Ctrl-C. Interrupting a finished thread does nothing. Errors: `RT_ESTATE` for
+ * a thread that has not started ("cannot interrupt a thread that is not running"); `RT_EINVAL`
+ * for a NULL or wrong-kind handle.
+ */
+rt_status rt_thread_interrupt(rt_thread *t);
+
+/**
+ * Interrupts the main thread (`_thread.interrupt_main()`): as `rt_thread_interrupt` on
+ * `rt_main_thread()`, without taking a reference, so a SIGINT handler can call it.
+ * `RT_ESTATE` if rthread does not know the main thread (it was loaded and first used outside
+ * the process's initial thread, which has not called it since).
+ */
+rt_status rt_interrupt_main(void);
+
+/**
+ * Creates an event whose flag is not set (`threading.Event()`).
+ *
+ * On `RT_OK`, `*out` receives the event, which the caller owns and frees with
+ * `rt_event_free`. Errors: `RT_EINVAL` if `out` is NULL ("NULL output pointer"); `RT_ENOMEM`.
+ * On error `*out` is not written.
+ */
+rt_status rt_event_new(rt_event **out);
+
+/**
+ * Destroys an event. NULL is fine (nothing happens). Not while threads are blocked in
+ * `rt_event_wait` on it: then `RT_EBUSY` ("object is in use by waiting threads"), and it is not
+ * freed. `RT_EINVAL` for a handle of another kind. Freeing twice is undefined.
+ */
+rt_status rt_event_free(rt_event *event);
+
+/**
+ * Sets the flag (`event.set()`) and wakes every thread waiting for it: each of them returns
+ * `RT_OK`, even if `rt_event_clear` runs before it is scheduled. Setting a set event does
+ * nothing. `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_event_set(rt_event *event);
+
+/**
+ * Clears the flag (`event.clear()`): later waits block until the next `rt_event_set`.
+ * `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_event_clear(rt_event *event);
+
+/**
+ * Whether the flag is set (`event.is_set()`): a snapshot. False for a NULL or wrong-kind
+ * handle (and `rt_last_error` says so).
+ */
+bool rt_event_is_set(const rt_event *event);
+
+/**
+ * Waits until the flag is set (`event.wait(timeout)`).
+ *
+ * Returns `RT_OK` at once if the flag is set, or as soon as `rt_event_set` is called (even if
+ * the flag is cleared again before the waiter runs); `RT_TIMEOUT` if `timeout` seconds passed
+ * first (monotonic clock, never early; 0 just looks at the flag); `RT_EINTR` when
+ * `rt_thread_interrupt` ended the wait first. `RT_FOREVER` waits without bound.
+ *
+ * Errors, checked even when the flag is set (Python looks at the timeout only when it must
+ * wait): `RT_EINVAL` for a NaN timeout ("Invalid value NaN (not a number)") or a negative one
+ * other than `RT_FOREVER` ("timeout value must be a non-negative number"; Python returns at
+ * once for both); `RT_EOVERFLOW` above `RT_TIMEOUT_MAX` ("timestamp out of range for platform
+ * time_t"); `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_event_wait(rt_event *event, double timeout);
+
+/**
+ * Creates a thread-local variable (`threading.local()`): every thread sees its own value, NULL
+ * until it sets one.
+ *
+ * `destructor`, if not NULL, is called once on every non-NULL value still set when its thread
+ * ends: for threads rthread started, after their function and before their exit hook (so a
+ * join sees it done); for any other thread (the main thread included, at `exit()`), when the
+ * thread ends, from the system's thread-exit processing. A destructor may use rthread, and may
+ * set values again: those get another round, up to 4 rounds (as POSIX's
+ * `PTHREAD_DESTRUCTOR_ITERATIONS`); values still set after that are not destroyed. Destructors
+ * run with no rthread lock held.
+ *
+ * On `RT_OK`, `*out` receives the new local, which the caller owns and frees with
+ * `rt_local_free`. Errors: `RT_EINVAL` if `out` is NULL; `RT_ENOMEM`.
+ */
+rt_status rt_local_new(rt_local_destructor destructor, rt_local **out);
+
+/**
+ * Writes the calling thread's value to `*value`: what it last set with `rt_local_set`, or NULL
+ * if it set none (Python raises `AttributeError` there). Never another thread's value.
+ *
+ * Errors: `RT_EINVAL` for a NULL `value`, a NULL or wrong-kind handle; `RT_ESTATE` when called
+ * from a destructor that runs during the system's thread-exit processing (see `rt_local_new`),
+ * where the calling thread's values are already gone.
+ */
+rt_status rt_local_get(const rt_local *local, void **value);
+
+/**
+ * Sets the calling thread's value (`local.x = value`); other threads' values are untouched.
+ *
+ * The value it replaces is not destroyed: it is the caller's again (as with
+ * `pthread_setspecific`; read it first with `rt_local_get` if it needs freeing). Setting NULL
+ * clears the value: no destructor is called for NULL. Errors: `RT_EINVAL` for a NULL or
+ * wrong-kind handle; `RT_ENOMEM`; `RT_ESTATE` as for `rt_local_get`.
+ */
+rt_status rt_local_set(rt_local *local, void *value);
+
+/**
+ * Destroys a thread-local variable. NULL is fine (nothing happens).
+ *
+ * The calling thread's own value, if set, is destroyed at once, inside this call (its
+ * destructor runs). The values other threads still hold are not lost: each thread calls the
+ * destructor on its own value when it ends, as if the local were still there. So every
+ * non-NULL value gets its destructor exactly once, and whatever the destructor needs must stay
+ * valid until those threads have ended. No thread may use the local once it is freed (its
+ * handle dangles). `RT_EINVAL` for a handle of another kind. Freeing twice is undefined.
+ */
+rt_status rt_local_free(rt_local *local);
 
 /**
  * Creates an unlocked lock (`threading.Lock()`, `_thread.allocate_lock()`).
@@ -467,6 +870,135 @@ rt_status rt_queue_shutdown(rt_queue *queue, int immediate);
 bool rt_queue_is_shutdown(const rt_queue *queue);
 
 /**
+ * Creates an unlocked re-entrant lock (`threading.RLock()`).
+ *
+ * On `RT_OK`, `*out` receives the new lock, which the caller owns and frees with
+ * `rt_rlock_free`. Errors: `RT_EINVAL` if `out` is NULL ("NULL output pointer"); `RT_ENOMEM`.
+ * On error `*out` is not written.
+ */
+rt_status rt_rlock_new(rt_rlock **out);
+
+/**
+ * Destroys a re-entrant lock. NULL is fine (nothing happens). It may be freed while held (as
+ * in Python), but not while threads are blocked in `rt_rlock_acquire` on it, nor while a
+ * condition made by `rt_condition_new_with_rlock` uses it: then `RT_EBUSY` ("object is in use
+ * by waiting threads") and the lock is not freed. `RT_EINVAL` for a handle of another kind.
+ * Freeing twice is undefined.
+ */
+rt_status rt_rlock_free(rt_rlock *rlock);
+
+/**
+ * Acquires the lock (`rlock.acquire(blocking, timeout)`), or re-enters it.
+ *
+ * The arguments are checked first, exactly as for `rt_lock_acquire` (CPython checks them
+ * before the re-entry test): `RT_EINVAL` for a NaN timeout ("Invalid value NaN (not a
+ * number)"), `RT_EOVERFLOW` for |timeout| above `RT_TIMEOUT_MAX` ("timestamp out of range for
+ * platform time_t"), `RT_EINVAL` for a timeout with `wait` zero ("can't specify a timeout for a
+ * non-blocking call") and for a negative timeout other than -1 ("timeout value must be a
+ * non-negative number").
+ *
+ * Then, if the calling thread owns the lock, its recursion level goes up by one and the call
+ * returns `RT_OK` at once, whatever `wait` and `timeout` say (`RT_EOVERFLOW`, "Internal lock
+ * count overflowed", if the level is already `UINT64_MAX`). Otherwise it acquires the lock as
+ * `rt_lock_acquire` does: `wait` zero never blocks, `timeout` 0 is a try, `RT_FOREVER` blocks
+ * without bound; it returns `RT_OK` when acquired (level 1), `RT_TIMEOUT` when not (measured on
+ * the monotonic clock, never early), `RT_EINTR` when `rt_thread_interrupt` ended the wait.
+ * `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_rlock_acquire(rt_rlock *rlock, int wait, double timeout);
+
+/**
+ * Releases one level of the lock (`rlock.release()`). When the level drops to 0 the lock is
+ * free again and one blocked thread, if any, gets it.
+ *
+ * Errors: `RT_ENOTOWNER` if the calling thread does not own the lock, whether another thread
+ * holds it or nobody does ("cannot release un-acquired lock"); `RT_EINVAL` for a NULL or
+ * wrong-kind handle.
+ */
+rt_status rt_rlock_release(rt_rlock *rlock);
+
+/**
+ * Whether the calling thread owns the lock (`rlock._is_owned()`). False for a NULL or
+ * wrong-kind handle (and `rt_last_error` says so).
+ */
+bool rt_rlock_is_owned(const rt_rlock *rlock);
+
+/**
+ * The calling thread's recursion level (`rlock._recursion_count()`): how many releases it owes,
+ * 0 if it does not own the lock. 0 for a NULL or wrong-kind handle (and `rt_last_error` says
+ * so).
+ */
+uint64_t rt_rlock_count(const rt_rlock *rlock);
+
+/**
+ * Creates a semaphore holding `value` permits (`threading.Semaphore(value)`; Python's default
+ * is 1). Its value never goes below 0, and can grow up to `INT64_MAX`.
+ *
+ * On `RT_OK`, `*out` receives the semaphore, which the caller owns and frees with
+ * `rt_semaphore_free`. Errors: `RT_EINVAL` for a negative value ("semaphore initial value must
+ * be >= 0") or a NULL `out` ("NULL output pointer"); `RT_ENOMEM`. On error `*out` is not
+ * written.
+ */
+rt_status rt_semaphore_new(int64_t value, rt_semaphore **out);
+
+/**
+ * Creates a bounded semaphore holding `value` permits (`threading.BoundedSemaphore(value)`):
+ * like `rt_semaphore_new`, but `rt_semaphore_release` refuses to raise its value above `value`
+ * (a release without a matching acquire is a bug it reports).
+ *
+ * On `RT_OK`, `*out` receives the semaphore, which the caller owns and frees with
+ * `rt_semaphore_free`. Errors: `RT_EINVAL` for a negative value ("semaphore initial value must
+ * be >= 0") or a NULL `out` ("NULL output pointer"); `RT_ENOMEM`. On error `*out` is not
+ * written.
+ */
+rt_status rt_bounded_semaphore_new(int64_t value, rt_semaphore **out);
+
+/**
+ * Destroys a semaphore. NULL is fine (nothing happens). Not while threads are blocked in
+ * `rt_semaphore_acquire` on it: then `RT_EBUSY` ("object is in use by waiting threads"), and it
+ * is not freed. `RT_EINVAL` for a handle of another kind. Freeing twice is undefined.
+ */
+rt_status rt_semaphore_free(rt_semaphore *sem);
+
+/**
+ * Takes one permit (`sem.acquire(blocking, timeout)`), lowering the value by one.
+ *
+ * - `wait` non-zero, `timeout` `RT_FOREVER`: blocks until a permit is available;
+ * - `wait` non-zero, `timeout` >= 0: blocks at most `timeout` seconds (0: a try);
+ * - `wait` zero, `timeout` `RT_FOREVER`: takes a permit only if one is available.
+ *
+ * Returns `RT_OK` when a permit was taken; `RT_TIMEOUT` when not (none available, or time ran
+ * out, measured on the monotonic clock and never early); `RT_EINTR` when `rt_thread_interrupt`
+ * ended the wait. Waiters are not served in order: a thread arriving when a permit is free may
+ * take it before one that waited (as in Python).
+ *
+ * Errors, in CPython's order: `RT_EINVAL` for a timeout other than `RT_FOREVER` with `wait`
+ * zero ("can't specify timeout for non-blocking acquire", the Semaphore's own wording, checked
+ * before the timeout's value); `RT_EINVAL` for a NaN timeout ("Invalid value NaN (not a
+ * number)") or a negative one other than `RT_FOREVER` ("timeout value must be a non-negative
+ * number"; Python treats it as a try); `RT_EOVERFLOW` above `RT_TIMEOUT_MAX` ("timestamp out of
+ * range for platform time_t"); `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_semaphore_acquire(rt_semaphore *sem, int wait, double timeout);
+
+/**
+ * Adds `n` permits (`sem.release(n)`) and wakes up to `n` blocked threads.
+ *
+ * Errors, with the value unchanged: `RT_EINVAL` for `n` 0 ("n must be one or more");
+ * `RT_EOVERRELEASE` when a bounded semaphore would go above its initial value ("Semaphore
+ * released too many times"), nothing being added even if some of the `n` would fit;
+ * `RT_EOVERFLOW` when the value would go above `INT64_MAX` ("semaphore value would exceed its
+ * maximum"; Python's integers have no limit); `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_semaphore_release(rt_semaphore *sem, uint64_t n);
+
+/**
+ * The number of permits available (`sem._value`): a snapshot, never negative. -1 for a NULL
+ * or wrong-kind handle (and `rt_last_error` says so).
+ */
+int64_t rt_semaphore_value(const rt_semaphore *sem);
+
+/**
  * Returns the name of a status code ("RT_OK", "RT_TIMEOUT", …) as a static string, or
  * "RT_UNKNOWN" for a value that is no code. Never NULL; the caller must not free it.
  */
@@ -549,6 +1081,245 @@ double rt_timeout_max(void);
  * The number of threads started by rthread that have not finished yet (`_thread._count()`).
  */
 size_t rt_thread_count(void);
+
+/**
+ * Creates a thread object that will run `function(arg)` once started
+ * (`threading.Thread(target=function, args=(arg,))`); it is not started yet.
+ *
+ * Its name is `Thread-N` (N counts from 1 in the process, one counter shared with `Dummy-N`);
+ * it is a daemon if the calling thread is one (the main thread is not; a thread rthread did not
+ * start counts as one, as its dummy would). `function` may be NULL: the thread then runs
+ * nothing (Python's `target=None`). `arg` belongs to the caller; rthread only passes it on.
+ *
+ * On `RT_OK`, `*out` receives a new reference, which the caller releases with
+ * `rt_thread_release`. Errors: `RT_EINVAL` if `out` is NULL.
+ */
+rt_status rt_thread_new(rt_thread_fn function, void *arg, rt_thread **out);
+
+/**
+ * Starts the thread (`thread.start()`): returns once the new thread runs, so its ident and
+ * native id are set and `rt_thread_is_alive` is true (unless it already ended).
+ *
+ * The new thread gives the OS its name, runs the start hook, its function (a timer first waits
+ * for its interval), its thread-local destructors and the exit hook, then leaves the registry
+ * and stops being alive. `rt_exit_thread` in the function ends it like a return.
+ *
+ * Errors: `RT_ESTATE` "threads can only be started once" (a second start, even after the
+ * thread ended; always for the main thread and dummies); `RT_EAGAIN` "can't start new thread:
+ * " and the system's reason, when the system refuses a thread: the object is then unchanged,
+ * not in the registry, and may be started again; `RT_ENOMEM`; `RT_EINVAL` for a NULL or
+ * wrong-kind handle.
+ */
+rt_status rt_thread_start(rt_thread *t);
+
+/**
+ * Waits until the thread has ended (`thread.join(timeout)`): at most `timeout` seconds, or
+ * without bound for `RT_FOREVER`; 0 polls.
+ *
+ * Returns `RT_OK` once the thread has ended (at once if it already had): its function, its
+ * thread-local destructors and its exit hook have run, and it is out of `rt_enumerate`.
+ * `RT_TIMEOUT` if it is still alive when the time is up (Python's `join` returns `None` and
+ * `is_alive()` tells; here the status does). Any number of threads may join one thread, at
+ * once or again and again. `RT_EINTR` if `rt_thread_interrupt` ended the wait.
+ *
+ * Errors, in CPython's order: `RT_ESTATE` "cannot join a dummy thread"; `RT_ESTATE` "cannot
+ * join thread before it is started"; `RT_EDEADLK` "cannot join current thread" (the main
+ * thread joining itself included); then the timeout: `RT_EINVAL` for NaN or a negative value
+ * other than -1 (Python treats a negative timeout as 0), `RT_EOVERFLOW` above `RT_TIMEOUT_MAX`;
+ * `RT_EINVAL` for a NULL or wrong-kind handle. The caller must hold a reference to `t`
+ * throughout the call.
+ */
+rt_status rt_thread_join(rt_thread *t, double timeout);
+
+/**
+ * Whether the thread is alive (`thread.is_alive()`): true from just before its function runs
+ * until just after it ended (thread-local destructors and exit hook included); false before
+ * start and after. The main thread is alive until it ends (at `exit()`, as in Python 3.13, or
+ * by `pthread_exit`); a dummy while its thread runs. False for a NULL or wrong-kind handle (and
+ * `rt_last_error` says so).
+ */
+bool rt_thread_is_alive(const rt_thread *t);
+
+/**
+ * Copies the thread's name (`thread.name`), NUL-terminated UTF-8, into `buf`, which holds `len`
+ * bytes.
+ *
+ * The name is never truncated: if it does not fit (its length plus the NUL exceeds `len`), the
+ * call fails with `RT_EINVAL` "buffer too small: the name needs N bytes" (N counts the NUL) and
+ * `buf` is not written; `rt_thread_name_len` gives the length beforehand. Names are `Thread-N`,
+ * `Dummy-N`, `MainThread`, or what `rt_thread_set_name` set. Errors: `RT_EINVAL` for a NULL
+ * `buf`, a NULL or wrong-kind handle.
+ */
+rt_status rt_thread_name(const rt_thread *t, char *buf, size_t len);
+
+/**
+ * Writes the length in bytes of the thread's name, without the NUL, to `*len` (so a buffer of
+ * `*len + 1` bytes holds it, unless it is renamed meanwhile). Errors: `RT_EINVAL` for a NULL
+ * `len`, a NULL or wrong-kind handle.
+ */
+rt_status rt_thread_name_len(const rt_thread *t, size_t *len);
+
+/**
+ * Renames the thread (`thread.name = name`); `name` is copied. Any thread may rename any thread
+ * object, before, during or after its run, the main thread and dummies included; an empty name
+ * is allowed.
+ *
+ * While the thread runs, the OS gets the new name too (what top, ps, gdb and perf show),
+ * truncated to 15 bytes at a UTF-8 character boundary (Linux's limit); a thread object that has
+ * not started gives the OS its name when it starts. The main thread's OS name (the program's)
+ * changes only if it is renamed. Errors: `RT_EINVAL` for a NULL name ("NULL name"), a name
+ * that is not UTF-8 ("name must be UTF-8"), a NULL or wrong-kind handle.
+ */
+rt_status rt_thread_set_name(rt_thread *t, const char *name);
+
+/**
+ * Whether the thread is a daemon (`thread.daemon`): the process does not wait for a daemon
+ * thread at exit. False for a NULL or wrong-kind handle (and `rt_last_error` says so).
+ */
+bool rt_thread_daemon(const rt_thread *t);
+
+/**
+ * Sets whether the thread is a daemon (`thread.daemon = daemon`), before it is started.
+ *
+ * Errors: `RT_ESTATE` "cannot set daemon status of active thread" once `rt_thread_start` has
+ * been called (even after the thread ended; always for the main thread and dummies);
+ * `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_thread_set_daemon(rt_thread *t, bool daemon);
+
+/**
+ * The thread's ident (`thread.ident`): the value `rt_get_ident` returns inside it. 0 before the
+ * thread is started (Python's `None`), kept after it ended (the system may reuse it for a new
+ * thread then). 0 for a NULL or wrong-kind handle (and `rt_last_error` says so).
+ */
+uint64_t rt_thread_ident(const rt_thread *t);
+
+/**
+ * The thread's native id (`thread.native_id`): the kernel's thread id, as `rt_get_native_id`
+ * returns inside it. 0 before start, kept after the thread ended. 0 for a NULL or wrong-kind
+ * handle (and `rt_last_error` says so).
+ */
+uint64_t rt_thread_native_id(const rt_thread *t);
+
+/**
+ * Adds a reference to the thread object, for a caller that keeps the handle (one more
+ * `rt_thread_release` is then due). Errors: `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_thread_retain(rt_thread *t);
+
+/**
+ * Drops one reference to the thread object; the handle must not be used through this
+ * reference afterwards. The object is destroyed with its last reference; a thread that runs
+ * holds one itself, so releasing never stops or detaches anything. NULL is fine (nothing
+ * happens). Errors: `RT_EINVAL` for a handle of another kind. Releasing more references than
+ * one holds is undefined, as freeing twice is.
+ */
+rt_status rt_thread_release(rt_thread *t);
+
+/**
+ * The number of alive threads (`threading.active_count()`): thread objects that run, the main
+ * thread, and the dummies of foreign threads that asked for their object; the count
+ * `rt_enumerate` gives at the same moment. Never fails.
+ */
+size_t rt_active_count(void);
+
+/**
+ * Lists the alive threads (`threading.enumerate()`): the same set `rt_active_count` counts,
+ * taken at one instant, in no particular order. Never a thread that is not started yet or has
+ * ended: once `rt_thread_join` returned `RT_OK`, the thread is not listed.
+ *
+ * Writes up to `cap` handles to `buf`, each a new reference that the caller releases, and the
+ * number of alive threads to `*count`. If `*count` > `cap`, only the first `cap` were written:
+ * the caller releases min(`cap`, `*count`) handles. `buf` may be NULL when `cap` is 0 (to count
+ * only). Errors: `RT_EINVAL` for a NULL `count`, or a NULL `buf` with `cap` > 0.
+ */
+rt_status rt_enumerate(rt_thread **buf, size_t cap, size_t *count);
+
+/**
+ * The calling thread's object (`threading.current_thread()`), as a new reference in `*out`.
+ *
+ * For a thread rthread started, its own object; for the initial thread, the main thread's
+ * object; for any other thread, a dummy made on its first call: `Dummy-N`, a daemon, alive,
+ * listed by `rt_enumerate`, not joinable ("cannot join a dummy thread"), and out of the
+ * registry when that thread ends. Errors: `RT_EINVAL` for a NULL `out`; `RT_ESTATE` ("the
+ * calling thread is ending: it has no thread object") from the system's thread-local
+ * destructors of a thread rthread started, or of a foreign thread whose dummy is already gone;
+ * `RT_ENOMEM`.
+ */
+rt_status rt_current_thread(rt_thread **out);
+
+/**
+ * The main thread's object (`threading.main_thread()`), as a new reference in `*out`: the
+ * process's initial thread (on Linux, the thread whose id is the process id), named
+ * "MainThread", not a daemon, alive until it ends (see `rt_thread_is_alive`). Its ident is known once the
+ * library was loaded in the initial thread (the usual case) or the initial thread has called
+ * into rthread; until then it is 0. Errors: `RT_EINVAL` for a NULL `out`.
+ */
+rt_status rt_main_thread(rt_thread **out);
+
+/**
+ * Waits for every started non-daemon thread object to end, as the process does at exit
+ * (`threading._shutdown()`), looping while new ones appear: at most `timeout` seconds, or
+ * without bound for `RT_FOREVER`.
+ *
+ * The caller does not wait for itself; threads from `rt_start_new_thread`, dummies and daemon
+ * threads are not waited for. Two non-daemon threads inside `rt_shutdown` at once do not wait
+ * for each other. Returns `RT_OK` when none is left, `RT_TIMEOUT` if some still run at the
+ * deadline, `RT_EINTR` if `rt_thread_interrupt` ended the wait. Errors: the timeout's
+ * validation (`RT_EINVAL`, `RT_EOVERFLOW`).
+ *
+ * At process exit (`exit()` or a return from `main`) rthread does the same wait without bound,
+ * once any thread object has been started: the thread calling `exit()` counts as ended (threads
+ * joining it go on) and is not waited for. To end a program without that wait: make the
+ * threads daemons (`rt_thread_set_daemon`), call `rt_set_exit_wait(false)`, or leave with
+ * `_exit()` or `quick_exit()`, which skip `atexit` handlers. Calling `exit()` from two threads
+ * at once is undefined in C, and may hang here.
+ */
+rt_status rt_shutdown(double timeout);
+
+/**
+ * Turns the wait for non-daemon threads at process exit (see `rt_shutdown`) on (`wait` true,
+ * the default) or off; returns the previous setting. With it off, `exit()` and a return from
+ * `main` end the process at once, and every thread with it, as in plain C.
+ */
+bool rt_set_exit_wait(bool wait);
+
+/**
+ * Creates a timer (`threading.Timer(interval, function, args=(arg,))`): a thread object that,
+ * once started with `rt_thread_start`, waits `interval` seconds, then runs `function(arg)`,
+ * unless `rt_timer_cancel` came first. A negative interval fires at once. The wait is measured
+ * on the monotonic clock. Everything else is as for `rt_thread_new` (name `Thread-N`, daemon
+ * inherited, joinable, hooks; NULL `function` runs nothing).
+ *
+ * On `RT_OK`, `*out` receives a new reference. Errors: `RT_EINVAL` for a NaN interval ("Invalid
+ * value NaN (not a number)") or a NULL `out`; `RT_EOVERFLOW` for an interval above
+ * `RT_TIMEOUT_MAX` ("timestamp out of range for platform time_t").
+ */
+rt_status rt_timer_new(double interval, rt_thread_fn function, void *arg, rt_thread **out);
+
+/**
+ * Cancels a timer (`timer.cancel()`): if it has not fired yet, its function never runs, and a
+ * started timer's thread ends at once (join it as any thread). Before `rt_thread_start`, the
+ * timer's thread, once started, ends without firing. After it fired (its function runs or
+ * ran), nothing happens: `RT_OK`. Errors: `RT_EINVAL` for a thread object that is not a timer
+ * ("not a timer"), a NULL or wrong-kind handle.
+ */
+rt_status rt_timer_cancel(rt_thread *t);
+
+/**
+ * Sets the thread hooks (what `threading.settrace`/`setprofile` are to Python, and where an
+ * interpreter sets up and tears down its per-thread state). For every thread rthread starts
+ * after this call returns (thread objects, timers and `rt_start_new_thread` threads alike),
+ * `start(ctx)` runs in the new thread before its function, and `exit(ctx)` after it ended
+ * (returned or called `rt_exit_thread`; a cancelled timer included) and after its thread-local
+ * destructors. A thread keeps the hooks it was started with. Either may be NULL; NULL for both
+ * removes them. Threads already running are not affected.
+ *
+ * The hooks run with no rthread lock held and may call rthread (but `rt_exit_thread` returns
+ * `RT_ESTATE` inside them). `ctx` belongs to the caller and must stay valid while threads
+ * started with it may run. Returns `RT_OK`.
+ */
+rt_status rt_set_thread_hooks(rt_hook_fn start, rt_hook_fn exit, void *ctx);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -1,1 +1,198 @@
 //! `threading.Barrier`.
+
+use super::{Obj, ffi_status, free, handle, write_out};
+use crate::status::{Error, record, rt_status};
+use crate::sync::Barrier;
+use crate::sync::barrier::Action;
+use crate::thread::CallbackGuard;
+use crate::time::{FOREVER, timeout_wait};
+use std::ffi::{c_int, c_void};
+
+/// A barrier for a fixed number of threads: Python's `threading.Barrier`. Made by
+/// `rt_barrier_new`, destroyed by `rt_barrier_free`.
+pub struct rt_barrier {
+    _private: [u8; 0],
+}
+
+/// A barrier's action: called with the `ctx` given to `rt_barrier_new`, once per cycle, by the
+/// last thread to arrive, before any thread is released. Zero means success; any other value
+/// breaks the barrier.
+pub type rt_barrier_action_fn = Option<unsafe extern "C" fn(ctx: *mut c_void) -> c_int>;
+
+impl super::Handled for Barrier {
+    const KIND: super::Kind = super::Kind::Barrier;
+}
+
+/// The action's context pointer, handed to whichever thread runs the action.
+struct Ctx(*mut c_void);
+
+// SAFETY: the caller of `rt_barrier_new` gives `ctx` to be used by the threads that wait on the
+// barrier, which is what the action's contract says.
+unsafe impl Send for Ctx {}
+// SAFETY: as above; rthread only passes the pointer on, one call at a time.
+unsafe impl Sync for Ctx {}
+
+/// Creates a barrier for `parties` threads (`threading.Barrier(parties, action, timeout)`).
+///
+/// - `action`, if not NULL, is called as `action(ctx)` once per cycle, by the last thread to
+///   arrive, before any thread is released, under no lock of rthread's; it may call rthread
+///   (even `rt_barrier_abort` or `rt_barrier_reset` on this barrier) but not `rt_exit_thread`
+///   (which then returns `RT_ESTATE`). A non-zero result breaks the barrier.
+/// - `timeout` is the default for `rt_barrier_wait`, in seconds; `RT_FOREVER` means none.
+///
+/// On `RT_OK`, `*out` receives the barrier, which the caller owns and frees with
+/// `rt_barrier_free`; `ctx` stays the caller's. Errors: `RT_EINVAL` for `parties` 0 ("parties
+/// must be > 0", as in Python 3.13), a NaN timeout ("Invalid value NaN (not a number)") or a
+/// negative one other than `RT_FOREVER` ("timeout value must be a non-negative number"; Python
+/// only finds out at the first wait), or a NULL `out` ("NULL output pointer"); `RT_EOVERFLOW`
+/// for a timeout above `RT_TIMEOUT_MAX`; `RT_ENOMEM`. On error `*out` is not written.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_barrier_new(
+    parties: usize,
+    action: rt_barrier_action_fn,
+    ctx: *mut c_void,
+    timeout: f64,
+    out: *mut *mut rt_barrier,
+) -> rt_status {
+    ffi_status!({
+        if out.is_null() {
+            return Err(Error::NULL_OUT);
+        }
+        let action: Option<Action> = action.map(|f| {
+            let ctx = Ctx(ctx);
+            Box::new(move || {
+                let ctx = &ctx;
+                let _guard = CallbackGuard::new();
+                // SAFETY: the caller gave `action` and `ctx` together to be called this way.
+                unsafe { f(ctx.0) == 0 }
+            }) as Action
+        });
+        let p = Obj::alloc(Barrier::new(parties, action, timeout)?)?;
+        // SAFETY: `out` is non-NULL and, by the API contract, writable.
+        unsafe { write_out(out, p as *mut rt_barrier) }
+    })
+}
+
+/// Destroys a barrier. NULL is fine (nothing happens). Not while threads are inside
+/// `rt_barrier_wait` on it: then `RT_EBUSY` ("object is in use by waiting threads"), and it is
+/// not freed. `RT_EINVAL` for a handle of another kind. Freeing twice is undefined.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_barrier_free(barrier: *mut rt_barrier) -> rt_status {
+    // SAFETY: the caller passes NULL or a live barrier handle.
+    unsafe { free::<Barrier, rt_barrier>(barrier) }
+}
+
+fn get<'a>(barrier: *const rt_barrier) -> Result<&'a Obj<Barrier>, Error> {
+    // SAFETY: every caller passes what its own caller gave: NULL or a live barrier handle.
+    unsafe { handle::<Barrier, _>(barrier) }
+}
+
+/// Passes the barrier (`barrier.wait(timeout)`): blocks until `parties` threads have called it,
+/// then all return together. On `RT_OK`, writes this thread's arrival index to `*index` if
+/// `index` is not NULL: each of 0 … parties-1 goes to exactly one thread per cycle (the last to
+/// arrive gets parties-1, and runs the action, if any, before any thread is released). The
+/// barrier then starts a new cycle; it can be used for any number of them.
+///
+/// `timeout` is in seconds, measured on the monotonic clock; `RT_FOREVER` means the barrier's
+/// default (given to `rt_barrier_new`; itself `RT_FOREVER` for none), as `None` does in Python.
+/// To wait without bound on a barrier that has a default, pass `RT_TIMEOUT_MAX`. 0 gives up at
+/// once unless this thread is the last to arrive. A thread that waits for the previous cycle to
+/// drain (after a reset, or while its threads leave) waits for that without a bound.
+///
+/// Returns `RT_EBROKEN`, with `*index` not written, when the barrier is broken or gets broken
+/// during the wait: by this wait's timeout ("barrier wait timed out") or another's, by an
+/// action that returned non-zero ("barrier action failed" in the thread that ran it), by
+/// `rt_barrier_abort`, or by an interrupted waiter ("barrier is broken"), and when
+/// `rt_barrier_reset` ends the cycle ("barrier was reset"). A broken barrier fails every wait
+/// at once until `rt_barrier_reset`. Returns `RT_EINTR` when `rt_thread_interrupt` ends the
+/// wait; a thread interrupted after it arrived breaks the barrier, since the others would wait
+/// for it in vain. Errors: `RT_EINVAL` for a NaN timeout or a negative one other than
+/// `RT_FOREVER`, `RT_EOVERFLOW` above `RT_TIMEOUT_MAX`, `RT_EINVAL` for a NULL or wrong-kind
+/// handle.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_barrier_wait(
+    barrier: *mut rt_barrier,
+    timeout: f64,
+    index: *mut usize,
+) -> rt_status {
+    ffi_status!({
+        let b = get(barrier)?;
+        let w = if timeout == FOREVER {
+            None
+        } else {
+            Some(timeout_wait(timeout)?)
+        };
+        let i = {
+            let _busy = b.busy();
+            b.inner.wait(w)?
+        };
+        if !index.is_null() {
+            // SAFETY: non-NULL, writable by the API contract.
+            unsafe { write_out(index, i)? };
+        }
+        Ok(())
+    })
+}
+
+/// Puts the barrier back to its initial, empty state (`barrier.reset()`). Threads waiting in the
+/// current cycle return `RT_EBROKEN` ("barrier was reset"); threads arriving meanwhile wait until
+/// those have left, then start a new cycle. A broken barrier becomes usable again.
+/// `RT_EINVAL` for a NULL or wrong-kind handle.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_barrier_reset(barrier: *mut rt_barrier) -> rt_status {
+    ffi_status!({
+        get(barrier)?.inner.reset();
+        Ok(())
+    })
+}
+
+/// Breaks the barrier (`barrier.abort()`): threads waiting in it, and every later
+/// `rt_barrier_wait`, return `RT_EBROKEN` until `rt_barrier_reset`. Useful to release threads
+/// when one of them cannot arrive. `RT_EINVAL` for a NULL or wrong-kind handle.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_barrier_abort(barrier: *mut rt_barrier) -> rt_status {
+    ffi_status!({
+        get(barrier)?.inner.abort();
+        Ok(())
+    })
+}
+
+/// The number of threads needed to pass the barrier (`barrier.parties`). 0 for a NULL or
+/// wrong-kind handle (and `rt_last_error` says so).
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_barrier_parties(barrier: *const rt_barrier) -> usize {
+    match get(barrier) {
+        Ok(b) => b.inner.parties(),
+        Err(e) => {
+            record(&e);
+            0
+        }
+    }
+}
+
+/// The number of threads waiting in the current cycle (`barrier.n_waiting`): a snapshot; 0
+/// while the barrier is draining, resetting or broken. 0 for a NULL or wrong-kind handle (and
+/// `rt_last_error` says so).
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_barrier_n_waiting(barrier: *const rt_barrier) -> usize {
+    match get(barrier) {
+        Ok(b) => b.inner.n_waiting(),
+        Err(e) => {
+            record(&e);
+            0
+        }
+    }
+}
+
+/// Whether the barrier is broken (`barrier.broken`): a snapshot. False for a NULL or wrong-kind
+/// handle (and `rt_last_error` says so).
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_barrier_broken(barrier: *const rt_barrier) -> bool {
+    match get(barrier) {
+        Ok(b) => b.inner.broken(),
+        Err(e) => {
+            record(&e);
+            false
+        }
+    }
+}

@@ -1,1 +1,310 @@
 //! `threading.Condition`.
+
+use super::{Obj, ffi_status, free, handle, write_out};
+use crate::status::{Error, rt_status};
+use crate::sync::condition::WAIT_NOT_OWNED;
+use crate::sync::{Condition, ConditionLock, Lock, RLock};
+use crate::thread::CallbackGuard;
+use crate::time::{Wait, acquire_wait, timeout_wait};
+use std::ffi::{c_int, c_void};
+use std::ptr::NonNull;
+use std::sync::atomic::Ordering;
+
+/// A condition variable and its lock: Python's `threading.Condition`. Made by
+/// `rt_condition_new` (with a new RLock of its own), `rt_condition_new_with_lock` or
+/// `rt_condition_new_with_rlock` (with the caller's lock); destroyed by `rt_condition_free`.
+pub struct rt_condition {
+    _private: [u8; 0],
+}
+
+/// A predicate for `rt_condition_wait_for`: called with the caller's `ctx`, with the
+/// condition's lock held; non-zero means "true".
+pub type rt_predicate_fn = Option<unsafe extern "C" fn(ctx: *mut c_void) -> c_int>;
+
+const NOT_CALLABLE: Error = Error::new(rt_status::RT_EINVAL, "predicate must be callable");
+
+/// The lock of a condition behind a handle: its own RLock, or the caller's lock, which it
+/// borrows. A borrowed lock's handle counts the condition as a busy user for the condition's
+/// whole life (its `_free` then returns `RT_EBUSY`), so the pointer never dangles.
+pub enum CondLock {
+    Own(RLock),
+    Lock(NonNull<Obj<Lock>>),
+    RLock(NonNull<Obj<RLock>>),
+}
+
+// SAFETY: the borrowed objects are Sync (atomics only) and kept alive by their busy count; the
+// owned RLock is Send and Sync itself.
+unsafe impl Send for CondLock {}
+// SAFETY: as above.
+unsafe impl Sync for CondLock {}
+
+impl CondLock {
+    fn borrow_lock(obj: &Obj<Lock>) -> CondLock {
+        std::mem::forget(obj.busy());
+        CondLock::Lock(NonNull::from(obj))
+    }
+
+    fn borrow_rlock(obj: &Obj<RLock>) -> CondLock {
+        std::mem::forget(obj.busy());
+        CondLock::RLock(NonNull::from(obj))
+    }
+
+    fn target(&self) -> &dyn ConditionLock {
+        match self {
+            CondLock::Own(r) => r,
+            // SAFETY: a borrowed handle stays alive while the condition lives: the busy count
+            // raised in `borrow_lock` makes `rt_lock_free` refuse until `drop` lowers it.
+            CondLock::Lock(p) => unsafe { &p.as_ref().inner },
+            // SAFETY: as above, with `rt_rlock_free`.
+            CondLock::RLock(p) => unsafe { &p.as_ref().inner },
+        }
+    }
+}
+
+impl Drop for CondLock {
+    fn drop(&mut self) {
+        // SAFETY: as in `target`: the handle is alive until this very decrement.
+        let busy = match self {
+            CondLock::Own(_) => return,
+            CondLock::Lock(p) => unsafe { &p.as_ref().header.busy },
+            CondLock::RLock(p) => unsafe { &p.as_ref().header.busy },
+        };
+        busy.fetch_sub(1, Ordering::Release);
+    }
+}
+
+impl ConditionLock for CondLock {
+    fn raw_lock(&self) -> &Lock {
+        self.target().raw_lock()
+    }
+    fn try_acquire(&self) -> Result<bool, Error> {
+        self.target().try_acquire()
+    }
+    fn acquire(&self, wait: Wait) -> Result<(), Error> {
+        self.target().acquire(wait)
+    }
+    fn release(&self) -> Result<(), Error> {
+        self.target().release()
+    }
+    fn is_owned(&self) -> bool {
+        self.target().is_owned()
+    }
+    fn release_save(&self) -> u64 {
+        self.target().release_save()
+    }
+    fn restore(&self, saved: u64) {
+        self.target().restore(saved)
+    }
+}
+
+type Cond = Condition<CondLock>;
+
+impl super::Handled for Cond {
+    const KIND: super::Kind = super::Kind::Condition;
+}
+
+fn make(lock: CondLock, out: *mut *mut rt_condition) -> Result<(), Error> {
+    let p = Obj::alloc(Condition::with_lock(lock))?;
+    // SAFETY: `out` was checked non-NULL by the caller and is writable by the API contract.
+    unsafe { write_out(out, p as *mut rt_condition) }
+}
+
+/// Creates a condition with a new re-entrant lock of its own (`threading.Condition()`).
+///
+/// On `RT_OK`, `*out` receives the condition, which the caller owns and frees with
+/// `rt_condition_free`. Errors: `RT_EINVAL` if `out` is NULL ("NULL output pointer");
+/// `RT_ENOMEM`. On error `*out` is not written.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_condition_new(out: *mut *mut rt_condition) -> rt_status {
+    ffi_status!({
+        if out.is_null() {
+            return Err(Error::NULL_OUT);
+        }
+        make(CondLock::Own(RLock::new()), out)
+    })
+}
+
+/// Creates a condition that uses the caller's plain lock (`threading.Condition(lock)`).
+///
+/// The condition borrows `lock`: until the condition is freed, `rt_lock_free(lock)` returns
+/// `RT_EBUSY` and leaves it alone, so free the condition first. A plain lock has no owner, so
+/// "owning" it means, as in CPython, that it is locked (by any thread): a thread that does not
+/// hold it may then wait and notify, and a wait releases it for whoever held it. Prefer an
+/// RLock (`rt_condition_new_with_rlock`) for a strict ownership check.
+///
+/// On `RT_OK`, `*out` receives the condition, which the caller owns and frees with
+/// `rt_condition_free`. Errors: `RT_EINVAL` for a NULL or wrong-kind `lock` ("NULL handle",
+/// "handle of the wrong kind") or a NULL `out` ("NULL output pointer"); `RT_ENOMEM`. On error
+/// `*out` is not written and `lock` is not borrowed.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_condition_new_with_lock(
+    lock: *mut super::lock::rt_lock,
+    out: *mut *mut rt_condition,
+) -> rt_status {
+    ffi_status!({
+        // SAFETY: the caller passes NULL or a live lock handle.
+        let l = unsafe { handle::<Lock, _>(lock) }?;
+        if out.is_null() {
+            return Err(Error::NULL_OUT);
+        }
+        make(CondLock::borrow_lock(l), out)
+    })
+}
+
+/// Creates a condition that uses the caller's re-entrant lock (`threading.Condition(rlock)`).
+///
+/// The condition borrows `rlock`: until the condition is freed, `rt_rlock_free(rlock)` returns
+/// `RT_EBUSY` and leaves it alone, so free the condition first. Only the thread that owns
+/// `rlock` may wait and notify.
+///
+/// On `RT_OK`, `*out` receives the condition, which the caller owns and frees with
+/// `rt_condition_free`. Errors: `RT_EINVAL` for a NULL or wrong-kind `rlock` ("NULL handle",
+/// "handle of the wrong kind") or a NULL `out` ("NULL output pointer"); `RT_ENOMEM`. On error
+/// `*out` is not written and `rlock` is not borrowed.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_condition_new_with_rlock(
+    rlock: *mut super::rlock::rt_rlock,
+    out: *mut *mut rt_condition,
+) -> rt_status {
+    ffi_status!({
+        // SAFETY: the caller passes NULL or a live rlock handle.
+        let l = unsafe { handle::<RLock, _>(rlock) }?;
+        if out.is_null() {
+            return Err(Error::NULL_OUT);
+        }
+        make(CondLock::borrow_rlock(l), out)
+    })
+}
+
+/// Destroys a condition and, if it made its own, its lock; a borrowed lock becomes free to be
+/// destroyed again (it is not destroyed). NULL is fine (nothing happens). It may be freed while
+/// its lock is held, but not while threads are blocked in a call on it (acquire, wait,
+/// wait_for): then `RT_EBUSY` ("object is in use by waiting threads") and it is not freed.
+/// `RT_EINVAL` for a handle of another kind. Freeing twice is undefined.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_condition_free(cond: *mut rt_condition) -> rt_status {
+    // SAFETY: the caller passes NULL or a live condition handle.
+    unsafe { free::<Cond, rt_condition>(cond) }
+}
+
+fn get<'a>(cond: *const rt_condition) -> Result<&'a Obj<Cond>, Error> {
+    // SAFETY: every caller passes what its own caller gave: NULL or a live condition handle.
+    unsafe { handle::<Cond, _>(cond) }
+}
+
+/// Acquires the condition's lock (`cond.acquire(blocking, timeout)`): exactly what
+/// `rt_lock_acquire` or `rt_rlock_acquire` does on that lock, with the same arguments, results
+/// and errors (an RLock re-enters). `RT_EINVAL` for a NULL or wrong-kind handle.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_condition_acquire(
+    cond: *mut rt_condition,
+    wait: c_int,
+    timeout: f64,
+) -> rt_status {
+    ffi_status!({
+        let c = get(cond)?;
+        let w = acquire_wait(wait != 0, timeout)?;
+        if c.inner.lock().try_acquire()? {
+            return Ok(());
+        }
+        if w == Wait::Try {
+            return Err(Error::TIMEOUT);
+        }
+        let _busy = c.busy();
+        c.inner.acquire(w)
+    })
+}
+
+/// Releases the condition's lock (`cond.release()`): exactly what `rt_lock_release` or
+/// `rt_rlock_release` does on that lock (`RT_ENOTLOCKED` "release unlocked lock" for a plain
+/// lock that is not locked; `RT_ENOTOWNER` "cannot release un-acquired lock" for an RLock the
+/// caller does not own). `RT_EINVAL` for a NULL or wrong-kind handle.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_condition_release(cond: *mut rt_condition) -> rt_status {
+    ffi_status!(get(cond)?.inner.release())
+}
+
+/// Waits until notified (`cond.wait(timeout)`). The caller must own the lock; the wait releases
+/// it completely (an RLock held N levels deep is fully released), and takes it back, at the
+/// same level, before returning, whatever the result: even after a timeout or an interrupt, and
+/// without being interruptible while it does.
+///
+/// Returns `RT_OK` when woken by `rt_condition_notify` or `rt_condition_notify_all` (never
+/// spuriously); `RT_TIMEOUT` when `timeout` seconds passed first (monotonic clock, never early;
+/// 0 releases the lock, takes it back and reports `RT_TIMEOUT` unless a notify came in
+/// between); `RT_EINTR` when `rt_thread_interrupt` ended the wait (an interrupt that comes after
+/// the notify is kept for the thread's next wait). `RT_FOREVER` waits without bound.
+///
+/// Errors, with the lock untouched: `RT_ENOTOWNER` if the caller does not own the lock
+/// ("cannot wait on un-acquired lock"), checked first, as in CPython; `RT_EINVAL` for a NaN
+/// timeout or a negative one other than `RT_FOREVER`, `RT_EOVERFLOW` above `RT_TIMEOUT_MAX`
+/// (Python treats negative and NaN timeouts as 0); `RT_EINVAL` for a NULL or wrong-kind handle.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_condition_wait(cond: *mut rt_condition, timeout: f64) -> rt_status {
+    ffi_status!({
+        let c = get(cond)?;
+        if !c.inner.lock().is_owned() {
+            return Err(WAIT_NOT_OWNED);
+        }
+        let w = timeout_wait(timeout)?;
+        let _busy = c.busy();
+        c.inner.wait(w)
+    })
+}
+
+/// Waits until `pred(ctx)` returns non-zero (`cond.wait_for(predicate, timeout)`): `pred` is
+/// called first, then again after each wake-up, always with the lock held (by the caller); it
+/// runs in the calling thread, under no lock of rthread's, and must not call `rt_exit_thread`
+/// (which then returns `RT_ESTATE`). `timeout` bounds the whole call (monotonic clock).
+///
+/// Returns `RT_OK` as soon as `pred` returns non-zero (at once, and without checking that the
+/// caller owns the lock, if it already does, as in CPython); `RT_TIMEOUT` when the time ran out
+/// with `pred` still zero (with `timeout` 0: `pred` is called once and the lock is kept);
+/// `RT_EINTR` when interrupted. Errors: `RT_EINVAL` for a NULL `pred` ("predicate must be
+/// callable"), a NaN timeout or a negative one other than `RT_FOREVER`; `RT_EOVERFLOW` above
+/// `RT_TIMEOUT_MAX`; `RT_ENOTOWNER` ("cannot wait on un-acquired lock") when the predicate is
+/// false and the caller, which does not own the lock, would have to wait (with `timeout` 0 it
+/// gets `RT_TIMEOUT`, as in CPython); `RT_EINVAL` for a NULL or wrong-kind handle.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_condition_wait_for(
+    cond: *mut rt_condition,
+    pred: rt_predicate_fn,
+    ctx: *mut c_void,
+    timeout: f64,
+) -> rt_status {
+    ffi_status!({
+        let c = get(cond)?;
+        let pred = pred.ok_or(NOT_CALLABLE)?;
+        let w = timeout_wait(timeout)?;
+        let call = || {
+            let _guard = CallbackGuard::new();
+            // SAFETY: the caller gave `pred` and `ctx` together to be called this way.
+            unsafe { pred(ctx) != 0 }
+        };
+        let _busy = c.busy();
+        c.inner.wait_for(call, w)
+    })
+}
+
+/// Wakes at most `n` threads waiting on the condition (`cond.notify(n)`), those that have
+/// waited longest first: exactly `n` when at least `n` wait (a thread that timed out or was
+/// interrupted is never counted). `n` 0 does nothing. The woken threads return from their wait
+/// once they get the lock back, so after the caller releases it.
+///
+/// Errors: `RT_ENOTOWNER` if the caller does not own the lock ("cannot notify on un-acquired
+/// lock"); `RT_EINVAL` for a NULL or wrong-kind handle.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_condition_notify(cond: *mut rt_condition, n: usize) -> rt_status {
+    ffi_status!(get(cond)?.inner.notify(n))
+}
+
+/// Wakes every thread waiting on the condition (`cond.notify_all()`). They return from their
+/// wait one at a time, as each gets the lock back: rather than waking them all to contend for
+/// the lock, rthread moves them onto the lock's queue, and each release of the lock lets one go.
+///
+/// Errors: `RT_ENOTOWNER` if the caller does not own the lock ("cannot notify on un-acquired
+/// lock"); `RT_EINVAL` for a NULL or wrong-kind handle.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_condition_notify_all(cond: *mut rt_condition) -> rt_status {
+    ffi_status!(get(cond)?.inner.notify_all())
+}

@@ -1,5 +1,7 @@
 //! Embedding: what an interpreter or a long-running C program needs beyond Python's API.
 
+use super::ffi_status;
+use crate::status::rt_status;
 use crate::wait::hooks;
 use std::ffi::c_void;
 
@@ -22,4 +24,34 @@ pub type rt_hook_fn = Option<unsafe extern "C" fn(ctx: *mut c_void)>;
 #[unsafe(no_mangle)]
 pub extern "C" fn rt_set_blocking_hooks(before: rt_hook_fn, after: rt_hook_fn, ctx: *mut c_void) {
     hooks::set(before, after, ctx);
+}
+
+/// Interrupts a thread: its current blocking wait in rthread ends with `RT_EINTR`, or, if it is
+/// not blocked, its next wait that would really block does (one interrupt ends one wait; a
+/// call that does not need to block is not affected and leaves the interrupt pending). Every
+/// blocking call can be interrupted: lock, rlock and condition acquire, condition wait,
+/// semaphore acquire, event wait, barrier wait (which then breaks the barrier, as Java's does),
+/// queue put, get and join, thread join. An interrupted timer thread stops waiting as if
+/// cancelled. A condition wait that is interrupted re-takes its lock before it returns.
+///
+/// It is async-signal-safe on Linux: a signal handler may call it, as CPython's lock acquire is
+/// interruptible by Ctrl-C. Interrupting a finished thread does nothing. Errors: `RT_ESTATE` for
+/// a thread that has not started ("cannot interrupt a thread that is not running"); `RT_EINVAL`
+/// for a NULL or wrong-kind handle.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_thread_interrupt(t: *mut super::threading::rt_thread) -> rt_status {
+    ffi_status!({
+        // SAFETY: the caller passes NULL or a live handle.
+        let t = unsafe { super::threading::thread_ref(t)? };
+        t.interrupt()
+    })
+}
+
+/// Interrupts the main thread (`_thread.interrupt_main()`): as `rt_thread_interrupt` on
+/// `rt_main_thread()`, without taking a reference, so a SIGINT handler can call it.
+/// `RT_ESTATE` if rthread does not know the main thread (it was loaded and first used outside
+/// the process's initial thread, which has not called it since).
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_interrupt_main() -> rt_status {
+    crate::status::to_status(crate::thread::registry::interrupt_main())
 }

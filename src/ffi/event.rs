@@ -1,1 +1,109 @@
 //! `threading.Event`.
+
+use super::{Obj, ffi_status, free, handle, write_out};
+use crate::status::{Error, record, rt_status};
+use crate::sync::Event;
+use crate::time::timeout_wait;
+
+/// A flag that threads can wait for: Python's `threading.Event`. Made by `rt_event_new`,
+/// destroyed by `rt_event_free`.
+pub struct rt_event {
+    _private: [u8; 0],
+}
+
+impl super::Handled for Event {
+    const KIND: super::Kind = super::Kind::Event;
+}
+
+/// Creates an event whose flag is not set (`threading.Event()`).
+///
+/// On `RT_OK`, `*out` receives the event, which the caller owns and frees with
+/// `rt_event_free`. Errors: `RT_EINVAL` if `out` is NULL ("NULL output pointer"); `RT_ENOMEM`.
+/// On error `*out` is not written.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_event_new(out: *mut *mut rt_event) -> rt_status {
+    ffi_status!({
+        if out.is_null() {
+            return Err(Error::NULL_OUT);
+        }
+        let p = Obj::alloc(Event::new())?;
+        // SAFETY: `out` is non-NULL and, by the API contract, writable.
+        unsafe { write_out(out, p as *mut rt_event) }
+    })
+}
+
+/// Destroys an event. NULL is fine (nothing happens). Not while threads are blocked in
+/// `rt_event_wait` on it: then `RT_EBUSY` ("object is in use by waiting threads"), and it is not
+/// freed. `RT_EINVAL` for a handle of another kind. Freeing twice is undefined.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_event_free(event: *mut rt_event) -> rt_status {
+    // SAFETY: the caller passes NULL or a live event handle.
+    unsafe { free::<Event, rt_event>(event) }
+}
+
+fn get<'a>(event: *const rt_event) -> Result<&'a Obj<Event>, Error> {
+    // SAFETY: every caller passes what its own caller gave: NULL or a live event handle.
+    unsafe { handle::<Event, _>(event) }
+}
+
+/// Sets the flag (`event.set()`) and wakes every thread waiting for it: each of them returns
+/// `RT_OK`, even if `rt_event_clear` runs before it is scheduled. Setting a set event does
+/// nothing. `RT_EINVAL` for a NULL or wrong-kind handle.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_event_set(event: *mut rt_event) -> rt_status {
+    ffi_status!({
+        get(event)?.inner.set();
+        Ok(())
+    })
+}
+
+/// Clears the flag (`event.clear()`): later waits block until the next `rt_event_set`.
+/// `RT_EINVAL` for a NULL or wrong-kind handle.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_event_clear(event: *mut rt_event) -> rt_status {
+    ffi_status!({
+        get(event)?.inner.clear();
+        Ok(())
+    })
+}
+
+/// Whether the flag is set (`event.is_set()`): a snapshot. False for a NULL or wrong-kind
+/// handle (and `rt_last_error` says so).
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_event_is_set(event: *const rt_event) -> bool {
+    match get(event) {
+        Ok(e) => e.inner.is_set(),
+        Err(e) => {
+            record(&e);
+            false
+        }
+    }
+}
+
+/// Waits until the flag is set (`event.wait(timeout)`).
+///
+/// Returns `RT_OK` at once if the flag is set, or as soon as `rt_event_set` is called (even if
+/// the flag is cleared again before the waiter runs); `RT_TIMEOUT` if `timeout` seconds passed
+/// first (monotonic clock, never early; 0 just looks at the flag); `RT_EINTR` when
+/// `rt_thread_interrupt` ended the wait first. `RT_FOREVER` waits without bound.
+///
+/// Errors, checked even when the flag is set (Python looks at the timeout only when it must
+/// wait): `RT_EINVAL` for a NaN timeout ("Invalid value NaN (not a number)") or a negative one
+/// other than `RT_FOREVER` ("timeout value must be a non-negative number"; Python returns at
+/// once for both); `RT_EOVERFLOW` above `RT_TIMEOUT_MAX` ("timestamp out of range for platform
+/// time_t"); `RT_EINVAL` for a NULL or wrong-kind handle.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_event_wait(event: *mut rt_event, timeout: f64) -> rt_status {
+    ffi_status!({
+        let e = get(event)?;
+        let w = timeout_wait(timeout)?;
+        // The wait starts here: a set from now on releases it (and only then is the object
+        // marked busy, so that a free that sees it busy comes after this point).
+        let start = e.inner.snapshot();
+        if start.is_set() {
+            return Ok(());
+        }
+        let _busy = e.busy();
+        e.inner.wait_since(start, w)
+    })
+}

@@ -1,1 +1,100 @@
 //! `threading.local`: thread-local data.
+
+#![cfg(not(loom))]
+
+use super::{Handled, Kind, Obj, ffi_status, free, handle, write_out};
+use crate::status::{Error, record, rt_status};
+use crate::thread::Local;
+use std::ffi::c_void;
+
+/// Thread-local data (`threading.local()`): one `void *` per thread, with an optional
+/// destructor. Made by `rt_local_new`, destroyed by `rt_local_free`. There is no limit on the
+/// number of locals other than memory (the platform's key limit does not apply).
+pub struct rt_local {
+    _private: [u8; 0],
+}
+
+/// A thread-local value's destructor (`rt_local_new`): called with the value.
+pub type rt_local_destructor = Option<unsafe extern "C" fn(value: *mut c_void)>;
+
+impl Handled for Local {
+    const KIND: Kind = Kind::Local;
+}
+
+/// Creates a thread-local variable (`threading.local()`): every thread sees its own value, NULL
+/// until it sets one.
+///
+/// `destructor`, if not NULL, is called once on every non-NULL value still set when its thread
+/// ends: for threads rthread started, after their function and before their exit hook (so a
+/// join sees it done); for any other thread (the main thread included, at `exit()`), when the
+/// thread ends, from the system's thread-exit processing. A destructor may use rthread, and may
+/// set values again: those get another round, up to 4 rounds (as POSIX's
+/// `PTHREAD_DESTRUCTOR_ITERATIONS`); values still set after that are not destroyed. Destructors
+/// run with no rthread lock held.
+///
+/// On `RT_OK`, `*out` receives the new local, which the caller owns and frees with
+/// `rt_local_free`. Errors: `RT_EINVAL` if `out` is NULL; `RT_ENOMEM`.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_local_new(
+    destructor: rt_local_destructor,
+    out: *mut *mut rt_local,
+) -> rt_status {
+    ffi_status!({
+        if out.is_null() {
+            return Err(Error::NULL_OUT);
+        }
+        // SAFETY: the caller's destructor, for the values set in this local, as documented.
+        let p = Obj::alloc(unsafe { Local::new(destructor) }?)?;
+        // SAFETY: `out` is non-NULL and, by the API contract, writable.
+        unsafe { write_out(out, p as *mut rt_local) }
+    })
+}
+
+/// Writes the calling thread's value to `*value`: what it last set with `rt_local_set`, or NULL
+/// if it set none (Python raises `AttributeError` there). Never another thread's value.
+///
+/// Errors: `RT_EINVAL` for a NULL `value`, a NULL or wrong-kind handle; `RT_ESTATE` when called
+/// from a destructor that runs during the system's thread-exit processing (see `rt_local_new`),
+/// where the calling thread's values are already gone.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_local_get(local: *const rt_local, value: *mut *mut c_void) -> rt_status {
+    ffi_status!({
+        // SAFETY: the caller passes NULL or a live local handle.
+        let l = unsafe { handle::<Local, _>(local)? };
+        let v = l.inner.get()?;
+        // SAFETY: writable by the API contract (NULL is refused).
+        unsafe { write_out(value, v) }
+    })
+}
+
+/// Sets the calling thread's value (`local.x = value`); other threads' values are untouched.
+///
+/// The value it replaces is not destroyed: it is the caller's again (as with
+/// `pthread_setspecific`; read it first with `rt_local_get` if it needs freeing). Setting NULL
+/// clears the value: no destructor is called for NULL. Errors: `RT_EINVAL` for a NULL or
+/// wrong-kind handle; `RT_ENOMEM`; `RT_ESTATE` as for `rt_local_get`.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_local_set(local: *mut rt_local, value: *mut c_void) -> rt_status {
+    // SAFETY: the caller passes NULL or a live local handle.
+    match unsafe { handle::<Local, _>(local) } {
+        Ok(l) => match l.inner.set(value) {
+            Ok(()) => rt_status::RT_OK,
+            Err(e) => record(&e),
+        },
+        Err(e) => record(&e),
+    }
+}
+
+/// Destroys a thread-local variable. NULL is fine (nothing happens).
+///
+/// The calling thread's own value, if set, is destroyed at once, inside this call (its
+/// destructor runs). The values other threads still hold are not lost: each thread calls the
+/// destructor on its own value when it ends, as if the local were still there. So every
+/// non-NULL value gets its destructor exactly once, and whatever the destructor needs must stay
+/// valid until those threads have ended. No thread may use the local once it is freed (its
+/// handle dangles). `RT_EINVAL` for a handle of another kind. Freeing twice is undefined.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_local_free(local: *mut rt_local) -> rt_status {
+    // SAFETY: the caller passes NULL or a live local handle.
+    unsafe { free::<Local, rt_local>(local) }
+}

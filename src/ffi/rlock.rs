@@ -1,1 +1,138 @@
 //! `threading.RLock`.
+
+use super::{Obj, ffi_status, free, handle, write_out};
+use crate::status::{Error, record, rt_status};
+use crate::sync::RLock;
+use crate::time::{Wait, acquire_wait};
+use std::ffi::c_int;
+
+/// A re-entrant lock: Python's `threading.RLock`. The thread that holds it (its owner) may
+/// acquire it again without blocking, and must release it as many times; only the owner may
+/// release it. Made by `rt_rlock_new`, destroyed by `rt_rlock_free`.
+pub struct rt_rlock {
+    _private: [u8; 0],
+}
+
+impl super::Handled for RLock {
+    const KIND: super::Kind = super::Kind::RLock;
+}
+
+type RLockObj = Obj<RLock>;
+
+/// Creates an unlocked re-entrant lock (`threading.RLock()`).
+///
+/// On `RT_OK`, `*out` receives the new lock, which the caller owns and frees with
+/// `rt_rlock_free`. Errors: `RT_EINVAL` if `out` is NULL ("NULL output pointer"); `RT_ENOMEM`.
+/// On error `*out` is not written.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_rlock_new(out: *mut *mut rt_rlock) -> rt_status {
+    ffi_status!({
+        if out.is_null() {
+            return Err(Error::NULL_OUT);
+        }
+        let p = RLockObj::alloc(RLock::new())?;
+        // SAFETY: `out` is non-NULL and, by the API contract, writable.
+        unsafe { write_out(out, p as *mut rt_rlock) }
+    })
+}
+
+/// Destroys a re-entrant lock. NULL is fine (nothing happens). It may be freed while held (as
+/// in Python), but not while threads are blocked in `rt_rlock_acquire` on it, nor while a
+/// condition made by `rt_condition_new_with_rlock` uses it: then `RT_EBUSY` ("object is in use
+/// by waiting threads") and the lock is not freed. `RT_EINVAL` for a handle of another kind.
+/// Freeing twice is undefined.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_rlock_free(rlock: *mut rt_rlock) -> rt_status {
+    // SAFETY: the caller passes NULL or a live rlock handle.
+    unsafe { free::<RLock, rt_rlock>(rlock) }
+}
+
+/// Acquires the lock (`rlock.acquire(blocking, timeout)`), or re-enters it.
+///
+/// The arguments are checked first, exactly as for `rt_lock_acquire` (CPython checks them
+/// before the re-entry test): `RT_EINVAL` for a NaN timeout ("Invalid value NaN (not a
+/// number)"), `RT_EOVERFLOW` for |timeout| above `RT_TIMEOUT_MAX` ("timestamp out of range for
+/// platform time_t"), `RT_EINVAL` for a timeout with `wait` zero ("can't specify a timeout for a
+/// non-blocking call") and for a negative timeout other than -1 ("timeout value must be a
+/// non-negative number").
+///
+/// Then, if the calling thread owns the lock, its recursion level goes up by one and the call
+/// returns `RT_OK` at once, whatever `wait` and `timeout` say (`RT_EOVERFLOW`, "Internal lock
+/// count overflowed", if the level is already `UINT64_MAX`). Otherwise it acquires the lock as
+/// `rt_lock_acquire` does: `wait` zero never blocks, `timeout` 0 is a try, `RT_FOREVER` blocks
+/// without bound; it returns `RT_OK` when acquired (level 1), `RT_TIMEOUT` when not (measured on
+/// the monotonic clock, never early), `RT_EINTR` when `rt_thread_interrupt` ended the wait.
+/// `RT_EINVAL` for a NULL or wrong-kind handle.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_rlock_acquire(rlock: *mut rt_rlock, wait: c_int, timeout: f64) -> rt_status {
+    // SAFETY: the caller passes NULL or a live rlock handle.
+    let r = match unsafe { handle::<RLock, _>(rlock) } {
+        Ok(r) => r,
+        Err(e) => return record(&e),
+    };
+    if wait != 0 && timeout == -1.0 {
+        match r.inner.try_acquire() {
+            Ok(true) => return rt_status::RT_OK,
+            Ok(false) => {}
+            Err(e) => return record(&e),
+        }
+    }
+    ffi_status!({
+        let w = acquire_wait(wait != 0, timeout)?;
+        if r.inner.try_acquire()? {
+            return Ok(());
+        }
+        if w == Wait::Try {
+            return Err(Error::TIMEOUT);
+        }
+        let _busy = r.busy();
+        r.inner.acquire_slow(w)
+    })
+}
+
+/// Releases one level of the lock (`rlock.release()`). When the level drops to 0 the lock is
+/// free again and one blocked thread, if any, gets it.
+///
+/// Errors: `RT_ENOTOWNER` if the calling thread does not own the lock, whether another thread
+/// holds it or nobody does ("cannot release un-acquired lock"); `RT_EINVAL` for a NULL or
+/// wrong-kind handle.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_rlock_release(rlock: *mut rt_rlock) -> rt_status {
+    // SAFETY: the caller passes NULL or a live rlock handle.
+    match unsafe { handle::<RLock, _>(rlock) } {
+        Ok(r) => match r.inner.release() {
+            Ok(()) => rt_status::RT_OK,
+            Err(e) => record(&e),
+        },
+        Err(e) => record(&e),
+    }
+}
+
+/// Whether the calling thread owns the lock (`rlock._is_owned()`). False for a NULL or
+/// wrong-kind handle (and `rt_last_error` says so).
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_rlock_is_owned(rlock: *const rt_rlock) -> bool {
+    // SAFETY: the caller passes NULL or a live rlock handle.
+    match unsafe { handle::<RLock, _>(rlock) } {
+        Ok(r) => r.inner.is_owned(),
+        Err(e) => {
+            record(&e);
+            false
+        }
+    }
+}
+
+/// The calling thread's recursion level (`rlock._recursion_count()`): how many releases it owes,
+/// 0 if it does not own the lock. 0 for a NULL or wrong-kind handle (and `rt_last_error` says
+/// so).
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_rlock_count(rlock: *const rt_rlock) -> u64 {
+    // SAFETY: the caller passes NULL or a live rlock handle.
+    match unsafe { handle::<RLock, _>(rlock) } {
+        Ok(r) => r.inner.count(),
+        Err(e) => {
+            record(&e);
+            0
+        }
+    }
+}

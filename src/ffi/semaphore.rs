@@ -1,1 +1,140 @@
 //! `threading.Semaphore` and `threading.BoundedSemaphore`.
+
+use super::{Obj, ffi_status, free, handle, write_out};
+use crate::status::{Error, record, rt_status};
+use crate::sync::Semaphore;
+use crate::sync::semaphore::acquire_wait;
+use crate::time::Wait;
+use std::ffi::c_int;
+
+/// A counting semaphore: Python's `threading.Semaphore`, or `threading.BoundedSemaphore` when
+/// made by `rt_bounded_semaphore_new`. Made by either `_new`, destroyed by `rt_semaphore_free`.
+pub struct rt_semaphore {
+    _private: [u8; 0],
+}
+
+impl super::Handled for Semaphore {
+    const KIND: super::Kind = super::Kind::Semaphore;
+}
+
+fn make(sem: Result<Semaphore, Error>, out: *mut *mut rt_semaphore) -> rt_status {
+    ffi_status!({
+        if out.is_null() {
+            return Err(Error::NULL_OUT);
+        }
+        let p = Obj::alloc(sem?)?;
+        // SAFETY: `out` is non-NULL and, by the API contract, writable.
+        unsafe { write_out(out, p as *mut rt_semaphore) }
+    })
+}
+
+/// Creates a semaphore holding `value` permits (`threading.Semaphore(value)`; Python's default
+/// is 1). Its value never goes below 0, and can grow up to `INT64_MAX`.
+///
+/// On `RT_OK`, `*out` receives the semaphore, which the caller owns and frees with
+/// `rt_semaphore_free`. Errors: `RT_EINVAL` for a negative value ("semaphore initial value must
+/// be >= 0") or a NULL `out` ("NULL output pointer"); `RT_ENOMEM`. On error `*out` is not
+/// written.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_semaphore_new(value: i64, out: *mut *mut rt_semaphore) -> rt_status {
+    make(Semaphore::new(value), out)
+}
+
+/// Creates a bounded semaphore holding `value` permits (`threading.BoundedSemaphore(value)`):
+/// like `rt_semaphore_new`, but `rt_semaphore_release` refuses to raise its value above `value`
+/// (a release without a matching acquire is a bug it reports).
+///
+/// On `RT_OK`, `*out` receives the semaphore, which the caller owns and frees with
+/// `rt_semaphore_free`. Errors: `RT_EINVAL` for a negative value ("semaphore initial value must
+/// be >= 0") or a NULL `out` ("NULL output pointer"); `RT_ENOMEM`. On error `*out` is not
+/// written.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_bounded_semaphore_new(value: i64, out: *mut *mut rt_semaphore) -> rt_status {
+    make(Semaphore::bounded(value), out)
+}
+
+/// Destroys a semaphore. NULL is fine (nothing happens). Not while threads are blocked in
+/// `rt_semaphore_acquire` on it: then `RT_EBUSY` ("object is in use by waiting threads"), and it
+/// is not freed. `RT_EINVAL` for a handle of another kind. Freeing twice is undefined.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_semaphore_free(sem: *mut rt_semaphore) -> rt_status {
+    // SAFETY: the caller passes NULL or a live semaphore handle.
+    unsafe { free::<Semaphore, rt_semaphore>(sem) }
+}
+
+/// Takes one permit (`sem.acquire(blocking, timeout)`), lowering the value by one.
+///
+/// - `wait` non-zero, `timeout` `RT_FOREVER`: blocks until a permit is available;
+/// - `wait` non-zero, `timeout` >= 0: blocks at most `timeout` seconds (0: a try);
+/// - `wait` zero, `timeout` `RT_FOREVER`: takes a permit only if one is available.
+///
+/// Returns `RT_OK` when a permit was taken; `RT_TIMEOUT` when not (none available, or time ran
+/// out, measured on the monotonic clock and never early); `RT_EINTR` when `rt_thread_interrupt`
+/// ended the wait. Waiters are not served in order: a thread arriving when a permit is free may
+/// take it before one that waited (as in Python).
+///
+/// Errors, in CPython's order: `RT_EINVAL` for a timeout other than `RT_FOREVER` with `wait`
+/// zero ("can't specify timeout for non-blocking acquire", the Semaphore's own wording, checked
+/// before the timeout's value); `RT_EINVAL` for a NaN timeout ("Invalid value NaN (not a
+/// number)") or a negative one other than `RT_FOREVER` ("timeout value must be a non-negative
+/// number"; Python treats it as a try); `RT_EOVERFLOW` above `RT_TIMEOUT_MAX` ("timestamp out of
+/// range for platform time_t"); `RT_EINVAL` for a NULL or wrong-kind handle.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_semaphore_acquire(
+    sem: *mut rt_semaphore,
+    wait: c_int,
+    timeout: f64,
+) -> rt_status {
+    // SAFETY: the caller passes NULL or a live semaphore handle.
+    let s = match unsafe { handle::<Semaphore, _>(sem) } {
+        Ok(s) => s,
+        Err(e) => return record(&e),
+    };
+    if wait != 0 && timeout == -1.0 && s.inner.try_acquire() {
+        return rt_status::RT_OK;
+    }
+    ffi_status!({
+        let w = acquire_wait(wait != 0, timeout)?;
+        if s.inner.try_acquire() {
+            return Ok(());
+        }
+        if w == Wait::Try {
+            return Err(Error::TIMEOUT);
+        }
+        let _busy = s.busy();
+        s.inner.acquire_slow(w)
+    })
+}
+
+/// Adds `n` permits (`sem.release(n)`) and wakes up to `n` blocked threads.
+///
+/// Errors, with the value unchanged: `RT_EINVAL` for `n` 0 ("n must be one or more");
+/// `RT_EOVERRELEASE` when a bounded semaphore would go above its initial value ("Semaphore
+/// released too many times"), nothing being added even if some of the `n` would fit;
+/// `RT_EOVERFLOW` when the value would go above `INT64_MAX` ("semaphore value would exceed its
+/// maximum"; Python's integers have no limit); `RT_EINVAL` for a NULL or wrong-kind handle.
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_semaphore_release(sem: *mut rt_semaphore, n: u64) -> rt_status {
+    // SAFETY: the caller passes NULL or a live semaphore handle.
+    match unsafe { handle::<Semaphore, _>(sem) } {
+        Ok(s) => match s.inner.release(n) {
+            Ok(()) => rt_status::RT_OK,
+            Err(e) => record(&e),
+        },
+        Err(e) => record(&e),
+    }
+}
+
+/// The number of permits available (`sem._value`): a snapshot, never negative. -1 for a NULL
+/// or wrong-kind handle (and `rt_last_error` says so).
+#[unsafe(no_mangle)]
+pub extern "C" fn rt_semaphore_value(sem: *const rt_semaphore) -> i64 {
+    // SAFETY: the caller passes NULL or a live semaphore handle.
+    match unsafe { handle::<Semaphore, _>(sem) } {
+        Ok(s) => s.inner.value() as i64,
+        Err(e) => {
+            record(&e);
+            -1
+        }
+    }
+}

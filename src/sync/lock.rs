@@ -9,6 +9,11 @@
 //!
 //! PARKED is set by a thread about to park, before it queues (`validate` re-checks the word
 //! under the bucket lock), and cleared under the bucket lock when the last waiter leaves.
+//! A condition's `notify_all` may also set it ([`Lock::mark_parked_if_locked`],
+//! [`Lock::mark_parked`]) while it holds the lock's bucket lock and moves its own waiters onto
+//! the lock's queue (`wait::unpark_requeue`): the next release then wakes them one at a time.
+//! A stale PARKED (nobody queued) only sends the next release down the slow path, which
+//! clears it.
 //!
 //! Any thread may release (Python's Lock has no owner). A release clears LOCKED with one atomic
 //! operation, which is its linearisation point: of two threads racing to release a lock held
@@ -33,10 +38,11 @@ use crate::wait::{self, ParkResult, UnparkResult};
 const LOCKED: u8 = 1;
 const PARKED: u8 = 2;
 
-/// Unpark token: the releaser handed the lock over; the woken thread owns it.
-const TOKEN_HANDOFF: usize = 1;
+/// Unpark token: the releaser handed the lock over; the woken thread owns it. A condition
+/// waiter requeued onto the lock may receive it too.
+pub(crate) const TOKEN_HANDOFF: usize = 1;
 /// Unpark token: the lock was released; compete for it.
-const TOKEN_NORMAL: usize = 0;
+pub(crate) const TOKEN_NORMAL: usize = 0;
 
 pub const RELEASE_UNLOCKED: Error = Error::new(rt_status::RT_ENOTLOCKED, "release unlocked lock");
 
@@ -66,7 +72,8 @@ impl Lock {
         }
     }
 
-    fn key(&self) -> usize {
+    /// The lock's key in the parking table.
+    pub(crate) fn key(&self) -> usize {
         self as *const Lock as usize
     }
 
@@ -107,6 +114,24 @@ impl Lock {
     /// The contended path: spin a little, then park.
     #[cold]
     pub fn acquire_slow(&self, wait: Wait) -> Result<(), Error> {
+        self.acquire_slow_with(wait, true)
+    }
+
+    /// Acquires the lock without bound, ignoring interrupts: for re-acquisitions that must
+    /// complete (a condition taking its lock back after a wait, a primitive's internal lock).
+    pub fn acquire_uninterruptible(&self) {
+        if self
+            .state
+            .compare_exchange_weak(0, LOCKED, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+        {
+            return;
+        }
+        // Without a deadline or interrupts the slow path can only succeed.
+        while self.acquire_slow_with(Wait::Forever, false).is_err() {}
+    }
+
+    fn acquire_slow_with(&self, wait: Wait, interruptible: bool) -> Result<(), Error> {
         if wait == Wait::Try {
             return if self.try_acquire() {
                 Ok(())
@@ -154,7 +179,16 @@ impl Lock {
                     self.state.fetch_and(!PARKED, Ordering::Relaxed);
                 }
             };
-            match wait::park(self.key(), validate, || {}, timed_out, 0, deadline, true) {
+            let r = wait::park(
+                self.key(),
+                validate,
+                || {},
+                timed_out,
+                0,
+                deadline,
+                interruptible,
+            );
+            match r {
                 ParkResult::Unparked(TOKEN_HANDOFF) => return Ok(()),
                 ParkResult::Unparked(_) | ParkResult::Invalid => {}
                 ParkResult::TimedOut => return Err(Error::TIMEOUT),
@@ -243,6 +277,39 @@ impl Lock {
         };
         wait::unpark_one_if(self.key(), validate, callback);
         outcome
+    }
+
+    /// Sets PARKED if the lock is held, and says whether it did. Called by a condition's
+    /// `notify_all` under this lock's bucket lock, just before it moves its waiters onto this
+    /// lock's queue: the holder's release then goes through the table and wakes one of them.
+    pub(crate) fn mark_parked_if_locked(&self) -> bool {
+        let mut s = self.state.load(Ordering::Relaxed);
+        loop {
+            if s & LOCKED == 0 {
+                return false;
+            }
+            match self.state.compare_exchange_weak(
+                s,
+                s | PARKED,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(now) => s = now,
+            }
+        }
+    }
+
+    /// Sets PARKED: threads were just queued on the lock's key (by a requeue), under its bucket
+    /// lock.
+    pub(crate) fn mark_parked(&self) {
+        self.state.fetch_or(PARKED, Ordering::Relaxed);
+    }
+
+    /// Clears PARKED: the last thread queued on the lock's key left it by itself (a requeued
+    /// condition waiter that timed out), under the bucket lock.
+    pub(crate) fn clear_parked(&self) {
+        self.state.fetch_and(!PARKED, Ordering::Relaxed);
     }
 
     /// Whether some thread holds the lock (a snapshot).

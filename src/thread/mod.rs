@@ -1,9 +1,81 @@
-//! Threads: starting them (`_thread.start_new_thread`), ending them early (`_thread.exit`), and
-//! the process-wide settings that apply to new threads (stack size).
+//! Threads: starting them (`_thread.start_new_thread`), ending them early (`_thread.exit`), the
+//! process-wide settings that apply to new threads (stack size), and Python's `threading` layer:
+//! thread objects ([`Thread`]), the registry of live threads (`enumerate`, `current_thread`,
+//! `main_thread`, the wait for non-daemon threads at exit), Timer, thread-local data ([`Local`])
+//! and the per-thread hooks.
+//!
+//! Layering: this module uses `wait`, `sync` (the registry's lock is a [`crate::sync::Lock`]),
+//! `time` and `status`; never `ffi`. A thread object's first bytes are reserved for the C face's
+//! handle header ([`HandleHeader`]), so that the C handle of a thread is the `Arc`'s pointer.
 
 pub mod spawn;
+
+#[cfg(not(loom))]
+pub mod hooks;
+#[cfg(not(loom))]
+pub mod local;
+#[cfg(not(loom))]
+pub mod object;
+#[cfg(not(loom))]
+pub mod registry;
+#[cfg(not(loom))]
+pub mod timer;
 
 pub use spawn::{
     CALLBACK_EXIT, CallbackGuard, ThreadFn, exit_thread, get_ident, get_native_id, set_stack_size,
     stack_size, start_new_thread, thread_count,
 };
+
+#[cfg(not(loom))]
+pub use hooks::{HookFn, set_thread_hooks};
+#[cfg(not(loom))]
+pub use local::{Destructor, Local};
+#[cfg(not(loom))]
+pub use object::{HANDLE_TAG, HandleHeader, Thread, ThreadKind};
+#[cfg(not(loom))]
+pub use registry::{
+    active_count, current_thread, enumerate, enumerate_with, main_thread, set_exit_wait, shutdown,
+};
+
+#[cfg(not(loom))]
+use crate::sync::Lock;
+
+/// Holds one of rthread's internal locks (the registry's, a thread's name lock, the hooks' and
+/// the thread-local slots'): a [`Lock`] taken by a wait that always completes.
+///
+/// `Lock`'s blocking acquire is interruptible; an internal lock must not give up, so a wait
+/// ended by `rt_thread_interrupt` is retried, and the interrupt is re-armed once the lock is
+/// held, so that the user's next interruptible wait still sees it.
+#[cfg(not(loom))]
+pub(crate) struct InternalGuard<'a>(&'a Lock);
+
+#[cfg(not(loom))]
+impl<'a> InternalGuard<'a> {
+    #[inline]
+    pub(crate) fn lock(l: &'a Lock) -> InternalGuard<'a> {
+        if !l.try_acquire() {
+            Self::lock_slow(l);
+        }
+        InternalGuard(l)
+    }
+
+    #[cold]
+    fn lock_slow(l: &Lock) {
+        let mut interrupted = false;
+        while l.acquire_slow(crate::time::Wait::Forever).is_err() {
+            interrupted = true;
+        }
+        if interrupted {
+            crate::wait::with_current(|r| r.interrupt());
+        }
+    }
+}
+
+#[cfg(not(loom))]
+impl Drop for InternalGuard<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        // The guard holds the lock, so the release cannot find it unlocked.
+        let _ = self.0.release();
+    }
+}

@@ -1,6 +1,7 @@
 //! Starting threads, and ending one early.
 //!
-//! Every thread rthread starts runs [`trampoline`]: it calls the user's function inside
+//! Every thread rthread starts (by [`start_new_thread`] or as a thread object) is created by
+//! `create_os_thread` and calls the user's function through [`run_body`], inside
 //! `catch_unwind`, so that [`exit_thread`] can end the thread by unwinding to it (Rust's own
 //! unwinding, never `pthread_exit` through Rust frames). The user function is called through an
 //! `extern "C-unwind"` pointer, which is what makes that unwind defined behaviour when it
@@ -30,6 +31,32 @@ static THREAD_COUNT: AtomicUsize = AtomicUsize::new(0);
 thread_local! {
     /// True while the calling thread runs its own function, directly under the trampoline.
     static MAY_EXIT: Cell<bool> = const { Cell::new(false) };
+    /// True in a thread that rthread started (counted in `thread_count`).
+    static STARTED_BY_RTHREAD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Called first by every entry point of a thread that rthread started.
+pub(crate) fn os_thread_began() {
+    STARTED_BY_RTHREAD.with(|s| s.set(true));
+}
+
+/// Registers (once) the fork handler that corrects the thread count in a child.
+fn arm_fork_handler() {
+    static ARMED: std::sync::Once = std::sync::Once::new();
+    ARMED.call_once(|| {
+        extern "C" fn child() {
+            reset_count_after_fork();
+        }
+        // SAFETY: a plain `extern "C"` function that never unwinds. If registering fails (no
+        // memory), a fork child keeps the parent's count.
+        unsafe { libc::pthread_atfork(None, None, Some(child)) };
+    });
+}
+
+/// In a fork child: only the forking thread remains, so the count is 1 if rthread started it.
+fn reset_count_after_fork() {
+    let mine = STARTED_BY_RTHREAD.try_with(Cell::get).unwrap_or(false);
+    THREAD_COUNT.store(usize::from(mine), Ordering::Relaxed);
 }
 
 /// The payload of the unwind that `exit_thread` starts; only the trampoline catches it.
@@ -61,12 +88,6 @@ impl Drop for CallbackGuard {
     }
 }
 
-/// What `exit_thread` says where it cannot end the thread.
-pub const CALLBACK_EXIT: Error = Error::new(
-    rt_status::RT_ESTATE,
-    "rt_exit_thread can only end a thread started by rthread, from outside any callback",
-);
-
 /// Ends the calling thread by unwinding to its trampoline. Returns only when it cannot
 /// (`RT_ESTATE`): see the module comment.
 pub fn exit_thread() -> Error {
@@ -75,6 +96,12 @@ pub fn exit_thread() -> Error {
     }
     CALLBACK_EXIT
 }
+
+/// What `exit_thread` says where it cannot end the thread.
+pub const CALLBACK_EXIT: Error = Error::new(
+    rt_status::RT_ESTATE,
+    "rt_exit_thread can only end a thread started by rthread, from outside any callback",
+);
 
 /// Runs the thread's body (`f(arg)`) the way the trampoline does: `exit_thread` inside it ends
 /// it like a return. Any other unwind is a bug that must not cross into C: abort.
@@ -103,21 +130,27 @@ struct Start {
 extern "C" fn trampoline(data: *mut c_void) -> *mut c_void {
     // SAFETY: `data` is the Box<Start> leaked by `spawn_detached`; this is its only consumer.
     let start = unsafe { Box::from_raw(data as *mut Start) };
+    os_thread_began();
     (start.body)();
-    THREAD_COUNT.fetch_sub(1, Ordering::Release);
+    os_thread_ended();
     std::ptr::null_mut()
 }
 
-/// Starts a detached OS thread running `body`, with the configured stack size. Returns the new
-/// thread's ident (its `pthread_t`).
-pub fn spawn_detached(body: Box<dyn FnOnce() + Send>) -> Result<u64, Error> {
+/// An OS thread's entry point, as `pthread_create` takes it.
+pub(crate) type Entry = extern "C" fn(*mut c_void) -> *mut c_void;
+
+/// Creates a detached OS thread running `entry(data)` with the configured stack size, and counts
+/// it in [`thread_count`]; `entry` must call [`os_thread_ended`] last. Returns the new thread's
+/// ident (its `pthread_t`). On failure (`RT_EAGAIN`, with the system's reason) no thread exists
+/// and `data` was not used.
+pub(crate) fn create_os_thread(entry: Entry, data: *mut c_void) -> Result<u64, Error> {
     crate::wait::ensure_fork_handler();
-    let start = Box::into_raw(Box::new(Start { body }));
+    arm_fork_handler();
     let mut attr = std::mem::MaybeUninit::<libc::pthread_attr_t>::uninit();
     let mut tid: libc::pthread_t = 0;
     THREAD_COUNT.fetch_add(1, Ordering::Relaxed);
-    // SAFETY: the attr is initialised before use and destroyed after; `start` stays valid until
-    // the trampoline takes it, or is reclaimed below when no thread was created.
+    // SAFETY: the attr is initialised before use and destroyed after; `data` is handed to the
+    // new thread only when pthread_create succeeds.
     let rc = unsafe {
         let a = attr.as_mut_ptr();
         let mut rc = libc::pthread_attr_init(a);
@@ -128,7 +161,7 @@ pub fn spawn_detached(body: Box<dyn FnOnce() + Send>) -> Result<u64, Error> {
                 rc = libc::pthread_attr_setstacksize(a, size);
             }
             if rc == 0 {
-                rc = libc::pthread_create(&mut tid, a, trampoline, start as *mut c_void);
+                rc = libc::pthread_create(&mut tid, a, entry, data);
             }
             libc::pthread_attr_destroy(a);
         }
@@ -136,8 +169,6 @@ pub fn spawn_detached(body: Box<dyn FnOnce() + Send>) -> Result<u64, Error> {
     };
     if rc != 0 {
         THREAD_COUNT.fetch_sub(1, Ordering::Relaxed);
-        // SAFETY: no thread was created, so the Box is still ours.
-        drop(unsafe { Box::from_raw(start) });
         return Err(Error {
             status: rt_status::RT_EAGAIN,
             message: Message::Os("can't start new thread: ", rc),
@@ -146,17 +177,46 @@ pub fn spawn_detached(body: Box<dyn FnOnce() + Send>) -> Result<u64, Error> {
     Ok(tid as u64)
 }
 
+/// The last thing a thread made by [`create_os_thread`] does: it no longer counts as running.
+pub(crate) fn os_thread_ended() {
+    THREAD_COUNT.fetch_sub(1, Ordering::Release);
+}
+
+/// Starts a detached OS thread running `body`, with the configured stack size. Returns the new
+/// thread's ident (its `pthread_t`).
+pub fn spawn_detached(body: Box<dyn FnOnce() + Send>) -> Result<u64, Error> {
+    let start = Box::into_raw(Box::new(Start { body }));
+    let r = create_os_thread(trampoline, start as *mut c_void);
+    if r.is_err() {
+        // SAFETY: no thread was created, so the Box is still ours.
+        drop(unsafe { Box::from_raw(start) });
+    }
+    r
+}
+
 /// `_thread.start_new_thread`: runs `f(arg)` in a new detached thread; returns its ident.
+///
+/// The thread runs the thread hooks set when it was started around `f`, and its thread-local
+/// destructors once `f` has returned (or called `exit_thread`).
 pub fn start_new_thread(f: ThreadFn, arg: *mut c_void) -> Result<u64, Error> {
     struct SendPtr(*mut c_void);
     // SAFETY: the pointer is the caller's argument for its own thread function; handing it to
     // that thread is what the caller asked for.
     unsafe impl Send for SendPtr {}
     let arg = SendPtr(arg);
+    #[cfg(not(loom))]
+    let hooks = super::hooks::snapshot();
     spawn_detached(Box::new(move || {
         let arg = arg;
+        #[cfg(not(loom))]
+        hooks.run_start();
         // SAFETY: this is the thread started for `f`, which the caller gave with `arg`.
         unsafe { run_body(f, arg.0) }
+        #[cfg(not(loom))]
+        {
+            super::local::run_thread_destructors();
+            hooks.run_exit();
+        }
     }))
 }
 

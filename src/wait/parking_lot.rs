@@ -183,8 +183,10 @@ impl Bucket {
 
 #[cfg(not(loom))]
 const BUCKETS: usize = 1024;
+// Under loom, one bucket: keys are addresses, which differ from one execution of a model to the
+// next, so hashing them would make the models nondeterministic.
 #[cfg(loom)]
-const BUCKETS: usize = 4;
+const BUCKETS: usize = 1;
 
 #[cfg(not(loom))]
 static TABLE: [Bucket; BUCKETS] = [const { Bucket::new() }; BUCKETS];
@@ -196,7 +198,7 @@ fn table() -> &'static [Bucket; BUCKETS] {
 
 #[cfg(loom)]
 loom::lazy_static! {
-    static ref TABLE: [Bucket; BUCKETS] = [Bucket::new(), Bucket::new(), Bucket::new(), Bucket::new()];
+    static ref TABLE: [Bucket; BUCKETS] = [Bucket::new()];
 }
 
 #[cfg(loom)]
@@ -204,6 +206,13 @@ fn table() -> &'static [Bucket; BUCKETS] {
     &TABLE
 }
 
+#[cfg(loom)]
+#[inline]
+fn bucket(_key: usize) -> &'static Bucket {
+    &table()[0]
+}
+
+#[cfg(not(loom))]
 #[inline]
 fn bucket(key: usize) -> &'static Bucket {
     let h = (key as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - BUCKETS.trailing_zeros());

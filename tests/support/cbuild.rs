@@ -11,21 +11,27 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The directory holding the freshly built `librthread.so` for the running profile. Cargo
-/// writes it to `target/<profile>/deps/` on every build of the library (`cargo test` included)
-/// and copies it to `target/<profile>/` only for `cargo build`, so `deps/` is the current one.
+/// The directory holding `librthread.so` for the running profile: the parent of `deps/`, where
+/// cargo puts test and example binaries, or `deps/` itself when its copy is newer. (`cargo
+/// build` copies the library up from `deps/`; `cargo test` rebuilds it in `deps/` only, so after
+/// a change without `cargo build` the copy above is stale.)
 pub fn lib_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("the running binary has a path");
-    let mut profile = exe.parent().expect("binary has a directory").to_path_buf();
-    if profile.ends_with("deps") || profile.ends_with("examples") {
-        profile.pop();
+    let mut dir = exe.parent().expect("binary has a directory").to_path_buf();
+    if dir.ends_with("deps") || dir.ends_with("examples") {
+        dir.pop();
     }
-    let deps = profile.join("deps");
-    let dir = if deps.join(shared_lib_name()).exists() {
-        deps
-    } else {
-        profile
+    let modified = |d: &Path| {
+        std::fs::metadata(d.join(shared_lib_name()))
+            .and_then(|m| m.modified())
+            .ok()
     };
+    let deps = dir.join("deps");
+    if let Some(in_deps) = modified(&deps) {
+        if modified(&dir).is_none_or(|above| in_deps > above) {
+            dir = deps;
+        }
+    }
     let so = dir.join(shared_lib_name());
     assert!(
         so.exists(),
@@ -91,11 +97,13 @@ pub fn compile_c(
         .arg("-L")
         .arg(lib_dir)
         .arg("-lrthread")
-        // DT_RPATH (not RUNPATH): found before LD_LIBRARY_PATH, which cargo points at
-        // target/<profile>, where an older copy of the library may lie.
-        .arg("-Wl,--disable-new-dtags")
         .arg(format!("-Wl,-rpath,{}", lib_dir.display()))
         .arg("-pthread");
+    if cfg!(target_os = "linux") {
+        // DT_RPATH rather than DT_RUNPATH: it wins over LD_LIBRARY_PATH, which cargo sets for
+        // tests with target/debug first, where a stale copy of the library may lie.
+        cmd.arg("-Wl,--disable-new-dtags");
+    }
     let output = cmd
         .output()
         .map_err(|e| format!("cannot run {}: {e}", c_compiler()))?;

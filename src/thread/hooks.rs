@@ -1,0 +1,106 @@
+//! The thread hooks (`threading.settrace`/`setprofile` for C): a `start` and an `exit` function,
+//! with one context pointer, called in every thread rthread starts.
+//!
+//! A thread takes a snapshot of the hooks when it is started (in the starting thread, before the
+//! new one exists), so `start` and `exit` of one thread always come from the same setting, and
+//! every thread started after `set_thread_hooks` returns sees the new hooks. The new thread calls
+//! `start(ctx)` before its function and `exit(ctx)` after it has ended (returned or called
+//! `rt_exit_thread`) and after its thread-local destructors ran. Both run inside a
+//! [`CallbackGuard`], with no internal lock held.
+
+use super::InternalGuard;
+use super::spawn::CallbackGuard;
+use crate::sync::Lock;
+use std::cell::UnsafeCell;
+use std::ffi::c_void;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// A hook, as C sees it: `void (*)(void *ctx)`.
+pub type HookFn = unsafe extern "C" fn(ctx: *mut c_void);
+
+/// One setting of the hooks.
+#[derive(Clone, Copy)]
+pub struct Hooks {
+    start: Option<HookFn>,
+    exit: Option<HookFn>,
+    ctx: *mut c_void,
+}
+
+// SAFETY: `ctx` is the user's pointer, which `rt_set_thread_hooks` documents as passed to the
+// hooks in every thread rthread starts; rthread never dereferences it.
+unsafe impl Send for Hooks {}
+// SAFETY: as above.
+unsafe impl Sync for Hooks {}
+
+impl Hooks {
+    pub const NONE: Hooks = Hooks {
+        start: None,
+        exit: None,
+        ctx: std::ptr::null_mut(),
+    };
+
+    /// Calls `start(ctx)`, if set, in the calling thread.
+    #[inline]
+    pub fn run_start(&self) {
+        if let Some(f) = self.start {
+            let _guard = CallbackGuard::new();
+            // SAFETY: the hook and its context were given together to `set_thread_hooks`,
+            // whose contract is that the hook may be called with it in any thread rthread starts.
+            unsafe { f(self.ctx) }
+        }
+    }
+
+    /// Calls `exit(ctx)`, if set, in the calling thread.
+    #[inline]
+    pub fn run_exit(&self) {
+        if let Some(f) = self.exit {
+            let _guard = CallbackGuard::new();
+            // SAFETY: as in run_start.
+            unsafe { f(self.ctx) }
+        }
+    }
+}
+
+struct Slot {
+    lock: Lock,
+    hooks: UnsafeCell<Hooks>,
+}
+
+// SAFETY: `hooks` is only read or written with `lock` held.
+unsafe impl Sync for Slot {}
+
+static SLOT: Slot = Slot {
+    lock: Lock::new(),
+    hooks: UnsafeCell::new(Hooks::NONE),
+};
+
+/// Whether hooks were ever set: until then a thread start skips the lock.
+static EVER_SET: AtomicBool = AtomicBool::new(false);
+
+/// Sets the hooks for every thread started from now on; either may be `None`.
+///
+/// # Safety
+/// Calling each hook with `ctx`, in any thread rthread starts from now on, must be safe for as
+/// long as such threads may run; the hooks must not unwind.
+pub unsafe fn set_thread_hooks(start: Option<HookFn>, exit: Option<HookFn>, ctx: *mut c_void) {
+    let _g = InternalGuard::lock(&SLOT.lock);
+    // SAFETY: the lock is held.
+    unsafe { *SLOT.hooks.get() = Hooks { start, exit, ctx } };
+    EVER_SET.store(true, Ordering::Release);
+}
+
+/// The hooks a thread started now runs.
+#[inline]
+pub fn snapshot() -> Hooks {
+    if !EVER_SET.load(Ordering::Acquire) {
+        return Hooks::NONE;
+    }
+    let _g = InternalGuard::lock(&SLOT.lock);
+    // SAFETY: the lock is held.
+    unsafe { *SLOT.hooks.get() }
+}
+
+/// In a fork child: the hooks' lock may have been held by a thread that did not survive.
+pub(super) fn reset_after_fork() {
+    SLOT.lock.reset();
+}

@@ -1,0 +1,352 @@
+//! `threading.local`: one pointer per thread and per local, with a destructor.
+//!
+//! Every [`Local`] owns a *slot* (a small index) and a *generation* (a number never reused in the
+//! process). Each thread keeps its own table, indexed by slot, of entries `(generation, value,
+//! destructor)`; an entry belongs to a local when the generations match. Getting and setting a
+//! value touch only the calling thread's table: no lock, no system call. The platform's key limit
+//! (`PTHREAD_KEYS_MAX`) plays no part: the tables grow as needed.
+//!
+//! Freeing a local returns its slot to a free list, so a later local may reuse the slot with a
+//! new generation. An entry of an older generation is then stale: `get` ignores it and `set`
+//! moves it to the thread's list of orphans before writing, so its value is not lost.
+//!
+//! Destructors:
+//! - a thread that rthread started runs them when its function has ended, before its exit hook
+//!   and before it stops being alive (so a join sees them done);
+//! - any other thread (the main thread, a foreign one, a `_thread` thread after its own pass)
+//!   runs them from a thread-local destructor when it ends (for the main thread: in `exit()`);
+//! - `rt_local_free` runs the calling thread's own value's destructor at once; the values other
+//!   threads hold keep their destructors, which run when those threads end.
+//!
+//! Each value is destroyed at most once: its entry is taken out of the table before its
+//! destructor is called. Values set by destructors are destroyed in further rounds, at most
+//! [`DESTRUCTOR_ROUNDS`] in all (as POSIX's `PTHREAD_DESTRUCTOR_ITERATIONS`); what is left after
+//! that is not destroyed. In the final pass of a thread-local destructor the table itself is
+//! going away, so setting a value there fails (`RT_ESTATE`): that pass is a single round.
+//! Destructors run with no internal lock held and no borrow of the table, inside a
+//! [`CallbackGuard`], and never for a NULL value.
+
+use super::InternalGuard;
+use super::spawn::CallbackGuard;
+use crate::status::{Error, rt_status};
+use crate::sync::Lock;
+use std::cell::{Cell, RefCell, UnsafeCell};
+use std::ffi::c_void;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A destructor, as C sees it: `void (*)(void *value)`.
+pub type Destructor = unsafe extern "C" fn(value: *mut c_void);
+
+/// Rounds of destructors at a thread's end (values set by destructors get another round).
+pub const DESTRUCTOR_ROUNDS: usize = 4;
+
+const TABLE_GONE: Error = Error::new(
+    rt_status::RT_ESTATE,
+    "the calling thread's thread-local data is already destroyed",
+);
+
+/// Thread-local data: each thread sees only the value it set (`threading.local`).
+pub struct Local {
+    slot: usize,
+    generation: u64,
+    destructor: Option<Destructor>,
+}
+
+#[derive(Clone, Copy)]
+struct Entry {
+    generation: u64,
+    value: *mut c_void,
+    destructor: Option<Destructor>,
+}
+
+impl Entry {
+    const EMPTY: Entry = Entry {
+        generation: 0,
+        value: std::ptr::null_mut(),
+        destructor: None,
+    };
+
+    /// Calls the destructor on the value, if both are set.
+    fn destroy(self) {
+        if let (Some(d), false) = (self.destructor, self.value.is_null()) {
+            let _guard = CallbackGuard::new();
+            // SAFETY: the destructor and the value were given to rthread together (`Local::new`,
+            // whose contract covers every value set, and `Local::set`), and this entry was taken
+            // out of its table, so this is the value's one and only destruction.
+            unsafe { d(self.value) }
+        }
+    }
+}
+
+/// One thread's values.
+#[derive(Default)]
+struct Table {
+    /// Indexed by slot.
+    entries: Vec<Entry>,
+    /// Values of freed locals whose slot was reused by a local this thread set.
+    orphans: Vec<Entry>,
+}
+
+impl Table {
+    fn is_empty(&self) -> bool {
+        self.orphans.is_empty() && self.entries.iter().all(|e| e.value.is_null())
+    }
+}
+
+/// Destroys every value in turn; values set meanwhile get further rounds, up to
+/// [`DESTRUCTOR_ROUNDS`]; values left after the last round are dropped without their
+/// destructor (as POSIX does after `PTHREAD_DESTRUCTOR_ITERATIONS`).
+fn destroy_all(take: impl Fn() -> Option<Table>) {
+    for _ in 0..DESTRUCTOR_ROUNDS {
+        let Some(mut table) = take() else { return };
+        if table.is_empty() {
+            return;
+        }
+        let entries = std::mem::take(&mut table.entries);
+        let orphans = std::mem::take(&mut table.orphans);
+        for e in entries.into_iter().chain(orphans) {
+            e.destroy();
+        }
+    }
+    if let Some(mut left) = take() {
+        left.entries.clear();
+        left.orphans.clear();
+    }
+}
+
+impl Drop for Table {
+    fn drop(&mut self) {
+        // The thread-local itself is being destroyed: values set by these destructors cannot be
+        // stored any more (rt_local_set reports it), so one round is all there is.
+        let entries = std::mem::take(&mut self.entries);
+        let orphans = std::mem::take(&mut self.orphans);
+        for e in entries.into_iter().chain(orphans) {
+            e.destroy();
+        }
+    }
+}
+
+thread_local! {
+    /// Whether the thread has a table (so that threads that never set a value skip it).
+    static HAS_TABLE: Cell<bool> = const { Cell::new(false) };
+    static TABLE: RefCell<Table> = RefCell::new(Table::default());
+}
+
+/// Slot allocation.
+struct Slots {
+    lock: Lock,
+    /// Slots freed and not reused yet; and the next never-used slot.
+    state: UnsafeCell<(Vec<usize>, usize)>,
+}
+
+// SAFETY: `state` is only touched with `lock` held.
+unsafe impl Sync for Slots {}
+
+static SLOTS: Slots = Slots {
+    lock: Lock::new(),
+    state: UnsafeCell::new((Vec::new(), 0)),
+};
+
+static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
+
+impl Local {
+    /// A new local; `destructor` (if any) is called on every non-NULL value when its thread ends.
+    /// `RT_ENOMEM` when the slot table cannot grow.
+    ///
+    /// # Safety
+    /// `destructor` must be safe to call once on every non-NULL value any thread sets in this
+    /// local, in that thread (or in the thread that drops the local, for its own value), at any
+    /// time until that thread has ended, even after the local was dropped.
+    pub unsafe fn new(destructor: Option<Destructor>) -> Result<Local, Error> {
+        let slot = {
+            let _g = InternalGuard::lock(&SLOTS.lock);
+            // SAFETY: the lock is held.
+            let (free, next) = unsafe { &mut *SLOTS.state.get() };
+            match free.pop() {
+                Some(s) => s,
+                None => {
+                    free.try_reserve(*next + 1 - free.len())
+                        .map_err(|_| Error::NO_MEMORY)?;
+                    *next += 1;
+                    *next - 1
+                }
+            }
+        };
+        Ok(Local {
+            slot,
+            generation: NEXT_GENERATION.fetch_add(1, Ordering::Relaxed),
+            destructor,
+        })
+    }
+
+    /// The calling thread's value (NULL if it set none, or set NULL).
+    #[inline]
+    pub fn get(&self) -> Result<*mut c_void, Error> {
+        if !HAS_TABLE.with(Cell::get) {
+            return Ok(std::ptr::null_mut());
+        }
+        TABLE
+            .try_with(|t| {
+                let t = t.try_borrow().map_err(|_| TABLE_GONE)?;
+                Ok(match t.entries.get(self.slot) {
+                    Some(e) if e.generation == self.generation => e.value,
+                    _ => std::ptr::null_mut(),
+                })
+            })
+            .unwrap_or(Err(TABLE_GONE))
+    }
+
+    /// Sets the calling thread's value. The value it replaces is not destroyed (it is the
+    /// caller's again), as with `pthread_setspecific`.
+    pub fn set(&self, value: *mut c_void) -> Result<(), Error> {
+        if value.is_null() && !HAS_TABLE.with(Cell::get) {
+            return Ok(());
+        }
+        TABLE
+            .try_with(|t| {
+                let mut t = t.try_borrow_mut().map_err(|_| TABLE_GONE)?;
+                if t.entries.len() <= self.slot {
+                    if value.is_null() {
+                        return Ok(());
+                    }
+                    let more = self.slot + 1 - t.entries.len();
+                    t.entries.try_reserve(more).map_err(|_| Error::NO_MEMORY)?;
+                    t.entries.resize(self.slot + 1, Entry::EMPTY);
+                }
+                let old = t.entries[self.slot];
+                if old.generation != self.generation && !old.value.is_null() {
+                    t.orphans.try_reserve(1).map_err(|_| Error::NO_MEMORY)?;
+                    t.orphans.push(old);
+                }
+                t.entries[self.slot] = Entry {
+                    generation: self.generation,
+                    value,
+                    destructor: self.destructor,
+                };
+                HAS_TABLE.with(|h| h.set(true));
+                Ok(())
+            })
+            .unwrap_or(Err(TABLE_GONE))
+    }
+
+    /// Takes the calling thread's own value out of its table.
+    fn take_own(&self) -> Entry {
+        if !HAS_TABLE.with(Cell::get) {
+            return Entry::EMPTY;
+        }
+        TABLE
+            .try_with(|t| match t.try_borrow_mut() {
+                Ok(mut t) => match t.entries.get_mut(self.slot) {
+                    Some(e) if e.generation == self.generation => {
+                        std::mem::replace(e, Entry::EMPTY)
+                    }
+                    _ => Entry::EMPTY,
+                },
+                Err(_) => Entry::EMPTY,
+            })
+            .unwrap_or(Entry::EMPTY)
+    }
+}
+
+impl Drop for Local {
+    /// Frees the local: the calling thread's value is destroyed now; other threads' values are
+    /// destroyed when those threads end.
+    fn drop(&mut self) {
+        let own = self.take_own();
+        {
+            let _g = InternalGuard::lock(&SLOTS.lock);
+            // SAFETY: the lock is held.
+            let (free, _) = unsafe { &mut *SLOTS.state.get() };
+            // The capacity was reserved when the slot was handed out: this push cannot allocate.
+            free.push(self.slot);
+        }
+        own.destroy();
+    }
+}
+
+/// In a fork child: the slots' lock may have been held by a thread that did not survive.
+pub(super) fn reset_after_fork() {
+    SLOTS.lock.reset();
+}
+
+/// Runs the calling thread's destructors now (a thread rthread started, when its function has
+/// ended). Values set afterwards are destroyed when the OS thread ends.
+pub fn run_thread_destructors() {
+    if !HAS_TABLE.with(Cell::get) {
+        return;
+    }
+    destroy_all(|| {
+        TABLE
+            .try_with(|t| t.try_borrow_mut().ok().map(|mut t| std::mem::take(&mut *t)))
+            .ok()
+            .flatten()
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::mpsc::channel;
+
+    static PER_THREAD: AtomicUsize = AtomicUsize::new(0);
+    static STALE: AtomicUsize = AtomicUsize::new(0);
+
+    unsafe extern "C" fn count_per_thread(_v: *mut c_void) {
+        PER_THREAD.fetch_add(1, Ordering::SeqCst);
+    }
+
+    unsafe extern "C" fn count_stale(_v: *mut c_void) {
+        STALE.fetch_add(1, Ordering::SeqCst);
+    }
+
+    #[test]
+    fn values_are_per_thread_and_destroyed_once() {
+        // SAFETY: the destructor only counts.
+        let l = Arc::new(unsafe { Local::new(Some(count_per_thread)) }.unwrap());
+        l.set(8 as *mut c_void).unwrap();
+        let l2 = l.clone();
+        std::thread::spawn(move || {
+            assert!(l2.get().unwrap().is_null());
+            l2.set(16 as *mut c_void).unwrap();
+            assert_eq!(l2.get().unwrap() as usize, 16);
+        })
+        .join()
+        .unwrap();
+        assert_eq!(PER_THREAD.load(Ordering::SeqCst), 1);
+        assert_eq!(l.get().unwrap() as usize, 8);
+        drop(Arc::try_unwrap(l).ok().unwrap());
+        assert_eq!(PER_THREAD.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn values_of_a_freed_local_are_destroyed_when_their_thread_ends() {
+        // SAFETY: the destructor only counts.
+        let a = Arc::new(unsafe { Local::new(Some(count_stale)) }.unwrap());
+        let (to_main, from_thread) = channel();
+        let (to_thread, from_main) = channel::<Local>();
+        let a2 = a.clone();
+        let h = std::thread::spawn(move || {
+            a2.set(24 as *mut c_void).unwrap();
+            drop(a2);
+            to_main.send(()).unwrap();
+            // A new local, perhaps on the freed local's slot: its value does not replace the
+            // stale one, which still gets its destructor when this thread ends.
+            let b = from_main.recv().unwrap();
+            assert!(b.get().unwrap().is_null());
+            b.set(32 as *mut c_void).unwrap();
+            assert_eq!(b.get().unwrap() as usize, 32);
+            b
+        });
+        from_thread.recv().unwrap();
+        drop(Arc::try_unwrap(a).ok().unwrap());
+        assert_eq!(STALE.load(Ordering::SeqCst), 0);
+        // SAFETY: the destructor only counts.
+        let b = unsafe { Local::new(Some(count_stale)) }.unwrap();
+        to_thread.send(b).unwrap();
+        let b = h.join().unwrap();
+        assert_eq!(STALE.load(Ordering::SeqCst), 2);
+        drop(b);
+    }
+}

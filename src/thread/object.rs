@@ -1,0 +1,839 @@
+//! `threading.Thread`: reference-counted thread objects.
+//!
+//! A [`Thread`] lives in an `Arc`. The user holds references; the running thread holds one from
+//! `start` until it has stopped (so releasing the user's last reference never stops it); the
+//! registry holds one while the thread is starting or alive.
+//!
+//! The state word:
+//!
+//! | bits    | meaning                                                                    |
+//! |---------|----------------------------------------------------------------------------|
+//! | 0-1     | phase: INITIAL (made, not started), STARTING (`start` is creating it), ALIVE (running), STOPPED (ended) |
+//! | WAITERS | threads are parked on the word: joiners, or the starter waiting for ALIVE  |
+//! | DAEMON  | the daemon flag, settable only while INITIAL (one compare-exchange, so it cannot race `start`) |
+//!
+//! Phases only move forward (INITIAL → STARTING → ALIVE → STOPPED), except that a failed start
+//! goes back from STARTING to INITIAL (Python lets such a thread be started again; it leaves no
+//! registry entry, bpo-7481). Each move clears WAITERS and, if it was set, wakes every thread
+//! parked on the word, which re-checks. A joiner sets WAITERS before it parks and parks only if
+//! the word is still exactly what it saw (checked under the bucket lock), so no wake-up is lost.
+//!
+//! The life of a started thread, in the new thread: record ident and native id; ALIVE (wakes the
+//! starter: `start` returns only now); give the OS its name; the start hook; the function (or the
+//! timer's wait, then the function); the thread-local destructors; the exit hook; leave the
+//! registry; STOPPED (wakes joiners). So `is_alive` is true from just before the function runs
+//! until just after everything that belongs to the thread has run, and a joined thread is never
+//! in `enumerate` (bpo-1703448, bpo-18808).
+//!
+//! Names: `Thread-N` (shared counter with `Dummy-N`, from 1), `MainThread`, or a name set with
+//! [`Thread::set_name`], guarded by a small lock. The OS gets the name (truncated to 15 bytes at
+//! a character boundary, the Linux limit) from the thread itself when it starts, and from
+//! `set_name` while the thread runs; the thread marks its OS name gone under the same lock
+//! before it stops, so `set_name` never renames a thread that has exited.
+
+use super::hooks::{self, Hooks};
+use super::spawn::{self, ThreadFn};
+use super::timer::TimerState;
+use super::{InternalGuard, local, registry};
+use crate::status::{Error, Message, rt_status};
+use crate::sync::{Lock, SpinWait};
+use crate::time::{Wait, timeout_wait};
+use crate::wait::ThreadRecord;
+use crate::wait::{self, ParkResult};
+use std::cell::UnsafeCell;
+use std::ffi::c_void;
+use std::fmt::Write;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+
+/// The kind tag of a thread handle in the C face ("RTTH"): the first word of every [`Thread`].
+pub const HANDLE_TAG: u32 = 0x5254_5448;
+/// Written over the tag when a thread object is destroyed, to catch some uses after release.
+const FREED_TAG: u32 = 0xdead_0bad;
+
+/// The first bytes of every thread object: the C face's handle header (a kind tag, and a word it
+/// does not use for threads), so that a pointer to a `Thread` is a valid C handle.
+#[repr(C)]
+pub struct HandleHeader {
+    tag: u32,
+    _spare: AtomicU32,
+}
+
+const PHASE: u32 = 0b11;
+const INITIAL: u32 = 0;
+const STARTING: u32 = 1;
+const ALIVE: u32 = 2;
+const STOPPED: u32 = 3;
+const WAITERS: u32 = 4;
+const DAEMON: u32 = 8;
+
+/// What a thread object stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThreadKind {
+    /// `threading.Thread`: made by [`Thread::new`].
+    Normal,
+    /// `threading.Timer`: made by [`Thread::new_timer`].
+    Timer,
+    /// The process's initial thread (`threading.main_thread()`).
+    Main,
+    /// A thread rthread did not start (`threading._DummyThread`).
+    Dummy,
+}
+
+pub(super) const STARTED_TWICE: Error =
+    Error::new(rt_status::RT_ESTATE, "threads can only be started once");
+const JOIN_BEFORE_START: Error = Error::new(
+    rt_status::RT_ESTATE,
+    "cannot join thread before it is started",
+);
+const JOIN_SELF: Error = Error::new(rt_status::RT_EDEADLK, "cannot join current thread");
+const JOIN_DUMMY: Error = Error::new(rt_status::RT_ESTATE, "cannot join a dummy thread");
+const INTERRUPT_NOT_RUNNING: Error = Error::new(
+    rt_status::RT_ESTATE,
+    "cannot interrupt a thread that is not running",
+);
+const DAEMON_AFTER_START: Error = Error::new(
+    rt_status::RT_ESTATE,
+    "cannot set daemon status of active thread",
+);
+
+/// A thread's name.
+enum Name {
+    Static(&'static str),
+    /// `prefix` and a number: "Thread-3", formatted when read (no allocation at creation).
+    Numbered(&'static str, u64),
+    Text(Box<str>),
+}
+
+/// Whether a rename must reach the OS.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OsName {
+    /// The thread has not given the OS its name yet (it will, with the latest name).
+    Pending,
+    /// The thread runs and has its name: renames go to the OS.
+    Live,
+    /// The thread has ended (or is not known): renames stay in the object.
+    Gone,
+}
+
+struct NameState {
+    name: Name,
+    os: OsName,
+}
+
+/// A default name, formatted on the stack.
+struct NameBuf {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl Write for NameBuf {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        if end > self.buf.len() {
+            return Err(std::fmt::Error);
+        }
+        self.buf[self.len..end].copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+impl Name {
+    /// Runs `f` with the name as text.
+    fn with_str<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        match self {
+            Name::Static(s) => f(s),
+            Name::Text(s) => f(s),
+            Name::Numbered(prefix, n) => {
+                let mut b = NameBuf {
+                    buf: [0; 64],
+                    len: 0,
+                };
+                // A prefix and a u64 fit in 64 bytes.
+                let _ = write!(b, "{prefix}{n}");
+                f(std::str::from_utf8(&b.buf[..b.len]).unwrap_or(prefix))
+            }
+        }
+    }
+}
+
+/// The name as the OS takes it: at most 15 bytes (Linux's limit), cut at a character boundary,
+/// NUL-terminated.
+fn os_name(name: &str) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    let mut n = name.len().min(15);
+    while !name.is_char_boundary(n) {
+        n -= 1;
+    }
+    out[..n].copy_from_slice(&name.as_bytes()[..n]);
+    out
+}
+
+/// Gives the OS thread `ident` its name (the calling thread when `ident` is its own).
+#[allow(unused_variables)]
+fn set_os_name(ident: u64, name: &Name) {
+    #[cfg(target_os = "linux")]
+    name.with_str(|s| {
+        let buf = os_name(s);
+        // SAFETY: `buf` is NUL-terminated and at most 16 bytes with the NUL; `ident` is the
+        // pthread_t of a thread that has not exited (the caller holds the name lock, and the
+        // thread marks its OS name gone under that lock before it ends).
+        unsafe { libc::pthread_setname_np(ident as libc::pthread_t, buf.as_ptr().cast()) };
+    });
+}
+
+/// The next number for a default name (`Thread-N`, `Dummy-N`): one counter, from 1.
+fn next_name_number() -> u64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(1);
+    COUNTER.fetch_add(1, Ordering::Relaxed)
+}
+
+struct SendPtr(*mut c_void);
+
+/// A thread object (`threading.Thread`, also Timer, the main thread and dummies).
+#[repr(C)]
+pub struct Thread {
+    header: HandleHeader,
+    state: AtomicU32,
+    kind: ThreadKind,
+    /// Set while the thread waits in `shutdown` (or at exit): another thread that waits there
+    /// too does not wait for it (they would wait for each other).
+    pub(super) in_shutdown: AtomicBool,
+    ident: AtomicU64,
+    native_id: AtomicU64,
+    function: Option<ThreadFn>,
+    arg: SendPtr,
+    timer: Option<TimerState>,
+    /// The hooks the thread runs: written by `start` before the thread exists, read by it.
+    hooks: UnsafeCell<Hooks>,
+    name_lock: Lock,
+    name: UnsafeCell<NameState>,
+    /// The thread's index in the registry, `usize::MAX` when not in it; under the registry lock.
+    pub(super) registry_index: UnsafeCell<usize>,
+    /// The running thread's record in the waiting core, for `interrupt`: set by the thread
+    /// itself before it becomes ALIVE (by the main and dummy threads when their object is made
+    /// in them), never changed afterwards.
+    record: OnceLock<Arc<ThreadRecord>>,
+}
+
+// SAFETY: `name` is only touched with `name_lock` held; `registry_index` only with the registry
+// lock held; `hooks` is written by the one thread that moved the phase to STARTING, before the
+// new thread exists, and read only by that new thread (pthread_create orders them). `arg` is
+// the user's pointer for the thread function, which rt_thread_new documents as handed to the
+// new thread. Everything else is atomic or immutable.
+unsafe impl Sync for Thread {}
+// SAFETY: as above.
+unsafe impl Send for Thread {}
+
+impl Drop for Thread {
+    fn drop(&mut self) {
+        self.header.tag = FREED_TAG;
+    }
+}
+
+impl Thread {
+    fn make(
+        kind: ThreadKind,
+        phase_and_flags: u32,
+        name: Name,
+        os: OsName,
+        function: Option<ThreadFn>,
+        arg: *mut c_void,
+        timer: Option<TimerState>,
+    ) -> Thread {
+        Thread {
+            header: HandleHeader {
+                tag: HANDLE_TAG,
+                _spare: AtomicU32::new(0),
+            },
+            state: AtomicU32::new(phase_and_flags),
+            kind,
+            in_shutdown: AtomicBool::new(false),
+            ident: AtomicU64::new(0),
+            native_id: AtomicU64::new(0),
+            function,
+            arg: SendPtr(arg),
+            timer,
+            hooks: UnsafeCell::new(Hooks::NONE),
+            name_lock: Lock::new(),
+            name: UnsafeCell::new(NameState { name, os }),
+            registry_index: UnsafeCell::new(usize::MAX),
+            record: OnceLock::new(),
+        }
+    }
+
+    /// Remembers the calling thread's waiting-core record as this object's.
+    pub(super) fn adopt_current_record(&self) {
+        if let Some(r) = wait::current_record() {
+            let _ = self.record.set(r);
+        }
+    }
+
+    /// Remembers `r` as the record of this object's thread (the main thread, seen at load).
+    pub(super) fn adopt_record(&self, r: Arc<ThreadRecord>) {
+        let _ = self.record.set(r);
+    }
+
+    /// Ends the thread's current interruptible wait with `RT_EINTR`, or its next one if it is
+    /// not waiting (one interrupt ends one wait). Async-signal-safe on Linux: it reads the
+    /// object and makes one atomic operation and one system call. A finished thread is left
+    /// alone. `RT_ESTATE` for a thread not started yet (or a main thread rthread has not seen).
+    pub fn interrupt(&self) -> Result<(), Error> {
+        match self.record.get() {
+            Some(r) => {
+                if self.phase() != STOPPED {
+                    r.interrupt();
+                }
+                Ok(())
+            }
+            None => Err(INTERRUPT_NOT_RUNNING),
+        }
+    }
+
+    /// A new, unstarted thread that will run `function(arg)` (nothing if `None`, as Python's
+    /// `target=None`). Its name is `Thread-N`; it is a daemon if the calling thread is one.
+    ///
+    /// # Safety
+    /// Calling `function(arg)` once, in another thread, must be safe (`arg` is handed over as
+    /// is), and `function` must unwind only through `exit_thread`.
+    pub unsafe fn new(function: Option<ThreadFn>, arg: *mut c_void) -> Arc<Thread> {
+        let daemon = if registry::current_is_daemon() {
+            DAEMON
+        } else {
+            0
+        };
+        Arc::new(Thread::make(
+            ThreadKind::Normal,
+            INITIAL | daemon,
+            Name::Numbered("Thread-", next_name_number()),
+            OsName::Pending,
+            function,
+            arg,
+            None,
+        ))
+    }
+
+    /// A new, unstarted timer: once started, its thread waits `interval` seconds, then runs
+    /// `function(arg)` unless [`Thread::cancel`] came first. See [`TimerState::new`] for the
+    /// interval's errors.
+    ///
+    /// # Safety
+    /// As for [`Thread::new`].
+    pub unsafe fn new_timer(
+        interval: f64,
+        function: Option<ThreadFn>,
+        arg: *mut c_void,
+    ) -> Result<Arc<Thread>, Error> {
+        let timer = TimerState::new(interval)?;
+        let daemon = if registry::current_is_daemon() {
+            DAEMON
+        } else {
+            0
+        };
+        Ok(Arc::new(Thread::make(
+            ThreadKind::Timer,
+            INITIAL | daemon,
+            Name::Numbered("Thread-", next_name_number()),
+            OsName::Pending,
+            function,
+            arg,
+            Some(timer),
+        )))
+    }
+
+    /// The main thread's object: alive, not a daemon, "MainThread". `ident` may be 0 if not
+    /// known yet (see `registry::main_thread`).
+    pub(super) fn new_main(ident: u64, native_id: u64) -> Thread {
+        let t = Thread::make(
+            ThreadKind::Main,
+            ALIVE,
+            Name::Static("MainThread"),
+            if ident != 0 {
+                OsName::Live
+            } else {
+                OsName::Pending
+            },
+            None,
+            std::ptr::null_mut(),
+            None,
+        );
+        t.ident.store(ident, Ordering::Relaxed);
+        t.native_id.store(native_id, Ordering::Relaxed);
+        t
+    }
+
+    /// A dummy for the calling thread, which rthread did not start: alive, a daemon, `Dummy-N`.
+    pub(super) fn new_dummy() -> Thread {
+        let t = Thread::make(
+            ThreadKind::Dummy,
+            ALIVE | DAEMON,
+            Name::Numbered("Dummy-", next_name_number()),
+            OsName::Live,
+            None,
+            std::ptr::null_mut(),
+            None,
+        );
+        t.ident.store(spawn::get_ident(), Ordering::Relaxed);
+        t.native_id.store(spawn::get_native_id(), Ordering::Relaxed);
+        t.adopt_current_record();
+        t
+    }
+
+    /// The main thread, in the main thread, learns its identity (when the registry was first
+    /// used from another thread).
+    pub(super) fn adopt_main(&self) {
+        if self.ident.load(Ordering::Relaxed) != 0 {
+            return;
+        }
+        self.ident.store(spawn::get_ident(), Ordering::Relaxed);
+        self.native_id
+            .store(spawn::get_native_id(), Ordering::Relaxed);
+        self.adopt_current_record();
+        let _g = InternalGuard::lock(&self.name_lock);
+        // SAFETY: the name lock is held.
+        let ns = unsafe { &mut *self.name.get() };
+        if ns.os == OsName::Pending {
+            // Renamed before rthread knew the main thread: now the OS hears of it. The default
+            // name is not pushed: the main thread's OS name is the program's.
+            if !matches!(ns.name, Name::Static(_)) {
+                set_os_name(spawn::get_ident(), &ns.name);
+            }
+            ns.os = OsName::Live;
+        }
+    }
+
+    pub fn kind(&self) -> ThreadKind {
+        self.kind
+    }
+
+    fn key(&self) -> usize {
+        &self.state as *const AtomicU32 as usize
+    }
+
+    fn phase(&self) -> u32 {
+        self.state.load(Ordering::Acquire) & PHASE
+    }
+
+    /// `is_alive()`: true from just before the function runs until just after the thread ended.
+    /// A dummy is alive while its thread runs, the main thread until it ends (at `exit()` or
+    /// `pthread_exit`).
+    pub fn is_alive(&self) -> bool {
+        self.phase() == ALIVE
+    }
+
+    /// Started (or being started) and not ended: what the registry lists and exit waits for.
+    pub(super) fn is_started_and_running(&self) -> bool {
+        matches!(self.phase(), STARTING | ALIVE)
+    }
+
+    /// The `daemon` flag.
+    pub fn daemon(&self) -> bool {
+        self.state.load(Ordering::Relaxed) & DAEMON != 0
+    }
+
+    /// Sets the `daemon` flag; only before `start` (`RT_ESTATE` "cannot set daemon status of
+    /// active thread" afterwards, and always for the main thread and dummies).
+    pub fn set_daemon(&self, daemon: bool) -> Result<(), Error> {
+        let mut s = self.state.load(Ordering::Relaxed);
+        loop {
+            if s & PHASE != INITIAL {
+                return Err(DAEMON_AFTER_START);
+            }
+            let new = if daemon { s | DAEMON } else { s & !DAEMON };
+            match self
+                .state
+                .compare_exchange_weak(s, new, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) => return Ok(()),
+                Err(now) => s = now,
+            }
+        }
+    }
+
+    /// `ident`: the thread's `pthread_t` (`rt_get_ident` inside it); 0 before start, kept after
+    /// the thread ended.
+    pub fn ident(&self) -> u64 {
+        self.ident.load(Ordering::Acquire)
+    }
+
+    /// `native_id`: the kernel's thread id; 0 before start, kept after the thread ended.
+    pub fn native_id(&self) -> u64 {
+        self.native_id.load(Ordering::Acquire)
+    }
+
+    /// Runs `f` with the thread's name. `f` runs under the thread's name lock: it must not call
+    /// back into this thread object.
+    pub fn with_name<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        let _g = InternalGuard::lock(&self.name_lock);
+        // SAFETY: the name lock is held.
+        let ns = unsafe { &*self.name.get() };
+        ns.name.with_str(f)
+    }
+
+    /// The thread's name, copied.
+    pub fn name(&self) -> String {
+        self.with_name(str::to_string)
+    }
+
+    /// Renames the thread; a running thread's OS name follows (truncated to 15 bytes).
+    pub fn set_name(&self, name: &str) {
+        let new = Name::Text(name.into());
+        let old = {
+            let _g = InternalGuard::lock(&self.name_lock);
+            // SAFETY: the name lock is held.
+            let ns = unsafe { &mut *self.name.get() };
+            let old = std::mem::replace(&mut ns.name, new);
+            if ns.os == OsName::Live {
+                set_os_name(self.ident.load(Ordering::Relaxed), &ns.name);
+            }
+            old
+        };
+        drop(old);
+    }
+
+    /// The running thread gives the OS its name, once, at start.
+    fn name_os_at_start(&self) {
+        let _g = InternalGuard::lock(&self.name_lock);
+        // SAFETY: the name lock is held.
+        let ns = unsafe { &mut *self.name.get() };
+        if ns.os == OsName::Pending {
+            set_os_name(spawn::get_ident(), &ns.name);
+            ns.os = OsName::Live;
+        }
+    }
+
+    /// The thread is ending: renames no longer reach the OS.
+    fn name_os_gone(&self) {
+        let _g = InternalGuard::lock(&self.name_lock);
+        // SAFETY: the name lock is held.
+        unsafe { (*self.name.get()).os = OsName::Gone };
+    }
+
+    /// Moves the phase, keeping DAEMON, and wakes every thread parked on the word.
+    fn set_phase(&self, phase: u32) {
+        let prev = self
+            .state
+            .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |s| {
+                Some((s & DAEMON) | phase)
+            })
+            .unwrap_or_else(|s| s);
+        if prev & WAITERS != 0 {
+            wait::unpark_all(self.key(), 0);
+        }
+    }
+
+    /// Parks until the word changes from `seen` (which must have WAITERS set), or the deadline.
+    fn park_on(
+        &self,
+        seen: u32,
+        deadline: Option<crate::time::Deadline>,
+        interruptible: bool,
+    ) -> ParkResult {
+        let validate = || self.state.load(Ordering::Relaxed) == seen;
+        let timed_out = |_key, was_last: bool| {
+            if was_last {
+                self.state.fetch_and(!WAITERS, Ordering::Relaxed);
+            }
+        };
+        wait::park(
+            self.key(),
+            validate,
+            || {},
+            timed_out,
+            0,
+            deadline,
+            interruptible,
+        )
+    }
+
+    /// Sets WAITERS in the word if `s` lacks it; the word as it is now, with WAITERS, or `None`
+    /// if it changed meanwhile.
+    fn announce_waiter(&self, s: u32) -> Option<u32> {
+        if s & WAITERS != 0 {
+            return Some(s);
+        }
+        self.state
+            .compare_exchange_weak(s, s | WAITERS, Ordering::Relaxed, Ordering::Relaxed)
+            .ok()
+            .map(|_| s | WAITERS)
+    }
+
+    /// `start()`: starts the thread; returns once it runs (its ident and native id are set).
+    ///
+    /// Errors: `RT_ESTATE` "threads can only be started once" for a second start (even after a
+    /// thread ended; always for the main thread and dummies); `RT_EAGAIN` when the system
+    /// refuses a thread (the object is then as before, and may be started again); `RT_ENOMEM`.
+    pub fn start(self: &Arc<Thread>) -> Result<(), Error> {
+        let mut s = self.state.load(Ordering::Relaxed);
+        loop {
+            if s & PHASE != INITIAL {
+                return Err(STARTED_TWICE);
+            }
+            match self.state.compare_exchange_weak(
+                s,
+                (s & DAEMON) | STARTING,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(now) => s = now,
+            }
+        }
+        registry::arm_exit_wait();
+        // SAFETY: this thread moved the phase to STARTING, so it alone writes the hooks, and the
+        // new thread, which reads them, does not exist yet.
+        unsafe { *self.hooks.get() = hooks::snapshot() };
+        if let Err(e) = registry::register(self) {
+            self.set_phase(INITIAL);
+            return Err(e);
+        }
+        let raw = Arc::into_raw(self.clone());
+        if let Err(e) = spawn::create_os_thread(entry, raw as *mut c_void) {
+            // SAFETY: no thread was created: the reference we leaked for it is still ours.
+            drop(unsafe { Arc::from_raw(raw) });
+            drop(registry::unregister(self));
+            self.set_phase(INITIAL);
+            return Err(e);
+        }
+        self.wait_while_starting();
+        Ok(())
+    }
+
+    /// The starter waits for the new thread to be ALIVE (a short wait: it always completes).
+    fn wait_while_starting(&self) {
+        let mut spin = SpinWait::new();
+        loop {
+            let s = self.state.load(Ordering::Acquire);
+            if s & PHASE != STARTING {
+                return;
+            }
+            if spin.spin() {
+                continue;
+            }
+            let Some(seen) = self.announce_waiter(s) else {
+                continue;
+            };
+            let _ = self.park_on(seen, None, false);
+        }
+    }
+
+    /// In the new thread: everything the thread does (see the module comment).
+    fn run(&self) {
+        self.adopt_current_record();
+        self.ident.store(spawn::get_ident(), Ordering::Relaxed);
+        self.native_id
+            .store(spawn::get_native_id(), Ordering::Relaxed);
+        registry::set_current(self);
+        self.set_phase(ALIVE);
+        self.name_os_at_start();
+        // SAFETY: written by the starter before this thread was created; nobody writes it again.
+        let hooks = unsafe { *self.hooks.get() };
+        hooks.run_start();
+        let call = match &self.timer {
+            Some(t) => t.wait_to_fire(),
+            None => true,
+        };
+        if let (true, Some(f)) = (call, self.function) {
+            // SAFETY: `f` and `arg` were given together to `Thread::new` / `new_timer`, whose
+            // contract is that `f(arg)` may run once in the new thread.
+            unsafe { spawn::run_body(f, self.arg.0) };
+        }
+        local::run_thread_destructors();
+        hooks.run_exit();
+        self.finish();
+        registry::clear_current();
+    }
+
+    /// The thread has ended (or, at exit, counts as ended): its OS name is gone, it leaves the
+    /// registry, and it is STOPPED, which wakes its joiners. Idempotent.
+    pub(super) fn finish(&self) {
+        self.name_os_gone();
+        drop(registry::unregister(self));
+        if self.phase() != STOPPED {
+            self.set_phase(STOPPED);
+        }
+    }
+
+    /// In a fork child: the object's thread did not survive the fork. It is stopped (nobody
+    /// waits on it in the child) and its locks are forced open.
+    pub(super) fn vanish_after_fork(&self) {
+        self.name_lock.reset();
+        // SAFETY: the child has one thread, the caller, and the name lock was just forced open.
+        unsafe { (*self.name.get()).os = OsName::Gone };
+        let daemon = self.state.load(Ordering::Relaxed) & DAEMON;
+        self.state.store(daemon | STOPPED, Ordering::Relaxed);
+    }
+
+    /// In a fork child: the object's thread is the one that survived; its name lock is forced
+    /// open (another thread may have held it at the fork).
+    pub(super) fn survive_fork(&self) {
+        self.name_lock.reset();
+    }
+
+    /// `join(timeout)`: waits until the thread has ended. `timeout` is in seconds,
+    /// `RT_FOREVER` (-1) for no bound; `RT_TIMEOUT` when the thread is still alive after it.
+    ///
+    /// Errors, in CPython's order: `RT_ESTATE` "cannot join a dummy thread",
+    /// `RT_ESTATE` "cannot join thread before it is started", `RT_EDEADLK` "cannot join current
+    /// thread" (the main thread included); then the timeout's validation (`RT_EINVAL`,
+    /// `RT_EOVERFLOW`); `RT_EINTR` if `rt_thread_interrupt` ended the wait.
+    pub fn join(&self, timeout: f64) -> Result<(), Error> {
+        if self.kind == ThreadKind::Dummy {
+            return Err(JOIN_DUMMY);
+        }
+        if self.phase() == INITIAL {
+            return Err(JOIN_BEFORE_START);
+        }
+        if registry::is_current(self) {
+            return Err(JOIN_SELF);
+        }
+        let wait = timeout_wait(timeout)?;
+        self.join_until(wait, true)
+    }
+
+    /// The wait of `join`, without its checks.
+    pub(super) fn join_until(&self, wait: Wait, interruptible: bool) -> Result<(), Error> {
+        let deadline = wait.deadline();
+        loop {
+            let s = self.state.load(Ordering::Acquire);
+            match s & PHASE {
+                STOPPED => return Ok(()),
+                INITIAL => return Err(JOIN_BEFORE_START),
+                _ => {}
+            }
+            if wait.expired() {
+                return Err(Error::TIMEOUT);
+            }
+            let Some(seen) = self.announce_waiter(s) else {
+                continue;
+            };
+            match self.park_on(seen, deadline, interruptible) {
+                ParkResult::TimedOut => {
+                    if self.phase() == STOPPED {
+                        return Ok(());
+                    }
+                    return Err(Error::TIMEOUT);
+                }
+                ParkResult::Interrupted => return Err(Error::INTERRUPTED),
+                ParkResult::Unparked(_) | ParkResult::Invalid => {}
+            }
+        }
+    }
+
+    /// `Timer.cancel()`: stops a timer that has not fired yet (before or after start); harmless
+    /// afterwards. `None` if the thread is not a timer.
+    pub fn cancel(&self) -> Option<()> {
+        self.timer.as_ref().map(TimerState::cancel)
+    }
+}
+
+/// The entry point of every thread object's OS thread.
+extern "C" fn entry(data: *mut c_void) -> *mut c_void {
+    // SAFETY: `data` is the reference `start` leaked for this thread; this is its only consumer.
+    let t = unsafe { Arc::from_raw(data as *const Thread) };
+    spawn::os_thread_began();
+    t.run();
+    drop(t);
+    spawn::os_thread_ended();
+    std::ptr::null_mut()
+}
+
+impl std::fmt::Debug for Thread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let phase = match self.phase() {
+            INITIAL => "initial",
+            STARTING | ALIVE => "started",
+            _ => "stopped",
+        };
+        self.with_name(|n| write!(f, "<Thread({n}, {phase}"))?;
+        if self.daemon() {
+            f.write_str(" daemon")?;
+        }
+        if self.ident() != 0 {
+            write!(f, " {}", self.ident())?;
+        }
+        f.write_str(")>")
+    }
+}
+
+/// The error for a name buffer that is too small: the message says how many bytes it needs.
+pub fn name_buffer_too_small(needed: usize) -> Error {
+    Error {
+        status: rt_status::RT_EINVAL,
+        message: Message::Number("buffer too small: the name needs ", needed as u64, " bytes"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    unsafe extern "C-unwind" fn bump(arg: *mut c_void) {
+        // SAFETY: the tests pass a pointer to a live AtomicUsize.
+        let n = unsafe { &*(arg as *const AtomicUsize) };
+        n.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn counting_thread(n: &AtomicUsize) -> Arc<Thread> {
+        // SAFETY: `bump` only increments the counter, which outlives the thread (the tests join).
+        unsafe { Thread::new(Some(bump), n as *const AtomicUsize as *mut c_void) }
+    }
+
+    #[test]
+    fn start_join_and_state() {
+        let n = AtomicUsize::new(0);
+        let t = counting_thread(&n);
+        assert!(!t.is_alive());
+        assert_eq!(t.ident(), 0);
+        assert_eq!(t.join(-1.0), Err(JOIN_BEFORE_START));
+        // Test threads are not rthread's: like dummies, they make daemons.
+        assert!(t.daemon());
+        t.set_daemon(false).unwrap();
+        t.start().unwrap();
+        assert_ne!(t.ident(), 0);
+        assert_eq!(t.start(), Err(STARTED_TWICE));
+        assert_eq!(t.set_daemon(true), Err(DAEMON_AFTER_START));
+        t.join(-1.0).unwrap();
+        t.join(0.0).unwrap();
+        assert!(!t.is_alive());
+        assert_eq!(n.load(Ordering::SeqCst), 1);
+        assert!(format!("{t:?}").contains("stopped"));
+    }
+
+    #[test]
+    fn names_are_numbered_then_settable() {
+        // SAFETY: no function: nothing runs.
+        let t = unsafe { Thread::new(None, std::ptr::null_mut()) };
+        assert!(t.name().starts_with("Thread-"));
+        t.set_name("worker");
+        assert_eq!(t.name(), "worker");
+        assert_eq!(t.with_name(str::len), 6);
+    }
+
+    #[test]
+    fn os_names_are_cut_at_a_character_boundary() {
+        assert_eq!(&os_name("short")[..6], b"short\0");
+        let cut = os_name("aaaaaaaaaaaaaa\u{e9}b"); // 14 bytes, then a 2-byte letter
+        assert_eq!(&cut[..15], b"aaaaaaaaaaaaaa\0");
+        assert_eq!(cut[15], 0);
+    }
+
+    #[test]
+    fn timers_fire_or_cancel() {
+        let n = AtomicUsize::new(0);
+        let arg = &n as *const AtomicUsize as *mut c_void;
+        // SAFETY: as in counting_thread.
+        let fires = unsafe { Thread::new_timer(0.0, Some(bump), arg) }.unwrap();
+        // SAFETY: as in counting_thread.
+        let cancelled = unsafe { Thread::new_timer(60.0, Some(bump), arg) }.unwrap();
+        fires.start().unwrap();
+        cancelled.start().unwrap();
+        cancelled.cancel().unwrap();
+        fires.join(-1.0).unwrap();
+        cancelled.join(10.0).unwrap();
+        assert_eq!(n.load(Ordering::SeqCst), 1);
+        assert!(counting_thread(&n).cancel().is_none());
+    }
+}

@@ -1,0 +1,546 @@
+//! The registry of live threads (`threading.enumerate`, `active_count`, `current_thread`,
+//! `main_thread`) and the wait for non-daemon threads at exit (`threading._shutdown`).
+//!
+//! The registry is a vector of thread objects under one [`Lock`]; each object knows its index, so
+//! leaving is a swap-remove. It holds every thread object that is starting or alive, the main
+//! thread's object, and the dummies of foreign threads that asked for their own object.
+//! `enumerate` and `active_count` list only the alive ones, so neither ever shows a thread that
+//! has not started yet or has ended. No user code runs under the lock, and nothing blocks under
+//! it: it is held for a few instructions (and, rarely, an allocation to grow the vector). So it
+//! need not be re-entrant (CPython's is, bpo-44422, because its callbacks run under it); the
+//! registry's functions are not async-signal-safe, though: a signal handler must not call them.
+//!
+//! The calling thread's object is found through a thread-local pointer with no destructor (so
+//! it can be read at any point of a thread's teardown): set by a thread rthread started for its
+//! own object, by the main thread once it is recognised (on Linux, the thread whose id is the
+//! process id), and by a foreign thread's dummy. A dummy is created by [`current_thread`] and
+//! kept by a thread-local guard whose destructor takes it out of the registry when its thread
+//! ends (Python 3.13 does the same; earlier versions kept dummies forever).
+//!
+//! Exit: the first `start` of a thread object registers an `atexit` handler. At `exit()` (or a
+//! return from `main`) it marks the calling thread's object as ended (so threads joining it go
+//! on, as Python 3.13 does for the main thread), then joins every started non-daemon thread
+//! object, looping while new ones appear; daemon threads are left to die with the process. The
+//! wait never holds the registry lock while it waits, so threads that end, start, or use the
+//! registry meanwhile cannot deadlock it. [`set_exit_wait`] turns it off. A fork handler, armed
+//! with the exit handler, drops from a child's registry the threads that stayed in the parent,
+//! so a child never waits for them at exit.
+
+use super::InternalGuard;
+use super::object::{Thread, ThreadKind};
+use super::spawn;
+use crate::status::{Error, rt_status};
+use crate::sync::Lock;
+use crate::time::{Wait, timeout_wait};
+use std::cell::{Cell, RefCell, UnsafeCell};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+
+struct Registry {
+    lock: Lock,
+    threads: UnsafeCell<Vec<Arc<Thread>>>,
+}
+
+// SAFETY: `threads` (and every object's `registry_index`) is only touched with `lock` held.
+unsafe impl Sync for Registry {}
+
+static REGISTRY: Registry = Registry {
+    lock: Lock::new(),
+    threads: UnsafeCell::new(Vec::new()),
+};
+
+/// Runs `f` on the registry's vector, under its lock. `f` must not block or call user code.
+fn with_threads<R>(f: impl FnOnce(&mut Vec<Arc<Thread>>) -> R) -> R {
+    let _g = InternalGuard::lock(&REGISTRY.lock);
+    // SAFETY: the lock is held.
+    f(unsafe { &mut *REGISTRY.threads.get() })
+}
+
+/// Adds a thread object. `RT_ENOMEM` if the vector cannot grow.
+pub(super) fn register(t: &Arc<Thread>) -> Result<(), Error> {
+    arm_fork_handler();
+    with_threads(|v| {
+        v.try_reserve(1).map_err(|_| Error::NO_MEMORY)?;
+        // SAFETY: the registry lock is held.
+        unsafe { *t.registry_index.get() = v.len() };
+        v.push(t.clone());
+        Ok(())
+    })
+}
+
+/// Takes a thread object out, if it is in; returns the registry's reference, to be dropped by
+/// the caller outside the lock.
+pub(super) fn unregister(t: &Thread) -> Option<Arc<Thread>> {
+    with_threads(|v| {
+        // SAFETY: the registry lock is held (for this and every index touched below).
+        let i = unsafe { *t.registry_index.get() };
+        if i >= v.len() {
+            return None;
+        }
+        unsafe { *t.registry_index.get() = usize::MAX };
+        let removed = v.swap_remove(i);
+        if let Some(moved) = v.get(i) {
+            unsafe { *moved.registry_index.get() = i };
+        }
+        Some(removed)
+    })
+}
+
+/// `threading.enumerate()` for Rust: the alive threads, in no particular order.
+pub fn enumerate() -> Vec<Arc<Thread>> {
+    let mut out = Vec::new();
+    let n = active_count();
+    out.reserve(n);
+    enumerate_with(|t| out.push(t.clone()));
+    out
+}
+
+/// Calls `f` on every alive thread under the registry lock (so the set is one snapshot);
+/// returns how many there were. `f` must not block, call user code, or use the registry.
+pub fn enumerate_with(mut f: impl FnMut(&Arc<Thread>)) -> usize {
+    main_thread();
+    with_threads(|v| {
+        let mut n = 0;
+        for t in v.iter().filter(|t| t.is_alive()) {
+            f(t);
+            n += 1;
+        }
+        n
+    })
+}
+
+/// `threading.active_count()`: the number of alive threads, as `enumerate` counts them.
+pub fn active_count() -> usize {
+    main_thread();
+    with_threads(|v| v.iter().filter(|t| t.is_alive()).count())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The main thread.
+
+/// The initial thread's ident, recorded when the library is loaded in it (0: not known).
+static MAIN_IDENT: AtomicU64 = AtomicU64::new(0);
+
+static MAIN: OnceLock<Arc<Thread>> = OnceLock::new();
+
+/// In a fork child whose forking thread was not the main thread: that thread, now the main one
+/// (a reference leaked on purpose, so that `main_thread` can hand out `&'static`).
+static MAIN_AFTER_FORK: AtomicPtr<Arc<Thread>> = AtomicPtr::new(std::ptr::null_mut());
+
+/// The main thread's object if it exists already (no allocation, no lock).
+fn main_if_known() -> Option<&'static Arc<Thread>> {
+    let p = MAIN_AFTER_FORK.load(Ordering::Acquire);
+    if !p.is_null() {
+        // SAFETY: set once per fork child from a leaked Box, never freed.
+        return Some(unsafe { &*p });
+    }
+    MAIN.get()
+}
+
+/// The initial thread's record in the waiting core, noted at load (for `rt_interrupt_main`).
+static MAIN_RECORD: OnceLock<Arc<crate::wait::ThreadRecord>> = OnceLock::new();
+
+/// Whether the calling thread is the process's initial thread.
+fn is_initial_thread() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: getpid has no preconditions.
+        spawn::get_native_id() == unsafe { libc::getpid() } as u64
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let m = MAIN_IDENT.load(Ordering::Relaxed);
+        m != 0 && m == spawn::get_ident()
+    }
+}
+
+/// Runs when the library is loaded: in the initial thread (the usual case: linked at start-up,
+/// or loaded from `main`), it records the main thread's ident, so that the main thread's object
+/// has it even if another thread asks for it first.
+#[cfg(target_os = "linux")]
+extern "C" fn note_main_thread() {
+    if is_initial_thread() {
+        MAIN_IDENT.store(spawn::get_ident(), Ordering::Relaxed);
+        if let Some(r) = crate::wait::current_record() {
+            let _ = MAIN_RECORD.set(r);
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static NOTE_MAIN_THREAD: extern "C" fn() = note_main_thread;
+
+/// `threading.main_thread()`: the process's initial thread, "MainThread", not a daemon, alive
+/// until the process exits. If rthread is first used from another thread and was not loaded in
+/// the initial thread, its ident is 0 until the main thread itself calls into the registry.
+pub fn main_thread() -> &'static Arc<Thread> {
+    if let Some(t) = main_if_known() {
+        return t;
+    }
+    MAIN.get_or_init(|| {
+        let ident = MAIN_IDENT.load(Ordering::Relaxed);
+        let (ident, native) = if is_initial_thread() {
+            (spawn::get_ident(), spawn::get_native_id())
+        } else {
+            #[cfg(target_os = "linux")]
+            // SAFETY: getpid has no preconditions. On Linux the initial thread's id is the pid.
+            let native = unsafe { libc::getpid() } as u64;
+            #[cfg(not(target_os = "linux"))]
+            let native = 0;
+            (ident, native)
+        };
+        let t = Arc::new(Thread::new_main(ident, native));
+        if is_initial_thread() {
+            t.adopt_current_record();
+        } else if let Some(r) = MAIN_RECORD.get() {
+            t.adopt_record(r.clone());
+        }
+        // Without memory for the registry the main thread is not listed; nothing else fails.
+        let _ = register(&t);
+        t
+    })
+}
+
+/// `_thread.interrupt_main()`: interrupts the main thread's current or next wait. Reads no lock
+/// and allocates nothing when the main thread is known (async-signal-safe on Linux).
+pub fn interrupt_main() -> Result<(), Error> {
+    if let Some(t) = main_if_known() {
+        return t.interrupt();
+    }
+    match MAIN_RECORD.get() {
+        Some(r) => {
+            r.interrupt();
+            Ok(())
+        }
+        None => Err(Error::new(
+            rt_status::RT_ESTATE,
+            "cannot interrupt a thread that is not running",
+        )),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The calling thread.
+
+thread_local! {
+    /// The calling thread's object, if known (no destructor: readable during teardown).
+    static CURRENT: Cell<*const Thread> = const { Cell::new(std::ptr::null()) };
+    /// The calling thread was found not to be the main thread (and has no object yet).
+    static NOT_MAIN: Cell<bool> = const { Cell::new(false) };
+    /// The calling thread, started by rthread, is done with its object (it is ending).
+    static ENDED: Cell<bool> = const { Cell::new(false) };
+    /// A foreign thread's dummy (or the main thread's object): the destructor takes it out of
+    /// the registry when the thread ends.
+    static FOREIGN: RefCell<Option<ForeignGuard>> = const { RefCell::new(None) };
+}
+
+struct ForeignGuard(Arc<Thread>);
+
+impl Drop for ForeignGuard {
+    fn drop(&mut self) {
+        CURRENT.with(|c| {
+            if std::ptr::eq(c.get(), Arc::as_ptr(&self.0)) {
+                c.set(std::ptr::null());
+            }
+        });
+        self.0.finish();
+    }
+}
+
+/// A thread rthread started sets its own object, for its life.
+pub(super) fn set_current(t: &Thread) {
+    CURRENT.with(|c| c.set(t));
+}
+
+/// The thread rthread started is done with its object: what runs in it from now on (the
+/// system's thread-local destructors) has no thread object, and gets no dummy either.
+pub(super) fn clear_current() {
+    CURRENT.with(|c| c.set(std::ptr::null()));
+    NOT_MAIN.with(|n| n.set(true));
+    ENDED.with(|e| e.set(true));
+}
+
+/// The calling thread's object, if it has one (a thread rthread started, the main thread, or a
+/// foreign thread that has a dummy); never creates a dummy. The object stays valid while the
+/// calling thread runs: its own thread, the static main object, or the dummy guard holds it.
+fn current_ptr() -> *const Thread {
+    let p = CURRENT.with(Cell::get);
+    if !p.is_null() || NOT_MAIN.with(Cell::get) {
+        return p;
+    }
+    if is_initial_thread() {
+        let m = main_thread();
+        m.adopt_main();
+        let p = Arc::as_ptr(m);
+        CURRENT.with(|c| c.set(p));
+        // When the main thread ends (pthread_exit, or exit(), which runs its thread-local
+        // destructors) it leaves the registry.
+        let _ = FOREIGN.try_with(|f| {
+            if let Ok(mut f) = f.try_borrow_mut() {
+                if f.is_none() {
+                    *f = Some(ForeignGuard(m.clone()));
+                }
+            }
+        });
+        return p;
+    }
+    NOT_MAIN.with(|n| n.set(true));
+    std::ptr::null()
+}
+
+/// Whether `t` is the calling thread's object.
+pub(super) fn is_current(t: &Thread) -> bool {
+    std::ptr::eq(current_ptr(), t)
+}
+
+/// The daemon flag a new thread inherits: the calling thread's. The main thread is not a daemon;
+/// a foreign thread is (its dummy would be).
+pub(super) fn current_is_daemon() -> bool {
+    let p = current_ptr();
+    if p.is_null() {
+        return true;
+    }
+    // SAFETY: see current_ptr: the object outlives this call.
+    unsafe { (*p).daemon() }
+}
+
+const THREAD_ENDING: Error = Error::new(
+    rt_status::RT_ESTATE,
+    "the calling thread is ending: it has no thread object",
+);
+
+/// `threading.current_thread()`: the calling thread's object. A thread rthread did not start
+/// (other than the main thread) gets a dummy on its first call: `Dummy-N`, daemon, alive, listed
+/// by `enumerate`, and out of the registry when the thread ends. `RT_ESTATE` in a thread whose
+/// end is under way: a foreign thread whose thread-local data is being destroyed, or a thread
+/// rthread started, after its object stopped; `RT_ENOMEM`.
+pub fn current_thread() -> Result<Arc<Thread>, Error> {
+    let p = current_ptr();
+    if p.is_null() && ENDED.with(Cell::get) {
+        return Err(THREAD_ENDING);
+    }
+    if !p.is_null() {
+        // SAFETY: `p` came from an Arc that is alive (see current_ptr); one more reference.
+        unsafe {
+            Arc::increment_strong_count(p);
+            return Ok(Arc::from_raw(p));
+        }
+    }
+    main_thread();
+    let t = Arc::new(Thread::new_dummy());
+    register(&t)?;
+    let installed = FOREIGN
+        .try_with(|f| match f.try_borrow_mut() {
+            Ok(mut f) if f.is_none() => {
+                *f = Some(ForeignGuard(t.clone()));
+                true
+            }
+            _ => false,
+        })
+        .unwrap_or(false);
+    if !installed {
+        drop(unregister(&t));
+        return Err(THREAD_ENDING);
+    }
+    CURRENT.with(|c| c.set(Arc::as_ptr(&t)));
+    Ok(t)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shutdown.
+
+/// Whether the process waits for non-daemon threads at exit.
+static EXIT_WAIT: AtomicBool = AtomicBool::new(true);
+static EXIT_HANDLER: AtomicBool = AtomicBool::new(false);
+
+/// Turns the wait at exit on or off; returns the previous setting. Off, `exit()` and a return
+/// from `main` end the process at once, as in plain C.
+pub fn set_exit_wait(wait: bool) -> bool {
+    EXIT_WAIT.swap(wait, Ordering::AcqRel)
+}
+
+/// Registers the exit handler; once (the first `start` of a thread object calls this).
+pub(super) fn arm_exit_wait() {
+    if !EXIT_HANDLER.load(Ordering::Relaxed) && !EXIT_HANDLER.swap(true, Ordering::AcqRel) {
+        // SAFETY: both handlers are `extern "C"` functions that never unwind. If a registration
+        // fails (no memory), the process simply does not wait at exit, or a fork child may.
+        unsafe {
+            libc::atexit(at_exit);
+        }
+    }
+}
+
+/// Registers the fork handler that resets the registry in a child; once, at the first
+/// registration of a thread object (the main thread's and dummies' included).
+fn arm_fork_handler() {
+    static ARMED: std::sync::Once = std::sync::Once::new();
+    ARMED.call_once(|| {
+        // SAFETY: the handler is an `extern "C"` function that never unwinds. If registering
+        // fails (no memory), a fork child keeps the parent's registry.
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        unsafe {
+            libc::pthread_atfork(None, None, Some(after_fork_in_child));
+        }
+    });
+}
+
+/// In the child of `fork`: only the forking thread exists, and it is now the main thread (as
+/// in CPython). Every other thread object leaves the registry, stopped (so neither
+/// `rt_enumerate` nor the wait at exit sees it), and the internal locks that another thread may
+/// have held at the fork are forced open: the registry's, the hooks', the thread-local slots'
+/// and the waiting core's. The objects that vanished threads referenced stay allocated (their
+/// references died with those threads), as CPython leaks them.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+extern "C" fn after_fork_in_child() {
+    crate::wait::reset_after_fork();
+    REGISTRY.lock.reset();
+    super::hooks::reset_after_fork();
+    super::local::reset_after_fork();
+    let me = CURRENT.with(Cell::get);
+    let old_main = main_if_known().map_or(std::ptr::null(), Arc::as_ptr);
+    let mut survivor = None;
+    // SAFETY: the child has one thread, this one, and the registry lock was just forced open.
+    let v = unsafe { &mut *REGISTRY.threads.get() };
+    let mut i = 0;
+    while i < v.len() {
+        let t = &v[i];
+        let is_me = if me.is_null() {
+            std::ptr::eq(Arc::as_ptr(t), old_main) && is_initial_thread_of_parent(t)
+        } else {
+            std::ptr::eq(Arc::as_ptr(t), me)
+        };
+        if is_me {
+            t.survive_fork();
+            survivor = Some(t.clone());
+            // SAFETY: as above.
+            unsafe { *t.registry_index.get() = i };
+            i += 1;
+        } else {
+            t.vanish_after_fork();
+            // SAFETY: as above.
+            unsafe { *t.registry_index.get() = usize::MAX };
+            // Not dropped: dropping could free memory that a vanished thread's frames still
+            // point to, and nothing may run that is not needed in a fork child.
+            std::mem::forget(v.swap_remove(i));
+        }
+    }
+    let new_main = match survivor {
+        Some(t) => t,
+        None => {
+            // The forking thread had no object: it gets a main thread object of its own.
+            let t = Arc::new(Thread::new_main(spawn::get_ident(), spawn::get_native_id()));
+            t.adopt_current_record();
+            if v.try_reserve(1).is_ok() {
+                // SAFETY: as above.
+                unsafe { *t.registry_index.get() = v.len() };
+                v.push(t.clone());
+            }
+            CURRENT.with(|c| c.set(Arc::as_ptr(&t)));
+            t
+        }
+    };
+    if !std::ptr::eq(Arc::as_ptr(&new_main), old_main) {
+        MAIN_AFTER_FORK.store(Box::into_raw(Box::new(new_main)), Ordering::Release);
+    }
+}
+
+/// Whether `t` is the main thread object and the forking thread is the one it stands for (the
+/// main thread forked before it ever asked rthread who it is).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn is_initial_thread_of_parent(t: &Thread) -> bool {
+    t.ident() == spawn::get_ident()
+}
+
+extern "C" fn at_exit() {
+    if !EXIT_WAIT.load(Ordering::Acquire) {
+        return;
+    }
+    let me = current_ptr();
+    if !me.is_null() {
+        // SAFETY: see current_ptr.
+        unsafe { (*me).finish() };
+    }
+    let _ = wait_for_non_daemon(Wait::Forever, false);
+}
+
+/// Whether exit waits for `t`: a started, not ended, non-daemon thread object.
+fn waited_for(t: &Thread) -> bool {
+    matches!(t.kind(), ThreadKind::Normal | ThreadKind::Timer)
+        && !t.daemon()
+        && t.is_started_and_running()
+}
+
+/// `threading._shutdown()`, explicitly: waits until every started non-daemon thread object other
+/// than the caller has ended, looping while new ones appear; `RT_TIMEOUT` if some are still
+/// running after `timeout` seconds (`RT_FOREVER`: no bound). A thread that waits here is not
+/// waited for by another non-daemon thread that waits here too (they would wait for each other).
+/// Errors: the timeout's validation; `RT_EINTR`.
+pub fn shutdown(timeout: f64) -> Result<(), Error> {
+    let wait = timeout_wait(timeout)?;
+    wait_for_non_daemon(wait, true)
+}
+
+fn wait_for_non_daemon(wait: Wait, interruptible: bool) -> Result<(), Error> {
+    let me = current_ptr();
+    // SAFETY: see current_ptr.
+    let me_ref = unsafe { me.as_ref() };
+    let me_waited_for = me_ref.is_some_and(waited_for);
+    let was_in_shutdown = me_ref.map(|m| m.in_shutdown.swap(true, Ordering::AcqRel));
+    let result = loop {
+        let next = with_threads(|v| {
+            v.iter()
+                .find(|t| {
+                    !std::ptr::eq(Arc::as_ptr(t), me)
+                        && waited_for(t)
+                        && !(me_waited_for && t.in_shutdown.load(Ordering::Acquire))
+                })
+                .cloned()
+        });
+        let Some(t) = next else { break Ok(()) };
+        match t.join_until(wait, interruptible) {
+            Ok(()) => {}
+            // A start that failed: the thread left the registry; look again.
+            Err(e) if e.status == rt_status::RT_ESTATE => {}
+            Err(e) => break Err(e),
+        }
+    };
+    if let (Some(m), Some(false)) = (me_ref, was_in_shutdown) {
+        m.in_shutdown.store(false, Ordering::Release);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_foreign_thread_gets_a_dummy_until_it_ends() {
+        let dummy = std::thread::spawn(|| {
+            let me = current_thread().unwrap();
+            assert_eq!(me.kind(), ThreadKind::Dummy);
+            assert!(me.name().starts_with("Dummy-"));
+            assert!(me.daemon() && me.is_alive());
+            assert!(Arc::ptr_eq(&me, &current_thread().unwrap()));
+            assert!(enumerate().iter().any(|t| Arc::ptr_eq(t, &me)));
+            assert_eq!(me.join(-1.0).unwrap_err().status, rt_status::RT_ESTATE);
+            me
+        })
+        .join()
+        .unwrap();
+        assert!(!dummy.is_alive());
+        assert!(!enumerate().iter().any(|t| Arc::ptr_eq(t, &dummy)));
+    }
+
+    #[test]
+    fn the_main_thread_is_listed_and_not_a_daemon() {
+        let m = main_thread();
+        assert_eq!(m.kind(), ThreadKind::Main);
+        assert_eq!(m.name(), "MainThread");
+        assert!(!m.daemon());
+        assert!(enumerate().iter().any(|t| Arc::ptr_eq(t, m)));
+        assert!(active_count() >= 1);
+    }
+}
