@@ -1,4 +1,5 @@
-//! Thread start+join beside `pthread_create`+`pthread_join` and `std::thread`, in one run.
+//! Thread start+join beside `pthread_create`+`pthread_join` and `std::thread`, in one run:
+//! rthread's thread objects (`rt_thread_new`/`start`/`join`) and `rt_start_new_thread`.
 //!
 //!     cargo bench --bench thread
 
@@ -6,11 +7,14 @@ mod common;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rthread::ffi::lock::{rt_lock, rt_lock_acquire, rt_lock_release};
+use rthread::ffi::threading::{rt_thread_join, rt_thread_new, rt_thread_release, rt_thread_start};
 use std::ffi::c_void;
 
 extern "C" fn pthread_noop(_: *mut c_void) -> *mut c_void {
     std::ptr::null_mut()
 }
+
+unsafe extern "C-unwind" fn nothing(_: *mut c_void) {}
 
 /// The `_thread` way to wait for a thread: it releases a lock that its starter holds.
 unsafe extern "C-unwind" fn release_when_done(arg: *mut c_void) {
@@ -59,6 +63,20 @@ fn start_join(c: &mut Criterion) {
     while rthread::ffi::thread::rt_thread_count() != 0 {
         std::thread::yield_now();
     }
+
+    // `threading.Thread(target=f).start(); t.join()`: a thread object, reference-counted.
+    g.bench_function("rthread_thread_object", |b| {
+        b.iter(|| {
+            let mut t = std::ptr::null_mut();
+            assert_eq!(
+                rt_thread_new(Some(nothing), std::ptr::null_mut(), &mut t),
+                rthread::rt_status::RT_OK
+            );
+            assert_eq!(rt_thread_start(t), rthread::rt_status::RT_OK);
+            assert_eq!(rt_thread_join(t, -1.0), rthread::rt_status::RT_OK);
+            rt_thread_release(t);
+        })
+    });
 
     g.bench_function("std_thread_spawn_join", |b| {
         b.iter(|| std::thread::spawn(|| ()).join().expect("thread"))
