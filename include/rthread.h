@@ -178,10 +178,14 @@ typedef struct rt_lock rt_lock;
  * or removed by an immediate shutdown) go to the item destructor given at creation, if any, so
  * that nothing is lost silently.
  *
- * Cost: a bounded FIFO is a ring and a bounded LIFO an array, both reserved for `maxsize`
- * items at creation, so put and get allocate nothing; a bounded priority queue reserves its
- * heap too. Put and get take a short internal lock, and make no system call unless a thread
- * blocked in the queue must be woken. Nothing here is async-signal-safe.
+ * Cost: a bounded FIFO is a lock-free ring: a put or a get is one compare-exchange on the
+ * queue's tail or head, plus a store to the slot, so a producer and a consumer running side by
+ * side work on different cache lines. A bounded LIFO is an array, and a bounded priority queue
+ * a heap, reserved at creation: their puts and gets take a short internal lock. Nothing
+ * allocates after creation (except an unbounded queue that grows), and no put or get makes a
+ * system call unless a thread blocked in the queue must be woken. Memory: 512 bytes (on
+ * x86-64), plus 16 bytes per slot of a bounded FIFO and 8 bytes per slot of a bounded LIFO
+ * (16 of a priority queue). Nothing here is async-signal-safe.
  */
 typedef struct rt_queue rt_queue;
 
