@@ -230,6 +230,247 @@ static double rt_start_join(long n) {
     return t;
 }
 
+/* thread objects: rt_thread_new + start + join + release */
+static void nothing(void *arg) {
+    (void)arg;
+}
+
+static double rt_thread_start_join(long n) {
+    double t = now_ns();
+    for (long i = 0; i < n; i++) {
+        rt_thread *th;
+        RT_CHECK(rt_thread_new(nothing, NULL, &th));
+        RT_CHECK(rt_thread_start(th));
+        RT_CHECK(rt_thread_join(th, RT_FOREVER));
+        RT_CHECK(rt_thread_release(th));
+    }
+    return now_ns() - t;
+}
+
+/* ---- RLock re-entry (held once already) and Semaphore pair ---- */
+
+static rt_rlock *reentry_rlock;
+static pthread_mutex_t *reentry_mutex; /* PTHREAD_MUTEX_RECURSIVE */
+
+static double rt_rlock_reentry(long n) {
+    double t;
+    RT_CHECK(rt_rlock_acquire(reentry_rlock, 1, RT_FOREVER));
+    t = now_ns();
+    for (long i = 0; i < n; i++) {
+        rt_rlock_acquire(reentry_rlock, 1, RT_FOREVER);
+        rt_rlock_release(reentry_rlock);
+    }
+    t = now_ns() - t;
+    RT_CHECK(rt_rlock_release(reentry_rlock));
+    return t;
+}
+
+static double pt_rlock_reentry(long n) {
+    double t;
+    PT_CHECK(pthread_mutex_lock(reentry_mutex));
+    t = now_ns();
+    for (long i = 0; i < n; i++) {
+        pthread_mutex_lock(reentry_mutex);
+        pthread_mutex_unlock(reentry_mutex);
+    }
+    t = now_ns() - t;
+    PT_CHECK(pthread_mutex_unlock(reentry_mutex));
+    return t;
+}
+
+static double rt_rlock_pair(long n) {
+    double t = now_ns();
+    for (long i = 0; i < n; i++) {
+        rt_rlock_acquire(reentry_rlock, 1, RT_FOREVER);
+        rt_rlock_release(reentry_rlock);
+    }
+    return now_ns() - t;
+}
+
+static double pt_rlock_pair(long n) {
+    double t = now_ns();
+    for (long i = 0; i < n; i++) {
+        pthread_mutex_lock(reentry_mutex);
+        pthread_mutex_unlock(reentry_mutex);
+    }
+    return now_ns() - t;
+}
+
+static rt_semaphore *pair_sem;
+static sem_t *pair_sem_t;
+
+static double rt_sem_pair(long n) {
+    double t = now_ns();
+    for (long i = 0; i < n; i++) {
+        rt_semaphore_acquire(pair_sem, 1, RT_FOREVER);
+        rt_semaphore_release(pair_sem, 1);
+    }
+    return now_ns() - t;
+}
+
+static double pt_sem_pair(long n) {
+    double t = now_ns();
+    for (long i = 0; i < n; i++) {
+        sem_wait(pair_sem_t);
+        sem_post(pair_sem_t);
+    }
+    return now_ns() - t;
+}
+
+/* ---- ping-pong round trips between two threads ---- */
+
+enum pp_kind { PP_EVENT, PP_SEMAPHORE, PP_CONDITION, PP_SEM_T, PP_CONDVAR };
+
+struct pp {
+    enum pp_kind kind;
+    long n;
+    rt_event *ev[2];
+    rt_semaphore *sem[2];
+    rt_condition *cond;
+    sem_t st[2];
+    pthread_mutex_t m;
+    pthread_cond_t cv;
+    int flag; /* condition and condvar: protected by their lock */
+};
+
+/* side 0 pings (hands the turn over and waits for it back), side 1 pongs */
+static void pp_step(struct pp *p, int side) {
+    switch (p->kind) {
+    case PP_EVENT:
+        if (side == 0) {
+            rt_event_set(p->ev[0]);
+            rt_event_wait(p->ev[1], RT_FOREVER);
+            rt_event_clear(p->ev[1]);
+        } else {
+            rt_event_wait(p->ev[0], RT_FOREVER);
+            rt_event_clear(p->ev[0]);
+            rt_event_set(p->ev[1]);
+        }
+        break;
+    case PP_SEMAPHORE:
+        rt_semaphore_release(p->sem[side], 1);
+        rt_semaphore_acquire(p->sem[!side], 1, RT_FOREVER);
+        break;
+    case PP_SEM_T:
+        if (side == 0) {
+            sem_post(&p->st[0]);
+            while (sem_wait(&p->st[1]) != 0) {
+            }
+        } else {
+            while (sem_wait(&p->st[0]) != 0) {
+            }
+            sem_post(&p->st[1]);
+        }
+        break;
+    case PP_CONDITION:
+        rt_condition_acquire(p->cond, 1, RT_FOREVER);
+        if (side == 0) {
+            p->flag = 1;
+            rt_condition_notify(p->cond, 1);
+            while (p->flag)
+                rt_condition_wait(p->cond, RT_FOREVER);
+        } else {
+            while (!p->flag)
+                rt_condition_wait(p->cond, RT_FOREVER);
+            p->flag = 0;
+            rt_condition_notify(p->cond, 1);
+        }
+        rt_condition_release(p->cond);
+        break;
+    case PP_CONDVAR:
+        pthread_mutex_lock(&p->m);
+        if (side == 0) {
+            p->flag = 1;
+            pthread_cond_signal(&p->cv);
+            while (p->flag)
+                pthread_cond_wait(&p->cv, &p->m);
+        } else {
+            while (!p->flag)
+                pthread_cond_wait(&p->cv, &p->m);
+            p->flag = 0;
+            pthread_cond_signal(&p->cv);
+        }
+        pthread_mutex_unlock(&p->m);
+        break;
+    }
+}
+
+static void *pp_partner(void *arg) {
+    struct pp *p = arg;
+    for (long i = 0; i <= p->n; i++)
+        pp_step(p, 1);
+    return NULL;
+}
+
+/* Times n round trips; the partner starts (and is joined) outside the timing, after one
+ * untimed round trip. */
+static double pp_run(enum pp_kind kind, long n) {
+    struct pp *p = calloc(1, sizeof *p);
+    pthread_t tid;
+    double t;
+    if (!p)
+        die("calloc");
+    p->kind = kind;
+    p->n = n;
+    switch (kind) {
+    case PP_EVENT:
+        RT_CHECK(rt_event_new(&p->ev[0]));
+        RT_CHECK(rt_event_new(&p->ev[1]));
+        break;
+    case PP_SEMAPHORE:
+        RT_CHECK(rt_semaphore_new(0, &p->sem[0]));
+        RT_CHECK(rt_semaphore_new(0, &p->sem[1]));
+        break;
+    case PP_CONDITION:
+        RT_CHECK(rt_condition_new(&p->cond));
+        break;
+    case PP_SEM_T:
+        PT_CHECK(sem_init(&p->st[0], 0, 0));
+        PT_CHECK(sem_init(&p->st[1], 0, 0));
+        break;
+    case PP_CONDVAR:
+        PT_CHECK(pthread_mutex_init(&p->m, NULL));
+        PT_CHECK(pthread_cond_init(&p->cv, NULL));
+        break;
+    }
+    PT_CHECK(pthread_create(&tid, NULL, pp_partner, p));
+    pp_step(p, 0);
+    t = now_ns();
+    for (long i = 0; i < n; i++)
+        pp_step(p, 0);
+    t = now_ns() - t;
+    PT_CHECK(pthread_join(tid, NULL));
+    switch (kind) {
+    case PP_EVENT:
+        RT_CHECK(rt_event_free(p->ev[0]));
+        RT_CHECK(rt_event_free(p->ev[1]));
+        break;
+    case PP_SEMAPHORE:
+        RT_CHECK(rt_semaphore_free(p->sem[0]));
+        RT_CHECK(rt_semaphore_free(p->sem[1]));
+        break;
+    case PP_CONDITION:
+        RT_CHECK(rt_condition_free(p->cond));
+        break;
+    case PP_SEM_T:
+        sem_destroy(&p->st[0]);
+        sem_destroy(&p->st[1]);
+        break;
+    case PP_CONDVAR:
+        pthread_cond_destroy(&p->cv);
+        pthread_mutex_destroy(&p->m);
+        break;
+    }
+    free(p);
+    return t;
+}
+
+static double rt_event_pp(long n) { return pp_run(PP_EVENT, n); }
+static double rt_semaphore_pp(long n) { return pp_run(PP_SEMAPHORE, n); }
+static double rt_condition_pp(long n) { return pp_run(PP_CONDITION, n); }
+static double pt_sem_pp(long n) { return pp_run(PP_SEM_T, n); }
+static double pt_condvar_pp(long n) { return pp_run(PP_CONDVAR, n); }
+
 /* ---- queues: producers put n items in total, consumers get them ---- */
 
 /* The classic bounded buffer: a mutex, two condition variables, a ring. */
@@ -373,6 +614,13 @@ static const struct op OPS[] = {
     {"lock pair (acquire+release)", "pthread_mutex", rt_lock_pair, pt_lock_pair, 2000000, 0},
     {"lock contended, 2 threads", "pthread_mutex", rt_contend2, pt_contend2, 2000000, 1},
     {"lock contended, 4 threads", "pthread_mutex", rt_contend4, pt_contend4, 2000000, 1},
+    {"rlock re-entry", "recursive pthread_mutex", rt_rlock_reentry, pt_rlock_reentry, 2000000, 0},
+    {"rlock pair (first acquire)", "recursive pthread_mutex", rt_rlock_pair, pt_rlock_pair, 2000000, 0},
+    {"semaphore pair", "sem_t", rt_sem_pair, pt_sem_pair, 2000000, 0},
+    {"event ping-pong", "sem_t ping-pong", rt_event_pp, pt_sem_pp, 20000, 0},
+    {"semaphore ping-pong", "sem_t ping-pong", rt_semaphore_pp, pt_sem_pp, 20000, 0},
+    {"condition ping-pong", "condvar ping-pong", rt_condition_pp, pt_condvar_pp, 20000, 0},
+    {"thread start+join (object)", "pthread_create+join", rt_thread_start_join, pt_start_join, 300, 0},
     {"thread start+join (_thread)", "pthread_create+join", rt_start_join, pt_start_join, 300, 0},
     {"queue SPSC, per item", "mutex+2 condvar ring", rt_queue_spsc, pt_queue_spsc, 1000000, 0},
     {"queue 2P/2C, per item", "mutex+2 condvar ring", rt_queue_2p2c, pt_queue_2p2c, 1000000, 0},
@@ -400,6 +648,19 @@ int main(int argc, char **argv) {
     RT_CHECK(rt_lock_new(&pair_lock));
     if (!(pair_mutex = malloc(sizeof *pair_mutex)) || pthread_mutex_init(pair_mutex, NULL) != 0)
         die("pthread_mutex_init");
+    RT_CHECK(rt_rlock_new(&reentry_rlock));
+    {
+        pthread_mutexattr_t a;
+        PT_CHECK(pthread_mutexattr_init(&a));
+        PT_CHECK(pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE));
+        if (!(reentry_mutex = malloc(sizeof *reentry_mutex)) ||
+            pthread_mutex_init(reentry_mutex, &a) != 0)
+            die("pthread_mutex_init");
+        pthread_mutexattr_destroy(&a);
+    }
+    RT_CHECK(rt_semaphore_new(1, &pair_sem));
+    if (!(pair_sem_t = malloc(sizeof *pair_sem_t)) || sem_init(pair_sem_t, 0, 1) != 0)
+        die("sem_init");
 
     printf("medians of %d rounds; ratio = rthread / pthread (below 1: rthread is faster)\n\n",
            ROUNDS);
@@ -446,5 +707,7 @@ int main(int argc, char **argv) {
         fflush(stdout);
     }
     RT_CHECK(rt_lock_free(pair_lock));
+    RT_CHECK(rt_rlock_free(reentry_rlock));
+    RT_CHECK(rt_semaphore_free(pair_sem));
     return 0;
 }
