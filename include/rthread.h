@@ -135,8 +135,9 @@ typedef enum {
 } rt_status;
 
 /**
- * A barrier for a fixed number of threads: Python's `threading.Barrier`. Made by
- * `rt_barrier_new`, destroyed by `rt_barrier_free`.
+ * A barrier for a fixed number of threads: Python's `threading.Barrier`. 56 bytes of heap
+ * (64-bit), and 16 more with an action. Made by `rt_barrier_new`, destroyed by
+ * `rt_barrier_free`.
  */
 typedef struct rt_barrier rt_barrier;
 
@@ -144,19 +145,21 @@ typedef struct rt_barrier rt_barrier;
  * A condition variable and its lock: Python's `threading.Condition`. Made by
  * `rt_condition_new` (with a new RLock of its own), `rt_condition_new_with_lock` or
  * `rt_condition_new_with_rlock` (with the caller's lock); destroyed by `rt_condition_free`.
+ * 48 bytes of heap (64-bit), its own RLock included.
  */
 typedef struct rt_condition rt_condition;
 
 /**
- * A flag that threads can wait for: Python's `threading.Event`. Made by `rt_event_new`,
- * destroyed by `rt_event_free`.
+ * A flag that threads can wait for: Python's `threading.Event`. 16 bytes of heap (64-bit).
+ * Made by `rt_event_new`, destroyed by `rt_event_free`.
  */
 typedef struct rt_event rt_event;
 
 /**
  * Thread-local data (`threading.local()`): one `void *` per thread, with an optional
  * destructor. Made by `rt_local_new`, destroyed by `rt_local_free`. There is no limit on the
- * number of locals other than memory (the platform's key limit does not apply).
+ * number of locals other than memory (the platform's key limit does not apply). 32 bytes of
+ * heap (64-bit), and 24 bytes in the table of each thread that sets it.
  */
 typedef struct rt_local rt_local;
 
@@ -192,13 +195,14 @@ typedef struct rt_queue rt_queue;
 /**
  * A re-entrant lock: Python's `threading.RLock`. The thread that holds it (its owner) may
  * acquire it again without blocking, and must release it as many times; only the owner may
- * release it. Made by `rt_rlock_new`, destroyed by `rt_rlock_free`.
+ * release it. 32 bytes of heap (64-bit). Made by `rt_rlock_new`, destroyed by `rt_rlock_free`.
  */
 typedef struct rt_rlock rt_rlock;
 
 /**
  * A counting semaphore: Python's `threading.Semaphore`, or `threading.BoundedSemaphore` when
- * made by `rt_bounded_semaphore_new`. Made by either `_new`, destroyed by `rt_semaphore_free`.
+ * made by `rt_bounded_semaphore_new`. 32 bytes of heap (64-bit). Made by either `_new`,
+ * destroyed by `rt_semaphore_free`.
  */
 typedef struct rt_semaphore rt_semaphore;
 
@@ -208,7 +212,8 @@ typedef struct rt_semaphore rt_semaphore;
  * `rt_current_thread`, `rt_main_thread` and `rt_enumerate` give the caller new references;
  * `rt_thread_retain` adds one and `rt_thread_release` drops one. The object is destroyed when
  * the last reference goes; a running thread holds its own reference until it has ended, so
- * releasing a running thread's object never stops the thread.
+ * releasing a running thread's object never stops the thread. 184 bytes of heap (64-bit; a
+ * name given with `rt_thread_set_name` is allocated beside it), besides the thread's stack.
  */
 typedef struct rt_thread rt_thread;
 

@@ -8,7 +8,7 @@ use std::ffi::c_int;
 
 /// A re-entrant lock: Python's `threading.RLock`. The thread that holds it (its owner) may
 /// acquire it again without blocking, and must release it as many times; only the owner may
-/// release it. Made by `rt_rlock_new`, destroyed by `rt_rlock_free`.
+/// release it. 32 bytes of heap (64-bit). Made by `rt_rlock_new`, destroyed by `rt_rlock_free`.
 pub struct rt_rlock {
     _private: [u8; 0],
 }

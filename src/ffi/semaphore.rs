@@ -8,7 +8,8 @@ use crate::time::Wait;
 use std::ffi::c_int;
 
 /// A counting semaphore: Python's `threading.Semaphore`, or `threading.BoundedSemaphore` when
-/// made by `rt_bounded_semaphore_new`. Made by either `_new`, destroyed by `rt_semaphore_free`.
+/// made by `rt_bounded_semaphore_new`. 32 bytes of heap (64-bit). Made by either `_new`,
+/// destroyed by `rt_semaphore_free`.
 pub struct rt_semaphore {
     _private: [u8; 0],
 }

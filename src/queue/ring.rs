@@ -379,3 +379,52 @@ impl<T> Drop for Ring<T> {
         }
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slot_of_a_c_item_is_16_bytes() {
+        // Documented with rt_queue and in BENCHMARKS.md.
+        assert!(std::mem::size_of::<Slot<*mut std::ffi::c_void>>() <= 16);
+    }
+
+    #[test]
+    fn laps_wrap_and_count_puts() {
+        for cap in [1, 2, 3, 5] {
+            let r = Ring::new(cap).unwrap();
+            let mut next = 0;
+            for round in 0..4 * cap {
+                for i in 0..cap {
+                    assert!(matches!(r.push(round * cap + i, || {}), Push::Done));
+                }
+                assert!(matches!(r.push(usize::MAX, || {}), Push::Full(usize::MAX)));
+                assert_eq!(r.len(), cap);
+                for _ in 0..cap {
+                    match r.pop(|| {}) {
+                        Pop::Item(v) => assert_eq!(v, next),
+                        _ => panic!("empty too soon"),
+                    }
+                    next += 1;
+                }
+                assert!(matches!(r.pop(|| {}), Pop::Empty));
+                assert_eq!(r.puts(), (round + 1) * cap);
+            }
+            assert!(r.shut());
+            assert!(matches!(r.push(0, || {}), Push::ShutDown(0)));
+            assert!(matches!(r.pop(|| {}), Pop::ShutDown));
+        }
+    }
+
+    #[test]
+    fn dropping_a_ring_drops_its_items() {
+        let item = std::sync::Arc::new(());
+        let r = Ring::new(3).unwrap();
+        for _ in 0..2 {
+            assert!(matches!(r.push(item.clone(), || {}), Push::Done));
+        }
+        drop(r);
+        assert_eq!(std::sync::Arc::strong_count(&item), 1);
+    }
+}
