@@ -612,8 +612,8 @@ struct op {
 
 static const struct op OPS[] = {
     {"lock pair (acquire+release)", "pthread_mutex", rt_lock_pair, pt_lock_pair, 2000000, 0},
-    {"lock contended, 2 threads", "pthread_mutex", rt_contend2, pt_contend2, 2000000, 1},
-    {"lock contended, 4 threads", "pthread_mutex", rt_contend4, pt_contend4, 2000000, 1},
+    {"lock contended, 2 threads", "pthread_mutex", rt_contend2, pt_contend2, 5000000, 1},
+    {"lock contended, 4 threads", "pthread_mutex", rt_contend4, pt_contend4, 5000000, 1},
     {"rlock re-entry", "recursive pthread_mutex", rt_rlock_reentry, pt_rlock_reentry, 2000000, 0},
     {"rlock pair (first acquire)", "recursive pthread_mutex", rt_rlock_pair, pt_rlock_pair, 2000000, 0},
     {"semaphore pair", "sem_t", rt_sem_pair, pt_sem_pair, 2000000, 0},
