@@ -186,7 +186,7 @@ typedef struct rt_lock rt_lock;
  * side work on different cache lines. A bounded LIFO is an array, and a bounded priority queue
  * a heap, reserved at creation: their puts and gets take a short internal lock. Nothing
  * allocates after creation (except an unbounded queue that grows), and no put or get makes a
- * system call unless a thread blocked in the queue must be woken. Memory: 512 bytes (on
+ * system call unless a thread blocked in the queue must be woken. Memory: 896 bytes (on
  * x86-64), plus 16 bytes per slot of a bounded FIFO and 8 bytes per slot of a bounded LIFO
  * (16 of a priority queue). Nothing here is async-signal-safe.
  */

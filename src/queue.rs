@@ -733,10 +733,14 @@ impl<T: Send> Queue<T> {
     /// `get` on a bounded FIFO: the checks of [`Queue::get`], in the same order, on the ring.
     fn ring_get(&self, r: &Ring<T>, block: bool, timeout: Option<f64>) -> Result<T, Error> {
         let limit = if block {
-            if r.is_shut() && r.len() == 0 {
-                return Err(SHUT_DOWN);
+            // CPython checks "shut down and empty" before the timeout; with a valid timeout
+            // the pop below makes that check itself (without reading the tail's cache line on
+            // every get), so only an invalid timeout needs it first.
+            match read_timeout(timeout) {
+                Ok(l) => Some(l),
+                Err(_) if r.is_shut() && r.len() == 0 => return Err(SHUT_DOWN),
+                Err(e) => return Err(e),
             }
-            Some(read_timeout(timeout)?)
         } else {
             None
         };
