@@ -3,7 +3,8 @@
 //!
 //!     cargo run --release --example c_bench            # every operation
 //!     cargo run --release --example c_bench -- queue   # those whose name contains "queue"
-//!     cargo run --example c_bench -- --build-only      # only compile it (CI)
+//!     cargo run --release --example c_bench -- --static # also linked with librthread.a
+//!     cargo run --example c_bench -- --build-only      # only compile both (CI)
 
 #[path = "../tests/support/cbuild.rs"]
 mod cbuild;
@@ -23,6 +24,30 @@ fn main() {
         eprintln!("{e}");
         std::process::exit(1);
     }
+    // The same program linked with librthread.a: in an executable the linker turns rthread's
+    // thread-local accesses into plain %fs-relative loads, where the shared library pays a
+    // call to `__tls_get_addr` (it shows in RLock re-entry).
+    let static_lib = lib_dir.join("librthread.a");
+    let static_exe = cbuild::scratch_dir("c-bench").join("bench-static");
+    let link_static = |out: &std::path::Path| {
+        let mut cmd = std::process::Command::new(cbuild::c_compiler());
+        cmd.args(cbuild::C_FLAGS)
+            .arg("-O2")
+            .arg("-I")
+            .arg(cbuild::root().join("include"))
+            .arg("-o")
+            .arg(out)
+            .arg(&src)
+            .arg(&static_lib)
+            .args(["-lpthread", "-ldl", "-lm"]);
+        cmd.status().is_ok_and(|s| s.success())
+    };
+    let with_static = args.iter().any(|a| a == "--static");
+    if (with_static || build_only) && !link_static(&static_exe) {
+        eprintln!("c_bench: linking {} failed", static_lib.display());
+        std::process::exit(1);
+    }
+    let args: Vec<String> = args.into_iter().filter(|a| a != "--static").collect();
     if build_only {
         return;
     }
@@ -37,5 +62,15 @@ fn main() {
         .expect("the benchmark runs");
     if !status.success() {
         std::process::exit(status.code().unwrap_or(1));
+    }
+    if with_static {
+        println!("\nthe same, linked with {}:", static_lib.display());
+        let status = std::process::Command::new(&static_exe)
+            .args(&args)
+            .status()
+            .expect("the benchmark runs");
+        if !status.success() {
+            std::process::exit(status.code().unwrap_or(1));
+        }
     }
 }
