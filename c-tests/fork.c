@@ -8,17 +8,40 @@
 #define HAMMERS 4
 
 static rt_lock *shared_lock;
+static rt_rlock *shared_rlock;
+static rt_condition *shared_cond;
+static rt_event *shared_event;
 static rt_queue *shared_queue;
 static int stop;
 static int hammers_done;
 static long hammer_ops;
 
+/* Each hammer takes the lock, the RLock (twice), the condition (notifying the others, then
+ * waiting a little), the event (set by some, cleared by others) and the queue, so that forks
+ * happen while threads hold or wait on each of them. */
 static void hammer(void *arg) {
     void *item;
-    (void)arg;
+    long me = (long)(intptr_t)arg;
     while (!ATOMIC_LOAD(&stop)) {
+        rt_status s;
         if (rt_lock_acquire(shared_lock, 1, RT_FOREVER) != RT_OK) abort();
         if (rt_lock_release(shared_lock) != RT_OK) abort();
+        if (rt_rlock_acquire(shared_rlock, 1, RT_FOREVER) != RT_OK) abort();
+        if (rt_rlock_acquire(shared_rlock, 1, RT_FOREVER) != RT_OK) abort();
+        if (rt_rlock_release(shared_rlock) != RT_OK) abort();
+        if (rt_rlock_release(shared_rlock) != RT_OK) abort();
+        if (rt_condition_acquire(shared_cond, 1, RT_FOREVER) != RT_OK) abort();
+        if (rt_condition_notify(shared_cond, 1) != RT_OK) abort();
+        s = rt_condition_wait(shared_cond, 0.0005);
+        if (s != RT_OK && s != RT_TIMEOUT) abort();
+        if (rt_condition_release(shared_cond) != RT_OK) abort();
+        if (me % 2 == 0) {
+            if (rt_event_set(shared_event) != RT_OK) abort();
+        } else {
+            if (rt_event_clear(shared_event) != RT_OK) abort();
+        }
+        s = rt_event_wait(shared_event, 0.0005);
+        if (s != RT_OK && s != RT_TIMEOUT) abort();
         if (rt_queue_put(shared_queue, &stop, 1, 0.001) == RT_OK) {
             if (rt_queue_get(shared_queue, 1, 0.001, &item) != RT_OK && 0) abort();
         }
@@ -63,8 +86,21 @@ static int child_main(void) {
     void *item = NULL;
     int token = 42;
     long tries;
+    rt_condition *c;
+    rt_event *e;
     int first = check_registry_in_child(0);
     if (first) return first;
+    /* A new condition and event: timed waits really wait, and a set is seen. */
+    if (rt_condition_new(&c) != RT_OK) return 50;
+    if (rt_condition_acquire(c, 1, RT_FOREVER) != RT_OK) return 51;
+    if (rt_condition_wait(c, 0.001) != RT_TIMEOUT) return 52;
+    if (rt_condition_release(c) != RT_OK) return 53;
+    if (rt_condition_free(c) != RT_OK) return 54;
+    if (rt_event_new(&e) != RT_OK) return 55;
+    if (rt_event_wait(e, 0.001) != RT_TIMEOUT) return 56;
+    if (rt_event_set(e) != RT_OK) return 57;
+    if (rt_event_wait(e, RT_FOREVER) != RT_OK) return 58;
+    if (rt_event_free(e) != RT_OK) return 59;
     if (rt_lock_new(&l) != RT_OK) return 10;
     if (rt_lock_acquire(l, 1, RT_FOREVER) != RT_OK) return 11;
     if (rt_lock_acquire(l, 1, 0.001) != RT_TIMEOUT) return 12; /* a real timed wait */
@@ -97,8 +133,12 @@ static int child_main(void) {
 static void fork_child_uses_new_primitives_while_parent_threads_hammer(void) {
     int i, status;
     CHECK_OK(rt_lock_new(&shared_lock));
+    CHECK_OK(rt_rlock_new(&shared_rlock));
+    CHECK_OK(rt_condition_new(&shared_cond));
+    CHECK_OK(rt_event_new(&shared_event));
     CHECK_OK(rt_queue_new(2, NULL, &shared_queue));
-    for (i = 0; i < HAMMERS; i++) CHECK_OK(rt_start_new_thread(hammer, NULL, NULL));
+    for (i = 0; i < HAMMERS; i++)
+        CHECK_OK(rt_start_new_thread(hammer, (void *)(intptr_t)i, NULL));
     WAIT_UNTIL(ATOMIC_LOAD(&hammer_ops) > 1000, 10.0);
     for (i = 0; i < 200; i++) {
         pid_t pid;
@@ -114,6 +154,9 @@ static void fork_child_uses_new_primitives_while_parent_threads_hammer(void) {
     ATOMIC_STORE(&stop, 1);
     WAIT_UNTIL(ATOMIC_LOAD(&hammers_done) == HAMMERS, 10.0);
     CHECK_OK(rt_lock_free(shared_lock));
+    CHECK_OK(rt_rlock_free(shared_rlock));
+    CHECK_OK(rt_condition_free(shared_cond));
+    CHECK_OK(rt_event_free(shared_event));
     CHECK_OK(rt_queue_free(shared_queue));
 }
 

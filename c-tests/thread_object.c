@@ -635,8 +635,8 @@ static void join_in_small_steps(void *p) {
 
 static void short_life(void *p) {
     int i, n = (int)(intptr_t)p;
-    volatile int sink = 0;
-    for (i = 0; i < n; i++) sink += i;
+    volatile unsigned sink = 0;
+    for (i = 0; i < n; i++) sink += (unsigned)i;
 }
 
 static void joins_with_timeouts_race_the_thread_exit(void) {

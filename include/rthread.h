@@ -8,14 +8,23 @@
  *   rt_thread_release), because the runtime and the user both hold them.
  * - Every fallible call returns rt_status: RT_OK (0) on success. Queries that cannot fail
  *   return their value directly.
- * - A NULL handle, or a handle of another kind, gives RT_EINVAL: never a crash.
+ * - A NULL handle, or a handle of another kind, gives RT_EINVAL ("NULL handle", "handle of the
+ *   wrong kind"): never a crash. A query that cannot fail returns its documented default for
+ *   such a handle (false, 0 or -1) and sets rt_last_error(). A NULL output pointer or buffer
+ *   that a call must write gives RT_EINVAL "NULL output pointer", unless its doc says it may
+ *   be NULL.
  * - Inputs are values or const pointers; outputs are pointers, written only on success.
  * - A const handle parameter means the call does not change the object.
  * - A buffer pointer is followed by its size_t length; strings are NUL-terminated UTF-8.
  * - rt_<noun>_free(NULL) is fine; freeing twice is undefined, as in C.
  * - Timeouts are double seconds, as in Python. RT_FOREVER (-1.0) waits without bound; 0 polls.
- *   NaN and negative values other than -1 are RT_EINVAL, values above RT_TIMEOUT_MAX are
- *   RT_EOVERFLOW. Deadlines use the monotonic clock; a wait never returns early on a timeout,
+ *   NaN is RT_EINVAL ("Invalid value NaN (not a number)"); a negative value other than -1,
+ *   -infinity included, is RT_EINVAL ("timeout value must be a non-negative number"; the
+ *   queues say "'timeout' must be a non-negative number", as Python's queue module does); a
+ *   value above RT_TIMEOUT_MAX is RT_EOVERFLOW ("timestamp out of range for platform time_t").
+ *   The exception: rt_lock_acquire, rt_rlock_acquire and rt_condition_acquire check as
+ *   CPython's Lock does, where a value below -RT_TIMEOUT_MAX is RT_EOVERFLOW too.
+ *   Deadlines use the monotonic clock; a wait never returns early on a timeout,
  *   and a spurious wake-up is never reported as success. A blocking call that gives up
  *   returns RT_TIMEOUT.
  * - rt_last_error() gives the calling thread's message for its last failed call, worded as
@@ -314,9 +323,9 @@ rt_status rt_barrier_free(rt_barrier *barrier);
  * `rt_barrier_reset` ends the cycle ("barrier was reset"). A broken barrier fails every wait
  * at once until `rt_barrier_reset`. Returns `RT_EINTR` when `rt_thread_interrupt` ends the
  * wait; a thread interrupted after it arrived breaks the barrier, since the others would wait
- * for it in vain. Errors: `RT_EINVAL` for a NaN timeout or a negative one other than
- * `RT_FOREVER`, `RT_EOVERFLOW` above `RT_TIMEOUT_MAX`, `RT_EINVAL` for a NULL or wrong-kind
- * handle.
+ * for it in vain. Errors, checked first (before the barrier's state, so even on a broken
+ * barrier): `RT_EINVAL` for a NULL or wrong-kind handle, for a NaN timeout or a negative one
+ * other than `RT_FOREVER`; `RT_EOVERFLOW` above `RT_TIMEOUT_MAX`.
  */
 rt_status rt_barrier_wait(rt_barrier *barrier, double timeout, size_t *index);
 
@@ -445,11 +454,12 @@ rt_status rt_condition_wait(rt_condition *cond, double timeout);
  * Returns `RT_OK` as soon as `pred` returns non-zero (at once, and without checking that the
  * caller owns the lock, if it already does, as in CPython); `RT_TIMEOUT` when the time ran out
  * with `pred` still zero (with `timeout` 0: `pred` is called once and the lock is kept);
- * `RT_EINTR` when interrupted. Errors: `RT_EINVAL` for a NULL `pred` ("predicate must be
- * callable"), a NaN timeout or a negative one other than `RT_FOREVER`; `RT_EOVERFLOW` above
- * `RT_TIMEOUT_MAX`; `RT_ENOTOWNER` ("cannot wait on un-acquired lock") when the predicate is
- * false and the caller, which does not own the lock, would have to wait (with `timeout` 0 it
- * gets `RT_TIMEOUT`, as in CPython); `RT_EINVAL` for a NULL or wrong-kind handle.
+ * `RT_EINTR` when interrupted. Errors: first, before `pred` is called, `RT_EINVAL` for a NULL
+ * or wrong-kind handle, a NULL `pred` ("predicate must be callable"), a NaN timeout or a
+ * negative one other than `RT_FOREVER`, and `RT_EOVERFLOW` above `RT_TIMEOUT_MAX`; then
+ * `RT_ENOTOWNER` ("cannot wait on un-acquired lock") when the predicate is false and the
+ * caller, which does not own the lock, would have to wait (with `timeout` 0 it gets
+ * `RT_TIMEOUT`, as in CPython).
  */
 rt_status rt_condition_wait_for(rt_condition *cond,
                                 rt_predicate_fn pred,
@@ -513,8 +523,10 @@ rt_status rt_thread_interrupt(rt_thread *t);
 /**
  * Interrupts the main thread (`_thread.interrupt_main()`): as `rt_thread_interrupt` on
  * `rt_main_thread()`, without taking a reference, so a SIGINT handler can call it.
- * `RT_ESTATE` if rthread does not know the main thread (it was loaded and first used outside
- * the process's initial thread, which has not called it since).
+ * `RT_ESTATE` ("cannot interrupt a thread that is not running") if rthread does not know the
+ * main thread (it was loaded and first used outside the process's initial thread, which has
+ * not called it since). From the main thread itself, it interrupts the main thread's next
+ * wait that really blocks.
  */
 rt_status rt_interrupt_main(void);
 
@@ -629,8 +641,10 @@ rt_status rt_lock_new(rt_lock **out);
 
 /**
  * Destroys a lock. NULL is fine (nothing happens). A lock may be freed while locked (as in
- * Python), but not while threads are blocked in `rt_lock_acquire` on it: then `RT_EBUSY`, and
- * the lock is not freed. `RT_EINVAL` for a handle of another kind. Freeing twice is undefined.
+ * Python), but not while threads are blocked in `rt_lock_acquire` on it, nor while a condition
+ * made by `rt_condition_new_with_lock` uses it: then `RT_EBUSY` ("object is in use by waiting
+ * threads"), and the lock is not freed. `RT_EINVAL` for a handle of another kind. Freeing
+ * twice is undefined.
  */
 rt_status rt_lock_free(rt_lock *lock);
 
@@ -996,8 +1010,9 @@ rt_status rt_semaphore_acquire(rt_semaphore *sem, int wait, double timeout);
  * Errors, with the value unchanged: `RT_EINVAL` for `n` 0 ("n must be one or more");
  * `RT_EOVERRELEASE` when a bounded semaphore would go above its initial value ("Semaphore
  * released too many times"), nothing being added even if some of the `n` would fit;
- * `RT_EOVERFLOW` when the value would go above `INT64_MAX` ("semaphore value would exceed its
- * maximum"; Python's integers have no limit); `RT_EINVAL` for a NULL or wrong-kind handle.
+ * `RT_EOVERFLOW` when the value of a semaphore that is not bounded would go above `INT64_MAX`
+ * ("semaphore value would exceed its maximum"; Python's integers have no limit; a bounded one
+ * says `RT_EOVERRELEASE` there); `RT_EINVAL` for a NULL or wrong-kind handle.
  */
 rt_status rt_semaphore_release(rt_semaphore *sem, uint64_t n);
 
@@ -1047,9 +1062,10 @@ rt_status rt_start_new_thread(rt_thread_fn function, void *arg, uint64_t *ident)
  * on x86-64 and AArch64 Linux (elsewhere use `-funwind-tables`); like `pthread_exit`, it runs no
  * clean-up in those frames.
  *
- * It returns `RT_ESTATE` only where it cannot end the thread: in a thread that rthread did not
+ * It returns `RT_ESTATE` ("rt_exit_thread can only end a thread started by rthread, from
+ * outside any callback") only where it cannot end the thread: in a thread that rthread did not
  * start (the main thread included), and inside a callback that an rthread call made (a barrier
- * action, a predicate, a destructor, a hook).
+ * action, a predicate, a destructor, a hook); the calling thread then goes on.
  */
 rt_status rt_exit_thread(void);
 
@@ -1077,7 +1093,9 @@ size_t rt_stack_size_get(void);
  * `*previous` if it is not NULL.
  *
  * Errors: `RT_EINVAL` for a size below 32768 (other than 0) or one the platform refuses
- * ("size not valid: N bytes"); the setting is then unchanged.
+ * ("size not valid: N bytes"); the setting is then unchanged. A size the platform accepts but
+ * cannot give a thread (on Linux, one larger than the address space) is taken, as Python takes
+ * it: the next `rt_thread_start` or `rt_start_new_thread` then fails with `RT_EAGAIN`.
  */
 rt_status rt_stack_size_set(size_t size, size_t *previous);
 

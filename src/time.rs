@@ -123,17 +123,20 @@ const NONBLOCKING_WITH_TIMEOUT: Error = Error::new(
     "can't specify a timeout for a non-blocking call",
 );
 
-/// Checks a timeout alone: NaN, out of range, negative other than `RT_FOREVER`.
-/// CPython checks in this order (conversion first, then the sign).
+/// Checks a timeout alone: NaN, then negative other than `RT_FOREVER` (whatever its size,
+/// -infinity included), then above `TIMEOUT_MAX`. The calls that use it have no CPython
+/// counterpart that refuses a negative timeout (Python waits 0 there), so rthread's rule holds
+/// as the header states it: every negative value other than -1 is `RT_EINVAL`, only values
+/// above `TIMEOUT_MAX` are `RT_EOVERFLOW`. [`acquire_wait`] keeps CPython's Lock order instead.
 pub fn check_timeout(secs: f64) -> Result<(), Error> {
     if secs.is_nan() {
         return Err(NAN);
     }
-    if secs.abs() > TIMEOUT_MAX {
-        return Err(OVERFLOW);
-    }
     if secs < 0.0 && secs != FOREVER {
         return Err(NEGATIVE);
+    }
+    if secs > TIMEOUT_MAX {
+        return Err(OVERFLOW);
     }
     Ok(())
 }
@@ -189,6 +192,19 @@ mod tests {
             Ok(Wait::Until(_))
         ));
         assert!(matches!(acquire_wait(true, 1e-10), Ok(Wait::Until(_))));
+    }
+
+    #[test]
+    fn plain_timeouts_refuse_every_negative_value_as_negative() {
+        assert_eq!(timeout_wait(f64::NAN), Err(NAN));
+        assert_eq!(timeout_wait(-2.0), Err(NEGATIVE));
+        assert_eq!(timeout_wait(-TIMEOUT_MAX * 2.0), Err(NEGATIVE));
+        assert_eq!(timeout_wait(f64::NEG_INFINITY), Err(NEGATIVE));
+        assert_eq!(timeout_wait(f64::INFINITY), Err(OVERFLOW));
+        assert_eq!(timeout_wait(TIMEOUT_MAX * 2.0), Err(OVERFLOW));
+        assert_eq!(timeout_wait(-1.0), Ok(Wait::Forever));
+        assert_eq!(timeout_wait(-0.0), Ok(Wait::Try));
+        assert!(matches!(timeout_wait(TIMEOUT_MAX), Ok(Wait::Until(_))));
     }
 
     #[test]

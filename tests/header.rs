@@ -6,6 +6,8 @@
 
 #[path = "support/cbuild.rs"]
 mod cbuild;
+#[path = "support/declarations.rs"]
+mod declarations;
 
 use std::process::Command;
 
@@ -60,39 +62,7 @@ fn header_starts_with_the_api_conventions() {
 
 /// The names of the functions the header declares, each with the comment just above it.
 fn declared_functions() -> Vec<(String, String)> {
-    let lines: Vec<&str> = GENERATED.lines().collect();
-    let mut out = Vec::new();
-    for (i, line) in lines.iter().enumerate() {
-        // A declaration starts at column 0; a long one goes on over indented lines (cbindgen
-        // wraps at 100 columns), so its first line ends with "," instead of ");".
-        if line.starts_with([' ', '#', '*', '/'])
-            || line.starts_with("typedef")
-            || !(line.ends_with(");") || (line.contains('(') && line.ends_with(',')))
-        {
-            continue;
-        }
-        let Some(paren) = line.find('(') else {
-            continue;
-        };
-        let before = &line[..paren];
-        let name: String = before
-            .chars()
-            .rev()
-            .take_while(|c| c.is_alphanumeric() || *c == '_')
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        let mut doc = Vec::new();
-        let mut j = i;
-        while j > 0 && (lines[j - 1].starts_with(" *") || lines[j - 1].starts_with("/**")) {
-            j -= 1;
-            doc.push(lines[j]);
-        }
-        doc.reverse();
-        out.push((name, doc.join("\n")));
-    }
-    out
+    declarations::declared_functions(GENERATED)
 }
 
 #[test]

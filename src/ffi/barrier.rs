@@ -107,9 +107,9 @@ fn get<'a>(barrier: *const rt_barrier) -> Result<&'a Obj<Barrier>, Error> {
 /// `rt_barrier_reset` ends the cycle ("barrier was reset"). A broken barrier fails every wait
 /// at once until `rt_barrier_reset`. Returns `RT_EINTR` when `rt_thread_interrupt` ends the
 /// wait; a thread interrupted after it arrived breaks the barrier, since the others would wait
-/// for it in vain. Errors: `RT_EINVAL` for a NaN timeout or a negative one other than
-/// `RT_FOREVER`, `RT_EOVERFLOW` above `RT_TIMEOUT_MAX`, `RT_EINVAL` for a NULL or wrong-kind
-/// handle.
+/// for it in vain. Errors, checked first (before the barrier's state, so even on a broken
+/// barrier): `RT_EINVAL` for a NULL or wrong-kind handle, for a NaN timeout or a negative one
+/// other than `RT_FOREVER`; `RT_EOVERFLOW` above `RT_TIMEOUT_MAX`.
 #[unsafe(no_mangle)]
 pub extern "C" fn rt_barrier_wait(
     barrier: *mut rt_barrier,

@@ -261,11 +261,12 @@ pub extern "C" fn rt_condition_wait(cond: *mut rt_condition, timeout: f64) -> rt
 /// Returns `RT_OK` as soon as `pred` returns non-zero (at once, and without checking that the
 /// caller owns the lock, if it already does, as in CPython); `RT_TIMEOUT` when the time ran out
 /// with `pred` still zero (with `timeout` 0: `pred` is called once and the lock is kept);
-/// `RT_EINTR` when interrupted. Errors: `RT_EINVAL` for a NULL `pred` ("predicate must be
-/// callable"), a NaN timeout or a negative one other than `RT_FOREVER`; `RT_EOVERFLOW` above
-/// `RT_TIMEOUT_MAX`; `RT_ENOTOWNER` ("cannot wait on un-acquired lock") when the predicate is
-/// false and the caller, which does not own the lock, would have to wait (with `timeout` 0 it
-/// gets `RT_TIMEOUT`, as in CPython); `RT_EINVAL` for a NULL or wrong-kind handle.
+/// `RT_EINTR` when interrupted. Errors: first, before `pred` is called, `RT_EINVAL` for a NULL
+/// or wrong-kind handle, a NULL `pred` ("predicate must be callable"), a NaN timeout or a
+/// negative one other than `RT_FOREVER`, and `RT_EOVERFLOW` above `RT_TIMEOUT_MAX`; then
+/// `RT_ENOTOWNER` ("cannot wait on un-acquired lock") when the predicate is false and the
+/// caller, which does not own the lock, would have to wait (with `timeout` 0 it gets
+/// `RT_TIMEOUT`, as in CPython).
 #[unsafe(no_mangle)]
 pub extern "C" fn rt_condition_wait_for(
     cond: *mut rt_condition,

@@ -1,6 +1,8 @@
 //! Embedding: what an interpreter or a long-running C program needs beyond Python's API.
 
+#[cfg(not(loom))]
 use super::ffi_status;
+#[cfg(not(loom))]
 use crate::status::rt_status;
 use crate::wait::hooks;
 use std::ffi::c_void;
@@ -38,6 +40,7 @@ pub extern "C" fn rt_set_blocking_hooks(before: rt_hook_fn, after: rt_hook_fn, c
 /// interruptible by Ctrl-C. Interrupting a finished thread does nothing. Errors: `RT_ESTATE` for
 /// a thread that has not started ("cannot interrupt a thread that is not running"); `RT_EINVAL`
 /// for a NULL or wrong-kind handle.
+#[cfg(not(loom))]
 #[unsafe(no_mangle)]
 pub extern "C" fn rt_thread_interrupt(t: *mut super::threading::rt_thread) -> rt_status {
     ffi_status!({
@@ -49,8 +52,11 @@ pub extern "C" fn rt_thread_interrupt(t: *mut super::threading::rt_thread) -> rt
 
 /// Interrupts the main thread (`_thread.interrupt_main()`): as `rt_thread_interrupt` on
 /// `rt_main_thread()`, without taking a reference, so a SIGINT handler can call it.
-/// `RT_ESTATE` if rthread does not know the main thread (it was loaded and first used outside
-/// the process's initial thread, which has not called it since).
+/// `RT_ESTATE` ("cannot interrupt a thread that is not running") if rthread does not know the
+/// main thread (it was loaded and first used outside the process's initial thread, which has
+/// not called it since). From the main thread itself, it interrupts the main thread's next
+/// wait that really blocks.
+#[cfg(not(loom))]
 #[unsafe(no_mangle)]
 pub extern "C" fn rt_interrupt_main() -> rt_status {
     crate::status::to_status(crate::thread::registry::interrupt_main())

@@ -32,8 +32,10 @@ pub extern "C" fn rt_lock_new(out: *mut *mut rt_lock) -> rt_status {
 }
 
 /// Destroys a lock. NULL is fine (nothing happens). A lock may be freed while locked (as in
-/// Python), but not while threads are blocked in `rt_lock_acquire` on it: then `RT_EBUSY`, and
-/// the lock is not freed. `RT_EINVAL` for a handle of another kind. Freeing twice is undefined.
+/// Python), but not while threads are blocked in `rt_lock_acquire` on it, nor while a condition
+/// made by `rt_condition_new_with_lock` uses it: then `RT_EBUSY` ("object is in use by waiting
+/// threads"), and the lock is not freed. `RT_EINVAL` for a handle of another kind. Freeing
+/// twice is undefined.
 #[unsafe(no_mangle)]
 pub extern "C" fn rt_lock_free(lock: *mut rt_lock) -> rt_status {
     // SAFETY: the caller passes NULL or a live lock handle.

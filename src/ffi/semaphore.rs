@@ -125,8 +125,9 @@ fn acquire_slow(sem: *mut rt_semaphore, wait: c_int, timeout: f64) -> rt_status 
 /// Errors, with the value unchanged: `RT_EINVAL` for `n` 0 ("n must be one or more");
 /// `RT_EOVERRELEASE` when a bounded semaphore would go above its initial value ("Semaphore
 /// released too many times"), nothing being added even if some of the `n` would fit;
-/// `RT_EOVERFLOW` when the value would go above `INT64_MAX` ("semaphore value would exceed its
-/// maximum"; Python's integers have no limit); `RT_EINVAL` for a NULL or wrong-kind handle.
+/// `RT_EOVERFLOW` when the value of a semaphore that is not bounded would go above `INT64_MAX`
+/// ("semaphore value would exceed its maximum"; Python's integers have no limit; a bounded one
+/// says `RT_EOVERRELEASE` there); `RT_EINVAL` for a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
 pub extern "C" fn rt_semaphore_release(sem: *mut rt_semaphore, n: u64) -> rt_status {
     // SAFETY: the caller passes NULL or a live semaphore handle.

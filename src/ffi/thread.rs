@@ -53,9 +53,10 @@ pub extern "C" fn rt_start_new_thread(
 /// on x86-64 and AArch64 Linux (elsewhere use `-funwind-tables`); like `pthread_exit`, it runs no
 /// clean-up in those frames.
 ///
-/// It returns `RT_ESTATE` only where it cannot end the thread: in a thread that rthread did not
+/// It returns `RT_ESTATE` ("rt_exit_thread can only end a thread started by rthread, from
+/// outside any callback") only where it cannot end the thread: in a thread that rthread did not
 /// start (the main thread included), and inside a callback that an rthread call made (a barrier
-/// action, a predicate, a destructor, a hook).
+/// action, a predicate, a destructor, a hook); the calling thread then goes on.
 #[unsafe(no_mangle)]
 pub extern "C-unwind" fn rt_exit_thread() -> rt_status {
     if crate::wait::hooks::in_hook() {
@@ -90,7 +91,9 @@ pub extern "C" fn rt_stack_size_get() -> usize {
 /// `*previous` if it is not NULL.
 ///
 /// Errors: `RT_EINVAL` for a size below 32768 (other than 0) or one the platform refuses
-/// ("size not valid: N bytes"); the setting is then unchanged.
+/// ("size not valid: N bytes"); the setting is then unchanged. A size the platform accepts but
+/// cannot give a thread (on Linux, one larger than the address space) is taken, as Python takes
+/// it: the next `rt_thread_start` or `rt_start_new_thread` then fails with `RT_EAGAIN`.
 #[unsafe(no_mangle)]
 pub extern "C" fn rt_stack_size_set(size: usize, previous: *mut usize) -> rt_status {
     ffi_status!({

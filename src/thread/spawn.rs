@@ -144,6 +144,7 @@ pub(crate) type Entry = extern "C" fn(*mut c_void) -> *mut c_void;
 /// ident (its `pthread_t`). On failure (`RT_EAGAIN`, with the system's reason) no thread exists
 /// and `data` was not used.
 pub(crate) fn create_os_thread(entry: Entry, data: *mut c_void) -> Result<u64, Error> {
+    #[cfg(not(loom))]
     crate::wait::ensure_fork_handler();
     arm_fork_handler();
     let mut attr = std::mem::MaybeUninit::<libc::pthread_attr_t>::uninit();
