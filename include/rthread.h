@@ -144,8 +144,9 @@ typedef enum {
 } rt_status;
 
 /**
- * A barrier for a fixed number of threads: Python's `threading.Barrier`. Made by
- * `rt_barrier_new`, destroyed by `rt_barrier_free`.
+ * A barrier for a fixed number of threads: Python's `threading.Barrier`. 56 bytes of heap
+ * (64-bit), and 16 more with an action. Made by `rt_barrier_new`, destroyed by
+ * `rt_barrier_free`.
  */
 typedef struct rt_barrier rt_barrier;
 
@@ -153,19 +154,21 @@ typedef struct rt_barrier rt_barrier;
  * A condition variable and its lock: Python's `threading.Condition`. Made by
  * `rt_condition_new` (with a new RLock of its own), `rt_condition_new_with_lock` or
  * `rt_condition_new_with_rlock` (with the caller's lock); destroyed by `rt_condition_free`.
+ * 48 bytes of heap (64-bit), its own RLock included.
  */
 typedef struct rt_condition rt_condition;
 
 /**
- * A flag that threads can wait for: Python's `threading.Event`. Made by `rt_event_new`,
- * destroyed by `rt_event_free`.
+ * A flag that threads can wait for: Python's `threading.Event`. 16 bytes of heap (64-bit).
+ * Made by `rt_event_new`, destroyed by `rt_event_free`.
  */
 typedef struct rt_event rt_event;
 
 /**
  * Thread-local data (`threading.local()`): one `void *` per thread, with an optional
  * destructor. Made by `rt_local_new`, destroyed by `rt_local_free`. There is no limit on the
- * number of locals other than memory (the platform's key limit does not apply).
+ * number of locals other than memory (the platform's key limit does not apply). 32 bytes of
+ * heap (64-bit), and 24 bytes in the table of each thread that sets it.
  */
 typedef struct rt_local rt_local;
 
@@ -187,23 +190,28 @@ typedef struct rt_lock rt_lock;
  * or removed by an immediate shutdown) go to the item destructor given at creation, if any, so
  * that nothing is lost silently.
  *
- * Cost: a bounded FIFO is a ring and a bounded LIFO an array, both reserved for `maxsize`
- * items at creation, so put and get allocate nothing; a bounded priority queue reserves its
- * heap too. Put and get take a short internal lock, and make no system call unless a thread
- * blocked in the queue must be woken. Nothing here is async-signal-safe.
+ * Cost: a bounded FIFO is a lock-free ring: a put or a get is one compare-exchange on the
+ * queue's tail or head, plus a store to the slot, so a producer and a consumer running side by
+ * side work on different cache lines. A bounded LIFO is an array, and a bounded priority queue
+ * a heap, reserved at creation: their puts and gets take a short internal lock. Nothing
+ * allocates after creation (except an unbounded queue that grows), and no put or get makes a
+ * system call unless a thread blocked in the queue must be woken. Memory: 896 bytes (on
+ * x86-64), plus 16 bytes per slot of a bounded FIFO and 8 bytes per slot of a bounded LIFO
+ * (16 of a priority queue). Nothing here is async-signal-safe.
  */
 typedef struct rt_queue rt_queue;
 
 /**
  * A re-entrant lock: Python's `threading.RLock`. The thread that holds it (its owner) may
  * acquire it again without blocking, and must release it as many times; only the owner may
- * release it. Made by `rt_rlock_new`, destroyed by `rt_rlock_free`.
+ * release it. 32 bytes of heap (64-bit). Made by `rt_rlock_new`, destroyed by `rt_rlock_free`.
  */
 typedef struct rt_rlock rt_rlock;
 
 /**
  * A counting semaphore: Python's `threading.Semaphore`, or `threading.BoundedSemaphore` when
- * made by `rt_bounded_semaphore_new`. Made by either `_new`, destroyed by `rt_semaphore_free`.
+ * made by `rt_bounded_semaphore_new`. 32 bytes of heap (64-bit). Made by either `_new`,
+ * destroyed by `rt_semaphore_free`.
  */
 typedef struct rt_semaphore rt_semaphore;
 
@@ -213,7 +221,8 @@ typedef struct rt_semaphore rt_semaphore;
  * `rt_current_thread`, `rt_main_thread` and `rt_enumerate` give the caller new references;
  * `rt_thread_retain` adds one and `rt_thread_release` drops one. The object is destroyed when
  * the last reference goes; a running thread holds its own reference until it has ended, so
- * releasing a running thread's object never stops the thread.
+ * releasing a running thread's object never stops the thread. 184 bytes of heap (64-bit; a
+ * name given with `rt_thread_set_name` is allocated beside it), besides the thread's stack.
  */
 typedef struct rt_thread rt_thread;
 

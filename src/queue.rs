@@ -7,8 +7,10 @@
 //! runs, with one documented exception: a priority queue's comparator orders items under it.
 //!
 //! # Storage
-//! A bounded FIFO is a ring (`VecDeque`) and a bounded LIFO an array (`Vec`), both reserved for
-//! `maxsize` items at creation: a put or a get allocates nothing. A priority queue is a binary
+//! A bounded FIFO is a lock-free ring of `maxsize` slots ([`ring`]): its puts and gets take no
+//! lock (only `task_done`, `join`, `shutdown` and `unfinished_tasks` use the internal lock). A
+//! bounded LIFO is an array (`Vec`) reserved for `maxsize` items at creation: a put or a get
+//! allocates nothing. A priority queue is a binary
 //! min-heap in a `Vec` (reserved as well when bounded); each entry carries a sequence number so
 //! that items that compare equal leave in the order they came. Unbounded queues grow by
 //! doubling. `maxsize` is fixed at creation.
@@ -50,11 +52,14 @@
 //! - A SimpleQueue has no `task_done`, `join` or `shutdown`: the calls fail with CPython's
 //!   `AttributeError` text.
 
+mod ring;
+
 use crate::status::{Error, rt_status};
 use crate::sync::Lock;
 use crate::time::{Deadline, TIMEOUT_MAX, Wait};
 use crate::wait::sys::{AtomicUsize, Ordering};
 use crate::wait::{self, ParkResult};
+use ring::{Pop, Push, Ring};
 use std::cell::UnsafeCell;
 use std::cmp::Ordering as CmpOrdering;
 use std::collections::{VecDeque, vec_deque};
@@ -294,8 +299,12 @@ impl<T> ExactSizeIterator for Drained<T> {}
 /// The state behind the internal lock.
 struct State<T> {
     items: Items<T>,
-    /// Items put and not yet marked done with `task_done` (not kept for a SimpleQueue).
+    /// Items put and not yet marked done with `task_done` (not kept for a SimpleQueue, nor for
+    /// a ring, which counts its puts itself: see `done`).
     unfinished: usize,
+    /// With a ring: the tasks marked done (`task_done`, and items an immediate shutdown
+    /// removed); the unfinished tasks are the ring's puts minus these.
+    done: usize,
     shutdown: bool,
     /// Threads between "I must wait" and re-taking the lock after waiting, per reason.
     getters: usize,
@@ -344,9 +353,15 @@ fn read_timeout(timeout: Option<f64>) -> Result<Limit, Error> {
 pub struct Queue<T> {
     lock: Lock,
     state: UnsafeCell<State<T>>,
+    /// The items of a bounded FIFO (`state.items` then stays empty).
+    ring: Option<Ring<T>>,
     kind: QueueKind,
     maxsize: usize,
     cmp: Option<Compare<T>>,
+    /// The number of items as of the last release of the internal lock: a hint read without
+    /// the lock by a thread spinning before it waits (see [`Queue::spin_while`]), never a
+    /// basis for a decision.
+    len_hint: AtomicUsize,
     // Epochs, bumped under the lock before a wake-up; their addresses are the park keys.
     not_empty: AtomicUsize,
     not_full: AtomicUsize,
@@ -381,6 +396,9 @@ impl<T> DerefMut for Locked<'_, T> {
 
 impl<T> Drop for Locked<'_, T> {
     fn drop(&mut self) {
+        // A plain store to the line the lock release writes anyway: every change to the items
+        // happens under the lock, so the hint is exact at each release.
+        self.q.len_hint.store(self.items.len(), Ordering::Relaxed);
         // Cannot fail: we hold the lock.
         let _ = self.q.lock.release();
     }
@@ -388,7 +406,13 @@ impl<T> Drop for Locked<'_, T> {
 
 impl<T: Send> Queue<T> {
     fn with(kind: QueueKind, maxsize: usize, cmp: Option<Compare<T>>) -> Result<Queue<T>, Error> {
+        let ring = if kind == QueueKind::Fifo && maxsize > 0 {
+            Some(Ring::new(maxsize).ok_or(Error::NO_MEMORY)?)
+        } else {
+            None
+        };
         let items = match kind {
+            QueueKind::Fifo if ring.is_some() => Items::Ring(VecDeque::new()),
             QueueKind::Fifo | QueueKind::Simple => {
                 let mut r = VecDeque::new();
                 r.try_reserve_exact(maxsize).map_err(|_| Error::NO_MEMORY)?;
@@ -411,14 +435,17 @@ impl<T: Send> Queue<T> {
             state: UnsafeCell::new(State {
                 items,
                 unfinished: 0,
+                done: 0,
                 shutdown: false,
                 getters: 0,
                 putters: 0,
                 joiners: 0,
             }),
+            ring,
             kind,
             maxsize,
             cmp,
+            len_hint: AtomicUsize::new(0),
             not_empty: AtomicUsize::new(0),
             not_full: AtomicUsize::new(0),
             all_done: AtomicUsize::new(0),
@@ -461,14 +488,17 @@ impl<T: Send> Queue<T> {
             state: UnsafeCell::new(State {
                 items: Items::Ring(VecDeque::new()),
                 unfinished: 0,
+                done: 0,
                 shutdown: false,
                 getters: 0,
                 putters: 0,
                 joiners: 0,
             }),
+            ring: None,
             kind: QueueKind::Simple,
             maxsize: 0,
             cmp: None,
+            len_hint: AtomicUsize::new(0),
             not_empty: AtomicUsize::new(0),
             not_full: AtomicUsize::new(0),
             all_done: AtomicUsize::new(0),
@@ -512,11 +542,10 @@ impl<T: Send> Queue<T> {
         self.epoch(r) as *const AtomicUsize as usize
     }
 
-    /// Under the lock: invalidates the snapshots of threads about to wait for `r`.
+    /// Under the lock: invalidates the snapshots of threads about to wait for `r`. A
+    /// read-modify-write: a ring's puts and gets bump their epochs without the lock.
     fn bump(&self, r: Reason) {
-        let e = self.epoch(r);
-        // Only ever written under the internal lock, so no read-modify-write is needed.
-        e.store(e.load(Ordering::Relaxed).wrapping_add(1), Ordering::Release);
+        self.epoch(r).fetch_add(1, Ordering::SeqCst);
     }
 
     fn waiting(g: &mut State<T>, r: Reason) -> &mut usize {
@@ -524,6 +553,32 @@ impl<T: Send> Queue<T> {
             Reason::NotEmpty => &mut g.getters,
             Reason::NotFull => &mut g.putters,
             Reason::AllDone => &mut g.joiners,
+        }
+    }
+
+    /// Spins, then yields, for a few microseconds at most while `blocked(len_hint)` holds.
+    ///
+    /// A getter that finds the queue empty (a putter that finds it full) calls this once, with
+    /// the lock dropped, before it counts itself as a waiter and parks: when the other side is
+    /// running, the item (the room) usually comes within a few hundred nanoseconds, and then
+    /// neither side pays for a park and a futex wake-up (the ping-pong of wake-ups that makes
+    /// a mutex+condvar queue slow). It decides nothing: the caller re-takes the lock and
+    /// re-checks, so the semantics are those of a wait that was woken at once.
+    #[cold]
+    fn spin_while(&self, blocked: impl Fn(usize) -> bool) {
+        const SPIN_ROUNDS: u32 = 6; // 2 + 4 + ... + 64 pause instructions
+        const YIELDS: u32 = 4; // on a busy machine, let the other side run
+        for round in 0..SPIN_ROUNDS + YIELDS {
+            if !blocked(self.len_hint.load(Ordering::Relaxed)) {
+                return;
+            }
+            if round < SPIN_ROUNDS {
+                for _ in 0..(2u32 << round) {
+                    wait::sys::spin_hint();
+                }
+            } else {
+                wait::sys::yield_now();
+            }
         }
     }
 
@@ -553,6 +608,178 @@ impl<T: Send> Queue<T> {
         (g, res)
     }
 
+    /// The tasks not yet marked done (the internal lock is held: `g`).
+    fn unfinished(&self, g: &State<T>) -> usize {
+        match &self.ring {
+            Some(r) => r.puts().wrapping_sub(g.done),
+            None => g.unfinished,
+        }
+    }
+
+    /// With a ring, in a put or get that claimed its slot, before it publishes it: if threads
+    /// wait for `r` (for the item or the room this operation makes), invalidates their
+    /// snapshots now and returns true, so that the caller wakes one once it has published.
+    /// Both are decided before the publication, which may let another thread free the queue.
+    #[inline]
+    fn ring_claimed(&self, waiting: &AtomicUsize, r: Reason) -> bool {
+        if waiting.load(Ordering::SeqCst) == 0 {
+            return false;
+        }
+        self.epoch(r).fetch_add(1, Ordering::SeqCst);
+        true
+    }
+
+    /// One wait of a ring's getter or putter: counts itself in `waiting`, reads the epoch of
+    /// `r`, and parks unless `must_wait` (checked after counting) says the wait is over. A put
+    /// or get that claims a slot reads the count after its claim, and this thread reads the
+    /// ring after counting itself, all sequentially consistent: either the operation sees this
+    /// thread (and bumps the epoch and wakes one waiter) or this thread sees the operation.
+    fn ring_wait(
+        &self,
+        waiting: &AtomicUsize,
+        r: Reason,
+        deadline: Option<Deadline>,
+        must_wait: impl Fn() -> bool,
+    ) -> ParkResult {
+        waiting.fetch_add(1, Ordering::SeqCst);
+        let epoch = self.epoch(r);
+        let seen = epoch.load(Ordering::SeqCst);
+        let res = if must_wait() {
+            wait::park(
+                self.key(r),
+                || epoch.load(Ordering::Acquire) == seen,
+                || {},
+                |_, _| {},
+                0,
+                deadline,
+                true,
+            )
+        } else {
+            ParkResult::Invalid
+        };
+        waiting.fetch_sub(1, Ordering::SeqCst);
+        res
+    }
+
+    /// `put` on a bounded FIFO: the checks of [`Queue::put`], in the same order, on the ring.
+    fn ring_put(
+        &self,
+        r: &Ring<T>,
+        item: T,
+        block: bool,
+        timeout: Option<f64>,
+    ) -> Result<(), PutError<T>> {
+        if r.is_shut() {
+            return Err(PutError {
+                error: SHUT_DOWN,
+                item,
+            });
+        }
+        let limit = if block {
+            match read_timeout(timeout) {
+                Ok(l) => Some(l),
+                Err(error) => return Err(PutError { error, item }),
+            }
+        } else {
+            None
+        };
+        let mut item = item;
+        let mut deadline = None;
+        let mut spun = false;
+        loop {
+            let mut wake = false;
+            match r.push(item, || {
+                wake = self.ring_claimed(&r.waiters().getters, Reason::NotEmpty)
+            }) {
+                Push::Done => {
+                    if wake {
+                        wait::unpark_one(self.key(Reason::NotEmpty), |_| 0);
+                    }
+                    return Ok(());
+                }
+                Push::ShutDown(it) => {
+                    return Err(PutError {
+                        error: SHUT_DOWN,
+                        item: it,
+                    });
+                }
+                Push::Full(it) => item = it,
+            }
+            let Some(limit) = limit else {
+                return Err(PutError { error: FULL, item });
+            };
+            let d = limit.deadline(&mut deadline);
+            if d.is_some_and(|d| d.has_passed()) {
+                return Err(PutError { error: FULL, item });
+            }
+            if !spun && !cfg!(loom) {
+                // As in `wait_for_room`: the room usually comes within a few hundred ns.
+                spun = true;
+                r.spin_while(Ring::is_full_hint);
+                continue;
+            }
+            let res = self.ring_wait(&r.waiters().putters, Reason::NotFull, d, || {
+                r.must_wait_for_room()
+            });
+            if res == ParkResult::Interrupted {
+                return Err(PutError {
+                    error: Error::INTERRUPTED,
+                    item,
+                });
+            }
+        }
+    }
+
+    /// `get` on a bounded FIFO: the checks of [`Queue::get`], in the same order, on the ring.
+    fn ring_get(&self, r: &Ring<T>, block: bool, timeout: Option<f64>) -> Result<T, Error> {
+        let limit = if block {
+            // CPython checks "shut down and empty" before the timeout; with a valid timeout
+            // the pop below makes that check itself (without reading the tail's cache line on
+            // every get), so only an invalid timeout needs it first.
+            match read_timeout(timeout) {
+                Ok(l) => Some(l),
+                Err(_) if r.is_shut() && r.len() == 0 => return Err(SHUT_DOWN),
+                Err(e) => return Err(e),
+            }
+        } else {
+            None
+        };
+        let mut deadline = None;
+        let mut spun = false;
+        loop {
+            let mut wake = false;
+            match r.pop(|| wake = self.ring_claimed(&r.waiters().putters, Reason::NotFull)) {
+                Pop::Item(item) => {
+                    if wake {
+                        wait::unpark_one(self.key(Reason::NotFull), |_| 0);
+                    }
+                    return Ok(item);
+                }
+                Pop::ShutDown => return Err(SHUT_DOWN),
+                Pop::Empty => {}
+            }
+            let Some(limit) = limit else {
+                return Err(EMPTY);
+            };
+            let d = limit.deadline(&mut deadline);
+            if d.is_some_and(|d| d.has_passed()) {
+                return Err(EMPTY);
+            }
+            if !spun && !cfg!(loom) {
+                // As in `wait_for_item`.
+                spun = true;
+                r.spin_while(Ring::is_empty_hint);
+                continue;
+            }
+            let res = self.ring_wait(&r.waiters().getters, Reason::NotEmpty, d, || {
+                r.must_wait_for_item()
+            });
+            if res == ParkResult::Interrupted {
+                return Err(Error::INTERRUPTED);
+            }
+        }
+    }
+
     /// `put(item, block, timeout)`; `timeout` `None` waits without bound.
     ///
     /// Checks, in CPython's order: shutdown (`RT_ESHUTDOWN`, for every kind of put); then, on a
@@ -561,6 +788,9 @@ impl<T: Send> Queue<T> {
     /// if the queue is shut down meanwhile, `RT_EINTR` if interrupted). An unbounded queue
     /// ignores `block` and `timeout`. Adds an unfinished task and wakes one waiting getter.
     pub fn put(&self, item: T, block: bool, timeout: Option<f64>) -> Result<(), PutError<T>> {
+        if let Some(r) = &self.ring {
+            return self.ring_put(r, item, block, timeout);
+        }
         let mut g = self.locked();
         if g.shutdown {
             return Err(PutError {
@@ -614,10 +844,21 @@ impl<T: Send> Queue<T> {
         limit: Limit,
     ) -> (Locked<'a, T>, Option<Error>) {
         let mut deadline = None;
+        let mut spun = false;
         while g.items.len() >= self.maxsize {
             let d = limit.deadline(&mut deadline);
             if d.is_some_and(|d| d.has_passed()) {
                 return (g, Some(FULL));
+            }
+            if !spun && !cfg!(loom) {
+                spun = true;
+                drop(g);
+                self.spin_while(|len| len >= self.maxsize);
+                g = self.locked();
+                if g.shutdown {
+                    return (g, Some(SHUT_DOWN));
+                }
+                continue;
             }
             let (g2, res) = self.wait(g, Reason::NotFull, d);
             g = g2;
@@ -639,6 +880,9 @@ impl<T: Send> Queue<T> {
     /// the wait for an item (`RT_EEMPTY` when it runs out, `RT_ESHUTDOWN` if the queue is shut
     /// down and still empty, `RT_EINTR` if interrupted). Wakes one waiting putter.
     pub fn get(&self, block: bool, timeout: Option<f64>) -> Result<T, Error> {
+        if let Some(r) = &self.ring {
+            return self.ring_get(r, block, timeout);
+        }
         let mut g = self.locked();
         if g.shutdown && g.items.is_empty() {
             return Err(SHUT_DOWN);
@@ -671,10 +915,21 @@ impl<T: Send> Queue<T> {
         limit: Limit,
     ) -> Result<Locked<'a, T>, Error> {
         let mut deadline = None;
+        let mut spun = false;
         while g.items.is_empty() {
             let d = limit.deadline(&mut deadline);
             if d.is_some_and(|d| d.has_passed()) {
                 return Err(EMPTY);
+            }
+            if !spun && !cfg!(loom) {
+                spun = true;
+                drop(g);
+                self.spin_while(|len| len == 0);
+                g = self.locked();
+                if g.shutdown && g.items.is_empty() {
+                    return Err(SHUT_DOWN);
+                }
+                continue;
             }
             let (g2, res) = self.wait(g, Reason::NotEmpty, d);
             g = g2;
@@ -690,7 +945,10 @@ impl<T: Send> Queue<T> {
 
     /// `qsize()`: the number of items (a snapshot).
     pub fn qsize(&self) -> usize {
-        self.locked().items.len()
+        match &self.ring {
+            Some(r) => r.len(),
+            None => self.locked().items.len(),
+        }
     }
 
     /// `empty()`: no items (a snapshot).
@@ -705,12 +963,16 @@ impl<T: Send> Queue<T> {
 
     /// `unfinished_tasks`: items put and not yet marked done (0 for a SimpleQueue).
     pub fn unfinished_tasks(&self) -> usize {
-        self.locked().unfinished
+        let g = self.locked();
+        self.unfinished(&g)
     }
 
     /// `is_shutdown` (false for a SimpleQueue, which cannot be shut down).
     pub fn is_shutdown(&self) -> bool {
-        self.locked().shutdown
+        match &self.ring {
+            Some(r) => r.is_shut(),
+            None => self.locked().shutdown,
+        }
     }
 
     /// `task_done()`: one task less; at zero, every `join` returns. `RT_EOVERRELEASE` ("task_done()
@@ -720,11 +982,18 @@ impl<T: Send> Queue<T> {
             return Err(SIMPLE_NO_TASK_DONE);
         }
         let mut g = self.locked();
-        if g.unfinished == 0 {
+        let unfinished = self.unfinished(&g);
+        if unfinished == 0 {
             return Err(TOO_MANY_TASK_DONE);
         }
-        g.unfinished -= 1;
-        let wake = g.unfinished == 0 && g.joiners > 0;
+        if self.ring.is_some() {
+            g.done += 1;
+        } else {
+            g.unfinished -= 1;
+        }
+        // With a ring, puts may add tasks meanwhile (without the lock): a joiner woken then
+        // finds tasks again and waits again, as in CPython.
+        let wake = unfinished == 1 && g.joiners > 0;
         if wake {
             self.bump(Reason::AllDone);
         }
@@ -745,7 +1014,7 @@ impl<T: Send> Queue<T> {
         let limit = read_timeout(timeout)?;
         let mut g = self.locked();
         let mut deadline = None;
-        while g.unfinished != 0 {
+        while self.unfinished(&g) != 0 {
             let d = limit.deadline(&mut deadline);
             if d.is_some_and(|d| d.has_passed()) {
                 return Err(Error::TIMEOUT);
@@ -770,16 +1039,35 @@ impl<T: Send> Queue<T> {
         }
         let mut g = self.locked();
         g.shutdown = true;
+        let ring = self.ring.as_ref();
+        if let Some(r) = ring {
+            // From here on no put can claim a slot.
+            r.shut();
+        }
         let drained = if immediate {
-            let items = g.items.take();
-            g.unfinished = g.unfinished.saturating_sub(items.len());
+            let items = match ring {
+                Some(r) => Items::Ring(r.take_all()),
+                None => g.items.take(),
+            };
+            if ring.is_some() {
+                // No put adds a task any more: the count is stable.
+                let credit = items.len().min(self.unfinished(&g));
+                g.done += credit;
+            } else {
+                g.unfinished = g.unfinished.saturating_sub(items.len());
+            }
             Drained::new(items)
         } else {
             Drained::none()
         };
-        let wake_getters = g.getters > 0;
-        let wake_putters = g.putters > 0;
-        let wake_joiners = g.joiners > 0 && g.unfinished == 0;
+        // A ring's waiters count themselves without the lock; `shut` and these loads pair
+        // with their count-then-check (see `ring_wait`).
+        let ring_waiting = |f: fn(&ring::Waiters) -> &AtomicUsize| {
+            ring.is_some_and(|r| f(r.waiters()).load(Ordering::SeqCst) > 0)
+        };
+        let wake_getters = g.getters > 0 || ring_waiting(|w| &w.getters);
+        let wake_putters = g.putters > 0 || ring_waiting(|w| &w.putters);
+        let wake_joiners = g.joiners > 0 && self.unfinished(&g) == 0;
         for (wake, r) in [
             (wake_getters, Reason::NotEmpty),
             (wake_putters, Reason::NotFull),
@@ -804,7 +1092,21 @@ impl<T: Send> Queue<T> {
 
     /// Takes every item out (for a queue about to be destroyed, whose owner disposes of them).
     pub fn drain(&mut self) -> Drained<T> {
+        if let Some(r) = &self.ring {
+            return Drained::new(Items::Ring(r.take_all()));
+        }
         Drained::new(self.state.get_mut().items.take())
+    }
+
+    /// Threads counted as waiting, for every reason (tests).
+    #[cfg(all(test, not(loom)))]
+    fn waiting_threads(&self) -> usize {
+        let ring = self.ring.as_ref().map_or(0, |r| {
+            let w = r.waiters();
+            w.getters.load(Ordering::SeqCst) + w.putters.load(Ordering::SeqCst)
+        });
+        let g = self.locked();
+        g.getters + g.putters + g.joiners + ring
     }
 }
 
@@ -975,7 +1277,7 @@ mod tests {
             q2.put(1, true, None).map_err(|e| e.error)
         });
         let rec = rx.recv().unwrap();
-        while q.locked().putters == 0 {
+        while q.waiting_threads() == 0 {
             std::thread::yield_now();
         }
         rec.interrupt();
@@ -1029,6 +1331,71 @@ mod tests {
         assert!(seen.iter().all(|s| s.load(Ordering::Relaxed) == 1));
     }
 
+    /// The lock-free ring under races with an immediate shutdown, for small capacities (many
+    /// laps): every item put comes out exactly once (from a get or the drain), every refused
+    /// put hands its item back, and the task count matches.
+    #[test]
+    fn ring_races_with_immediate_shutdown_lose_nothing() {
+        for cap in [1, 2, 3] {
+            const N: usize = 20_000;
+            let q = Arc::new(Queue::fifo(cap).unwrap());
+            let seen: Arc<Vec<StdAtomicUsize>> = Arc::new((0..N).map(|_| 0.into()).collect());
+            let producers: Vec<_> = (0..2)
+                .map(|p| {
+                    let (q, seen) = (q.clone(), seen.clone());
+                    std::thread::spawn(move || {
+                        for i in (p..N).step_by(2) {
+                            match q.put(i, true, None) {
+                                Ok(()) => {}
+                                Err(e) => {
+                                    assert_eq!(e.error, SHUT_DOWN);
+                                    seen[e.item].fetch_add(1, Ordering::Relaxed);
+                                }
+                            }
+                        }
+                    })
+                })
+                .collect();
+            let consumers: Vec<_> = (0..2)
+                .map(|_| {
+                    let (q, seen) = (q.clone(), seen.clone());
+                    std::thread::spawn(move || {
+                        let mut got = 0;
+                        while let Ok(i) = q.get(true, None) {
+                            seen[i].fetch_add(1, Ordering::Relaxed);
+                            got += 1;
+                        }
+                        got
+                    })
+                })
+                .collect();
+            while seen
+                .iter()
+                .filter(|s| s.load(Ordering::Relaxed) > 0)
+                .count()
+                < N / 4
+            {
+                std::thread::yield_now();
+            }
+            let drained = q.shutdown(true).unwrap();
+            let n_drained = drained.len();
+            for i in drained {
+                seen[i].fetch_add(1, Ordering::Relaxed);
+            }
+            for p in producers {
+                p.join().unwrap();
+            }
+            let got: usize = consumers.into_iter().map(|c| c.join().unwrap()).sum();
+            assert!(
+                seen.iter().all(|s| s.load(Ordering::Relaxed) == 1),
+                "cap {cap}"
+            );
+            // Items got are unfinished until task_done; drained ones count as done.
+            assert_eq!(q.unfinished_tasks(), got, "cap {cap} (drained {n_drained})");
+            assert_eq!(q.qsize(), 0);
+        }
+    }
+
     #[test]
     fn shutdown_wakes_blocked_getters_putters_and_joiners() {
         let full = Arc::new(Queue::fifo(1).unwrap());
@@ -1040,10 +1407,7 @@ mod tests {
         let getter = std::thread::spawn(move || e2.get(true, None));
         let f3 = full.clone();
         let joiner = std::thread::spawn(move || f3.join(None));
-        let waiting = |q: &Queue<i32>| {
-            let g = q.locked();
-            g.getters + g.putters + g.joiners
-        };
+        let waiting = |q: &Queue<i32>| q.waiting_threads();
         while waiting(&full) < 2 || waiting(&empty) < 1 {
             std::thread::yield_now();
         }

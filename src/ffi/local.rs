@@ -9,7 +9,8 @@ use std::ffi::c_void;
 
 /// Thread-local data (`threading.local()`): one `void *` per thread, with an optional
 /// destructor. Made by `rt_local_new`, destroyed by `rt_local_free`. There is no limit on the
-/// number of locals other than memory (the platform's key limit does not apply).
+/// number of locals other than memory (the platform's key limit does not apply). 32 bytes of
+/// heap (64-bit), and 24 bytes in the table of each thread that sets it.
 pub struct rt_local {
     _private: [u8; 0],
 }

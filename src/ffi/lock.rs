@@ -57,14 +57,27 @@ pub extern "C" fn rt_lock_free(lock: *mut rt_lock) -> rt_status {
 /// non-negative number"). A thread that acquires a lock it holds blocks (it has no owner).
 #[unsafe(no_mangle)]
 pub extern "C" fn rt_lock_acquire(lock: *mut rt_lock, wait: c_int, timeout: f64) -> rt_status {
+    // The common case, in a frame of its own: a valid handle, RT_FOREVER and a free lock.
+    // Anything else goes to `acquire_slow`, which checks everything again, in order.
+    if wait != 0 && timeout == -1.0 {
+        // SAFETY: the caller passes NULL or a live lock handle.
+        if let Ok(l) = unsafe { handle::<Lock, _>(lock) } {
+            if l.inner.try_acquire() {
+                return rt_status::RT_OK;
+            }
+        }
+    }
+    acquire_slow(lock, wait, timeout)
+}
+
+#[cold]
+#[inline(never)]
+fn acquire_slow(lock: *mut rt_lock, wait: c_int, timeout: f64) -> rt_status {
     // SAFETY: the caller passes NULL or a live lock handle.
     let l = match unsafe { handle::<Lock, _>(lock) } {
         Ok(l) => l,
         Err(e) => return record(&e),
     };
-    if wait != 0 && timeout == -1.0 && l.inner.try_acquire() {
-        return rt_status::RT_OK;
-    }
     ffi_status!({
         let w = acquire_wait(wait != 0, timeout)?;
         if l.inner.try_acquire() {
@@ -87,10 +100,17 @@ pub extern "C" fn rt_lock_release(lock: *mut rt_lock) -> rt_status {
     match unsafe { handle::<Lock, _>(lock) } {
         Ok(l) => match l.inner.release() {
             Ok(()) => rt_status::RT_OK,
-            Err(e) => record(&e),
+            Err(e) => record_cold(&e),
         },
-        Err(e) => record(&e),
+        Err(e) => record_cold(&e),
     }
+}
+
+/// Records an error out of line, so that the callers' fast paths keep small frames.
+#[cold]
+#[inline(never)]
+fn record_cold(e: &crate::status::Error) -> rt_status {
+    record(e)
 }
 
 /// Whether the lock is held by some thread (`lock.locked()`): a snapshot. False for a NULL or

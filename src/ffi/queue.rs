@@ -17,10 +17,14 @@ use std::ffi::{c_int, c_void};
 /// or removed by an immediate shutdown) go to the item destructor given at creation, if any, so
 /// that nothing is lost silently.
 ///
-/// Cost: a bounded FIFO is a ring and a bounded LIFO an array, both reserved for `maxsize`
-/// items at creation, so put and get allocate nothing; a bounded priority queue reserves its
-/// heap too. Put and get take a short internal lock, and make no system call unless a thread
-/// blocked in the queue must be woken. Nothing here is async-signal-safe.
+/// Cost: a bounded FIFO is a lock-free ring: a put or a get is one compare-exchange on the
+/// queue's tail or head, plus a store to the slot, so a producer and a consumer running side by
+/// side work on different cache lines. A bounded LIFO is an array, and a bounded priority queue
+/// a heap, reserved at creation: their puts and gets take a short internal lock. Nothing
+/// allocates after creation (except an unbounded queue that grows), and no put or get makes a
+/// system call unless a thread blocked in the queue must be woken. Memory: 896 bytes (on
+/// x86-64), plus 16 bytes per slot of a bounded FIFO and 8 bytes per slot of a bounded LIFO
+/// (16 of a priority queue). Nothing here is async-signal-safe.
 pub struct rt_queue {
     _private: [u8; 0],
 }
@@ -233,9 +237,21 @@ pub extern "C" fn rt_queue_put(
         Err(s) => return s,
     };
     let core = &q.inner.queue;
-    let _busy = (wait != 0 && core.maxsize() > 0).then(|| q.busy());
     let _callback = (core.kind() == crate::queue::QueueKind::Priority).then(CallbackGuard::new);
-    match core.put(Item(item), wait != 0, py_timeout(timeout)) {
+    let mut item = Item(item);
+    if wait != 0 && timeout == -1.0 && core.maxsize() > 0 {
+        // Fast path: a put that finds room does not mark the queue busy (an atomic increment
+        // and decrement of the shared header, about a third of an uncontended put). With
+        // RT_FOREVER, a non-blocking try makes the same checks in the same order as the
+        // blocking put until the queue turns out full; only then is the caller about to block.
+        match core.put(item, false, None) {
+            Ok(()) => return rt_status::RT_OK,
+            Err(e) if e.error.status == rt_status::RT_EFULL => item = e.item,
+            Err(e) => return record(&e.error),
+        }
+    }
+    let _busy = (wait != 0 && core.maxsize() > 0).then(|| q.busy());
+    match core.put(item, wait != 0, py_timeout(timeout)) {
         Ok(()) => rt_status::RT_OK,
         Err(e) => record(&e.error),
     }
@@ -280,8 +296,21 @@ pub extern "C" fn rt_queue_get(
         return record(&Error::NULL_OUT);
     }
     let core = &q.inner.queue;
-    let _busy = (wait != 0).then(|| q.busy());
     let _callback = (core.kind() == crate::queue::QueueKind::Priority).then(CallbackGuard::new);
+    if wait != 0 && timeout == -1.0 {
+        // Fast path, as in rt_queue_put: a get that finds an item (or a shut-down, empty queue)
+        // decides exactly as the blocking get would, without marking the queue busy.
+        match core.get(false, None) {
+            Ok(got) => {
+                // SAFETY: non-NULL, and writable by the API contract.
+                unsafe { item.write(got.0) };
+                return rt_status::RT_OK;
+            }
+            Err(e) if e.status == rt_status::RT_EEMPTY => {}
+            Err(e) => return record(&e),
+        }
+    }
+    let _busy = (wait != 0).then(|| q.busy());
     match core.get(wait != 0, py_timeout(timeout)) {
         Ok(got) => {
             // SAFETY: non-NULL, and writable by the API contract.

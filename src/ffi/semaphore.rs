@@ -8,7 +8,8 @@ use crate::time::Wait;
 use std::ffi::c_int;
 
 /// A counting semaphore: Python's `threading.Semaphore`, or `threading.BoundedSemaphore` when
-/// made by `rt_bounded_semaphore_new`. Made by either `_new`, destroyed by `rt_semaphore_free`.
+/// made by `rt_bounded_semaphore_new`. 32 bytes of heap (64-bit). Made by either `_new`,
+/// destroyed by `rt_semaphore_free`.
 pub struct rt_semaphore {
     _private: [u8; 0],
 }
@@ -85,14 +86,27 @@ pub extern "C" fn rt_semaphore_acquire(
     wait: c_int,
     timeout: f64,
 ) -> rt_status {
+    // The common case, in a frame of its own: a valid handle, RT_FOREVER and a permit there.
+    // Anything else goes to `acquire_slow`, which checks everything again, in order.
+    if wait != 0 && timeout == -1.0 {
+        // SAFETY: the caller passes NULL or a live semaphore handle.
+        if let Ok(s) = unsafe { handle::<Semaphore, _>(sem) } {
+            if s.inner.try_acquire() {
+                return rt_status::RT_OK;
+            }
+        }
+    }
+    acquire_slow(sem, wait, timeout)
+}
+
+#[cold]
+#[inline(never)]
+fn acquire_slow(sem: *mut rt_semaphore, wait: c_int, timeout: f64) -> rt_status {
     // SAFETY: the caller passes NULL or a live semaphore handle.
     let s = match unsafe { handle::<Semaphore, _>(sem) } {
         Ok(s) => s,
         Err(e) => return record(&e),
     };
-    if wait != 0 && timeout == -1.0 && s.inner.try_acquire() {
-        return rt_status::RT_OK;
-    }
     ffi_status!({
         let w = acquire_wait(wait != 0, timeout)?;
         if s.inner.try_acquire() {
@@ -120,10 +134,17 @@ pub extern "C" fn rt_semaphore_release(sem: *mut rt_semaphore, n: u64) -> rt_sta
     match unsafe { handle::<Semaphore, _>(sem) } {
         Ok(s) => match s.inner.release(n) {
             Ok(()) => rt_status::RT_OK,
-            Err(e) => record(&e),
+            Err(e) => record_cold(&e),
         },
-        Err(e) => record(&e),
+        Err(e) => record_cold(&e),
     }
+}
+
+/// Records an error out of line, so that the callers' fast paths keep small frames.
+#[cold]
+#[inline(never)]
+fn record_cold(e: &Error) -> rt_status {
+    record(e)
 }
 
 /// The number of permits available (`sem._value`): a snapshot, never negative. -1 for a NULL
