@@ -1,7 +1,8 @@
 """The Python binding's suite: CPython's Lib/test/lock_tests.py behaviours, and those of
 threading.Thread and queue, run against rthread through ctypes.
 
-    RTHREAD_LIB=target/debug/librthread.so python3 -m unittest -v test_rthread
+    cd bindings/python && RTHREAD_LIB=../../target/debug/librthread.so \
+        python3 -m unittest -v test_rthread
 
 (`cargo test --test python_binding` runs it against the freshly built library.) Instead of
 sleeping "long enough" for threads to block, the tests count the threads asleep in rthread
