@@ -78,8 +78,8 @@ static void barrier_one_party_never_waits(void) {
     CHECK_OK(rt_barrier_wait(b, 0.0, &index));
     CHECK_EQ_INT(index, 0);
     CHECK_OK(rt_barrier_wait(b, RT_FOREVER, &index));
-    CHECK_OK(rt_barrier_wait(b, 5.0, NULL)); /* the index may be left out */
-    CHECK_ELAPSED(t0, 0.0, 0.5);
+    CHECK_OK(rt_barrier_wait(b, 30.0, NULL)); /* the index may be left out */
+    CHECK_PROMPT(t0);
     CHECK_EQ_INT(runs, 3);
     CHECK(!rt_barrier_broken(b));
     CHECK_OK(rt_barrier_free(b));
@@ -268,7 +268,7 @@ static void barrier_wait_zero_breaks_unless_last(void) {
     CHECK_OK(rt_barrier_new(2, NULL, NULL, RT_FOREVER, &b));
     t0 = rt_test_now();
     CHECK_ERR(rt_barrier_wait(b, 0.0, NULL), RT_EBROKEN, "barrier wait timed out");
-    CHECK_ELAPSED(t0, 0.0, 0.5);
+    CHECK_PROMPT(t0);
     CHECK(rt_barrier_broken(b));
     CHECK_OK(rt_barrier_free(b));
 }

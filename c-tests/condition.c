@@ -260,7 +260,7 @@ static void condition_wait_zero_polls_and_keeps_the_lock(void) {
     t0 = rt_test_now();
     CHECK_STATUS(rt_condition_wait(c, 0.0), RT_TIMEOUT);
     CHECK_STATUS(rt_condition_wait(c, -0.0), RT_TIMEOUT);
-    CHECK_ELAPSED(t0, 0.0, 0.5);
+    CHECK_PROMPT(t0);
     CHECK_EQ_INT(rt_rlock_count(rl), 2);
     CHECK_OK(rt_condition_release(c));
     CHECK_OK(rt_condition_release(c));

@@ -68,8 +68,8 @@ static void event_wait_on_a_set_event_returns_at_once(void) {
     t0 = rt_test_now();
     CHECK_OK(rt_event_wait(e, RT_FOREVER));
     CHECK_OK(rt_event_wait(e, 0.0));
-    CHECK_OK(rt_event_wait(e, 10.0));
-    CHECK_ELAPSED(t0, 0.0, 0.5);
+    CHECK_OK(rt_event_wait(e, 30.0));
+    CHECK_PROMPT(t0);
     CHECK(rt_event_is_set(e)); /* waiting does not consume it */
     CHECK_OK(rt_event_free(e));
 }
@@ -80,7 +80,7 @@ static void event_wait_times_out(void) {
     CHECK_OK(rt_event_new(&e));
     t0 = rt_test_now();
     CHECK_STATUS(rt_event_wait(e, 0.0), RT_TIMEOUT);
-    CHECK_ELAPSED(t0, 0.0, 0.5);
+    CHECK_PROMPT(t0);
     t0 = rt_test_now();
     CHECK_STATUS(rt_event_wait(e, 0.1), RT_TIMEOUT);
     CHECK_ELAPSED(t0, 0.1, 2.0);

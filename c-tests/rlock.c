@@ -86,8 +86,8 @@ static void rlock_reentry_never_blocks_whatever_wait_says(void) {
     CHECK_OK(rt_rlock_acquire(rl, 0, RT_FOREVER));
     CHECK_OK(rt_rlock_acquire(rl, 1, 0.0));
     CHECK_OK(rt_rlock_acquire(rl, 1, 1e-9));
-    CHECK_OK(rt_rlock_acquire(rl, 1, 5.0));
-    CHECK_ELAPSED(t0, 0.0, 1.0);
+    CHECK_OK(rt_rlock_acquire(rl, 1, 30.0));
+    CHECK_PROMPT(t0);
     CHECK_EQ_INT(rt_rlock_count(rl), 5);
     while (rt_rlock_count(rl) > 0) CHECK_OK(rt_rlock_release(rl));
     CHECK_OK(rt_rlock_free(rl));
@@ -203,7 +203,7 @@ static void rlock_nonblocking_and_timed_acquire_of_held_lock(void) {
     t0 = rt_test_now();
     CHECK_STATUS(rt_rlock_acquire(h.rl, 0, RT_FOREVER), RT_TIMEOUT);
     CHECK_STATUS(rt_rlock_acquire(h.rl, 1, 0.0), RT_TIMEOUT);
-    CHECK_ELAPSED(t0, 0.0, 0.5);
+    CHECK_PROMPT(t0);
     t0 = rt_test_now();
     CHECK_STATUS(rt_rlock_acquire(h.rl, 1, 0.1), RT_TIMEOUT);
     CHECK_ELAPSED(t0, 0.1, 2.0);
