@@ -1,7 +1,7 @@
 //! `threading.Lock` / `_thread.allocate_lock`.
 
 use super::{Obj, ffi_status, free, handle, write_out};
-use crate::status::{record, rt_status};
+use crate::status::{record, rt_status, to_status};
 use crate::sync::Lock;
 use crate::time::acquire_wait;
 use std::ffi::c_int;
@@ -97,20 +97,24 @@ fn acquire_slow(lock: *mut rt_lock, wait: c_int, timeout: f64) -> rt_status {
 #[unsafe(no_mangle)]
 pub extern "C" fn rt_lock_release(lock: *mut rt_lock) -> rt_status {
     // SAFETY: the caller passes NULL or a live lock handle.
-    match unsafe { handle::<Lock, _>(lock) } {
-        Ok(l) => match l.inner.release() {
-            Ok(()) => rt_status::RT_OK,
-            Err(e) => record_cold(&e),
-        },
-        Err(e) => record_cold(&e),
+    if let Ok(l) = unsafe { handle::<Lock, _>(lock) } {
+        if l.inner.try_release_uncontended() {
+            return rt_status::RT_OK;
+        }
     }
+    release_slow(lock)
 }
 
-/// Records an error out of line, so that the callers' fast paths keep small frames.
+/// The rest of `rt_lock_release`, out of line so that its fast path needs no frame: a lock
+/// with waiters to wake, a lock that is not locked, a bad handle.
 #[cold]
 #[inline(never)]
-fn record_cold(e: &crate::status::Error) -> rt_status {
-    record(e)
+fn release_slow(lock: *mut rt_lock) -> rt_status {
+    // SAFETY: the caller passes NULL or a live lock handle.
+    match unsafe { handle::<Lock, _>(lock) } {
+        Ok(l) => to_status(l.inner.release()),
+        Err(e) => record(&e),
+    }
 }
 
 /// Whether the lock is held by some thread (`lock.locked()`): a snapshot. False for a NULL or

@@ -1,7 +1,7 @@
 //! `threading.RLock`.
 
 use super::{Obj, ffi_status, free, handle, write_out};
-use crate::status::{Error, record, rt_status};
+use crate::status::{Error, record, rt_status, to_status};
 use crate::sync::RLock;
 use crate::time::{Wait, acquire_wait};
 use std::ffi::c_int;
@@ -71,7 +71,7 @@ pub extern "C" fn rt_rlock_acquire(rlock: *mut rt_rlock, wait: c_int, timeout: f
     if wait != 0 && timeout == -1.0 {
         // SAFETY: the caller passes NULL or a live rlock handle.
         if let Ok(r) = unsafe { handle::<RLock, _>(rlock) } {
-            if let Ok(true) = r.inner.try_acquire() {
+            if r.inner.try_acquire_fast() {
                 return rt_status::RT_OK;
             }
         }
@@ -109,20 +109,24 @@ fn acquire_slow(rlock: *mut rt_rlock, wait: c_int, timeout: f64) -> rt_status {
 #[unsafe(no_mangle)]
 pub extern "C" fn rt_rlock_release(rlock: *mut rt_rlock) -> rt_status {
     // SAFETY: the caller passes NULL or a live rlock handle.
-    match unsafe { handle::<RLock, _>(rlock) } {
-        Ok(r) => match r.inner.release() {
-            Ok(()) => rt_status::RT_OK,
-            Err(e) => record_cold(&e),
-        },
-        Err(e) => record_cold(&e),
+    if let Ok(r) = unsafe { handle::<RLock, _>(rlock) } {
+        if r.inner.release_if_owner() {
+            return rt_status::RT_OK;
+        }
     }
+    release_refused(rlock)
 }
 
-/// Records an error out of line, so that the callers' fast paths keep small frames.
+/// Why `rt_rlock_release` changed nothing, recorded out of line so that its fast path needs no
+/// frame.
 #[cold]
 #[inline(never)]
-fn record_cold(e: &Error) -> rt_status {
-    record(e)
+fn release_refused(rlock: *mut rt_rlock) -> rt_status {
+    // SAFETY: the caller passes NULL or a live rlock handle.
+    match unsafe { handle::<RLock, _>(rlock) } {
+        Ok(r) => to_status(r.inner.release()),
+        Err(e) => record(&e),
+    }
 }
 
 /// Whether the calling thread owns the lock (`rlock._is_owned()`). False for a NULL or

@@ -1,7 +1,7 @@
 //! `threading.Semaphore` and `threading.BoundedSemaphore`.
 
 use super::{Obj, ffi_status, free, handle, write_out};
-use crate::status::{Error, record, rt_status};
+use crate::status::{Error, record, rt_status, to_status};
 use crate::sync::Semaphore;
 use crate::sync::semaphore::acquire_wait;
 use crate::time::Wait;
@@ -131,20 +131,24 @@ fn acquire_slow(sem: *mut rt_semaphore, wait: c_int, timeout: f64) -> rt_status 
 #[unsafe(no_mangle)]
 pub extern "C" fn rt_semaphore_release(sem: *mut rt_semaphore, n: u64) -> rt_status {
     // SAFETY: the caller passes NULL or a live semaphore handle.
-    match unsafe { handle::<Semaphore, _>(sem) } {
-        Ok(s) => match s.inner.release(n) {
-            Ok(()) => rt_status::RT_OK,
-            Err(e) => record_cold(&e),
-        },
-        Err(e) => record_cold(&e),
+    if let Ok(s) = unsafe { handle::<Semaphore, _>(sem) } {
+        if s.inner.try_release_uncontended(n) {
+            return rt_status::RT_OK;
+        }
     }
+    release_slow(sem, n)
 }
 
-/// Records an error out of line, so that the callers' fast paths keep small frames.
+/// The rest of `rt_semaphore_release`, out of line so that its fast path needs no frame:
+/// threads to wake, a refused `n`, a bad handle.
 #[cold]
 #[inline(never)]
-fn record_cold(e: &Error) -> rt_status {
-    record(e)
+fn release_slow(sem: *mut rt_semaphore, n: u64) -> rt_status {
+    // SAFETY: the caller passes NULL or a live semaphore handle.
+    match unsafe { handle::<Semaphore, _>(sem) } {
+        Ok(s) => to_status(s.inner.release(n)),
+        Err(e) => record(&e),
+    }
 }
 
 /// The number of permits available (`sem._value`): a snapshot, never negative. -1 for a NULL

@@ -211,6 +211,30 @@ impl Lock {
         }
     }
 
+    /// Releases the lock if it is held and nobody waits (one compare-exchange); otherwise
+    /// changes nothing and returns false, and `release` does the rest.
+    #[inline]
+    pub fn try_release_uncontended(&self) -> bool {
+        self.state
+            .compare_exchange(LOCKED, 0, Ordering::Release, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    /// Releases a lock the caller knows to be held (an RLock's owner, say): cannot fail.
+    #[inline]
+    pub fn release_held(&self) {
+        if !self.try_release_uncontended() {
+            self.release_held_slow();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn release_held_slow(&self) {
+        let released = self.release_slow();
+        debug_assert!(released.is_ok(), "release_held on a free lock");
+    }
+
     #[cold]
     fn release_slow(&self) -> Result<(), Error> {
         let mut s = self.state.load(Ordering::Relaxed);

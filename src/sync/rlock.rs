@@ -21,8 +21,8 @@
 use crate::status::{Error, rt_status};
 use crate::sync::Lock;
 use crate::time::Wait;
-use crate::wait::current_id;
 use crate::wait::sys::{AtomicU64, Ordering};
+use crate::wait::{current_id, current_id_if_assigned};
 
 pub const NOT_OWNER: Error = Error::new(rt_status::RT_ENOTOWNER, "cannot release un-acquired lock");
 pub const COUNT_OVERFLOW: Error =
@@ -96,6 +96,48 @@ impl RLock {
         Ok(())
     }
 
+    /// The uncontended cases of [`RLock::try_acquire`], making no call: true if the caller
+    /// re-entered or took the free lock. False changes nothing: the caller then goes through
+    /// `try_acquire` or `acquire` (which also assign the thread's id on its first use).
+    #[inline]
+    pub fn try_acquire_fast(&self) -> bool {
+        let me = current_id_if_assigned();
+        if me == 0 {
+            return false;
+        }
+        if self.owner.load(Ordering::Relaxed) == me {
+            let c = self.count.load(Ordering::Relaxed);
+            if c == u64::MAX {
+                return false;
+            }
+            self.count.store(c + 1, Ordering::Relaxed);
+            return true;
+        }
+        if self.lock.try_acquire() {
+            self.set_owner(me, 1);
+            return true;
+        }
+        false
+    }
+
+    /// [`RLock::release`] for the owner: true when done. False changes nothing: the caller is
+    /// not the owner, and `release` reports it.
+    #[inline]
+    pub fn release_if_owner(&self) -> bool {
+        let me = current_id_if_assigned();
+        if me == 0 || self.owner.load(Ordering::Relaxed) != me {
+            return false;
+        }
+        let c = self.count.load(Ordering::Relaxed);
+        if c > 1 {
+            self.count.store(c - 1, Ordering::Relaxed);
+        } else {
+            self.set_owner(0, 0);
+            self.lock.release_held();
+        }
+        true
+    }
+
     fn set_owner(&self, id: u64, count: u64) {
         self.owner.store(id, Ordering::Relaxed);
         self.count.store(count, Ordering::Relaxed);
@@ -105,16 +147,12 @@ impl RLock {
     /// `Err` is `RT_ENOTOWNER` when the caller does not own the lock.
     #[inline]
     pub fn release(&self) -> Result<(), Error> {
-        if self.owner.load(Ordering::Relaxed) != current_id() {
-            return Err(NOT_OWNER);
+        // A thread without an id has never acquired anything, so it owns nothing.
+        if self.release_if_owner() {
+            Ok(())
+        } else {
+            Err(NOT_OWNER)
         }
-        let c = self.count.load(Ordering::Relaxed);
-        if c > 1 {
-            self.count.store(c - 1, Ordering::Relaxed);
-            return Ok(());
-        }
-        self.set_owner(0, 0);
-        self.lock.release()
     }
 
     /// Whether the caller owns the lock (`_is_owned()`).

@@ -226,6 +226,29 @@ impl Semaphore {
         self.release_slow(n)
     }
 
+    /// Adds `n` permits if nobody waits and the bound allows it; otherwise changes nothing and
+    /// returns false, and `release` does the rest (waking, or reporting the error).
+    #[inline]
+    pub fn try_release_uncontended(&self, n: u64) -> bool {
+        let mut s = self.state.load(Ordering::Relaxed);
+        while s & PARKED == 0 {
+            let Some(v) = (s / ONE)
+                .checked_add(n)
+                .filter(|&v| n != 0 && v <= self.bound)
+            else {
+                return false;
+            };
+            match self
+                .state
+                .compare_exchange_weak(s, v * ONE, Ordering::Release, Ordering::Relaxed)
+            {
+                Ok(_) => return true,
+                Err(now) => s = now,
+            }
+        }
+        false
+    }
+
     /// The value once `n` permits are added to state `s`, if the bound allows it.
     fn value_after(&self, s: u64, n: u64) -> Result<u64, Error> {
         match (s / ONE).checked_add(n) {

@@ -3,6 +3,7 @@
 //! - [`sys`]: atomics and the futex (a system call on Linux, an emulation elsewhere and under
 //!   loom);
 //! - [`word_lock`]: the tiny lock that guards one bucket of the table;
+//! - [`id_word`]: the thread-local word holding the calling thread's id, read without a call;
 //! - [`record`]: the per-thread record (never-reused id, parker word, interrupt bit, queue links);
 //! - [`parking_lot`]: the address-keyed table of wait queues, `park` and the `unpark_*` calls;
 //! - [`hooks`]: the user's blocking hooks, run around every real block.
@@ -11,6 +12,7 @@
 //! must really sleep or be woken; their uncontended paths never touch the table.
 
 pub mod hooks;
+mod id_word;
 pub mod parking_lot;
 pub mod record;
 pub mod sys;
@@ -23,7 +25,7 @@ pub use parking_lot::{
     FilterOp, ParkResult, ParkToken, RequeueOp, UnparkResult, UnparkToken, park, unpark_all,
     unpark_filter, unpark_filter_if, unpark_one, unpark_one_if, unpark_requeue, waiting_on,
 };
-pub use record::{ThreadRecord, current_id, current_record, with_current};
+pub use record::{ThreadRecord, current_id, current_id_if_assigned, current_record, with_current};
 
 /// Makes sure the waiting core is reset in the child of every later `fork` (the first call
 /// registers a `pthread_atfork` child handler; later calls cost one atomic load).

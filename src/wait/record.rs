@@ -18,6 +18,7 @@
 //! consumes it. Because the sleeping thread waits on the whole word, setting either bit while
 //! it decides to sleep makes the futex call return at once: no wake-up can be lost.
 
+use super::id_word;
 use super::sys::{AtomicU32, AtomicUsize, Ordering, futex_wake};
 use std::cell::Cell;
 use std::sync::Arc;
@@ -95,33 +96,36 @@ loom::lazy_static! {
 
 #[cfg(not(loom))]
 thread_local! {
-    // No destructor: the id stays readable while the thread's other thread-locals are torn down.
-    static ID: Cell<u64> = const { Cell::new(0) };
     static RECORD: Arc<ThreadRecord> = Arc::new(ThreadRecord::new(current_id()));
 }
 
 #[cfg(loom)]
 loom::thread_local! {
-    static ID: Cell<u64> = Cell::new(0);
     static RECORD: Arc<ThreadRecord> = Arc::new(ThreadRecord::new(current_id()));
 }
 
-/// The calling thread's never-reused id (non-zero). Cheap: one thread-local read after the first
-/// call.
+/// The calling thread's never-reused id (non-zero). Cheap: two loads after the first call (see
+/// [`super::id_word`]).
 #[inline]
 pub fn current_id() -> u64 {
     #[cold]
-    fn assign(cell: &Cell<u64>) -> u64 {
+    #[inline(never)]
+    fn assign() -> u64 {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        cell.set(id);
+        id_word::set(id);
         id
     }
-    ID.try_with(|c| match c.get() {
-        0 => assign(c),
+    match id_word::get() {
+        0 => assign(),
         id => id,
-    })
-    // Only reachable under loom, whose thread-locals can be gone during teardown.
-    .unwrap_or(u64::MAX)
+    }
+}
+
+/// The calling thread's id if it has been assigned, else 0. Never assigns, so it makes no call:
+/// for fast paths that stay leaf functions and leave the first call to their slow path.
+#[inline]
+pub fn current_id_if_assigned() -> u64 {
+    id_word::get()
 }
 
 /// Runs `f` with the calling thread's record. A thread whose record was already destroyed (a
