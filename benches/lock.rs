@@ -42,6 +42,15 @@ fn lock_pair(c: &mut Criterion) {
             w.store(0, Ordering::Release);
         })
     });
+    // The floor of a lock whose release must tell a held lock from a free one atomically (of
+    // two racing releases of Python's Lock, exactly one succeeds): two compare-exchanges.
+    g.bench_function("atomic_floor_two_cas", |b| {
+        b.iter(|| {
+            let w = black_box(&word.0);
+            let _ = w.compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed);
+            let _ = w.compare_exchange(1, 0, Ordering::Release, Ordering::Relaxed);
+        })
+    });
     g.finish();
 }
 
