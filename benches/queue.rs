@@ -26,8 +26,9 @@ fn share(n: u64, k: usize, i: usize) -> u64 {
     n / k as u64 + u64::from((i as u64) < n % k as u64)
 }
 
-/// Moves `items` items from the producers to the consumers; returns the time from the common
-/// start until the last thread finished its share.
+/// Moves `items` items from the producers to the consumers; returns the time from the first
+/// thread's start to the last thread's end (each thread reads the clock itself: the main thread
+/// may be descheduled past the whole run).
 fn run(producers: Vec<Producer>, consumers: Vec<Consumer>, items: u64) -> Duration {
     let (np, nc) = (producers.len(), consumers.len());
     let barrier = Arc::new(Barrier::new(np + nc + 1));
@@ -36,31 +37,33 @@ fn run(producers: Vec<Producer>, consumers: Vec<Consumer>, items: u64) -> Durati
         let barrier = barrier.clone();
         handles.push(std::thread::spawn(move || {
             barrier.wait();
+            let start = Instant::now();
             for v in 0..share(items, np, i) {
                 put(v as usize + 1);
             }
-            Instant::now()
+            (start, Instant::now())
         }));
     }
     for (i, mut get) in consumers.into_iter().enumerate() {
         let barrier = barrier.clone();
         handles.push(std::thread::spawn(move || {
             barrier.wait();
+            let start = Instant::now();
             let mut sum = 0usize;
             for _ in 0..share(items, nc, i) {
                 sum = sum.wrapping_add(get());
             }
             black_box(sum);
-            Instant::now()
+            (start, Instant::now())
         }));
     }
     barrier.wait();
-    let start = Instant::now();
-    let end = handles
+    let times: Vec<(Instant, Instant)> = handles
         .into_iter()
         .map(|h| h.join().expect("bench thread"))
-        .max()
-        .unwrap_or(start);
+        .collect();
+    let start = times.iter().map(|t| t.0).min().expect("threads");
+    let end = times.iter().map(|t| t.1).max().expect("threads");
     end - start
 }
 
