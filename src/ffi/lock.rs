@@ -62,7 +62,7 @@ pub extern "C" fn rt_lock_acquire(lock: *mut rt_lock, wait: c_int, timeout: f64)
     if wait != 0 && timeout == -1.0 {
         // SAFETY: the caller passes NULL or a live lock handle.
         if let Ok(l) = unsafe { handle::<Lock, _>(lock) } {
-            if l.inner.try_acquire() {
+            if l.inner.try_acquire_uncontended() {
                 return rt_status::RT_OK;
             }
         }

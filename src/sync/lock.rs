@@ -97,6 +97,15 @@ impl Lock {
         }
     }
 
+    /// Takes the lock if it is free and nobody waits: one compare-exchange, with no load before
+    /// it. False changes nothing; `try_acquire` or `acquire_slow` then look at the word.
+    #[inline]
+    pub fn try_acquire_uncontended(&self) -> bool {
+        self.state
+            .compare_exchange(0, LOCKED, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+    }
+
     /// Acquires the lock: at once, waiting without bound, or until a deadline.
     /// `Err` is `RT_TIMEOUT` (not acquired in time) or `RT_EINTR` (interrupted).
     #[inline]
