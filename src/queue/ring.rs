@@ -318,17 +318,22 @@ impl<T> Ring<T> {
             if self.tail.0.load(Ordering::SeqCst) != tail {
                 continue;
             }
-            let hix = head & (self.shape.0.mark_bit - 1);
-            let tix = tail & (self.shape.0.mark_bit - 1);
-            return if hix < tix {
-                tix - hix
-            } else if hix > tix {
-                self.shape.0.cap - hix + tix
-            } else if tail & !self.shape.0.mark_bit == head {
-                0
-            } else {
-                self.shape.0.cap
-            };
+            return self.count(head, tail);
+        }
+    }
+
+    /// The number of items between `head` and `tail` as loaded (`tail` may carry the mark bit).
+    fn count(&self, head: usize, tail: usize) -> usize {
+        let mask = self.shape.0.mark_bit - 1;
+        let (hix, tix) = (head & mask, tail & mask);
+        if hix < tix {
+            tix - hix
+        } else if hix > tix {
+            self.shape.0.cap - hix + tix
+        } else if tail & !self.shape.0.mark_bit == head {
+            0
+        } else {
+            self.shape.0.cap
         }
     }
 
@@ -362,20 +367,9 @@ impl<T> Ring<T> {
     pub(crate) fn too_full_hint(&self) -> bool {
         let cap = self.shape.0.cap;
         let want = (cap / 2).clamp(1, 64);
-        let tail = self.tail.0.load(Ordering::Relaxed) & !self.shape.0.mark_bit;
+        let tail = self.tail.0.load(Ordering::Relaxed);
         let head = self.head.0.load(Ordering::Relaxed);
-        let mask = self.shape.0.mark_bit - 1;
-        let (hix, tix) = (head & mask, tail & mask);
-        let len = if hix < tix {
-            tix - hix
-        } else if hix > tix {
-            cap - hix + tix
-        } else if tail == head {
-            0
-        } else {
-            cap
-        };
-        cap - len < want
+        cap - self.count(head, tail) < want
     }
 
     /// Takes every item out, oldest first (gets that race with it take some first).

@@ -110,11 +110,7 @@ impl Lock {
     /// `Err` is `RT_TIMEOUT` (not acquired in time) or `RT_EINTR` (interrupted).
     #[inline]
     pub fn acquire(&self, wait: Wait) -> Result<(), Error> {
-        if self
-            .state
-            .compare_exchange_weak(0, LOCKED, Ordering::Acquire, Ordering::Relaxed)
-            .is_ok()
-        {
+        if self.try_acquire_uncontended() {
             return Ok(());
         }
         self.acquire_slow(wait)
@@ -129,11 +125,7 @@ impl Lock {
     /// Acquires the lock without bound, ignoring interrupts: for re-acquisitions that must
     /// complete (a condition taking its lock back after a wait, a primitive's internal lock).
     pub fn acquire_uninterruptible(&self) {
-        if self
-            .state
-            .compare_exchange_weak(0, LOCKED, Ordering::Acquire, Ordering::Relaxed)
-            .is_ok()
-        {
+        if self.try_acquire_uncontended() {
             return;
         }
         // Without a deadline or interrupts the slow path can only succeed.
@@ -211,12 +203,10 @@ impl Lock {
     /// Releases the lock, whoever holds it. `Err` is `RT_ENOTLOCKED` if it was not held.
     #[inline]
     pub fn release(&self) -> Result<(), Error> {
-        match self
-            .state
-            .compare_exchange(LOCKED, 0, Ordering::Release, Ordering::Relaxed)
-        {
-            Ok(_) => Ok(()),
-            Err(_) => self.release_slow(),
+        if self.try_release_uncontended() {
+            Ok(())
+        } else {
+            self.release_slow()
         }
     }
 

@@ -59,7 +59,12 @@ impl RLock {
     /// thread holds it. Never blocks. `Err` only for a recursion level that would overflow.
     #[inline]
     pub fn try_acquire(&self) -> Result<bool, Error> {
-        let me = current_id();
+        self.try_acquire_as(current_id())
+    }
+
+    /// [`RLock::try_acquire`] for the thread whose id is `me` (the caller's, non-zero).
+    #[inline]
+    fn try_acquire_as(&self, me: u64) -> Result<bool, Error> {
         if self.owner.load(Ordering::Relaxed) == me {
             let c = self.count.load(Ordering::Relaxed);
             if c == u64::MAX {
@@ -102,22 +107,7 @@ impl RLock {
     #[inline]
     pub fn try_acquire_fast(&self) -> bool {
         let me = current_id_if_assigned();
-        if me == 0 {
-            return false;
-        }
-        if self.owner.load(Ordering::Relaxed) == me {
-            let c = self.count.load(Ordering::Relaxed);
-            if c == u64::MAX {
-                return false;
-            }
-            self.count.store(c + 1, Ordering::Relaxed);
-            return true;
-        }
-        if self.lock.try_acquire() {
-            self.set_owner(me, 1);
-            return true;
-        }
-        false
+        me != 0 && matches!(self.try_acquire_as(me), Ok(true))
     }
 
     /// [`RLock::release`] for the owner: true when done. False changes nothing: the caller is

@@ -210,6 +210,23 @@ impl Semaphore {
         if n == 0 {
             return Err(ZERO_RELEASE);
         }
+        if self.add_unless_parked(n)? {
+            return Ok(());
+        }
+        self.release_slow(n)
+    }
+
+    /// Adds `n` permits if nobody waits and the bound allows it; otherwise changes nothing and
+    /// returns false, and `release` does the rest (waking, or reporting the error).
+    #[inline]
+    pub fn try_release_uncontended(&self, n: u64) -> bool {
+        n != 0 && matches!(self.add_unless_parked(n), Ok(true))
+    }
+
+    /// Adds `n` permits unless threads wait: `Ok(true)` when added, `Ok(false)` (nothing
+    /// changed) when PARKED is set, `Err` (nothing changed) when the bound refuses `n`.
+    #[inline]
+    fn add_unless_parked(&self, n: u64) -> Result<bool, Error> {
         let mut s = self.state.load(Ordering::Relaxed);
         while s & PARKED == 0 {
             let value = self.value_after(s, n)?;
@@ -219,34 +236,11 @@ impl Semaphore {
                 Ordering::Release,
                 Ordering::Relaxed,
             ) {
-                Ok(_) => return Ok(()),
+                Ok(_) => return Ok(true),
                 Err(now) => s = now,
             }
         }
-        self.release_slow(n)
-    }
-
-    /// Adds `n` permits if nobody waits and the bound allows it; otherwise changes nothing and
-    /// returns false, and `release` does the rest (waking, or reporting the error).
-    #[inline]
-    pub fn try_release_uncontended(&self, n: u64) -> bool {
-        let mut s = self.state.load(Ordering::Relaxed);
-        while s & PARKED == 0 {
-            let Some(v) = (s / ONE)
-                .checked_add(n)
-                .filter(|&v| n != 0 && v <= self.bound)
-            else {
-                return false;
-            };
-            match self
-                .state
-                .compare_exchange_weak(s, v * ONE, Ordering::Release, Ordering::Relaxed)
-            {
-                Ok(_) => return true,
-                Err(now) => s = now,
-            }
-        }
-        false
+        Ok(false)
     }
 
     /// The value once `n` permits are added to state `s`, if the bound allows it.
