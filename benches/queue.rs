@@ -101,7 +101,10 @@ fn ends(np: usize, nc: usize, put: impl Fn() -> Producer, get: impl Fn() -> Cons
 
 fn queues(g: &mut BenchmarkGroup<'_, WallTime>, np: usize, nc: usize) {
     let mut q = std::ptr::null_mut();
-    assert_eq!(rt_queue_new(CAP, None, &mut q), rthread::rt_status::RT_OK);
+    assert_eq!(
+        unsafe { rt_queue_new(CAP, None, &mut q) },
+        rthread::rt_status::RT_OK
+    );
     let q = QPtr(q);
     bench(g, "rthread_c_abi", np, nc, |np, nc| {
         ends(
@@ -110,20 +113,20 @@ fn queues(g: &mut BenchmarkGroup<'_, WallTime>, np: usize, nc: usize) {
             || {
                 Box::new(move |v| {
                     let q = q;
-                    rt_queue_put(q.0, v as *mut c_void, 1, -1.0);
+                    unsafe { rt_queue_put(q.0, v as *mut c_void, 1, -1.0) };
                 })
             },
             || {
                 Box::new(move || {
                     let q = q;
                     let mut out = std::ptr::null_mut();
-                    rt_queue_get(q.0, 1, -1.0, &mut out);
+                    unsafe { rt_queue_get(q.0, 1, -1.0, &mut out) };
                     out as usize
                 })
             },
         )
     });
-    rt_queue_free(q.0);
+    unsafe { rt_queue_free(q.0) };
 
     let core = Arc::new(Queue::<usize>::fifo(CAP).expect("queue"));
     bench(g, "rthread_core", np, nc, |np, nc| {

@@ -49,17 +49,17 @@ fn rlock(c: &mut Criterion) {
     let mut g = c.benchmark_group("rlock_reentry");
     g.throughput(Throughput::Elements(1));
     let mut r = std::ptr::null_mut();
-    assert_eq!(rt_rlock_new(&mut r), RT_OK);
+    assert_eq!(unsafe { rt_rlock_new(&mut r) }, RT_OK);
     let r = H::<rt_rlock>(r);
-    assert_eq!(rt_rlock_acquire(r.0, 1, -1.0), RT_OK);
+    assert_eq!(unsafe { rt_rlock_acquire(r.0, 1, -1.0) }, RT_OK);
     g.bench_function("rthread_c_abi", |b| {
         b.iter(|| {
             let r = black_box(r);
-            rt_rlock_acquire(r.0, 1, -1.0);
-            rt_rlock_release(r.0);
+            unsafe { rt_rlock_acquire(r.0, 1, -1.0) };
+            unsafe { rt_rlock_release(r.0) };
         })
     });
-    assert_eq!(rt_rlock_release(r.0), RT_OK);
+    assert_eq!(unsafe { rt_rlock_release(r.0) }, RT_OK);
     let core = Box::new(Padded(RLock::new()));
     core.0.acquire(Wait::Forever).expect("acquire");
     g.bench_function("rthread_core", |b| {
@@ -88,8 +88,8 @@ fn rlock(c: &mut Criterion) {
     g.bench_function("rthread_c_abi", |b| {
         b.iter(|| {
             let r = black_box(r);
-            rt_rlock_acquire(r.0, 1, -1.0);
-            rt_rlock_release(r.0);
+            unsafe { rt_rlock_acquire(r.0, 1, -1.0) };
+            unsafe { rt_rlock_release(r.0) };
         })
     });
     g.bench_function("pthread_recursive_mutex", |b| {
@@ -100,23 +100,23 @@ fn rlock(c: &mut Criterion) {
         })
     });
     g.finish();
-    rt_rlock_free(r.0);
+    unsafe { rt_rlock_free(r.0) };
 }
 
 fn semaphore(c: &mut Criterion) {
     let mut g = c.benchmark_group("semaphore_pair");
     g.throughput(Throughput::Elements(1));
     let mut s = std::ptr::null_mut();
-    assert_eq!(rt_semaphore_new(1, &mut s), RT_OK);
+    assert_eq!(unsafe { rt_semaphore_new(1, &mut s) }, RT_OK);
     let s = H::<rt_semaphore>(s);
     g.bench_function("rthread_c_abi", |b| {
         b.iter(|| {
             let s = black_box(s);
-            rt_semaphore_acquire(s.0, 1, -1.0);
-            rt_semaphore_release(s.0, 1);
+            unsafe { rt_semaphore_acquire(s.0, 1, -1.0) };
+            unsafe { rt_semaphore_release(s.0, 1) };
         })
     });
-    rt_semaphore_free(s.0);
+    unsafe { rt_semaphore_free(s.0) };
     let core = Box::new(Padded(Semaphore::new(1).expect("semaphore")));
     g.bench_function("rthread_core", |b| {
         b.iter(|| {
@@ -172,21 +172,21 @@ struct EventPP(H<rt_event>, H<rt_event>);
 
 impl PingPong for EventPP {
     fn ping(&self) {
-        rt_event_set(self.0.0);
-        rt_event_wait(self.1.0, -1.0);
-        rt_event_clear(self.1.0);
+        unsafe { rt_event_set(self.0.0) };
+        unsafe { rt_event_wait(self.1.0, -1.0) };
+        unsafe { rt_event_clear(self.1.0) };
     }
     fn pong(&self) {
-        rt_event_wait(self.0.0, -1.0);
-        rt_event_clear(self.0.0);
-        rt_event_set(self.1.0);
+        unsafe { rt_event_wait(self.0.0, -1.0) };
+        unsafe { rt_event_clear(self.0.0) };
+        unsafe { rt_event_set(self.1.0) };
     }
 }
 
 impl Drop for EventPP {
     fn drop(&mut self) {
-        rt_event_free(self.0.0);
-        rt_event_free(self.1.0);
+        unsafe { rt_event_free(self.0.0) };
+        unsafe { rt_event_free(self.1.0) };
     }
 }
 
@@ -195,19 +195,19 @@ struct SemaphorePP(H<rt_semaphore>, H<rt_semaphore>);
 
 impl PingPong for SemaphorePP {
     fn ping(&self) {
-        rt_semaphore_release(self.0.0, 1);
-        rt_semaphore_acquire(self.1.0, 1, -1.0);
+        unsafe { rt_semaphore_release(self.0.0, 1) };
+        unsafe { rt_semaphore_acquire(self.1.0, 1, -1.0) };
     }
     fn pong(&self) {
-        rt_semaphore_acquire(self.0.0, 1, -1.0);
-        rt_semaphore_release(self.1.0, 1);
+        unsafe { rt_semaphore_acquire(self.0.0, 1, -1.0) };
+        unsafe { rt_semaphore_release(self.1.0, 1) };
     }
 }
 
 impl Drop for SemaphorePP {
     fn drop(&mut self) {
-        rt_semaphore_free(self.0.0);
-        rt_semaphore_free(self.1.0);
+        unsafe { rt_semaphore_free(self.0.0) };
+        unsafe { rt_semaphore_free(self.1.0) };
     }
 }
 
@@ -241,31 +241,31 @@ unsafe impl Send for ConditionPP {}
 impl PingPong for ConditionPP {
     fn ping(&self) {
         let c = self.c.0;
-        rt_condition_acquire(c, 1, -1.0);
+        unsafe { rt_condition_acquire(c, 1, -1.0) };
         // SAFETY (every access to `flag`): the condition's lock is held.
         unsafe { *self.flag.get() = true };
-        rt_condition_notify(c, 1);
+        unsafe { rt_condition_notify(c, 1) };
         while unsafe { *self.flag.get() } {
-            rt_condition_wait(c, -1.0);
+            unsafe { rt_condition_wait(c, -1.0) };
         }
-        rt_condition_release(c);
+        unsafe { rt_condition_release(c) };
     }
     fn pong(&self) {
         let c = self.c.0;
-        rt_condition_acquire(c, 1, -1.0);
+        unsafe { rt_condition_acquire(c, 1, -1.0) };
         // SAFETY (every access to `flag`): the condition's lock is held.
         while !unsafe { *self.flag.get() } {
-            rt_condition_wait(c, -1.0);
+            unsafe { rt_condition_wait(c, -1.0) };
         }
         unsafe { *self.flag.get() = false };
-        rt_condition_notify(c, 1);
-        rt_condition_release(c);
+        unsafe { rt_condition_notify(c, 1) };
+        unsafe { rt_condition_release(c) };
     }
 }
 
 impl Drop for ConditionPP {
     fn drop(&mut self) {
-        rt_condition_free(self.c.0);
+        unsafe { rt_condition_free(self.c.0) };
     }
 }
 
@@ -307,16 +307,16 @@ impl PingPong for PCondPP {
 fn ping_pong(c: &mut Criterion) {
     let mut g = c.benchmark_group("ping_pong");
     let (mut a, mut b) = (std::ptr::null_mut(), std::ptr::null_mut());
-    assert_eq!(rt_event_new(&mut a), RT_OK);
-    assert_eq!(rt_event_new(&mut b), RT_OK);
+    assert_eq!(unsafe { rt_event_new(&mut a) }, RT_OK);
+    assert_eq!(unsafe { rt_event_new(&mut b) }, RT_OK);
     bench_pp(&mut g, "rthread_event", EventPP(H(a), H(b)));
     let (mut a, mut b) = (std::ptr::null_mut(), std::ptr::null_mut());
-    assert_eq!(rt_semaphore_new(0, &mut a), RT_OK);
-    assert_eq!(rt_semaphore_new(0, &mut b), RT_OK);
+    assert_eq!(unsafe { rt_semaphore_new(0, &mut a) }, RT_OK);
+    assert_eq!(unsafe { rt_semaphore_new(0, &mut b) }, RT_OK);
     bench_pp(&mut g, "rthread_semaphore", SemaphorePP(H(a), H(b)));
     bench_pp(&mut g, "sem_t", SemTPP(Sem::new(0), Sem::new(0)));
     let mut cond = std::ptr::null_mut();
-    assert_eq!(rt_condition_new(&mut cond), RT_OK);
+    assert_eq!(unsafe { rt_condition_new(&mut cond) }, RT_OK);
     bench_pp(
         &mut g,
         "rthread_condition",

@@ -18,7 +18,7 @@ unsafe extern "C-unwind" fn nothing(_: *mut c_void) {}
 
 /// The `_thread` way to wait for a thread: it releases a lock that its starter holds.
 unsafe extern "C-unwind" fn release_when_done(arg: *mut c_void) {
-    rt_lock_release(arg as *mut rt_lock);
+    unsafe { rt_lock_release(arg as *mut rt_lock) };
 }
 
 fn start_join(c: &mut Criterion) {
@@ -48,15 +48,17 @@ fn start_join(c: &mut Criterion) {
     let done = common::RtLockC::new();
     g.bench_function("rthread_start_new_thread", |b| {
         b.iter(|| {
-            rt_lock_acquire(done.0, 1, -1.0);
-            let s = rthread::ffi::thread::rt_start_new_thread(
-                Some(release_when_done),
-                done.0 as *mut c_void,
-                std::ptr::null_mut(),
-            );
+            unsafe { rt_lock_acquire(done.0, 1, -1.0) };
+            let s = unsafe {
+                rthread::ffi::thread::rt_start_new_thread(
+                    Some(release_when_done),
+                    done.0 as *mut c_void,
+                    std::ptr::null_mut(),
+                )
+            };
             assert_eq!(s, rthread::rt_status::RT_OK);
-            rt_lock_acquire(done.0, 1, -1.0);
-            rt_lock_release(done.0);
+            unsafe { rt_lock_acquire(done.0, 1, -1.0) };
+            unsafe { rt_lock_release(done.0) };
         })
     });
     // Let the last detached threads finish before the next bench.
@@ -69,12 +71,15 @@ fn start_join(c: &mut Criterion) {
         b.iter(|| {
             let mut t = std::ptr::null_mut();
             assert_eq!(
-                rt_thread_new(Some(nothing), std::ptr::null_mut(), &mut t),
+                unsafe { rt_thread_new(Some(nothing), std::ptr::null_mut(), &mut t) },
                 rthread::rt_status::RT_OK
             );
-            assert_eq!(rt_thread_start(t), rthread::rt_status::RT_OK);
-            assert_eq!(rt_thread_join(t, -1.0), rthread::rt_status::RT_OK);
-            rt_thread_release(t);
+            assert_eq!(unsafe { rt_thread_start(t) }, rthread::rt_status::RT_OK);
+            assert_eq!(
+                unsafe { rt_thread_join(t, -1.0) },
+                rthread::rt_status::RT_OK
+            );
+            unsafe { rt_thread_release(t) };
         })
     });
 

@@ -17,6 +17,12 @@
  * - A const handle parameter means the call does not change the object.
  * - A buffer pointer is followed by its size_t length; strings are NUL-terminated UTF-8.
  * - rt_<noun>_free(NULL) is fine; freeing twice is undefined, as in C.
+ * - Freeing an object while another thread may still call a function on it, or is about to,
+ *   is undefined behaviour, as for any C object: the caller must know that no other thread
+ *   can use the handle any more (join or otherwise synchronise with its users first). The
+ *   RT_EBUSY that a _free returns for an object with threads blocked inside a call on it is a
+ *   diagnostic for that mistake, not a lock: it cannot see a thread that is about to enter a
+ *   call, and it does not make a racing free safe.
  * - Timeouts are double seconds, as in Python. RT_FOREVER (-1.0) waits without bound; 0 polls.
  *   NaN is RT_EINVAL ("Invalid value NaN (not a number)"); a negative value other than -1,
  *   -infinity included, is RT_EINVAL ("timeout value must be a non-negative number"; the
@@ -31,7 +37,9 @@
  *   CPython words the matching exception; rt_status_str() names a code.
  * - Thread identity: rt_get_ident() is Python's ident (may be reused after a thread ends);
  *   ownership checks (RLock, Condition) use an internal 64-bit id that is never reused.
- * - No user callback runs while rthread holds an internal lock, and no Rust panic crosses
+ * - No user callback runs while rthread holds an internal lock, with one exception: a priority
+ *   queue's comparator (rt_queue_item_compare) runs under that queue's internal lock, so it
+ *   must not call any function on that queue, block, or end its thread. No Rust panic crosses
  *   into C.
  */
 

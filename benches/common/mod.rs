@@ -266,7 +266,7 @@ impl RtLockC {
     pub fn new() -> RtLockC {
         let mut p = std::ptr::null_mut();
         assert_eq!(
-            rthread::ffi::lock::rt_lock_new(&mut p),
+            unsafe { rthread::ffi::lock::rt_lock_new(&mut p) },
             rthread::rt_status::RT_OK
         );
         RtLockC(p)
@@ -275,7 +275,7 @@ impl RtLockC {
 
 impl Drop for RtLockC {
     fn drop(&mut self) {
-        rthread::ffi::lock::rt_lock_free(self.0);
+        unsafe { rthread::ffi::lock::rt_lock_free(self.0) };
     }
 }
 
@@ -283,9 +283,9 @@ impl BenchLock for RtLockC {
     #[inline]
     fn with<R>(&self, f: impl FnOnce() -> R) -> R {
         use rthread::ffi::lock::{rt_lock_acquire, rt_lock_release};
-        rt_lock_acquire(self.0, 1, -1.0);
+        unsafe { rt_lock_acquire(self.0, 1, -1.0) };
         let r = f();
-        rt_lock_release(self.0);
+        unsafe { rt_lock_release(self.0) };
         r
     }
 }

@@ -48,7 +48,7 @@ unsafe impl Sync for Ctx {}
 /// only finds out at the first wait), or a NULL `out` ("NULL output pointer"); `RT_EOVERFLOW`
 /// for a timeout above `RT_TIMEOUT_MAX`; `RT_ENOMEM`. On error `*out` is not written.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_barrier_new(
+pub unsafe extern "C" fn rt_barrier_new(
     parties: usize,
     action: rt_barrier_action_fn,
     ctx: *mut c_void,
@@ -78,7 +78,7 @@ pub extern "C" fn rt_barrier_new(
 /// `rt_barrier_wait` on it: then `RT_EBUSY` ("object is in use by waiting threads"), and it is
 /// not freed. `RT_EINVAL` for a handle of another kind. Freeing twice is undefined.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_barrier_free(barrier: *mut rt_barrier) -> rt_status {
+pub unsafe extern "C" fn rt_barrier_free(barrier: *mut rt_barrier) -> rt_status {
     // SAFETY: the caller passes NULL or a live barrier handle.
     unsafe { free::<Barrier, rt_barrier>(barrier) }
 }
@@ -111,7 +111,7 @@ fn get<'a>(barrier: *const rt_barrier) -> Result<&'a Obj<Barrier>, Error> {
 /// barrier): `RT_EINVAL` for a NULL or wrong-kind handle, for a NaN timeout or a negative one
 /// other than `RT_FOREVER`; `RT_EOVERFLOW` above `RT_TIMEOUT_MAX`.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_barrier_wait(
+pub unsafe extern "C" fn rt_barrier_wait(
     barrier: *mut rt_barrier,
     timeout: f64,
     index: *mut usize,
@@ -140,7 +140,7 @@ pub extern "C" fn rt_barrier_wait(
 /// those have left, then start a new cycle. A broken barrier becomes usable again.
 /// `RT_EINVAL` for a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_barrier_reset(barrier: *mut rt_barrier) -> rt_status {
+pub unsafe extern "C" fn rt_barrier_reset(barrier: *mut rt_barrier) -> rt_status {
     ffi_status!({
         get(barrier)?.inner.reset();
         Ok(())
@@ -151,7 +151,7 @@ pub extern "C" fn rt_barrier_reset(barrier: *mut rt_barrier) -> rt_status {
 /// `rt_barrier_wait`, return `RT_EBROKEN` until `rt_barrier_reset`. Useful to release threads
 /// when one of them cannot arrive. `RT_EINVAL` for a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_barrier_abort(barrier: *mut rt_barrier) -> rt_status {
+pub unsafe extern "C" fn rt_barrier_abort(barrier: *mut rt_barrier) -> rt_status {
     ffi_status!({
         get(barrier)?.inner.abort();
         Ok(())
@@ -161,7 +161,7 @@ pub extern "C" fn rt_barrier_abort(barrier: *mut rt_barrier) -> rt_status {
 /// The number of threads needed to pass the barrier (`barrier.parties`). 0 for a NULL or
 /// wrong-kind handle (and `rt_last_error` says so).
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_barrier_parties(barrier: *const rt_barrier) -> usize {
+pub unsafe extern "C" fn rt_barrier_parties(barrier: *const rt_barrier) -> usize {
     match get(barrier) {
         Ok(b) => b.inner.parties(),
         Err(e) => {
@@ -175,7 +175,7 @@ pub extern "C" fn rt_barrier_parties(barrier: *const rt_barrier) -> usize {
 /// while the barrier is draining, resetting or broken. 0 for a NULL or wrong-kind handle (and
 /// `rt_last_error` says so).
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_barrier_n_waiting(barrier: *const rt_barrier) -> usize {
+pub unsafe extern "C" fn rt_barrier_n_waiting(barrier: *const rt_barrier) -> usize {
     match get(barrier) {
         Ok(b) => b.inner.n_waiting(),
         Err(e) => {
@@ -188,7 +188,7 @@ pub extern "C" fn rt_barrier_n_waiting(barrier: *const rt_barrier) -> usize {
 /// Whether the barrier is broken (`barrier.broken`): a snapshot. False for a NULL or wrong-kind
 /// handle (and `rt_last_error` says so).
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_barrier_broken(barrier: *const rt_barrier) -> bool {
+pub unsafe extern "C" fn rt_barrier_broken(barrier: *const rt_barrier) -> bool {
     match get(barrier) {
         Ok(b) => b.inner.broken(),
         Err(e) => {

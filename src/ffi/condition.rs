@@ -116,7 +116,7 @@ fn make(lock: CondLock, out: *mut *mut rt_condition) -> Result<(), Error> {
 /// `rt_condition_free`. Errors: `RT_EINVAL` if `out` is NULL ("NULL output pointer");
 /// `RT_ENOMEM`. On error `*out` is not written.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_condition_new(out: *mut *mut rt_condition) -> rt_status {
+pub unsafe extern "C" fn rt_condition_new(out: *mut *mut rt_condition) -> rt_status {
     ffi_status!({
         if out.is_null() {
             return Err(Error::NULL_OUT);
@@ -138,7 +138,7 @@ pub extern "C" fn rt_condition_new(out: *mut *mut rt_condition) -> rt_status {
 /// "handle of the wrong kind") or a NULL `out` ("NULL output pointer"); `RT_ENOMEM`. On error
 /// `*out` is not written and `lock` is not borrowed.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_condition_new_with_lock(
+pub unsafe extern "C" fn rt_condition_new_with_lock(
     lock: *mut super::lock::rt_lock,
     out: *mut *mut rt_condition,
 ) -> rt_status {
@@ -163,7 +163,7 @@ pub extern "C" fn rt_condition_new_with_lock(
 /// "handle of the wrong kind") or a NULL `out` ("NULL output pointer"); `RT_ENOMEM`. On error
 /// `*out` is not written and `rlock` is not borrowed.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_condition_new_with_rlock(
+pub unsafe extern "C" fn rt_condition_new_with_rlock(
     rlock: *mut super::rlock::rt_rlock,
     out: *mut *mut rt_condition,
 ) -> rt_status {
@@ -183,7 +183,7 @@ pub extern "C" fn rt_condition_new_with_rlock(
 /// wait_for): then `RT_EBUSY` ("object is in use by waiting threads") and it is not freed.
 /// `RT_EINVAL` for a handle of another kind. Freeing twice is undefined.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_condition_free(cond: *mut rt_condition) -> rt_status {
+pub unsafe extern "C" fn rt_condition_free(cond: *mut rt_condition) -> rt_status {
     // SAFETY: the caller passes NULL or a live condition handle.
     unsafe { free::<Cond, rt_condition>(cond) }
 }
@@ -197,7 +197,7 @@ fn get<'a>(cond: *const rt_condition) -> Result<&'a Obj<Cond>, Error> {
 /// `rt_lock_acquire` or `rt_rlock_acquire` does on that lock, with the same arguments, results
 /// and errors (an RLock re-enters). `RT_EINVAL` for a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_condition_acquire(
+pub unsafe extern "C" fn rt_condition_acquire(
     cond: *mut rt_condition,
     wait: c_int,
     timeout: f64,
@@ -221,7 +221,7 @@ pub extern "C" fn rt_condition_acquire(
 /// lock that is not locked; `RT_ENOTOWNER` "cannot release un-acquired lock" for an RLock the
 /// caller does not own). `RT_EINVAL` for a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_condition_release(cond: *mut rt_condition) -> rt_status {
+pub unsafe extern "C" fn rt_condition_release(cond: *mut rt_condition) -> rt_status {
     ffi_status!(get(cond)?.inner.release())
 }
 
@@ -241,7 +241,7 @@ pub extern "C" fn rt_condition_release(cond: *mut rt_condition) -> rt_status {
 /// timeout or a negative one other than `RT_FOREVER`, `RT_EOVERFLOW` above `RT_TIMEOUT_MAX`
 /// (Python treats negative and NaN timeouts as 0); `RT_EINVAL` for a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_condition_wait(cond: *mut rt_condition, timeout: f64) -> rt_status {
+pub unsafe extern "C" fn rt_condition_wait(cond: *mut rt_condition, timeout: f64) -> rt_status {
     ffi_status!({
         let c = get(cond)?;
         if !c.inner.lock().is_owned() {
@@ -268,7 +268,7 @@ pub extern "C" fn rt_condition_wait(cond: *mut rt_condition, timeout: f64) -> rt
 /// caller, which does not own the lock, would have to wait (with `timeout` 0 it gets
 /// `RT_TIMEOUT`, as in CPython).
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_condition_wait_for(
+pub unsafe extern "C" fn rt_condition_wait_for(
     cond: *mut rt_condition,
     pred: rt_predicate_fn,
     ctx: *mut c_void,
@@ -296,7 +296,7 @@ pub extern "C" fn rt_condition_wait_for(
 /// Errors: `RT_ENOTOWNER` if the caller does not own the lock ("cannot notify on un-acquired
 /// lock"); `RT_EINVAL` for a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_condition_notify(cond: *mut rt_condition, n: usize) -> rt_status {
+pub unsafe extern "C" fn rt_condition_notify(cond: *mut rt_condition, n: usize) -> rt_status {
     ffi_status!(get(cond)?.inner.notify(n))
 }
 
@@ -307,6 +307,6 @@ pub extern "C" fn rt_condition_notify(cond: *mut rt_condition, n: usize) -> rt_s
 /// Errors: `RT_ENOTOWNER` if the caller does not own the lock ("cannot notify on un-acquired
 /// lock"); `RT_EINVAL` for a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_condition_notify_all(cond: *mut rt_condition) -> rt_status {
+pub unsafe extern "C" fn rt_condition_notify_all(cond: *mut rt_condition) -> rt_status {
     ffi_status!(get(cond)?.inner.notify_all())
 }

@@ -24,8 +24,14 @@ pub type rt_hook_fn = Option<unsafe extern "C" fn(ctx: *mut c_void)>;
 /// must not call `rt_exit_thread` (it refuses there with `RT_ESTATE`). `ctx` belongs to the
 /// caller and must stay valid while the hooks are installed.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_set_blocking_hooks(before: rt_hook_fn, after: rt_hook_fn, ctx: *mut c_void) {
-    hooks::set(before, after, ctx);
+pub unsafe extern "C" fn rt_set_blocking_hooks(
+    before: rt_hook_fn,
+    after: rt_hook_fn,
+    ctx: *mut c_void,
+) {
+    // SAFETY: the caller's contract above: the hooks may be called from any thread with
+    // `ctx`, which stays valid while they are installed.
+    unsafe { hooks::set(before, after, ctx) };
 }
 
 /// Interrupts a thread: its current blocking wait in rthread ends with `RT_EINTR`, or, if it is
@@ -42,7 +48,7 @@ pub extern "C" fn rt_set_blocking_hooks(before: rt_hook_fn, after: rt_hook_fn, c
 /// for a NULL or wrong-kind handle.
 #[cfg(not(loom))]
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_thread_interrupt(t: *mut super::threading::rt_thread) -> rt_status {
+pub unsafe extern "C" fn rt_thread_interrupt(t: *mut super::threading::rt_thread) -> rt_status {
     ffi_status!({
         // SAFETY: the caller passes NULL or a live handle.
         let t = unsafe { super::threading::thread_ref(t)? };

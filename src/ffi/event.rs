@@ -21,7 +21,7 @@ impl super::Handled for Event {
 /// `rt_event_free`. Errors: `RT_EINVAL` if `out` is NULL ("NULL output pointer"); `RT_ENOMEM`.
 /// On error `*out` is not written.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_event_new(out: *mut *mut rt_event) -> rt_status {
+pub unsafe extern "C" fn rt_event_new(out: *mut *mut rt_event) -> rt_status {
     ffi_status!({
         if out.is_null() {
             return Err(Error::NULL_OUT);
@@ -36,7 +36,7 @@ pub extern "C" fn rt_event_new(out: *mut *mut rt_event) -> rt_status {
 /// `rt_event_wait` on it: then `RT_EBUSY` ("object is in use by waiting threads"), and it is not
 /// freed. `RT_EINVAL` for a handle of another kind. Freeing twice is undefined.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_event_free(event: *mut rt_event) -> rt_status {
+pub unsafe extern "C" fn rt_event_free(event: *mut rt_event) -> rt_status {
     // SAFETY: the caller passes NULL or a live event handle.
     unsafe { free::<Event, rt_event>(event) }
 }
@@ -50,7 +50,7 @@ fn get<'a>(event: *const rt_event) -> Result<&'a Obj<Event>, Error> {
 /// `RT_OK`, even if `rt_event_clear` runs before it is scheduled. Setting a set event does
 /// nothing. `RT_EINVAL` for a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_event_set(event: *mut rt_event) -> rt_status {
+pub unsafe extern "C" fn rt_event_set(event: *mut rt_event) -> rt_status {
     ffi_status!({
         get(event)?.inner.set();
         Ok(())
@@ -60,7 +60,7 @@ pub extern "C" fn rt_event_set(event: *mut rt_event) -> rt_status {
 /// Clears the flag (`event.clear()`): later waits block until the next `rt_event_set`.
 /// `RT_EINVAL` for a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_event_clear(event: *mut rt_event) -> rt_status {
+pub unsafe extern "C" fn rt_event_clear(event: *mut rt_event) -> rt_status {
     ffi_status!({
         get(event)?.inner.clear();
         Ok(())
@@ -70,7 +70,7 @@ pub extern "C" fn rt_event_clear(event: *mut rt_event) -> rt_status {
 /// Whether the flag is set (`event.is_set()`): a snapshot. False for a NULL or wrong-kind
 /// handle (and `rt_last_error` says so).
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_event_is_set(event: *const rt_event) -> bool {
+pub unsafe extern "C" fn rt_event_is_set(event: *const rt_event) -> bool {
     match get(event) {
         Ok(e) => e.inner.is_set(),
         Err(e) => {
@@ -93,7 +93,7 @@ pub extern "C" fn rt_event_is_set(event: *const rt_event) -> bool {
 /// once for both); `RT_EOVERFLOW` above `RT_TIMEOUT_MAX` ("timestamp out of range for platform
 /// time_t"); `RT_EINVAL` for a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_event_wait(event: *mut rt_event, timeout: f64) -> rt_status {
+pub unsafe extern "C" fn rt_event_wait(event: *mut rt_event, timeout: f64) -> rt_status {
     ffi_status!({
         let e = get(event)?;
         let w = timeout_wait(timeout)?;

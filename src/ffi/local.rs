@@ -36,7 +36,7 @@ impl Handled for Local {
 /// On `RT_OK`, `*out` receives the new local, which the caller owns and frees with
 /// `rt_local_free`. Errors: `RT_EINVAL` if `out` is NULL; `RT_ENOMEM`.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_local_new(
+pub unsafe extern "C" fn rt_local_new(
     destructor: rt_local_destructor,
     out: *mut *mut rt_local,
 ) -> rt_status {
@@ -58,7 +58,10 @@ pub extern "C" fn rt_local_new(
 /// from a destructor that runs during the system's thread-exit processing (see `rt_local_new`),
 /// where the calling thread's values are already gone.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_local_get(local: *const rt_local, value: *mut *mut c_void) -> rt_status {
+pub unsafe extern "C" fn rt_local_get(
+    local: *const rt_local,
+    value: *mut *mut c_void,
+) -> rt_status {
     ffi_status!({
         // SAFETY: the caller passes NULL or a live local handle.
         let l = unsafe { handle::<Local, _>(local)? };
@@ -75,7 +78,7 @@ pub extern "C" fn rt_local_get(local: *const rt_local, value: *mut *mut c_void) 
 /// clears the value: no destructor is called for NULL. Errors: `RT_EINVAL` for a NULL or
 /// wrong-kind handle; `RT_ENOMEM`; `RT_ESTATE` as for `rt_local_get`.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_local_set(local: *mut rt_local, value: *mut c_void) -> rt_status {
+pub unsafe extern "C" fn rt_local_set(local: *mut rt_local, value: *mut c_void) -> rt_status {
     // SAFETY: the caller passes NULL or a live local handle.
     match unsafe { handle::<Local, _>(local) } {
         Ok(l) => match l.inner.set(value) {
@@ -95,7 +98,7 @@ pub extern "C" fn rt_local_set(local: *mut rt_local, value: *mut c_void) -> rt_s
 /// valid until those threads have ended. No thread may use the local once it is freed (its
 /// handle dangles). `RT_EINVAL` for a handle of another kind. Freeing twice is undefined.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_local_free(local: *mut rt_local) -> rt_status {
+pub unsafe extern "C" fn rt_local_free(local: *mut rt_local) -> rt_status {
     // SAFETY: the caller passes NULL or a live local handle.
     unsafe { free::<Local, rt_local>(local) }
 }

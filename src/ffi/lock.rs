@@ -20,7 +20,7 @@ type LockObj = Obj<Lock>;
 /// `rt_lock_free`. Errors: `RT_EINVAL` if `out` is NULL; `RT_ENOMEM`. On error `*out` is not
 /// written.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_lock_new(out: *mut *mut rt_lock) -> rt_status {
+pub unsafe extern "C" fn rt_lock_new(out: *mut *mut rt_lock) -> rt_status {
     ffi_status!({
         if out.is_null() {
             return Err(crate::status::Error::NULL_OUT);
@@ -37,7 +37,7 @@ pub extern "C" fn rt_lock_new(out: *mut *mut rt_lock) -> rt_status {
 /// threads"), and the lock is not freed. `RT_EINVAL` for a handle of another kind. Freeing
 /// twice is undefined.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_lock_free(lock: *mut rt_lock) -> rt_status {
+pub unsafe extern "C" fn rt_lock_free(lock: *mut rt_lock) -> rt_status {
     // SAFETY: the caller passes NULL or a live lock handle.
     unsafe { free::<Lock, rt_lock>(lock) }
 }
@@ -56,7 +56,11 @@ pub extern "C" fn rt_lock_free(lock: *mut rt_lock) -> rt_status {
 /// non-blocking call") and for a negative timeout other than -1 ("timeout value must be a
 /// non-negative number"). A thread that acquires a lock it holds blocks (it has no owner).
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_lock_acquire(lock: *mut rt_lock, wait: c_int, timeout: f64) -> rt_status {
+pub unsafe extern "C" fn rt_lock_acquire(
+    lock: *mut rt_lock,
+    wait: c_int,
+    timeout: f64,
+) -> rt_status {
     // The common case, in a frame of its own: a valid handle, RT_FOREVER and a free lock.
     // Anything else goes to `acquire_slow`, which checks everything again, in order.
     if wait != 0 && timeout == -1.0 {
@@ -95,7 +99,7 @@ fn acquire_slow(lock: *mut rt_lock, wait: c_int, timeout: f64) -> rt_status {
 /// race to release a lock held once, exactly one gets `RT_OK`. `RT_EINVAL` for a NULL or
 /// wrong-kind handle.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_lock_release(lock: *mut rt_lock) -> rt_status {
+pub unsafe extern "C" fn rt_lock_release(lock: *mut rt_lock) -> rt_status {
     // SAFETY: the caller passes NULL or a live lock handle.
     if let Ok(l) = unsafe { handle::<Lock, _>(lock) } {
         if l.inner.try_release_uncontended() {
@@ -120,7 +124,7 @@ fn release_slow(lock: *mut rt_lock) -> rt_status {
 /// Whether the lock is held by some thread (`lock.locked()`): a snapshot. False for a NULL or
 /// wrong-kind handle (and `rt_last_error` says so).
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_lock_locked(lock: *const rt_lock) -> bool {
+pub unsafe extern "C" fn rt_lock_locked(lock: *const rt_lock) -> bool {
     // SAFETY: the caller passes NULL or a live lock handle.
     match unsafe { handle::<Lock, _>(lock) } {
         Ok(l) => l.inner.locked(),

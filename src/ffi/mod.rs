@@ -4,11 +4,49 @@
 //! Every handle is a pointer to an [`Obj`]: a header (a kind tag, and a count of threads inside
 //! a blocking call on the object) followed by the core object. The C types (`rt_lock`, …) are
 //! opaque, zero-sized on the Rust side; [`handle`] checks NULL and the kind tag before a cast.
+//!
+//! From Rust, a function that takes a pointer is `unsafe` to call: nothing in its types can
+//! tell a live handle from a dangling one.
+//!
+//! ```compile_fail,E0133
+//! let mut lock = std::ptr::null_mut();
+//! rthread::ffi::lock::rt_lock_new(&mut lock); // error: call to unsafe function
+//! ```
+//!
+//! ```compile_fail,E0133
+//! let dangling = 8 as *mut rthread::ffi::lock::rt_lock;
+//! rthread::ffi::lock::rt_lock_release(dangling); // error: call to unsafe function
+//! ```
+//!
+//! ```compile_fail,E0133
+//! unsafe extern "C-unwind" fn body(_: *mut std::ffi::c_void) {}
+//! rthread::thread::start_new_thread(body, 8 as *mut _); // error: call to unsafe function
+//! ```
+//!
+//! ```compile_fail,E0133
+//! unsafe extern "C" fn hook(_: *mut std::ffi::c_void) {}
+//! rthread::wait::hooks::set(Some(hook), None, 8 as *mut _); // error: call to unsafe function
+//! ```
+//!
+//! The same calls in an `unsafe` block compile:
+//!
+//! ```
+//! let mut lock = std::ptr::null_mut();
+//! // SAFETY: `lock` is a valid place for the new handle, which is freed below.
+//! unsafe {
+//!     assert_eq!(rthread::ffi::lock::rt_lock_new(&mut lock), rthread::rt_status::RT_OK);
+//!     assert_eq!(rthread::ffi::lock::rt_lock_free(lock), rthread::rt_status::RT_OK);
+//! }
+//! ```
 
 #![allow(non_camel_case_types)]
-// The C face takes raw pointers from C by design; each function checks them (NULL, kind tag)
-// before any dereference, and its doc comment states what the caller must pass.
-#![allow(clippy::not_unsafe_ptr_arg_deref)]
+// Every function here that takes a pointer (a handle, an out-pointer, a buffer, a callback) is
+// an `unsafe extern "C" fn`: from Rust it can only be called in an `unsafe` block, since what
+// makes the call sound is the C contract, not the types. Each one checks what it can (NULL,
+// the kind tag) before any dereference; its doc comment, which is also its `# Safety`
+// section, states what the caller must pass, and the header's conventions state the rest
+// (a handle is live: not freed, and not being freed by another thread).
+#![allow(clippy::missing_safety_doc)]
 
 use crate::status::{Error, record, rt_status};
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -123,7 +123,7 @@ fn get_handle<'a>(q: *const rt_queue) -> Result<&'a QueueObj, rt_status> {
 /// if the room for `maxsize` items cannot be allocated ("out of memory"). On error `*out` is
 /// not written.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_queue_new(
+pub unsafe extern "C" fn rt_queue_new(
     maxsize: usize,
     item_destructor: rt_queue_item_destructor,
     out: *mut *mut rt_queue,
@@ -134,7 +134,7 @@ pub extern "C" fn rt_queue_new(
 /// Creates a LIFO queue (`queue.LifoQueue(maxsize)`): a stack, the last item put leaves
 /// first. Otherwise exactly as `rt_queue_new` (same arguments, errors and ownership).
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_lifo_queue_new(
+pub unsafe extern "C" fn rt_lifo_queue_new(
     maxsize: usize,
     item_destructor: rt_queue_item_destructor,
     out: *mut *mut rt_queue,
@@ -152,7 +152,7 @@ pub extern "C" fn rt_lifo_queue_new(
 /// `item_destructor`, ownership, errors); in addition `RT_EINVAL` if `cmp` is NULL ("the
 /// comparator must not be NULL").
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_priority_queue_new(
+pub unsafe extern "C" fn rt_priority_queue_new(
     maxsize: usize,
     cmp: rt_queue_item_compare,
     item_destructor: rt_queue_item_destructor,
@@ -180,7 +180,7 @@ pub extern "C" fn rt_priority_queue_new(
 ///
 /// Ownership and errors as `rt_queue_new` (`RT_EINVAL` for a NULL `out`).
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_simple_queue_new(
+pub unsafe extern "C" fn rt_simple_queue_new(
     item_destructor: rt_queue_item_destructor,
     out: *mut *mut rt_queue,
 ) -> rt_status {
@@ -198,7 +198,7 @@ pub extern "C" fn rt_simple_queue_new(
 /// As with any C object, no other thread may be inside (or enter) a call on the queue while it
 /// is freed, and freeing twice is undefined.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_queue_free(queue: *mut rt_queue) -> rt_status {
+pub unsafe extern "C" fn rt_queue_free(queue: *mut rt_queue) -> rt_status {
     // SAFETY: the caller passes NULL or a live queue handle.
     unsafe { free::<CQueue, rt_queue>(queue) }
 }
@@ -226,7 +226,7 @@ pub extern "C" fn rt_queue_free(queue: *mut rt_queue) -> rt_status {
 ///
 /// On a priority queue the comparator runs inside this call, under the queue's lock.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_queue_put(
+pub unsafe extern "C" fn rt_queue_put(
     queue: *mut rt_queue,
     item: *mut c_void,
     wait: c_int,
@@ -282,7 +282,7 @@ pub extern "C" fn rt_queue_put(
 ///
 /// On a priority queue the comparator runs inside this call, under the queue's lock.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_queue_get(
+pub unsafe extern "C" fn rt_queue_get(
     queue: *mut rt_queue,
     wait: c_int,
     timeout: f64,
@@ -324,14 +324,14 @@ pub extern "C" fn rt_queue_get(
 /// The number of items in the queue (`q.qsize()`): a snapshot, which other threads may change
 /// at once. 0 for a NULL or wrong-kind handle (and `rt_last_error` says so).
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_queue_qsize(queue: *const rt_queue) -> usize {
+pub unsafe extern "C" fn rt_queue_qsize(queue: *const rt_queue) -> usize {
     get_handle(queue).map_or(0, |q| q.inner.queue.qsize())
 }
 
 /// Whether the queue has no items (`q.empty()`): a snapshot. True for a NULL or wrong-kind
 /// handle (and `rt_last_error` says so).
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_queue_empty(queue: *const rt_queue) -> bool {
+pub unsafe extern "C" fn rt_queue_empty(queue: *const rt_queue) -> bool {
     get_handle(queue).map_or(true, |q| q.inner.queue.empty())
 }
 
@@ -339,7 +339,7 @@ pub extern "C" fn rt_queue_empty(queue: *const rt_queue) -> bool {
 /// false for an unbounded or simple queue. False for a NULL or wrong-kind handle (and
 /// `rt_last_error` says so).
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_queue_full(queue: *const rt_queue) -> bool {
+pub unsafe extern "C" fn rt_queue_full(queue: *const rt_queue) -> bool {
     get_handle(queue).is_ok_and(|q| q.inner.queue.full())
 }
 
@@ -347,7 +347,7 @@ pub extern "C" fn rt_queue_full(queue: *const rt_queue) -> bool {
 /// changed (Python's attribute is writable). 0 for a NULL or wrong-kind handle (and
 /// `rt_last_error` says so).
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_queue_maxsize(queue: *const rt_queue) -> usize {
+pub unsafe extern "C" fn rt_queue_maxsize(queue: *const rt_queue) -> usize {
     get_handle(queue).map_or(0, |q| q.inner.queue.maxsize())
 }
 
@@ -359,7 +359,7 @@ pub extern "C" fn rt_queue_maxsize(queue: *const rt_queue) -> usize {
 /// nothing changes); `RT_EINVAL` on a simple queue ("'_queue.SimpleQueue' object has no
 /// attribute 'task_done'") and for a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_queue_task_done(queue: *mut rt_queue) -> rt_status {
+pub unsafe extern "C" fn rt_queue_task_done(queue: *mut rt_queue) -> rt_status {
     match get_handle(queue) {
         Ok(q) => to_status(q.inner.queue.task_done()),
         Err(s) => s,
@@ -369,7 +369,7 @@ pub extern "C" fn rt_queue_task_done(queue: *mut rt_queue) -> rt_status {
 /// The number of tasks put and not yet marked done (`q.unfinished_tasks`): a snapshot. 0 for a
 /// simple queue, and for a NULL or wrong-kind handle (and `rt_last_error` then says so).
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_queue_unfinished_tasks(queue: *const rt_queue) -> usize {
+pub unsafe extern "C" fn rt_queue_unfinished_tasks(queue: *const rt_queue) -> usize {
     get_handle(queue).map_or(0, |q| q.inner.queue.unfinished_tasks())
 }
 
@@ -383,8 +383,9 @@ pub extern "C" fn rt_queue_unfinished_tasks(queue: *const rt_queue) -> usize {
 /// on a simple queue ("'_queue.SimpleQueue' object has no attribute 'join'") and for a NULL or
 /// wrong-kind handle.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_queue_join(queue: *mut rt_queue) -> rt_status {
-    rt_queue_join_timeout(queue, -1.0)
+pub unsafe extern "C" fn rt_queue_join(queue: *mut rt_queue) -> rt_status {
+    // SAFETY: forwarded contract: NULL or a live queue handle.
+    unsafe { rt_queue_join_timeout(queue, -1.0) }
 }
 
 /// `rt_queue_join` with a bound (Python's `join` has none): blocks at most `timeout` seconds
@@ -396,7 +397,7 @@ pub extern "C" fn rt_queue_join(queue: *mut rt_queue) -> rt_status {
 /// other than `RT_FOREVER` ("'timeout' must be a non-negative number"); `RT_EOVERFLOW` above
 /// `RT_TIMEOUT_MAX` ("timestamp out of range for platform time_t").
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_queue_join_timeout(queue: *mut rt_queue, timeout: f64) -> rt_status {
+pub unsafe extern "C" fn rt_queue_join_timeout(queue: *mut rt_queue, timeout: f64) -> rt_status {
     let q = match get_handle(queue) {
         Ok(q) => q,
         Err(s) => return s,
@@ -420,7 +421,7 @@ pub extern "C" fn rt_queue_join_timeout(queue: *mut rt_queue, timeout: f64) -> r
 /// is no way back. Errors: `RT_EINVAL` on a simple queue ("'_queue.SimpleQueue' object has no
 /// attribute 'shutdown'") and for a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_queue_shutdown(queue: *mut rt_queue, immediate: c_int) -> rt_status {
+pub unsafe extern "C" fn rt_queue_shutdown(queue: *mut rt_queue, immediate: c_int) -> rt_status {
     let q = match get_handle(queue) {
         Ok(q) => q,
         Err(s) => return s,
@@ -437,6 +438,6 @@ pub extern "C" fn rt_queue_shutdown(queue: *mut rt_queue, immediate: c_int) -> r
 /// Whether the queue has been shut down (`q.is_shutdown`). False for a simple queue, and for a
 /// NULL or wrong-kind handle (and `rt_last_error` then says so).
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_queue_is_shutdown(queue: *const rt_queue) -> bool {
+pub unsafe extern "C" fn rt_queue_is_shutdown(queue: *const rt_queue) -> bool {
     get_handle(queue).is_ok_and(|q| q.inner.queue.is_shutdown())
 }

@@ -25,7 +25,7 @@ type RLockObj = Obj<RLock>;
 /// `rt_rlock_free`. Errors: `RT_EINVAL` if `out` is NULL ("NULL output pointer"); `RT_ENOMEM`.
 /// On error `*out` is not written.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_rlock_new(out: *mut *mut rt_rlock) -> rt_status {
+pub unsafe extern "C" fn rt_rlock_new(out: *mut *mut rt_rlock) -> rt_status {
     ffi_status!({
         if out.is_null() {
             return Err(Error::NULL_OUT);
@@ -42,7 +42,7 @@ pub extern "C" fn rt_rlock_new(out: *mut *mut rt_rlock) -> rt_status {
 /// by waiting threads") and the lock is not freed. `RT_EINVAL` for a handle of another kind.
 /// Freeing twice is undefined.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_rlock_free(rlock: *mut rt_rlock) -> rt_status {
+pub unsafe extern "C" fn rt_rlock_free(rlock: *mut rt_rlock) -> rt_status {
     // SAFETY: the caller passes NULL or a live rlock handle.
     unsafe { free::<RLock, rt_rlock>(rlock) }
 }
@@ -64,7 +64,11 @@ pub extern "C" fn rt_rlock_free(rlock: *mut rt_rlock) -> rt_status {
 /// the monotonic clock, never early), `RT_EINTR` when `rt_thread_interrupt` ended the wait.
 /// `RT_EINVAL` for a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_rlock_acquire(rlock: *mut rt_rlock, wait: c_int, timeout: f64) -> rt_status {
+pub unsafe extern "C" fn rt_rlock_acquire(
+    rlock: *mut rt_rlock,
+    wait: c_int,
+    timeout: f64,
+) -> rt_status {
     // The common case, in a frame of its own: a valid handle, RT_FOREVER, and a lock that is
     // free or the caller's. Anything else goes to `acquire_slow`, which checks everything
     // again, in order.
@@ -107,7 +111,7 @@ fn acquire_slow(rlock: *mut rt_rlock, wait: c_int, timeout: f64) -> rt_status {
 /// holds it or nobody does ("cannot release un-acquired lock"); `RT_EINVAL` for a NULL or
 /// wrong-kind handle.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_rlock_release(rlock: *mut rt_rlock) -> rt_status {
+pub unsafe extern "C" fn rt_rlock_release(rlock: *mut rt_rlock) -> rt_status {
     // SAFETY: the caller passes NULL or a live rlock handle.
     if let Ok(r) = unsafe { handle::<RLock, _>(rlock) } {
         if r.inner.release_if_owner() {
@@ -132,7 +136,7 @@ fn release_refused(rlock: *mut rt_rlock) -> rt_status {
 /// Whether the calling thread owns the lock (`rlock._is_owned()`). False for a NULL or
 /// wrong-kind handle (and `rt_last_error` says so).
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_rlock_is_owned(rlock: *const rt_rlock) -> bool {
+pub unsafe extern "C" fn rt_rlock_is_owned(rlock: *const rt_rlock) -> bool {
     // SAFETY: the caller passes NULL or a live rlock handle.
     match unsafe { handle::<RLock, _>(rlock) } {
         Ok(r) => r.inner.is_owned(),
@@ -147,7 +151,7 @@ pub extern "C" fn rt_rlock_is_owned(rlock: *const rt_rlock) -> bool {
 /// 0 if it does not own the lock. 0 for a NULL or wrong-kind handle (and `rt_last_error` says
 /// so).
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_rlock_count(rlock: *const rt_rlock) -> u64 {
+pub unsafe extern "C" fn rt_rlock_count(rlock: *const rt_rlock) -> u64 {
     // SAFETY: the caller passes NULL or a live rlock handle.
     match unsafe { handle::<RLock, _>(rlock) } {
         Ok(r) => r.inner.count(),

@@ -37,7 +37,7 @@ fn make(sem: Result<Semaphore, Error>, out: *mut *mut rt_semaphore) -> rt_status
 /// be >= 0") or a NULL `out` ("NULL output pointer"); `RT_ENOMEM`. On error `*out` is not
 /// written.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_semaphore_new(value: i64, out: *mut *mut rt_semaphore) -> rt_status {
+pub unsafe extern "C" fn rt_semaphore_new(value: i64, out: *mut *mut rt_semaphore) -> rt_status {
     make(Semaphore::new(value), out)
 }
 
@@ -50,7 +50,10 @@ pub extern "C" fn rt_semaphore_new(value: i64, out: *mut *mut rt_semaphore) -> r
 /// be >= 0") or a NULL `out` ("NULL output pointer"); `RT_ENOMEM`. On error `*out` is not
 /// written.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_bounded_semaphore_new(value: i64, out: *mut *mut rt_semaphore) -> rt_status {
+pub unsafe extern "C" fn rt_bounded_semaphore_new(
+    value: i64,
+    out: *mut *mut rt_semaphore,
+) -> rt_status {
     make(Semaphore::bounded(value), out)
 }
 
@@ -58,7 +61,7 @@ pub extern "C" fn rt_bounded_semaphore_new(value: i64, out: *mut *mut rt_semapho
 /// `rt_semaphore_acquire` on it: then `RT_EBUSY` ("object is in use by waiting threads"), and it
 /// is not freed. `RT_EINVAL` for a handle of another kind. Freeing twice is undefined.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_semaphore_free(sem: *mut rt_semaphore) -> rt_status {
+pub unsafe extern "C" fn rt_semaphore_free(sem: *mut rt_semaphore) -> rt_status {
     // SAFETY: the caller passes NULL or a live semaphore handle.
     unsafe { free::<Semaphore, rt_semaphore>(sem) }
 }
@@ -81,7 +84,7 @@ pub extern "C" fn rt_semaphore_free(sem: *mut rt_semaphore) -> rt_status {
 /// number"; Python treats it as a try); `RT_EOVERFLOW` above `RT_TIMEOUT_MAX` ("timestamp out of
 /// range for platform time_t"); `RT_EINVAL` for a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_semaphore_acquire(
+pub unsafe extern "C" fn rt_semaphore_acquire(
     sem: *mut rt_semaphore,
     wait: c_int,
     timeout: f64,
@@ -129,7 +132,7 @@ fn acquire_slow(sem: *mut rt_semaphore, wait: c_int, timeout: f64) -> rt_status 
 /// ("semaphore value would exceed its maximum"; Python's integers have no limit; a bounded one
 /// says `RT_EOVERRELEASE` there); `RT_EINVAL` for a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_semaphore_release(sem: *mut rt_semaphore, n: u64) -> rt_status {
+pub unsafe extern "C" fn rt_semaphore_release(sem: *mut rt_semaphore, n: u64) -> rt_status {
     // SAFETY: the caller passes NULL or a live semaphore handle.
     if let Ok(s) = unsafe { handle::<Semaphore, _>(sem) } {
         if s.inner.try_release_uncontended(n) {
@@ -154,7 +157,7 @@ fn release_slow(sem: *mut rt_semaphore, n: u64) -> rt_status {
 /// The number of permits available (`sem._value`): a snapshot, never negative. -1 for a NULL
 /// or wrong-kind handle (and `rt_last_error` says so).
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_semaphore_value(sem: *const rt_semaphore) -> i64 {
+pub unsafe extern "C" fn rt_semaphore_value(sem: *const rt_semaphore) -> i64 {
     // SAFETY: the caller passes NULL or a live semaphore handle.
     match unsafe { handle::<Semaphore, _>(sem) } {
         Ok(s) => s.inner.value() as i64,

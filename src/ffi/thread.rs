@@ -28,14 +28,15 @@ const NOT_CALLABLE: Error = Error::new(rt_status::RT_EINVAL, "first arg must be 
 /// system refuses to create the thread ("can't start new thread: " and the system's reason);
 /// `RT_ENOMEM`.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_start_new_thread(
+pub unsafe extern "C" fn rt_start_new_thread(
     function: rt_thread_fn,
     arg: *mut c_void,
     ident: *mut u64,
 ) -> rt_status {
     ffi_status!({
         let f = function.ok_or(NOT_CALLABLE)?;
-        let id = thread::start_new_thread(f, arg)?;
+        // SAFETY: the caller's contract: `function(arg)` may run in the new thread.
+        let id = unsafe { thread::start_new_thread(f, arg)? };
         if !ident.is_null() {
             // SAFETY: non-NULL, writable by the API contract.
             unsafe { write_out(ident, id)? };
@@ -95,7 +96,7 @@ pub extern "C" fn rt_stack_size_get() -> usize {
 /// cannot give a thread (on Linux, one larger than the address space) is taken, as Python takes
 /// it: the next `rt_thread_start` or `rt_start_new_thread` then fails with `RT_EAGAIN`.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_stack_size_set(size: usize, previous: *mut usize) -> rt_status {
+pub unsafe extern "C" fn rt_stack_size_set(size: usize, previous: *mut usize) -> rt_status {
     ffi_status!({
         let prev = thread::set_stack_size(size)?;
         if !previous.is_null() {

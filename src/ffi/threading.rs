@@ -83,7 +83,7 @@ fn query<T>(r: Result<T, Error>, default: T) -> T {
 /// On `RT_OK`, `*out` receives a new reference, which the caller releases with
 /// `rt_thread_release`. Errors: `RT_EINVAL` if `out` is NULL.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_thread_new(
+pub unsafe extern "C" fn rt_thread_new(
     function: rt_thread_fn,
     arg: *mut c_void,
     out: *mut *mut rt_thread,
@@ -113,7 +113,7 @@ pub extern "C" fn rt_thread_new(
 /// not in the registry, and may be started again; `RT_ENOMEM`; `RT_EINVAL` for a NULL or
 /// wrong-kind handle.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_thread_start(t: *mut rt_thread) -> rt_status {
+pub unsafe extern "C" fn rt_thread_start(t: *mut rt_thread) -> rt_status {
     ffi_status!({
         // SAFETY: the caller passes NULL or a live handle.
         unsafe { thread_ref(t)? };
@@ -139,7 +139,7 @@ pub extern "C" fn rt_thread_start(t: *mut rt_thread) -> rt_status {
 /// `RT_EINVAL` for a NULL or wrong-kind handle. The caller must hold a reference to `t`
 /// throughout the call.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_thread_join(t: *mut rt_thread, timeout: f64) -> rt_status {
+pub unsafe extern "C" fn rt_thread_join(t: *mut rt_thread, timeout: f64) -> rt_status {
     ffi_status!({
         // SAFETY: the caller passes NULL or a live handle.
         let t = unsafe { thread_ref(t)? };
@@ -153,7 +153,7 @@ pub extern "C" fn rt_thread_join(t: *mut rt_thread, timeout: f64) -> rt_status {
 /// by `pthread_exit`); a dummy while its thread runs. False for a NULL or wrong-kind handle (and
 /// `rt_last_error` says so).
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_thread_is_alive(t: *const rt_thread) -> bool {
+pub unsafe extern "C" fn rt_thread_is_alive(t: *const rt_thread) -> bool {
     // SAFETY: the caller passes NULL or a live handle.
     query(unsafe { thread_ref(t) }.map(Thread::is_alive), false)
 }
@@ -167,7 +167,11 @@ pub extern "C" fn rt_thread_is_alive(t: *const rt_thread) -> bool {
 /// `Dummy-N`, `MainThread`, or what `rt_thread_set_name` set. Errors: `RT_EINVAL` for a NULL
 /// `buf`, a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_thread_name(t: *const rt_thread, buf: *mut c_char, len: usize) -> rt_status {
+pub unsafe extern "C" fn rt_thread_name(
+    t: *const rt_thread,
+    buf: *mut c_char,
+    len: usize,
+) -> rt_status {
     ffi_status!({
         // SAFETY: the caller passes NULL or a live handle.
         let t = unsafe { thread_ref(t)? };
@@ -193,7 +197,7 @@ pub extern "C" fn rt_thread_name(t: *const rt_thread, buf: *mut c_char, len: usi
 /// `*len + 1` bytes holds it, unless it is renamed meanwhile). Errors: `RT_EINVAL` for a NULL
 /// `len`, a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_thread_name_len(t: *const rt_thread, len: *mut usize) -> rt_status {
+pub unsafe extern "C" fn rt_thread_name_len(t: *const rt_thread, len: *mut usize) -> rt_status {
     ffi_status!({
         // SAFETY: the caller passes NULL or a live handle.
         let t = unsafe { thread_ref(t)? };
@@ -213,7 +217,7 @@ pub extern "C" fn rt_thread_name_len(t: *const rt_thread, len: *mut usize) -> rt
 /// changes only if it is renamed. Errors: `RT_EINVAL` for a NULL name ("NULL name"), a name
 /// that is not UTF-8 ("name must be UTF-8"), a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_thread_set_name(t: *mut rt_thread, name: *const c_char) -> rt_status {
+pub unsafe extern "C" fn rt_thread_set_name(t: *mut rt_thread, name: *const c_char) -> rt_status {
     ffi_status!({
         // SAFETY: the caller passes NULL or a live handle.
         let t = unsafe { thread_ref(t)? };
@@ -232,7 +236,7 @@ pub extern "C" fn rt_thread_set_name(t: *mut rt_thread, name: *const c_char) -> 
 /// Whether the thread is a daemon (`thread.daemon`): the process does not wait for a daemon
 /// thread at exit. False for a NULL or wrong-kind handle (and `rt_last_error` says so).
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_thread_daemon(t: *const rt_thread) -> bool {
+pub unsafe extern "C" fn rt_thread_daemon(t: *const rt_thread) -> bool {
     // SAFETY: the caller passes NULL or a live handle.
     query(unsafe { thread_ref(t) }.map(Thread::daemon), false)
 }
@@ -243,7 +247,7 @@ pub extern "C" fn rt_thread_daemon(t: *const rt_thread) -> bool {
 /// been called (even after the thread ended; always for the main thread and dummies);
 /// `RT_EINVAL` for a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_thread_set_daemon(t: *mut rt_thread, daemon: bool) -> rt_status {
+pub unsafe extern "C" fn rt_thread_set_daemon(t: *mut rt_thread, daemon: bool) -> rt_status {
     ffi_status!({
         // SAFETY: the caller passes NULL or a live handle.
         let t = unsafe { thread_ref(t)? };
@@ -255,7 +259,7 @@ pub extern "C" fn rt_thread_set_daemon(t: *mut rt_thread, daemon: bool) -> rt_st
 /// thread is started (Python's `None`), kept after it ended (the system may reuse it for a new
 /// thread then). 0 for a NULL or wrong-kind handle (and `rt_last_error` says so).
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_thread_ident(t: *const rt_thread) -> u64 {
+pub unsafe extern "C" fn rt_thread_ident(t: *const rt_thread) -> u64 {
     // SAFETY: the caller passes NULL or a live handle.
     query(unsafe { thread_ref(t) }.map(Thread::ident), 0)
 }
@@ -264,7 +268,7 @@ pub extern "C" fn rt_thread_ident(t: *const rt_thread) -> u64 {
 /// returns inside it. 0 before start, kept after the thread ended. 0 for a NULL or wrong-kind
 /// handle (and `rt_last_error` says so).
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_thread_native_id(t: *const rt_thread) -> u64 {
+pub unsafe extern "C" fn rt_thread_native_id(t: *const rt_thread) -> u64 {
     // SAFETY: the caller passes NULL or a live handle.
     query(unsafe { thread_ref(t) }.map(Thread::native_id), 0)
 }
@@ -272,7 +276,7 @@ pub extern "C" fn rt_thread_native_id(t: *const rt_thread) -> u64 {
 /// Adds a reference to the thread object, for a caller that keeps the handle (one more
 /// `rt_thread_release` is then due). Errors: `RT_EINVAL` for a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_thread_retain(t: *mut rt_thread) -> rt_status {
+pub unsafe extern "C" fn rt_thread_retain(t: *mut rt_thread) -> rt_status {
     ffi_status!({
         // SAFETY: the caller passes NULL or a live handle.
         unsafe { thread_ref(t)? };
@@ -288,7 +292,7 @@ pub extern "C" fn rt_thread_retain(t: *mut rt_thread) -> rt_status {
 /// happens). Errors: `RT_EINVAL` for a handle of another kind. Releasing more references than
 /// one holds is undefined, as freeing twice is.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_thread_release(t: *mut rt_thread) -> rt_status {
+pub unsafe extern "C" fn rt_thread_release(t: *mut rt_thread) -> rt_status {
     if t.is_null() {
         return rt_status::RT_OK;
     }
@@ -319,7 +323,7 @@ pub extern "C" fn rt_active_count() -> usize {
 /// the caller releases min(`cap`, `*count`) handles. `buf` may be NULL when `cap` is 0 (to count
 /// only). Errors: `RT_EINVAL` for a NULL `count`, or a NULL `buf` with `cap` > 0.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_enumerate(
+pub unsafe extern "C" fn rt_enumerate(
     buf: *mut *mut rt_thread,
     cap: usize,
     count: *mut usize,
@@ -351,7 +355,7 @@ pub extern "C" fn rt_enumerate(
 /// destructors of a thread rthread started, or of a foreign thread whose dummy is already gone;
 /// `RT_ENOMEM`.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_current_thread(out: *mut *mut rt_thread) -> rt_status {
+pub unsafe extern "C" fn rt_current_thread(out: *mut *mut rt_thread) -> rt_status {
     ffi_status!({
         if out.is_null() {
             return Err(Error::NULL_OUT);
@@ -368,7 +372,7 @@ pub extern "C" fn rt_current_thread(out: *mut *mut rt_thread) -> rt_status {
 /// library was loaded in the initial thread (the usual case) or the initial thread has called
 /// into rthread; until then it is 0. Errors: `RT_EINVAL` for a NULL `out`.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_main_thread(out: *mut *mut rt_thread) -> rt_status {
+pub unsafe extern "C" fn rt_main_thread(out: *mut *mut rt_thread) -> rt_status {
     ffi_status!({
         if out.is_null() {
             return Err(Error::NULL_OUT);
@@ -418,7 +422,7 @@ pub extern "C" fn rt_set_exit_wait(wait: bool) -> bool {
 /// value NaN (not a number)") or a NULL `out`; `RT_EOVERFLOW` for an interval above
 /// `RT_TIMEOUT_MAX` ("timestamp out of range for platform time_t").
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_timer_new(
+pub unsafe extern "C" fn rt_timer_new(
     interval: f64,
     function: rt_thread_fn,
     arg: *mut c_void,
@@ -441,7 +445,7 @@ pub extern "C" fn rt_timer_new(
 /// ran), nothing happens: `RT_OK`. Errors: `RT_EINVAL` for a thread object that is not a timer
 /// ("not a timer"), a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_timer_cancel(t: *mut rt_thread) -> rt_status {
+pub unsafe extern "C" fn rt_timer_cancel(t: *mut rt_thread) -> rt_status {
     ffi_status!({
         // SAFETY: the caller passes NULL or a live handle.
         let t = unsafe { thread_ref(t)? };
@@ -465,7 +469,7 @@ pub extern "C" fn rt_timer_cancel(t: *mut rt_thread) -> rt_status {
 /// `RT_ESTATE` inside them). `ctx` belongs to the caller and must stay valid while threads
 /// started with it may run. Returns `RT_OK`.
 #[unsafe(no_mangle)]
-pub extern "C" fn rt_set_thread_hooks(
+pub unsafe extern "C" fn rt_set_thread_hooks(
     start: rt_hook_fn,
     exit: rt_hook_fn,
     ctx: *mut c_void,

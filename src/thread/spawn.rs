@@ -199,7 +199,11 @@ pub fn spawn_detached(body: Box<dyn FnOnce() + Send>) -> Result<u64, Error> {
 ///
 /// The thread runs the thread hooks set when it was started around `f`, and its thread-local
 /// destructors once `f` has returned (or called `exit_thread`).
-pub fn start_new_thread(f: ThreadFn, arg: *mut c_void) -> Result<u64, Error> {
+///
+/// # Safety
+/// `f` is called with `arg` in the new thread: it must be sound to call it so there, and
+/// `arg` must stay valid for as long as `f` uses it.
+pub unsafe fn start_new_thread(f: ThreadFn, arg: *mut c_void) -> Result<u64, Error> {
     struct SendPtr(*mut c_void);
     // SAFETY: the pointer is the caller's argument for its own thread function; handing it to
     // that thread is what the caller asked for.

@@ -50,7 +50,12 @@ thread_local! {
 
 /// Installs the hooks (either may be `None`); replaces any previous ones. Threads already past
 /// `before` still run the `after` they read with it.
-pub fn set(before: Option<HookFn>, after: Option<HookFn>, ctx: *mut c_void) {
+///
+/// # Safety
+/// Every later real block of every thread calls `before(ctx)` and `after(ctx)`: both must be
+/// sound to call so from any thread, and `ctx` must stay valid until other hooks replace these
+/// and no thread still runs them.
+pub unsafe fn set(before: Option<HookFn>, after: Option<HookFn>, ctx: *mut c_void) {
     // Writers exclude each other by taking the sequence from even to odd.
     let mut s = HOOKS.seq.load(Ordering::Relaxed);
     loop {
