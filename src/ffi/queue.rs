@@ -57,6 +57,10 @@ pub struct CQueue {
 
 impl Handled for CQueue {
     const KIND: Kind = Kind::Queue;
+
+    fn fork_safe(&self) -> Option<&(dyn crate::wait::fork::ForkSafe + 'static)> {
+        Some(&self.queue)
+    }
 }
 
 impl CQueue {

@@ -372,30 +372,36 @@ pub(super) fn arm_exit_wait() {
     }
 }
 
-/// Registers the fork handler that resets the registry in a child; once, at the first
-/// registration of a thread object (the main thread's and dummies' included).
-fn arm_fork_handler() {
+/// Installs the thread layer's part of the one fork handler (`wait::fork`); once, at the first
+/// registration of a thread object (the main thread's and dummies' included) or the first
+/// thread rthread starts.
+pub(super) fn arm_fork_handler() {
     static ARMED: std::sync::Once = std::sync::Once::new();
     ARMED.call_once(|| {
-        // SAFETY: the handler is an `extern "C"` function that never unwinds. If registering
-        // fails (no memory), a fork child keeps the parent's registry.
-        #[cfg(any(target_os = "linux", target_os = "android"))]
-        unsafe {
-            libc::pthread_atfork(None, None, Some(after_fork_in_child));
-        }
+        #[cfg(all(not(loom), any(target_os = "linux", target_os = "android")))]
+        crate::wait::fork::install_thread_layer(crate::wait::fork::LayerHooks {
+            try_lock: || REGISTRY.lock.try_acquire(),
+            unlock: || {
+                let _ = REGISTRY.lock.release();
+            },
+            child: after_fork_in_child,
+        });
     });
 }
 
-/// In the child of `fork`: only the forking thread exists, and it is now the main thread (as
+/// In the child of `fork` (called by `wait::fork`'s handler, after the waiting core and the
+/// objects were reset): only the forking thread exists, and it is now the main thread (as
 /// in CPython). Every other thread object leaves the registry, stopped (so neither
 /// `rt_enumerate` nor the wait at exit sees it), and the internal locks that another thread may
 /// have held at the fork are forced open: the registry's, the hooks', the thread-local slots'
 /// and the waiting core's. The objects that vanished threads referenced stay allocated (their
 /// references died with those threads), as CPython leaks them.
 #[cfg(any(target_os = "linux", target_os = "android"))]
-extern "C" fn after_fork_in_child() {
-    crate::wait::reset_after_fork();
+fn after_fork_in_child() {
+    // The forking thread holds the registry lock since the fork handler's prepare step, so the
+    // vector is consistent; it is let go here.
     REGISTRY.lock.reset();
+    spawn::reset_count_after_fork();
     super::hooks::reset_after_fork();
     super::local::reset_after_fork();
     let me = CURRENT.with(Cell::get);
