@@ -1,6 +1,7 @@
 /* fork() in a process whose threads are busy with rthread: the child gets a consistent rthread. */
 #include "rt_test.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -571,9 +572,127 @@ static void fork_children_inherit_every_object_usable_and_freeable(void) {
     for (k = 0; k < Q_COUNT; k++) CHECK_OK(rt_queue_free(o_q[k]));
 }
 
+/* A fork from a foreign thread (one rthread did not start) that had a dummy: in the child that
+ * thread is the main thread, "MainThread", not a daemon (CPython's
+ * test_main_thread_after_fork_from_dummy_thread). */
+static int foreign_fork_status = -1;
+
+static int check_dummy_became_main(rt_thread *dummy) {
+    rt_thread *m, *c, *buf[4];
+    char name[32];
+    size_t n = 0, i;
+    int st = 0;
+    if (rt_main_thread(&m) != RT_OK) return 60;
+    if (rt_current_thread(&c) != RT_OK) return 61;
+    if (m != dummy) st = 62;
+    else if (c != dummy) st = 63;
+    else if (rt_thread_name(m, name, sizeof name) != RT_OK) st = 64;
+    else if (strcmp(name, "MainThread") != 0) st = 65;
+    else if (rt_thread_daemon(m)) st = 66;
+    else if (!rt_thread_is_alive(m)) st = 67;
+    else if (rt_thread_ident(m) != rt_get_ident()) st = 68;
+    else if (rt_thread_join(m, 0.0) != RT_EDEADLK) st = 69;
+    else if (rt_enumerate(buf, 4, &n) != RT_OK) st = 70;
+    else if (n != 1 || buf[0] != m) st = 71;
+    for (i = 0; i < n && i < 4; i++) rt_thread_release(buf[i]);
+    rt_thread_release(m);
+    rt_thread_release(c);
+    return st;
+}
+
+static void *foreign_forks(void *arg) {
+    rt_thread *dummy;
+    char name[32];
+    pid_t pid;
+    int status;
+    (void)arg;
+    if (rt_current_thread(&dummy) != RT_OK) abort();
+    if (rt_thread_name(dummy, name, sizeof name) != RT_OK) abort();
+    if (strncmp(name, "Dummy-", 6) != 0 || !rt_thread_daemon(dummy)) {
+        ATOMIC_STORE(&foreign_fork_status, 102);
+        return NULL;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    pid = fork();
+    if (pid == 0) _exit(check_dummy_became_main(dummy));
+    if (pid > 0 && waitpid(pid, &status, 0) == pid)
+        ATOMIC_STORE(&foreign_fork_status, WIFEXITED(status) ? WEXITSTATUS(status) : 100);
+    else
+        ATOMIC_STORE(&foreign_fork_status, 101);
+    /* In the parent the dummy is still a dummy. */
+    if (rt_thread_name(dummy, name, sizeof name) != RT_OK || strncmp(name, "Dummy-", 6) != 0)
+        ATOMIC_STORE(&foreign_fork_status, 103);
+    rt_thread_release(dummy);
+    return NULL;
+}
+
+static void fork_from_a_foreign_thread_makes_its_dummy_the_childs_main_thread(void) {
+    pthread_t pt;
+    CHECK(pthread_create(&pt, NULL, foreign_forks, NULL) == 0);
+    CHECK(pthread_join(pt, NULL) == 0);
+    CHECK_EQ_INT(ATOMIC_LOAD(&foreign_fork_status), 0);
+}
+
+/* rt_shutdown in a fork child whose forking thread was a thread object: that thread is the
+ * child's main thread, and it counts as done first, so a thread that joins it is released. */
+static rt_thread *joined_main;
+static rt_status joiner_status = RT_EINVAL;
+
+static void join_main(void *arg) {
+    (void)arg;
+    joiner_status = rt_thread_join(joined_main, RT_FOREVER);
+}
+
+static int shutdown_in_child(void) {
+    rt_thread *j;
+    rt_status s;
+    double t0;
+    if (rt_main_thread(&joined_main) != RT_OK) return 80;
+    if (rt_thread_new(join_main, NULL, &j) != RT_OK) return 81;
+    if (rt_thread_start(j) != RT_OK) return 82;
+    t0 = rt_test_now();
+    s = rt_shutdown(2.0);
+    if (s != RT_OK) return 83;
+    if (rt_test_now() - t0 >= 2.0) return 84;
+    if (joiner_status != RT_OK) return 85;
+    if (rt_thread_is_alive(j)) return 86;
+    if (rt_thread_is_alive(joined_main)) return 87;
+    rt_thread_release(j);
+    rt_thread_release(joined_main);
+    return 0;
+}
+
+static int shutdown_fork_status = -1;
+
+static void fork_then_shutdown(void *arg) {
+    pid_t pid;
+    int status;
+    (void)arg;
+    fflush(stdout);
+    fflush(stderr);
+    pid = fork();
+    if (pid == 0) _exit(shutdown_in_child());
+    if (pid > 0 && waitpid(pid, &status, 0) == pid)
+        ATOMIC_STORE(&shutdown_fork_status, WIFEXITED(status) ? WEXITSTATUS(status) : 100);
+    else
+        ATOMIC_STORE(&shutdown_fork_status, 101);
+}
+
+static void shutdown_in_a_fork_child_releases_the_joiners_of_its_main_thread(void) {
+    rt_thread *t;
+    CHECK_OK(rt_thread_new(fork_then_shutdown, NULL, &t));
+    CHECK_OK(rt_thread_start(t));
+    CHECK_OK(rt_thread_join(t, 60.0));
+    CHECK_EQ_INT(ATOMIC_LOAD(&shutdown_fork_status), 0);
+    CHECK_OK(rt_thread_release(t));
+}
+
 RT_CASES(
     RT_CASE(fork_child_uses_new_primitives_while_parent_threads_hammer),
     RT_CASE(fork_keeps_locks_held_by_vanished_threads_locked),
     RT_CASE(fork_from_a_thread_makes_it_the_childs_main_thread),
-    RT_CASE(fork_children_inherit_every_object_usable_and_freeable)
+    RT_CASE(fork_children_inherit_every_object_usable_and_freeable),
+    RT_CASE(fork_from_a_foreign_thread_makes_its_dummy_the_childs_main_thread),
+    RT_CASE(shutdown_in_a_fork_child_releases_the_joiners_of_its_main_thread)
 )

@@ -101,7 +101,7 @@ pub fn enumerate_with(mut f: impl FnMut(&Arc<Thread>)) -> usize {
     main_thread();
     with_threads(|v| {
         let mut n = 0;
-        for t in v.iter().filter(|t| t.is_alive()) {
+        for t in v.iter().filter(|t| listed(t)) {
             f(t);
             n += 1;
         }
@@ -112,7 +112,13 @@ pub fn enumerate_with(mut f: impl FnMut(&Arc<Thread>)) -> usize {
 /// `threading.active_count()`: the number of alive threads, as `enumerate` counts them.
 pub fn active_count() -> usize {
     main_thread();
-    with_threads(|v| v.iter().filter(|t| t.is_alive()).count())
+    with_threads(|v| v.iter().filter(|t| listed(t)).count())
+}
+
+/// Whether `enumerate` and `active_count` count a registered thread: an alive one, or the main
+/// thread once `shutdown` has marked it done (CPython keeps it in `_active`).
+fn listed(t: &Arc<Thread>) -> bool {
+    t.is_alive() || main_if_known().is_some_and(|m| Arc::ptr_eq(m, t))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -478,13 +484,21 @@ fn waited_for(t: &Thread) -> bool {
         && t.is_started_and_running()
 }
 
-/// `threading._shutdown()`, explicitly: waits until every started non-daemon thread object other
-/// than the caller has ended, looping while new ones appear; `RT_TIMEOUT` if some are still
+/// `threading._shutdown()`, explicitly: when the caller is the main thread, marks it done first
+/// (as CPython does before it waits), so that a thread that joins the main thread is released;
+/// then waits until every started non-daemon thread object other than the caller has ended,
+/// looping while new ones appear; `RT_TIMEOUT` if some are still
 /// running after `timeout` seconds (`RT_FOREVER`: no bound). A thread that waits here is not
 /// waited for by another non-daemon thread that waits here too (they would wait for each other).
 /// Errors: the timeout's validation; `RT_EINTR`.
 pub fn shutdown(timeout: f64) -> Result<(), Error> {
     let wait = timeout_wait(timeout)?;
+    let me = current_ptr();
+    if let Some(m) = main_if_known() {
+        if std::ptr::eq(Arc::as_ptr(m), me) {
+            m.mark_done();
+        }
+    }
     wait_for_non_daemon(wait, true)
 }
 
