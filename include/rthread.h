@@ -383,8 +383,9 @@ rt_status rt_condition_new(rt_condition **out);
  *
  * On `RT_OK`, `*out` receives the condition, which the caller owns and frees with
  * `rt_condition_free`. Errors: `RT_EINVAL` for a NULL or wrong-kind `lock` ("NULL handle",
- * "handle of the wrong kind") or a NULL `out` ("NULL output pointer"); `RT_ENOMEM`. On error
- * `*out` is not written and `lock` is not borrowed.
+ * "handle of the wrong kind") or a NULL `out` ("NULL output pointer"); `RT_ENOMEM` (also when
+ * 524287 conditions already use the lock). On error `*out` is not written and `lock` is not
+ * borrowed.
  */
 rt_status rt_condition_new_with_lock(rt_lock *lock, rt_condition **out);
 
@@ -397,8 +398,9 @@ rt_status rt_condition_new_with_lock(rt_lock *lock, rt_condition **out);
  *
  * On `RT_OK`, `*out` receives the condition, which the caller owns and frees with
  * `rt_condition_free`. Errors: `RT_EINVAL` for a NULL or wrong-kind `rlock` ("NULL handle",
- * "handle of the wrong kind") or a NULL `out` ("NULL output pointer"); `RT_ENOMEM`. On error
- * `*out` is not written and `rlock` is not borrowed.
+ * "handle of the wrong kind") or a NULL `out` ("NULL output pointer"); `RT_ENOMEM` (also when
+ * 524287 conditions already use the RLock). On error `*out` is not written and `rlock` is not
+ * borrowed.
  */
 rt_status rt_condition_new_with_rlock(rt_rlock *rlock, rt_condition **out);
 

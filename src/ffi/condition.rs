@@ -40,14 +40,16 @@ unsafe impl Send for CondLock {}
 unsafe impl Sync for CondLock {}
 
 impl CondLock {
-    fn borrow_lock(obj: &Obj<Lock>) -> CondLock {
+    fn borrow_lock(obj: &Obj<Lock>) -> Result<CondLock, Error> {
+        Busy::check_borrow(&obj.header.busy)?;
         std::mem::forget(obj.busy());
-        CondLock::Lock(NonNull::from(obj))
+        Ok(CondLock::Lock(NonNull::from(obj)))
     }
 
-    fn borrow_rlock(obj: &Obj<RLock>) -> CondLock {
+    fn borrow_rlock(obj: &Obj<RLock>) -> Result<CondLock, Error> {
+        Busy::check_borrow(&obj.header.busy)?;
         std::mem::forget(obj.busy());
-        CondLock::RLock(NonNull::from(obj))
+        Ok(CondLock::RLock(NonNull::from(obj)))
     }
 
     fn target(&self) -> &dyn ConditionLock {
@@ -166,8 +168,9 @@ pub extern "C" fn rt_condition_new(out: *mut *mut rt_condition) -> rt_status {
 ///
 /// On `RT_OK`, `*out` receives the condition, which the caller owns and frees with
 /// `rt_condition_free`. Errors: `RT_EINVAL` for a NULL or wrong-kind `lock` ("NULL handle",
-/// "handle of the wrong kind") or a NULL `out` ("NULL output pointer"); `RT_ENOMEM`. On error
-/// `*out` is not written and `lock` is not borrowed.
+/// "handle of the wrong kind") or a NULL `out` ("NULL output pointer"); `RT_ENOMEM` (also when
+/// 524287 conditions already use the lock). On error `*out` is not written and `lock` is not
+/// borrowed.
 #[unsafe(no_mangle)]
 pub extern "C" fn rt_condition_new_with_lock(
     lock: *mut super::lock::rt_lock,
@@ -179,7 +182,7 @@ pub extern "C" fn rt_condition_new_with_lock(
         if out.is_null() {
             return Err(Error::NULL_OUT);
         }
-        make(CondLock::borrow_lock(l), out)
+        make(CondLock::borrow_lock(l)?, out)
     })
 }
 
@@ -191,8 +194,9 @@ pub extern "C" fn rt_condition_new_with_lock(
 ///
 /// On `RT_OK`, `*out` receives the condition, which the caller owns and frees with
 /// `rt_condition_free`. Errors: `RT_EINVAL` for a NULL or wrong-kind `rlock` ("NULL handle",
-/// "handle of the wrong kind") or a NULL `out` ("NULL output pointer"); `RT_ENOMEM`. On error
-/// `*out` is not written and `rlock` is not borrowed.
+/// "handle of the wrong kind") or a NULL `out` ("NULL output pointer"); `RT_ENOMEM` (also when
+/// 524287 conditions already use the RLock). On error `*out` is not written and `rlock` is not
+/// borrowed.
 #[unsafe(no_mangle)]
 pub extern "C" fn rt_condition_new_with_rlock(
     rlock: *mut super::rlock::rt_rlock,
@@ -204,7 +208,7 @@ pub extern "C" fn rt_condition_new_with_rlock(
         if out.is_null() {
             return Err(Error::NULL_OUT);
         }
-        make(CondLock::borrow_rlock(l), out)
+        make(CondLock::borrow_rlock(l)?, out)
     })
 }
 

@@ -102,6 +102,18 @@ impl Busy {
         }
     }
 
+    /// Refuses one more borrow of a lock by a condition once half of the count's room is taken
+    /// (524287 conditions on one lock): the other half is for threads blocked in it.
+    pub(crate) fn check_borrow(word: &AtomicU32) -> Result<(), Error> {
+        if Self::count(word) >= Self::COUNT / 2 {
+            return Err(Error::new(
+                rt_status::RT_ENOMEM,
+                "too many conditions use this lock",
+            ));
+        }
+        Ok(())
+    }
+
     /// The count, as the current generation sees it.
     pub(crate) fn count(word: &AtomicU32) -> u32 {
         let w = word.load(Ordering::Acquire);
@@ -150,6 +162,10 @@ impl Drop for BusyGuard<'_> {
 impl<T: Handled> Obj<T> {
     /// Allocates an object; `RT_ENOMEM` when the allocator refuses.
     pub fn alloc(inner: T) -> Result<*mut Obj<T>, Error> {
+        // The fork handler, which moves the generation that busy counts are tagged with, is
+        // registered before any object exists.
+        #[cfg(not(loom))]
+        wait_fork::ensure_registered();
         let layout = std::alloc::Layout::new::<Obj<T>>();
         // SAFETY: Obj<T> has a non-zero size (the header), so the layout is valid for alloc.
         let p = unsafe { std::alloc::alloc(layout) } as *mut Obj<T>;

@@ -25,8 +25,9 @@
 //!   vanished threads; the blocking hooks' sequence; the caller's parker), then the fork
 //!   generation moves on (see below), then every listed object
 //!   ([`ForkSafe::reset_in_child`]: its internal lock re-initialised, vanished waiters
-//!   forgotten), then the thread layer (registry, thread count, thread-local slots), then the
-//!   C face.
+//!   forgotten), then the thread layer (registry, thread count, thread-local slots). The C
+//!   face needs no step of its own: its handles' busy counts are tagged with the generation,
+//!   and the conditions that borrow a lock are listed objects.
 //!
 //! # Lock order, and why prepare cannot deadlock
 //! Prepare takes the registry lock, then the list lock, then the objects' internal locks, all
@@ -96,8 +97,6 @@ struct Live {
     objects: UnsafeCell<Option<HashMap<usize, *const dyn ForkSafe>>>,
     /// The thread layer's hooks, installed once by that layer.
     thread_layer: UnsafeCell<Option<LayerHooks>>,
-    /// The C face's child reset, installed once by it.
-    ffi_layer: UnsafeCell<Option<fn()>>,
 }
 
 // SAFETY: every field behind `lock` is touched only with it held, or in the fork child, which
@@ -108,7 +107,6 @@ static LIVE: Live = Live {
     lock: WordLock::new(),
     objects: UnsafeCell::new(None),
     thread_layer: UnsafeCell::new(None),
-    ffi_layer: UnsafeCell::new(None),
 };
 
 fn with_live<R>(f: impl FnOnce(&Live) -> R) -> R {
@@ -133,13 +131,6 @@ pub fn install_thread_layer(hooks: LayerHooks) {
     ensure_registered();
     // SAFETY: under the list lock.
     with_live(|l| unsafe { *l.thread_layer.get() = Some(hooks) });
-}
-
-/// Installs the C face's child reset (idempotent).
-pub fn install_ffi_layer(reset: fn()) {
-    ensure_registered();
-    // SAFETY: under the list lock.
-    with_live(|l| unsafe { *l.ffi_layer.get() = Some(reset) });
 }
 
 /// Lists `obj` until [`unregister`]: the fork handlers visit it. `Err` if no memory.
@@ -252,8 +243,7 @@ extern "C" fn child() {
         if let Some(t) = *LIVE.thread_layer.get() {
             (t.child)();
         }
-        if let Some(f) = *LIVE.ffi_layer.get() {
-            f();
-        }
+        // The C face has nothing left to reset: its handles' busy counts are tagged with the
+        // generation, and its listed parts (conditions' borrows) were visited with the objects.
     }
 }
