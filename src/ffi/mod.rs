@@ -184,13 +184,13 @@ impl<T: Handled> Obj<T> {
         // SAFETY: `p` was just initialised.
         if let Some(f) = unsafe { (*p).inner.fork_safe() } {
             // SAFETY: the object stays at `p` until `free`, which unregisters it first.
-            if unsafe { wait_fork::register(f) }.is_err() {
+            if let Err(e) = unsafe { wait_fork::register(f) } {
                 // SAFETY: `p` holds an initialised Obj<T> that nobody else has seen.
                 unsafe {
                     std::ptr::drop_in_place(p);
                     std::alloc::dealloc(p as *mut u8, layout);
                 }
-                return Err(Error::NO_MEMORY);
+                return Err(e);
             }
         }
         Ok(p)

@@ -486,6 +486,53 @@ mod tests {
         }
     }
 
+    /// A fork child's repair: a put that claimed a slot and vanished before publishing, and a
+    /// get that claimed an item and vanished before freeing its slot, are forgotten; the
+    /// published items keep their order; every slot works again.
+    #[test]
+    fn repair_after_fork_forgets_vanished_claims() {
+        let r = Ring::new(4).unwrap();
+        for v in [1, 2] {
+            assert!(matches!(r.push(v, || {}), Push::Done));
+        }
+        // A get claims item 1 and vanishes: the head moves, the slot is never freed.
+        let head = r.head.0.load(Ordering::Relaxed);
+        r.head.0.store(r.next(head), Ordering::Relaxed);
+        // A put claims the next slot and vanishes before publishing.
+        let tail = r.tail.0.load(Ordering::Relaxed);
+        r.tail.0.store(r.next(tail), Ordering::Relaxed);
+        assert!(matches!(r.push(3, || {}), Push::Done));
+        assert_eq!(r.puts(), 4);
+        r.repair_after_fork();
+        // The put that never returned is not counted; 2 and 3 are in the queue, in order.
+        assert_eq!(r.puts(), 3);
+        assert_eq!(r.len(), 2);
+        // Without the repair, the get after 2 would wait forever for the unpublished slot, and
+        // the put into the vanished get's slot for its stamp.
+        for v in [4, 5] {
+            assert!(matches!(r.push(v, || {}), Push::Done));
+        }
+        assert!(matches!(r.push(6, || {}), Push::Full(6)));
+        for want in [2, 3, 4, 5] {
+            assert!(matches!(r.pop(|| {}), Pop::Item(v) if v == want));
+        }
+        assert!(matches!(r.pop(|| {}), Pop::Empty));
+        // And round the ring again, twice.
+        for round in 0..2 {
+            for v in 0..4 {
+                assert!(matches!(r.push(round * 10 + v, || {}), Push::Done));
+            }
+            for v in 0..4 {
+                assert!(matches!(r.pop(|| {}), Pop::Item(x) if x == round * 10 + v));
+            }
+        }
+        // The shutdown mark survives a repair.
+        assert!(r.shut());
+        r.repair_after_fork();
+        assert!(r.is_shut());
+        assert!(matches!(r.pop(|| {}), Pop::ShutDown));
+    }
+
     #[test]
     fn dropping_a_ring_drops_its_items() {
         let item = std::sync::Arc::new(());

@@ -51,6 +51,7 @@
 
 use super::sys::{AtomicU32, Ordering};
 use super::word_lock::WordLock;
+use crate::status::Error;
 use std::cell::UnsafeCell;
 use std::collections::HashMap;
 
@@ -133,16 +134,17 @@ pub fn install_thread_layer(hooks: LayerHooks) {
     with_live(|l| unsafe { *l.thread_layer.get() = Some(hooks) });
 }
 
-/// Lists `obj` until [`unregister`]: the fork handlers visit it. `Err` if no memory.
+/// Lists `obj` until [`unregister`]: the fork handlers visit it. `RT_ENOMEM` if the list cannot
+/// grow.
 ///
 /// # Safety
 /// `obj` must stay valid (not move, not be dropped) until it is unregistered.
-pub unsafe fn register(obj: *const dyn ForkSafe) -> Result<(), ()> {
+pub unsafe fn register(obj: *const dyn ForkSafe) -> Result<(), Error> {
     ensure_registered();
     with_live(|l| {
         // SAFETY: under the list lock.
         let map = unsafe { &mut *l.objects.get() }.get_or_insert_with(HashMap::new);
-        map.try_reserve(1).map_err(|_| ())?;
+        map.try_reserve(1).map_err(|_| Error::NO_MEMORY)?;
         map.insert(obj as *const () as usize, obj);
         Ok(())
     })

@@ -51,7 +51,7 @@ pub mod fork {
     }
     /// # Safety
     /// None under loom.
-    pub unsafe fn register(_obj: *const dyn ForkSafe) -> Result<(), ()> {
+    pub unsafe fn register(_obj: *const dyn ForkSafe) -> Result<(), crate::status::Error> {
         Ok(())
     }
     pub fn unregister(_obj: *const dyn ForkSafe) {}
