@@ -41,6 +41,10 @@ pub(crate) fn os_thread_began() {
 }
 
 /// In a fork child: only the forking thread remains, so the count is 1 if rthread started it.
+#[cfg_attr(
+    any(loom, not(any(target_os = "linux", target_os = "android"))),
+    allow(dead_code)
+)]
 pub(super) fn reset_count_after_fork() {
     let mine = STARTED_BY_RTHREAD.try_with(Cell::get).unwrap_or(false);
     THREAD_COUNT.store(usize::from(mine), Ordering::Relaxed);
