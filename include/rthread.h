@@ -260,7 +260,8 @@ typedef void (*rt_queue_item_destructor)(void *item);
  * Orders a priority queue's items, as `strcmp` does: negative if `a` leaves before `b`, zero if
  * they are equal (they then leave in the order they were put), positive otherwise. It runs
  * under the queue's internal lock: it must not call any function on that queue (which would
- * deadlock), must not block, and must not call `rt_exit_thread`.
+ * deadlock), must not block, and must not call `rt_exit_thread` or `fork()` (whose handler
+ * takes every queue's internal lock).
  */
 typedef int (*rt_queue_item_compare)(const void *a, const void *b);
 

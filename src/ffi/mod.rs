@@ -60,7 +60,8 @@ pub struct Header {
 /// generation moves on, so the counts of threads that vanished at the fork read as zero without
 /// anyone having to find them; the conditions that borrow a lock count themselves again (they
 /// are listed: see `condition.rs`), and a thread that entered a call before the fork (the
-/// forking thread) does not take back what it added.
+/// forking thread, from a blocking hook or a predicate) does not take back what it added; in
+/// the child that call no longer keeps its object from being freed.
 pub(crate) struct Busy;
 
 impl Busy {
