@@ -278,6 +278,7 @@ static rt_queue *o_q[Q_COUNT];
 static const size_t o_q_max[Q_COUNT] = {4, 0, 4, 0, 0};
 static rt_thread *o_thread;
 static rt_event *o_thread_stop;
+static rt_local *o_local;
 static int o_stop, o_done;
 static long o_ops;
 static int o_tokens[64];
@@ -352,6 +353,8 @@ static void o_hammer(void *arg) {
         }
         s = rt_thread_join(o_thread, 0.0002);
         if (s != RT_TIMEOUT) abort();
+        if (rt_local_set(o_local, &o_tokens[me]) != RT_OK) abort();
+        if (rt_local_get(o_local, &item) != RT_OK || item != &o_tokens[me]) abort();
         if (n % 32 == 0) {
             rt_thread *t;
             if (rt_thread_new(o_short_thread, NULL, &t) != RT_OK) abort();
@@ -500,6 +503,14 @@ static int child_uses_every_object(void) {
     MUST(rt_thread_join(o_thread, OBJ_LATE) == RT_OK, 67);
     MUST(rt_thread_release(o_thread) == RT_OK, 68);
     MUST(rt_event_free(o_thread_stop) == RT_OK, 69);
+    /* Thread-local data: this thread's value is its own (it had none), and the object frees. */
+    {
+        void *v = &v;
+        MUST(rt_local_get(o_local, &v) == RT_OK && v == NULL, 71);
+        MUST(rt_local_set(o_local, &o_tokens[0]) == RT_OK, 72);
+        MUST(rt_local_get(o_local, &v) == RT_OK && v == &o_tokens[0], 73);
+        MUST(rt_local_free(o_local) == RT_OK, 74);
+    }
     timeouts += child_timeouts;
     /* Every timed call above was counted: at least 8 on the objects, one per queue and one
      * more per bounded queue. */
@@ -524,6 +535,7 @@ static void fork_children_inherit_every_object_usable_and_freeable(void) {
     CHECK_OK(rt_priority_queue_new(0, cmp_items, NULL, &o_q[Q_PRIO]));
     CHECK_OK(rt_simple_queue_new(NULL, &o_q[Q_SIMPLE]));
     CHECK_OK(rt_event_new(&o_thread_stop));
+    CHECK_OK(rt_local_new(NULL, &o_local));
     CHECK_OK(rt_thread_new(o_waiting_thread, NULL, &o_thread));
     CHECK_OK(rt_thread_start(o_thread));
     for (i = 0; i < OBJ_HAMMERS; i++)
@@ -570,6 +582,7 @@ static void fork_children_inherit_every_object_usable_and_freeable(void) {
     CHECK_OK(rt_event_free(o_event));
     CHECK_OK(rt_barrier_free(o_barrier));
     for (k = 0; k < Q_COUNT; k++) CHECK_OK(rt_queue_free(o_q[k]));
+    CHECK_OK(rt_local_free(o_local));
 }
 
 /* A fork from a foreign thread (one rthread did not start) that had a dummy: in the child that
