@@ -511,6 +511,55 @@ static void shutdown_validates_its_timeout(void) {
     CHECK_OK(rt_shutdown(0.0));
 }
 
+/* rt_shutdown in the main thread marks it done first, as CPython's _shutdown does: a thread that
+ * joins the main thread is released, instead of both waiting for each other. */
+static rt_thread *main_obj;
+static rt_status main_joiner_status = RT_EINVAL;
+
+static void join_main_thread(void *p) {
+    (void)p;
+    main_joiner_status = rt_thread_join(main_obj, RT_FOREVER);
+}
+
+static void shutdown_in_the_main_thread_releases_its_joiners(void) {
+    rt_thread *j;
+    double t0;
+    CHECK_OK(rt_main_thread(&main_obj));
+    CHECK_OK(rt_thread_new(join_main_thread, NULL, &j));
+    CHECK_OK(rt_thread_start(j));
+    t0 = rt_test_now();
+    CHECK_OK(rt_shutdown(2.0));
+    CHECK_ELAPSED(t0, 0.0, 1.9);
+    CHECK_OK(main_joiner_status);
+    CHECK(!rt_thread_is_alive(j));
+    /* Done, but still listed, as CPython keeps it in _active. */
+    CHECK(!rt_thread_is_alive(main_obj));
+    CHECK_EQ_INT(rt_active_count(), 1);
+    CHECK_OK(rt_thread_release(j));
+    CHECK_OK(rt_thread_release(main_obj));
+}
+
+/* The same in a fork child, which then exits: neither the shutdown nor the exit hangs. */
+static void scenario_shutdown_then_exit_with_a_joiner_of_main(void) {
+    rt_thread *t;
+    rt_status s;
+    if (rt_main_thread(&joiner_of_main.target) != RT_OK) abort();
+    joiner_of_main.text = "main joined\n";
+    if (rt_thread_new(join_target_then_say, &joiner_of_main, &t) != RT_OK) abort();
+    if (rt_thread_start(t) != RT_OK) abort();
+    s = rt_shutdown(2.0);
+    say(s == RT_OK ? "shutdown ok\n" : "shutdown failed\n");
+    exit(0);
+}
+
+static void shutdown_in_a_fork_child_then_exit_releases_joiners_of_main(void) {
+    struct child_result r;
+    run_child(scenario_shutdown_then_exit_with_a_joiner_of_main, &r);
+    CHECK_EQ_INT(r.exit_status, 0);
+    CHECK_OUTPUT(r, "main joined\nshutdown ok\n");
+    CHECK(r.secs < 2.0);
+}
+
 RT_CASES(
     RT_CASE(exit_waits_for_a_non_daemon_thread),
     RT_CASE(exit_abandons_daemon_threads),
@@ -527,5 +576,7 @@ RT_CASES(
     RT_CASE(shutdown_times_out_while_a_thread_runs),
     RT_CASE(shutdown_ignores_daemons_foreign_threads_and_the_caller),
     RT_CASE(two_threads_in_shutdown_do_not_wait_for_each_other),
-    RT_CASE(shutdown_validates_its_timeout)
+    RT_CASE(shutdown_validates_its_timeout),
+    RT_CASE(shutdown_in_the_main_thread_releases_its_joiners),
+    RT_CASE(shutdown_in_a_fork_child_then_exit_releases_joiners_of_main)
 )

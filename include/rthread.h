@@ -268,7 +268,8 @@ typedef void (*rt_queue_item_destructor)(void *item);
  * Orders a priority queue's items, as `strcmp` does: negative if `a` leaves before `b`, zero if
  * they are equal (they then leave in the order they were put), positive otherwise. It runs
  * under the queue's internal lock: it must not call any function on that queue (which would
- * deadlock), must not block, and must not call `rt_exit_thread`.
+ * deadlock), must not block, and must not call `rt_exit_thread` or `fork()` (whose handler
+ * takes every queue's internal lock).
  */
 typedef int (*rt_queue_item_compare)(const void *a, const void *b);
 
@@ -391,8 +392,9 @@ rt_status rt_condition_new(rt_condition **out);
  *
  * On `RT_OK`, `*out` receives the condition, which the caller owns and frees with
  * `rt_condition_free`. Errors: `RT_EINVAL` for a NULL or wrong-kind `lock` ("NULL handle",
- * "handle of the wrong kind") or a NULL `out` ("NULL output pointer"); `RT_ENOMEM`. On error
- * `*out` is not written and `lock` is not borrowed.
+ * "handle of the wrong kind") or a NULL `out` ("NULL output pointer"); `RT_ENOMEM` (also when
+ * 524287 conditions already use the lock). On error `*out` is not written and `lock` is not
+ * borrowed.
  */
 rt_status rt_condition_new_with_lock(rt_lock *lock, rt_condition **out);
 
@@ -405,8 +407,9 @@ rt_status rt_condition_new_with_lock(rt_lock *lock, rt_condition **out);
  *
  * On `RT_OK`, `*out` receives the condition, which the caller owns and frees with
  * `rt_condition_free`. Errors: `RT_EINVAL` for a NULL or wrong-kind `rlock` ("NULL handle",
- * "handle of the wrong kind") or a NULL `out` ("NULL output pointer"); `RT_ENOMEM`. On error
- * `*out` is not written and `rlock` is not borrowed.
+ * "handle of the wrong kind") or a NULL `out` ("NULL output pointer"); `RT_ENOMEM` (also when
+ * 524287 conditions already use the RLock). On error `*out` is not written and `rlock` is not
+ * borrowed.
  */
 rt_status rt_condition_new_with_rlock(rt_rlock *rlock, rt_condition **out);
 
@@ -1286,7 +1289,9 @@ rt_status rt_current_thread(rt_thread **out);
 /**
  * The main thread's object (`threading.main_thread()`), as a new reference in `*out`: the
  * process's initial thread (on Linux, the thread whose id is the process id), named
- * "MainThread", not a daemon, alive until it ends (see `rt_thread_is_alive`). Its ident is known once the
+ * "MainThread", not a daemon, alive until it ends (see `rt_thread_is_alive`) or calls
+ * `rt_shutdown`. In a fork child it is the forking thread (a dummy becomes "MainThread", not a
+ * daemon, as in CPython). Its ident is known once the
  * library was loaded in the initial thread (the usual case) or the initial thread has called
  * into rthread; until then it is 0. Errors: `RT_EINVAL` for a NULL `out`.
  */
@@ -1298,7 +1303,10 @@ rt_status rt_main_thread(rt_thread **out);
  * without bound for `RT_FOREVER`.
  *
  * The caller does not wait for itself; threads from `rt_start_new_thread`, dummies and daemon
- * threads are not waited for. Two non-daemon threads inside `rt_shutdown` at once do not wait
+ * threads are not waited for. Called from the main thread (`rt_main_thread`; in a fork child,
+ * the forking thread), it first marks the main thread done, as CPython's `_shutdown` does:
+ * threads joining it return, and from then on `rt_thread_is_alive` is false for it, though
+ * `rt_enumerate` and `rt_active_count` still count it. Two non-daemon threads inside `rt_shutdown` at once do not wait
  * for each other. Returns `RT_OK` when none is left, `RT_TIMEOUT` if some still run at the
  * deadline, `RT_EINTR` if `rt_thread_interrupt` ended the wait. Errors: the timeout's
  * validation (`RT_EINVAL`, `RT_EOVERFLOW`).

@@ -404,6 +404,34 @@ impl<T> Drop for Locked<'_, T> {
     }
 }
 
+/// The fork child's repair (see `wait::fork`): the handler's prepare step takes the internal
+/// lock, so at the fork no thread was inside it and the state behind it is consistent; the
+/// child re-initialises the lock, forgets the threads that vanished while counted as waiters,
+/// and repairs a ring's slots. The items stay.
+impl<T: Send> crate::wait::fork::ForkSafe for Queue<T> {
+    fn try_lock_for_fork(&self) -> bool {
+        self.lock.try_acquire()
+    }
+
+    fn unlock_after_fork(&self) {
+        let _ = self.lock.release();
+    }
+
+    fn reset_in_child(&self) {
+        // SAFETY: the child has one thread, this one, which holds the internal lock since the
+        // prepare step.
+        let st = unsafe { &mut *self.state.get() };
+        st.getters = 0;
+        st.putters = 0;
+        st.joiners = 0;
+        if let Some(r) = &self.ring {
+            r.repair_after_fork();
+        }
+        self.len_hint.store(st.items.len(), Ordering::Relaxed);
+        self.lock.reset();
+    }
+}
+
 impl<T: Send> Queue<T> {
     fn with(kind: QueueKind, maxsize: usize, cmp: Option<Compare<T>>) -> Result<Queue<T>, Error> {
         let ring = if kind == QueueKind::Fifo && maxsize > 0 {

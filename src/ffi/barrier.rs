@@ -22,6 +22,10 @@ pub type rt_barrier_action_fn = Option<unsafe extern "C" fn(ctx: *mut c_void) ->
 
 impl super::Handled for Barrier {
     const KIND: super::Kind = super::Kind::Barrier;
+
+    fn fork_safe(&self) -> Option<&(dyn crate::wait::fork::ForkSafe + 'static)> {
+        Some(self)
+    }
 }
 
 /// The action's context pointer, handed to whichever thread runs the action.

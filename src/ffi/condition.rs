@@ -1,6 +1,6 @@
 //! `threading.Condition`.
 
-use super::{Obj, ffi_status, free, handle, write_out};
+use super::{Busy, Obj, ffi_status, free, handle, write_out};
 use crate::status::{Error, rt_status};
 use crate::sync::condition::WAIT_NOT_OWNED;
 use crate::sync::{Condition, ConditionLock, Lock, RLock};
@@ -8,7 +8,7 @@ use crate::thread::CallbackGuard;
 use crate::time::{Wait, acquire_wait, timeout_wait};
 use std::ffi::{c_int, c_void};
 use std::ptr::NonNull;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::AtomicU32;
 
 /// A condition variable and its lock: Python's `threading.Condition`. Made by
 /// `rt_condition_new` (with a new RLock of its own), `rt_condition_new_with_lock` or
@@ -40,14 +40,16 @@ unsafe impl Send for CondLock {}
 unsafe impl Sync for CondLock {}
 
 impl CondLock {
-    fn borrow_lock(obj: &Obj<Lock>) -> CondLock {
+    fn borrow_lock(obj: &Obj<Lock>) -> Result<CondLock, Error> {
+        Busy::check_borrow(&obj.header.busy)?;
         std::mem::forget(obj.busy());
-        CondLock::Lock(NonNull::from(obj))
+        Ok(CondLock::Lock(NonNull::from(obj)))
     }
 
-    fn borrow_rlock(obj: &Obj<RLock>) -> CondLock {
+    fn borrow_rlock(obj: &Obj<RLock>) -> Result<CondLock, Error> {
+        Busy::check_borrow(&obj.header.busy)?;
         std::mem::forget(obj.busy());
-        CondLock::RLock(NonNull::from(obj))
+        Ok(CondLock::RLock(NonNull::from(obj)))
     }
 
     fn target(&self) -> &dyn ConditionLock {
@@ -62,15 +64,41 @@ impl CondLock {
     }
 }
 
+impl CondLock {
+    /// The busy count of the borrowed lock's handle; `None` for a condition's own RLock.
+    fn borrowed_busy(&self) -> Option<&AtomicU32> {
+        // SAFETY: as in `target`: the handle is alive while the condition lives.
+        match self {
+            CondLock::Own(_) => None,
+            CondLock::Lock(p) => Some(unsafe { &p.as_ref().header.busy }),
+            CondLock::RLock(p) => Some(unsafe { &p.as_ref().header.busy }),
+        }
+    }
+}
+
 impl Drop for CondLock {
     fn drop(&mut self) {
-        // SAFETY: as in `target`: the handle is alive until this very decrement.
-        let busy = match self {
-            CondLock::Own(_) => return,
-            CondLock::Lock(p) => unsafe { &p.as_ref().header.busy },
-            CondLock::RLock(p) => unsafe { &p.as_ref().header.busy },
-        };
-        busy.fetch_sub(1, Ordering::Release);
+        if let Some(busy) = self.borrowed_busy() {
+            // The borrow was counted in this generation: at creation, or again by the last
+            // fork child's reset (`reset_in_child`).
+            Busy::leave(busy, crate::wait::fork::generation());
+        }
+    }
+}
+
+/// A condition that borrows a lock is listed, so that a fork child counts the borrow again:
+/// the child forgets every count of the parent's generation (see `Busy`).
+impl crate::wait::fork::ForkSafe for CondLock {
+    fn try_lock_for_fork(&self) -> bool {
+        true
+    }
+
+    fn unlock_after_fork(&self) {}
+
+    fn reset_in_child(&self) {
+        if let Some(busy) = self.borrowed_busy() {
+            Busy::enter(busy);
+        }
     }
 }
 
@@ -102,6 +130,11 @@ type Cond = Condition<CondLock>;
 
 impl super::Handled for Cond {
     const KIND: super::Kind = super::Kind::Condition;
+
+    fn fork_safe(&self) -> Option<&(dyn crate::wait::fork::ForkSafe + 'static)> {
+        let lock = self.lock();
+        lock.borrowed_busy().is_some().then_some(lock as _)
+    }
 }
 
 fn make(lock: CondLock, out: *mut *mut rt_condition) -> Result<(), Error> {
@@ -135,8 +168,9 @@ pub unsafe extern "C" fn rt_condition_new(out: *mut *mut rt_condition) -> rt_sta
 ///
 /// On `RT_OK`, `*out` receives the condition, which the caller owns and frees with
 /// `rt_condition_free`. Errors: `RT_EINVAL` for a NULL or wrong-kind `lock` ("NULL handle",
-/// "handle of the wrong kind") or a NULL `out` ("NULL output pointer"); `RT_ENOMEM`. On error
-/// `*out` is not written and `lock` is not borrowed.
+/// "handle of the wrong kind") or a NULL `out` ("NULL output pointer"); `RT_ENOMEM` (also when
+/// 524287 conditions already use the lock). On error `*out` is not written and `lock` is not
+/// borrowed.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_condition_new_with_lock(
     lock: *mut super::lock::rt_lock,
@@ -148,7 +182,7 @@ pub unsafe extern "C" fn rt_condition_new_with_lock(
         if out.is_null() {
             return Err(Error::NULL_OUT);
         }
-        make(CondLock::borrow_lock(l), out)
+        make(CondLock::borrow_lock(l)?, out)
     })
 }
 
@@ -160,8 +194,9 @@ pub unsafe extern "C" fn rt_condition_new_with_lock(
 ///
 /// On `RT_OK`, `*out` receives the condition, which the caller owns and frees with
 /// `rt_condition_free`. Errors: `RT_EINVAL` for a NULL or wrong-kind `rlock` ("NULL handle",
-/// "handle of the wrong kind") or a NULL `out` ("NULL output pointer"); `RT_ENOMEM`. On error
-/// `*out` is not written and `rlock` is not borrowed.
+/// "handle of the wrong kind") or a NULL `out` ("NULL output pointer"); `RT_ENOMEM` (also when
+/// 524287 conditions already use the RLock). On error `*out` is not written and `rlock` is not
+/// borrowed.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_condition_new_with_rlock(
     rlock: *mut super::rlock::rt_rlock,
@@ -173,7 +208,7 @@ pub unsafe extern "C" fn rt_condition_new_with_rlock(
         if out.is_null() {
             return Err(Error::NULL_OUT);
         }
-        make(CondLock::borrow_rlock(l), out)
+        make(CondLock::borrow_rlock(l)?, out)
     })
 }
 

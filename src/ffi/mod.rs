@@ -49,6 +49,7 @@
 #![allow(clippy::missing_safety_doc)]
 
 use crate::status::{Error, record, rt_status};
+use crate::wait::fork as wait_fork;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 pub mod barrier;
@@ -86,8 +87,81 @@ const KIND_FREED: u32 = 0xdead_0bad;
 #[repr(C)]
 pub struct Header {
     kind: u32,
-    /// Threads inside a blocking call on this object; `_free` refuses while non-zero.
+    /// Threads inside a blocking call on this object, and conditions that borrow it: `_free`
+    /// refuses while non-zero. Tagged with the fork generation it was counted in (see
+    /// [`Busy`]).
     busy: AtomicU32,
+}
+
+/// A busy count tagged with the fork generation (`wait::fork`): the top
+/// `GENERATION_BITS` bits are the generation, the rest the count. In a fork child the
+/// generation moves on, so the counts of threads that vanished at the fork read as zero without
+/// anyone having to find them; the conditions that borrow a lock count themselves again (they
+/// are listed: see `condition.rs`), and a thread that entered a call before the fork (the
+/// forking thread, from a blocking hook or a predicate) does not take back what it added; in
+/// the child that call no longer keeps its object from being freed.
+pub(crate) struct Busy;
+
+impl Busy {
+    const COUNT_BITS: u32 = 32 - wait_fork::GENERATION_BITS;
+    const COUNT: u32 = (1 << Self::COUNT_BITS) - 1;
+
+    /// Counts one more user in the current generation; returns that generation.
+    pub(crate) fn enter(word: &AtomicU32) -> u32 {
+        let gen_now = wait_fork::generation();
+        let mut w = word.load(Ordering::Relaxed);
+        loop {
+            let new = if w >> Self::COUNT_BITS == gen_now {
+                w + 1
+            } else {
+                (gen_now << Self::COUNT_BITS) | 1
+            };
+            match word.compare_exchange_weak(w, new, Ordering::Acquire, Ordering::Relaxed) {
+                Ok(_) => return gen_now,
+                Err(now) => w = now,
+            }
+        }
+    }
+
+    /// Takes back a count made in generation `made_in`; nothing if the count has since been
+    /// forgotten by a fork.
+    pub(crate) fn leave(word: &AtomicU32, made_in: u32) {
+        let mut w = word.load(Ordering::Relaxed);
+        loop {
+            if w >> Self::COUNT_BITS != made_in
+                || made_in != wait_fork::generation()
+                || w & Self::COUNT == 0
+            {
+                return;
+            }
+            match word.compare_exchange_weak(w, w - 1, Ordering::Release, Ordering::Relaxed) {
+                Ok(_) => return,
+                Err(now) => w = now,
+            }
+        }
+    }
+
+    /// Refuses one more borrow of a lock by a condition once half of the count's room is taken
+    /// (524287 conditions on one lock): the other half is for threads blocked in it.
+    pub(crate) fn check_borrow(word: &AtomicU32) -> Result<(), Error> {
+        if Self::count(word) >= Self::COUNT / 2 {
+            return Err(Error::new(
+                rt_status::RT_ENOMEM,
+                "too many conditions use this lock",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The count, as the current generation sees it.
+    pub(crate) fn count(word: &AtomicU32) -> u32 {
+        let w = word.load(Ordering::Acquire);
+        if w >> Self::COUNT_BITS == wait_fork::generation() {
+            w & Self::COUNT
+        } else {
+            0
+        }
+    }
 }
 
 /// An object behind a handle.
@@ -100,6 +174,12 @@ pub struct Obj<T> {
 /// A core type that can live behind a handle.
 pub trait Handled {
     const KIND: Kind;
+
+    /// What a fork child must repair in the object, if anything: listed (`wait::fork`) from
+    /// `Obj::alloc` until `free`.
+    fn fork_safe(&self) -> Option<&(dyn wait_fork::ForkSafe + 'static)> {
+        None
+    }
 }
 
 impl Handled for crate::sync::Lock {
@@ -107,17 +187,24 @@ impl Handled for crate::sync::Lock {
 }
 
 /// Counts the calling thread as blocked on an object while it lives.
-pub struct BusyGuard<'a>(&'a AtomicU32);
+pub struct BusyGuard<'a> {
+    word: &'a AtomicU32,
+    made_in: u32,
+}
 
 impl Drop for BusyGuard<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Release);
+        Busy::leave(self.word, self.made_in);
     }
 }
 
 impl<T: Handled> Obj<T> {
     /// Allocates an object; `RT_ENOMEM` when the allocator refuses.
     pub fn alloc(inner: T) -> Result<*mut Obj<T>, Error> {
+        // The fork handler, which moves the generation that busy counts are tagged with, is
+        // registered before any object exists.
+        #[cfg(not(loom))]
+        wait_fork::ensure_registered();
         let layout = std::alloc::Layout::new::<Obj<T>>();
         // SAFETY: Obj<T> has a non-zero size (the header), so the layout is valid for alloc.
         let p = unsafe { std::alloc::alloc(layout) } as *mut Obj<T>;
@@ -133,18 +220,32 @@ impl<T: Handled> Obj<T> {
         };
         // SAFETY: `p` is fresh, aligned and large enough for one Obj<T>.
         unsafe { p.write(obj) };
+        // SAFETY: `p` was just initialised.
+        if let Some(f) = unsafe { (*p).inner.fork_safe() } {
+            // SAFETY: the object stays at `p` until `free`, which unregisters it first.
+            if let Err(e) = unsafe { wait_fork::register(f) } {
+                // SAFETY: `p` holds an initialised Obj<T> that nobody else has seen.
+                unsafe {
+                    std::ptr::drop_in_place(p);
+                    std::alloc::dealloc(p as *mut u8, layout);
+                }
+                return Err(e);
+            }
+        }
         Ok(p)
     }
 
     /// Marks the calling thread as blocked on the object until the guard drops.
     pub fn busy(&self) -> BusyGuard<'_> {
-        self.header.busy.fetch_add(1, Ordering::Acquire);
-        BusyGuard(&self.header.busy)
+        BusyGuard {
+            word: &self.header.busy,
+            made_in: Busy::enter(&self.header.busy),
+        }
     }
 
-    /// Whether a thread is inside a blocking call on the object.
+    /// Whether a thread is inside a blocking call on the object (or a condition borrows it).
     pub fn is_busy(&self) -> bool {
-        self.header.busy.load(Ordering::Acquire) != 0
+        Busy::count(&self.header.busy) != 0
     }
 }
 
@@ -183,6 +284,9 @@ pub unsafe fn free<T: Handled, C>(p: *mut C) -> rt_status {
     };
     if obj.is_busy() {
         return record(&Error::BUSY);
+    }
+    if let Some(f) = obj.inner.fork_safe() {
+        wait_fork::unregister(f);
     }
     let p = p as *mut Obj<T>;
     // SAFETY: the object is ours to destroy; it was allocated with Obj::alloc's layout.

@@ -37,7 +37,8 @@ pub type rt_queue_item_destructor = Option<unsafe extern "C" fn(item: *mut c_voi
 /// Orders a priority queue's items, as `strcmp` does: negative if `a` leaves before `b`, zero if
 /// they are equal (they then leave in the order they were put), positive otherwise. It runs
 /// under the queue's internal lock: it must not call any function on that queue (which would
-/// deadlock), must not block, and must not call `rt_exit_thread`.
+/// deadlock), must not block, and must not call `rt_exit_thread` or `fork()` (whose handler
+/// takes every queue's internal lock).
 pub type rt_queue_item_compare =
     Option<unsafe extern "C" fn(a: *const c_void, b: *const c_void) -> c_int>;
 
@@ -57,6 +58,10 @@ pub struct CQueue {
 
 impl Handled for CQueue {
     const KIND: Kind = Kind::Queue;
+
+    fn fork_safe(&self) -> Option<&(dyn crate::wait::fork::ForkSafe + 'static)> {
+        Some(&self.queue)
+    }
 }
 
 impl CQueue {

@@ -368,7 +368,9 @@ pub unsafe extern "C" fn rt_current_thread(out: *mut *mut rt_thread) -> rt_statu
 
 /// The main thread's object (`threading.main_thread()`), as a new reference in `*out`: the
 /// process's initial thread (on Linux, the thread whose id is the process id), named
-/// "MainThread", not a daemon, alive until it ends (see `rt_thread_is_alive`). Its ident is known once the
+/// "MainThread", not a daemon, alive until it ends (see `rt_thread_is_alive`) or calls
+/// `rt_shutdown`. In a fork child it is the forking thread (a dummy becomes "MainThread", not a
+/// daemon, as in CPython). Its ident is known once the
 /// library was loaded in the initial thread (the usual case) or the initial thread has called
 /// into rthread; until then it is 0. Errors: `RT_EINVAL` for a NULL `out`.
 #[unsafe(no_mangle)]
@@ -388,7 +390,10 @@ pub unsafe extern "C" fn rt_main_thread(out: *mut *mut rt_thread) -> rt_status {
 /// without bound for `RT_FOREVER`.
 ///
 /// The caller does not wait for itself; threads from `rt_start_new_thread`, dummies and daemon
-/// threads are not waited for. Two non-daemon threads inside `rt_shutdown` at once do not wait
+/// threads are not waited for. Called from the main thread (`rt_main_thread`; in a fork child,
+/// the forking thread), it first marks the main thread done, as CPython's `_shutdown` does:
+/// threads joining it return, and from then on `rt_thread_is_alive` is false for it, though
+/// `rt_enumerate` and `rt_active_count` still count it. Two non-daemon threads inside `rt_shutdown` at once do not wait
 /// for each other. Returns `RT_OK` when none is left, `RT_TIMEOUT` if some still run at the
 /// deadline, `RT_EINTR` if `rt_thread_interrupt` ended the wait. Errors: the timeout's
 /// validation (`RT_EINVAL`, `RT_EOVERFLOW`).

@@ -372,6 +372,57 @@ impl<T> Ring<T> {
         cap - self.count(head, tail) < want
     }
 
+    /// In a fork child (one thread, the only one touching the ring): repairs what the threads
+    /// that vanished at the fork left half-done, and forgets them as waiters.
+    ///
+    /// Between the head and the tail, a slot is either published (stamp `position + 1`) or
+    /// claimed by a put that never published it (stamp `position`): such a put never returned,
+    /// so its item is not in the queue; a get would wait for it forever. Behind the head, a
+    /// slot may have been claimed by a get that never stamped it free for the next lap: its
+    /// item left the queue (that get took it), but the next lap's put would wait forever. The
+    /// repair keeps the published items in their order from the head, packed, and stamps every
+    /// other slot free for the position at which the next put will reach it. The tail moves
+    /// back by the number of unpublished claims, so the count of puts (and of unfinished
+    /// tasks) no longer includes the puts that never happened. The shutdown mark is kept.
+    pub(crate) fn repair_after_fork(&self) {
+        let shape = &self.shape.0;
+        shape.waiters.getters.store(0, Ordering::Relaxed);
+        shape.waiters.putters.store(0, Ordering::Relaxed);
+        let head = self.head.0.load(Ordering::Relaxed);
+        let tail_word = self.tail.0.load(Ordering::Relaxed);
+        let mark = tail_word & shape.mark_bit;
+        let tail = tail_word & !shape.mark_bit;
+        let claimed = self.count(head, tail);
+        let (mut read, mut write, mut kept) = (head, head, 0);
+        for _ in 0..claimed {
+            let from = self.slot(read);
+            if from.stamp.load(Ordering::Relaxed) == read.wrapping_add(1) {
+                if read != write {
+                    // SAFETY: one thread; `from` holds a published item that moves to the
+                    // earlier slot `write`, whose own item (if any) was moved or was never
+                    // published; the two slots differ.
+                    unsafe {
+                        let item = (*from.value.get()).assume_init_read();
+                        (*self.slot(write).value.get()).write(item);
+                    }
+                }
+                self.slot(write)
+                    .stamp
+                    .store(write.wrapping_add(1), Ordering::Relaxed);
+                write = self.next(write);
+                kept += 1;
+            }
+            read = self.next(read);
+        }
+        // Every other slot is free: stamp it with the position at which a put reaches it next.
+        let mut pos = write;
+        for _ in kept..shape.cap {
+            self.slot(pos).stamp.store(pos, Ordering::Relaxed);
+            pos = self.next(pos);
+        }
+        self.tail.0.store(write | mark, Ordering::SeqCst);
+    }
+
     /// Takes every item out, oldest first (gets that race with it take some first).
     pub(crate) fn take_all(&self) -> VecDeque<T> {
         let mut out = VecDeque::new();
@@ -433,6 +484,53 @@ mod tests {
             assert!(matches!(r.push(0, || {}), Push::ShutDown(0)));
             assert!(matches!(r.pop(|| {}), Pop::ShutDown));
         }
+    }
+
+    /// A fork child's repair: a put that claimed a slot and vanished before publishing, and a
+    /// get that claimed an item and vanished before freeing its slot, are forgotten; the
+    /// published items keep their order; every slot works again.
+    #[test]
+    fn repair_after_fork_forgets_vanished_claims() {
+        let r = Ring::new(4).unwrap();
+        for v in [1, 2] {
+            assert!(matches!(r.push(v, || {}), Push::Done));
+        }
+        // A get claims item 1 and vanishes: the head moves, the slot is never freed.
+        let head = r.head.0.load(Ordering::Relaxed);
+        r.head.0.store(r.next(head), Ordering::Relaxed);
+        // A put claims the next slot and vanishes before publishing.
+        let tail = r.tail.0.load(Ordering::Relaxed);
+        r.tail.0.store(r.next(tail), Ordering::Relaxed);
+        assert!(matches!(r.push(3, || {}), Push::Done));
+        assert_eq!(r.puts(), 4);
+        r.repair_after_fork();
+        // The put that never returned is not counted; 2 and 3 are in the queue, in order.
+        assert_eq!(r.puts(), 3);
+        assert_eq!(r.len(), 2);
+        // Without the repair, the get after 2 would wait forever for the unpublished slot, and
+        // the put into the vanished get's slot for its stamp.
+        for v in [4, 5] {
+            assert!(matches!(r.push(v, || {}), Push::Done));
+        }
+        assert!(matches!(r.push(6, || {}), Push::Full(6)));
+        for want in [2, 3, 4, 5] {
+            assert!(matches!(r.pop(|| {}), Pop::Item(v) if v == want));
+        }
+        assert!(matches!(r.pop(|| {}), Pop::Empty));
+        // And round the ring again, twice.
+        for round in 0..2 {
+            for v in 0..4 {
+                assert!(matches!(r.push(round * 10 + v, || {}), Push::Done));
+            }
+            for v in 0..4 {
+                assert!(matches!(r.pop(|| {}), Pop::Item(x) if x == round * 10 + v));
+            }
+        }
+        // The shutdown mark survives a repair.
+        assert!(r.shut());
+        r.repair_after_fork();
+        assert!(r.is_shut());
+        assert!(matches!(r.pop(|| {}), Pop::ShutDown));
     }
 
     #[test]

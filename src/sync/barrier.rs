@@ -135,17 +135,22 @@ impl Barrier {
         }
         let index = self.count.load(Ordering::Relaxed);
         self.count.store(index + 1, Ordering::Relaxed);
+        // A fork during the wait (from the action, run by this thread) forgets this thread's
+        // place in the count: the child's repair set it to zero.
+        let counted_in = crate::wait::fork::generation();
         let mut panic = None;
         let result = if index + 1 == self.parties {
             self.release_cycle(&mut panic)
         } else {
             self.wait_cycle(wait)
         };
-        let left = self.count.load(Ordering::Relaxed) - 1;
-        self.count.store(left, Ordering::Relaxed);
-        if left == 0 && matches!(self.state(), DRAINING | RESETTING) {
-            self.set_state(FILLING);
-            let _ = self.cond.notify_all();
+        if counted_in == crate::wait::fork::generation() {
+            let left = self.count.load(Ordering::Relaxed) - 1;
+            self.count.store(left, Ordering::Relaxed);
+            if left == 0 && matches!(self.state(), DRAINING | RESETTING) {
+                self.set_state(FILLING);
+                let _ = self.cond.notify_all();
+            }
         }
         if let Some(payload) = panic {
             // A (Rust) action panicked: the barrier is broken and consistent; go on unwinding.
@@ -267,6 +272,30 @@ impl Barrier {
     /// The default timeout, in seconds (`FOREVER`: none).
     pub fn default_timeout(&self) -> f64 {
         self.timeout
+    }
+}
+
+/// The fork child's repair (see `wait::fork`): prepare takes the internal lock, the child
+/// re-initialises it and forgets the threads that vanished inside `wait`. A cycle that was
+/// filling goes on filling, without them; one that was draining or being reset is over; one
+/// whose action was running cannot complete (its parties are gone) and is broken, as a broken
+/// barrier stays broken: `reset` repairs it.
+impl crate::wait::fork::ForkSafe for Barrier {
+    fn try_lock_for_fork(&self) -> bool {
+        self.cond.lock().try_acquire()
+    }
+
+    fn unlock_after_fork(&self) {
+        let _ = self.cond.lock().release();
+    }
+
+    fn reset_in_child(&self) {
+        self.count.store(0, Ordering::Relaxed);
+        self.set_state(match self.state() {
+            ACTION | BROKEN => BROKEN,
+            _ => FILLING,
+        });
+        self.cond.lock().reset();
     }
 }
 

@@ -43,7 +43,7 @@ use crate::wait::{self, ParkResult};
 use std::cell::UnsafeCell;
 use std::ffi::c_void;
 use std::fmt::Write;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 /// The kind tag of a thread handle in the C face ("RTTH"): the first word of every [`Thread`].
@@ -196,7 +196,9 @@ struct SendPtr(*mut c_void);
 pub struct Thread {
     header: HandleHeader,
     state: AtomicU32,
-    kind: ThreadKind,
+    /// A `ThreadKind`; it changes once at most: a dummy that forks becomes its child's main
+    /// thread.
+    kind: AtomicU8,
     /// Set while the thread waits in `shutdown` (or at exit): another thread that waits there
     /// too does not wait for it (they would wait for each other).
     pub(super) in_shutdown: AtomicBool,
@@ -248,7 +250,7 @@ impl Thread {
                 _spare: AtomicU32::new(0),
             },
             state: AtomicU32::new(phase_and_flags),
-            kind,
+            kind: AtomicU8::new(kind as u8),
             in_shutdown: AtomicBool::new(false),
             ident: AtomicU64::new(0),
             native_id: AtomicU64::new(0),
@@ -404,7 +406,12 @@ impl Thread {
     }
 
     pub fn kind(&self) -> ThreadKind {
-        self.kind
+        match self.kind.load(Ordering::Relaxed) {
+            k if k == ThreadKind::Normal as u8 => ThreadKind::Normal,
+            k if k == ThreadKind::Timer as u8 => ThreadKind::Timer,
+            k if k == ThreadKind::Main as u8 => ThreadKind::Main,
+            _ => ThreadKind::Dummy,
+        }
     }
 
     fn key(&self) -> usize {
@@ -655,6 +662,14 @@ impl Thread {
         }
     }
 
+    /// `threading._shutdown()` in the main thread: the main thread counts as done from now on
+    /// (its joiners return), though it stays listed, as CPython keeps it in `_active`.
+    pub(super) fn mark_done(&self) {
+        if self.phase() != STOPPED {
+            self.set_phase(STOPPED);
+        }
+    }
+
     /// In a fork child: the object's thread did not survive the fork. It is stopped (nobody
     /// waits on it in the child) and its locks are forced open.
     pub(super) fn vanish_after_fork(&self) {
@@ -666,9 +681,19 @@ impl Thread {
     }
 
     /// In a fork child: the object's thread is the one that survived; its name lock is forced
-    /// open (another thread may have held it at the fork).
+    /// open (another thread may have held it at the fork). It is the child's main thread: a
+    /// dummy becomes "MainThread", not a daemon, as CPython's `_after_fork` turns a
+    /// `_DummyThread` into a `_MainThread`.
     pub(super) fn survive_fork(&self) {
         self.name_lock.reset();
+        if self.kind() == ThreadKind::Dummy {
+            self.kind.store(ThreadKind::Main as u8, Ordering::Relaxed);
+            self.state.fetch_and(!DAEMON, Ordering::Relaxed);
+            // SAFETY: the child has one thread, the caller, and the name lock was just forced
+            // open.
+            let ns = unsafe { &mut *self.name.get() };
+            ns.name = Name::Static("MainThread");
+        }
     }
 
     /// `join(timeout)`: waits until the thread has ended. `timeout` is in seconds,
@@ -679,7 +704,7 @@ impl Thread {
     /// thread" (the main thread included); then the timeout's validation (`RT_EINVAL`,
     /// `RT_EOVERFLOW`); `RT_EINTR` if `rt_thread_interrupt` ended the wait.
     pub fn join(&self, timeout: f64) -> Result<(), Error> {
-        if self.kind == ThreadKind::Dummy {
+        if self.kind() == ThreadKind::Dummy {
             return Err(JOIN_DUMMY);
         }
         if self.phase() == INITIAL {

@@ -101,7 +101,7 @@ pub fn enumerate_with(mut f: impl FnMut(&Arc<Thread>)) -> usize {
     main_thread();
     with_threads(|v| {
         let mut n = 0;
-        for t in v.iter().filter(|t| t.is_alive()) {
+        for t in v.iter().filter(|t| listed(t)) {
             f(t);
             n += 1;
         }
@@ -112,7 +112,13 @@ pub fn enumerate_with(mut f: impl FnMut(&Arc<Thread>)) -> usize {
 /// `threading.active_count()`: the number of alive threads, as `enumerate` counts them.
 pub fn active_count() -> usize {
     main_thread();
-    with_threads(|v| v.iter().filter(|t| t.is_alive()).count())
+    with_threads(|v| v.iter().filter(|t| listed(t)).count())
+}
+
+/// Whether `enumerate` and `active_count` count a registered thread: an alive one, or the main
+/// thread once `shutdown` has marked it done (CPython keeps it in `_active`).
+fn listed(t: &Arc<Thread>) -> bool {
+    t.is_alive() || main_if_known().is_some_and(|m| Arc::ptr_eq(m, t))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -372,30 +378,36 @@ pub(super) fn arm_exit_wait() {
     }
 }
 
-/// Registers the fork handler that resets the registry in a child; once, at the first
-/// registration of a thread object (the main thread's and dummies' included).
-fn arm_fork_handler() {
+/// Installs the thread layer's part of the one fork handler (`wait::fork`); once, at the first
+/// registration of a thread object (the main thread's and dummies' included) or the first
+/// thread rthread starts.
+pub(super) fn arm_fork_handler() {
     static ARMED: std::sync::Once = std::sync::Once::new();
     ARMED.call_once(|| {
-        // SAFETY: the handler is an `extern "C"` function that never unwinds. If registering
-        // fails (no memory), a fork child keeps the parent's registry.
-        #[cfg(any(target_os = "linux", target_os = "android"))]
-        unsafe {
-            libc::pthread_atfork(None, None, Some(after_fork_in_child));
-        }
+        #[cfg(all(not(loom), any(target_os = "linux", target_os = "android")))]
+        crate::wait::fork::install_thread_layer(crate::wait::fork::LayerHooks {
+            try_lock: || REGISTRY.lock.try_acquire(),
+            unlock: || {
+                let _ = REGISTRY.lock.release();
+            },
+            child: after_fork_in_child,
+        });
     });
 }
 
-/// In the child of `fork`: only the forking thread exists, and it is now the main thread (as
+/// In the child of `fork` (called by `wait::fork`'s handler, after the waiting core and the
+/// objects were reset): only the forking thread exists, and it is now the main thread (as
 /// in CPython). Every other thread object leaves the registry, stopped (so neither
 /// `rt_enumerate` nor the wait at exit sees it), and the internal locks that another thread may
 /// have held at the fork are forced open: the registry's, the hooks', the thread-local slots'
 /// and the waiting core's. The objects that vanished threads referenced stay allocated (their
 /// references died with those threads), as CPython leaks them.
 #[cfg(any(target_os = "linux", target_os = "android"))]
-extern "C" fn after_fork_in_child() {
-    crate::wait::reset_after_fork();
+fn after_fork_in_child() {
+    // The forking thread holds the registry lock since the fork handler's prepare step, so the
+    // vector is consistent; it is let go here.
     REGISTRY.lock.reset();
+    spawn::reset_count_after_fork();
     super::hooks::reset_after_fork();
     super::local::reset_after_fork();
     let me = CURRENT.with(Cell::get);
@@ -472,13 +484,21 @@ fn waited_for(t: &Thread) -> bool {
         && t.is_started_and_running()
 }
 
-/// `threading._shutdown()`, explicitly: waits until every started non-daemon thread object other
-/// than the caller has ended, looping while new ones appear; `RT_TIMEOUT` if some are still
+/// `threading._shutdown()`, explicitly: when the caller is the main thread, marks it done first
+/// (as CPython does before it waits), so that a thread that joins the main thread is released;
+/// then waits until every started non-daemon thread object other than the caller has ended,
+/// looping while new ones appear; `RT_TIMEOUT` if some are still
 /// running after `timeout` seconds (`RT_FOREVER`: no bound). A thread that waits here is not
 /// waited for by another non-daemon thread that waits here too (they would wait for each other).
 /// Errors: the timeout's validation; `RT_EINTR`.
 pub fn shutdown(timeout: f64) -> Result<(), Error> {
     let wait = timeout_wait(timeout)?;
+    let me = current_ptr();
+    if let Some(m) = main_if_known() {
+        if std::ptr::eq(Arc::as_ptr(m), me) {
+            m.mark_done();
+        }
+    }
     wait_for_non_daemon(wait, true)
 }
 

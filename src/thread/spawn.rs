@@ -40,21 +40,12 @@ pub(crate) fn os_thread_began() {
     STARTED_BY_RTHREAD.with(|s| s.set(true));
 }
 
-/// Registers (once) the fork handler that corrects the thread count in a child.
-fn arm_fork_handler() {
-    static ARMED: std::sync::Once = std::sync::Once::new();
-    ARMED.call_once(|| {
-        extern "C" fn child() {
-            reset_count_after_fork();
-        }
-        // SAFETY: a plain `extern "C"` function that never unwinds. If registering fails (no
-        // memory), a fork child keeps the parent's count.
-        unsafe { libc::pthread_atfork(None, None, Some(child)) };
-    });
-}
-
 /// In a fork child: only the forking thread remains, so the count is 1 if rthread started it.
-fn reset_count_after_fork() {
+#[cfg_attr(
+    any(loom, not(any(target_os = "linux", target_os = "android"))),
+    allow(dead_code)
+)]
+pub(super) fn reset_count_after_fork() {
     let mine = STARTED_BY_RTHREAD.try_with(Cell::get).unwrap_or(false);
     THREAD_COUNT.store(usize::from(mine), Ordering::Relaxed);
 }
@@ -145,8 +136,7 @@ pub(crate) type Entry = extern "C" fn(*mut c_void) -> *mut c_void;
 /// and `data` was not used.
 pub(crate) fn create_os_thread(entry: Entry, data: *mut c_void) -> Result<u64, Error> {
     #[cfg(not(loom))]
-    crate::wait::ensure_fork_handler();
-    arm_fork_handler();
+    super::registry::arm_fork_handler();
     let mut attr = std::mem::MaybeUninit::<libc::pthread_attr_t>::uninit();
     let mut tid: libc::pthread_t = 0;
     THREAD_COUNT.fetch_add(1, Ordering::Relaxed);

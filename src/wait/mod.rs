@@ -6,11 +6,14 @@
 //! - [`id_word`]: the thread-local word holding the calling thread's id, read without a call;
 //! - [`record`]: the per-thread record (never-reused id, parker word, interrupt bit, queue links);
 //! - [`parking_lot`]: the address-keyed table of wait queues, `park` and the `unpark_*` calls;
-//! - [`hooks`]: the user's blocking hooks, run around every real block.
+//! - [`hooks`]: the user's blocking hooks, run around every real block;
+//! - [`fork`]: the one `pthread_atfork` registration, which repairs every layer in a fork child.
 //!
 //! Primitives keep their state in their own atomic words and call in here only when a thread
 //! must really sleep or be woken; their uncontended paths never touch the table.
 
+#[cfg(not(loom))]
+pub mod fork;
 pub mod hooks;
 mod id_word;
 pub mod parking_lot;
@@ -27,25 +30,37 @@ pub use parking_lot::{
 };
 pub use record::{ThreadRecord, current_id, current_id_if_assigned, current_record, with_current};
 
-/// Makes sure the waiting core is reset in the child of every later `fork` (the first call
-/// registers a `pthread_atfork` child handler; later calls cost one atomic load).
+/// Makes sure the waiting core is reset in the child of every later `fork` (see [`fork`]: one
+/// registration serves every layer; later calls cost one atomic load).
 #[cfg(not(loom))]
 pub fn ensure_fork_handler() {
-    static REGISTERED: std::sync::Once = std::sync::Once::new();
-    REGISTERED.call_once(|| {
-        extern "C" fn child() {
-            reset_after_fork();
-        }
-        // SAFETY: registering a plain function with no prepare/parent handlers. If the
-        // registration fails (ENOMEM), forks simply keep the parent's table.
-        unsafe { libc::pthread_atfork(None, None, Some(child)) };
-    });
+    fork::ensure_registered();
+}
+
+/// Under loom there is no fork: the objects' hooks are never called, the generation never moves.
+#[cfg(loom)]
+pub mod fork {
+    pub trait ForkSafe {
+        fn try_lock_for_fork(&self) -> bool;
+        fn unlock_after_fork(&self);
+        fn reset_in_child(&self);
+    }
+    pub const GENERATION_BITS: u32 = 12;
+    pub fn generation() -> u32 {
+        0
+    }
+    /// # Safety
+    /// None under loom.
+    pub unsafe fn register(_obj: *const dyn ForkSafe) -> Result<(), crate::status::Error> {
+        Ok(())
+    }
+    pub fn unregister(_obj: *const dyn ForkSafe) {}
 }
 
 /// Resets the waiting core in the child after `fork`: the child has one thread, so every queue
 /// entry and every held bucket lock belongs to a thread that no longer exists.
 #[cfg(not(loom))]
-pub fn reset_after_fork() {
+pub(crate) fn reset_after_fork() {
     sys::after_fork_in_child();
     parking_lot::reset_after_fork();
     hooks::reset_after_fork();
