@@ -266,7 +266,11 @@ typedef int (*rt_queue_item_compare)(const void *a, const void *b);
 
 /**
  * A thread's function: called once with the argument given at start. It may end its thread
- * early with `rt_exit_thread`.
+ * early with `rt_exit_thread` or `pthread_exit`: either ends the thread as a return does (its
+ * thread-local destructors and exit hook run, it leaves the registry and the thread count, and
+ * joiners wake). A C++ exception that escapes it is not caught: the C++ runtime calls
+ * `std::terminate` and the process aborts, as with `std::thread` (rthread.hpp's `rt::Thread`
+ * catches exceptions itself and reports them).
  */
 typedef void (*rt_thread_fn)(void *arg);
 
@@ -1043,7 +1047,8 @@ const char *rt_last_error(void);
  * its ident to `*ident` if `ident` is not NULL (the value `rt_get_ident` returns inside it).
  *
  * The thread is detached: nobody joins it, and the process does not wait for it at exit.
- * When `function` returns, or calls `rt_exit_thread`, the thread ends silently; the others go on.
+ * When `function` returns, or calls `rt_exit_thread` or `pthread_exit`, the thread ends
+ * silently; the others go on.
  * `arg` belongs to the caller; rthread only passes it on.
  *
  * Errors: `RT_EINVAL` if `function` is NULL ("first arg must be callable"); `RT_EAGAIN` if the
@@ -1057,10 +1062,11 @@ rt_status rt_start_new_thread(rt_thread_fn function, void *arg, uint64_t *ident)
  * returned: it does not return. Thread-local destructors, exit hooks and the registry's
  * clean-up still run; code after the call never runs.
  *
- * It unwinds the calling thread's stack to rthread's thread entry, so every frame between must
- * be C (or C++ without live destructors to run) compiled with unwind tables, the default for C
- * on x86-64 and AArch64 Linux (elsewhere use `-funwind-tables`); like `pthread_exit`, it runs no
- * clean-up in those frames.
+ * It is `pthread_exit(NULL)`: on glibc a forced unwind of the thread's stack, which runs the
+ * clean-ups of the frames it leaves (C++ destructors, `pthread_cleanup_push` handlers, GCC's
+ * `cleanup` attribute) and cannot be caught (a C++ `catch (...)` must rethrow it). Every frame
+ * between must have unwind tables, the default on x86-64 and AArch64 Linux (elsewhere use
+ * `-funwind-tables`).
  *
  * It returns `RT_ESTATE` ("rt_exit_thread can only end a thread started by rthread, from
  * outside any callback") only where it cannot end the thread: in a thread that rthread did not
@@ -1129,7 +1135,8 @@ rt_status rt_thread_new(rt_thread_fn function, void *arg, rt_thread **out);
  *
  * The new thread gives the OS its name, runs the start hook, its function (a timer first waits
  * for its interval), its thread-local destructors and the exit hook, then leaves the registry
- * and stops being alive. `rt_exit_thread` in the function ends it like a return.
+ * and stops being alive. `rt_exit_thread` or `pthread_exit` in the function (or in a hook) ends
+ * it like a return: the rest of that sequence still runs.
  *
  * Errors: `RT_ESTATE` "threads can only be started once" (a second start, even after the
  * thread ended; always for the main thread and dummies); `RT_EAGAIN` "can't start new thread:
@@ -1338,13 +1345,15 @@ rt_status rt_timer_cancel(rt_thread *t);
  * interpreter sets up and tears down its per-thread state). For every thread rthread starts
  * after this call returns (thread objects, timers and `rt_start_new_thread` threads alike),
  * `start(ctx)` runs in the new thread before its function, and `exit(ctx)` after it ended
- * (returned or called `rt_exit_thread`; a cancelled timer included) and after its thread-local
- * destructors. A thread keeps the hooks it was started with. Either may be NULL; NULL for both
- * removes them. Threads already running are not affected.
+ * (returned or called `rt_exit_thread` or `pthread_exit`; a cancelled timer included) and
+ * after its thread-local destructors. A thread keeps the hooks it was started with. Either may
+ * be NULL; NULL for both removes them. Threads already running are not affected.
  *
  * The hooks run with no rthread lock held and may call rthread (but `rt_exit_thread` returns
- * `RT_ESTATE` inside them). `ctx` belongs to the caller and must stay valid while threads
- * started with it may run. Returns `RT_OK`.
+ * `RT_ESTATE` inside them). A hook that calls `pthread_exit` ends its thread; the thread's end
+ * still runs in full (the exit hook, after a start hook; the registry and joiners). `ctx`
+ * belongs to the caller and must stay valid while threads started with it may run. Returns
+ * `RT_OK`.
  */
 rt_status rt_set_thread_hooks(rt_hook_fn start, rt_hook_fn exit, void *ctx);
 
