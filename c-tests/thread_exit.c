@@ -199,6 +199,27 @@ static void many_threads_end_by_pthread_exit(void) {
     CHECK_OK(rt_local_free(local));
 }
 
+static void nothing(void *arg) { (void)arg; }
+
+/* rt_thread_count is exact once a join returned: the joined thread no longer counts (CPython
+ * 3.13 marks the handle done after the count drops). Churn: a join right after the thread's
+ * function returned races the thread's end, every round. */
+static void a_joined_thread_is_no_longer_counted(void) {
+    long rounds = rt_test_scaled(3000, 100);
+    size_t before = rt_thread_count();
+    for (long i = 0; i < rounds; i++) {
+        rt_thread *t;
+        CHECK_OK(rt_thread_new(nothing, NULL, &t));
+        CHECK_OK(rt_thread_start(t));
+        CHECK_OK(rt_thread_join(t, 60.0));
+        size_t now = rt_thread_count();
+        if (now != before)
+            rt_test_fail(__FILE__, __LINE__, "round %ld: rt_thread_count() is %zu after the join, "
+                         "expected %zu", i, now, before);
+        CHECK_OK(rt_thread_release(t));
+    }
+}
+
 /* The main thread ending with pthread_exit is the C library's business: the process goes on
  * while another thread runs, and ends (status 0) when the last thread ends. */
 static void finish_case(void *arg) {
@@ -221,4 +242,5 @@ RT_CASES(RT_CASE(pthread_exit_ends_a_thread_object_like_a_return),
          RT_CASE(pthread_exit_in_the_exit_hook_still_ends_the_thread),
          RT_CASE(rt_exit_thread_ends_a_thread_object_like_pthread_exit),
          RT_CASE(many_threads_end_by_pthread_exit),
+         RT_CASE(a_joined_thread_is_no_longer_counted),
          RT_CASE(the_main_thread_may_still_pthread_exit))
