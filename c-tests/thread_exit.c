@@ -199,6 +199,51 @@ static void many_threads_end_by_pthread_exit(void) {
     CHECK_OK(rt_local_free(local));
 }
 
+/* A destructor that ends its thread, and the values it and its neighbours destroy. */
+static int exiting_destructors;
+static void destructor_that_pthread_exits(void *value) {
+    (void)value;
+    ATOMIC_ADD(&exiting_destructors, 1);
+    pthread_exit(NULL);
+    ATOMIC_STORE(&after_exit_ran, 1);
+}
+
+static rt_local *exiting_local, *later_locals[3];
+
+static void set_every_local(void *arg) {
+    (void)arg;
+    ATOMIC_STORE(&exiting_ident, rt_get_ident());
+    /* The exiting destructor's local comes between the others: some values are destroyed
+     * before it, some after. */
+    if (rt_local_set(later_locals[0], &destructors) != RT_OK) abort();
+    if (rt_local_set(exiting_local, &destructors) != RT_OK) abort();
+    if (rt_local_set(later_locals[1], &destructors) != RT_OK) abort();
+    if (rt_local_set(later_locals[2], &destructors) != RT_OK) abort();
+    if (rt_local_set(local, &destructors) != RT_OK) abort();
+}
+
+static void pthread_exit_in_a_local_destructor_still_ends_the_thread(void) {
+    rt_thread *t;
+    size_t before = rt_thread_count();
+    setup();
+    CHECK_OK(rt_local_new(destructor_that_pthread_exits, &exiting_local));
+    for (int i = 0; i < 3; i++) CHECK_OK(rt_local_new(count_destructor, &later_locals[i]));
+    CHECK_OK(rt_thread_new(set_every_local, NULL, &t));
+    CHECK_OK(rt_thread_start(t));
+    CHECK_OK(rt_thread_join(t, 60.0));
+    CHECK(!rt_thread_is_alive(t));
+    CHECK(!listed(t));
+    CHECK_EQ_INT(rt_thread_count(), before);
+    CHECK_EQ_INT(ATOMIC_LOAD(&exiting_destructors), 1);
+    CHECK_EQ_INT(ATOMIC_LOAD(&destructors), 4); /* every other value, once */
+    CHECK_EQ_INT(ATOMIC_LOAD(&exit_hooks), 1);
+    CHECK_EQ_INT(ATOMIC_LOAD(&after_exit_ran), 0);
+    CHECK_OK(rt_thread_release(t));
+    for (int i = 0; i < 3; i++) CHECK_OK(rt_local_free(later_locals[i]));
+    CHECK_OK(rt_local_free(exiting_local));
+    CHECK_OK(rt_local_free(local));
+}
+
 static void nothing(void *arg) { (void)arg; }
 
 /* rt_thread_count is exact once a join returned: the joined thread no longer counts (CPython
@@ -241,6 +286,7 @@ RT_CASES(RT_CASE(pthread_exit_ends_a_thread_object_like_a_return),
          RT_CASE(pthread_exit_in_the_start_hook_ends_the_thread),
          RT_CASE(pthread_exit_in_the_exit_hook_still_ends_the_thread),
          RT_CASE(rt_exit_thread_ends_a_thread_object_like_pthread_exit),
+         RT_CASE(pthread_exit_in_a_local_destructor_still_ends_the_thread),
          RT_CASE(many_threads_end_by_pthread_exit),
          RT_CASE(a_joined_thread_is_no_longer_counted),
          RT_CASE(the_main_thread_may_still_pthread_exit))

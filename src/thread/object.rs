@@ -776,6 +776,10 @@ impl spawn::ThreadEnd for ObjectEnd {
             _ => drop(unsafe { Arc::from_raw(self.0) }),
         }
     }
+
+    fn resumable(&self, i: u32) -> bool {
+        i == 0
+    }
 }
 
 /// The entry point of every thread object's OS thread.

@@ -24,9 +24,10 @@
 //! `pthread_exit` leaves the frame that registered it (glibc: from the forced unwind, while the
 //! frames above are still in place; musl: from `pthread_exit`, which does not unwind). When the
 //! body returns, [`run_thread`] runs the end itself while the handler is still registered, then
-//! unregisters it. The end's steps advance a counter *before* each runs, so if a step's user
-//! code (an exit hook, a thread-local destructor) itself calls `pthread_exit`, the handler runs
-//! again from the next step, and every step runs once.
+//! unregisters it. The end's steps advance a counter as they run, so if a step's user code (an
+//! exit hook, a thread-local destructor) itself calls `pthread_exit`, the handler runs again
+//! from where it was: the next step after an exit hook (which runs once), the same step for the
+//! thread-local destructors (which go on with the values not destroyed yet).
 //!
 //! [`exit_thread`] (`rt_exit_thread`) is `pthread_exit` itself: one way to end a thread early.
 //! Where the platform has no such handler (not Linux), the end runs in a guard's destructor.
@@ -167,6 +168,10 @@ pub(crate) trait ThreadEnd {
     fn steps(&self) -> u32;
     /// Runs step `i` (`i < steps()`). After the last step the end (and `self`) may be gone.
     fn step(&self, i: u32);
+    /// Whether step `i` runs again, to finish, if its user code ended the thread (the
+    /// thread-local destructors: each value is taken out before its destructor runs); the
+    /// others run at most once (the exit hook).
+    fn resumable(&self, i: u32) -> bool;
 }
 
 /// The state of a thread's end: the next step, shared by every run of the handler.
@@ -189,8 +194,13 @@ unsafe extern "C-unwind" fn run_end(state: *mut c_void) {
         if i >= steps {
             return;
         }
-        s.next.set(i + 1);
-        s.end.step(i);
+        if s.end.resumable(i) {
+            s.end.step(i);
+            s.next.set(i + 1);
+        } else {
+            s.next.set(i + 1);
+            s.end.step(i);
+        }
     }
 }
 
@@ -339,6 +349,10 @@ impl ThreadEnd for NewThreadEnd {
             2 => os_thread_ended(),
             _ => {}
         }
+    }
+
+    fn resumable(&self, i: u32) -> bool {
+        i == 0
     }
 }
 
