@@ -4,7 +4,6 @@
 //! (a grandchild of the runner) keeps the case's stdout and stderr open.
 
 #[path = "support/cbuild.rs"]
-#[allow(dead_code)]
 mod cbuild;
 #[path = "support/runner.rs"]
 mod runner;

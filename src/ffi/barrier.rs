@@ -8,7 +8,7 @@ use crate::thread::CallbackGuard;
 use crate::time::{FOREVER, timeout_wait};
 use std::ffi::{c_int, c_void};
 
-/// A barrier for a fixed number of threads: Python's `threading.Barrier`. 56 bytes of heap
+/// A barrier for a fixed number of threads: Python's `threading.Barrier`. 64 bytes of heap
 /// (64-bit), and 16 more with an action. Made by `rt_barrier_new`, destroyed by
 /// `rt_barrier_free`.
 pub struct rt_barrier {
