@@ -284,8 +284,9 @@ extern "C" {
  * - `action`, if not NULL, is called as `action(ctx)` once per cycle, by the last thread to
  *   arrive, before any thread is released, under no lock of rthread's; it may call rthread
  *   (even `rt_barrier_abort` or `rt_barrier_reset` on this barrier) but not `rt_exit_thread`
- *   (which then returns `RT_ESTATE`); `rt_barrier_wait` on this barrier returns `RT_EDEADLK`
- *   there. A non-zero result breaks the barrier.
+ *   (which then returns `RT_ESTATE`) nor `pthread_exit` (not supported: the process aborts);
+ *   `rt_barrier_wait` on this barrier returns `RT_EDEADLK` there. A non-zero result breaks the
+ *   barrier.
  * - `timeout` is the default for `rt_barrier_wait`, in seconds; `RT_FOREVER` means none.
  *
  * On `RT_OK`, `*out` receives the barrier, which the caller owns and frees with

@@ -56,7 +56,7 @@ static STACK_SIZE: AtomicUsize = AtomicUsize::new(0);
 static THREAD_COUNT: AtomicUsize = AtomicUsize::new(0);
 
 thread_local! {
-    /// True while the calling thread runs its own function, directly under the trampoline.
+    /// True while the calling thread runs its own function, under `run_thread`.
     static MAY_EXIT: Cell<bool> = const { Cell::new(false) };
     /// True in a thread that rthread started (counted in `thread_count`).
     static STARTED_BY_RTHREAD: Cell<bool> = const { Cell::new(false) };
