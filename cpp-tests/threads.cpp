@@ -9,6 +9,10 @@
 #include <string>
 #include <vector>
 
+#include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+
 using namespace std::chrono_literals;
 
 static_assert(!std::is_copy_constructible_v<rt::Thread> && std::is_nothrow_move_constructible_v<rt::Thread>);
@@ -209,6 +213,56 @@ static void exit_thread_ends_the_thread_running_destructors() {
                  "rt_exit_thread can only end a thread started by rthread, from outside any callback");
 }
 
+// pthread_exit in a callable is a forced unwind: C++ destructors run, catch (...) in
+// rthread.hpp rethrows it, and the thread ends as a return would end it.
+static void pthread_exit_ends_the_thread_running_destructors() {
+    std::atomic<int> destructors{0}, after_exit{0};
+    rt::set_thread_exception_handler(record_exception);
+    int handled_before = handled.load();
+    std::size_t count_before = rt_thread_count();
+    rt::Thread t([&] {
+        Cleanup c{&destructors};
+        try {
+            pthread_exit(nullptr);
+        } catch (const std::exception &) {
+            ++after_exit; // a forced unwind is not a C++ exception
+        }
+        ++after_exit;
+    });
+    t.start();
+    t.join();
+    CHECK(!t.is_alive());
+    CHECK_EQ_INT(rt_thread_count(), count_before);
+    CHECK_EQ_INT(destructors.load(), 1);
+    CHECK_EQ_INT(after_exit.load(), 0);
+    CHECK_EQ_INT(handled.load(), handled_before);
+    rt::set_thread_exception_handler(nullptr);
+}
+
+// A C function, as C code hands it to rthread, that lets a C++ exception escape.
+extern "C" void throw_from_a_c_thread_function(void *) {
+    throw std::runtime_error("escapes the thread function");
+}
+
+// rthread does not catch a C++ exception that escapes a thread function given to the C API:
+// the C++ runtime calls std::terminate and the process aborts, as with std::thread (the
+// header says so). Checked in a fork child.
+static void a_cpp_exception_escaping_a_c_thread_function_aborts() {
+    std::fflush(nullptr);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        if (rt_start_new_thread(throw_from_a_c_thread_function, nullptr, nullptr) != RT_OK)
+            _exit(3);
+        rt_test_sleep(60.0);
+        _exit(4); // not reached: the abort ends the process first
+    }
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFSIGNALED(status));
+    CHECK_EQ_INT(WTERMSIG(status), SIGABRT);
+}
+
 static void timer_fires_after_its_interval_or_never_once_cancelled() {
     std::atomic<double> fired_at{0.0};
     double t0 = rt_test_now();
@@ -287,6 +341,8 @@ RT_CASES(
     RT_CASE(an_escaping_exception_is_printed_and_others_go_on),
     RT_CASE(the_exception_handler_can_be_replaced),
     RT_CASE(exit_thread_ends_the_thread_running_destructors),
+    RT_CASE(pthread_exit_ends_the_thread_running_destructors),
+    RT_CASE(a_cpp_exception_escaping_a_c_thread_function_aborts),
     RT_CASE(timer_fires_after_its_interval_or_never_once_cancelled),
     RT_CASE(start_new_thread_runs_a_detached_callable),
     RT_CASE(local_values_are_per_thread)

@@ -152,7 +152,7 @@ typedef enum {
 } rt_status;
 
 /**
- * A barrier for a fixed number of threads: Python's `threading.Barrier`. 56 bytes of heap
+ * A barrier for a fixed number of threads: Python's `threading.Barrier`. 64 bytes of heap
  * (64-bit), and 16 more with an action. Made by `rt_barrier_new`, destroyed by
  * `rt_barrier_free`.
  */
@@ -275,7 +275,11 @@ typedef int (*rt_queue_item_compare)(const void *a, const void *b);
 
 /**
  * A thread's function: called once with the argument given at start. It may end its thread
- * early with `rt_exit_thread`.
+ * early with `rt_exit_thread` or `pthread_exit`: either ends the thread as a return does (its
+ * thread-local destructors and exit hook run, it leaves the registry and the thread count, and
+ * joiners wake). A C++ exception that escapes it is not caught: the C++ runtime calls
+ * `std::terminate` and the process aborts, as with `std::thread` (rthread.hpp's `rt::Thread`
+ * catches exceptions itself and reports them).
  */
 typedef void (*rt_thread_fn)(void *arg);
 
@@ -289,7 +293,9 @@ extern "C" {
  * - `action`, if not NULL, is called as `action(ctx)` once per cycle, by the last thread to
  *   arrive, before any thread is released, under no lock of rthread's; it may call rthread
  *   (even `rt_barrier_abort` or `rt_barrier_reset` on this barrier) but not `rt_exit_thread`
- *   (which then returns `RT_ESTATE`). A non-zero result breaks the barrier.
+ *   (which then returns `RT_ESTATE`) nor `pthread_exit` (not supported: the process aborts);
+ *   `rt_barrier_wait` on this barrier returns `RT_EDEADLK` there. A non-zero result breaks the
+ *   barrier.
  * - `timeout` is the default for `rt_barrier_wait`, in seconds; `RT_FOREVER` means none.
  *
  * On `RT_OK`, `*out` receives the barrier, which the caller owns and frees with
@@ -322,8 +328,11 @@ rt_status rt_barrier_free(rt_barrier *barrier);
  * `timeout` is in seconds, measured on the monotonic clock; `RT_FOREVER` means the barrier's
  * default (given to `rt_barrier_new`; itself `RT_FOREVER` for none), as `None` does in Python.
  * To wait without bound on a barrier that has a default, pass `RT_TIMEOUT_MAX`. 0 gives up at
- * once unless this thread is the last to arrive. A thread that waits for the previous cycle to
- * drain (after a reset, or while its threads leave) waits for that without a bound.
+ * once unless this thread is the last to arrive. The timeout also bounds the wait of a thread
+ * that arrives while the previous cycle is still running its action, leaving, or being reset:
+ * if it expires there, the barrier breaks once that cycle has left (the cycle keeps its own
+ * outcome) and this wait returns `RT_EBROKEN` ("barrier wait timed out"). Only threads that
+ * have arrived wait through the action without a bound, as in Python.
  *
  * Returns `RT_EBROKEN`, with `*index` not written, when the barrier is broken or gets broken
  * during the wait: by this wait's timeout ("barrier wait timed out") or another's, by an
@@ -334,7 +343,9 @@ rt_status rt_barrier_free(rt_barrier *barrier);
  * wait; a thread interrupted after it arrived breaks the barrier, since the others would wait
  * for it in vain. Errors, checked first (before the barrier's state, so even on a broken
  * barrier): `RT_EINVAL` for a NULL or wrong-kind handle, for a NaN timeout or a negative one
- * other than `RT_FOREVER`; `RT_EOVERFLOW` above `RT_TIMEOUT_MAX`.
+ * other than `RT_FOREVER`; `RT_EOVERFLOW` above `RT_TIMEOUT_MAX`; `RT_EDEADLK` ("barrier wait
+ * from its own action"), at once, when called from inside this barrier's own action (such a
+ * wait could never end: the action's cycle cannot finish while it waits).
  */
 rt_status rt_barrier_wait(rt_barrier *barrier, double timeout, size_t *index);
 
@@ -602,7 +613,9 @@ rt_status rt_event_wait(rt_event *event, double timeout);
  * thread ends, from the system's thread-exit processing. A destructor may use rthread, and may
  * set values again: those get another round, up to 4 rounds (as POSIX's
  * `PTHREAD_DESTRUCTOR_ITERATIONS`); values still set after that are not destroyed. Destructors
- * run with no rthread lock held.
+ * run with no rthread lock held. In a thread rthread started, a destructor that calls
+ * `pthread_exit` ends its thread: the other values are still destroyed (that pass counts as a
+ * round), then the exit hook runs, as after a return.
  *
  * On `RT_OK`, `*out` receives the new local, which the caller owns and frees with
  * `rt_local_free`. Errors: `RT_EINVAL` if `out` is NULL; `RT_ENOMEM`.
@@ -1054,7 +1067,8 @@ const char *rt_last_error(void);
  * its ident to `*ident` if `ident` is not NULL (the value `rt_get_ident` returns inside it).
  *
  * The thread is detached: nobody joins it, and the process does not wait for it at exit.
- * When `function` returns, or calls `rt_exit_thread`, the thread ends silently; the others go on.
+ * When `function` returns, or calls `rt_exit_thread` or `pthread_exit`, the thread ends
+ * silently; the others go on.
  * `arg` belongs to the caller; rthread only passes it on.
  *
  * Errors: `RT_EINVAL` if `function` is NULL ("first arg must be callable"); `RT_EAGAIN` if the
@@ -1068,10 +1082,11 @@ rt_status rt_start_new_thread(rt_thread_fn function, void *arg, uint64_t *ident)
  * returned: it does not return. Thread-local destructors, exit hooks and the registry's
  * clean-up still run; code after the call never runs.
  *
- * It unwinds the calling thread's stack to rthread's thread entry, so every frame between must
- * be C (or C++ without live destructors to run) compiled with unwind tables, the default for C
- * on x86-64 and AArch64 Linux (elsewhere use `-funwind-tables`); like `pthread_exit`, it runs no
- * clean-up in those frames.
+ * It is `pthread_exit(NULL)`: on glibc a forced unwind of the thread's stack, which runs the
+ * clean-ups of the frames it leaves (C++ destructors, `pthread_cleanup_push` handlers, GCC's
+ * `cleanup` attribute) and cannot be caught (a C++ `catch (...)` must rethrow it). Every frame
+ * between must have unwind tables, the default on x86-64 and AArch64 Linux (elsewhere use
+ * `-funwind-tables`).
  *
  * It returns `RT_ESTATE` ("rt_exit_thread can only end a thread started by rthread, from
  * outside any callback") only where it cannot end the thread: in a thread that rthread did not
@@ -1140,7 +1155,8 @@ rt_status rt_thread_new(rt_thread_fn function, void *arg, rt_thread **out);
  *
  * The new thread gives the OS its name, runs the start hook, its function (a timer first waits
  * for its interval), its thread-local destructors and the exit hook, then leaves the registry
- * and stops being alive. `rt_exit_thread` in the function ends it like a return.
+ * and stops being alive. `rt_exit_thread` or `pthread_exit` in the function (or in a hook) ends
+ * it like a return: the rest of that sequence still runs.
  *
  * Errors: `RT_ESTATE` "threads can only be started once" (a second start, even after the
  * thread ended; always for the main thread and dummies); `RT_EAGAIN` "can't start new thread:
@@ -1354,13 +1370,15 @@ rt_status rt_timer_cancel(rt_thread *t);
  * interpreter sets up and tears down its per-thread state). For every thread rthread starts
  * after this call returns (thread objects, timers and `rt_start_new_thread` threads alike),
  * `start(ctx)` runs in the new thread before its function, and `exit(ctx)` after it ended
- * (returned or called `rt_exit_thread`; a cancelled timer included) and after its thread-local
- * destructors. A thread keeps the hooks it was started with. Either may be NULL; NULL for both
- * removes them. Threads already running are not affected.
+ * (returned or called `rt_exit_thread` or `pthread_exit`; a cancelled timer included) and
+ * after its thread-local destructors. A thread keeps the hooks it was started with. Either may
+ * be NULL; NULL for both removes them. Threads already running are not affected.
  *
  * The hooks run with no rthread lock held and may call rthread (but `rt_exit_thread` returns
- * `RT_ESTATE` inside them). `ctx` belongs to the caller and must stay valid while threads
- * started with it may run. Returns `RT_OK`.
+ * `RT_ESTATE` inside them). A hook that calls `pthread_exit` ends its thread; the thread's end
+ * still runs in full (the exit hook, after a start hook; the registry and joiners). `ctx`
+ * belongs to the caller and must stay valid while threads started with it may run. Returns
+ * `RT_OK`.
  */
 rt_status rt_set_thread_hooks(rt_hook_fn start, rt_hook_fn exit, void *ctx);
 

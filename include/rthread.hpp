@@ -264,9 +264,10 @@ inline void report_thread_exception(std::exception_ptr error) noexcept {
 }
 
 /* Every thread that rt::Thread, rt::Timer or rt::start_new_thread starts begins here, and owns
- * its task. A C++ exception stops here: it must never unwind into rthread's C frames. The one
- * unwind that goes on is rt_exit_thread's, a foreign exception (no C++ exception object:
- * std::current_exception() is empty), which rthread's thread entry catches. */
+ * its task. A C++ exception stops here: it must never unwind into rthread's C frames (it would
+ * abort the process). The one unwind that goes on is rt_exit_thread's or pthread_exit's, a
+ * forced unwind (no C++ exception object: std::current_exception() is empty) that ends the
+ * thread and must be rethrown. */
 inline void run_task(void *arg) {
     std::unique_ptr<Task> task(static_cast<Task *>(arg));
     try {

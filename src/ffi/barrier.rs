@@ -8,7 +8,7 @@ use crate::thread::CallbackGuard;
 use crate::time::{FOREVER, timeout_wait};
 use std::ffi::{c_int, c_void};
 
-/// A barrier for a fixed number of threads: Python's `threading.Barrier`. 56 bytes of heap
+/// A barrier for a fixed number of threads: Python's `threading.Barrier`. 64 bytes of heap
 /// (64-bit), and 16 more with an action. Made by `rt_barrier_new`, destroyed by
 /// `rt_barrier_free`.
 pub struct rt_barrier {
@@ -42,7 +42,9 @@ unsafe impl Sync for Ctx {}
 /// - `action`, if not NULL, is called as `action(ctx)` once per cycle, by the last thread to
 ///   arrive, before any thread is released, under no lock of rthread's; it may call rthread
 ///   (even `rt_barrier_abort` or `rt_barrier_reset` on this barrier) but not `rt_exit_thread`
-///   (which then returns `RT_ESTATE`). A non-zero result breaks the barrier.
+///   (which then returns `RT_ESTATE`) nor `pthread_exit` (not supported: the process aborts);
+///   `rt_barrier_wait` on this barrier returns `RT_EDEADLK` there. A non-zero result breaks the
+///   barrier.
 /// - `timeout` is the default for `rt_barrier_wait`, in seconds; `RT_FOREVER` means none.
 ///
 /// On `RT_OK`, `*out` receives the barrier, which the caller owns and frees with
@@ -101,8 +103,11 @@ fn get<'a>(barrier: *const rt_barrier) -> Result<&'a Obj<Barrier>, Error> {
 /// `timeout` is in seconds, measured on the monotonic clock; `RT_FOREVER` means the barrier's
 /// default (given to `rt_barrier_new`; itself `RT_FOREVER` for none), as `None` does in Python.
 /// To wait without bound on a barrier that has a default, pass `RT_TIMEOUT_MAX`. 0 gives up at
-/// once unless this thread is the last to arrive. A thread that waits for the previous cycle to
-/// drain (after a reset, or while its threads leave) waits for that without a bound.
+/// once unless this thread is the last to arrive. The timeout also bounds the wait of a thread
+/// that arrives while the previous cycle is still running its action, leaving, or being reset:
+/// if it expires there, the barrier breaks once that cycle has left (the cycle keeps its own
+/// outcome) and this wait returns `RT_EBROKEN` ("barrier wait timed out"). Only threads that
+/// have arrived wait through the action without a bound, as in Python.
 ///
 /// Returns `RT_EBROKEN`, with `*index` not written, when the barrier is broken or gets broken
 /// during the wait: by this wait's timeout ("barrier wait timed out") or another's, by an
@@ -113,7 +118,9 @@ fn get<'a>(barrier: *const rt_barrier) -> Result<&'a Obj<Barrier>, Error> {
 /// wait; a thread interrupted after it arrived breaks the barrier, since the others would wait
 /// for it in vain. Errors, checked first (before the barrier's state, so even on a broken
 /// barrier): `RT_EINVAL` for a NULL or wrong-kind handle, for a NaN timeout or a negative one
-/// other than `RT_FOREVER`; `RT_EOVERFLOW` above `RT_TIMEOUT_MAX`.
+/// other than `RT_FOREVER`; `RT_EOVERFLOW` above `RT_TIMEOUT_MAX`; `RT_EDEADLK` ("barrier wait
+/// from its own action"), at once, when called from inside this barrier's own action (such a
+/// wait could never end: the action's cycle cannot finish while it waits).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_barrier_wait(
     barrier: *mut rt_barrier,

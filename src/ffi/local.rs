@@ -16,7 +16,7 @@ pub struct rt_local {
 }
 
 /// A thread-local value's destructor (`rt_local_new`): called with the value.
-pub type rt_local_destructor = Option<unsafe extern "C" fn(value: *mut c_void)>;
+pub type rt_local_destructor = Option<unsafe extern "C-unwind" fn(value: *mut c_void)>;
 
 impl Handled for Local {
     const KIND: Kind = Kind::Local;
@@ -31,7 +31,9 @@ impl Handled for Local {
 /// thread ends, from the system's thread-exit processing. A destructor may use rthread, and may
 /// set values again: those get another round, up to 4 rounds (as POSIX's
 /// `PTHREAD_DESTRUCTOR_ITERATIONS`); values still set after that are not destroyed. Destructors
-/// run with no rthread lock held.
+/// run with no rthread lock held. In a thread rthread started, a destructor that calls
+/// `pthread_exit` ends its thread: the other values are still destroyed (that pass counts as a
+/// round), then the exit hook runs, as after a return.
 ///
 /// On `RT_OK`, `*out` receives the new local, which the caller owns and frees with
 /// `rt_local_free`. Errors: `RT_EINVAL` if `out` is NULL; `RT_ENOMEM`.

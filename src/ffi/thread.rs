@@ -6,7 +6,11 @@ use crate::thread;
 use std::ffi::c_void;
 
 /// A thread's function: called once with the argument given at start. It may end its thread
-/// early with `rt_exit_thread`.
+/// early with `rt_exit_thread` or `pthread_exit`: either ends the thread as a return does (its
+/// thread-local destructors and exit hook run, it leaves the registry and the thread count, and
+/// joiners wake). A C++ exception that escapes it is not caught: the C++ runtime calls
+/// `std::terminate` and the process aborts, as with `std::thread` (rthread.hpp's `rt::Thread`
+/// catches exceptions itself and reports them).
 pub type rt_thread_fn = Option<unsafe extern "C-unwind" fn(arg: *mut c_void)>;
 
 /// The largest timeout any call accepts, in seconds (`threading.TIMEOUT_MAX`): 9223372036.0.
@@ -21,7 +25,8 @@ const NOT_CALLABLE: Error = Error::new(rt_status::RT_EINVAL, "first arg must be 
 /// its ident to `*ident` if `ident` is not NULL (the value `rt_get_ident` returns inside it).
 ///
 /// The thread is detached: nobody joins it, and the process does not wait for it at exit.
-/// When `function` returns, or calls `rt_exit_thread`, the thread ends silently; the others go on.
+/// When `function` returns, or calls `rt_exit_thread` or `pthread_exit`, the thread ends
+/// silently; the others go on.
 /// `arg` belongs to the caller; rthread only passes it on.
 ///
 /// Errors: `RT_EINVAL` if `function` is NULL ("first arg must be callable"); `RT_EAGAIN` if the
@@ -49,10 +54,11 @@ pub unsafe extern "C" fn rt_start_new_thread(
 /// returned: it does not return. Thread-local destructors, exit hooks and the registry's
 /// clean-up still run; code after the call never runs.
 ///
-/// It unwinds the calling thread's stack to rthread's thread entry, so every frame between must
-/// be C (or C++ without live destructors to run) compiled with unwind tables, the default for C
-/// on x86-64 and AArch64 Linux (elsewhere use `-funwind-tables`); like `pthread_exit`, it runs no
-/// clean-up in those frames.
+/// It is `pthread_exit(NULL)`: on glibc a forced unwind of the thread's stack, which runs the
+/// clean-ups of the frames it leaves (C++ destructors, `pthread_cleanup_push` handlers, GCC's
+/// `cleanup` attribute) and cannot be caught (a C++ `catch (...)` must rethrow it). Every frame
+/// between must have unwind tables, the default on x86-64 and AArch64 Linux (elsewhere use
+/// `-funwind-tables`).
 ///
 /// It returns `RT_ESTATE` ("rt_exit_thread can only end a thread started by rthread, from
 /// outside any callback") only where it cannot end the thread: in a thread that rthread did not

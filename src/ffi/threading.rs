@@ -26,7 +26,7 @@ pub struct rt_thread {
 }
 
 /// A thread hook (`rt_set_thread_hooks`): called with the context given with it.
-pub type rt_hook_fn = Option<unsafe extern "C" fn(ctx: *mut c_void)>;
+pub type rt_hook_fn = Option<unsafe extern "C-unwind" fn(ctx: *mut c_void)>;
 
 /// The handle header of a thread: the first bytes of the core's `Thread`.
 struct ThreadHeader;
@@ -93,7 +93,8 @@ pub unsafe extern "C" fn rt_thread_new(
             return Err(Error::NULL_OUT);
         }
         // SAFETY: running `function(arg)` in the new thread is what the caller asks for; C
-        // functions unwind only through rt_exit_thread.
+        // functions unwind only by ending their thread (rt_exit_thread, pthread_exit), and a
+        // C++ exception that escapes one aborts the process (see rt_thread_fn).
         let t = unsafe { Thread::new(function, arg) };
         // SAFETY: non-NULL, writable by the API contract.
         unsafe { write_out(out, into_handle(t)) }
@@ -105,7 +106,8 @@ pub unsafe extern "C" fn rt_thread_new(
 ///
 /// The new thread gives the OS its name, runs the start hook, its function (a timer first waits
 /// for its interval), its thread-local destructors and the exit hook, then leaves the registry
-/// and stops being alive. `rt_exit_thread` in the function ends it like a return.
+/// and stops being alive. `rt_exit_thread` or `pthread_exit` in the function (or in a hook) ends
+/// it like a return: the rest of that sequence still runs.
 ///
 /// Errors: `RT_ESTATE` "threads can only be started once" (a second start, even after the
 /// thread ended; always for the main thread and dummies); `RT_EAGAIN` "can't start new thread:
@@ -466,13 +468,15 @@ pub unsafe extern "C" fn rt_timer_cancel(t: *mut rt_thread) -> rt_status {
 /// interpreter sets up and tears down its per-thread state). For every thread rthread starts
 /// after this call returns (thread objects, timers and `rt_start_new_thread` threads alike),
 /// `start(ctx)` runs in the new thread before its function, and `exit(ctx)` after it ended
-/// (returned or called `rt_exit_thread`; a cancelled timer included) and after its thread-local
-/// destructors. A thread keeps the hooks it was started with. Either may be NULL; NULL for both
-/// removes them. Threads already running are not affected.
+/// (returned or called `rt_exit_thread` or `pthread_exit`; a cancelled timer included) and
+/// after its thread-local destructors. A thread keeps the hooks it was started with. Either may
+/// be NULL; NULL for both removes them. Threads already running are not affected.
 ///
 /// The hooks run with no rthread lock held and may call rthread (but `rt_exit_thread` returns
-/// `RT_ESTATE` inside them). `ctx` belongs to the caller and must stay valid while threads
-/// started with it may run. Returns `RT_OK`.
+/// `RT_ESTATE` inside them). A hook that calls `pthread_exit` ends its thread; the thread's end
+/// still runs in full (the exit hook, after a start hook; the registry and joiners). `ctx`
+/// belongs to the caller and must stay valid while threads started with it may run. Returns
+/// `RT_OK`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_set_thread_hooks(
     start: rt_hook_fn,

@@ -8,6 +8,16 @@
 //! | RESETTING | `reset` ended the cycle; its threads are leaving with `RT_EBROKEN`           |
 //! | BROKEN    | a timeout, a failed action, an interrupt or `abort`: every wait fails       |
 //!
+//! Every timed wait honours its timeout in every phase. A thread that gives up at the entry
+//! (the previous cycle runs its action, drains or resets) breaks the barrier as a timeout while
+//! filling does, since the next cycle cannot fill without it; but not the old cycle, whose
+//! outcome is already decided: `break_after_cycle` makes the last thread to leave it turn the
+//! barrier to BROKEN instead of FILLING. Only threads that have arrived wait through an action
+//! without a bound (in CPython the action holds the lock they need to return). The thread that
+//! runs the action is noted in `action_thread`: a wait on the same barrier from inside its own
+//! action could never end (its cycle cannot drain while it waits), so it fails at once with
+//! `RT_EDEADLK`.
+//!
 //! `count` is the number of threads inside `wait` (past the entry). The last thread to leave a
 //! DRAINING or RESETTING cycle turns it back to FILLING, and until then new arrivals wait at the
 //! entry: a fast thread can never enter cycle k+1 while cycle k drains (the bug `reset` had to
@@ -29,7 +39,8 @@
 use crate::status::{Error, rt_status};
 use crate::sync::{Condition, Lock, rearm_interrupt};
 use crate::time::{Wait, timeout_wait};
-use crate::wait::sys::{AtomicU8, AtomicUsize, Ordering};
+use crate::wait::sys::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use crate::wait::{current_id, current_id_if_assigned};
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -48,6 +59,8 @@ pub const RESET_BARRIER: Error = Error::new(rt_status::RT_EBROKEN, "barrier was 
 pub const TIMED_OUT: Error = Error::new(rt_status::RT_EBROKEN, "barrier wait timed out");
 /// The action, run by this thread, failed and broke the barrier.
 pub const ACTION_FAILED: Error = Error::new(rt_status::RT_EBROKEN, "barrier action failed");
+/// A wait on the barrier from inside its own action, which could never end.
+pub const OWN_ACTION: Error = Error::new(rt_status::RT_EDEADLK, "barrier wait from its own action");
 
 /// The action run by the last thread to arrive, before any is released; `false` breaks the
 /// barrier.
@@ -63,6 +76,10 @@ pub struct Barrier {
     /// The default timeout in seconds, validated; `FOREVER` is none.
     timeout: f64,
     action: Option<Action>,
+    /// The id of the thread running the action (`wait::current_id`), 0 when none is.
+    action_thread: AtomicU64,
+    /// A thread gave up at the entry: the cycle now leaving ends in BROKEN, not FILLING.
+    break_after_cycle: AtomicBool,
 }
 
 /// The internal lock, held until dropped.
@@ -97,6 +114,8 @@ impl Barrier {
             parties,
             timeout,
             action,
+            action_thread: AtomicU64::new(0),
+            break_after_cycle: AtomicBool::new(false),
         })
     }
 
@@ -116,21 +135,32 @@ impl Barrier {
     /// `parties - 1`, once every party has arrived (and the action, if any, has run in the last
     /// one). `timeout` `None` uses the barrier's default.
     ///
-    /// `Err`: `RT_EBROKEN` when the barrier is or becomes broken, or is reset, during the wait;
-    /// `RT_EINTR` when interrupted (the barrier breaks if the thread had arrived).
+    /// `Err`: `RT_EBROKEN` when the barrier is or becomes broken, or is reset, during the wait,
+    /// and when the timeout expires (while the previous cycle is still leaving, too);
+    /// `RT_EINTR` when interrupted (the barrier breaks if the thread had arrived); `RT_EDEADLK`
+    /// at once in the thread running this barrier's action.
     pub fn wait(&self, timeout: Option<Wait>) -> Result<usize, Error> {
+        let me = current_id_if_assigned();
+        if me != 0 && self.action_thread.load(Ordering::Relaxed) == me {
+            return Err(OWN_ACTION);
+        }
         let wait = timeout.unwrap_or_else(|| Wait::for_secs(self.timeout));
         let _held = self.lock();
-        // Wait while the previous cycle runs its action or drains.
+        // Wait while the previous cycle runs its action, drains or resets.
         loop {
             match self.state() {
                 FILLING => break,
                 BROKEN => return Err(BROKEN_BARRIER),
-                _ => {
-                    if let Err(e @ Error::INTERRUPTED) = self.cond.wait(Wait::Forever) {
-                        return Err(e);
+                _ => match self.cond.wait(wait) {
+                    Err(e @ Error::INTERRUPTED) => return Err(e),
+                    Err(Error::TIMEOUT)
+                        if wait.expired() && !matches!(self.state(), FILLING | BROKEN) =>
+                    {
+                        self.break_after_cycle.store(true, Ordering::Relaxed);
+                        return Err(TIMED_OUT);
                     }
-                }
+                    _ => {}
+                },
             }
         }
         let index = self.count.load(Ordering::Relaxed);
@@ -148,7 +178,11 @@ impl Barrier {
             let left = self.count.load(Ordering::Relaxed) - 1;
             self.count.store(left, Ordering::Relaxed);
             if left == 0 && matches!(self.state(), DRAINING | RESETTING) {
-                self.set_state(FILLING);
+                if self.break_after_cycle.swap(false, Ordering::Relaxed) {
+                    self.set_state(BROKEN);
+                } else {
+                    self.set_state(FILLING);
+                }
                 let _ = self.cond.notify_all();
             }
         }
@@ -165,10 +199,12 @@ impl Barrier {
     fn release_cycle(&self, panic: &mut Option<Box<dyn Any + Send>>) -> Result<(), Error> {
         if let Some(action) = &self.action {
             self.set_state(ACTION);
+            self.action_thread.store(current_id(), Ordering::Relaxed);
             let lock = self.cond.lock();
             let _ = lock.release();
             let outcome = catch_unwind(AssertUnwindSafe(action));
             lock.acquire_uninterruptible();
+            self.action_thread.store(0, Ordering::Relaxed);
             let ok = match outcome {
                 Ok(ok) => ok,
                 Err(payload) => {
@@ -235,6 +271,7 @@ impl Barrier {
     /// and new arrivals wait until they have left.
     pub fn reset(&self) {
         let _held = self.lock();
+        self.break_after_cycle.store(false, Ordering::Relaxed);
         if self.count.load(Ordering::Relaxed) > 0 {
             if matches!(self.state(), FILLING | ACTION | BROKEN) {
                 self.set_state(RESETTING);
@@ -291,6 +328,8 @@ impl crate::wait::fork::ForkSafe for Barrier {
 
     fn reset_in_child(&self) {
         self.count.store(0, Ordering::Relaxed);
+        // A late arrival's wish to break the cycle that it gave up on went with that cycle.
+        self.break_after_cycle.store(false, Ordering::Relaxed);
         self.set_state(match self.state() {
             ACTION | BROKEN => BROKEN,
             _ => FILLING,
@@ -347,6 +386,61 @@ mod tests {
         assert_eq!(total, 200 * 3, "each cycle hands out 0, 1 and 2");
         assert_eq!(runs.load(Ordering::SeqCst), 200);
         assert_eq!(b.n_waiting(), 0);
+    }
+
+    #[test]
+    fn a_wait_from_its_own_action_is_edeadlk() {
+        let slot: Arc<std::sync::OnceLock<Arc<Barrier>>> = Arc::default();
+        let nested = Arc::new(std::sync::Mutex::new(None));
+        let (s, n) = (slot.clone(), nested.clone());
+        let action: Action = Box::new(move || {
+            let b = s.get().unwrap();
+            let t0 = std::time::Instant::now();
+            let r = b.wait(Some(Wait::for_secs(30.0)));
+            *n.lock().unwrap() = Some((r, t0.elapsed()));
+            true
+        });
+        let b = Arc::new(Barrier::new(1, Some(action), FOREVER).unwrap());
+        let _ = slot.set(b.clone());
+        assert_eq!(b.wait(None), Ok(0));
+        let (r, took) = nested.lock().unwrap().take().unwrap();
+        assert_eq!(r, Err(OWN_ACTION));
+        assert!(took < std::time::Duration::from_secs(4), "{took:?}");
+        assert!(!b.broken());
+    }
+
+    /// DRAINING held by hand (a released thread that has not left yet): a late arrival's
+    /// timeout is honoured, the draining cycle keeps its outcome, and the next cycle is broken.
+    #[test]
+    fn a_late_wait_times_out_while_the_cycle_drains() {
+        let b = Arc::new(Barrier::new(2, None, FOREVER).unwrap());
+        {
+            let _held = b.lock();
+            b.set_state(DRAINING);
+            b.count.store(1, Ordering::Relaxed);
+        }
+        // The draining thread leaves after 6 s, as `wait` does when it returns.
+        let leaver = {
+            let b = b.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_secs(6));
+                let _held = b.lock();
+                b.count.store(0, Ordering::Relaxed);
+                let broken = b.break_after_cycle.swap(false, Ordering::Relaxed);
+                b.set_state(if broken { BROKEN } else { FILLING });
+                let _ = b.cond.notify_all();
+            })
+        };
+        let t0 = std::time::Instant::now();
+        assert_eq!(b.wait(Some(Wait::for_secs(0.3))), Err(TIMED_OUT));
+        let took = t0.elapsed();
+        assert!(took >= std::time::Duration::from_millis(300), "{took:?}");
+        assert!(took < std::time::Duration::from_secs(4), "{took:?}");
+        assert!(!b.broken(), "the draining cycle keeps its outcome");
+        leaver.join().unwrap();
+        assert!(b.broken());
+        b.reset();
+        assert!(!b.broken());
     }
 
     #[test]

@@ -4,19 +4,22 @@
 //! A thread takes a snapshot of the hooks when it is started (in the starting thread, before the
 //! new one exists), so `start` and `exit` of one thread always come from the same setting, and
 //! every thread started after `set_thread_hooks` returns sees the new hooks. The new thread calls
-//! `start(ctx)` before its function and `exit(ctx)` after it has ended (returned or called
-//! `rt_exit_thread`) and after its thread-local destructors ran. Both run inside a
-//! [`CallbackGuard`], with no internal lock held.
+//! `start(ctx)` before its function and `exit(ctx)` after it has ended (returned, called
+//! `rt_exit_thread` or `pthread_exit`) and after its thread-local destructors ran. Both run as
+//! callbacks (where `rt_exit_thread` refuses), with no internal lock held, and without a guard
+//! that has a destructor: a hook that calls `pthread_exit` ends its thread, and the rest of the
+//! thread's end still runs (see `spawn`).
 
 use super::InternalGuard;
-use super::spawn::CallbackGuard;
+use super::spawn::{enter_callback, leave_callback};
 use crate::sync::Lock;
 use std::cell::UnsafeCell;
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A hook, as C sees it: `void (*)(void *ctx)`.
-pub type HookFn = unsafe extern "C" fn(ctx: *mut c_void);
+/// `C-unwind`: a hook may end its thread with `pthread_exit` (see `spawn`).
+pub type HookFn = unsafe extern "C-unwind" fn(ctx: *mut c_void);
 
 /// One setting of the hooks.
 #[derive(Clone, Copy)]
@@ -43,10 +46,12 @@ impl Hooks {
     #[inline]
     pub fn run_start(&self) {
         if let Some(f) = self.start {
-            let _guard = CallbackGuard::new();
+            // No guard with a destructor: the hook may end the thread (see `spawn`).
+            let saved = enter_callback();
             // SAFETY: the hook and its context were given together to `set_thread_hooks`,
             // whose contract is that the hook may be called with it in any thread rthread starts.
             unsafe { f(self.ctx) }
+            leave_callback(saved);
         }
     }
 
@@ -54,9 +59,10 @@ impl Hooks {
     #[inline]
     pub fn run_exit(&self) {
         if let Some(f) = self.exit {
-            let _guard = CallbackGuard::new();
+            let saved = enter_callback();
             // SAFETY: as in run_start.
             unsafe { f(self.ctx) }
+            leave_callback(saved);
         }
     }
 }
@@ -81,7 +87,7 @@ static EVER_SET: AtomicBool = AtomicBool::new(false);
 ///
 /// # Safety
 /// Calling each hook with `ctx`, in any thread rthread starts from now on, must be safe for as
-/// long as such threads may run; the hooks must not unwind.
+/// long as such threads may run; the hooks must not unwind, except by `pthread_exit`.
 pub unsafe fn set_thread_hooks(start: Option<HookFn>, exit: Option<HookFn>, ctx: *mut c_void) {
     let _g = InternalGuard::lock(&SLOT.lock);
     // SAFETY: the lock is held.

@@ -27,15 +27,16 @@
 //! [`CallbackGuard`], and never for a NULL value.
 
 use super::InternalGuard;
-use super::spawn::CallbackGuard;
+use super::spawn::{enter_callback, leave_callback};
 use crate::status::{Error, rt_status};
 use crate::sync::Lock;
 use std::cell::{Cell, RefCell, UnsafeCell};
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// A destructor, as C sees it: `void (*)(void *value)`.
-pub type Destructor = unsafe extern "C" fn(value: *mut c_void);
+/// A destructor, as C sees it: `void (*)(void *value)`. `C-unwind`: at a thread's end it may
+/// end the thread with `pthread_exit` (see [`run_thread_destructors`]).
+pub type Destructor = unsafe extern "C-unwind" fn(value: *mut c_void);
 
 /// Rounds of destructors at a thread's end (values set by destructors get another round).
 pub const DESTRUCTOR_ROUNDS: usize = 4;
@@ -69,11 +70,13 @@ impl Entry {
     /// Calls the destructor on the value, if both are set.
     fn destroy(self) {
         if let (Some(d), false) = (self.destructor, self.value.is_null()) {
-            let _guard = CallbackGuard::new();
+            // No guard with a destructor: the call may end the thread (see spawn).
+            let saved = enter_callback();
             // SAFETY: the destructor and the value were given to rthread together (`Local::new`,
             // whose contract covers every value set, and `Local::set`), and this entry was taken
             // out of its table, so this is the value's one and only destruction.
             unsafe { d(self.value) }
+            leave_callback(saved);
         }
     }
 }
@@ -85,33 +88,6 @@ struct Table {
     entries: Vec<Entry>,
     /// Values of freed locals whose slot was reused by a local this thread set.
     orphans: Vec<Entry>,
-}
-
-impl Table {
-    fn is_empty(&self) -> bool {
-        self.orphans.is_empty() && self.entries.iter().all(|e| e.value.is_null())
-    }
-}
-
-/// Destroys every value in turn; values set meanwhile get further rounds, up to
-/// [`DESTRUCTOR_ROUNDS`]; values left after the last round are dropped without their
-/// destructor (as POSIX does after `PTHREAD_DESTRUCTOR_ITERATIONS`).
-fn destroy_all(take: impl Fn() -> Option<Table>) {
-    for _ in 0..DESTRUCTOR_ROUNDS {
-        let Some(mut table) = take() else { return };
-        if table.is_empty() {
-            return;
-        }
-        let entries = std::mem::take(&mut table.entries);
-        let orphans = std::mem::take(&mut table.orphans);
-        for e in entries.into_iter().chain(orphans) {
-            e.destroy();
-        }
-    }
-    if let Some(mut left) = take() {
-        left.entries.clear();
-        left.orphans.clear();
-    }
 }
 
 impl Drop for Table {
@@ -269,18 +245,83 @@ pub(super) fn reset_after_fork() {
     SLOTS.lock.reset();
 }
 
+thread_local! {
+    /// Rounds of [`run_thread_destructors`] begun in this thread (kept across a destructor that
+    /// ends the thread, so that the rounds stay bounded).
+    static ROUNDS_BEGUN: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Takes one value out of the calling thread's table: an orphan, or the first set entry at or
+/// after `*cursor` (which moves past it). `None` when there is none, or no table.
+fn take_one(cursor: &mut usize) -> Option<Entry> {
+    TABLE
+        .try_with(|t| {
+            let mut t = t.try_borrow_mut().ok()?;
+            if let Some(e) = t.orphans.pop() {
+                return Some(e);
+            }
+            while *cursor < t.entries.len() {
+                let i = *cursor;
+                *cursor += 1;
+                if !t.entries[i].value.is_null() {
+                    return Some(std::mem::replace(&mut t.entries[i], Entry::EMPTY));
+                }
+            }
+            None
+        })
+        .ok()
+        .flatten()
+}
+
+/// How many values the calling thread's table holds.
+fn values_set() -> usize {
+    TABLE
+        .try_with(|t| {
+            t.try_borrow().map_or(0, |t| {
+                t.orphans.len() + t.entries.iter().filter(|e| !e.value.is_null()).count()
+            })
+        })
+        .unwrap_or(0)
+}
+
 /// Runs the calling thread's destructors now (a thread rthread started, when its function has
 /// ended). Values set afterwards are destroyed when the OS thread ends.
+///
+/// A destructor may end the thread (`pthread_exit`): the thread's end then calls this again,
+/// which goes on with the values not destroyed yet. So each value is taken out of the table just
+/// before its destructor runs, and nothing with a destructor of its own is held here while user
+/// code runs. A round destroys the values set when it began (values set meanwhile may be
+/// destroyed in it too); a pass cut short by a destructor that ended the thread counts as a
+/// round; after [`DESTRUCTOR_ROUNDS`] rounds, what is left is dropped without its destructor.
 pub fn run_thread_destructors() {
     if !HAS_TABLE.with(Cell::get) {
         return;
     }
-    destroy_all(|| {
-        TABLE
-            .try_with(|t| t.try_borrow_mut().ok().map(|mut t| std::mem::take(&mut *t)))
-            .ok()
-            .flatten()
-    });
+    loop {
+        let round = ROUNDS_BEGUN.with(|r| r.replace(r.get() + 1));
+        if round >= DESTRUCTOR_ROUNDS {
+            break;
+        }
+        let n = values_set();
+        if n == 0 {
+            return;
+        }
+        let mut cursor = 0;
+        for _ in 0..n {
+            let Some(e) = take_one(&mut cursor) else {
+                break;
+            };
+            e.destroy();
+        }
+    }
+    let left = TABLE
+        .try_with(|t| t.try_borrow_mut().ok().map(|mut t| std::mem::take(&mut *t)))
+        .ok()
+        .flatten();
+    if let Some(mut left) = left {
+        left.entries.clear();
+        left.orphans.clear();
+    }
 }
 
 #[cfg(test)]
@@ -293,11 +334,11 @@ mod tests {
     static PER_THREAD: AtomicUsize = AtomicUsize::new(0);
     static STALE: AtomicUsize = AtomicUsize::new(0);
 
-    unsafe extern "C" fn count_per_thread(_v: *mut c_void) {
+    unsafe extern "C-unwind" fn count_per_thread(_v: *mut c_void) {
         PER_THREAD.fetch_add(1, Ordering::SeqCst);
     }
 
-    unsafe extern "C" fn count_stale(_v: *mut c_void) {
+    unsafe extern "C-unwind" fn count_stale(_v: *mut c_void) {
         STALE.fetch_add(1, Ordering::SeqCst);
     }
 

@@ -21,9 +21,11 @@
 //! The life of a started thread, in the new thread: record ident and native id; ALIVE (wakes the
 //! starter: `start` returns only now); give the OS its name; the start hook; the function (or the
 //! timer's wait, then the function); the thread-local destructors; the exit hook; leave the
-//! registry; STOPPED (wakes joiners). So `is_alive` is true from just before the function runs
-//! until just after everything that belongs to the thread has run, and a joined thread is never
-//! in `enumerate` (bpo-1703448, bpo-18808).
+//! registry; leave `rt_thread_count`; STOPPED (wakes joiners). So `is_alive` is true from just
+//! before the function runs until just after everything that belongs to the thread has run, and
+//! a joined thread is neither in `enumerate` (bpo-1703448, bpo-18808) nor counted. Everything
+//! after the function is the thread's *end*, which runs however the thread ends: a return,
+//! `rt_exit_thread`, or `pthread_exit` anywhere in the function or the hooks (see `spawn`).
 //!
 //! Names: `Thread-N` (shared counter with `Dummy-N`, from 1), `MainThread`, or a name set with
 //! [`Thread::set_name`], guarded by a small lock. The OS gets the name (truncated to 15 bytes at
@@ -298,7 +300,7 @@ impl Thread {
     ///
     /// # Safety
     /// Calling `function(arg)` once, in another thread, must be safe (`arg` is handed over as
-    /// is), and `function` must unwind only through `exit_thread`.
+    /// is), and `function` must unwind only by ending its thread (`exit_thread`, `pthread_exit`).
     pub unsafe fn new(function: Option<ThreadFn>, arg: *mut c_void) -> Arc<Thread> {
         let daemon = if registry::current_is_daemon() {
             DAEMON
@@ -625,8 +627,9 @@ impl Thread {
         }
     }
 
-    /// In the new thread: everything the thread does (see the module comment).
-    fn run(&self) {
+    /// In the new thread, before its body: its identity, ALIVE (which lets `start` return), its
+    /// OS name. Runs no user code.
+    fn begin(&self) {
         self.adopt_current_record();
         self.ident.store(spawn::get_ident(), Ordering::Relaxed);
         self.native_id
@@ -634,9 +637,12 @@ impl Thread {
         registry::set_current(self);
         self.set_phase(ALIVE);
         self.name_os_at_start();
-        // SAFETY: written by the starter before this thread was created; nobody writes it again.
-        let hooks = unsafe { *self.hooks.get() };
-        hooks.run_start();
+    }
+
+    /// In the new thread: the body, under `spawn::run_thread`: the start hook, the timer's wait,
+    /// the function. Holds nothing with a destructor while user code runs.
+    fn body(&self) {
+        self.hooks().run_start();
         let call = match &self.timer {
             Some(t) => t.wait_to_fire(),
             None => true,
@@ -644,19 +650,31 @@ impl Thread {
         if let (true, Some(f)) = (call, self.function) {
             // SAFETY: `f` and `arg` were given together to `Thread::new` / `new_timer`, whose
             // contract is that `f(arg)` may run once in the new thread.
-            unsafe { spawn::run_body(f, self.arg.0) };
+            unsafe { spawn::call_thread_fn(f, self.arg.0) };
         }
-        local::run_thread_destructors();
-        hooks.run_exit();
-        self.finish();
-        registry::clear_current();
+    }
+
+    /// The hooks the thread runs.
+    fn hooks(&self) -> Hooks {
+        // SAFETY: written by the starter before this thread was created; nobody writes it again.
+        unsafe { *self.hooks.get() }
     }
 
     /// The thread has ended (or, at exit, counts as ended): its OS name is gone, it leaves the
     /// registry, and it is STOPPED, which wakes its joiners. Idempotent.
     pub(super) fn finish(&self) {
+        self.leave();
+        self.stop();
+    }
+
+    /// The first half of `finish`: the OS name is gone and the thread leaves the registry.
+    fn leave(&self) {
         self.name_os_gone();
         drop(registry::unregister(self));
+    }
+
+    /// The second half of `finish`: STOPPED, which wakes the joiners.
+    fn stop(&self) {
         if self.phase() != STOPPED {
             self.set_phase(STOPPED);
         }
@@ -753,14 +771,52 @@ impl Thread {
     }
 }
 
+/// The end of a thread object's thread (see the module comment), as `spawn::run_thread` runs
+/// it: each step once, even when user code in a step ends the thread.
+struct ObjectEnd(*const Thread);
+
+impl spawn::ThreadEnd for ObjectEnd {
+    fn steps(&self) -> u32 {
+        4
+    }
+
+    fn step(&self, i: u32) {
+        // SAFETY: the thread's own reference (leaked by `start`) keeps the object alive until
+        // the last step drops it.
+        let t = unsafe { &*self.0 };
+        match i {
+            0 => local::run_thread_destructors(),
+            1 => t.hooks().run_exit(),
+            2 => {
+                t.leave();
+                // Not counted any more before it is stopped: once a join returned, the thread
+                // is not in `rt_thread_count` (CPython 3.13 marks the handle done after the
+                // count drops).
+                spawn::os_thread_ended();
+                t.stop();
+                registry::clear_current();
+            }
+            // SAFETY: the thread's own reference, leaked by `start` for it; nothing uses the
+            // object in this thread after this step.
+            _ => drop(unsafe { Arc::from_raw(self.0) }),
+        }
+    }
+
+    fn resumable(&self, i: u32) -> bool {
+        i == 0
+    }
+}
+
 /// The entry point of every thread object's OS thread.
-extern "C" fn entry(data: *mut c_void) -> *mut c_void {
-    // SAFETY: `data` is the reference `start` leaked for this thread; this is its only consumer.
-    let t = unsafe { Arc::from_raw(data as *const Thread) };
+unsafe extern "C-unwind" fn entry(data: *mut c_void) -> *mut c_void {
     spawn::os_thread_began();
-    t.run();
-    drop(t);
-    spawn::os_thread_ended();
+    // `data` is the reference `start` leaked for this thread: the end's last step drops it.
+    let t = data as *const Thread;
+    // SAFETY: that reference keeps the object alive until then.
+    unsafe { (*t).begin() };
+    let end = ObjectEnd(t);
+    // SAFETY: as above; the body runs before the end.
+    spawn::run_thread(&end, || unsafe { (*t).body() });
     std::ptr::null_mut()
 }
 

@@ -1,13 +1,40 @@
-//! Starting threads, and ending one early.
+//! Starting threads, and ending them.
 //!
 //! Every thread rthread starts (by [`start_new_thread`] or as a thread object) is created by
-//! `create_os_thread` and calls the user's function through [`run_body`], inside
-//! `catch_unwind`, so that [`exit_thread`] can end the thread by unwinding to it (Rust's own
-//! unwinding, never `pthread_exit` through Rust frames). The user function is called through an
-//! `extern "C-unwind"` pointer, which is what makes that unwind defined behaviour when it
-//! crosses the user's C frames. Those frames run no clean-up as the unwind passes (as with
-//! `pthread_exit`), and must have unwind tables (the default for C on x86-64 and AArch64 Linux;
-//! elsewhere compile with `-funwind-tables` or `-fexceptions`).
+//! `create_os_thread` and runs [`run_thread`]: its body (hooks, the user's function), then the
+//! *end* of the thread (thread-local destructors, the exit hook, leaving the registry, waking
+//! joiners, the thread count), in steps. The end must run however the thread ends: its function
+//! returns, it calls [`exit_thread`], or C code in it calls `pthread_exit` (CPython does so to
+//! daemon threads at shutdown; any C library may).
+//!
+//! ## Why the end is a cleanup handler, and why nothing catches
+//!
+//! glibc's `pthread_exit` is a *forced* unwind (`_Unwind_ForcedUnwind`): it cannot be stopped,
+//! and a frame that catches it and does not rethrow aborts the process ("FATAL: exception not
+//! rethrown"). Rust's `catch_unwind` is such a frame (it catches foreign exceptions and drops
+//! them), so no `catch_unwind` may be on a thread's stack between its entry point and the
+//! user's function. Rust's unwinding rules (RFC 2945) say more: a forced unwind must only
+//! deallocate "plain old frames", frames with no destructor pending and no `catch_unwind`. So
+//! the Rust frames on that path (the entry point, [`run_thread`], the calls of the body) hold
+//! nothing with a destructor while user code runs, and are `extern "C-unwind"` (or Rust ABI)
+//! wherever user code is called, so that an unwind may pass them.
+//!
+//! The end is therefore not a drop guard: it is registered with the C library as a thread
+//! cleanup handler (`_pthread_cleanup_push`, in glibc and musl), which the C library runs when
+//! `pthread_exit` leaves the frame that registered it (glibc: from the forced unwind, while the
+//! frames above are still in place; musl: from `pthread_exit`, which does not unwind). When the
+//! body returns, [`run_thread`] runs the end itself while the handler is still registered, then
+//! unregisters it. The end's steps advance a counter as they run, so if a step's user code (an
+//! exit hook, a thread-local destructor) itself calls `pthread_exit`, the handler runs again
+//! from where it was: the next step after an exit hook (which runs once), the same step for the
+//! thread-local destructors (which go on with the values not destroyed yet).
+//!
+//! [`exit_thread`] (`rt_exit_thread`) is `pthread_exit` itself: one way to end a thread early.
+//! Where the platform has no such handler (not Linux), the end runs in a guard's destructor.
+//!
+//! A C++ exception (or any other non-forced foreign unwind) that escapes the user's function
+//! finds no handler on the thread's stack: the C++ runtime calls `std::terminate` and the
+//! process aborts, as it does for a `std::thread` or a plain `pthread_create` thread.
 //!
 //! `exit_thread` refuses (returns `RT_ESTATE`) where it could not unwind soundly: in a thread
 //! rthread did not start, and inside a callback that an rthread call made (a barrier action,
@@ -16,10 +43,10 @@
 use crate::status::{Error, Message, rt_status};
 use std::cell::Cell;
 use std::ffi::c_void;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// A thread's function, as C sees it: `void (*)(void *)`.
+/// A thread's function, as C sees it: `void (*)(void *)`. `C-unwind`: it may end its thread
+/// with `pthread_exit`.
 pub type ThreadFn = unsafe extern "C-unwind" fn(*mut c_void);
 
 /// The smallest stack size accepted (CPython's `THREAD_STACK_MIN`).
@@ -29,7 +56,7 @@ static STACK_SIZE: AtomicUsize = AtomicUsize::new(0);
 static THREAD_COUNT: AtomicUsize = AtomicUsize::new(0);
 
 thread_local! {
-    /// True while the calling thread runs its own function, directly under the trampoline.
+    /// True while the calling thread runs its own function, under `run_thread`.
     static MAY_EXIT: Cell<bool> = const { Cell::new(false) };
     /// True in a thread that rthread started (counted in `thread_count`).
     static STARTED_BY_RTHREAD: Cell<bool> = const { Cell::new(false) };
@@ -50,9 +77,6 @@ pub(super) fn reset_count_after_fork() {
     THREAD_COUNT.store(usize::from(mine), Ordering::Relaxed);
 }
 
-/// The payload of the unwind that `exit_thread` starts; only the trampoline catches it.
-struct ExitThread;
-
 /// Marks the calling thread as inside a callback of an rthread call while it lives: there
 /// `exit_thread` must refuse, because the frames of the call cannot be unwound.
 pub struct CallbackGuard {
@@ -62,7 +86,7 @@ pub struct CallbackGuard {
 impl CallbackGuard {
     pub fn new() -> CallbackGuard {
         CallbackGuard {
-            saved: MAY_EXIT.try_with(|m| m.replace(false)).unwrap_or(false),
+            saved: enter_callback(),
         }
     }
 }
@@ -75,15 +99,36 @@ impl Default for CallbackGuard {
 
 impl Drop for CallbackGuard {
     fn drop(&mut self) {
-        let _ = MAY_EXIT.try_with(|m| m.set(self.saved));
+        leave_callback(self.saved);
     }
 }
 
-/// Ends the calling thread by unwinding to its trampoline. Returns only when it cannot
-/// (`RT_ESTATE`): see the module comment.
+/// What [`CallbackGuard`] does, without a destructor, for callbacks that may end their thread
+/// with `pthread_exit` (the thread hooks): returns what [`leave_callback`] restores.
+pub(crate) fn enter_callback() -> bool {
+    MAY_EXIT.try_with(|m| m.replace(false)).unwrap_or(false)
+}
+
+/// Ends what [`enter_callback`] began.
+pub(crate) fn leave_callback(saved: bool) {
+    let _ = MAY_EXIT.try_with(|m| m.set(saved));
+}
+
+unsafe extern "C-unwind" {
+    /// Declared here as able to unwind: glibc's is a forced unwind.
+    #[link_name = "pthread_exit"]
+    fn pthread_exit_unwinding(value: *mut c_void) -> !;
+}
+
+/// Ends the calling thread as `pthread_exit` does: the thread's end (thread-local destructors,
+/// exit hook, registry) runs on the way. Returns only when it cannot (`RT_ESTATE`): see the
+/// module comment.
 pub fn exit_thread() -> Error {
     if MAY_EXIT.try_with(|m| m.get()).unwrap_or(false) {
-        resume_unwind(Box::new(ExitThread));
+        // SAFETY: the calling thread runs its own function under `run_thread`, outside any
+        // callback, so every Rust frame between here and its entry point is a plain old frame
+        // that may be unwound (see the module comment).
+        unsafe { pthread_exit_unwinding(std::ptr::null_mut()) }
     }
     CALLBACK_EXIT
 }
@@ -94,46 +139,136 @@ pub const CALLBACK_EXIT: Error = Error::new(
     "rt_exit_thread can only end a thread started by rthread, from outside any callback",
 );
 
-/// Runs the thread's body (`f(arg)`) the way the trampoline does: `exit_thread` inside it ends
-/// it like a return. Any other unwind is a bug that must not cross into C: abort.
+/// Calls the thread's function, `f(arg)`, as the body of [`run_thread`]: `exit_thread` inside it
+/// ends the thread.
 ///
 /// # Safety
 /// `f` must be safe to call with `arg` (the contract of `rt_start_new_thread`), on the thread
-/// that rthread started for it.
-pub unsafe fn run_body(f: ThreadFn, arg: *mut c_void) {
-    let prev = MAY_EXIT.with(|m| m.replace(true));
+/// that rthread started for it, inside [`run_thread`].
+pub(crate) unsafe fn call_thread_fn(f: ThreadFn, arg: *mut c_void) {
+    MAY_EXIT.with(|m| m.set(true));
     // SAFETY: `f` is the caller's thread function; calling it with its argument is the contract
-    // of rt_start_new_thread / rt_thread_new.
-    let r = catch_unwind(AssertUnwindSafe(|| unsafe { f(arg) }));
-    MAY_EXIT.with(|m| m.set(prev));
-    if let Err(payload) = r {
-        if !payload.is::<ExitThread>() {
-            // A panic inside rthread or a foreign exception: never let it reach C.
-            std::process::abort();
+    // of rt_start_new_thread / rt_thread_new. Nothing with a destructor is live here.
+    unsafe { f(arg) };
+    MAY_EXIT.with(|m| m.set(false));
+}
+
+/// The end of a thread that rthread started, in steps (see the module comment).
+pub(crate) trait ThreadEnd {
+    /// How many steps there are.
+    fn steps(&self) -> u32;
+    /// Runs step `i` (`i < steps()`). After the last step the end (and `self`) may be gone.
+    fn step(&self, i: u32);
+    /// Whether step `i` runs again, to finish, if its user code ended the thread (the
+    /// thread-local destructors: each value is taken out before its destructor runs); the
+    /// others run at most once (the exit hook).
+    fn resumable(&self, i: u32) -> bool;
+}
+
+/// The state of a thread's end: the next step, shared by every run of the handler.
+struct EndState<'a> {
+    next: Cell<u32>,
+    steps: u32,
+    end: &'a dyn ThreadEnd,
+}
+
+/// Runs the steps of the end that are still to run. A step that ends the thread
+/// (`pthread_exit`) brings the C library back here, for the steps after it.
+unsafe extern "C-unwind" fn run_end(state: *mut c_void) {
+    // SAFETY: `state` is the EndState in `run_thread`'s frame, which is in place while the
+    // handler is registered (the C library runs it before that frame is gone).
+    let s = unsafe { &*(state as *const EndState<'_>) };
+    let _ = MAY_EXIT.try_with(|m| m.set(false));
+    let steps = s.steps;
+    loop {
+        let i = s.next.get();
+        if i >= steps {
+            return;
+        }
+        if s.end.resumable(i) {
+            s.end.step(i);
+            s.next.set(i + 1);
+        } else {
+            s.next.set(i + 1);
+            s.end.step(i);
         }
     }
 }
 
-struct Start {
-    body: Box<dyn FnOnce() + Send>,
+/// The C library's thread cleanup buffer (glibc's `struct _pthread_cleanup_buffer`, 4 words;
+/// musl's `struct __ptcb`, 3): opaque to us.
+#[cfg(all(target_os = "linux", any(target_env = "gnu", target_env = "musl")))]
+#[repr(C)]
+struct CleanupBuffer([usize; 4]);
+
+#[cfg(all(target_os = "linux", any(target_env = "gnu", target_env = "musl")))]
+unsafe extern "C" {
+    fn _pthread_cleanup_push(
+        buf: *mut CleanupBuffer,
+        routine: unsafe extern "C-unwind" fn(*mut c_void),
+        arg: *mut c_void,
+    );
+    fn _pthread_cleanup_pop(buf: *mut CleanupBuffer, execute: libc::c_int);
 }
 
-extern "C" fn trampoline(data: *mut c_void) -> *mut c_void {
-    // SAFETY: `data` is the Box<Start> leaked by `spawn_detached`; this is its only consumer.
-    let start = unsafe { Box::from_raw(data as *mut Start) };
-    os_thread_began();
-    (start.body)();
-    os_thread_ended();
-    std::ptr::null_mut()
+/// Runs `body`, then the steps of `end`, each once, however the thread ends (see the module
+/// comment). Called once per thread, by its entry point.
+///
+/// `body` must hold nothing with a destructor (it is a plain old frame to a forced unwind).
+#[inline(never)]
+pub(crate) fn run_thread(end: &dyn ThreadEnd, body: impl FnOnce()) {
+    let state = EndState {
+        next: Cell::new(0),
+        steps: end.steps(),
+        end,
+    };
+    let p = &state as *const EndState<'_> as *mut c_void;
+    #[cfg(all(target_os = "linux", any(target_env = "gnu", target_env = "musl")))]
+    {
+        let mut buf = std::mem::MaybeUninit::<CleanupBuffer>::uninit();
+        // SAFETY: the buffer and `state` live in this frame, which stays in place until the
+        // handler is unregistered below or run by the C library as the thread ends.
+        unsafe { _pthread_cleanup_push(buf.as_mut_ptr(), run_end, p) };
+        body();
+        // SAFETY: `p` is `state`, above. The handler stays registered while the steps run, so
+        // a step that ends the thread has the C library run the steps after it.
+        unsafe { run_end(p) };
+        // SAFETY: the buffer registered above, the innermost one (the body returned).
+        unsafe { _pthread_cleanup_pop(buf.as_mut_ptr(), 0) };
+    }
+    #[cfg(not(all(target_os = "linux", any(target_env = "gnu", target_env = "musl"))))]
+    {
+        struct Guard(*mut c_void);
+        impl Drop for Guard {
+            fn drop(&mut self) {
+                // SAFETY: `self.0` is `state`, in the frame that owns this guard.
+                unsafe { run_end(self.0) }
+            }
+        }
+        let _guard = Guard(p);
+        body();
+    }
 }
 
-/// An OS thread's entry point, as `pthread_create` takes it.
-pub(crate) type Entry = extern "C" fn(*mut c_void) -> *mut c_void;
+/// An OS thread's entry point, as `pthread_create` takes it; it may be left by `pthread_exit`.
+pub(crate) type Entry = unsafe extern "C-unwind" fn(*mut c_void) -> *mut c_void;
+
+unsafe extern "C" {
+    /// `pthread_create`, with an entry point that may be left by a forced unwind.
+    #[link_name = "pthread_create"]
+    fn pthread_create_unwinding(
+        thread: *mut libc::pthread_t,
+        attr: *const libc::pthread_attr_t,
+        entry: Entry,
+        data: *mut c_void,
+    ) -> libc::c_int;
+}
 
 /// Creates a detached OS thread running `entry(data)` with the configured stack size, and counts
-/// it in [`thread_count`]; `entry` must call [`os_thread_ended`] last. Returns the new thread's
-/// ident (its `pthread_t`). On failure (`RT_EAGAIN`, with the system's reason) no thread exists
-/// and `data` was not used.
+/// it in [`thread_count`]; `entry` must call [`os_thread_began`] first, and [`os_thread_ended`]
+/// as its end's step that makes the thread stop counting. Returns the new thread's ident (its
+/// `pthread_t`). On failure (`RT_EAGAIN`, with the system's reason) no thread exists and `data`
+/// was not used.
 pub(crate) fn create_os_thread(entry: Entry, data: *mut c_void) -> Result<u64, Error> {
     #[cfg(not(loom))]
     super::registry::arm_fork_handler();
@@ -152,7 +287,7 @@ pub(crate) fn create_os_thread(entry: Entry, data: *mut c_void) -> Result<u64, E
                 rc = libc::pthread_attr_setstacksize(a, size);
             }
             if rc == 0 {
-                rc = libc::pthread_create(&mut tid, a, entry, data);
+                rc = pthread_create_unwinding(&mut tid, a, entry, data);
             }
             libc::pthread_attr_destroy(a);
         }
@@ -168,51 +303,94 @@ pub(crate) fn create_os_thread(entry: Entry, data: *mut c_void) -> Result<u64, E
     Ok(tid as u64)
 }
 
-/// The last thing a thread made by [`create_os_thread`] does: it no longer counts as running.
+/// A step of the end of a thread made by [`create_os_thread`]: it no longer counts as running.
+/// For a thread object, this comes before it is marked stopped, so that once a join returned
+/// the thread is not counted (as in CPython 3.13).
 pub(crate) fn os_thread_ended() {
+    let _ = STARTED_BY_RTHREAD.try_with(|s| s.set(false));
     THREAD_COUNT.fetch_sub(1, Ordering::Release);
 }
 
-/// Starts a detached OS thread running `body`, with the configured stack size. Returns the new
-/// thread's ident (its `pthread_t`).
-pub fn spawn_detached(body: Box<dyn FnOnce() + Send>) -> Result<u64, Error> {
-    let start = Box::into_raw(Box::new(Start { body }));
-    let r = create_os_thread(trampoline, start as *mut c_void);
-    if r.is_err() {
-        // SAFETY: no thread was created, so the Box is still ours.
-        drop(unsafe { Box::from_raw(start) });
+/// What a `_thread` thread needs, handed from `start_new_thread` to the thread.
+struct NewThread {
+    f: ThreadFn,
+    arg: *mut c_void,
+    #[cfg(not(loom))]
+    hooks: super::hooks::Hooks,
+}
+
+/// The end of a `_thread` thread: its thread-local destructors, the exit hook, the count.
+struct NewThreadEnd {
+    #[cfg(not(loom))]
+    hooks: super::hooks::Hooks,
+}
+
+impl ThreadEnd for NewThreadEnd {
+    fn steps(&self) -> u32 {
+        3
     }
-    r
+
+    fn step(&self, i: u32) {
+        match i {
+            #[cfg(not(loom))]
+            0 => super::local::run_thread_destructors(),
+            #[cfg(not(loom))]
+            1 => self.hooks.run_exit(),
+            2 => os_thread_ended(),
+            _ => {}
+        }
+    }
+
+    fn resumable(&self, i: u32) -> bool {
+        i == 0
+    }
+}
+
+/// The entry point of a `_thread` thread.
+unsafe extern "C-unwind" fn new_thread_entry(data: *mut c_void) -> *mut c_void {
+    os_thread_began();
+    // SAFETY: `data` is the Box<NewThread> leaked by `start_new_thread`; this is its only
+    // consumer. Its contents are plain values, copied out; the Box is freed here.
+    let NewThread {
+        f,
+        arg,
+        #[cfg(not(loom))]
+        hooks,
+    } = *unsafe { Box::from_raw(data as *mut NewThread) };
+    let end = NewThreadEnd {
+        #[cfg(not(loom))]
+        hooks,
+    };
+    run_thread(&end, || {
+        #[cfg(not(loom))]
+        hooks.run_start();
+        // SAFETY: this is the thread started for `f`, which the caller gave with `arg`.
+        unsafe { call_thread_fn(f, arg) }
+    });
+    std::ptr::null_mut()
 }
 
 /// `_thread.start_new_thread`: runs `f(arg)` in a new detached thread; returns its ident.
 ///
 /// The thread runs the thread hooks set when it was started around `f`, and its thread-local
-/// destructors once `f` has returned (or called `exit_thread`).
+/// destructors once `f` has returned (or ended its thread: `exit_thread`, `pthread_exit`).
 ///
 /// # Safety
 /// `f` is called with `arg` in the new thread: it must be sound to call it so there, and
 /// `arg` must stay valid for as long as `f` uses it.
 pub unsafe fn start_new_thread(f: ThreadFn, arg: *mut c_void) -> Result<u64, Error> {
-    struct SendPtr(*mut c_void);
-    // SAFETY: the pointer is the caller's argument for its own thread function; handing it to
-    // that thread is what the caller asked for.
-    unsafe impl Send for SendPtr {}
-    let arg = SendPtr(arg);
-    #[cfg(not(loom))]
-    let hooks = super::hooks::snapshot();
-    spawn_detached(Box::new(move || {
-        let arg = arg;
+    let data = Box::into_raw(Box::new(NewThread {
+        f,
+        arg,
         #[cfg(not(loom))]
-        hooks.run_start();
-        // SAFETY: this is the thread started for `f`, which the caller gave with `arg`.
-        unsafe { run_body(f, arg.0) }
-        #[cfg(not(loom))]
-        {
-            super::local::run_thread_destructors();
-            hooks.run_exit();
-        }
-    }))
+        hooks: super::hooks::snapshot(),
+    }));
+    let r = create_os_thread(new_thread_entry, data as *mut c_void);
+    if r.is_err() {
+        // SAFETY: no thread was created, so the Box is still ours.
+        drop(unsafe { Box::from_raw(data) });
+    }
+    r
 }
 
 /// `_thread.get_ident`: non-zero, may be reused after the thread ends.

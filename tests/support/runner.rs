@@ -6,6 +6,12 @@
 //! into such a program and makes one [`Test`] per case; [`run_main`] runs them, each in its own
 //! process and under a time limit, and exits like libtest.
 //!
+//! Each run is the leader of its own process group, and its time limit ends the whole group:
+//! processes a case forks (a fork test's child, a script's background job) cannot outlive it
+//! and hold its output pipes open. The pipes are read with the time limit too: a run whose
+//! pipes stay open after it exited (a process it left behind, even one that left its group)
+//! fails once the limit passes, and the runner never waits for their end without bound.
+//!
 //! Arguments (as libtest takes them): words not starting with `-` filter tests by substring;
 //! `--skip WORD` leaves out the tests whose names contain WORD; `--list` lists them. Other flags
 //! are ignored.
@@ -14,8 +20,10 @@
 
 use super::cbuild;
 use std::io::Write;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -306,7 +314,7 @@ pub fn run_main(
 }
 
 /// Runs one job: (passed, detail, stdout).
-fn run(job: Job, opts: &Options) -> (bool, String, String) {
+pub fn run(job: Job, opts: &Options) -> (bool, String, String) {
     let (program, arg, check) = match job {
         Job::Fail(e) => return (false, e, String::new()),
         Job::Run {
@@ -356,40 +364,80 @@ fn run(job: Job, opts: &Options) -> (bool, String, String) {
 
 type RunResult = (ExitStatus, String, String);
 
+/// How long the pipes may stay open once the process group was killed.
+const AFTER_KILL: Duration = Duration::from_secs(2);
+
+/// Reads a pipe to its end in a thread; the bytes arrive on the receiver.
+fn read_in_thread(mut pipe: impl std::io::Read + Send + 'static) -> Receiver<Vec<u8>> {
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = pipe.read_to_end(&mut s);
+        let _ = tx.send(s);
+    });
+    rx
+}
+
+/// The output read from a pipe by `until`, or what it read when it gave up (a reader that still
+/// waits for the end is left to finish on its own).
+fn collect(rx: &Receiver<Vec<u8>>, until: Instant) -> Option<String> {
+    let left = until.saturating_duration_since(Instant::now());
+    match rx.recv_timeout(left) {
+        Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
+        Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
+    }
+}
+
+/// Ends every process of the group `pgid` (the run and whatever it forked).
+fn kill_group(pgid: u32) {
+    // SAFETY: killpg has no memory-safety preconditions; the group is the run's own, which
+    // exists while its leader is not reaped (the callers kill before `wait`) or while a member
+    // holds the pipes.
+    unsafe { libc::killpg(pgid as libc::pid_t, libc::SIGKILL) };
+}
+
 fn run_with_timeout(mut cmd: Command, timeout: Duration) -> Result<RunResult, String> {
+    // Its own process group, so that the time limit can end everything the run started.
+    cmd.process_group(0);
     let mut child = cmd
         .spawn()
         .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
-    let mut out_pipe = child.stdout.take().expect("piped");
-    let mut err_pipe = child.stderr.take().expect("piped");
-    let out_reader = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = std::io::Read::read_to_end(&mut out_pipe, &mut s);
-        s
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = std::io::Read::read_to_end(&mut err_pipe, &mut s);
-        s
-    });
+    let pgid = child.id();
+    let out_rx = read_in_thread(child.stdout.take().expect("piped"));
+    let err_rx = read_in_thread(child.stderr.take().expect("piped"));
     let deadline = Instant::now() + timeout;
     let status = loop {
         if let Some(st) = child.try_wait().map_err(|e| e.to_string())? {
             break st;
         }
         if Instant::now() >= deadline {
-            let _ = child.kill();
+            kill_group(pgid);
             let _ = child.wait();
-            let out = String::from_utf8_lossy(&out_reader.join().unwrap_or_default()).into_owned();
-            let err = String::from_utf8_lossy(&err_reader.join().unwrap_or_default()).into_owned();
+            let grace = Instant::now() + AFTER_KILL;
+            let out = collect(&out_rx, grace).unwrap_or_default();
+            let err = collect(&err_rx, grace).unwrap_or_default();
             return Err(format!(
-                "timed out after {}s (a hang)\n---- stdout ----\n{out}\n---- stderr ----\n{err}",
-                timeout.as_secs()
+                "timed out after {}s (a hang); its process group was killed\n---- stdout ----\n{out}\n---- stderr ----\n{err}",
+                timeout.as_secs_f64()
             ));
         }
         std::thread::sleep(Duration::from_millis(5));
     };
-    let out = String::from_utf8_lossy(&out_reader.join().unwrap_or_default()).into_owned();
-    let err = String::from_utf8_lossy(&err_reader.join().unwrap_or_default()).into_owned();
-    Ok((status, out, err))
+    // The run exited; its pipes end when every process holding them has exited too.
+    let out = collect(&out_rx, deadline);
+    let err = collect(&err_rx, deadline);
+    match (out, err) {
+        (Some(out), Some(err)) => Ok((status, out, err)),
+        (out, err) => {
+            kill_group(pgid);
+            let grace = Instant::now() + AFTER_KILL;
+            let out = out.or_else(|| collect(&out_rx, grace)).unwrap_or_default();
+            let err = err.or_else(|| collect(&err_rx, grace)).unwrap_or_default();
+            Err(format!(
+                "exited ({status}), but processes it left behind held its output open past the \
+                 time limit of {}s; its process group was killed\n---- stdout ----\n{out}\n---- stderr ----\n{err}",
+                timeout.as_secs_f64()
+            ))
+        }
+    }
 }
