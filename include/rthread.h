@@ -729,7 +729,8 @@ bool rt_future_done(const rt_future *f);
  * call failed, with the failure's own message in `rt_last_error()` (its code:
  * `rt_future_exception`); `RT_TIMEOUT` "timed out" when it is not done in time; `RT_EINTR`;
  * the timeout's validation (`RT_EINVAL`, `RT_EOVERFLOW`, as for `rt_event_wait`); `RT_EINVAL`
- * for a NULL `result` or a NULL or wrong-kind handle.
+ * for a NULL `result` or a NULL or wrong-kind handle. The caller must hold a reference to `f`
+ * throughout the call.
  */
 rt_status rt_future_result(const rt_future *f, double timeout, void **result);
 
@@ -740,7 +741,8 @@ rt_status rt_future_result(const rt_future *f, double timeout, void **result);
  * task's return value, the code given to `rt_future_set_exception`, or `RT_EBROKEN` for a task
  * that a broken pool will never run. The failure's message is what `rt_future_result`
  * records. Errors: `RT_ECANCELLED`, `RT_TIMEOUT`, `RT_EINTR`, the timeout's validation;
- * `RT_EINVAL` for a NULL `code` or a NULL or wrong-kind handle.
+ * `RT_EINVAL` for a NULL `code` or a NULL or wrong-kind handle. The caller must hold a
+ * reference to `f` throughout the call.
  */
 rt_status rt_future_exception(const rt_future *f, double timeout, int *code);
 
@@ -812,7 +814,7 @@ rt_status rt_set_error_message(const char *message);
  * done set (distinct futures). Errors, with nothing written: `RT_EINTR`; the timeout's
  * validation; `RT_EINVAL` for a bad `return_when` ("Invalid return condition"), a NULL
  * `futures` with `n` > 0 ("NULL futures array"), a NULL or wrong-kind handle in it;
- * `RT_ENOMEM`.
+ * `RT_ENOMEM`. The caller must hold a reference to each future throughout the call.
  */
 rt_status rt_wait(rt_future *const *futures,
                   size_t n,

@@ -229,7 +229,8 @@ pub unsafe extern "C" fn rt_future_done(f: *const rt_future) -> bool {
 /// call failed, with the failure's own message in `rt_last_error()` (its code:
 /// `rt_future_exception`); `RT_TIMEOUT` "timed out" when it is not done in time; `RT_EINTR`;
 /// the timeout's validation (`RT_EINVAL`, `RT_EOVERFLOW`, as for `rt_event_wait`); `RT_EINVAL`
-/// for a NULL `result` or a NULL or wrong-kind handle.
+/// for a NULL `result` or a NULL or wrong-kind handle. The caller must hold a reference to `f`
+/// throughout the call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_future_result(
     f: *const rt_future,
@@ -261,7 +262,8 @@ pub unsafe extern "C" fn rt_future_result(
 /// task's return value, the code given to `rt_future_set_exception`, or `RT_EBROKEN` for a task
 /// that a broken pool will never run. The failure's message is what `rt_future_result`
 /// records. Errors: `RT_ECANCELLED`, `RT_TIMEOUT`, `RT_EINTR`, the timeout's validation;
-/// `RT_EINVAL` for a NULL `code` or a NULL or wrong-kind handle.
+/// `RT_EINVAL` for a NULL `code` or a NULL or wrong-kind handle. The caller must hold a
+/// reference to `f` throughout the call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_future_exception(
     f: *const rt_future,
@@ -435,7 +437,7 @@ unsafe fn futures_of(fs: *const *mut rt_future, n: usize) -> Result<Vec<Arc<Futu
 /// done set (distinct futures). Errors, with nothing written: `RT_EINTR`; the timeout's
 /// validation; `RT_EINVAL` for a bad `return_when` ("Invalid return condition"), a NULL
 /// `futures` with `n` > 0 ("NULL futures array"), a NULL or wrong-kind handle in it;
-/// `RT_ENOMEM`.
+/// `RT_ENOMEM`. The caller must hold a reference to each future throughout the call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_wait(
     futures: *const *mut rt_future,
