@@ -40,11 +40,12 @@ static int sentinel_object;
  * One live object of every kind, for the wrong-kind checks.
  */
 enum kind { K_LOCK, K_RLOCK, K_CONDITION, K_SEMAPHORE, K_EVENT, K_BARRIER, K_THREAD, K_LOCAL,
-            K_QUEUE, K_COUNT };
+            K_QUEUE, K_FUTURE, K_EXECUTOR, K_AS_COMPLETED, K_COUNT };
 static const char *const kind_names[K_COUNT] = {
     "an rt_lock handle", "an rt_rlock handle", "an rt_condition handle",
     "an rt_semaphore handle", "an rt_event handle", "an rt_barrier handle",
     "an rt_thread handle", "an rt_local handle", "an rt_queue handle",
+    "an rt_future handle", "an rt_executor handle", "an rt_as_completed handle",
 };
 static void *zoo[K_COUNT];
 
@@ -58,6 +59,9 @@ static void zoo_new(void) {
     rt_thread *t;
     rt_local *lo;
     rt_queue *q;
+    rt_future *fu;
+    rt_executor *ex;
+    rt_as_completed *ac;
     CHECK_OK(rt_lock_new(&l));
     CHECK_OK(rt_rlock_new(&rl));
     CHECK_OK(rt_condition_new(&c));
@@ -76,6 +80,12 @@ static void zoo_new(void) {
     zoo[K_THREAD] = t;
     zoo[K_LOCAL] = lo;
     zoo[K_QUEUE] = q;
+    CHECK_OK(rt_future_new(NULL, &fu));
+    CHECK_OK(rt_executor_new(1, NULL, NULL, NULL, &ex));
+    CHECK_OK(rt_as_completed_new(NULL, 0, RT_FOREVER, &ac));
+    zoo[K_FUTURE] = fu;
+    zoo[K_EXECUTOR] = ex;
+    zoo[K_AS_COMPLETED] = ac;
 }
 
 /* Frees the zoo: every object must still be intact and free (no wrong-kind call touched one,
@@ -87,6 +97,8 @@ static void zoo_free(void) {
     CHECK(!rt_barrier_broken(zoo[K_BARRIER]));
     CHECK(!rt_thread_is_alive(zoo[K_THREAD]));
     CHECK_EQ_INT(rt_queue_qsize(zoo[K_QUEUE]), 0);
+    CHECK(!rt_future_done(zoo[K_FUTURE]));
+    CHECK_EQ_INT(rt_executor_thread_count(zoo[K_EXECUTOR]), 0);
     CHECK_OK(rt_lock_free(zoo[K_LOCK]));
     CHECK_OK(rt_rlock_free(zoo[K_RLOCK]));
     CHECK_OK(rt_condition_free(zoo[K_CONDITION]));
@@ -96,6 +108,9 @@ static void zoo_free(void) {
     CHECK_OK(rt_thread_release(zoo[K_THREAD]));
     CHECK_OK(rt_local_free(zoo[K_LOCAL]));
     CHECK_OK(rt_queue_free(zoo[K_QUEUE]));
+    CHECK_OK(rt_future_release(zoo[K_FUTURE]));
+    CHECK_OK(rt_executor_free(zoo[K_EXECUTOR]));
+    CHECK_OK(rt_as_completed_free(zoo[K_AS_COMPLETED]));
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -1346,7 +1361,7 @@ static void bad_input_rt_semaphore_value(void) {
  * Status
  */
 static void bad_input_rt_status_str(void) {
-    static const int not_codes[] = { -1, 17, 100, INT_MAX, INT_MIN };
+    static const int not_codes[] = { -1, 20, 100, INT_MAX, INT_MIN };
     size_t i;
     int s;
     prime_last_error();
@@ -1354,7 +1369,7 @@ static void bad_input_rt_status_str(void) {
         const char *name = rt_status_str(not_codes[i]);
         CHECK(name != NULL && strcmp(name, "RT_UNKNOWN") == 0);
     }
-    for (s = RT_OK; s <= RT_EINTR; s++) {
+    for (s = RT_OK; s <= RT_EINVALIDSTATE; s++) {
         const char *name = rt_status_str(s);
         CHECK(name != NULL && strncmp(name, "RT_", 3) == 0 && strcmp(name, "RT_UNKNOWN") != 0);
     }
@@ -1840,6 +1855,255 @@ static void bad_input_rt_set_thread_hooks(void) {
     CHECK_EQ_INT(ATOMIC_LOAD(&exit_hooks), 1);
 }
 
+/* =============================================================================================
+ * concurrent.futures
+ */
+#define MSG_INVALID_FINISHED "FINISHED: <Future state=finished>"
+
+static int fut_task(void *arg, void **result) {
+    (void)arg;
+    *result = NULL;
+    return 0;
+}
+
+static void fut_callback(rt_future *f, void *ctx) {
+    (void)f;
+    (void)ctx;
+}
+
+static void bad_input_rt_future_new(void) {
+    BAD(rt_future_new(NULL, NULL), RT_EINVAL, MSG_OUT);
+    BAD(rt_future_new(nothing, NULL), RT_EINVAL, MSG_OUT);
+}
+
+static void bad_input_rt_future_retain(void) {
+    zoo_new();
+    BAD_HANDLES(K_FUTURE, rt_future, h, rt_future_retain(h));
+    zoo_free();
+}
+
+static void bad_input_rt_future_release(void) {
+    zoo_new();
+    CHECK_OK(rt_future_release(NULL));
+    BAD_KINDS(K_FUTURE, rt_future, h, rt_future_release(h));
+    zoo_free();
+}
+
+static void bad_input_rt_future_cancel(void) {
+    zoo_new();
+    BAD_QUERY(K_FUTURE, rt_future, h, rt_future_cancel(h), false);
+    zoo_free();
+}
+
+static void bad_input_rt_future_cancelled(void) {
+    zoo_new();
+    BAD_QUERY(K_FUTURE, const rt_future, h, rt_future_cancelled(h), false);
+    zoo_free();
+}
+
+static void bad_input_rt_future_running(void) {
+    zoo_new();
+    BAD_QUERY(K_FUTURE, const rt_future, h, rt_future_running(h), false);
+    zoo_free();
+}
+
+static void bad_input_rt_future_done(void) {
+    zoo_new();
+    BAD_QUERY(K_FUTURE, const rt_future, h, rt_future_done(h), false);
+    zoo_free();
+}
+
+static void bad_input_rt_future_result(void) {
+    rt_future *f;
+    void *r = SENTINEL;
+    zoo_new();
+    BAD_HANDLES(K_FUTURE, const rt_future, h, rt_future_result(h, RT_FOREVER, &r));
+    CHECK_OK(rt_future_new(NULL, &f));
+    BAD(rt_future_result(f, RT_FOREVER, NULL), RT_EINVAL, MSG_OUT);
+    BAD_TIMEOUTS(T, rt_future_result(f, T, &r), MSG_NEG);
+    /* Checked even when the future is done. */
+    CHECK_OK(rt_future_set_result(f, NULL));
+    BAD(rt_future_result(f, 0.0, NULL), RT_EINVAL, MSG_OUT);
+    BAD_TIMEOUTS(T, rt_future_result(f, T, &r), MSG_NEG);
+    CHECK(r == SENTINEL);
+    CHECK_OK(rt_future_release(f));
+    zoo_free();
+}
+
+static void bad_input_rt_future_exception(void) {
+    rt_future *f;
+    int code = 12345;
+    zoo_new();
+    BAD_HANDLES(K_FUTURE, const rt_future, h, rt_future_exception(h, RT_FOREVER, &code));
+    CHECK_OK(rt_future_new(NULL, &f));
+    BAD(rt_future_exception(f, RT_FOREVER, NULL), RT_EINVAL, MSG_OUT);
+    BAD_TIMEOUTS(T, rt_future_exception(f, T, &code), MSG_NEG);
+    CHECK_OK(rt_future_set_exception(f, 3, "x"));
+    BAD(rt_future_exception(f, 0.0, NULL), RT_EINVAL, MSG_OUT);
+    BAD_TIMEOUTS(T, rt_future_exception(f, T, &code), MSG_NEG);
+    CHECK_EQ_INT(code, 12345);
+    CHECK_OK(rt_future_release(f));
+    zoo_free();
+}
+
+static void bad_input_rt_future_add_done_callback(void) {
+    rt_future *f;
+    zoo_new();
+    BAD_HANDLES(K_FUTURE, rt_future, h, rt_future_add_done_callback(h, fut_callback, NULL));
+    CHECK_OK(rt_future_new(NULL, &f));
+    BAD(rt_future_add_done_callback(f, NULL, NULL), RT_EINVAL, "NULL callback");
+    CHECK_OK(rt_future_set_result(f, NULL));
+    BAD(rt_future_add_done_callback(f, NULL, NULL), RT_EINVAL, "NULL callback");
+    CHECK_OK(rt_future_release(f));
+    zoo_free();
+}
+
+static void bad_input_rt_future_set_running_or_notify_cancel(void) {
+    rt_future *f;
+    zoo_new();
+    BAD_HANDLES(K_FUTURE, rt_future, h, rt_future_set_running_or_notify_cancel(h));
+    CHECK_OK(rt_future_new(NULL, &f));
+    CHECK_OK(rt_future_set_running_or_notify_cancel(f));
+    BAD(rt_future_set_running_or_notify_cancel(f), RT_ESTATE, "Future in unexpected state");
+    CHECK_OK(rt_future_set_result(f, NULL));
+    BAD(rt_future_set_running_or_notify_cancel(f), RT_ESTATE, "Future in unexpected state");
+    CHECK_OK(rt_future_release(f));
+    zoo_free();
+}
+
+static void bad_input_rt_future_set_result(void) {
+    rt_future *f;
+    zoo_new();
+    BAD_HANDLES(K_FUTURE, rt_future, h, rt_future_set_result(h, SENTINEL));
+    CHECK_OK(rt_future_new(NULL, &f));
+    CHECK_OK(rt_future_set_result(f, NULL));
+    BAD(rt_future_set_result(f, SENTINEL), RT_EINVALIDSTATE, MSG_INVALID_FINISHED);
+    CHECK_OK(rt_future_release(f));
+    zoo_free();
+}
+
+static void bad_input_rt_future_set_exception(void) {
+    rt_future *f;
+    zoo_new();
+    BAD_HANDLES(K_FUTURE, rt_future, h, rt_future_set_exception(h, 1, "x"));
+    CHECK_OK(rt_future_new(NULL, &f));
+    BAD(rt_future_set_exception(f, 0, "x"), RT_EINVAL, "an exception's code must be non-zero");
+    BAD(rt_future_set_exception(f, 1, "\xff\xfe"), RT_EINVAL, "message must be UTF-8");
+    CHECK(!rt_future_done(f)); /* refused: still pending */
+    CHECK_OK(rt_future_set_exception(f, 1, NULL));
+    BAD(rt_future_set_exception(f, 2, "y"), RT_EINVALIDSTATE, MSG_INVALID_FINISHED);
+    CHECK_OK(rt_future_release(f));
+    zoo_free();
+}
+
+static void bad_input_rt_set_error_message(void) {
+    BAD(rt_set_error_message(NULL), RT_EINVAL, "NULL message");
+    CHECK_OK(rt_set_error_message("my own words"));
+    CHECK(strcmp(rt_last_error(), "my own words") == 0);
+}
+
+/* rt_wait over `good` and `bad`. */
+static rt_status wait_pair(rt_future *good, rt_future *bad) {
+    rt_future *fs[2];
+    fs[0] = good;
+    fs[1] = bad;
+    return rt_wait(fs, 2, 0.0, RT_ALL_COMPLETED, NULL, NULL);
+}
+
+static void bad_input_rt_wait(void) {
+    static const int bad_when[] = { -1, 3, 100, INT_MAX, INT_MIN };
+    rt_future *f;
+    bool done[1] = { true };
+    size_t n_done = 77, i;
+    zoo_new();
+    CHECK_OK(rt_future_new(NULL, &f));
+    BAD_HANDLES(K_FUTURE, rt_future, h, wait_pair(f, h));
+    BAD(rt_wait(NULL, 1, 0.0, RT_ALL_COMPLETED, done, &n_done), RT_EINVAL, "NULL futures array");
+    for (i = 0; i < ARRAY_LEN(bad_when); i++)
+        BAD(rt_wait(&f, 1, 0.0, bad_when[i], done, &n_done), RT_EINVAL,
+            "Invalid return condition");
+    BAD_TIMEOUTS(T, rt_wait(&f, 1, T, RT_FIRST_COMPLETED, done, &n_done), MSG_NEG);
+    CHECK(done[0] && n_done == 77); /* nothing written */
+    CHECK_OK(rt_future_release(f));
+    zoo_free();
+}
+
+static rt_status as_completed_pair(rt_future *good, rt_future *bad, rt_as_completed **out) {
+    rt_future *fs[2];
+    fs[0] = good;
+    fs[1] = bad;
+    return rt_as_completed_new(fs, 2, RT_FOREVER, out);
+}
+
+static void bad_input_rt_as_completed_new(void) {
+    rt_future *f;
+    rt_as_completed *it = SENTINEL;
+    zoo_new();
+    CHECK_OK(rt_future_new(NULL, &f));
+    BAD(rt_as_completed_new(&f, 1, RT_FOREVER, NULL), RT_EINVAL, MSG_OUT);
+    BAD_HANDLES(K_FUTURE, rt_future, h, as_completed_pair(f, h, &it));
+    BAD(rt_as_completed_new(NULL, 1, RT_FOREVER, &it), RT_EINVAL, "NULL futures array");
+    BAD_TIMEOUTS(T, rt_as_completed_new(&f, 1, T, &it), MSG_NEG);
+    CHECK(it == SENTINEL);
+    CHECK_OK(rt_future_release(f));
+    zoo_free();
+}
+
+static void bad_input_rt_as_completed_next(void) {
+    rt_future *got = SENTINEL;
+    zoo_new();
+    BAD_HANDLES(K_AS_COMPLETED, rt_as_completed, h, rt_as_completed_next(h, &got));
+    BAD(rt_as_completed_next(zoo[K_AS_COMPLETED], NULL), RT_EINVAL, MSG_OUT);
+    CHECK(got == SENTINEL);
+    zoo_free();
+}
+
+static void bad_input_rt_as_completed_free(void) {
+    zoo_new();
+    CHECK_OK(rt_as_completed_free(NULL));
+    BAD_KINDS(K_AS_COMPLETED, rt_as_completed, h, rt_as_completed_free(h));
+    zoo_free();
+}
+
+static void bad_input_rt_executor_new(void) {
+    rt_executor *ex = SENTINEL;
+    BAD(rt_executor_new(1, NULL, NULL, NULL, NULL), RT_EINVAL, MSG_OUT);
+    BAD(rt_executor_new(1, "\xff\xfe", NULL, NULL, &ex), RT_EINVAL,
+        "thread_name_prefix must be UTF-8");
+    CHECK(ex == SENTINEL);
+}
+
+static void bad_input_rt_executor_submit(void) {
+    rt_future *f = SENTINEL;
+    zoo_new();
+    BAD_HANDLES(K_EXECUTOR, rt_executor, h, rt_executor_submit(h, fut_task, NULL, NULL, NULL, &f));
+    BAD(rt_executor_submit(zoo[K_EXECUTOR], NULL, NULL, NULL, NULL, &f), RT_EINVAL,
+        "NULL task function");
+    BAD(rt_executor_submit(zoo[K_EXECUTOR], fut_task, NULL, NULL, NULL, NULL), RT_EINVAL,
+        MSG_OUT);
+    CHECK(f == SENTINEL);
+    zoo_free(); /* and no worker was started */
+}
+
+static void bad_input_rt_executor_shutdown(void) {
+    zoo_new();
+    BAD_HANDLES(K_EXECUTOR, rt_executor, h, rt_executor_shutdown(h, true, true));
+    zoo_free();
+}
+
+static void bad_input_rt_executor_thread_count(void) {
+    zoo_new();
+    BAD_QUERY(K_EXECUTOR, const rt_executor, h, rt_executor_thread_count(h), 0);
+    zoo_free();
+}
+
+static void bad_input_rt_executor_free(void) {
+    zoo_new();
+    CHECK_OK(rt_executor_free(NULL));
+    BAD_KINDS(K_EXECUTOR, rt_executor, h, rt_executor_free(h));
+    zoo_free();
+}
+
 RT_CASES(
     RT_CASE(bad_input_rt_barrier_new),
     RT_CASE(bad_input_rt_barrier_free),
@@ -1937,5 +2201,28 @@ RT_CASES(
     RT_CASE(bad_input_rt_set_exit_wait),
     RT_CASE(bad_input_rt_timer_new),
     RT_CASE(bad_input_rt_timer_cancel),
-    RT_CASE(bad_input_rt_set_thread_hooks)
+    RT_CASE(bad_input_rt_set_thread_hooks),
+    RT_CASE(bad_input_rt_future_new),
+    RT_CASE(bad_input_rt_future_retain),
+    RT_CASE(bad_input_rt_future_release),
+    RT_CASE(bad_input_rt_future_cancel),
+    RT_CASE(bad_input_rt_future_cancelled),
+    RT_CASE(bad_input_rt_future_running),
+    RT_CASE(bad_input_rt_future_done),
+    RT_CASE(bad_input_rt_future_result),
+    RT_CASE(bad_input_rt_future_exception),
+    RT_CASE(bad_input_rt_future_add_done_callback),
+    RT_CASE(bad_input_rt_future_set_running_or_notify_cancel),
+    RT_CASE(bad_input_rt_future_set_result),
+    RT_CASE(bad_input_rt_future_set_exception),
+    RT_CASE(bad_input_rt_set_error_message),
+    RT_CASE(bad_input_rt_wait),
+    RT_CASE(bad_input_rt_as_completed_new),
+    RT_CASE(bad_input_rt_as_completed_next),
+    RT_CASE(bad_input_rt_as_completed_free),
+    RT_CASE(bad_input_rt_executor_new),
+    RT_CASE(bad_input_rt_executor_submit),
+    RT_CASE(bad_input_rt_executor_shutdown),
+    RT_CASE(bad_input_rt_executor_thread_count),
+    RT_CASE(bad_input_rt_executor_free)
 )

@@ -19,12 +19,19 @@ static void status_codes_have_names(void) {
     CHECK(strcmp(rt_status_str(RT_ENOMEM), "RT_ENOMEM") == 0);
     CHECK(strcmp(rt_status_str(RT_EBUSY), "RT_EBUSY") == 0);
     CHECK(strcmp(rt_status_str(RT_EINTR), "RT_EINTR") == 0);
+    CHECK(strcmp(rt_status_str(RT_ECANCELLED), "RT_ECANCELLED") == 0);
+    CHECK(strcmp(rt_status_str(RT_EFAILED), "RT_EFAILED") == 0);
+    CHECK(strcmp(rt_status_str(RT_EINVALIDSTATE), "RT_EINVALIDSTATE") == 0);
     CHECK_EQ_INT(RT_OK, 0);
+    CHECK_EQ_INT(RT_EINTR, 16); /* codes are ABI: new ones only ever appended */
+    CHECK_EQ_INT(RT_ECANCELLED, 17);
+    CHECK_EQ_INT(RT_EFAILED, 18);
+    CHECK_EQ_INT(RT_EINVALIDSTATE, 19);
 }
 
 static void unknown_codes_are_named_unknown(void) {
     CHECK(strcmp(rt_status_str(-1), "RT_UNKNOWN") == 0);
-    CHECK(strcmp(rt_status_str(17), "RT_UNKNOWN") == 0);
+    CHECK(strcmp(rt_status_str(20), "RT_UNKNOWN") == 0);
     CHECK(strcmp(rt_status_str(1 << 30), "RT_UNKNOWN") == 0);
 }
 

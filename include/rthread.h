@@ -59,6 +59,22 @@
 
 
 /**
+ * `rt_wait`'s `return_when`: return when every future has completed (Python's default).
+ */
+#define RT_ALL_COMPLETED 0
+
+/**
+ * `rt_wait`'s `return_when`: return when any future completes or is cancelled.
+ */
+#define RT_FIRST_COMPLETED 1
+
+/**
+ * `rt_wait`'s `return_when`: return when any future fails (finishes with an exception), or,
+ * if none does, when every one has completed.
+ */
+#define RT_FIRST_EXCEPTION 2
+
+/**
  * The largest timeout any call accepts, in seconds (`threading.TIMEOUT_MAX`): 9223372036.0.
  */
 #define RT_TIMEOUT_MAX 9223372036.0
@@ -149,7 +165,27 @@ typedef enum {
      * A blocking wait was ended by `rt_thread_interrupt`.
      */
     RT_EINTR = 16,
+    /**
+     * The future was cancelled (`concurrent.futures.CancelledError`).
+     */
+    RT_ECANCELLED = 17,
+    /**
+     * The future holds an exception: its call failed (what `Future.result()` raises);
+     * `rt_future_exception` gives the failure's code and message.
+     */
+    RT_EFAILED = 18,
+    /**
+     * The future is already done: it cannot be given a result or an exception again
+     * (`concurrent.futures.InvalidStateError`).
+     */
+    RT_EINVALIDSTATE = 19,
 } rt_status;
+
+/**
+ * An iterator over futures as they complete (`concurrent.futures.as_completed`). Made by
+ * `rt_as_completed_new`, destroyed by `rt_as_completed_free`.
+ */
+typedef struct rt_as_completed rt_as_completed;
 
 /**
  * A barrier for a fixed number of threads: Python's `threading.Barrier`. 64 bytes of heap
@@ -171,6 +207,20 @@ typedef struct rt_condition rt_condition;
  * Made by `rt_event_new`, destroyed by `rt_event_free`.
  */
 typedef struct rt_event rt_event;
+
+/**
+ * A thread pool (`concurrent.futures.ThreadPoolExecutor`). Made by `rt_executor_new`,
+ * destroyed by `rt_executor_free` (which shuts it down and waits for its workers).
+ */
+typedef struct rt_executor rt_executor;
+
+/**
+ * A future (`concurrent.futures.Future`): the result of a call that may not have happened
+ * yet. Reference-counted: `rt_executor_submit` and `rt_future_new` give the caller a new
+ * reference; `rt_future_retain` adds one and `rt_future_release` drops one. The object is
+ * destroyed with its last reference; a queued or running task holds one of its own.
+ */
+typedef struct rt_future rt_future;
 
 /**
  * Thread-local data (`threading.local()`): one `void *` per thread, with an optional
@@ -251,6 +301,34 @@ typedef int (*rt_predicate_fn)(void *ctx);
  * A blocking hook: called with the context given to `rt_set_blocking_hooks`.
  */
 typedef void (*rt_hook_fn)(void *ctx);
+
+/**
+ * A destructor for a task's argument or a future's result: `void destroy(void *p)`.
+ */
+typedef void (*rt_destructor_fn)(void *p);
+
+/**
+ * A done-callback: `void callback(rt_future *future, void *ctx)`. `future` is borrowed for the
+ * call (`rt_future_retain` it to keep it).
+ */
+typedef void (*rt_future_callback)(rt_future *future, void *ctx);
+
+/**
+ * An executor's initializer: `int init(void *ctx)`, run first in every worker; a non-zero
+ * return breaks the pool (`BrokenThreadPool`).
+ */
+typedef int (*rt_initializer_fn)(void *ctx);
+
+/**
+ * A task for `rt_executor_submit`: `int task(void *arg, void **result)`. It returns 0 on
+ * success, having stored its result (any pointer, NULL included) in `*result` (NULL
+ * beforehand). Any other return value is a failure: the future finishes with that code as its
+ * exception, and with the calling thread's `rt_last_error()` text at that moment as the
+ * message (the worker clears it before each task, so it is the message of an rthread call that
+ * failed in the task, or what the task set with `rt_set_error_message`); `*result` is then
+ * ignored.
+ */
+typedef int (*rt_task_fn)(void *arg, void **result);
 
 /**
  * A thread-local value's destructor (`rt_local_new`): called with the value.
@@ -602,6 +680,268 @@ bool rt_event_is_set(const rt_event *event);
  * time_t"); `RT_EINVAL` for a NULL or wrong-kind handle.
  */
 rt_status rt_event_wait(rt_event *event, double timeout);
+
+/**
+ * Creates a pending future for a library that runs calls its own way (the implementers' half
+ * of `concurrent.futures.Future`): it completes it with `rt_future_set_running_or_notify_cancel`,
+ * `rt_future_set_result` and `rt_future_set_exception`. `result_free`, which may be NULL,
+ * receives the future's result when the future is destroyed (with its last reference).
+ *
+ * On `RT_OK`, `*out` receives a new reference, released with `rt_future_release`. Errors:
+ * `RT_EINVAL` if `out` is NULL ("NULL output pointer").
+ */
+rt_status rt_future_new(rt_destructor_fn result_free, rt_future **out);
+
+/**
+ * Adds a reference to the future; each reference is dropped with `rt_future_release`.
+ * Errors: `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_future_retain(rt_future *f);
+
+/**
+ * Drops one reference to the future. With the last one the future is destroyed: its result,
+ * if it has one, goes to the result destructor given with it. A queued or running task keeps
+ * its future alive, so releasing never cancels anything. NULL is fine (nothing happens).
+ * Errors: `RT_EINVAL` for a handle of another kind. Releasing more references than one holds
+ * is undefined, as freeing twice is.
+ */
+rt_status rt_future_release(rt_future *f);
+
+/**
+ * Cancels the future if it has not started (`future.cancel()`): true if it is cancelled now
+ * or was already; false if it runs or has finished. A cancellation runs the done-callbacks in
+ * the calling thread. False for a NULL or wrong-kind handle (and `rt_last_error` says so).
+ */
+bool rt_future_cancel(rt_future *f);
+
+/**
+ * Whether the future was cancelled (`future.cancelled()`). False for a NULL or wrong-kind
+ * handle (and `rt_last_error` says so).
+ */
+bool rt_future_cancelled(const rt_future *f);
+
+/**
+ * Whether the future's call is running (`future.running()`). False for a NULL or wrong-kind
+ * handle (and `rt_last_error` says so).
+ */
+bool rt_future_running(const rt_future *f);
+
+/**
+ * Whether the future is done: cancelled, or finished with a result or an exception
+ * (`future.done()`). False for a NULL or wrong-kind handle (and `rt_last_error` says so).
+ */
+bool rt_future_done(const rt_future *f);
+
+/**
+ * Waits for the future's result (`future.result(timeout)`): at most `timeout` seconds,
+ * without bound for `RT_FOREVER`; 0 just looks.
+ *
+ * On `RT_OK`, `*result` receives the result. The future keeps it (every call gives the same
+ * pointer) and its result destructor gets it when the future is destroyed.
+ *
+ * Errors: `RT_ECANCELLED` "the future was cancelled" (`CancelledError`); `RT_EFAILED` when the
+ * call failed, with the failure's own message in `rt_last_error()` (its code:
+ * `rt_future_exception`); `RT_TIMEOUT` "timed out" when it is not done in time; `RT_EINTR`;
+ * the timeout's validation (`RT_EINVAL`, `RT_EOVERFLOW`, as for `rt_event_wait`); `RT_EINVAL`
+ * for a NULL `result` or a NULL or wrong-kind handle. The caller must hold a reference to `f`
+ * throughout the call.
+ */
+rt_status rt_future_result(const rt_future *f, double timeout, void **result);
+
+/**
+ * Waits for the future's exception (`future.exception(timeout)`), as `rt_future_result` waits.
+ *
+ * On `RT_OK`, `*code` receives 0 if the call succeeded, or the failure's non-zero code: the
+ * task's return value, the code given to `rt_future_set_exception`, or `RT_EBROKEN` for a task
+ * that a broken pool will never run. The failure's message is what `rt_future_result`
+ * records. Errors: `RT_ECANCELLED`, `RT_TIMEOUT`, `RT_EINTR`, the timeout's validation;
+ * `RT_EINVAL` for a NULL `code` or a NULL or wrong-kind handle. The caller must hold a
+ * reference to `f` throughout the call.
+ */
+rt_status rt_future_exception(const rt_future *f, double timeout, int *code);
+
+/**
+ * Adds a done-callback (`future.add_done_callback(fn)`): `callback(future, ctx)` runs once
+ * the future is done (finished or cancelled), in the thread that makes it done, with no
+ * internal lock held; at once, in the calling thread, if the future is done already.
+ * Callbacks run in the order they were added. A future destroyed before it is done drops its
+ * callbacks without calling them.
+ *
+ * Errors: `RT_EINVAL` for a NULL `callback` ("NULL callback") or a NULL or wrong-kind handle;
+ * `RT_ENOMEM`.
+ */
+rt_status rt_future_add_done_callback(rt_future *f, rt_future_callback callback, void *ctx);
+
+/**
+ * For implementers: marks the future as running, or sees its cancellation
+ * (`future.set_running_or_notify_cancel()`).
+ *
+ * `RT_OK`: it was pending and is now running (it can no longer be cancelled).
+ * `RT_ECANCELLED` "the future was cancelled": it was cancelled; `rt_wait` and `rt_as_completed`
+ * now count it as completed. Errors: `RT_ESTATE` "Future in unexpected state" if it runs or
+ * has finished; `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_future_set_running_or_notify_cancel(rt_future *f);
+
+/**
+ * For implementers: finishes the future with `result` (`future.set_result(result)`): wakes
+ * its waiters, then runs its done-callbacks in the calling thread. The future owns `result`
+ * from now on (its result destructor gets it when the future is destroyed).
+ *
+ * Errors: `RT_EINVALIDSTATE` (`InvalidStateError`) if the future is cancelled or finished
+ * already, with the state in the message ("FINISHED: <Future state=finished>"); `result` then
+ * stays the caller's. `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_future_set_result(rt_future *f, void *result);
+
+/**
+ * For implementers: finishes the future with an exception (`future.set_exception(exc)`):
+ * `code` (non-zero) and `message` (copied; NULL means an empty message) are what
+ * `rt_future_exception` and `rt_future_result` report. Wakes its waiters, then runs its
+ * done-callbacks in the calling thread.
+ *
+ * Errors: `RT_EINVALIDSTATE` as for `rt_future_set_result`; `RT_EINVAL` for a zero `code`
+ * ("an exception's code must be non-zero"), a message that is not UTF-8, a NULL or
+ * wrong-kind handle.
+ */
+rt_status rt_future_set_exception(rt_future *f, int code, const char *message);
+
+/**
+ * Sets the calling thread's last-error message (what `rt_last_error()` returns) to `message`,
+ * copied (cut at 255 bytes). Meant for a task about to fail: its failure's message is this
+ * text. Returns `RT_OK`. Errors: `RT_EINVAL` "NULL message" for a NULL `message` (which then
+ * becomes the message).
+ */
+rt_status rt_set_error_message(const char *message);
+
+/**
+ * Waits for futures (`concurrent.futures.wait(fs, timeout, return_when)`): `futures` holds `n`
+ * handles (duplicates count once; `n` may be 0, then `futures` may be NULL). `return_when`
+ * is `RT_ALL_COMPLETED`, `RT_FIRST_COMPLETED` or `RT_FIRST_EXCEPTION`. A future counts as
+ * completed once finished, or once cancelled and seen cancelled by its executor (or by
+ * `rt_future_set_running_or_notify_cancel`), as in CPython. The waiting thread sleeps until a
+ * future it watches completes.
+ *
+ * Returns `RT_OK` when the condition holds, `RT_TIMEOUT` when `timeout` seconds passed first.
+ * In both cases the sets are written: `done[i]` (an array of `n` bools; may be NULL) is true
+ * when `futures[i]` is in the done set, and `*n_done` (may be NULL) receives the size of the
+ * done set (distinct futures). Errors, with nothing written: `RT_EINTR`; the timeout's
+ * validation; `RT_EINVAL` for a bad `return_when` ("Invalid return condition"), a NULL
+ * `futures` with `n` > 0 ("NULL futures array"), a NULL or wrong-kind handle in it;
+ * `RT_ENOMEM`. The caller must hold a reference to each future throughout the call.
+ */
+rt_status rt_wait(rt_future *const *futures,
+                  size_t n,
+                  double timeout,
+                  int return_when,
+                  bool *done,
+                  size_t *n_done);
+
+/**
+ * Starts iterating over futures as they complete (`concurrent.futures.as_completed(fs,
+ * timeout)`): `futures` holds `n` handles (duplicates count once; `n` may be 0, then
+ * `futures` may be NULL). `timeout` bounds the whole iteration and counts from this call;
+ * `RT_FOREVER` for none. The iterator holds a reference to each future until it is freed.
+ *
+ * On `RT_OK`, `*out` receives the iterator, which the caller frees with
+ * `rt_as_completed_free`. Errors: the timeout's validation; `RT_EINVAL` for a NULL `out`,
+ * a NULL `futures` with `n` > 0, a NULL or wrong-kind handle in it; `RT_ENOMEM`.
+ */
+rt_status rt_as_completed_new(rt_future *const *futures,
+                              size_t n,
+                              double timeout,
+                              rt_as_completed **out);
+
+/**
+ * The next completed future: those completed already first, then each as it completes,
+ * every distinct future once. On `RT_OK`, `*out` receives the future (borrowed: valid while
+ * the iterator lives; `rt_future_retain` it to keep it longer), or NULL when every future has
+ * been given. Blocks until one completes or the overall timeout passes.
+ *
+ * Errors: `RT_TIMEOUT` "N (of M) futures unfinished" when the timeout has passed and none is
+ * ready (Python's `TimeoutError`); `RT_EINTR`; after either the iterator stays usable.
+ * `RT_EBUSY` if another thread is inside a call on the same iterator; `RT_EINVAL` for a NULL
+ * `out` or a NULL or wrong-kind handle.
+ */
+rt_status rt_as_completed_next(rt_as_completed *it, rt_future **out);
+
+/**
+ * Destroys the iterator and drops its references to the futures. NULL is fine. `RT_EBUSY` if
+ * a thread is inside `rt_as_completed_next` on it (it is not freed); `RT_EINVAL` for a handle
+ * of another kind.
+ */
+rt_status rt_as_completed_free(rt_as_completed *it);
+
+/**
+ * Creates a thread pool (`ThreadPoolExecutor(max_workers, thread_name_prefix, initializer)`).
+ *
+ * `max_workers` 0 means CPython's default, `min(32, CPUs + 4)`. Workers start on demand, one
+ * per submit while none is idle and fewer than `max_workers` run; they are named
+ * `<prefix>_<n>` (n from 0), with `thread_name_prefix` NULL or "" meaning
+ * `ThreadPoolExecutor-<k>` (k counts such pools from 0). `initializer(initctx)`, which may be
+ * NULL, runs first in every worker; a non-zero return breaks the pool: the futures still
+ * queued fail (`RT_EBROKEN` as their code) and later submits are refused. The process's exit
+ * waits for the workers of every pool not freed, after they finished the queued work.
+ *
+ * On `RT_OK`, `*out` receives the pool, which the caller frees with `rt_executor_free`.
+ * Errors: `RT_EINVAL` for a NULL `out` or a prefix that is not UTF-8; `RT_ENOMEM`.
+ */
+rt_status rt_executor_new(size_t max_workers,
+                          const char *thread_name_prefix,
+                          rt_initializer_fn initializer,
+                          void *initctx,
+                          rt_executor **out);
+
+/**
+ * Submits `task(arg)` (`executor.submit(fn, arg)`) and gives its future.
+ *
+ * `arg_free(arg)`, if not NULL, runs once: in the worker after the task returned (before its
+ * future completes), or where the task is dropped without running (cancelled, the pool
+ * broke). `result_free` (may be NULL) is the future's result destructor. On `RT_OK`, `*out`
+ * receives a new reference to the future, released with `rt_future_release`.
+ *
+ * Errors, with nothing queued and `arg_free` not called: `RT_ESHUTDOWN` "cannot schedule new
+ * futures after shutdown" (or "... after interpreter shutdown", once the process is exiting);
+ * `RT_EBROKEN` "A thread initializer failed, the thread pool is not usable anymore"
+ * (`BrokenThreadPool`); `RT_EAGAIN` when the pool has no worker and none can be started;
+ * `RT_EINVAL` for a NULL `task` ("NULL task function"), a NULL `out`, a NULL or wrong-kind
+ * handle; `RT_ENOMEM`.
+ */
+rt_status rt_executor_submit(rt_executor *ex,
+                             rt_task_fn task,
+                             void *arg,
+                             rt_destructor_fn arg_free,
+                             rt_destructor_fn result_free,
+                             rt_future **out);
+
+/**
+ * Shuts the pool down (`executor.shutdown(wait, cancel_futures=...)`): later submits fail
+ * with `RT_ESHUTDOWN`. With `cancel_futures`, the futures still queued are cancelled (their
+ * callbacks run in this thread, and `rt_wait`/`rt_as_completed` see them completed); without
+ * it the workers finish them. With `wait`, returns once every worker has ended. Calling it
+ * again is harmless.
+ *
+ * Errors, in the wait only (the shutdown is done): `RT_EINTR`; `RT_EDEADLK` "cannot join
+ * current thread" when a worker of this pool waits for the pool (after the others ended).
+ * `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_executor_shutdown(rt_executor *ex, bool wait, bool cancel_futures);
+
+/**
+ * How many workers the pool has started (CPython's `len(executor._threads)`); they stay until
+ * shutdown. 0 for a NULL or wrong-kind handle (and `rt_last_error` says so).
+ */
+size_t rt_executor_thread_count(const rt_executor *ex);
+
+/**
+ * Shuts the pool down and waits for its workers, which first finish the work still queued
+ * (as `with ThreadPoolExecutor() ...:` does at its end), then destroys it. Interrupts do not
+ * end this wait (one that arrives is kept for the next interruptible wait). Called from one
+ * of the pool's own workers, it waits for the others only. NULL is fine. `RT_EBUSY` if a
+ * thread is inside `rt_executor_shutdown` on it (it is not freed); `RT_EINVAL` for a handle of
+ * another kind.
+ */
+rt_status rt_executor_free(rt_executor *ex);
 
 /**
  * Creates a thread-local variable (`threading.local()`): every thread sees its own value, NULL

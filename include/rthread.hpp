@@ -23,6 +23,9 @@
  *   the default prints "Exception in thread NAME:" and the exception to stderr, and the other
  *   threads go on, as Python's threading.excepthook does. rt::exit_thread() ends the calling
  *   thread, running the destructors of the thread's C++ frames on the way.
+ * - concurrent.futures: rt::Executor (ThreadPoolExecutor) runs any callable with its arguments
+ *   and gives an rt::Future<T> (get, wait_for, wait_until; an exception thrown by the callable
+ *   is rethrown by get); rt::wait and rt::as_completed wait on many of them.
  * - Destroy an object only when no thread uses it: rthread refuses to free an object that
  *   threads are blocked in (RT_EBUSY), and a destructor cannot report that, so the object is
  *   then leaked. Destroy a Condition before the Lock or RLock it borrows.
@@ -40,6 +43,8 @@
 #include <cstdlib>
 #include <exception>
 #include <functional>
+#include <future>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -47,6 +52,7 @@
 #include <tuple>
 #include <type_traits>
 #include <typeinfo>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -1109,6 +1115,319 @@ bool shutdown(const std::chrono::duration<Rep, Period> &timeout) {
 inline void exit_thread() { detail::check(rt_exit_thread()); }
 /** _thread.interrupt_main() */
 inline void interrupt_main() { detail::check(rt_interrupt_main()); }
+
+// ---------------------------------------------------------------------------------------------
+// concurrent.futures
+
+/** wait()'s return_when (concurrent.futures.FIRST_COMPLETED, ...). */
+enum class ReturnWhen : int {
+    all_completed = RT_ALL_COMPLETED,
+    first_completed = RT_FIRST_COMPLETED,
+    first_exception = RT_FIRST_EXCEPTION,
+};
+
+namespace detail {
+
+/* What a submitted callable left: its value, or the exception it threw. Written by the worker
+ * before the C future completes, read after it has. */
+template <class T>
+struct FutureState {
+    std::optional<T> value;
+    std::exception_ptr error;
+};
+template <>
+struct FutureState<void> {
+    std::exception_ptr error;
+};
+
+template <class R, class Tuple>
+struct Call {
+    Tuple fn_args;
+    std::shared_ptr<FutureState<R>> state;
+
+    static int run(void *arg, void **result) noexcept {
+        auto *c = static_cast<Call *>(arg);
+        *result = nullptr;
+        try {
+            if constexpr (std::is_void_v<R>) {
+                std::apply([](auto &f, auto &...a) { std::invoke(std::move(f), std::move(a)...); }, c->fn_args);
+            } else {
+                c->state->value.emplace(std::apply(
+                    [](auto &f, auto &...a) -> R { return std::invoke(std::move(f), std::move(a)...); },
+                    c->fn_args));
+            }
+            return 0;
+        } catch (const Error &e) {
+            c->state->error = std::current_exception();
+            rt_set_error_message(e.what());
+            return static_cast<int>(e.status());
+        } catch (const std::exception &e) {
+            c->state->error = std::current_exception();
+            rt_set_error_message(e.what());
+            return -1;
+        } catch (...) {
+            c->state->error = std::current_exception();
+            rt_set_error_message("unknown exception (not a std::exception)");
+            return -1;
+        }
+    }
+    static void destroy(void *arg) noexcept { delete static_cast<Call *>(arg); }
+};
+
+inline int run_initializer(void *ctx) noexcept {
+    try {
+        (*static_cast<std::function<void()> *>(ctx))();
+        return 0;
+    } catch (...) {
+        return 1;
+    }
+}
+
+} // namespace detail
+
+/**
+ * The result of a callable run by rt::Executor (concurrent.futures.Future). Copies share one
+ * future (each owns a reference to the C object). A default-constructed or moved-from Future
+ * holds none (valid() is false; calls throw rt::Error RT_EINVAL).
+ */
+template <class T>
+class Future {
+public:
+    Future() noexcept = default;
+    Future(const Future &o) : h_(o.h_), state_(o.state_) {
+        if (h_ != nullptr) detail::check(rt_future_retain(h_));
+    }
+    Future(Future &&o) noexcept : h_(std::exchange(o.h_, nullptr)), state_(std::move(o.state_)) {}
+    Future &operator=(Future o) noexcept {
+        std::swap(h_, o.h_);
+        std::swap(state_, o.state_);
+        return *this;
+    }
+    ~Future() { rt_future_release(h_); }
+
+    bool valid() const noexcept { return h_ != nullptr; }
+    /** The C handle (borrowed). */
+    rt_future *get_handle() const noexcept { return h_; }
+
+    /** future.result(): waits, then gives the value (T = void: nothing). Throws what the
+     * callable threw; rt::Error RT_ECANCELLED if cancelled; rt::Error RT_EFAILED with the
+     * pool's message if a broken pool never ran it; rt::Error RT_EINTR if interrupted. */
+    decltype(auto) get() const {
+        void *r = nullptr;
+        rt_status s = rt_future_result(h_, RT_FOREVER, &r);
+        if (s == RT_EFAILED && state_ && state_->error) std::rethrow_exception(state_->error);
+        detail::check(s);
+        if constexpr (std::is_void_v<T>) {
+            return;
+        } else {
+            return static_cast<const T &>(*state_->value);
+        }
+    }
+    /** Waits until the future is done (finished or cancelled). */
+    void wait() const { (void)wait_seconds(RT_FOREVER); }
+    /** Waits at most `d`: std::future_status::ready once done, ::timeout otherwise. */
+    template <class Rep, class Period>
+    std::future_status wait_for(const std::chrono::duration<Rep, Period> &d) const {
+        return wait_seconds(detail::seconds(d)) ? std::future_status::ready : std::future_status::timeout;
+    }
+    /** Waits until `deadline` on its own clock. */
+    template <class Clock, class Duration>
+    std::future_status wait_until(const std::chrono::time_point<Clock, Duration> &deadline) const {
+        bool ready = detail::until(deadline, [this](double s) { return wait_seconds(s); });
+        return ready ? std::future_status::ready : std::future_status::timeout;
+    }
+    /** future.exception(): waits; the exception the callable threw, or nullptr. */
+    std::exception_ptr exception() const {
+        int code = 0;
+        detail::check(rt_future_exception(h_, RT_FOREVER, &code));
+        if (code == 0) return nullptr;
+        if (state_ && state_->error) return state_->error;
+        void *r = nullptr;
+        rt_status s = rt_future_result(h_, 0.0, &r);
+        return std::make_exception_ptr(Error(s, rt_last_error()));
+    }
+    /** future.cancel(): true if it is cancelled (it had not started). */
+    bool cancel() { return rt_future_cancel(h_); }
+    bool cancelled() const noexcept { return rt_future_cancelled(h_); }
+    bool running() const noexcept { return rt_future_running(h_); }
+    bool done() const noexcept { return rt_future_done(h_); }
+
+private:
+    friend class Executor;
+    Future(rt_future *h, std::shared_ptr<detail::FutureState<T>> st) noexcept : h_(h), state_(std::move(st)) {}
+
+    bool wait_seconds(double s) const {
+        int code = 0;
+        rt_status st = rt_future_exception(h_, s, &code);
+        if (st == RT_OK || st == RT_ECANCELLED) return true;
+        return detail::check_timed(st);
+    }
+
+    rt_future *h_ = nullptr;
+    std::shared_ptr<detail::FutureState<T>> state_;
+};
+
+/**
+ * A thread pool (concurrent.futures.ThreadPoolExecutor). max_workers 0: min(32, CPUs + 4);
+ * workers are named "<prefix>_<n>" ("ThreadPoolExecutor-<k>_<n>" without a prefix) and run
+ * `initializer` first (if it throws, the pool breaks: submit throws rt::Error RT_EBROKEN).
+ * The destructor shuts the pool down and waits for the work already submitted.
+ */
+class Executor {
+public:
+    explicit Executor(std::size_t max_workers = 0, const std::string &thread_name_prefix = "",
+                      std::function<void()> initializer = {}) {
+        if (initializer) init_ = std::make_unique<std::function<void()>>(std::move(initializer));
+        detail::check(rt_executor_new(max_workers, thread_name_prefix.c_str(),
+                                      init_ ? &detail::run_initializer : nullptr, init_.get(), &h_));
+    }
+    Executor(Executor &&o) noexcept : h_(std::exchange(o.h_, nullptr)), init_(std::move(o.init_)) {}
+    Executor &operator=(Executor &&o) noexcept {
+        if (this != &o) {
+            rt_executor_free(h_);
+            h_ = std::exchange(o.h_, nullptr);
+            init_ = std::move(o.init_);
+        }
+        return *this;
+    }
+    Executor(const Executor &) = delete;
+    Executor &operator=(const Executor &) = delete;
+    ~Executor() { rt_executor_free(h_); }
+
+    /** executor.submit(f, *args): runs f(args...) in a worker (the callable and arguments are
+     * copied or moved in, as std::thread does). Throws rt::Error RT_ESHUTDOWN after shutdown,
+     * RT_EBROKEN for a broken pool. */
+    template <class F, class... Args>
+    auto submit(F &&f, Args &&...args) {
+        using R = std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>;
+        using Tuple = std::tuple<std::decay_t<F>, std::decay_t<Args>...>;
+        using C = detail::Call<R, Tuple>;
+        auto state = std::make_shared<detail::FutureState<R>>();
+        auto call = std::make_unique<C>(C{Tuple(std::forward<F>(f), std::forward<Args>(args)...), state});
+        rt_future *h = nullptr;
+        detail::check(rt_executor_submit(h_, &C::run, call.get(), &C::destroy, nullptr, &h));
+        call.release();
+        return Future<R>(h, std::move(state));
+    }
+    /** executor.shutdown(wait, cancel_futures=...) */
+    void shutdown(bool wait = true, bool cancel_futures = false) {
+        detail::check(rt_executor_shutdown(h_, wait, cancel_futures));
+    }
+    /** How many workers the pool has started. */
+    std::size_t thread_count() const noexcept { return rt_executor_thread_count(h_); }
+    rt_executor *get() const noexcept { return h_; }
+
+private:
+    rt_executor *h_ = nullptr;
+    std::unique_ptr<std::function<void()>> init_;
+};
+
+/** concurrent.futures.wait's (done, not_done), as indices into the futures given. */
+struct WaitResult {
+    std::vector<std::size_t> done;
+    std::vector<std::size_t> not_done;
+};
+
+namespace detail {
+template <class Container>
+WaitResult wait_seconds(const Container &futures, double timeout, ReturnWhen when) {
+    std::vector<rt_future *> hs;
+    for (const auto &f : futures) hs.push_back(f.get_handle());
+    std::unique_ptr<bool[]> done(new bool[hs.size() + 1]);
+    rt_status s = rt_wait(hs.data(), hs.size(), timeout, static_cast<int>(when), done.get(), nullptr);
+    if (s != RT_TIMEOUT) check(s);
+    WaitResult r;
+    for (std::size_t i = 0; i < hs.size(); ++i) (done[i] ? r.done : r.not_done).push_back(i);
+    return r;
+}
+} // namespace detail
+
+/** concurrent.futures.wait(futures, return_when=...): waits without bound. */
+template <class Container>
+WaitResult wait(const Container &futures, ReturnWhen when = ReturnWhen::all_completed) {
+    return detail::wait_seconds(futures, RT_FOREVER, when);
+}
+/** concurrent.futures.wait(futures, timeout, return_when): the sets when the condition holds or
+ * the time is up. */
+template <class Container, class Rep, class Period>
+WaitResult wait(const Container &futures, const std::chrono::duration<Rep, Period> &timeout,
+                ReturnWhen when = ReturnWhen::all_completed) {
+    return detail::wait_seconds(futures, detail::seconds(timeout), when);
+}
+
+/**
+ * concurrent.futures.as_completed: gives each distinct future once, as it completes. next()
+ * returns std::nullopt at the end and throws rt::Error RT_TIMEOUT ("N (of M) futures
+ * unfinished") once the overall timeout has passed; range-for works too.
+ */
+template <class T>
+class AsCompleted {
+public:
+    explicit AsCompleted(std::vector<Future<T>> futures, double timeout = RT_FOREVER)
+        : futures_(std::move(futures)) {
+        std::vector<rt_future *> hs;
+        for (std::size_t i = 0; i < futures_.size(); ++i) {
+            hs.push_back(futures_[i].get_handle());
+            index_.emplace(futures_[i].get_handle(), i);
+        }
+        detail::check(rt_as_completed_new(hs.data(), hs.size(), timeout, &h_));
+    }
+    AsCompleted(const AsCompleted &) = delete;
+    AsCompleted &operator=(const AsCompleted &) = delete;
+    AsCompleted(AsCompleted &&o) noexcept
+        : futures_(std::move(o.futures_)), index_(std::move(o.index_)), h_(std::exchange(o.h_, nullptr)) {}
+    ~AsCompleted() { rt_as_completed_free(h_); }
+
+    /** The next completed future, or std::nullopt when all were given. */
+    std::optional<Future<T>> next() {
+        rt_future *f = nullptr;
+        detail::check(rt_as_completed_next(h_, &f));
+        if (f == nullptr) return std::nullopt;
+        return futures_[index_.at(f)];
+    }
+
+    class iterator {
+    public:
+        using value_type = Future<T>;
+        using difference_type = std::ptrdiff_t;
+        using reference = const Future<T> &;
+        using pointer = const Future<T> *;
+        using iterator_category = std::input_iterator_tag;
+        iterator() = default;
+        explicit iterator(AsCompleted *it) : it_(it) { ++*this; }
+        reference operator*() const { return *cur_; }
+        pointer operator->() const { return &*cur_; }
+        iterator &operator++() {
+            cur_ = it_->next();
+            if (!cur_) it_ = nullptr;
+            return *this;
+        }
+        bool operator==(const iterator &o) const { return it_ == o.it_; }
+        bool operator!=(const iterator &o) const { return it_ != o.it_; }
+
+    private:
+        AsCompleted *it_ = nullptr;
+        std::optional<Future<T>> cur_;
+    };
+    iterator begin() { return iterator(this); }
+    iterator end() { return iterator(); }
+
+private:
+    std::vector<Future<T>> futures_;
+    std::unordered_map<rt_future *, std::size_t> index_;
+    rt_as_completed *h_ = nullptr;
+};
+
+/** concurrent.futures.as_completed(futures): no timeout. */
+template <class T>
+AsCompleted<T> as_completed(std::vector<Future<T>> futures) {
+    return AsCompleted<T>(std::move(futures));
+}
+/** concurrent.futures.as_completed(futures, timeout): the timeout counts from this call. */
+template <class T, class Rep, class Period>
+AsCompleted<T> as_completed(std::vector<Future<T>> futures, const std::chrono::duration<Rep, Period> &timeout) {
+    return AsCompleted<T>(std::move(futures), detail::seconds(timeout));
+}
 
 } // namespace rt
 

@@ -4,6 +4,8 @@
 //! core), [`status`] and [`time`]; [`sync`]; [`thread`]; and `ffi`, the `extern "C"` functions
 //! that `include/rthread.h` declares. No module uses one above it.
 
+#[cfg(not(loom))]
+pub mod futures;
 pub mod queue;
 pub mod status;
 pub mod sync;

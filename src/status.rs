@@ -59,12 +59,20 @@ pub enum rt_status {
     RT_EBUSY = 15,
     /// A blocking wait was ended by `rt_thread_interrupt`.
     RT_EINTR = 16,
+    /// The future was cancelled (`concurrent.futures.CancelledError`).
+    RT_ECANCELLED = 17,
+    /// The future holds an exception: its call failed (what `Future.result()` raises);
+    /// `rt_future_exception` gives the failure's code and message.
+    RT_EFAILED = 18,
+    /// The future is already done: it cannot be given a result or an exception again
+    /// (`concurrent.futures.InvalidStateError`).
+    RT_EINVALIDSTATE = 19,
 }
 
 pub use rt_status as Status;
 
 /// Every code, in numeric order.
-const ALL_CODES: [rt_status; 17] = [
+const ALL_CODES: [rt_status; 20] = [
     rt_status::RT_OK,
     rt_status::RT_TIMEOUT,
     rt_status::RT_EINVAL,
@@ -82,6 +90,9 @@ const ALL_CODES: [rt_status; 17] = [
     rt_status::RT_ENOMEM,
     rt_status::RT_EBUSY,
     rt_status::RT_EINTR,
+    rt_status::RT_ECANCELLED,
+    rt_status::RT_EFAILED,
+    rt_status::RT_EINVALIDSTATE,
 ];
 
 impl rt_status {
@@ -117,6 +128,9 @@ impl rt_status {
             rt_status::RT_ENOMEM => "RT_ENOMEM\0",
             rt_status::RT_EBUSY => "RT_EBUSY\0",
             rt_status::RT_EINTR => "RT_EINTR\0",
+            rt_status::RT_ECANCELLED => "RT_ECANCELLED\0",
+            rt_status::RT_EFAILED => "RT_EFAILED\0",
+            rt_status::RT_EINVALIDSTATE => "RT_EINVALIDSTATE\0",
         }
     }
 }
@@ -266,6 +280,20 @@ pub fn last_error() -> String {
             String::from_utf8_lossy(&buf.bytes[..buf.len]).into_owned()
         })
         .unwrap_or_default()
+}
+
+/// Records `text` as the calling thread's last message and returns `status`: for messages
+/// made at run time (a future's failure, a count in a message).
+pub fn record_text(status: rt_status, text: &str) -> rt_status {
+    let _ = LAST_ERROR.try_with(|cell| {
+        if let Ok(mut buf) = cell.try_borrow_mut() {
+            buf.len = 0;
+            let _ = buf.write_str(text);
+            let end = buf.len;
+            buf.bytes[end] = 0;
+        }
+    });
+    status
 }
 
 /// Converts a core result into a status, recording the message of a failure.

@@ -618,6 +618,120 @@ static double pt_queue_spsc(long n) { return queue_run(0, 1, 1, n); }
 static double rt_queue_2p2c(long n) { return queue_run(1, 2, 2, n); }
 static double pt_queue_2p2c(long n) { return queue_run(0, 2, 2, n); }
 
+/* ---- thread pools: n empty tasks through 2 workers, every result collected ---- */
+
+static int empty_task(void *arg, void **result) {
+    (void)arg;
+    (void)result;
+    return 0;
+}
+
+static double rt_pool_tasks(long n) {
+    rt_executor *ex;
+    rt_future **fs = malloc((size_t)n * sizeof *fs);
+    double t0, t;
+    void *r;
+    if (!fs)
+        die("malloc");
+    RT_CHECK(rt_executor_new(2, "bench", NULL, NULL, &ex));
+    t0 = now_ns();
+    for (long i = 0; i < n; i++)
+        RT_CHECK(rt_executor_submit(ex, empty_task, NULL, NULL, NULL, &fs[i]));
+    for (long i = 0; i < n; i++) {
+        RT_CHECK(rt_future_result(fs[i], RT_FOREVER, &r));
+        RT_CHECK(rt_future_release(fs[i]));
+    }
+    t = now_ns() - t0;
+    RT_CHECK(rt_executor_free(ex));
+    free(fs);
+    return t;
+}
+
+/* The reference: 2 pthreads on a mutex+condvar list of function calls, and a completion
+ * counter the submitter waits on (what a GThreadPool user writes). */
+struct pt_pool {
+    pthread_mutex_t m;
+    pthread_cond_t work, done;
+    long queued, taken, finished;
+    int stop;
+};
+
+static void *pt_pool_worker(void *arg) {
+    struct pt_pool *p = arg;
+    void *r;
+    pthread_mutex_lock(&p->m);
+    for (;;) {
+        while (p->taken == p->queued && !p->stop)
+            pthread_cond_wait(&p->work, &p->m);
+        if (p->taken == p->queued)
+            break;
+        p->taken++;
+        pthread_mutex_unlock(&p->m);
+        empty_task(NULL, &r);
+        pthread_mutex_lock(&p->m);
+        if (++p->finished == p->queued)
+            pthread_cond_signal(&p->done);
+    }
+    pthread_mutex_unlock(&p->m);
+    return NULL;
+}
+
+static double pt_pool_tasks(long n) {
+    struct pt_pool *p = calloc(1, sizeof *p);
+    pthread_t w[2];
+    double t0, t;
+    if (!p)
+        die("calloc");
+    PT_CHECK(pthread_mutex_init(&p->m, NULL));
+    PT_CHECK(pthread_cond_init(&p->work, NULL));
+    PT_CHECK(pthread_cond_init(&p->done, NULL));
+    for (int i = 0; i < 2; i++)
+        PT_CHECK(pthread_create(&w[i], NULL, pt_pool_worker, p));
+    t0 = now_ns();
+    for (long i = 0; i < n; i++) {
+        pthread_mutex_lock(&p->m);
+        p->queued++;
+        pthread_cond_signal(&p->work);
+        pthread_mutex_unlock(&p->m);
+    }
+    pthread_mutex_lock(&p->m);
+    while (p->finished < n)
+        pthread_cond_wait(&p->done, &p->m);
+    p->stop = 1;
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->m);
+    t = now_ns() - t0;
+    for (int i = 0; i < 2; i++)
+        PT_CHECK(pthread_join(w[i], NULL));
+    pthread_cond_destroy(&p->work);
+    pthread_cond_destroy(&p->done);
+    pthread_mutex_destroy(&p->m);
+    free(p);
+    return t;
+}
+
+/* submit -> result on an idle pool, one task at a time (compared with rthread's own semaphore
+ * ping-pong, the issue's bound). */
+static double rt_pool_round_trip(long n) {
+    rt_executor *ex;
+    rt_future *f;
+    double t0, t;
+    void *r;
+    RT_CHECK(rt_executor_new(1, "bench", NULL, NULL, &ex));
+    RT_CHECK(rt_executor_submit(ex, empty_task, NULL, NULL, NULL, &f)); /* the worker exists */
+    RT_CHECK(rt_future_result(f, RT_FOREVER, &r));
+    RT_CHECK(rt_future_release(f));
+    t0 = now_ns();
+    for (long i = 0; i < n; i++) {
+        RT_CHECK(rt_executor_submit(ex, empty_task, NULL, NULL, NULL, &f));
+        RT_CHECK(rt_future_result(f, RT_FOREVER, &r));
+        RT_CHECK(rt_future_release(f));
+    }
+    t = now_ns() - t0;
+    RT_CHECK(rt_executor_free(ex));
+    return t;
+}
+
 /* ---- the table ---- */
 
 struct op {
@@ -643,6 +757,8 @@ static const struct op OPS[] = {
     {"thread start+join (_thread)", "pthread_create+join", rt_start_join, pt_start_join, 300, 0},
     {"queue SPSC, per item", "mutex+2 condvar ring", rt_queue_spsc, pt_queue_spsc, 1000000, 0},
     {"queue 2P/2C, per item", "mutex+2 condvar ring", rt_queue_2p2c, pt_queue_2p2c, 1000000, 0},
+    {"pool: empty task, 2 workers", "mutex+condvar pool, counter", rt_pool_tasks, pt_pool_tasks, 1000000, 0},
+    {"pool: submit->result, idle", "rthread semaphore ping-pong", rt_pool_round_trip, rt_semaphore_pp, 20000, 0},
 };
 
 static int selected(const char *name, int argc, char **argv) {

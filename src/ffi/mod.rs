@@ -56,6 +56,7 @@ pub mod barrier;
 pub mod condition;
 pub mod embed;
 pub mod event;
+pub mod futures;
 pub mod local;
 pub mod lock;
 pub mod queue;
@@ -69,15 +70,18 @@ pub mod threading;
 #[repr(u32)]
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Kind {
-    Lock = 0x5254_4c4b,      // "RTLK"
-    RLock = 0x5254_524c,     // "RTRL"
-    Condition = 0x5254_4356, // "RTCV"
-    Semaphore = 0x5254_534d, // "RTSM"
-    Event = 0x5254_4556,     // "RTEV"
-    Barrier = 0x5254_4252,   // "RTBR"
-    Thread = 0x5254_5448,    // "RTTH"
-    Local = 0x5254_4c4f,     // "RTLO"
-    Queue = 0x5254_5155,     // "RTQU"
+    Lock = 0x5254_4c4b,        // "RTLK"
+    RLock = 0x5254_524c,       // "RTRL"
+    Condition = 0x5254_4356,   // "RTCV"
+    Semaphore = 0x5254_534d,   // "RTSM"
+    Event = 0x5254_4556,       // "RTEV"
+    Barrier = 0x5254_4252,     // "RTBR"
+    Thread = 0x5254_5448,      // "RTTH"
+    Local = 0x5254_4c4f,       // "RTLO"
+    Queue = 0x5254_5155,       // "RTQU"
+    Future = 0x5254_4655,      // "RTFU"
+    Executor = 0x5254_4558,    // "RTEX"
+    AsCompleted = 0x5254_4143, // "RTAC"
 }
 
 /// Written over the kind tag when an object is freed, to catch some uses after free.

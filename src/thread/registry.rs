@@ -367,8 +367,13 @@ pub fn set_exit_wait(wait: bool) -> bool {
     EXIT_WAIT.swap(wait, Ordering::AcqRel)
 }
 
+/// Whether the process waits for non-daemon threads at exit (see [`set_exit_wait`]).
+pub(crate) fn exit_wait_enabled() -> bool {
+    EXIT_WAIT.load(Ordering::Acquire)
+}
+
 /// Registers the exit handler; once (the first `start` of a thread object calls this).
-pub(super) fn arm_exit_wait() {
+pub(crate) fn arm_exit_wait() {
     if !EXIT_HANDLER.load(Ordering::Relaxed) && !EXIT_HANDLER.swap(true, Ordering::AcqRel) {
         // SAFETY: both handlers are `extern "C"` functions that never unwind. If a registration
         // fails (no memory), the process simply does not wait at exit, or a fork child may.

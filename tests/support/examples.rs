@@ -21,6 +21,7 @@ pub fn check(name: &str, out: &str) -> Result<(), String> {
         "exit_waits_for_threads" => exactly(out, EXIT_WAITS),
         "every_primitive" => exactly(out, EVERY_PRIMITIVE),
         "cpp_worker_pool" => cpp_worker_pool(out),
+        "futures_fetch" => exactly(out, FUTURES_FETCH),
         _ => Err(format!(
             "no output check for example {name}: add one to tests/support/examples.rs"
         )),
@@ -100,6 +101,11 @@ fn counters(out: &str) -> Result<(), String> {
 }
 
 /// The output is exactly `want`.
+/// The pool's example: one page cancelled, one failed, the 998 others' sizes summed.
+const FUTURES_FETCH: &str = "page 500 cancelled before it started\n\
+page 777 failed: connection reset by peer (code 104)\n\
+998 pages fetched, 3035963 bytes; 1 failed, 1 cancelled\n";
+
 fn exactly(out: &str, want: &str) -> Result<(), String> {
     ensure(out == want, || format!("expected:\n{want}\ngot:\n{out}"))
 }

@@ -1,0 +1,373 @@
+//! `concurrent.futures.Future`: the result of a call that may not have happened yet.
+//!
+//! A [`Future`] lives in an `Arc` (its first bytes are the C face's handle header, as a
+//! thread object's are). Its state, result, failure, done-callbacks and installed waiters sit
+//! under one internal lock; a `done` [`Event`] is set when it becomes done (cancelled or
+//! finished), and `result`/`exception` wait on that event, so they block through the waiting
+//! core (interruptible, with the blocking hooks) and never poll.
+//!
+//! States, as CPython's: PENDING → RUNNING → FINISHED, or PENDING → CANCELLED →
+//! CANCELLED_AND_NOTIFIED (the executor, or whoever runs the future, saw the cancellation in
+//! `set_running_or_notify_cancel`). A PENDING future may also be finished directly
+//! (`set_result` without `set_running_or_notify_cancel`). `wait` and `as_completed` count a
+//! future as completed when FINISHED or CANCELLED_AND_NOTIFIED, as CPython does; `done()`,
+//! `result()` and the callbacks count CANCELLED as done already.
+//!
+//! User code never runs under the internal lock: done-callbacks are taken out under it and
+//! called after it is released, in the thread that completed (or cancelled) the future, or at
+//! once in `add_done_callback`'s caller if the future is done already. The result destructor
+//! runs when the last reference goes.
+//!
+//! Differences from Python: a failure is a code and a message, not an exception object; a
+//! callback's own failures cannot be logged (a C callback returns nothing).
+
+use super::waiter::Waiter;
+use crate::status::{Error, rt_status};
+use crate::sync::{Event, Lock};
+use crate::thread::{CallbackGuard, InternalGuard};
+use crate::time::Wait;
+use std::cell::UnsafeCell;
+use std::ffi::c_void;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU32;
+
+/// The kind tag of a future handle in the C face ("RTFU").
+pub const FUTURE_TAG: u32 = 0x5254_4655;
+const FREED_TAG: u32 = 0xdead_0bad;
+
+/// The first bytes of every future: the C face's handle header.
+#[repr(C)]
+pub struct FutureHeader {
+    tag: u32,
+    _spare: AtomicU32,
+}
+
+/// A future's state (CPython's names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    Pending,
+    Running,
+    Cancelled,
+    CancelledAndNotified,
+    Finished,
+}
+
+impl State {
+    fn name(self) -> &'static str {
+        match self {
+            State::Pending => "PENDING",
+            State::Running => "RUNNING",
+            State::Cancelled => "CANCELLED",
+            State::CancelledAndNotified => "CANCELLED_AND_NOTIFIED",
+            State::Finished => "FINISHED",
+        }
+    }
+
+    /// Done for `done()`, `result()` and the callbacks.
+    pub fn is_done(self) -> bool {
+        matches!(
+            self,
+            State::Cancelled | State::CancelledAndNotified | State::Finished
+        )
+    }
+
+    /// Completed for `wait` and `as_completed`.
+    pub fn is_completed(self) -> bool {
+        matches!(self, State::CancelledAndNotified | State::Finished)
+    }
+}
+
+/// A result destructor: called with a result nobody took when its future is destroyed.
+pub type ResultFree = unsafe extern "C" fn(*mut c_void);
+
+/// A done-callback, called once with the future.
+pub type DoneCallback = Box<dyn FnOnce(&Arc<Future>) + Send>;
+
+/// A failure: the code the call failed with (non-zero) and its message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub code: i32,
+    pub message: Box<str>,
+}
+
+pub const CANCELLED: Error = Error::new(rt_status::RT_ECANCELLED, "the future was cancelled");
+/// The status of `result()` on a failed future; the C face records the failure's own message.
+pub const FAILED: Error = Error::new(rt_status::RT_EFAILED, "the future's call failed");
+const UNEXPECTED_STATE: Error = Error::new(rt_status::RT_ESTATE, "Future in unexpected state");
+
+fn invalid_state(s: State) -> Error {
+    let message = match s {
+        State::Cancelled => "CANCELLED: <Future state=cancelled>",
+        State::CancelledAndNotified => "CANCELLED_AND_NOTIFIED: <Future state=cancelled>",
+        _ => "FINISHED: <Future state=finished>",
+    };
+    Error::new(rt_status::RT_EINVALIDSTATE, message)
+}
+
+pub(super) struct Inner {
+    pub(super) state: State,
+    result: *mut c_void,
+    failure: Option<Failure>,
+    callbacks: Vec<DoneCallback>,
+    pub(super) waiters: Vec<Arc<Waiter>>,
+}
+
+/// A future (`concurrent.futures.Future`); see the module comment.
+#[repr(C)]
+pub struct Future {
+    header: FutureHeader,
+    done: Event,
+    lock: Lock,
+    inner: UnsafeCell<Inner>,
+    result_free: Option<ResultFree>,
+}
+
+// SAFETY: `inner` is only touched with `lock` held (through `Guard`), or in `drop` with `&mut`.
+// The result pointer is the user's, handed between threads by the contract of the C face
+// (a task's result is read by whoever collects it).
+unsafe impl Sync for Future {}
+// SAFETY: as above.
+unsafe impl Send for Future {}
+
+/// The internal lock, held.
+pub(super) struct Guard<'a> {
+    f: &'a Future,
+    _g: InternalGuard<'a>,
+}
+
+impl std::ops::Deref for Guard<'_> {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        // SAFETY: the lock is held while the guard lives.
+        unsafe { &*self.f.inner.get() }
+    }
+}
+
+impl std::ops::DerefMut for Guard<'_> {
+    fn deref_mut(&mut self) -> &mut Inner {
+        // SAFETY: the lock is held while the guard lives, and the guard is unique.
+        unsafe { &mut *self.f.inner.get() }
+    }
+}
+
+impl Drop for Future {
+    fn drop(&mut self) {
+        self.header.tag = FREED_TAG;
+        let inner = self.inner.get_mut();
+        if inner.state == State::Finished && inner.failure.is_none() && !inner.result.is_null() {
+            if let Some(free) = self.result_free {
+                let _g = CallbackGuard::new();
+                // SAFETY: the destructor was given with the future for its results; this one
+                // was never handed to it before, and the future is going away.
+                unsafe { free(inner.result) };
+            }
+        }
+    }
+}
+
+impl Future {
+    /// A new PENDING future; `result_free`, if given, receives a result still held when the
+    /// future is destroyed.
+    pub fn new(result_free: Option<ResultFree>) -> Arc<Future> {
+        Arc::new(Future {
+            header: FutureHeader {
+                tag: FUTURE_TAG,
+                _spare: AtomicU32::new(0),
+            },
+            done: Event::new(),
+            lock: Lock::new(),
+            inner: UnsafeCell::new(Inner {
+                state: State::Pending,
+                result: std::ptr::null_mut(),
+                failure: None,
+                callbacks: Vec::new(),
+                waiters: Vec::new(),
+            }),
+            result_free,
+        })
+    }
+
+    pub(super) fn locked(&self) -> Guard<'_> {
+        Guard {
+            f: self,
+            _g: InternalGuard::lock(&self.lock),
+        }
+    }
+
+    /// The state at this moment.
+    pub fn state(&self) -> State {
+        self.locked().state
+    }
+
+    /// `cancelled()`.
+    pub fn cancelled(&self) -> bool {
+        matches!(self.state(), State::Cancelled | State::CancelledAndNotified)
+    }
+
+    /// `running()`.
+    pub fn running(&self) -> bool {
+        self.state() == State::Running
+    }
+
+    /// `done()`.
+    pub fn done(&self) -> bool {
+        self.state().is_done()
+    }
+
+    /// `cancel()`: true if the future is cancelled (now or before); false if it runs or has
+    /// finished. A cancellation runs the done-callbacks, in the calling thread.
+    pub fn cancel(self: &Arc<Self>) -> bool {
+        let callbacks = {
+            let mut g = self.locked();
+            match g.state {
+                State::Running | State::Finished => return false,
+                State::Cancelled | State::CancelledAndNotified => return true,
+                State::Pending => {}
+            }
+            g.state = State::Cancelled;
+            self.done.set();
+            std::mem::take(&mut g.callbacks)
+        };
+        self.invoke(callbacks);
+        true
+    }
+
+    fn invoke(self: &Arc<Self>, callbacks: Vec<DoneCallback>) {
+        for cb in callbacks {
+            let _g = CallbackGuard::new();
+            cb(self);
+        }
+    }
+
+    /// `add_done_callback(fn)`: `cb` runs once the future is done, in the thread that makes it
+    /// done; at once, in the caller, if it is done already.
+    pub fn add_done_callback(self: &Arc<Self>, cb: DoneCallback) -> Result<(), Error> {
+        {
+            let mut g = self.locked();
+            if !g.state.is_done() {
+                g.callbacks.try_reserve(1).map_err(|_| Error::NO_MEMORY)?;
+                g.callbacks.push(cb);
+                return Ok(());
+            }
+        }
+        let _g = CallbackGuard::new();
+        cb(self);
+        Ok(())
+    }
+
+    /// Waits for the future to be done; `Ok(state)`.
+    fn wait_done(&self, wait: Wait) -> Result<State, Error> {
+        let s = self.state();
+        if s.is_done() {
+            return Ok(s);
+        }
+        self.done.wait(wait)?;
+        Ok(self.state())
+    }
+
+    /// `result(timeout)`: the result once finished. Errors: `RT_ECANCELLED`; `RT_EFAILED`
+    /// ([`FAILED`]: the failure is in [`Future::failure`]); `RT_TIMEOUT`; `RT_EINTR`.
+    pub fn result(&self, wait: Wait) -> Result<*mut c_void, Error> {
+        let s = self.wait_done(wait)?;
+        let g = self.locked();
+        match s {
+            State::Cancelled | State::CancelledAndNotified => Err(CANCELLED),
+            _ if g.failure.is_some() => Err(FAILED),
+            _ => Ok(g.result),
+        }
+    }
+
+    /// `exception(timeout)`: the failure once finished (`None` for a result). Errors:
+    /// `RT_ECANCELLED`, `RT_TIMEOUT`, `RT_EINTR`.
+    pub fn exception(&self, wait: Wait) -> Result<Option<Failure>, Error> {
+        let s = self.wait_done(wait)?;
+        match s {
+            State::Cancelled | State::CancelledAndNotified => Err(CANCELLED),
+            _ => Ok(self.locked().failure.clone()),
+        }
+    }
+
+    /// The failure of a finished future, if it failed.
+    pub fn failure(&self) -> Option<Failure> {
+        self.locked().failure.clone()
+    }
+
+    /// Whether the future finished with a failure (for FIRST_EXCEPTION).
+    pub(super) fn failed_locked(g: &Guard<'_>) -> bool {
+        g.state == State::Finished && g.failure.is_some()
+    }
+
+    /// `set_running_or_notify_cancel()`: `Ok(true)` if the future was PENDING and now runs;
+    /// `Ok(false)` if it was cancelled (waiters in `wait`/`as_completed` now see it completed).
+    /// `RT_ESTATE` "Future in unexpected state" otherwise.
+    pub fn set_running_or_notify_cancel(self: &Arc<Self>) -> Result<bool, Error> {
+        let mut g = self.locked();
+        match g.state {
+            State::Cancelled => {
+                g.state = State::CancelledAndNotified;
+                for w in &g.waiters {
+                    w.add_cancelled(self);
+                }
+                Ok(false)
+            }
+            State::Pending => {
+                g.state = State::Running;
+                Ok(true)
+            }
+            _ => Err(UNEXPECTED_STATE),
+        }
+    }
+
+    fn finish(
+        self: &Arc<Self>,
+        result: *mut c_void,
+        failure: Option<Failure>,
+    ) -> Result<(), Error> {
+        let callbacks = {
+            let mut g = self.locked();
+            if matches!(
+                g.state,
+                State::Cancelled | State::CancelledAndNotified | State::Finished
+            ) {
+                return Err(invalid_state(g.state));
+            }
+            let failed = failure.is_some();
+            g.result = result;
+            g.failure = failure;
+            g.state = State::Finished;
+            for w in &g.waiters {
+                if failed {
+                    w.add_exception(self);
+                } else {
+                    w.add_result(self);
+                }
+            }
+            self.done.set();
+            std::mem::take(&mut g.callbacks)
+        };
+        self.invoke(callbacks);
+        Ok(())
+    }
+
+    /// `set_result(result)`: finishes the future with `result`. `RT_EINVALIDSTATE` if it is
+    /// cancelled or finished already (the result is then not the future's).
+    pub fn set_result(self: &Arc<Self>, result: *mut c_void) -> Result<(), Error> {
+        self.finish(result, None)
+    }
+
+    /// `set_exception(exc)`: finishes the future with a failure. `RT_EINVALIDSTATE` as above.
+    pub fn set_exception(self: &Arc<Self>, failure: Failure) -> Result<(), Error> {
+        self.finish(std::ptr::null_mut(), Some(failure))
+    }
+
+    /// The state's CPython name.
+    pub fn state_name(&self) -> &'static str {
+        self.state().name()
+    }
+}
+
+impl std::fmt::Debug for Future {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<Future state={}>", self.state_name())
+    }
+}

@@ -1,0 +1,297 @@
+//! Waiting on many futures: `concurrent.futures.wait` and `as_completed`.
+//!
+//! As in CPython, a waiter is installed in every future it watches (under the locks of all of
+//! them at once, taken in address order, so that no completion slips between the look at
+//! their states and the installation). A future that completes tells each of its waiters,
+//! under its own lock; the waiter records it under the waiter's lock and sets its event when
+//! its condition holds. The waiting thread sleeps on that event: no polling. Lock order:
+//! future, then waiter; a thread never holds two waiters' locks, and takes several futures'
+//! locks only in address order.
+
+use super::future::{Future, Guard};
+use crate::status::{Error, rt_status};
+use crate::sync::{Event, Lock};
+use crate::thread::InternalGuard;
+use crate::time::Wait;
+use std::cell::UnsafeCell;
+use std::sync::Arc;
+
+/// `return_when` of [`wait`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReturnWhen {
+    FirstCompleted,
+    FirstException,
+    AllCompleted,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(clippy::enum_variant_names)]
+enum Kind {
+    // CPython's waiter classes: _AsCompletedWaiter, _FirstCompletedWaiter, _AllCompletedWaiter.
+    AsCompleted,
+    FirstCompleted,
+    AllCompleted { stop_on_exception: bool },
+}
+
+struct WaiterState {
+    finished: Vec<Arc<Future>>,
+    pending: usize,
+}
+
+/// A waiter installed in futures (CPython's `_Waiter` family).
+pub struct Waiter {
+    kind: Kind,
+    lock: Lock,
+    state: UnsafeCell<WaiterState>,
+    event: Event,
+}
+
+// SAFETY: `state` is only touched with `lock` held.
+unsafe impl Sync for Waiter {}
+// SAFETY: as above.
+unsafe impl Send for Waiter {}
+
+impl Waiter {
+    fn new(kind: Kind, pending: usize) -> Arc<Waiter> {
+        Arc::new(Waiter {
+            kind,
+            lock: Lock::new(),
+            state: UnsafeCell::new(WaiterState {
+                finished: Vec::new(),
+                pending,
+            }),
+            event: Event::new(),
+        })
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut WaiterState) -> R) -> R {
+        let _g = InternalGuard::lock(&self.lock);
+        // SAFETY: the lock is held.
+        f(unsafe { &mut *self.state.get() })
+    }
+
+    fn add(&self, f: &Arc<Future>, exception: bool) {
+        self.with(|s| {
+            s.finished.push(f.clone());
+            match self.kind {
+                Kind::AsCompleted | Kind::FirstCompleted => self.event.set(),
+                Kind::AllCompleted { stop_on_exception } => {
+                    if exception && stop_on_exception {
+                        self.event.set();
+                    } else {
+                        s.pending = s.pending.saturating_sub(1);
+                        if s.pending == 0 {
+                            self.event.set();
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    pub(super) fn add_result(&self, f: &Arc<Future>) {
+        self.add(f, false);
+    }
+
+    pub(super) fn add_exception(&self, f: &Arc<Future>) {
+        self.add(f, true);
+    }
+
+    pub(super) fn add_cancelled(&self, f: &Arc<Future>) {
+        self.add(f, false);
+    }
+}
+
+/// The futures without duplicates, in address order (the order their locks are taken in).
+fn unique(fs: &[Arc<Future>]) -> Vec<Arc<Future>> {
+    let mut v: Vec<Arc<Future>> = fs.to_vec();
+    v.sort_by_key(|f| Arc::as_ptr(f) as usize);
+    v.dedup_by(|a, b| Arc::ptr_eq(a, b));
+    v
+}
+
+fn lock_all(fs: &[Arc<Future>]) -> Vec<Guard<'_>> {
+    fs.iter().map(|f| f.locked()).collect()
+}
+
+fn uninstall(fs: &[Arc<Future>], w: &Arc<Waiter>) {
+    for f in fs {
+        let mut g = f.locked();
+        if let Some(i) = g.waiters.iter().position(|x| Arc::ptr_eq(x, w)) {
+            g.waiters.swap_remove(i);
+        }
+    }
+}
+
+fn install(guards: &mut [Guard<'_>], w: &Arc<Waiter>) -> Result<(), Error> {
+    for g in guards.iter_mut() {
+        g.waiters.try_reserve(1).map_err(|_| Error::NO_MEMORY)?;
+    }
+    for g in guards.iter_mut() {
+        g.waiters.push(w.clone());
+    }
+    Ok(())
+}
+
+/// What [`wait`] found: the completed futures (each once), and whether the condition was met
+/// (false: the time ran out first).
+pub struct Waited {
+    pub done: Vec<Arc<Future>>,
+    pub met: bool,
+}
+
+/// `concurrent.futures.wait(fs, timeout, return_when)`. Duplicates count once. Errors:
+/// `RT_EINTR` (nothing is reported then), `RT_ENOMEM`.
+pub fn wait(fs: &[Arc<Future>], wait: Wait, when: ReturnWhen) -> Result<Waited, Error> {
+    let fs = unique(fs);
+    let waiter;
+    let mut done;
+    {
+        let mut guards = lock_all(&fs);
+        done = Vec::new();
+        let mut any_failed = false;
+        for (f, g) in fs.iter().zip(guards.iter()) {
+            if g.state.is_completed() {
+                any_failed |= Future::failed_locked(g);
+                done.push(f.clone());
+            }
+        }
+        let met = match when {
+            ReturnWhen::FirstCompleted => !done.is_empty(),
+            ReturnWhen::FirstException => any_failed,
+            ReturnWhen::AllCompleted => false,
+        } || done.len() == fs.len();
+        if met {
+            return Ok(Waited { done, met: true });
+        }
+        let kind = match when {
+            ReturnWhen::FirstCompleted => Kind::FirstCompleted,
+            ReturnWhen::FirstException => Kind::AllCompleted {
+                stop_on_exception: true,
+            },
+            ReturnWhen::AllCompleted => Kind::AllCompleted {
+                stop_on_exception: false,
+            },
+        };
+        waiter = Waiter::new(kind, fs.len() - done.len());
+        if let Err(e) = install(&mut guards, &waiter) {
+            drop(guards);
+            uninstall(&fs, &waiter);
+            return Err(e);
+        }
+    }
+    let r = waiter.event.wait(wait);
+    uninstall(&fs, &waiter);
+    let met = match r {
+        Ok(()) => true,
+        Err(e) if e.status == rt_status::RT_TIMEOUT => false,
+        Err(e) => return Err(e),
+    };
+    waiter.with(|s| done.append(&mut s.finished));
+    Ok(Waited { done, met })
+}
+
+/// `concurrent.futures.as_completed(fs, timeout)` as an iterator object: see [`AsCompleted::next_completed`].
+pub struct AsCompleted {
+    fs: Vec<Arc<Future>>,
+    total: usize,
+    /// Completed, not yielded yet; yielded from the end.
+    ready: Vec<Arc<Future>>,
+    /// Not completed when last seen.
+    pending: Vec<Arc<Future>>,
+    waiter: Arc<Waiter>,
+    wait: Wait,
+}
+
+impl AsCompleted {
+    /// Starts watching `fs` (duplicates count once); the overall timeout starts now.
+    pub fn new(fs: &[Arc<Future>], wait: Wait) -> Result<AsCompleted, Error> {
+        let fs = unique(fs);
+        let waiter = Waiter::new(Kind::AsCompleted, 0);
+        let mut ready = Vec::new();
+        let mut pending = Vec::new();
+        {
+            let mut guards = lock_all(&fs);
+            for (f, g) in fs.iter().zip(guards.iter()) {
+                if g.state.is_completed() {
+                    ready.push(f.clone());
+                } else {
+                    pending.push(f.clone());
+                }
+            }
+            if let Err(e) = install(&mut guards, &waiter) {
+                drop(guards);
+                uninstall(&fs, &waiter);
+                return Err(e);
+            }
+        }
+        // CPython yields the ones found finished by popping from the end of its list.
+        Ok(AsCompleted {
+            total: fs.len(),
+            fs,
+            ready,
+            pending,
+            waiter,
+            wait,
+        })
+    }
+
+    /// The next completed future, each once; `Ok(None)` when every one has been given.
+    /// Errors: `RT_TIMEOUT` ("N (of M) futures unfinished", [`AsCompleted::unfinished`]) when
+    /// the overall timeout has passed and none is ready; `RT_EINTR`. After an error the
+    /// iterator stays usable.
+    pub fn next_completed(&mut self) -> Result<Option<Arc<Future>>, Error> {
+        loop {
+            if let Some(f) = self.ready.pop() {
+                if let Some(i) = self.pending.iter().position(|p| Arc::ptr_eq(p, &f)) {
+                    self.pending.remove(i);
+                }
+                uninstall(std::slice::from_ref(&f), &self.waiter);
+                return Ok(Some(f));
+            }
+            if self.pending.is_empty() {
+                return Ok(None);
+            }
+            // What completed since the last look (the event is cleared with the list taken,
+            // under the waiter's lock, so a completion after this sets it again).
+            let mut finished = self.waiter.with(|s| {
+                self.waiter.event.clear();
+                std::mem::take(&mut s.finished)
+            });
+            if !finished.is_empty() {
+                // Keep the order they finished in: yielded from the end.
+                finished.reverse();
+                self.ready = finished;
+                continue;
+            }
+            let passed = match self.wait {
+                Wait::Try => true,
+                Wait::Forever => false,
+                Wait::Until(d) => d.has_passed(),
+            };
+            if passed {
+                return Err(UNFINISHED);
+            }
+            match self.waiter.event.wait(self.wait) {
+                Ok(()) => {}
+                Err(e) if e.status == rt_status::RT_TIMEOUT => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// How many futures have not been given yet, and how many there are (for the timeout's
+    /// message).
+    pub fn unfinished(&self) -> (usize, usize) {
+        (self.pending.len(), self.total)
+    }
+}
+
+/// The status of [`AsCompleted::next_completed`]'s timeout; the C face words the message with the counts.
+pub const UNFINISHED: Error = Error::new(rt_status::RT_TIMEOUT, "futures unfinished");
+
+impl Drop for AsCompleted {
+    fn drop(&mut self) {
+        uninstall(&self.fs, &self.waiter);
+    }
+}
