@@ -66,9 +66,11 @@ if [ ! -f "$marker" ] || [ "$(cat "$marker")" != "$src" ]; then
 fi
 
 # Puts $2 at $1 only if its content differs, so that make rebuilds only what changed.
+# (A new file replaces the old one, so that a running interpreter keeps its own copy.)
 install_if_changed() {
     if ! cmp -s "$2" "$1"; then
-        cp "$2" "$1"
+        cp "$2" "$1.new"
+        mv -f "$1.new" "$1"
     fi
 }
 

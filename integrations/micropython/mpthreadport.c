@@ -31,6 +31,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <ucontext.h>
 
 #include "py/gc.h"
@@ -147,10 +148,60 @@ static void raise_pending_exception(void) {
     MP_THREAD_GIL_EXIT();
 }
 
+#if MICROPY_PY_THREAD_GIL
+
+// The GIL's hand-off policy. The VM "bounces" the GIL (releases it and takes it straight back)
+// every few bytecodes so that other threads get a turn; a thread coming back from a real wait
+// (sleep, I/O, a `_thread` lock, its start) takes it to run. rthread's Lock hands itself to the
+// first queued waiter once that waiter has waited 1 ms. If bouncing threads queued like the
+// others, a thread coming back from a wait would queue behind every CPU-bound thread and be
+// served only after each of them had had a hand-off (a context switch each). So a bouncing
+// thread that finds the GIL taken waits in short slices (below the hand-off threshold, so it is
+// never handed the GIL and competes for it instead, as with a pthread mutex), and only after
+// GIL_BOUNCER_PATIENCE_NS without success queues for good (then it, too, gets a hand-off): a
+// thread coming back from a wait is served first, and no thread starves.
+#define GIL_BOUNCE_NS (20 * 1000)
+#define GIL_BOUNCER_SLICE_S (0.0005)
+#define GIL_BOUNCER_PATIENCE_NS (5 * 1000 * 1000)
+
+static __thread uint64_t gil_released_at;
+
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void gil_lock(rt_lock *gil) {
+    uint64_t start = now_ns();
+    if (start - gil_released_at < GIL_BOUNCE_NS) {
+        while (now_ns() - start < GIL_BOUNCER_PATIENCE_NS) {
+            rt_status status = rt_lock_acquire(gil, 1, GIL_BOUNCER_SLICE_S);
+            if (status == RT_OK) {
+                return;
+            }
+            // RT_TIMEOUT: another slice; RT_EINTR: the VM raises the pending exception later.
+        }
+    }
+    while (rt_lock_acquire(gil, 1, RT_FOREVER) != RT_OK) {
+        // RT_EINTR: the GIL is taken all the same.
+    }
+}
+
+#endif
+
 int mp_thread_mutex_lock(mp_thread_mutex_t *mutex, int wait) {
     if (alone) {
         return 1;
     }
+    #if MICROPY_PY_THREAD_GIL
+    if (wait && mutex == &MP_STATE_VM(gil_mutex)) {
+        if (rt_lock_acquire(mutex->lock, 0, RT_FOREVER) != RT_OK) {
+            gil_lock(mutex->lock);
+        }
+        return 1;
+    }
+    #endif
     rt_status status = rt_lock_acquire(mutex->lock, 0, RT_FOREVER);
     if (status == RT_OK) {
         return 1;
@@ -186,6 +237,11 @@ void mp_thread_mutex_unlock(mp_thread_mutex_t *mutex) {
     if (alone) {
         return;
     }
+    #if MICROPY_PY_THREAD_GIL
+    if (mutex == &MP_STATE_VM(gil_mutex)) {
+        gil_released_at = now_ns();
+    }
+    #endif
     (void)rt_lock_release(mutex->lock);
 }
 
