@@ -26,6 +26,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdint.h>
@@ -152,19 +153,21 @@ static void raise_pending_exception(void) {
 
 // The GIL's hand-off policy. The VM "bounces" the GIL (releases it and takes it straight back)
 // every few bytecodes so that other threads get a turn; a thread coming back from a real wait
-// (sleep, I/O, a `_thread` lock, its start) takes it to run. rthread's Lock hands itself to the
-// first queued waiter once that waiter has waited 1 ms. If bouncing threads queued like the
-// others, a thread coming back from a wait would queue behind every CPU-bound thread and be
-// served only after each of them had had a hand-off (a context switch each). So a bouncing
-// thread that finds the GIL taken waits in short slices (below the hand-off threshold, so it is
-// never handed the GIL and competes for it instead, as with a pthread mutex), and only after
-// GIL_BOUNCER_PATIENCE_NS without success queues for good (then it, too, gets a hand-off): a
-// thread coming back from a wait is served first, and no thread starves.
+// (sleep, I/O, a `_thread` lock, its start) takes it to run. A bounce re-takes the GIL within
+// nanoseconds, so a woken waiter almost never finds it free: rthread's Lock, like a pthread
+// mutex, lets the releasing thread barge, and its hand-off to a waiter of 1 ms does not help
+// against a thread that releases every microsecond (each wake-up restarts that waiter's clock).
+// So the layer gives the GIL away itself:
+// - a thread coming back from a wait announces itself in `gil_returning` while it waits;
+// - a bouncing thread (one that takes the GIL within GIL_BOUNCE_NS of releasing it) that sees
+//   such a thread does not barge: it yields until one of them has taken the GIL (or
+//   GIL_YIELD_PATIENCE_NS have passed), then waits its turn like everyone else.
 #define GIL_BOUNCE_NS (20 * 1000)
-#define GIL_BOUNCER_SLICE_S (0.0005)
-#define GIL_BOUNCER_PATIENCE_NS (5 * 1000 * 1000)
+#define GIL_YIELD_PATIENCE_NS (5 * 1000 * 1000)
 
 static __thread uint64_t gil_released_at;
+static int gil_returning;        // threads back from a wait, waiting for the GIL
+static unsigned gil_handovers;   // how many times such a thread has taken it
 
 static uint64_t now_ns(void) {
     struct timespec ts;
@@ -172,20 +175,42 @@ static uint64_t now_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static void gil_acquire_blocking(rt_lock *gil) {
+    while (rt_lock_acquire(gil, 1, RT_FOREVER) != RT_OK) {
+        // RT_EINTR: the GIL is taken all the same; the VM raises the pending exception.
+    }
+}
+
 static void gil_lock(rt_lock *gil) {
     uint64_t start = now_ns();
     if (start - gil_released_at < GIL_BOUNCE_NS) {
-        while (now_ns() - start < GIL_BOUNCER_PATIENCE_NS) {
-            rt_status status = rt_lock_acquire(gil, 1, GIL_BOUNCER_SLICE_S);
-            if (status == RT_OK) {
-                return;
+        // A bounce: let a thread that came back from a wait go first.
+        if (__atomic_load_n(&gil_returning, __ATOMIC_ACQUIRE) > 0) {
+            unsigned seen = __atomic_load_n(&gil_handovers, __ATOMIC_ACQUIRE);
+            unsigned spins = 0;
+            while (__atomic_load_n(&gil_returning, __ATOMIC_ACQUIRE) > 0
+                   && __atomic_load_n(&gil_handovers, __ATOMIC_ACQUIRE) == seen
+                   && now_ns() - start < GIL_YIELD_PATIENCE_NS) {
+                if (++spins < 16) {
+                    sched_yield();
+                } else {
+                    struct timespec pause = {0, 50 * 1000};
+                    nanosleep(&pause, NULL);
+                }
             }
-            // RT_TIMEOUT: another slice; RT_EINTR: the VM raises the pending exception later.
         }
+        if (rt_lock_acquire(gil, 0, RT_FOREVER) != RT_OK) {
+            gil_acquire_blocking(gil);
+        }
+        return;
     }
-    while (rt_lock_acquire(gil, 1, RT_FOREVER) != RT_OK) {
-        // RT_EINTR: the GIL is taken all the same.
+    if (rt_lock_acquire(gil, 0, RT_FOREVER) == RT_OK) {
+        return;
     }
+    __atomic_fetch_add(&gil_returning, 1, __ATOMIC_ACQ_REL);
+    gil_acquire_blocking(gil);
+    __atomic_fetch_sub(&gil_returning, 1, __ATOMIC_ACQ_REL);
+    __atomic_fetch_add(&gil_handovers, 1, __ATOMIC_ACQ_REL);
 }
 
 #endif
@@ -196,9 +221,7 @@ int mp_thread_mutex_lock(mp_thread_mutex_t *mutex, int wait) {
     }
     #if MICROPY_PY_THREAD_GIL
     if (wait && mutex == &MP_STATE_VM(gil_mutex)) {
-        if (rt_lock_acquire(mutex->lock, 0, RT_FOREVER) != RT_OK) {
-            gil_lock(mutex->lock);
-        }
+        gil_lock(mutex->lock);
         return 1;
     }
     #endif
