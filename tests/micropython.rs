@@ -272,30 +272,30 @@ fn thread_suite(dir: &Path, config: Config) -> Result<String, String> {
         .count();
     let mut summaries = Vec::new();
     for run in 1..=runs {
-        let out_path = dir.join(format!("thread-suite-run{run}.log"));
-        let log = std::fs::File::create(&out_path).map_err(|e| e.to_string())?;
-        let mut child = Command::new("python3")
-            // One test at a time: the suite has timing tests (thread_coop.py, thread_sleep2.py,
-            // whose expected output CPython computes at run time) that fail on either layer
-            // when they share two cores with the stress tests.
-            .args(["./run-tests.py", "-j", "1", "-d", "thread"])
-            .current_dir(dir.join("tests"))
-            .env("MICROPY_MICROPYTHON", dir.join("micropython"))
-            .env("MICROPY_MPYCROSS", dir.join("mpy-cross/build/mpy-cross"))
-            .stdout(log.try_clone().map_err(|e| e.to_string())?)
-            .stderr(log)
-            .spawn()
-            .map_err(|e| format!("python3 run-tests.py: {e}"))?;
-        let status = wait_with_deadline(&mut child, Duration::from_secs(900));
-        let output = std::fs::read_to_string(&out_path).unwrap_or_default();
-        let passed = count(&output, " tests passed");
+        let log = dir.join(format!("thread-suite-run{run}.log"));
+        let (status, output) = run_tests(dir, &["-d", "thread"], &log)?;
+        let mut passed = count(&output, " tests passed");
         let skipped = count(&output, " tests skipped");
-        let failed = count(&output, " tests failed");
+        let mut failed = count(&output, " tests failed");
         let performed = count(&output, " tests performed");
-        let ok = matches!(status, Ok(s) if s.success())
-            && failed == 0
-            && passed >= min_passed
-            && passed + skipped == files;
+        let mut note = String::new();
+        // The suite's timing tests measure sleeps against wall-clock bounds (and
+        // thread_sleep2.py's expected output comes from CPython, timed at run time), so on a
+        // shared, loaded machine either layer fails them now and then (the stock layer's
+        // thread_coop.py did, in 1 of 5 runs, beside this test). Those alone get one retry,
+        // which the summary reports; any other failure, or a second one, fails the test.
+        let failures = failed_tests(&output);
+        if failed > 0 && failures.iter().all(|t| TIMING_TESTS.contains(&t.as_str())) {
+            let relog = dir.join(format!("thread-suite-run{run}-retry.log"));
+            let (restatus, reoutput) = run_tests(dir, &["--run-failures"], &relog)?;
+            let repassed = count(&reoutput, " tests passed");
+            if restatus.success() && count(&reoutput, " tests failed") == 0 && repassed == failed {
+                passed += repassed;
+                failed = 0;
+                note = format!(", {} passed on a retry", failures.join(" "));
+            }
+        }
+        let ok = failed == 0 && passed >= min_passed && passed + skipped == files;
         if !ok {
             return Err(format!(
                 "run {run} of {runs}: {passed} passed, {skipped} skipped, {failed} failed of {files} \
@@ -303,10 +303,48 @@ fn thread_suite(dir: &Path, config: Config) -> Result<String, String> {
             ));
         }
         summaries.push(format!(
-            "run {run}: {performed} performed, {passed} passed, {skipped} skipped"
+            "run {run}: {performed} performed, {passed} passed, {skipped} skipped{note}"
         ));
     }
     Ok(summaries.join("; "))
+}
+
+/// The suite's tests that check wall-clock timing (see `thread_suite`).
+const TIMING_TESTS: [&str; 3] = [
+    "thread/thread_coop.py",
+    "thread/thread_sleep1.py",
+    "thread/thread_sleep2.py",
+];
+
+/// Runs MicroPython's `run-tests.py` with `args`, one test at a time, its output going to `log`.
+/// One test at a time: the timing tests must not share the two cores with the stress tests.
+fn run_tests(
+    dir: &Path,
+    args: &[&str],
+    log: &Path,
+) -> Result<(std::process::ExitStatus, String), String> {
+    let file = std::fs::File::create(log).map_err(|e| e.to_string())?;
+    let mut child = Command::new("python3")
+        .args(["./run-tests.py", "-j", "1"])
+        .args(args)
+        .current_dir(dir.join("tests"))
+        .env("MICROPY_MICROPYTHON", dir.join("micropython"))
+        .env("MICROPY_MPYCROSS", dir.join("mpy-cross/build/mpy-cross"))
+        .stdout(file.try_clone().map_err(|e| e.to_string())?)
+        .stderr(file)
+        .spawn()
+        .map_err(|e| format!("python3 run-tests.py: {e}"))?;
+    let status = wait_with_deadline(&mut child, Duration::from_secs(900))?;
+    Ok((status, std::fs::read_to_string(log).unwrap_or_default()))
+}
+
+/// The tests named on the suite's "N tests failed: a b c" line.
+fn failed_tests(output: &str) -> Vec<String> {
+    output
+        .lines()
+        .filter_map(|l| l.split_once(" tests failed: ").map(|(_, names)| names))
+        .flat_map(|names| names.split_whitespace().map(String::from))
+        .collect()
 }
 
 /// The state letter of process `pid`'s main thread ('R' running, 'S' sleeping, ...).
