@@ -1,7 +1,9 @@
 //! MicroPython on rthread: builds MicroPython's unix port with the thread layer of
 //! `integrations/micropython/` (both builds: the default one without a GIL, and the GIL build),
 //! runs MicroPython's own thread suite (`tests/run-tests.py -d thread`) on each, three runs in a
-//! row, and the Ctrl-C test (`integrations/micropython/tests/ctrl_c.py`: a main thread blocked
+//! row (each must pass at least as many tests as the stock pthread layer and fail none; only the
+//! suite's three wall-clock timing tests get one retry, which the summary names), and the Ctrl-C
+//! test (`integrations/micropython/tests/ctrl_c.py`: a main thread blocked
 //! in `lock.acquire()` gets KeyboardInterrupt within a second of SIGINT, 20 times in a row,
 //! while other threads hammer locks).
 //!
