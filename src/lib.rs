@@ -4,6 +4,7 @@
 //! core), [`status`] and [`time`]; [`sync`]; [`thread`]; and `ffi`, the `extern "C"` functions
 //! that `include/rthread.h` declares. No module uses one above it.
 
+pub mod memory;
 pub mod queue;
 pub mod status;
 pub mod sync;

@@ -35,16 +35,17 @@ use super::hooks::{self, Hooks};
 use super::spawn::{self, ThreadFn};
 use super::timer::TimerState;
 use super::{InternalGuard, local, registry};
+use crate::memory::{Arc, try_boxed_str};
 use crate::status::{Error, Message, rt_status};
 use crate::sync::{Lock, SpinWait};
 use crate::time::{Wait, timeout_wait};
-use crate::wait::ThreadRecord;
+use crate::wait::RecordRef;
 use crate::wait::{self, ParkResult};
 use std::cell::UnsafeCell;
 use std::ffi::c_void;
 use std::fmt::Write;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
 
 /// The kind tag of a thread handle in the C face ("RTTH"): the first word of every [`Thread`].
 pub const HANDLE_TAG: u32 = 0x5254_5448;
@@ -211,10 +212,10 @@ pub struct Thread {
     name: UnsafeCell<NameState>,
     /// The thread's index in the registry, `usize::MAX` when not in it; under the registry lock.
     pub(super) registry_index: UnsafeCell<usize>,
-    /// The running thread's record in the waiting core, for `interrupt`: set by the thread
-    /// itself before it becomes ALIVE (by the main and dummy threads when their object is made
-    /// in them), never changed afterwards.
-    record: OnceLock<Arc<ThreadRecord>>,
+    /// The thread's record in the waiting core, for `interrupt`: made by the first `start`
+    /// (before the thread exists; the thread installs it), or the main or dummy thread's own
+    /// when their object is made; never changed afterwards.
+    record: OnceLock<RecordRef>,
 }
 
 // SAFETY: `name` is only touched with `name_lock` held; `registry_index` only with the registry
@@ -264,14 +265,15 @@ impl Thread {
     }
 
     /// Remembers the calling thread's waiting-core record as this object's.
+    /// Without memory for a record, the object has none (yet): it cannot be interrupted.
     pub(super) fn adopt_current_record(&self) {
-        if let Some(r) = wait::current_record() {
+        if let Ok(r) = wait::current_record() {
             let _ = self.record.set(r);
         }
     }
 
     /// Remembers `r` as the record of this object's thread (the main thread, seen at load).
-    pub(super) fn adopt_record(&self, r: Arc<ThreadRecord>) {
+    pub(super) fn adopt_record(&self, r: RecordRef) {
         let _ = self.record.set(r);
     }
 
@@ -281,6 +283,7 @@ impl Thread {
     /// alone. `RT_ESTATE` for a thread not started yet (or a main thread rthread has not seen).
     pub fn interrupt(&self) -> Result<(), Error> {
         match self.record.get() {
+            Some(_) if self.phase() == INITIAL => Err(INTERRUPT_NOT_RUNNING),
             Some(r) => {
                 if self.phase() != STOPPED {
                     r.interrupt();
@@ -296,14 +299,14 @@ impl Thread {
     ///
     /// # Safety
     /// Calling `function(arg)` once, in another thread, must be safe (`arg` is handed over as
-    /// is), and `function` must unwind only through `exit_thread`.
-    pub unsafe fn new(function: Option<ThreadFn>, arg: *mut c_void) -> Arc<Thread> {
+    /// is), and `function` must unwind only through `exit_thread`. `RT_ENOMEM`.
+    pub unsafe fn new(function: Option<ThreadFn>, arg: *mut c_void) -> Result<Arc<Thread>, Error> {
         let daemon = if registry::current_is_daemon() {
             DAEMON
         } else {
             0
         };
-        Arc::new(Thread::make(
+        Arc::try_new(Thread::make(
             ThreadKind::Normal,
             INITIAL | daemon,
             Name::Numbered("Thread-", next_name_number()),
@@ -331,7 +334,7 @@ impl Thread {
         } else {
             0
         };
-        Ok(Arc::new(Thread::make(
+        Arc::try_new(Thread::make(
             ThreadKind::Timer,
             INITIAL | daemon,
             Name::Numbered("Thread-", next_name_number()),
@@ -339,7 +342,7 @@ impl Thread {
             function,
             arg,
             Some(timer),
-        )))
+        ))
     }
 
     /// The main thread's object: alive, not a daemon, "MainThread". `ident` may be 0 if not
@@ -363,8 +366,9 @@ impl Thread {
         t
     }
 
-    /// A dummy for the calling thread, which rthread did not start: alive, a daemon, `Dummy-N`.
-    pub(super) fn new_dummy() -> Thread {
+    /// A dummy for the calling thread, which rthread did not start: alive, a daemon, `Dummy-N`;
+    /// `record` is the thread's own.
+    pub(super) fn new_dummy(record: RecordRef) -> Thread {
         let t = Thread::make(
             ThreadKind::Dummy,
             ALIVE | DAEMON,
@@ -376,7 +380,7 @@ impl Thread {
         );
         t.ident.store(spawn::get_ident(), Ordering::Relaxed);
         t.native_id.store(spawn::get_native_id(), Ordering::Relaxed);
-        t.adopt_current_record();
+        t.adopt_record(record);
         t
     }
 
@@ -477,8 +481,9 @@ impl Thread {
     }
 
     /// Renames the thread; a running thread's OS name follows (truncated to 15 bytes).
-    pub fn set_name(&self, name: &str) {
-        let new = Name::Text(name.into());
+    /// `RT_ENOMEM` (and the name unchanged) if the copy cannot be made.
+    pub fn set_name(&self, name: &str) -> Result<(), Error> {
+        let new = Name::Text(try_boxed_str(name)?);
         let old = {
             let _g = InternalGuard::lock(&self.name_lock);
             // SAFETY: the name lock is held.
@@ -490,6 +495,7 @@ impl Thread {
             old
         };
         drop(old);
+        Ok(())
     }
 
     /// The running thread gives the OS its name, once, at start.
@@ -564,13 +570,19 @@ impl Thread {
     /// Errors: `RT_ESTATE` "threads can only be started once" for a second start (even after a
     /// thread ended; always for the main thread and dummies); `RT_EAGAIN` when the system
     /// refuses a thread (the object is then as before, and may be started again); `RT_ENOMEM`.
-    pub fn start(self: &Arc<Thread>) -> Result<(), Error> {
-        let mut s = self.state.load(Ordering::Relaxed);
+    pub fn start(this: &Arc<Thread>) -> Result<(), Error> {
+        // The new thread's record is made here, before the thread exists, so that the thread
+        // can be interrupted from its first instruction and needs no memory to wait. A start
+        // that failed keeps it for the next one (no thread ever had its id).
+        if this.record.get().is_none() && this.phase() == INITIAL {
+            let _ = this.record.set(wait::new_record()?);
+        }
+        let mut s = this.state.load(Ordering::Relaxed);
         loop {
             if s & PHASE != INITIAL {
                 return Err(STARTED_TWICE);
             }
-            match self.state.compare_exchange_weak(
+            match this.state.compare_exchange_weak(
                 s,
                 (s & DAEMON) | STARTING,
                 Ordering::Acquire,
@@ -583,20 +595,20 @@ impl Thread {
         registry::arm_exit_wait();
         // SAFETY: this thread moved the phase to STARTING, so it alone writes the hooks, and the
         // new thread, which reads them, does not exist yet.
-        unsafe { *self.hooks.get() = hooks::snapshot() };
-        if let Err(e) = registry::register(self) {
-            self.set_phase(INITIAL);
+        unsafe { *this.hooks.get() = hooks::snapshot() };
+        if let Err(e) = registry::register(this) {
+            this.set_phase(INITIAL);
             return Err(e);
         }
-        let raw = Arc::into_raw(self.clone());
+        let raw = Arc::into_raw(this.clone());
         if let Err(e) = spawn::create_os_thread(entry, raw as *mut c_void) {
             // SAFETY: no thread was created: the reference we leaked for it is still ours.
             drop(unsafe { Arc::from_raw(raw) });
-            drop(registry::unregister(self));
-            self.set_phase(INITIAL);
+            drop(registry::unregister(this));
+            this.set_phase(INITIAL);
             return Err(e);
         }
-        self.wait_while_starting();
+        this.wait_while_starting();
         Ok(())
     }
 
@@ -620,7 +632,16 @@ impl Thread {
 
     /// In the new thread: everything the thread does (see the module comment).
     fn run(&self) {
-        self.adopt_current_record();
+        let record = self.record.get().cloned();
+        let watched = match record.map(wait::install_record) {
+            None | Some(Ok(())) => true,
+            Some(Err(rec)) => {
+                // The system's key table could not grow: the thread keeps its record until its
+                // end, and gives it back itself.
+                wait::install_record_unwatched(rec);
+                false
+            }
+        };
         self.ident.store(spawn::get_ident(), Ordering::Relaxed);
         self.native_id
             .store(spawn::get_native_id(), Ordering::Relaxed);
@@ -643,6 +664,9 @@ impl Thread {
         hooks.run_exit();
         self.finish();
         registry::clear_current();
+        if !watched {
+            wait::uninstall_record();
+        }
     }
 
     /// The thread has ended (or, at exit, counts as ended): its OS name is gone, it leaves the
@@ -728,6 +752,13 @@ impl Thread {
     }
 }
 
+impl Arc<Thread> {
+    /// `start()`: see [`Thread::start`].
+    pub fn start(&self) -> Result<(), Error> {
+        Thread::start(self)
+    }
+}
+
 /// The entry point of every thread object's OS thread.
 extern "C" fn entry(data: *mut c_void) -> *mut c_void {
     // SAFETY: `data` is the reference `start` leaked for this thread; this is its only consumer.
@@ -778,7 +809,7 @@ mod tests {
 
     fn counting_thread(n: &AtomicUsize) -> Arc<Thread> {
         // SAFETY: `bump` only increments the counter, which outlives the thread (the tests join).
-        unsafe { Thread::new(Some(bump), n as *const AtomicUsize as *mut c_void) }
+        unsafe { Thread::new(Some(bump), n as *const AtomicUsize as *mut c_void) }.unwrap()
     }
 
     #[test]
@@ -805,9 +836,9 @@ mod tests {
     #[test]
     fn names_are_numbered_then_settable() {
         // SAFETY: no function: nothing runs.
-        let t = unsafe { Thread::new(None, std::ptr::null_mut()) };
+        let t = unsafe { Thread::new(None, std::ptr::null_mut()) }.unwrap();
         assert!(t.name().starts_with("Thread-"));
-        t.set_name("worker");
+        t.set_name("worker").unwrap();
         assert_eq!(t.name(), "worker");
         assert_eq!(t.with_name(str::len), 6);
     }

@@ -184,9 +184,9 @@ pub(crate) fn os_thread_ended() {
 }
 
 /// Starts a detached OS thread running `body`, with the configured stack size. Returns the new
-/// thread's ident (its `pthread_t`).
+/// thread's ident (its `pthread_t`). `RT_ENOMEM`, or `RT_EAGAIN` as for [`create_os_thread`].
 pub fn spawn_detached(body: Box<dyn FnOnce() + Send>) -> Result<u64, Error> {
-    let start = Box::into_raw(Box::new(Start { body }));
+    let start = Box::into_raw(crate::memory::try_box(Start { body })?);
     let r = create_os_thread(trampoline, start as *mut c_void);
     if r.is_err() {
         // SAFETY: no thread was created, so the Box is still ours.
@@ -207,7 +207,7 @@ pub fn start_new_thread(f: ThreadFn, arg: *mut c_void) -> Result<u64, Error> {
     let arg = SendPtr(arg);
     #[cfg(not(loom))]
     let hooks = super::hooks::snapshot();
-    spawn_detached(Box::new(move || {
+    spawn_detached(crate::memory::try_box(move || {
         let arg = arg;
         #[cfg(not(loom))]
         hooks.run_start();
@@ -218,7 +218,7 @@ pub fn start_new_thread(f: ThreadFn, arg: *mut c_void) -> Result<u64, Error> {
             super::local::run_thread_destructors();
             hooks.run_exit();
         }
-    }))
+    })?)
 }
 
 /// `_thread.get_ident`: non-zero, may be reused after the thread ends.
