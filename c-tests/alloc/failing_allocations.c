@@ -54,7 +54,21 @@ static __thread long counted;
 static __thread int fired;
 static __thread int counting;
 
+/* With `all_threads` set, a run counts the allocations of every thread instead, so that a
+ * thread that the call starts, and waits for, is part of the call. */
+static int all_threads;
+static int g_counting;
+static long g_target, g_seen;
+static int g_fired;
+
 static int fail_this_one(void) {
+    if (ATOMIC_LOAD(&g_counting)) {
+        if (ATOMIC_ADD(&g_seen, 1) - 1 == ATOMIC_LOAD(&g_target)) {
+            ATOMIC_STORE(&g_fired, 1);
+            return 1;
+        }
+        return 0;
+    }
     if (!counting) return 0;
     counted++;
     if (countdown == 0) {
@@ -115,6 +129,13 @@ int posix_memalign(void **out, size_t align, size_t n) {
 
 /* Arms the calling thread: its k-th allocation from now fails (k = -1: count only). */
 static void arm(long k) {
+    if (all_threads) {
+        ATOMIC_STORE(&g_target, k);
+        ATOMIC_STORE(&g_seen, 0);
+        ATOMIC_STORE(&g_fired, 0);
+        ATOMIC_STORE(&g_counting, 1);
+        return;
+    }
     countdown = k;
     counted = 0;
     fired = 0;
@@ -123,6 +144,11 @@ static void arm(long k) {
 
 /* Disarms; returns whether an allocation failed. */
 static int disarm(void) {
+    if (all_threads) {
+        ATOMIC_STORE(&g_counting, 0);
+        counted = ATOMIC_LOAD(&g_seen);
+        return ATOMIC_LOAD(&g_fired);
+    }
     counting = 0;
     countdown = -1;
     return fired;
@@ -445,7 +471,9 @@ static void alloc_rt_thread_start(void) {
     rt_thread *t;
     size_t alive = rt_active_count();
     int runs_before;
-    /* The same object each time: after a failed start it may be started again. */
+    /* The same object each time: after a failed start it may be started again. The start
+     * waits until the new thread runs: what that thread allocates until then counts too. */
+    all_threads = 1;
     CHECK_OK(rt_thread_new(count_run, NULL, &t));
     EXHAUST("rt_thread_start", RT_OK, 1, (runs_before = ATOMIC_LOAD(&ran), s = rt_thread_start(t)), { CHECK(!rt_thread_is_alive(t)); CHECK(rt_active_count() == alive); CHECK(rt_thread_ident(t) == 0); CHECK(ATOMIC_LOAD(&ran) == runs_before); }, { CHECK_OK(rt_thread_join(t, RT_FOREVER)); CHECK(ATOMIC_LOAD(&ran) == runs_before + 1); CHECK_OK(rt_thread_release(t)); CHECK_OK(rt_thread_new(count_run, NULL, &t)); });
     CHECK_OK(rt_thread_release(t));
@@ -453,6 +481,7 @@ static void alloc_rt_thread_start(void) {
     CHECK_OK(rt_timer_new(0.0, count_run, NULL, &t));
     EXHAUST("rt_thread_start", RT_OK, 1, s = rt_thread_start(t), { CHECK(!rt_thread_is_alive(t)); CHECK(rt_active_count() == alive); }, { CHECK_OK(rt_thread_join(t, RT_FOREVER)); CHECK_OK(rt_thread_release(t)); CHECK_OK(rt_timer_new(0.0, count_run, NULL, &t)); });
     CHECK_OK(rt_thread_release(t));
+    all_threads = 0;
     report("rt_thread_start");
 }
 
