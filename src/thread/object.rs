@@ -216,6 +216,12 @@ pub struct Thread {
     /// (before the thread exists; the thread installs it), or the main or dummy thread's own
     /// when their object is made; never changed afterwards.
     record: OnceLock<RecordRef>,
+    /// The OS thread (`pthread_t`), created joinable, until it is joined or detached (0: none
+    /// or done). Whoever swaps it to 0 does one or the other: the first `join` that sees the
+    /// thread ended joins it, so that it has exited completely when that join returns (the
+    /// memory the C library keeps for a running thread is gone before the program's exit, and
+    /// valgrind sees nothing left); the last reference detaches it otherwise.
+    os_thread: AtomicU64,
 }
 
 // SAFETY: `name` is only touched with `name_lock` held; `registry_index` only with the registry
@@ -230,8 +236,17 @@ unsafe impl Send for Thread {}
 impl Drop for Thread {
     fn drop(&mut self) {
         self.header.tag = FREED_TAG;
+        let tid = self.os_thread.swap(0, Ordering::AcqRel);
+        if tid != 0 {
+            // SAFETY: a joinable thread that nobody joined or detached (see `os_thread`); it may
+            // still be ending, or be the calling thread itself.
+            unsafe { libc::pthread_detach(tid as libc::pthread_t) };
+        }
     }
 }
+
+/// Whether thread objects' OS threads are created joinable (and joined by `join`).
+const JOINABLE: bool = cfg!(all(target_os = "linux", target_env = "gnu"));
 
 impl Thread {
     fn make(
@@ -261,6 +276,7 @@ impl Thread {
             name: UnsafeCell::new(NameState { name, os }),
             registry_index: UnsafeCell::new(usize::MAX),
             record: OnceLock::new(),
+            os_thread: AtomicU64::new(0),
         }
     }
 
@@ -601,12 +617,16 @@ impl Thread {
             return Err(e);
         }
         let raw = Arc::into_raw(this.clone());
-        if let Err(e) = spawn::create_os_thread(entry, raw as *mut c_void) {
-            // SAFETY: no thread was created: the reference we leaked for it is still ours.
-            drop(unsafe { Arc::from_raw(raw) });
-            drop(registry::unregister(this));
-            this.set_phase(INITIAL);
-            return Err(e);
+        match spawn::create_os_thread(entry, raw as *mut c_void, JOINABLE) {
+            Ok(tid) if JOINABLE => this.os_thread.store(tid, Ordering::Release),
+            Ok(_) => {}
+            Err(e) => {
+                // SAFETY: no thread was created: the reference we leaked for it is still ours.
+                drop(unsafe { Arc::from_raw(raw) });
+                drop(registry::unregister(this));
+                this.set_phase(INITIAL);
+                return Err(e);
+            }
         }
         this.wait_while_starting();
         Ok(())
@@ -683,6 +703,8 @@ impl Thread {
     /// waits on it in the child) and its locks are forced open.
     pub(super) fn vanish_after_fork(&self) {
         self.name_lock.reset();
+        // Its OS thread is not in the child: nothing to join or detach.
+        self.os_thread.store(0, Ordering::Relaxed);
         // SAFETY: the child has one thread, the caller, and the name lock was just forced open.
         unsafe { (*self.name.get()).os = OsName::Gone };
         let daemon = self.state.load(Ordering::Relaxed) & DAEMON;
@@ -713,7 +735,60 @@ impl Thread {
             return Err(JOIN_SELF);
         }
         let wait = timeout_wait(timeout)?;
-        self.join_until(wait, true)
+        self.join_until(wait, true)?;
+        self.join_os_thread(wait);
+        Ok(())
+    }
+
+    /// The thread is in `exit()`, where it counts as ended but goes on running: its joiners
+    /// must not wait for its OS thread, which is detached instead.
+    pub(super) fn detach_os_thread(&self) {
+        let tid = self.os_thread.swap(0, Ordering::AcqRel);
+        if tid != 0 {
+            // SAFETY: a joinable thread that nobody joined or detached (we swapped it out).
+            unsafe { libc::pthread_detach(tid as libc::pthread_t) };
+        }
+    }
+
+    /// After the thread ended: joins its OS thread, if no one did, within the join's time (the
+    /// thread is in its last steps: its pthread key destructors, then the C library's exit). If
+    /// the time runs out first, the thread is detached instead.
+    pub(super) fn join_os_thread(&self, wait: Wait) {
+        let tid = self.os_thread.swap(0, Ordering::AcqRel) as libc::pthread_t;
+        if tid == 0 {
+            return;
+        }
+        let rc = match wait {
+            // SAFETY: a joinable thread that nobody else joins or detaches (we swapped it out).
+            Wait::Forever => unsafe { libc::pthread_join(tid, std::ptr::null_mut()) },
+            Wait::Try => libc::ETIMEDOUT,
+            Wait::Until(d) => {
+                let mut now = libc::timespec {
+                    tv_sec: 0,
+                    tv_nsec: 0,
+                };
+                // SAFETY: `now` is writable.
+                unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut now) };
+                let ns = now.tv_nsec as u64 + (d.remaining_secs().max(0.0) * 1e9) as u64;
+                let until = libc::timespec {
+                    tv_sec: now.tv_sec + (ns / 1_000_000_000) as libc::time_t,
+                    tv_nsec: (ns % 1_000_000_000) as _,
+                };
+                #[cfg(all(target_os = "linux", target_env = "gnu"))]
+                // SAFETY: as above; `until` is a valid absolute time.
+                let rc = unsafe { libc::pthread_timedjoin_np(tid, std::ptr::null_mut(), &until) };
+                #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+                let rc = {
+                    let _ = until;
+                    libc::ETIMEDOUT
+                };
+                rc
+            }
+        };
+        if rc != 0 {
+            // SAFETY: still ours (not joined): detached, it frees itself when it ends.
+            unsafe { libc::pthread_detach(tid) };
+        }
     }
 
     /// The wait of `join`, without its checks.

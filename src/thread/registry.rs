@@ -503,7 +503,10 @@ extern "C" fn at_exit() {
     let me = current_ptr();
     if !me.is_null() {
         // SAFETY: see current_ptr.
-        unsafe { (*me).finish() };
+        unsafe {
+            (*me).detach_os_thread();
+            (*me).finish();
+        }
     }
     let _ = wait_for_non_daemon(Wait::Forever, false);
 }
@@ -543,7 +546,8 @@ fn wait_for_non_daemon(wait: Wait, interruptible: bool) -> Result<(), Error> {
         });
         let Some(t) = next else { break Ok(()) };
         match t.join_until(wait, interruptible) {
-            Ok(()) => {}
+            // As a join does: the thread has exited completely before the process does.
+            Ok(()) => t.join_os_thread(wait),
             // A start that failed: the thread left the registry; look again.
             Err(e) if e.status == rt_status::RT_ESTATE => {}
             Err(e) => break Err(e),

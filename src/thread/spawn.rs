@@ -139,11 +139,16 @@ extern "C" fn trampoline(data: *mut c_void) -> *mut c_void {
 /// An OS thread's entry point, as `pthread_create` takes it.
 pub(crate) type Entry = extern "C" fn(*mut c_void) -> *mut c_void;
 
-/// Creates a detached OS thread running `entry(data)` with the configured stack size, and counts
-/// it in [`thread_count`]; `entry` must call [`os_thread_ended`] last. Returns the new thread's
-/// ident (its `pthread_t`). On failure (`RT_EAGAIN`, with the system's reason) no thread exists
-/// and `data` was not used.
-pub(crate) fn create_os_thread(entry: Entry, data: *mut c_void) -> Result<u64, Error> {
+/// Creates an OS thread running `entry(data)` with the configured stack size, and counts it in
+/// [`thread_count`]; `entry` must call [`os_thread_ended`] last. Detached unless `joinable`
+/// (then exactly one `pthread_join` or `pthread_detach` of it must follow). Returns the new
+/// thread's ident (its `pthread_t`). On failure (`RT_EAGAIN`, with the system's reason) no
+/// thread exists and `data` was not used.
+pub(crate) fn create_os_thread(
+    entry: Entry,
+    data: *mut c_void,
+    joinable: bool,
+) -> Result<u64, Error> {
     #[cfg(not(loom))]
     crate::wait::ensure_fork_handler();
     arm_fork_handler();
@@ -156,7 +161,9 @@ pub(crate) fn create_os_thread(entry: Entry, data: *mut c_void) -> Result<u64, E
         let a = attr.as_mut_ptr();
         let mut rc = libc::pthread_attr_init(a);
         if rc == 0 {
-            libc::pthread_attr_setdetachstate(a, libc::PTHREAD_CREATE_DETACHED);
+            if !joinable {
+                libc::pthread_attr_setdetachstate(a, libc::PTHREAD_CREATE_DETACHED);
+            }
             let size = STACK_SIZE.load(Ordering::Relaxed);
             if size != 0 {
                 rc = libc::pthread_attr_setstacksize(a, size);
@@ -187,7 +194,7 @@ pub(crate) fn os_thread_ended() {
 /// thread's ident (its `pthread_t`). `RT_ENOMEM`, or `RT_EAGAIN` as for [`create_os_thread`].
 pub fn spawn_detached(body: Box<dyn FnOnce() + Send>) -> Result<u64, Error> {
     let start = Box::into_raw(crate::memory::try_box(Start { body })?);
-    let r = create_os_thread(trampoline, start as *mut c_void);
+    let r = create_os_thread(trampoline, start as *mut c_void, false);
     if r.is_err() {
         // SAFETY: no thread was created, so the Box is still ours.
         drop(unsafe { Box::from_raw(start) });
