@@ -128,7 +128,10 @@ pub extern "C" fn rt_thread_start(t: *mut rt_thread) -> rt_status {
 /// without bound for `RT_FOREVER`; 0 polls.
 ///
 /// Returns `RT_OK` once the thread has ended (at once if it already had): its function, its
-/// thread-local destructors and its exit hook have run, and it is out of `rt_enumerate`.
+/// thread-local destructors and its exit hook have run, and it is out of `rt_enumerate`. The
+/// first join that sees the thread end also waits (within the same time) for its OS thread to
+/// exit, so that nothing of it is left when the process exits (valgrind then reports nothing
+/// "possibly lost"; see the README).
 /// `RT_TIMEOUT` if it is still alive when the time is up (Python's `join` returns `None` and
 /// `is_alive()` tells; here the status does). Any number of threads may join one thread, at
 /// once or again and again. `RT_EINTR` if `rt_thread_interrupt` ended the wait.
