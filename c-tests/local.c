@@ -393,8 +393,70 @@ static void null_and_wrong_kind_locals_are_einval(void) {
     CHECK_OK(rt_lock_free(lock));
 }
 
+/* While a thread's destructors run, a local whose destructor has not run yet still has its
+ * value, and one whose destructor ran has none (as with pthread_getspecific). */
+static rt_local *pair[2];
+static void *pair_seen[2];
+static int pair_calls;
+
+static void pair_destroy(int self, void *v) {
+    void *other = as_value(-1);
+    if (v != as_value(100 + self)) abort();
+    if (rt_local_get(pair[1 - self], &other) != RT_OK) abort();
+    pair_seen[self] = other;
+    ATOMIC_ADD(&pair_calls, 1);
+}
+
+static void pair_destroy_0(void *v) {
+    pair_destroy(0, v);
+}
+
+static void pair_destroy_1(void *v) {
+    pair_destroy(1, v);
+}
+
+static void set_pair(void *p) {
+    (void)p;
+    if (rt_local_set(pair[0], as_value(100)) != RT_OK) abort();
+    if (rt_local_set(pair[1], as_value(101)) != RT_OK) abort();
+}
+
+static void *set_pair_foreign(void *p) {
+    set_pair(p);
+    return NULL;
+}
+
+/* One destructor ran first and saw the other's value; the second saw the first's gone. */
+static void check_pair_seen(void) {
+    CHECK_EQ_INT(pair_calls, 2);
+    CHECK((pair_seen[0] == as_value(101) && pair_seen[1] == NULL) ||
+          (pair_seen[1] == as_value(100) && pair_seen[0] == NULL));
+    pair_calls = 0;
+    pair_seen[0] = pair_seen[1] = as_value(-1);
+}
+
+static void destructors_see_the_values_not_destroyed_yet(void) {
+    rt_thread *t;
+    pthread_t pt;
+    CHECK_OK(rt_local_new(pair_destroy_0, &pair[0]));
+    CHECK_OK(rt_local_new(pair_destroy_1, &pair[1]));
+    /* A thread rthread started: its destructors run after its function. */
+    CHECK_OK(rt_thread_new(set_pair, NULL, &t));
+    CHECK_OK(rt_thread_start(t));
+    CHECK_OK(rt_thread_join(t, RT_FOREVER));
+    CHECK_OK(rt_thread_release(t));
+    check_pair_seen();
+    /* A foreign thread: from the system's thread-exit processing. */
+    CHECK(pthread_create(&pt, NULL, set_pair_foreign, NULL) == 0);
+    CHECK(pthread_join(pt, NULL) == 0);
+    check_pair_seen();
+    CHECK_OK(rt_local_free(pair[0]));
+    CHECK_OK(rt_local_free(pair[1]));
+}
+
 RT_CASES(
     RT_CASE(each_thread_sees_only_its_own_value),
+    RT_CASE(destructors_see_the_values_not_destroyed_yet),
     RT_CASE(destructors_run_when_an_rthread_thread_ends_before_join_returns),
     RT_CASE(destructors_run_when_a_foreign_thread_ends),
     RT_CASE(set_does_not_destroy_the_value_it_replaces),

@@ -381,7 +381,8 @@ extern "C" {
  * must be > 0", as in Python 3.13), a NaN timeout ("Invalid value NaN (not a number)") or a
  * negative one other than `RT_FOREVER` ("timeout value must be a non-negative number"; Python
  * only finds out at the first wait), or a NULL `out` ("NULL output pointer"); `RT_EOVERFLOW`
- * for a timeout above `RT_TIMEOUT_MAX`; `RT_ENOMEM`. On error `*out` is not written.
+ * for a timeout above `RT_TIMEOUT_MAX`; `RT_ENOMEM` ("out of memory"). On error `*out` is not
+ * written and nothing was made.
  */
 rt_status rt_barrier_new(size_t parties,
                          rt_barrier_action_fn action,
@@ -949,13 +950,17 @@ rt_status rt_executor_free(rt_executor *ex);
  *
  * `destructor`, if not NULL, is called once on every non-NULL value still set when its thread
  * ends: for threads rthread started, after their function and before their exit hook (so a
- * join sees it done); for any other thread (the main thread included, at `exit()`), when the
- * thread ends, from the system's thread-exit processing. A destructor may use rthread, and may
- * set values again: those get another round, up to 4 rounds (as POSIX's
- * `PTHREAD_DESTRUCTOR_ITERATIONS`); values still set after that are not destroyed. Destructors
- * run with no rthread lock held. In a thread rthread started, a destructor that calls
- * `pthread_exit` ends its thread: the other values are still destroyed (that pass counts as a
- * round), then the exit hook runs, as after a return.
+ * join sees it done); for any other thread, when the thread ends, from the system's thread-exit
+ * processing (after the C library's `thread_local` destructors); for the thread that calls
+ * `exit()` (the main thread, as a rule), at the end of `exit()`, after the `atexit` handlers
+ * and the wait for non-daemon threads. Values are destroyed one at a time: a destructor still
+ * reads, with `rt_local_get`, the values of other locals whose destructors have not run yet
+ * (as with `pthread_getspecific`). A destructor may use rthread, and may set values again:
+ * those get another round, up to 4 rounds (as POSIX's `PTHREAD_DESTRUCTOR_ITERATIONS`);
+ * values still set after that are not destroyed. Destructors run with no rthread lock held.
+ * In a thread rthread started, a destructor that calls `pthread_exit` ends its thread: the
+ * other values are still destroyed (that pass counts as a round), then the exit hook runs, as
+ * after a return.
  *
  * On `RT_OK`, `*out` receives the new local, which the caller owns and frees with
  * `rt_local_free`. Errors: `RT_EINVAL` if `out` is NULL; `RT_ENOMEM`.
@@ -966,9 +971,9 @@ rt_status rt_local_new(rt_local_destructor destructor, rt_local **out);
  * Writes the calling thread's value to `*value`: what it last set with `rt_local_set`, or NULL
  * if it set none (Python raises `AttributeError` there). Never another thread's value.
  *
- * Errors: `RT_EINVAL` for a NULL `value`, a NULL or wrong-kind handle; `RT_ESTATE` when called
- * from a destructor that runs during the system's thread-exit processing (see `rt_local_new`),
- * where the calling thread's values are already gone.
+ * In a thread-local destructor, the values whose destructors have not run yet are still there.
+ *
+ * Errors: `RT_EINVAL` for a NULL `value`, a NULL or wrong-kind handle.
  */
 rt_status rt_local_get(const rt_local *local, void **value);
 
@@ -978,7 +983,9 @@ rt_status rt_local_get(const rt_local *local, void **value);
  * The value it replaces is not destroyed: it is the caller's again (as with
  * `pthread_setspecific`; read it first with `rt_local_get` if it needs freeing). Setting NULL
  * clears the value: no destructor is called for NULL. Errors: `RT_EINVAL` for a NULL or
- * wrong-kind handle; `RT_ENOMEM`; `RT_ESTATE` as for `rt_local_get`.
+ * wrong-kind handle; `RT_ENOMEM` ("out of memory": the thread's table must grow, or, at a
+ * thread's first value, its end must be watched for, and the system cannot), and then nothing
+ * changed.
  */
 rt_status rt_local_set(rt_local *local, void *value);
 
@@ -1130,7 +1137,9 @@ rt_status rt_queue_free(rt_queue *queue);
  * number"), even when there is room; `RT_EOVERFLOW` above `RT_TIMEOUT_MAX` ("timestamp out of
  * range for platform time_t"). While blocked: `RT_EFULL` when time runs out ("queue is
  * full"), `RT_ESHUTDOWN` when the queue is shut down, `RT_EINTR` when `rt_thread_interrupt`
- * ends the wait. On any error the item still belongs to the caller.
+ * ends the wait. `RT_ENOMEM` ("out of memory") when an unbounded queue must grow and cannot
+ * (a bounded queue has its room from `_new`): the queue is unchanged. On any error the item
+ * still belongs to the caller.
  *
  * On a priority queue the comparator runs inside this call, under the queue's lock.
  */
@@ -1485,7 +1494,8 @@ size_t rt_thread_count(void);
  * nothing (Python's `target=None`). `arg` belongs to the caller; rthread only passes it on.
  *
  * On `RT_OK`, `*out` receives a new reference, which the caller releases with
- * `rt_thread_release`. Errors: `RT_EINVAL` if `out` is NULL.
+ * `rt_thread_release`. Errors: `RT_EINVAL` if `out` is NULL; `RT_ENOMEM` ("out of memory"),
+ * and then nothing was made.
  */
 rt_status rt_thread_new(rt_thread_fn function, void *arg, rt_thread **out);
 
@@ -1511,7 +1521,10 @@ rt_status rt_thread_start(rt_thread *t);
  * without bound for `RT_FOREVER`; 0 polls.
  *
  * Returns `RT_OK` once the thread has ended (at once if it already had): its function, its
- * thread-local destructors and its exit hook have run, and it is out of `rt_enumerate`.
+ * thread-local destructors and its exit hook have run, and it is out of `rt_enumerate`. The
+ * first join that sees the thread end also waits (within the same time) for its OS thread to
+ * exit, so that nothing of it is left when the process exits (valgrind then reports nothing
+ * "possibly lost"; see the README).
  * `RT_TIMEOUT` if it is still alive when the time is up (Python's `join` returns `None` and
  * `is_alive()` tells; here the status does). Any number of threads may join one thread, at
  * once or again and again. `RT_EINTR` if `rt_thread_interrupt` ended the wait.
@@ -1562,7 +1575,8 @@ rt_status rt_thread_name_len(const rt_thread *t, size_t *len);
  * truncated to 15 bytes at a UTF-8 character boundary (Linux's limit); a thread object that has
  * not started gives the OS its name when it starts. The main thread's OS name (the program's)
  * changes only if it is renamed. Errors: `RT_EINVAL` for a NULL name ("NULL name"), a name
- * that is not UTF-8 ("name must be UTF-8"), a NULL or wrong-kind handle.
+ * that is not UTF-8 ("name must be UTF-8"), a NULL or wrong-kind handle; `RT_ENOMEM` ("out of
+ * memory"), and the name is unchanged.
  */
 rt_status rt_thread_set_name(rt_thread *t, const char *name);
 
@@ -1613,7 +1627,8 @@ rt_status rt_thread_release(rt_thread *t);
 /**
  * The number of alive threads (`threading.active_count()`): thread objects that run, the main
  * thread, and the dummies of foreign threads that asked for their object; the count
- * `rt_enumerate` gives at the same moment. Never fails.
+ * `rt_enumerate` gives at the same moment. Never fails (without memory to make the main
+ * thread's object at the first call, the main thread is not counted yet).
  */
 size_t rt_active_count(void);
 
@@ -1625,7 +1640,9 @@ size_t rt_active_count(void);
  * Writes up to `cap` handles to `buf`, each a new reference that the caller releases, and the
  * number of alive threads to `*count`. If `*count` > `cap`, only the first `cap` were written:
  * the caller releases min(`cap`, `*count`) handles. `buf` may be NULL when `cap` is 0 (to count
- * only). Errors: `RT_EINVAL` for a NULL `count`, or a NULL `buf` with `cap` > 0.
+ * only). Errors: `RT_EINVAL` for a NULL `count`, or a NULL `buf` with `cap` > 0; `RT_ENOMEM`
+ * ("out of memory") if the main thread's object must be made first (see `rt_main_thread`) and
+ * cannot be: nothing is written then.
  */
 rt_status rt_enumerate(rt_thread **buf, size_t cap, size_t *count);
 
@@ -1649,7 +1666,8 @@ rt_status rt_current_thread(rt_thread **out);
  * `rt_shutdown`. In a fork child it is the forking thread (a dummy becomes "MainThread", not a
  * daemon, as in CPython). Its ident is known once the
  * library was loaded in the initial thread (the usual case) or the initial thread has called
- * into rthread; until then it is 0. Errors: `RT_EINVAL` for a NULL `out`.
+ * into rthread; until then it is 0. Errors: `RT_EINVAL` for a NULL `out`; `RT_ENOMEM` ("out of
+ * memory") when the object is made (at the first call that needs it) and memory runs out.
  */
 rt_status rt_main_thread(rt_thread **out);
 
@@ -1692,7 +1710,8 @@ bool rt_set_exit_wait(bool wait);
  *
  * On `RT_OK`, `*out` receives a new reference. Errors: `RT_EINVAL` for a NaN interval ("Invalid
  * value NaN (not a number)") or a NULL `out`; `RT_EOVERFLOW` for an interval above
- * `RT_TIMEOUT_MAX` ("timestamp out of range for platform time_t").
+ * `RT_TIMEOUT_MAX` ("timestamp out of range for platform time_t"); `RT_ENOMEM` ("out of
+ * memory").
  */
 rt_status rt_timer_new(double interval, rt_thread_fn function, void *arg, rt_thread **out);
 

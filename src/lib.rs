@@ -6,6 +6,7 @@
 
 #[cfg(not(loom))]
 pub mod futures;
+pub mod memory;
 pub mod queue;
 pub mod status;
 pub mod sync;

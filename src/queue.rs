@@ -152,6 +152,17 @@ impl<T> Items<T> {
         self.len() == 0
     }
 
+    /// Makes room for one more item, so that the next `push` cannot allocate: `RT_ENOMEM` if
+    /// the allocator refuses (a bounded queue reserved its room when it was made).
+    fn reserve_one(&mut self) -> Result<(), Error> {
+        match self {
+            Items::Ring(r) => r.try_reserve(1),
+            Items::Stack(s) => s.try_reserve(1),
+            Items::Heap { heap, .. } => heap.try_reserve(1),
+        }
+        .map_err(|_| Error::NO_MEMORY)
+    }
+
     fn push(&mut self, item: T, cmp: Option<&Compare<T>>) {
         match self {
             Items::Ring(r) => r.push_back(item),
@@ -493,12 +504,13 @@ impl<T: Send> Queue<T> {
 
     /// `queue.PriorityQueue(maxsize)` ordered by `cmp`: the smallest item leaves first, and items
     /// that compare equal leave in the order they came. `cmp` runs under the queue's internal
-    /// lock: it must not use this queue.
+    /// lock: it must not use this queue. `RT_ENOMEM` as for [`Queue::fifo`].
     pub fn priority_by(
         maxsize: usize,
         cmp: impl Fn(&T, &T) -> CmpOrdering + Send + Sync + 'static,
     ) -> Result<Queue<T>, Error> {
-        Queue::with(QueueKind::Priority, maxsize, Some(Box::new(cmp)))
+        let cmp: Compare<T> = crate::memory::try_box(cmp)?;
+        Queue::with(QueueKind::Priority, maxsize, Some(cmp))
     }
 
     /// `queue.PriorityQueue(maxsize)` ordered by `T`'s own order.
@@ -859,6 +871,9 @@ impl<T: Send> Queue<T> {
             if let Some(error) = error {
                 return Err(PutError { error, item });
             }
+        }
+        if let Err(error) = g.items.reserve_one() {
+            return Err(PutError { error, item });
         }
         // Only a (Rust) comparator can panic here, after the item is in the heap: count it and
         // wake a getter all the same, then let the panic go on.

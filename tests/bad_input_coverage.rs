@@ -253,3 +253,159 @@ fn comments_strings_and_longer_names_are_no_calls() {
         ]
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The allocation-failure harness, `c-tests/alloc/failing_allocations.c`, covers every function of
+// the header too: each function `f` that can allocate is the subject of a case `alloc_f` (listed
+// in `RT_CASES`; the file calls `f`); every other one is named in the harness's
+// `allocation_free` list and called by its case `allocation_free_functions_allocate_nothing`,
+// which checks that it makes no allocation; or it is named in `not_covered`, with the reason. A
+// new function in the header fails this test until the harness says which it is.
+
+const ALLOC_HARNESS: &str = "c-tests/alloc/failing_allocations.c";
+const NO_ALLOC_CASE: &str = "allocation_free_functions_allocate_nothing";
+
+/// The first string of every item of the C array `name` in `src` (`name[] = { "a", "b" }` or
+/// `name[][2] = { {"a", "why"}, ... }`).
+fn listed_names(src: &str, name: &str) -> Vec<String> {
+    let Some(start) = src.find(&format!("{name}[]")) else {
+        return Vec::new();
+    };
+    let rest = &src[start..];
+    let open = rest.find('{').expect("array initialiser");
+    let body = braced(&rest[open + 1..]);
+    let mut out = Vec::new();
+    let mut depth = 0;
+    let mut expect_first = true;
+    let mut chars = body.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '{' => {
+                depth += 1;
+                expect_first = true;
+            }
+            '}' => depth -= 1,
+            ',' if depth == 0 => expect_first = true,
+            '"' => {
+                let end = body[i + 1..].find('"').expect("closed string") + i + 1;
+                if expect_first {
+                    out.push(body[i + 1..end].to_string());
+                    expect_first = false;
+                }
+                while chars.peek().is_some_and(|&(j, _)| j <= end) {
+                    chars.next();
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The body of the function `name(void) { ... }` in `code`, if it is defined there.
+fn body_of<'a>(code: &'a str, name: &str) -> Option<&'a str> {
+    identifiers(code).find_map(|(word, end)| {
+        let rest = code[end..].trim_start();
+        (word == name)
+            .then(|| rest.strip_prefix("(void)"))
+            .flatten()
+            .and_then(|after| after.trim_start().strip_prefix('{'))
+            .map(braced)
+    })
+}
+
+/// What the harness `src` lacks for each of `functions`, one line per problem.
+fn alloc_missing(functions: &[String], src: &str) -> Vec<String> {
+    let code = code_only(src);
+    let (_, listed) = cases(&code);
+    let free = listed_names(src, "allocation_free");
+    let not_covered = listed_names(src, "not_covered");
+    let no_alloc_body = body_of(&code, NO_ALLOC_CASE).unwrap_or("");
+    let mut out = Vec::new();
+    for f in functions {
+        let case = format!("alloc_{f}");
+        let has_case = listed.contains(&case);
+        let is_free = free.contains(f);
+        let problem = if has_case && is_free {
+            format!("{f}: both a case {case} and listed as allocation-free")
+        } else if has_case {
+            if calls(&code, f) {
+                continue;
+            }
+            format!("{f}: {case} is listed but nothing calls {f}")
+        } else if is_free {
+            if calls(no_alloc_body, f) {
+                continue;
+            }
+            format!("{f}: listed as allocation-free but {NO_ALLOC_CASE} does not call it")
+        } else if not_covered.contains(f) {
+            continue;
+        } else {
+            format!("{f}: no case {case}, and not listed in allocation_free or not_covered")
+        };
+        out.push(problem);
+    }
+    for f in free.iter().chain(&not_covered) {
+        if !functions.contains(f) {
+            out.push(format!("{f}: listed, but not a function of the header"));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_allocation_failure_harness_covers_every_function_of_the_header() {
+    let functions = header_functions();
+    let missing = alloc_missing(&functions, &read(ALLOC_HARNESS));
+    assert!(
+        missing.is_empty(),
+        "{ALLOC_HARNESS} does not cover {} function(s) of include/rthread.h:\n  {}",
+        missing.len(),
+        missing.join("\n  ")
+    );
+    // Most functions allocate nothing; the harness proves it for each of them.
+    let free = listed_names(&read(ALLOC_HARNESS), "allocation_free");
+    assert!(free.len() >= 50, "allocation_free lists only {free:?}");
+}
+
+#[test]
+fn a_function_the_harness_forgets_is_reported() {
+    let functions = header_functions();
+    let harness = read(ALLOC_HARNESS);
+    // An allocating function whose case is not listed.
+    let unlisted = harness.replace("RT_CASE(alloc_rt_queue_put),", "");
+    assert_ne!(unlisted, harness);
+    assert_eq!(
+        alloc_missing(&functions, &unlisted),
+        [
+            "rt_queue_put: no case alloc_rt_queue_put, and not listed in allocation_free or not_covered"
+        ]
+    );
+    // An allocation-free function taken off the list.
+    let dropped = harness.replace("\"rt_event_clear\", ", "");
+    assert_ne!(dropped, harness);
+    assert_eq!(
+        alloc_missing(&functions, &dropped),
+        [
+            "rt_event_clear: no case alloc_rt_event_clear, and not listed in allocation_free or not_covered"
+        ]
+    );
+    // Listed as allocation-free, but never checked.
+    let unchecked = harness.replace("NO_ALLOC(rt_event_clear(e));", "");
+    assert_ne!(unchecked, harness);
+    assert_eq!(
+        alloc_missing(&functions, &unchecked),
+        [format!(
+            "rt_event_clear: listed as allocation-free but {NO_ALLOC_CASE} does not call it"
+        )]
+    );
+    // A function of the header that the harness does not know at all.
+    let mut more = functions.clone();
+    more.push("rt_not_a_function".to_string());
+    assert_eq!(
+        alloc_missing(&more, &harness),
+        [
+            "rt_not_a_function: no case alloc_rt_not_a_function, and not listed in allocation_free or not_covered"
+        ]
+    );
+}

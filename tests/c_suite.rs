@@ -46,6 +46,17 @@ fn main() {
         &lib_dir,
         &extra,
     );
+    // The allocation-failure harness defines the allocator, so it is a program of its own
+    // (c-tests/alloc/, with the same case runner).
+    tests.extend(runner::case_tests(
+        "c_alloc",
+        &c_tests.join("alloc"),
+        &[],
+        &[&harness],
+        &build,
+        &lib_dir,
+        &extra,
+    ));
     // The C++ suite: each cpp-tests/ program (compiled in parallel), linked with the C harness
     // compiled as C.
     let harness_obj = build.join("rt_test.o");

@@ -52,7 +52,8 @@ unsafe impl Sync for Ctx {}
 /// must be > 0", as in Python 3.13), a NaN timeout ("Invalid value NaN (not a number)") or a
 /// negative one other than `RT_FOREVER` ("timeout value must be a non-negative number"; Python
 /// only finds out at the first wait), or a NULL `out` ("NULL output pointer"); `RT_EOVERFLOW`
-/// for a timeout above `RT_TIMEOUT_MAX`; `RT_ENOMEM`. On error `*out` is not written.
+/// for a timeout above `RT_TIMEOUT_MAX`; `RT_ENOMEM` ("out of memory"). On error `*out` is not
+/// written and nothing was made.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_barrier_new(
     parties: usize,
@@ -65,15 +66,18 @@ pub unsafe extern "C" fn rt_barrier_new(
         if out.is_null() {
             return Err(Error::NULL_OUT);
         }
-        let action: Option<Action> = action.map(|f| {
-            let ctx = Ctx(ctx);
-            Box::new(move || {
-                let ctx = &ctx;
-                let _guard = CallbackGuard::new();
-                // SAFETY: the caller gave `action` and `ctx` together to be called this way.
-                unsafe { f(ctx.0) == 0 }
-            }) as Action
-        });
+        let action: Option<Action> = match action {
+            None => None,
+            Some(f) => {
+                let ctx = Ctx(ctx);
+                Some(crate::memory::try_box(move || {
+                    let ctx = &ctx;
+                    let _guard = CallbackGuard::new();
+                    // SAFETY: the caller gave `action` and `ctx` together to be called this way.
+                    unsafe { f(ctx.0) == 0 }
+                })? as Action)
+            }
+        };
         let p = Obj::alloc(Barrier::new(parties, action, timeout)?)?;
         // SAFETY: `out` is non-NULL and, by the API contract, writable.
         unsafe { write_out(out, p as *mut rt_barrier) }

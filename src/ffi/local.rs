@@ -27,13 +27,17 @@ impl Handled for Local {
 ///
 /// `destructor`, if not NULL, is called once on every non-NULL value still set when its thread
 /// ends: for threads rthread started, after their function and before their exit hook (so a
-/// join sees it done); for any other thread (the main thread included, at `exit()`), when the
-/// thread ends, from the system's thread-exit processing. A destructor may use rthread, and may
-/// set values again: those get another round, up to 4 rounds (as POSIX's
-/// `PTHREAD_DESTRUCTOR_ITERATIONS`); values still set after that are not destroyed. Destructors
-/// run with no rthread lock held. In a thread rthread started, a destructor that calls
-/// `pthread_exit` ends its thread: the other values are still destroyed (that pass counts as a
-/// round), then the exit hook runs, as after a return.
+/// join sees it done); for any other thread, when the thread ends, from the system's thread-exit
+/// processing (after the C library's `thread_local` destructors); for the thread that calls
+/// `exit()` (the main thread, as a rule), at the end of `exit()`, after the `atexit` handlers
+/// and the wait for non-daemon threads. Values are destroyed one at a time: a destructor still
+/// reads, with `rt_local_get`, the values of other locals whose destructors have not run yet
+/// (as with `pthread_getspecific`). A destructor may use rthread, and may set values again:
+/// those get another round, up to 4 rounds (as POSIX's `PTHREAD_DESTRUCTOR_ITERATIONS`);
+/// values still set after that are not destroyed. Destructors run with no rthread lock held.
+/// In a thread rthread started, a destructor that calls `pthread_exit` ends its thread: the
+/// other values are still destroyed (that pass counts as a round), then the exit hook runs, as
+/// after a return.
 ///
 /// On `RT_OK`, `*out` receives the new local, which the caller owns and frees with
 /// `rt_local_free`. Errors: `RT_EINVAL` if `out` is NULL; `RT_ENOMEM`.
@@ -56,9 +60,9 @@ pub unsafe extern "C" fn rt_local_new(
 /// Writes the calling thread's value to `*value`: what it last set with `rt_local_set`, or NULL
 /// if it set none (Python raises `AttributeError` there). Never another thread's value.
 ///
-/// Errors: `RT_EINVAL` for a NULL `value`, a NULL or wrong-kind handle; `RT_ESTATE` when called
-/// from a destructor that runs during the system's thread-exit processing (see `rt_local_new`),
-/// where the calling thread's values are already gone.
+/// In a thread-local destructor, the values whose destructors have not run yet are still there.
+///
+/// Errors: `RT_EINVAL` for a NULL `value`, a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_local_get(
     local: *const rt_local,
@@ -78,7 +82,9 @@ pub unsafe extern "C" fn rt_local_get(
 /// The value it replaces is not destroyed: it is the caller's again (as with
 /// `pthread_setspecific`; read it first with `rt_local_get` if it needs freeing). Setting NULL
 /// clears the value: no destructor is called for NULL. Errors: `RT_EINVAL` for a NULL or
-/// wrong-kind handle; `RT_ENOMEM`; `RT_ESTATE` as for `rt_local_get`.
+/// wrong-kind handle; `RT_ENOMEM` ("out of memory": the thread's table must grow, or, at a
+/// thread's first value, its end must be watched for, and the system cannot), and then nothing
+/// changed.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_local_set(local: *mut rt_local, value: *mut c_void) -> rt_status {
     // SAFETY: the caller passes NULL or a live local handle.

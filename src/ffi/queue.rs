@@ -227,7 +227,9 @@ pub unsafe extern "C" fn rt_queue_free(queue: *mut rt_queue) -> rt_status {
 /// number"), even when there is room; `RT_EOVERFLOW` above `RT_TIMEOUT_MAX` ("timestamp out of
 /// range for platform time_t"). While blocked: `RT_EFULL` when time runs out ("queue is
 /// full"), `RT_ESHUTDOWN` when the queue is shut down, `RT_EINTR` when `rt_thread_interrupt`
-/// ends the wait. On any error the item still belongs to the caller.
+/// ends the wait. `RT_ENOMEM` ("out of memory") when an unbounded queue must grow and cannot
+/// (a bounded queue has its room from `_new`): the queue is unchanged. On any error the item
+/// still belongs to the caller.
 ///
 /// On a priority queue the comparator runs inside this call, under the queue's lock.
 #[unsafe(no_mangle)]

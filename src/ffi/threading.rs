@@ -8,11 +8,11 @@
 
 use super::thread::rt_thread_fn;
 use super::{Handled, Kind, ffi_status, handle, write_out};
+use crate::memory::Arc;
 use crate::status::{Error, record, rt_status};
 use crate::thread::{self, HANDLE_TAG, HandleHeader, Thread, ThreadKind};
 use std::ffi::{CStr, c_char, c_void};
 use std::mem::ManuallyDrop;
-use std::sync::Arc;
 
 /// A thread object (`threading.Thread`, also a `threading.Timer`, the main thread, or the dummy
 /// of a thread rthread did not start). Reference-counted: `rt_thread_new`, `rt_timer_new`,
@@ -81,7 +81,8 @@ fn query<T>(r: Result<T, Error>, default: T) -> T {
 /// nothing (Python's `target=None`). `arg` belongs to the caller; rthread only passes it on.
 ///
 /// On `RT_OK`, `*out` receives a new reference, which the caller releases with
-/// `rt_thread_release`. Errors: `RT_EINVAL` if `out` is NULL.
+/// `rt_thread_release`. Errors: `RT_EINVAL` if `out` is NULL; `RT_ENOMEM` ("out of memory"),
+/// and then nothing was made.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_thread_new(
     function: rt_thread_fn,
@@ -95,7 +96,7 @@ pub unsafe extern "C" fn rt_thread_new(
         // SAFETY: running `function(arg)` in the new thread is what the caller asks for; C
         // functions unwind only by ending their thread (rt_exit_thread, pthread_exit), and a
         // C++ exception that escapes one aborts the process (see rt_thread_fn).
-        let t = unsafe { Thread::new(function, arg) };
+        let t = unsafe { Thread::new(function, arg) }?;
         // SAFETY: non-NULL, writable by the API contract.
         unsafe { write_out(out, into_handle(t)) }
     })
@@ -129,7 +130,10 @@ pub unsafe extern "C" fn rt_thread_start(t: *mut rt_thread) -> rt_status {
 /// without bound for `RT_FOREVER`; 0 polls.
 ///
 /// Returns `RT_OK` once the thread has ended (at once if it already had): its function, its
-/// thread-local destructors and its exit hook have run, and it is out of `rt_enumerate`.
+/// thread-local destructors and its exit hook have run, and it is out of `rt_enumerate`. The
+/// first join that sees the thread end also waits (within the same time) for its OS thread to
+/// exit, so that nothing of it is left when the process exits (valgrind then reports nothing
+/// "possibly lost"; see the README).
 /// `RT_TIMEOUT` if it is still alive when the time is up (Python's `join` returns `None` and
 /// `is_alive()` tells; here the status does). Any number of threads may join one thread, at
 /// once or again and again. `RT_EINTR` if `rt_thread_interrupt` ended the wait.
@@ -217,7 +221,8 @@ pub unsafe extern "C" fn rt_thread_name_len(t: *const rt_thread, len: *mut usize
 /// truncated to 15 bytes at a UTF-8 character boundary (Linux's limit); a thread object that has
 /// not started gives the OS its name when it starts. The main thread's OS name (the program's)
 /// changes only if it is renamed. Errors: `RT_EINVAL` for a NULL name ("NULL name"), a name
-/// that is not UTF-8 ("name must be UTF-8"), a NULL or wrong-kind handle.
+/// that is not UTF-8 ("name must be UTF-8"), a NULL or wrong-kind handle; `RT_ENOMEM` ("out of
+/// memory"), and the name is unchanged.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_thread_set_name(t: *mut rt_thread, name: *const c_char) -> rt_status {
     ffi_status!({
@@ -230,8 +235,7 @@ pub unsafe extern "C" fn rt_thread_set_name(t: *mut rt_thread, name: *const c_ch
         let name = unsafe { CStr::from_ptr(name) }
             .to_str()
             .map_err(|_| Error::new(rt_status::RT_EINVAL, "name must be UTF-8"))?;
-        t.set_name(name);
-        Ok(())
+        t.set_name(name)
     })
 }
 
@@ -310,7 +314,8 @@ pub unsafe extern "C" fn rt_thread_release(t: *mut rt_thread) -> rt_status {
 
 /// The number of alive threads (`threading.active_count()`): thread objects that run, the main
 /// thread, and the dummies of foreign threads that asked for their object; the count
-/// `rt_enumerate` gives at the same moment. Never fails.
+/// `rt_enumerate` gives at the same moment. Never fails (without memory to make the main
+/// thread's object at the first call, the main thread is not counted yet).
 #[unsafe(no_mangle)]
 pub extern "C" fn rt_active_count() -> usize {
     thread::active_count()
@@ -323,7 +328,9 @@ pub extern "C" fn rt_active_count() -> usize {
 /// Writes up to `cap` handles to `buf`, each a new reference that the caller releases, and the
 /// number of alive threads to `*count`. If `*count` > `cap`, only the first `cap` were written:
 /// the caller releases min(`cap`, `*count`) handles. `buf` may be NULL when `cap` is 0 (to count
-/// only). Errors: `RT_EINVAL` for a NULL `count`, or a NULL `buf` with `cap` > 0.
+/// only). Errors: `RT_EINVAL` for a NULL `count`, or a NULL `buf` with `cap` > 0; `RT_ENOMEM`
+/// ("out of memory") if the main thread's object must be made first (see `rt_main_thread`) and
+/// cannot be: nothing is written then.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_enumerate(
     buf: *mut *mut rt_thread,
@@ -341,7 +348,7 @@ pub unsafe extern "C" fn rt_enumerate(
                 unsafe { *buf.add(written) = into_handle(t.clone()) };
                 written += 1;
             }
-        });
+        })?;
         // SAFETY: non-NULL, writable by the API contract.
         unsafe { write_out(count, n) }
     })
@@ -374,14 +381,15 @@ pub unsafe extern "C" fn rt_current_thread(out: *mut *mut rt_thread) -> rt_statu
 /// `rt_shutdown`. In a fork child it is the forking thread (a dummy becomes "MainThread", not a
 /// daemon, as in CPython). Its ident is known once the
 /// library was loaded in the initial thread (the usual case) or the initial thread has called
-/// into rthread; until then it is 0. Errors: `RT_EINVAL` for a NULL `out`.
+/// into rthread; until then it is 0. Errors: `RT_EINVAL` for a NULL `out`; `RT_ENOMEM` ("out of
+/// memory") when the object is made (at the first call that needs it) and memory runs out.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_main_thread(out: *mut *mut rt_thread) -> rt_status {
     ffi_status!({
         if out.is_null() {
             return Err(Error::NULL_OUT);
         }
-        let t = thread::main_thread().clone();
+        let t = thread::main_thread()?.clone();
         // SAFETY: non-NULL, writable by the API contract.
         unsafe { write_out(out, into_handle(t)) }
     })
@@ -427,7 +435,8 @@ pub extern "C" fn rt_set_exit_wait(wait: bool) -> bool {
 ///
 /// On `RT_OK`, `*out` receives a new reference. Errors: `RT_EINVAL` for a NaN interval ("Invalid
 /// value NaN (not a number)") or a NULL `out`; `RT_EOVERFLOW` for an interval above
-/// `RT_TIMEOUT_MAX` ("timestamp out of range for platform time_t").
+/// `RT_TIMEOUT_MAX` ("timestamp out of range for platform time_t"); `RT_ENOMEM` ("out of
+/// memory").
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_timer_new(
     interval: f64,

@@ -112,7 +112,7 @@ impl Drop for WorkItem {
 struct PoolState {
     shutdown: bool,
     broken: bool,
-    threads: Vec<Arc<Thread>>,
+    threads: Vec<crate::memory::Arc<Thread>>,
 }
 
 struct Shared {
@@ -364,14 +364,21 @@ impl Executor {
         let args = Box::into_raw(Box::new(WorkerArgs { shared: sh.clone() }));
         // SAFETY: worker_entry may run once with `args` in the new thread; it never unwinds
         // (tasks run under a CallbackGuard, so rt_exit_thread cannot end a worker).
-        let t = unsafe { Thread::new(Some(worker_entry), args as *mut c_void) };
-        t.set_name(&format!("{}_{}", sh.prefix, n));
-        let _ = t.set_daemon(true);
-        if let Err(e) = t.start() {
-            // SAFETY: no thread took the Box.
-            drop(unsafe { Box::from_raw(args) });
-            return Err(e);
-        }
+        let started =
+            unsafe { Thread::new(Some(worker_entry), args as *mut c_void) }.and_then(|t| {
+                t.set_name(&format!("{}_{}", sh.prefix, n))?;
+                let _ = t.set_daemon(true);
+                t.start()?;
+                Ok(t)
+            });
+        let t = match started {
+            Ok(t) => t,
+            Err(e) => {
+                // SAFETY: no thread took the Box.
+                drop(unsafe { Box::from_raw(args) });
+                return Err(e);
+            }
+        };
         st.threads.push(t);
         Ok(())
     }

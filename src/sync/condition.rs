@@ -440,7 +440,7 @@ mod tests {
     /// the thread.
     fn spawn_with_record<T: Send + 'static>(
         body: impl FnOnce() -> T + Send + 'static,
-    ) -> (Arc<crate::wait::ThreadRecord>, std::thread::JoinHandle<T>) {
+    ) -> (crate::wait::RecordRef, std::thread::JoinHandle<T>) {
         let (tx, rx) = std::sync::mpsc::channel();
         let t = std::thread::spawn(move || {
             tx.send(crate::wait::current_record().unwrap()).unwrap();

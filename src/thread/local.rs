@@ -14,15 +14,21 @@
 //! - a thread that rthread started runs them when its function has ended, before its exit hook
 //!   and before it stops being alive (so a join sees them done);
 //! - any other thread (the main thread, a foreign one, a `_thread` thread after its own pass)
-//!   runs them from a thread-local destructor when it ends (for the main thread: in `exit()`);
+//!   runs them from rthread's thread-exit key when it ends (`super::teardown`; for the thread
+//!   that calls `exit()`, the main thread as a rule: in `exit()`);
 //! - `rt_local_free` runs the calling thread's own value's destructor at once; the values other
 //!   threads hold keep their destructors, which run when those threads end.
 //!
-//! Each value is destroyed at most once: its entry is taken out of the table before its
-//! destructor is called. Values set by destructors are destroyed in further rounds, at most
-//! [`DESTRUCTOR_ROUNDS`] in all (as POSIX's `PTHREAD_DESTRUCTOR_ITERATIONS`); what is left after
-//! that is not destroyed. In the final pass of a thread-local destructor the table itself is
-//! going away, so setting a value there fails (`RT_ESTATE`): that pass is a single round.
+//! Each value is destroyed at most once: its entry is taken out of the table just before its
+//! destructor is called, and only its own: a destructor still reads (`get`) the values whose
+//! destructors have not run yet, as with `pthread_getspecific`. Values set by destructors are
+//! destroyed in further rounds, at most [`DESTRUCTOR_ROUNDS`] in all (as POSIX's
+//! `PTHREAD_DESTRUCTOR_ITERATIONS`); what is left after that is not destroyed.
+//!
+//! The table lives in a `thread_local!` without a destructor: Rust registers a thread-local's
+//! destructor with the C library at its first use, and glibc aborts the process when that
+//! registration cannot allocate. The first `set` of a value arms rthread's thread-exit key
+//! instead, where a failure is an `RT_ENOMEM` that changes nothing.
 //! Destructors run with no internal lock held and no borrow of the table, inside a
 //! [`CallbackGuard`], and never for a NULL value.
 
@@ -32,6 +38,7 @@ use crate::status::{Error, rt_status};
 use crate::sync::Lock;
 use std::cell::{Cell, RefCell, UnsafeCell};
 use std::ffi::c_void;
+use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A destructor, as C sees it: `void (*)(void *value)`. `C-unwind`: at a thread's end it may
@@ -82,7 +89,6 @@ impl Entry {
 }
 
 /// One thread's values.
-#[derive(Default)]
 struct Table {
     /// Indexed by slot.
     entries: Vec<Entry>,
@@ -90,22 +96,66 @@ struct Table {
     orphans: Vec<Entry>,
 }
 
-impl Drop for Table {
-    fn drop(&mut self) {
-        // The thread-local itself is being destroyed: values set by these destructors cannot be
-        // stored any more (rt_local_set reports it), so one round is all there is.
-        let entries = std::mem::take(&mut self.entries);
-        let orphans = std::mem::take(&mut self.orphans);
-        for e in entries.into_iter().chain(orphans) {
+impl Table {
+    fn is_empty(&self) -> bool {
+        self.orphans.is_empty() && self.entries.iter().all(|e| e.value.is_null())
+    }
+}
+
+/// Runs the destructors of the calling thread's values, one value at a time: each entry is
+/// taken out of the table just before its destructor runs, so a destructor still sees (with
+/// `get`) every value not destroyed yet, as `pthread_getspecific` does, and nothing with a
+/// destructor of its own is held here while user code runs.
+///
+/// A destructor may end the thread (`pthread_exit`): the thread's end then calls this again,
+/// which goes on with the values not destroyed yet. A round destroys the values set when it
+/// began (values set meanwhile may be destroyed in it too); a pass cut short by a destructor
+/// that ended the thread counts as a round; the rounds are counted per thread, across calls,
+/// and after [`DESTRUCTOR_ROUNDS`] of them what is left is dropped without its destructor (as
+/// POSIX does after `PTHREAD_DESTRUCTOR_ITERATIONS`).
+fn destroy_values() {
+    loop {
+        let round = ROUNDS_BEGUN.with(|r| r.replace(r.get() + 1));
+        if round >= DESTRUCTOR_ROUNDS {
+            break;
+        }
+        let n = values_set();
+        if n == 0 {
+            return;
+        }
+        let mut cursor = 0;
+        for _ in 0..n {
+            let Some(e) = take_one(&mut cursor) else {
+                break;
+            };
             e.destroy();
         }
     }
+    let _ = with_table(|t| {
+        t.entries.iter_mut().for_each(|e| *e = Entry::EMPTY);
+        t.orphans.clear();
+    });
 }
 
 thread_local! {
     /// Whether the thread has a table (so that threads that never set a value skip it).
     static HAS_TABLE: Cell<bool> = const { Cell::new(false) };
-    static TABLE: RefCell<Table> = RefCell::new(Table::default());
+    /// The calling thread's values. `ManuallyDrop`, so that the thread-local has no destructor
+    /// (one would be registered with the C library at the first use, which aborts the process
+    /// when it cannot allocate): the table is emptied and freed by [`at_thread_end`], from
+    /// rthread's thread-exit key (see `super::teardown`).
+    static TABLE: RefCell<ManuallyDrop<Table>> = const {
+        RefCell::new(ManuallyDrop::new(Table { entries: Vec::new(), orphans: Vec::new() }))
+    };
+}
+
+/// Runs `f` on the calling thread's table; `None` while it is borrowed (never in practice: no
+/// user code runs inside).
+fn with_table<R>(f: impl FnOnce(&mut Table) -> R) -> Option<R> {
+    TABLE
+        .try_with(|t| t.try_borrow_mut().ok().map(|mut t| f(&mut t)))
+        .ok()
+        .flatten()
 }
 
 /// Slot allocation.
@@ -181,6 +231,10 @@ impl Local {
         TABLE
             .try_with(|t| {
                 let mut t = t.try_borrow_mut().map_err(|_| TABLE_GONE)?;
+                if !value.is_null() {
+                    // The values must be destroyed when the thread ends.
+                    super::teardown::arm()?;
+                }
                 if t.entries.len() <= self.slot {
                     if value.is_null() {
                         return Ok(());
@@ -285,42 +339,33 @@ fn values_set() -> usize {
 }
 
 /// Runs the calling thread's destructors now (a thread rthread started, when its function has
-/// ended). Values set afterwards are destroyed when the OS thread ends.
-///
-/// A destructor may end the thread (`pthread_exit`): the thread's end then calls this again,
-/// which goes on with the values not destroyed yet. So each value is taken out of the table just
-/// before its destructor runs, and nothing with a destructor of its own is held here while user
-/// code runs. A round destroys the values set when it began (values set meanwhile may be
-/// destroyed in it too); a pass cut short by a destructor that ended the thread counts as a
-/// round; after [`DESTRUCTOR_ROUNDS`] rounds, what is left is dropped without its destructor.
+/// ended; see [`destroy_values`]). Values set afterwards are destroyed when the OS thread ends.
 pub fn run_thread_destructors() {
+    if HAS_TABLE.with(Cell::get) {
+        destroy_values();
+    }
+}
+
+/// The calling thread is ending (rthread's thread-exit key, or `exit()` in it): its values are
+/// destroyed, then its table is freed. A destructor that sets a value re-arms the key, so the
+/// system calls this again for it.
+pub(super) fn at_thread_end() {
     if !HAS_TABLE.with(Cell::get) {
         return;
     }
-    loop {
-        let round = ROUNDS_BEGUN.with(|r| r.replace(r.get() + 1));
-        if round >= DESTRUCTOR_ROUNDS {
-            break;
+    destroy_values();
+    let freed = with_table(|t| {
+        if !t.is_empty() {
+            return None;
         }
-        let n = values_set();
-        if n == 0 {
-            return;
-        }
-        let mut cursor = 0;
-        for _ in 0..n {
-            let Some(e) = take_one(&mut cursor) else {
-                break;
-            };
-            e.destroy();
-        }
-    }
-    let left = TABLE
-        .try_with(|t| t.try_borrow_mut().ok().map(|mut t| std::mem::take(&mut *t)))
-        .ok()
-        .flatten();
-    if let Some(mut left) = left {
-        left.entries.clear();
-        left.orphans.clear();
+        Some((
+            std::mem::take(&mut t.entries),
+            std::mem::take(&mut t.orphans),
+        ))
+    });
+    if let Some(Some(vectors)) = freed {
+        HAS_TABLE.with(|h| h.set(false));
+        drop(vectors);
     }
 }
 

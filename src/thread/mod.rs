@@ -19,6 +19,8 @@ pub mod object;
 #[cfg(not(loom))]
 pub mod registry;
 #[cfg(not(loom))]
+mod teardown;
+#[cfg(not(loom))]
 pub mod timer;
 
 pub use spawn::{

@@ -37,16 +37,17 @@ use super::hooks::{self, Hooks};
 use super::spawn::{self, ThreadFn};
 use super::timer::TimerState;
 use super::{InternalGuard, local, registry};
+use crate::memory::{Arc, try_boxed_str};
 use crate::status::{Error, Message, rt_status};
 use crate::sync::{Lock, SpinWait};
 use crate::time::{Wait, timeout_wait};
-use crate::wait::ThreadRecord;
+use crate::wait::RecordRef;
 use crate::wait::{self, ParkResult};
 use std::cell::UnsafeCell;
 use std::ffi::c_void;
 use std::fmt::Write;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
 
 /// The kind tag of a thread handle in the C face ("RTTH"): the first word of every [`Thread`].
 pub const HANDLE_TAG: u32 = 0x5254_5448;
@@ -215,10 +216,16 @@ pub struct Thread {
     name: UnsafeCell<NameState>,
     /// The thread's index in the registry, `usize::MAX` when not in it; under the registry lock.
     pub(super) registry_index: UnsafeCell<usize>,
-    /// The running thread's record in the waiting core, for `interrupt`: set by the thread
-    /// itself before it becomes ALIVE (by the main and dummy threads when their object is made
-    /// in them), never changed afterwards.
-    record: OnceLock<Arc<ThreadRecord>>,
+    /// The thread's record in the waiting core, for `interrupt`: made by the first `start`
+    /// (before the thread exists; the thread installs it), or the main or dummy thread's own
+    /// when their object is made; never changed afterwards.
+    record: OnceLock<RecordRef>,
+    /// The OS thread (`pthread_t`), created joinable, until it is joined or detached (0: none
+    /// or done). Whoever swaps it to 0 does one or the other: the first `join` that sees the
+    /// thread ended joins it, so that it has exited completely when that join returns (the
+    /// memory the C library keeps for a running thread is gone before the program's exit, and
+    /// valgrind sees nothing left); the last reference detaches it otherwise.
+    os_thread: AtomicU64,
 }
 
 // SAFETY: `name` is only touched with `name_lock` held; `registry_index` only with the registry
@@ -233,8 +240,17 @@ unsafe impl Send for Thread {}
 impl Drop for Thread {
     fn drop(&mut self) {
         self.header.tag = FREED_TAG;
+        let tid = self.os_thread.swap(0, Ordering::AcqRel);
+        if tid != 0 {
+            // SAFETY: a joinable thread that nobody joined or detached (see `os_thread`); it may
+            // still be ending, or be the calling thread itself.
+            unsafe { libc::pthread_detach(tid as libc::pthread_t) };
+        }
     }
 }
+
+/// Whether thread objects' OS threads are created joinable (and joined by `join`).
+const JOINABLE: bool = cfg!(all(target_os = "linux", target_env = "gnu"));
 
 impl Thread {
     fn make(
@@ -264,18 +280,20 @@ impl Thread {
             name: UnsafeCell::new(NameState { name, os }),
             registry_index: UnsafeCell::new(usize::MAX),
             record: OnceLock::new(),
+            os_thread: AtomicU64::new(0),
         }
     }
 
     /// Remembers the calling thread's waiting-core record as this object's.
+    /// Without memory for a record, the object has none (yet): it cannot be interrupted.
     pub(super) fn adopt_current_record(&self) {
-        if let Some(r) = wait::current_record() {
+        if let Ok(r) = wait::current_record() {
             let _ = self.record.set(r);
         }
     }
 
     /// Remembers `r` as the record of this object's thread (the main thread, seen at load).
-    pub(super) fn adopt_record(&self, r: Arc<ThreadRecord>) {
+    pub(super) fn adopt_record(&self, r: RecordRef) {
         let _ = self.record.set(r);
     }
 
@@ -285,6 +303,7 @@ impl Thread {
     /// alone. `RT_ESTATE` for a thread not started yet (or a main thread rthread has not seen).
     pub fn interrupt(&self) -> Result<(), Error> {
         match self.record.get() {
+            Some(_) if self.phase() == INITIAL => Err(INTERRUPT_NOT_RUNNING),
             Some(r) => {
                 if self.phase() != STOPPED {
                     r.interrupt();
@@ -301,13 +320,14 @@ impl Thread {
     /// # Safety
     /// Calling `function(arg)` once, in another thread, must be safe (`arg` is handed over as
     /// is), and `function` must unwind only by ending its thread (`exit_thread`, `pthread_exit`).
-    pub unsafe fn new(function: Option<ThreadFn>, arg: *mut c_void) -> Arc<Thread> {
+    /// `RT_ENOMEM`.
+    pub unsafe fn new(function: Option<ThreadFn>, arg: *mut c_void) -> Result<Arc<Thread>, Error> {
         let daemon = if registry::current_is_daemon() {
             DAEMON
         } else {
             0
         };
-        Arc::new(Thread::make(
+        Arc::try_new(Thread::make(
             ThreadKind::Normal,
             INITIAL | daemon,
             Name::Numbered("Thread-", next_name_number()),
@@ -335,7 +355,7 @@ impl Thread {
         } else {
             0
         };
-        Ok(Arc::new(Thread::make(
+        Arc::try_new(Thread::make(
             ThreadKind::Timer,
             INITIAL | daemon,
             Name::Numbered("Thread-", next_name_number()),
@@ -343,7 +363,7 @@ impl Thread {
             function,
             arg,
             Some(timer),
-        )))
+        ))
     }
 
     /// The main thread's object: alive, not a daemon, "MainThread". `ident` may be 0 if not
@@ -367,8 +387,9 @@ impl Thread {
         t
     }
 
-    /// A dummy for the calling thread, which rthread did not start: alive, a daemon, `Dummy-N`.
-    pub(super) fn new_dummy() -> Thread {
+    /// A dummy for the calling thread, which rthread did not start: alive, a daemon, `Dummy-N`;
+    /// `record` is the thread's own.
+    pub(super) fn new_dummy(record: RecordRef) -> Thread {
         let t = Thread::make(
             ThreadKind::Dummy,
             ALIVE | DAEMON,
@@ -380,7 +401,7 @@ impl Thread {
         );
         t.ident.store(spawn::get_ident(), Ordering::Relaxed);
         t.native_id.store(spawn::get_native_id(), Ordering::Relaxed);
-        t.adopt_current_record();
+        t.adopt_record(record);
         t
     }
 
@@ -486,8 +507,9 @@ impl Thread {
     }
 
     /// Renames the thread; a running thread's OS name follows (truncated to 15 bytes).
-    pub fn set_name(&self, name: &str) {
-        let new = Name::Text(name.into());
+    /// `RT_ENOMEM` (and the name unchanged) if the copy cannot be made.
+    pub fn set_name(&self, name: &str) -> Result<(), Error> {
+        let new = Name::Text(try_boxed_str(name)?);
         let old = {
             let _g = InternalGuard::lock(&self.name_lock);
             // SAFETY: the name lock is held.
@@ -499,6 +521,7 @@ impl Thread {
             old
         };
         drop(old);
+        Ok(())
     }
 
     /// The running thread gives the OS its name, once, at start.
@@ -573,13 +596,19 @@ impl Thread {
     /// Errors: `RT_ESTATE` "threads can only be started once" for a second start (even after a
     /// thread ended; always for the main thread and dummies); `RT_EAGAIN` when the system
     /// refuses a thread (the object is then as before, and may be started again); `RT_ENOMEM`.
-    pub fn start(self: &Arc<Thread>) -> Result<(), Error> {
-        let mut s = self.state.load(Ordering::Relaxed);
+    pub fn start(this: &Arc<Thread>) -> Result<(), Error> {
+        // The new thread's record is made here, before the thread exists, so that the thread
+        // can be interrupted from its first instruction and needs no memory to wait. A start
+        // that failed keeps it for the next one (no thread ever had its id).
+        if this.record.get().is_none() && this.phase() == INITIAL {
+            let _ = this.record.set(wait::new_record()?);
+        }
+        let mut s = this.state.load(Ordering::Relaxed);
         loop {
             if s & PHASE != INITIAL {
                 return Err(STARTED_TWICE);
             }
-            match self.state.compare_exchange_weak(
+            match this.state.compare_exchange_weak(
                 s,
                 (s & DAEMON) | STARTING,
                 Ordering::Acquire,
@@ -592,20 +621,24 @@ impl Thread {
         registry::arm_exit_wait();
         // SAFETY: this thread moved the phase to STARTING, so it alone writes the hooks, and the
         // new thread, which reads them, does not exist yet.
-        unsafe { *self.hooks.get() = hooks::snapshot() };
-        if let Err(e) = registry::register(self) {
-            self.set_phase(INITIAL);
+        unsafe { *this.hooks.get() = hooks::snapshot() };
+        if let Err(e) = registry::register(this) {
+            this.set_phase(INITIAL);
             return Err(e);
         }
-        let raw = Arc::into_raw(self.clone());
-        if let Err(e) = spawn::create_os_thread(entry, raw as *mut c_void) {
-            // SAFETY: no thread was created: the reference we leaked for it is still ours.
-            drop(unsafe { Arc::from_raw(raw) });
-            drop(registry::unregister(self));
-            self.set_phase(INITIAL);
-            return Err(e);
+        let raw = Arc::into_raw(this.clone());
+        match spawn::create_os_thread(entry, raw as *mut c_void, JOINABLE) {
+            Ok(tid) if JOINABLE => this.os_thread.store(tid, Ordering::Release),
+            Ok(_) => {}
+            Err(e) => {
+                // SAFETY: no thread was created: the reference we leaked for it is still ours.
+                drop(unsafe { Arc::from_raw(raw) });
+                drop(registry::unregister(this));
+                this.set_phase(INITIAL);
+                return Err(e);
+            }
         }
-        self.wait_while_starting();
+        this.wait_while_starting();
         Ok(())
     }
 
@@ -627,16 +660,27 @@ impl Thread {
         }
     }
 
-    /// In the new thread, before its body: its identity, ALIVE (which lets `start` return), its
-    /// OS name. Runs no user code.
-    fn begin(&self) {
-        self.adopt_current_record();
+    /// In the new thread, before its body: its record (made by `start`), its identity, ALIVE
+    /// (which lets `start` return), its OS name. Runs no user code. Returns whether the record
+    /// is watched by rthread's thread-exit key (else the end gives it back itself).
+    fn begin(&self) -> bool {
+        let record = self.record.get().cloned();
+        let watched = match record.map(wait::install_record) {
+            None | Some(Ok(())) => true,
+            Some(Err(rec)) => {
+                // The system's key table could not grow: the thread keeps its record until its
+                // end, and gives it back itself.
+                wait::install_record_unwatched(rec);
+                false
+            }
+        };
         self.ident.store(spawn::get_ident(), Ordering::Relaxed);
         self.native_id
             .store(spawn::get_native_id(), Ordering::Relaxed);
         registry::set_current(self);
         self.set_phase(ALIVE);
         self.name_os_at_start();
+        watched
     }
 
     /// In the new thread: the body, under `spawn::run_thread`: the start hook, the timer's wait,
@@ -692,6 +736,8 @@ impl Thread {
     /// waits on it in the child) and its locks are forced open.
     pub(super) fn vanish_after_fork(&self) {
         self.name_lock.reset();
+        // Its OS thread is not in the child: nothing to join or detach.
+        self.os_thread.store(0, Ordering::Relaxed);
         // SAFETY: the child has one thread, the caller, and the name lock was just forced open.
         unsafe { (*self.name.get()).os = OsName::Gone };
         let daemon = self.state.load(Ordering::Relaxed) & DAEMON;
@@ -732,7 +778,60 @@ impl Thread {
             return Err(JOIN_SELF);
         }
         let wait = timeout_wait(timeout)?;
-        self.join_until(wait, true)
+        self.join_until(wait, true)?;
+        self.join_os_thread(wait);
+        Ok(())
+    }
+
+    /// The thread is in `exit()`, where it counts as ended but goes on running: its joiners
+    /// must not wait for its OS thread, which is detached instead.
+    pub(super) fn detach_os_thread(&self) {
+        let tid = self.os_thread.swap(0, Ordering::AcqRel);
+        if tid != 0 {
+            // SAFETY: a joinable thread that nobody joined or detached (we swapped it out).
+            unsafe { libc::pthread_detach(tid as libc::pthread_t) };
+        }
+    }
+
+    /// After the thread ended: joins its OS thread, if no one did, within the join's time (the
+    /// thread is in its last steps: its pthread key destructors, then the C library's exit). If
+    /// the time runs out first, the thread is detached instead.
+    pub(super) fn join_os_thread(&self, wait: Wait) {
+        let tid = self.os_thread.swap(0, Ordering::AcqRel) as libc::pthread_t;
+        if tid == 0 {
+            return;
+        }
+        let rc = match wait {
+            // SAFETY: a joinable thread that nobody else joins or detaches (we swapped it out).
+            Wait::Forever => unsafe { libc::pthread_join(tid, std::ptr::null_mut()) },
+            Wait::Try => libc::ETIMEDOUT,
+            Wait::Until(d) => {
+                let mut now = libc::timespec {
+                    tv_sec: 0,
+                    tv_nsec: 0,
+                };
+                // SAFETY: `now` is writable.
+                unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut now) };
+                let ns = now.tv_nsec as u64 + (d.remaining_secs().max(0.0) * 1e9) as u64;
+                let until = libc::timespec {
+                    tv_sec: now.tv_sec + (ns / 1_000_000_000) as libc::time_t,
+                    tv_nsec: (ns % 1_000_000_000) as _,
+                };
+                #[cfg(all(target_os = "linux", target_env = "gnu"))]
+                // SAFETY: as above; `until` is a valid absolute time.
+                let rc = unsafe { libc::pthread_timedjoin_np(tid, std::ptr::null_mut(), &until) };
+                #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+                let rc = {
+                    let _ = until;
+                    libc::ETIMEDOUT
+                };
+                rc
+            }
+        };
+        if rc != 0 {
+            // SAFETY: still ours (not joined): detached, it frees itself when it ends.
+            unsafe { libc::pthread_detach(tid) };
+        }
     }
 
     /// The wait of `join`, without its checks.
@@ -773,7 +872,11 @@ impl Thread {
 
 /// The end of a thread object's thread (see the module comment), as `spawn::run_thread` runs
 /// it: each step once, even when user code in a step ends the thread.
-struct ObjectEnd(*const Thread);
+struct ObjectEnd {
+    thread: *const Thread,
+    /// Whether the thread's record is watched by the thread-exit key (see `begin`).
+    watched: bool,
+}
 
 impl spawn::ThreadEnd for ObjectEnd {
     fn steps(&self) -> u32 {
@@ -783,7 +886,7 @@ impl spawn::ThreadEnd for ObjectEnd {
     fn step(&self, i: u32) {
         // SAFETY: the thread's own reference (leaked by `start`) keeps the object alive until
         // the last step drops it.
-        let t = unsafe { &*self.0 };
+        let t = unsafe { &*self.thread };
         match i {
             0 => local::run_thread_destructors(),
             1 => t.hooks().run_exit(),
@@ -795,15 +898,25 @@ impl spawn::ThreadEnd for ObjectEnd {
                 spawn::os_thread_ended();
                 t.stop();
                 registry::clear_current();
+                if !self.watched {
+                    wait::uninstall_record();
+                }
             }
             // SAFETY: the thread's own reference, leaked by `start` for it; nothing uses the
             // object in this thread after this step.
-            _ => drop(unsafe { Arc::from_raw(self.0) }),
+            _ => drop(unsafe { Arc::from_raw(self.thread) }),
         }
     }
 
     fn resumable(&self, i: u32) -> bool {
         i == 0
+    }
+}
+
+impl Arc<Thread> {
+    /// `start()`: see [`Thread::start`].
+    pub fn start(&self) -> Result<(), Error> {
+        Thread::start(self)
     }
 }
 
@@ -813,8 +926,8 @@ unsafe extern "C-unwind" fn entry(data: *mut c_void) -> *mut c_void {
     // `data` is the reference `start` leaked for this thread: the end's last step drops it.
     let t = data as *const Thread;
     // SAFETY: that reference keeps the object alive until then.
-    unsafe { (*t).begin() };
-    let end = ObjectEnd(t);
+    let watched = unsafe { (*t).begin() };
+    let end = ObjectEnd { thread: t, watched };
     // SAFETY: as above; the body runs before the end.
     spawn::run_thread(&end, || unsafe { (*t).body() });
     std::ptr::null_mut()
@@ -859,7 +972,7 @@ mod tests {
 
     fn counting_thread(n: &AtomicUsize) -> Arc<Thread> {
         // SAFETY: `bump` only increments the counter, which outlives the thread (the tests join).
-        unsafe { Thread::new(Some(bump), n as *const AtomicUsize as *mut c_void) }
+        unsafe { Thread::new(Some(bump), n as *const AtomicUsize as *mut c_void) }.unwrap()
     }
 
     #[test]
@@ -886,9 +999,9 @@ mod tests {
     #[test]
     fn names_are_numbered_then_settable() {
         // SAFETY: no function: nothing runs.
-        let t = unsafe { Thread::new(None, std::ptr::null_mut()) };
+        let t = unsafe { Thread::new(None, std::ptr::null_mut()) }.unwrap();
         assert!(t.name().starts_with("Thread-"));
-        t.set_name("worker");
+        t.set_name("worker").unwrap();
         assert_eq!(t.name(), "worker");
         assert_eq!(t.with_name(str::len), 6);
     }

@@ -29,12 +29,14 @@
 use super::InternalGuard;
 use super::object::{Thread, ThreadKind};
 use super::spawn;
+use crate::memory::Arc;
 use crate::status::{Error, rt_status};
 use crate::sync::Lock;
 use crate::time::{Wait, timeout_wait};
-use std::cell::{Cell, RefCell, UnsafeCell};
+use crate::wait::RecordRef;
+use std::cell::{Cell, UnsafeCell};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
 
 struct Registry {
     lock: Lock,
@@ -91,27 +93,29 @@ pub fn enumerate() -> Vec<Arc<Thread>> {
     let mut out = Vec::new();
     let n = active_count();
     out.reserve(n);
-    enumerate_with(|t| out.push(t.clone()));
+    let _ = enumerate_with(|t| out.push(t.clone()));
     out
 }
 
 /// Calls `f` on every alive thread under the registry lock (so the set is one snapshot);
 /// returns how many there were. `f` must not block, call user code, or use the registry.
-pub fn enumerate_with(mut f: impl FnMut(&Arc<Thread>)) -> usize {
-    main_thread();
-    with_threads(|v| {
+/// `RT_ENOMEM` if the main thread's object cannot be made (see [`main_thread`]).
+pub fn enumerate_with(mut f: impl FnMut(&Arc<Thread>)) -> Result<usize, Error> {
+    main_thread()?;
+    Ok(with_threads(|v| {
         let mut n = 0;
         for t in v.iter().filter(|t| listed(t)) {
             f(t);
             n += 1;
         }
         n
-    })
+    }))
 }
 
 /// `threading.active_count()`: the number of alive threads, as `enumerate` counts them.
+/// Without memory for the main thread's object, the count leaves it out.
 pub fn active_count() -> usize {
-    main_thread();
+    let _ = main_thread();
     with_threads(|v| v.iter().filter(|t| listed(t)).count())
 }
 
@@ -144,7 +148,7 @@ fn main_if_known() -> Option<&'static Arc<Thread>> {
 }
 
 /// The initial thread's record in the waiting core, noted at load (for `rt_interrupt_main`).
-static MAIN_RECORD: OnceLock<Arc<crate::wait::ThreadRecord>> = OnceLock::new();
+static MAIN_RECORD: OnceLock<RecordRef> = OnceLock::new();
 
 /// Whether the calling thread is the process's initial thread.
 fn is_initial_thread() -> bool {
@@ -165,9 +169,12 @@ fn is_initial_thread() -> bool {
 /// has it even if another thread asks for it first.
 #[cfg(target_os = "linux")]
 extern "C" fn note_main_thread() {
+    // The thread-exit keys, in the order their destructors should run.
+    super::teardown::make_key();
+    crate::wait::make_record_key();
     if is_initial_thread() {
         MAIN_IDENT.store(spawn::get_ident(), Ordering::Relaxed);
-        if let Some(r) = crate::wait::current_record() {
+        if let Ok(r) = crate::wait::current_record() {
             let _ = MAIN_RECORD.set(r);
         }
     }
@@ -181,11 +188,14 @@ static NOTE_MAIN_THREAD: extern "C" fn() = note_main_thread;
 /// `threading.main_thread()`: the process's initial thread, "MainThread", not a daemon, alive
 /// until the process exits. If rthread is first used from another thread and was not loaded in
 /// the initial thread, its ident is 0 until the main thread itself calls into the registry.
-pub fn main_thread() -> &'static Arc<Thread> {
+/// The object is made at the first call: `RT_ENOMEM` if it cannot be (nothing changed then).
+pub fn main_thread() -> Result<&'static Arc<Thread>, Error> {
     if let Some(t) = main_if_known() {
-        return t;
+        return Ok(t);
     }
-    MAIN.get_or_init(|| {
+    // Made outside the OnceLock (whose initialiser cannot fail); a thread that loses the race
+    // drops its copy.
+    let made = {
         let ident = MAIN_IDENT.load(Ordering::Relaxed);
         let (ident, native) = if is_initial_thread() {
             (spawn::get_ident(), spawn::get_native_id())
@@ -197,16 +207,31 @@ pub fn main_thread() -> &'static Arc<Thread> {
             let native = 0;
             (ident, native)
         };
-        let t = Arc::new(Thread::new_main(ident, native));
-        if is_initial_thread() {
-            t.adopt_current_record();
-        } else if let Some(r) = MAIN_RECORD.get() {
-            t.adopt_record(r.clone());
+        let record = if is_initial_thread() {
+            Some(crate::wait::current_record()?)
+        } else {
+            MAIN_RECORD.get().cloned()
+        };
+        let t = Arc::try_new(Thread::new_main(ident, native))?;
+        if let Some(r) = record {
+            t.adopt_record(r);
         }
-        // Without memory for the registry the main thread is not listed; nothing else fails.
-        let _ = register(&t);
         t
-    })
+    };
+    // Listed and published together, under the registry lock (so a thread that loses the race
+    // drops its copy, and a failure leaves neither).
+    arm_fork_handler();
+    with_threads(|v| {
+        if MAIN.get().is_none() {
+            v.try_reserve(1).map_err(|_| Error::NO_MEMORY)?;
+            // SAFETY: the registry lock is held.
+            unsafe { *made.registry_index.get() = v.len() };
+            v.push(made.clone());
+            let _ = MAIN.set(made);
+        }
+        Ok(())
+    })?;
+    Ok(MAIN.get().expect("set above"))
 }
 
 /// `_thread.interrupt_main()`: interrupts the main thread's current or next wait. Reads no lock
@@ -237,22 +262,39 @@ thread_local! {
     static NOT_MAIN: Cell<bool> = const { Cell::new(false) };
     /// The calling thread, started by rthread, is done with its object (it is ending).
     static ENDED: Cell<bool> = const { Cell::new(false) };
-    /// A foreign thread's dummy (or the main thread's object): the destructor takes it out of
-    /// the registry when the thread ends.
-    static FOREIGN: RefCell<Option<ForeignGuard>> = const { RefCell::new(None) };
+    /// A foreign thread's dummy (or the main thread's object), a reference given up with
+    /// `Arc::into_raw`: taken out of the registry when the thread ends ([`at_thread_end`], from
+    /// the thread-exit key, which is armed whenever this is set).
+    static FOREIGN: Cell<*const Thread> = const { Cell::new(std::ptr::null()) };
 }
 
-struct ForeignGuard(Arc<Thread>);
-
-impl Drop for ForeignGuard {
-    fn drop(&mut self) {
-        CURRENT.with(|c| {
-            if std::ptr::eq(c.get(), Arc::as_ptr(&self.0)) {
-                c.set(std::ptr::null());
-            }
-        });
-        self.0.finish();
+/// The calling thread ends (see `super::teardown`): its dummy, or the main thread's object,
+/// leaves the registry.
+pub(super) fn at_thread_end() {
+    let p = FOREIGN.with(|f| f.replace(std::ptr::null()));
+    if p.is_null() {
+        return;
     }
+    CURRENT.with(|c| {
+        if std::ptr::eq(c.get(), p) {
+            c.set(std::ptr::null());
+        }
+    });
+    // SAFETY: the reference that was given up when FOREIGN was set.
+    let t = unsafe { Arc::from_raw(p) };
+    t.finish();
+}
+
+/// Keeps `t` as the calling thread's object until the thread ends, when it leaves the
+/// registry. `RT_ENOMEM` (and nothing kept) if the thread's end cannot be watched.
+fn keep_until_thread_end(t: &Arc<Thread>) -> Result<(), Error> {
+    super::teardown::arm()?;
+    let old = FOREIGN.with(|f| f.replace(Arc::into_raw(t.clone())));
+    if !old.is_null() {
+        // SAFETY: the reference given up when `old` was set (not expected: a thread has one).
+        drop(unsafe { Arc::from_raw(old) });
+    }
+    Ok(())
 }
 
 /// A thread rthread started sets its own object, for its life.
@@ -277,19 +319,18 @@ fn current_ptr() -> *const Thread {
         return p;
     }
     if is_initial_thread() {
-        let m = main_thread();
+        // Without memory for the main thread's object, the thread has none (yet).
+        let Ok(m) = main_thread() else {
+            return std::ptr::null();
+        };
+        // When the main thread ends (pthread_exit, or exit()) it leaves the registry; without
+        // memory to watch for that, it is not recognised (yet) either.
+        if keep_until_thread_end(m).is_err() {
+            return std::ptr::null();
+        }
         m.adopt_main();
         let p = Arc::as_ptr(m);
         CURRENT.with(|c| c.set(p));
-        // When the main thread ends (pthread_exit, or exit(), which runs its thread-local
-        // destructors) it leaves the registry.
-        let _ = FOREIGN.try_with(|f| {
-            if let Ok(mut f) = f.try_borrow_mut() {
-                if f.is_none() {
-                    *f = Some(ForeignGuard(m.clone()));
-                }
-            }
-        });
         return p;
     }
     NOT_MAIN.with(|n| n.set(true));
@@ -306,7 +347,9 @@ pub(super) fn is_current(t: &Thread) -> bool {
 pub(super) fn current_is_daemon() -> bool {
     let p = current_ptr();
     if p.is_null() {
-        return true;
+        // A foreign thread; or the main thread, which is not a daemon, if its object could not
+        // be made.
+        return !is_initial_thread() || ENDED.with(Cell::get);
     }
     // SAFETY: see current_ptr: the object outlives this call.
     unsafe { (*p).daemon() }
@@ -334,21 +377,16 @@ pub fn current_thread() -> Result<Arc<Thread>, Error> {
             return Ok(Arc::from_raw(p));
         }
     }
-    main_thread();
-    let t = Arc::new(Thread::new_dummy());
+    main_thread()?;
+    if is_initial_thread() {
+        // The main thread's object exists, but watching for the thread's end needs memory.
+        return Err(Error::NO_MEMORY);
+    }
+    let t = Arc::try_new(Thread::new_dummy(crate::wait::current_record()?))?;
     register(&t)?;
-    let installed = FOREIGN
-        .try_with(|f| match f.try_borrow_mut() {
-            Ok(mut f) if f.is_none() => {
-                *f = Some(ForeignGuard(t.clone()));
-                true
-            }
-            _ => false,
-        })
-        .unwrap_or(false);
-    if !installed {
+    if let Err(e) = keep_until_thread_end(&t) {
         drop(unregister(&t));
-        return Err(THREAD_ENDING);
+        return Err(e);
     }
     CURRENT.with(|c| c.set(Arc::as_ptr(&t)));
     Ok(t)
@@ -447,8 +485,13 @@ fn after_fork_in_child() {
         Some(t) => t,
         None => {
             // The forking thread had no object: it gets a main thread object of its own.
-            let t = Arc::new(Thread::new_main(spawn::get_ident(), spawn::get_native_id()));
-            t.adopt_current_record();
+            let Ok(t) = Arc::try_new(Thread::new_main(spawn::get_ident(), spawn::get_native_id()))
+            else {
+                return;
+            };
+            if let Ok(r) = crate::wait::current_record() {
+                t.adopt_record(r);
+            }
             if v.try_reserve(1).is_ok() {
                 // SAFETY: as above.
                 unsafe { *t.registry_index.get() = v.len() };
@@ -477,7 +520,10 @@ extern "C" fn at_exit() {
     let me = current_ptr();
     if !me.is_null() {
         // SAFETY: see current_ptr.
-        unsafe { (*me).finish() };
+        unsafe {
+            (*me).detach_os_thread();
+            (*me).finish();
+        }
     }
     let _ = wait_for_non_daemon(Wait::Forever, false);
 }
@@ -525,7 +571,8 @@ fn wait_for_non_daemon(wait: Wait, interruptible: bool) -> Result<(), Error> {
         });
         let Some(t) = next else { break Ok(()) };
         match t.join_until(wait, interruptible) {
-            Ok(()) => {}
+            // As a join does: the thread has exited completely before the process does.
+            Ok(()) => t.join_os_thread(wait),
             // A start that failed: the thread left the registry; look again.
             Err(e) if e.status == rt_status::RT_ESTATE => {}
             Err(e) => break Err(e),
@@ -561,7 +608,7 @@ mod tests {
 
     #[test]
     fn the_main_thread_is_listed_and_not_a_daemon() {
-        let m = main_thread();
+        let m = main_thread().unwrap();
         assert_eq!(m.kind(), ThreadKind::Main);
         assert_eq!(m.name(), "MainThread");
         assert!(!m.daemon());

@@ -264,12 +264,17 @@ unsafe extern "C" {
     ) -> libc::c_int;
 }
 
-/// Creates a detached OS thread running `entry(data)` with the configured stack size, and counts
-/// it in [`thread_count`]; `entry` must call [`os_thread_began`] first, and [`os_thread_ended`]
-/// as its end's step that makes the thread stop counting. Returns the new thread's ident (its
+/// Creates an OS thread running `entry(data)` with the configured stack size, and counts it in
+/// [`thread_count`]; `entry` must call [`os_thread_began`] first, and [`os_thread_ended`] as its
+/// end's step that makes the thread stop counting. Detached unless `joinable` (then exactly one
+/// `pthread_join` or `pthread_detach` of it must follow). Returns the new thread's ident (its
 /// `pthread_t`). On failure (`RT_EAGAIN`, with the system's reason) no thread exists and `data`
 /// was not used.
-pub(crate) fn create_os_thread(entry: Entry, data: *mut c_void) -> Result<u64, Error> {
+pub(crate) fn create_os_thread(
+    entry: Entry,
+    data: *mut c_void,
+    joinable: bool,
+) -> Result<u64, Error> {
     #[cfg(not(loom))]
     super::registry::arm_fork_handler();
     let mut attr = std::mem::MaybeUninit::<libc::pthread_attr_t>::uninit();
@@ -281,7 +286,9 @@ pub(crate) fn create_os_thread(entry: Entry, data: *mut c_void) -> Result<u64, E
         let a = attr.as_mut_ptr();
         let mut rc = libc::pthread_attr_init(a);
         if rc == 0 {
-            libc::pthread_attr_setdetachstate(a, libc::PTHREAD_CREATE_DETACHED);
+            if !joinable {
+                libc::pthread_attr_setdetachstate(a, libc::PTHREAD_CREATE_DETACHED);
+            }
             let size = STACK_SIZE.load(Ordering::Relaxed);
             if size != 0 {
                 rc = libc::pthread_attr_setstacksize(a, size);
@@ -379,13 +386,13 @@ unsafe extern "C-unwind" fn new_thread_entry(data: *mut c_void) -> *mut c_void {
 /// `f` is called with `arg` in the new thread: it must be sound to call it so there, and
 /// `arg` must stay valid for as long as `f` uses it.
 pub unsafe fn start_new_thread(f: ThreadFn, arg: *mut c_void) -> Result<u64, Error> {
-    let data = Box::into_raw(Box::new(NewThread {
+    let data = Box::into_raw(crate::memory::try_box(NewThread {
         f,
         arg,
         #[cfg(not(loom))]
         hooks: super::hooks::snapshot(),
-    }));
-    let r = create_os_thread(new_thread_entry, data as *mut c_void);
+    })?);
+    let r = create_os_thread(new_thread_entry, data as *mut c_void, false);
     if r.is_err() {
         // SAFETY: no thread was created, so the Box is still ours.
         drop(unsafe { Box::from_raw(data) });

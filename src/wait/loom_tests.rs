@@ -90,7 +90,7 @@ fn loom_interrupt_and_unpark_are_decided_once() {
         let parked = Arc::new(AtomicBool::new(false));
         let p2 = parked.clone();
         let waiter = thread::spawn(move || {
-            *slot.lock().unwrap() = current_record();
+            *slot.lock().unwrap() = current_record().ok();
             p2.store(true, Ordering::Release);
             park(key, || true, || {}, |_, _| {}, 0, None, true)
         });

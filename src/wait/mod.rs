@@ -28,7 +28,15 @@ pub use parking_lot::{
     FilterOp, ParkResult, ParkToken, RequeueOp, UnparkResult, UnparkToken, park, unpark_all,
     unpark_filter, unpark_filter_if, unpark_one, unpark_one_if, unpark_requeue, waiting_on,
 };
-pub use record::{ThreadRecord, current_id, current_id_if_assigned, current_record, with_current};
+pub use record::{
+    RecordRef, ThreadRecord, current_id, current_id_if_assigned, current_record, new_record,
+    with_current,
+};
+#[cfg(not(loom))]
+pub use record::{
+    install as install_record, install_unwatched as install_record_unwatched,
+    make_key as make_record_key, uninstall as uninstall_record,
+};
 
 /// Makes sure the waiting core is reset in the child of every later `fork` (see [`fork`]: one
 /// registration serves every layer; later calls cost one atomic load).

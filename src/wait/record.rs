@@ -1,7 +1,10 @@
 //! The per-thread record: identity, the parker word, and the links of the wait queue.
 //!
 //! Each thread that ever blocks gets one record, allocated once (an `Arc`, so a thread object
-//! can keep it to interrupt the thread) and reused by every wait: waiting allocates nothing.
+//! can keep it to interrupt the thread) and reused by every wait: waiting allocates nothing
+//! after the first time. A thread that rthread starts gets its record from its starter, before
+//! it exists; any other thread makes its own at its first wait, and a thread that cannot (no
+//! memory) waits with a temporary record on its stack instead: a wait never fails for memory.
 //!
 //! The parker word (`state`) has two bits:
 //!
@@ -20,8 +23,9 @@
 
 use super::id_word;
 use super::sys::{AtomicU32, AtomicUsize, Ordering, futex_wake};
+use crate::memory::Arc;
+use crate::status::Error;
 use std::cell::Cell;
-use std::sync::Arc;
 
 pub const PARKED: u32 = 1;
 pub const INTERRUPT: u32 = 2;
@@ -96,12 +100,116 @@ loom::lazy_static! {
 
 #[cfg(not(loom))]
 thread_local! {
-    static RECORD: Arc<ThreadRecord> = Arc::new(ThreadRecord::new(current_id()));
+    /// The calling thread's record: NULL until its first wait, or one reference of a
+    /// [`RecordRef`] given up with `into_raw`. No destructor (a `thread_local!` with one
+    /// registers it with the C library on first use, which aborts when it cannot allocate): the
+    /// reference is the value of a pthread key instead, whose destructor gives it back when the
+    /// thread ends.
+    static RECORD: Cell<*const ThreadRecord> = const { Cell::new(std::ptr::null()) };
 }
 
 #[cfg(loom)]
 loom::thread_local! {
-    static RECORD: Arc<ThreadRecord> = Arc::new(ThreadRecord::new(current_id()));
+    static RECORD: RecordRef =
+        RecordRef::try_new(ThreadRecord::new(current_id())).expect("memory under loom");
+}
+
+/// A shared handle on a thread's record, for the thread object that may interrupt it.
+pub type RecordRef = Arc<ThreadRecord>;
+
+/// The key whose per-thread value is the thread's record (see `RECORD`); made at the first need
+/// (or when the library is loaded). `None` if the system has no key left.
+#[cfg(not(loom))]
+fn record_key() -> Option<libc::pthread_key_t> {
+    static KEY: std::sync::OnceLock<Option<libc::pthread_key_t>> = std::sync::OnceLock::new();
+    *KEY.get_or_init(|| {
+        unsafe extern "C" fn release(p: *mut std::ffi::c_void) {
+            let p = p as *const ThreadRecord;
+            let _ = RECORD.try_with(|c| {
+                if std::ptr::eq(c.get(), p) {
+                    c.set(std::ptr::null());
+                }
+            });
+            // SAFETY: the key's value is the reference `install` gave up; the system calls this
+            // once for it, with the value already cleared.
+            drop(unsafe { RecordRef::from_raw(p) });
+        }
+        let mut key: libc::pthread_key_t = 0;
+        // SAFETY: `key` is writable; `release` never unwinds.
+        (unsafe { libc::pthread_key_create(&mut key, Some(release)) } == 0).then_some(key)
+    })
+}
+
+/// Makes the record key now (when the library is loaded), so that it is made before any other
+/// of rthread's keys and its value is given back after theirs.
+#[cfg(not(loom))]
+pub fn make_key() {
+    let _ = record_key();
+}
+
+/// Installs `rec` as the calling thread's record (which has none), given back by the key's
+/// destructor when the thread ends. Fails, and gives `rec` back, if the key cannot hold it (no
+/// key, or no memory for the system's key table). A record made by [`new_record`] for a thread
+/// that did not exist yet brings that thread its id.
+#[cfg(not(loom))]
+pub fn install(rec: RecordRef) -> Result<(), RecordRef> {
+    let Some(key) = record_key() else {
+        return Err(rec);
+    };
+    let p = RecordRef::into_raw(rec);
+    // SAFETY: a key this module made; the value is a pointer the destructor understands.
+    if unsafe { libc::pthread_setspecific(key, p as *const std::ffi::c_void) } != 0 {
+        // SAFETY: the reference was given up just above and stored nowhere.
+        return Err(unsafe { RecordRef::from_raw(p) });
+    }
+    set_installed(p);
+    Ok(())
+}
+
+#[cfg(not(loom))]
+fn set_installed(p: *const ThreadRecord) {
+    // SAFETY: `p` is a live record (the caller holds a reference on it).
+    let id = unsafe { (*p).id };
+    if id_word::get() == 0 {
+        id_word::set(id);
+    }
+    debug_assert_eq!(id_word::get(), id, "a record of another thread");
+    RECORD.with(|c| c.set(p));
+}
+
+/// Installs `rec` as the calling thread's record without the key (when [`install`] failed):
+/// the caller gives it back with [`uninstall`] before the thread ends.
+#[cfg(not(loom))]
+pub fn install_unwatched(rec: RecordRef) {
+    set_installed(RecordRef::into_raw(rec));
+}
+
+/// Gives back the record installed by [`install_unwatched`]; later waits of the thread (in its
+/// thread-local destructors) get a record of their own.
+#[cfg(not(loom))]
+pub fn uninstall() {
+    let p = RECORD.with(|c| c.replace(std::ptr::null()));
+    if !p.is_null() {
+        // SAFETY: the reference given up by install_unwatched.
+        drop(unsafe { RecordRef::from_raw(p) });
+    }
+}
+
+/// A record for a thread that does not exist yet, with a new id (the thread takes the id when
+/// it installs the record); `RT_ENOMEM`.
+pub fn new_record() -> Result<RecordRef, Error> {
+    RecordRef::try_new(ThreadRecord::new(NEXT_ID.fetch_add(1, Ordering::Relaxed)))
+}
+
+/// The calling thread's installed record, making and installing one if it has none.
+#[cfg(not(loom))]
+fn installed() -> Result<*const ThreadRecord, Error> {
+    let p = RECORD.with(Cell::get);
+    if !p.is_null() {
+        return Ok(p);
+    }
+    install(RecordRef::try_new(ThreadRecord::new(current_id()))?).map_err(|_| Error::NO_MEMORY)?;
+    Ok(RECORD.with(Cell::get))
 }
 
 /// The calling thread's never-reused id (non-zero). Cheap: two loads after the first call (see
@@ -128,8 +236,20 @@ pub fn current_id_if_assigned() -> u64 {
     id_word::get()
 }
 
-/// Runs `f` with the calling thread's record. A thread whose record was already destroyed (a
-/// wait inside another thread-local's destructor) gets a temporary one.
+/// Runs `f` with the calling thread's record. A thread that has none and cannot get one (no
+/// memory, no key) gets a temporary one on its stack for this call: it can wait, but nobody can
+/// interrupt that wait (no thread object holds the temporary record).
+#[cfg(not(loom))]
+pub fn with_current<R>(f: impl FnOnce(&ThreadRecord) -> R) -> R {
+    match installed() {
+        // SAFETY: the installed record lives while the thread's key holds it, that is, at least
+        // until this thread's key destructors run, which cannot happen during this call.
+        Ok(p) => f(unsafe { &*p }),
+        Err(_) => f(&ThreadRecord::new(current_id())),
+    }
+}
+
+#[cfg(loom)]
 pub fn with_current<R>(f: impl FnOnce(&ThreadRecord) -> R) -> R {
     let mut f = Some(f);
     let mut out = None;
@@ -143,8 +263,21 @@ pub fn with_current<R>(f: impl FnOnce(&ThreadRecord) -> R) -> R {
     }
 }
 
-/// A shared handle on the calling thread's record (for thread objects, to interrupt it).
-/// `None` while the thread is being torn down.
-pub fn current_record() -> Option<Arc<ThreadRecord>> {
-    RECORD.try_with(Arc::clone).ok()
+/// A shared handle on the calling thread's record (for thread objects, to interrupt it),
+/// making the record if the thread has none; `RT_ENOMEM` if it cannot.
+#[cfg(not(loom))]
+pub fn current_record() -> Result<RecordRef, Error> {
+    let p = installed()?;
+    // SAFETY: `p` is the installed record, alive (see with_current); one more reference.
+    unsafe {
+        RecordRef::increment_strong_count(p);
+        Ok(RecordRef::from_raw(p))
+    }
+}
+
+#[cfg(loom)]
+pub fn current_record() -> Result<RecordRef, Error> {
+    RECORD
+        .try_with(RecordRef::clone)
+        .map_err(|_| Error::NO_MEMORY)
 }
