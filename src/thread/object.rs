@@ -727,6 +727,9 @@ impl Thread {
     /// `threading._shutdown()` in the main thread: the main thread counts as done from now on
     /// (its joiners return), though it stays listed, as CPython keeps it in `_active`.
     pub(super) fn mark_done(&self) {
+        // It goes on running: a joiner must not wait for its OS thread (a fork child's main
+        // thread may be a thread object's), which is detached instead.
+        self.detach_os_thread();
         if self.phase() != STOPPED {
             self.set_phase(STOPPED);
         }
