@@ -1,6 +1,8 @@
-//! Queue throughput, one producer and one consumer (SPSC) and two of each (2P/2C), every queue
-//! bounded to 1024 items: rthread's FIFO `rt_queue` beside std's `sync_channel(1024)` and the
-//! classic pthread mutex + two condition variables ring buffer, in one run.
+//! Queue throughput, one producer and one consumer (SPSC) and two of each (2P/2C), every bounded
+//! queue bounded to 1024 items: rthread's FIFO `rt_queue` beside std's `sync_channel(1024)`,
+//! crossbeam-channel's `bounded(1024)` and the classic pthread mutex + two condition variables
+//! ring buffer; and the unbounded queues (`queue_unbounded_*`: rthread's unbounded FIFO beside
+//! std's `channel` and crossbeam's `unbounded`), in one run.
 //!
 //!     cargo bench --bench queue
 
@@ -175,6 +177,11 @@ fn queues(g: &mut BenchmarkGroup<'_, WallTime>, np: usize, nc: usize) {
         (ps, cs)
     });
 
+    // crossbeam's receivers are shared without a lock (MPMC).
+    bench(g, "crossbeam_bounded", np, nc, |np, nc| {
+        crossbeam_ends(crossbeam_channel::bounded::<usize>(CAP), np, nc)
+    });
+
     let ring = Arc::new(CondRing::new(CAP));
     bench(g, "pthread_mutex_condvar_ring", np, nc, |np, nc| {
         ends(
@@ -192,6 +199,93 @@ fn queues(g: &mut BenchmarkGroup<'_, WallTime>, np: usize, nc: usize) {
     });
 }
 
+/// The ends of one crossbeam channel for `np` producers and `nc` consumers.
+fn crossbeam_ends(
+    (tx, rx): (
+        crossbeam_channel::Sender<usize>,
+        crossbeam_channel::Receiver<usize>,
+    ),
+    np: usize,
+    nc: usize,
+) -> Ends {
+    let ps: Vec<Producer> = (0..np)
+        .map(|_| {
+            let tx = tx.clone();
+            Box::new(move |v| tx.send(v).expect("send")) as Producer
+        })
+        .collect();
+    let cs: Vec<Consumer> = (0..nc)
+        .map(|_| {
+            let rx = rx.clone();
+            Box::new(move || rx.recv().expect("recv")) as Consumer
+        })
+        .collect();
+    (ps, cs)
+}
+
+/// Unbounded FIFO queues: rthread's (`maxsize` 0) beside std's `channel` and crossbeam's
+/// `unbounded`.
+fn unbounded(g: &mut BenchmarkGroup<'_, WallTime>, np: usize, nc: usize) {
+    let mut q = std::ptr::null_mut();
+    assert_eq!(
+        unsafe { rt_queue_new(0, None, &mut q) },
+        rthread::rt_status::RT_OK
+    );
+    let q = QPtr(q);
+    bench(g, "rthread_c_abi", np, nc, |np, nc| {
+        ends(
+            np,
+            nc,
+            || {
+                Box::new(move |v| {
+                    let q = q;
+                    unsafe { rt_queue_put(q.0, v as *mut c_void, 1, -1.0) };
+                })
+            },
+            || {
+                Box::new(move || {
+                    let q = q;
+                    let mut out = std::ptr::null_mut();
+                    unsafe { rt_queue_get(q.0, 1, -1.0, &mut out) };
+                    out as usize
+                })
+            },
+        )
+    });
+    unsafe { rt_queue_free(q.0) };
+
+    let id = if nc == 1 {
+        "std_channel"
+    } else {
+        "std_channel_mutex_rx"
+    };
+    bench(g, id, np, nc, |np, nc| {
+        let (tx, rx) = mpsc::channel::<usize>();
+        let ps: Vec<Producer> = (0..np)
+            .map(|_| {
+                let tx = tx.clone();
+                Box::new(move |v| tx.send(v).expect("send")) as Producer
+            })
+            .collect();
+        let cs: Vec<Consumer> = if nc == 1 {
+            vec![Box::new(move || rx.recv().expect("recv"))]
+        } else {
+            let rx = Arc::new(Mutex::new(rx));
+            (0..nc)
+                .map(|_| {
+                    let rx = rx.clone();
+                    Box::new(move || rx.lock().expect("rx").recv().expect("recv")) as Consumer
+                })
+                .collect()
+        };
+        (ps, cs)
+    });
+
+    bench(g, "crossbeam_unbounded", np, nc, |np, nc| {
+        crossbeam_ends(crossbeam_channel::unbounded::<usize>(), np, nc)
+    });
+}
+
 fn queue_spsc(c: &mut Criterion) {
     let mut g = c.benchmark_group("queue_spsc");
     g.throughput(Throughput::Elements(1));
@@ -206,9 +300,23 @@ fn queue_2p2c(c: &mut Criterion) {
     g.finish();
 }
 
+fn queue_unbounded_spsc(c: &mut Criterion) {
+    let mut g = c.benchmark_group("queue_unbounded_spsc");
+    g.throughput(Throughput::Elements(1));
+    unbounded(&mut g, 1, 1);
+    g.finish();
+}
+
+fn queue_unbounded_2p2c(c: &mut Criterion) {
+    let mut g = c.benchmark_group("queue_unbounded_2p2c");
+    g.throughput(Throughput::Elements(1));
+    unbounded(&mut g, 2, 2);
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = common::criterion();
-    targets = queue_spsc, queue_2p2c
+    targets = queue_spsc, queue_2p2c, queue_unbounded_spsc, queue_unbounded_2p2c
 }
 criterion_main!(benches);
