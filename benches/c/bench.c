@@ -1107,17 +1107,24 @@ static void run_workers(int threads, void *(*fn)(void *), void *shared) {
         PT_CHECK(pthread_join(tids[i], NULL));
 }
 
-/* lock contention: threads increment one counter under the lock until it reaches n */
+/* lock contention, timed: every thread increments one counter under the lock until the main
+ * thread raises `stop`; each thread counts its own acquisitions, so the least-served share is
+ * measured over the same time for all. The run lasts n microseconds up to 4 threads and
+ * grows with the threads beyond (n/4 per thread): on 2 cores every thread must get several
+ * scheduler time slices, or the share measures the scheduler's rotation, not the lock. */
 struct mcontend {
     struct start_line line;
     const struct bench_impl *im;
     void *lock;
-    long total;
+    int stop;
     char pad1[64];
     long counter;
     char pad2[64];
     long counts[MAX_WORKERS];
 };
+
+/* The operations a case performed, when not the n it was given (set by the timed cases). */
+static long case_ops;
 
 static void *mcontend_worker(void *p) {
     struct worker_arg *a = p;
@@ -1125,15 +1132,10 @@ static void *mcontend_worker(void *p) {
     const struct bench_impl *im = c->im;
     long mine = 0;
     line_up(&c->line, a->index);
-    for (;;) {
-        int more;
+    while (!__atomic_load_n(&c->stop, __ATOMIC_RELAXED)) {
         im->lock_acquire(c->lock);
-        more = c->counter < c->total;
-        if (more)
-            c->counter++;
+        c->counter++;
         im->lock_release(c->lock);
-        if (!more)
-            break;
         mine++;
     }
     c->line.end[a->index] = now_ns();
@@ -1143,21 +1145,41 @@ static void *mcontend_worker(void *p) {
 
 static double case_contend(const struct bench_impl *im, int threads, long n, double *share) {
     struct mcontend *c = calloc(1, sizeof *c);
-    long min;
+    pthread_t tids[MAX_WORKERS];
+    struct worker_arg args[MAX_WORKERS];
+    struct timespec ts;
+    long min, total = 0;
     double t;
     if (!c)
         die("calloc");
     c->im = im;
     c->line.threads = threads;
-    c->total = n;
     c->lock = im->lock_new();
-    run_workers(threads, mcontend_worker, c);
+    for (int i = 0; i < threads; i++) {
+        args[i].shared = c;
+        args[i].index = i;
+        PT_CHECK(pthread_create(&tids[i], NULL, mcontend_worker, &args[i]));
+    }
+    while (__atomic_load_n(&c->line.ready, __ATOMIC_ACQUIRE) < threads)
+        sched_yield();
+    n = n * (threads > 4 ? threads : 4) / 4;
+    ts.tv_sec = n / 1000000;
+    ts.tv_nsec = (n % 1000000) * 1000;
+    nanosleep(&ts, NULL);
+    __atomic_store_n(&c->stop, 1, __ATOMIC_RELAXED);
+    for (int i = 0; i < threads; i++)
+        PT_CHECK(pthread_join(tids[i], NULL));
     im->lock_free(c->lock);
     min = c->counts[0];
-    for (int i = 1; i < threads; i++)
+    for (int i = 0; i < threads; i++) {
+        total += c->counts[i];
         if (c->counts[i] < min)
             min = c->counts[i];
-    *share = (double)min * threads / (double)n;
+    }
+    if (total != c->counter)
+        die("the contended counter"); /* a lock that did not exclude */
+    *share = total ? (double)min * threads / (double)total : 0;
+    case_ops = total ? total : 1;
     t = line_span(&c->line);
     free(c);
     return t;
@@ -1346,7 +1368,7 @@ struct row {
     const char *what; /* for the human table */
     enum need need;
     double (*run)(const struct bench_impl *im, int threads, long n, double *share);
-    long n, quick_n; /* operations per run (all threads together) */
+    long n, quick_n; /* operations per run, all threads together (timed rows: microseconds) */
     int threads[8];  /* thread counts, 0-terminated */
     int quick_threads[8];
     int fairness;
@@ -1357,8 +1379,9 @@ static const struct row ROWS[] = {
      2000000, 1000000, {1}, {1}, 0},
     {"sem-pair", "semaphore acquire+release, uncontended (ns per pair; sem_t as pthread)",
      NEED_SEM, case_sem_pair, 2000000, 1000000, {1}, {1}, 0},
-    {"lock-contention", "threads increment one counter under one lock (ns per acquisition)",
-     NEED_LOCK, case_contend, 1000000, 400000, {1, 2, 4, 8, 16, 32, 64},
+    {"lock-contention", "threads increment one counter under one lock for 150 ms (quick: 80 "
+                        "ms), longer beyond 4 threads: ns per acquisition, all threads",
+     NEED_LOCK, case_contend, 150000, 80000, {1, 2, 4, 8, 16, 32, 64},
      {1, 2, 4, 8, 16, 32, 64}, 1},
     {"cond-pingpong", "two threads hand a turn flag back and forth under a condition "
                       "(ns per round trip)",
@@ -1405,7 +1428,7 @@ static int impl_has(const struct bench_impl *im, enum need need) {
 
 static FILE *tsv; /* --tsv FILE */
 static int quick;
-static int matrix_rounds = 5;
+static int matrix_rounds = 0; /* --rounds; else 5, or 3 with --quick */
 
 static void tsv_line(const char *row, const char *impl, int threads, const char *unit,
                      double med, double lo, double hi, double cpu, double ratio,
@@ -1455,14 +1478,18 @@ static void run_row(const struct row *row) {
         int rounds = matrix_rounds > 16 ? 16 : matrix_rounds;
         for (int i = 0; i < k; i++) { /* warm-up */
             double s;
+            case_ops = 0;
             row->run(im[i], th, n / 10 + th, &s);
         }
         for (int r = 0; r < rounds; r++)
             for (int j = 0; j < k; j++) { /* each round starts with the next implementation */
                 int i = (j + r) % k;
-                double s = -1, c0 = cpu_ns();
-                wall[i][r] = row->run(im[i], th, n, &s) / (double)n;
-                cpu[i][r] = (cpu_ns() - c0) / (double)n;
+                double s = -1, c0 = cpu_ns(), w, ops;
+                case_ops = 0;
+                w = row->run(im[i], th, n, &s);
+                ops = case_ops ? (double)case_ops : (double)n;
+                wall[i][r] = w / ops;
+                cpu[i][r] = (cpu_ns() - c0) / ops;
                 share[i][r] = s;
             }
         for (int i = 0; i < k; i++) {
@@ -1682,6 +1709,7 @@ static int selected(const char *name, const char *key) {
  * operation of wall time and CPU time. */
 struct paired {
     double rt, pt, rt_lo, rt_hi, pt_lo, pt_hi, rt_cpu, pt_cpu;
+    double round_ratio; /* the median of the rounds' own ratios (rthread / pthread) */
 };
 
 static void range_of(const double *v, int n, double *lo, double *hi) {
@@ -1695,7 +1723,7 @@ static void range_of(const double *v, int n, double *lo, double *hi) {
 }
 
 static struct paired run_paired(const struct op *op, long n, int rounds) {
-    double rt[ROUNDS], pt[ROUNDS], rc[ROUNDS], pc[ROUNDS], c0;
+    double rt[ROUNDS], pt[ROUNDS], rc[ROUNDS], pc[ROUNDS], ratios[ROUNDS], c0;
     struct paired p;
     n_shares[0] = n_shares[1] = 0;
     /* one untimed round of each to warm caches and thread stacks */
@@ -1715,6 +1743,9 @@ static struct paired run_paired(const struct op *op, long n, int rounds) {
             }
         }
     }
+    for (int r = 0; r < rounds; r++)
+        ratios[r] = rt[r] / pt[r];
+    p.round_ratio = median(ratios, rounds);
     range_of(rt, rounds, &p.rt_lo, &p.rt_hi);
     range_of(pt, rounds, &p.pt_lo, &p.pt_hi);
     p.rt = median(rt, rounds);
@@ -1748,7 +1779,7 @@ static void run_table(void) {
             printf("%-30s %12s %12s %7s %12s %12s   %s\n", "operation", "rthread", "pthread",
                    "ratio", "cpu rthread", "cpu pthread", "reference");
         }
-        p = run_paired(op, quick && op->n > 1000 ? op->n / 2 : op->n, ROUNDS);
+        p = run_paired(op, quick && op->n > 1000 ? op->n / 4 : op->n, ROUNDS);
         printf("%-30s", op->name);
         print_ns(p.rt);
         print_ns(p.pt);
@@ -1777,9 +1808,12 @@ static void run_table(void) {
 /* ==== the regression guard: ratios within one run against committed ceilings ==== */
 
 /* Each ceiling has a wide margin over the medians and ranges of BENCHMARKS.md (five runs of
- * the full benchmark on the 2-core machine): a ceiling is breached only when rthread loses
- * its lead, not when the machine is noisy. A breach is measured a second time, and the
- * guard fails only if both medians breach. */
+ * the full benchmark on the 2-core machine): a ceiling is breached when rthread loses its lead,
+ * not when the machine is noisy. The ratio of an attempt is the median of its rounds' own
+ * ratios (each round times both sides back to back, so load that drifts between rounds
+ * cancels); an attempt above the ceiling is followed by another, up to GUARD_ATTEMPTS, and
+ * the guard fails only if every attempt breaches. A regression breaches every time; a burst of
+ * load from another process rarely lasts through three attempts. */
 struct ceiling {
     const char *key;
     double max_ratio; /* rthread / pthread time; a throughput floor of 2x is a ratio of 0.5 */
@@ -1788,7 +1822,7 @@ struct ceiling {
 
 static const struct ceiling GUARD[] = {
     {"lock-pair", 1.20, "0.93 (0.93-0.94)"},
-    {"rlock-reentry", 1.20, "0.82 (0.72-0.87)"},
+    {"rlock-reentry", 1.30, "0.82 (0.72-0.87)"},
     {"semaphore-pair", 1.30, "1.00 (0.96-1.01)"},
     {"contended-4", 1.50, "0.38 (0.34-0.73)"},
     {"event-pingpong", 0.50, "0.04 (0.03-0.06)"},
@@ -1798,17 +1832,51 @@ static const struct ceiling GUARD[] = {
     {"queue-2p2c", 0.50, "0.20 (0.18-0.21): >= 2x the throughput"},
 };
 
-#define GUARD_ROUNDS 7
+#define GUARD_ROUNDS 9
+#define GUARD_ATTEMPTS 3
+/* Other processes used more than this share of the machine's CPU during an attempt: the
+ * attempt is "busy" (it measured the scheduler as much as rthread). */
+#define GUARD_BUSY 0.25
+
+/* The machine's busy and total CPU time so far, in clock ticks (/proc/stat). */
+static int machine_ticks(double *busy, double *total) {
+    unsigned long long v[8] = {0};
+    FILE *f = fopen("/proc/stat", "r");
+    int n;
+    if (!f)
+        return 0;
+    n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+               &v[4], &v[5], &v[6], &v[7]);
+    fclose(f);
+    if (n < 5)
+        return 0;
+    *total = 0;
+    for (int i = 0; i < 8; i++)
+        *total += (double)v[i];
+    *busy = *total - (double)v[3] - (double)v[4]; /* less idle and iowait */
+    return 1;
+}
+
+/* The relaxed ceiling applies only when every attempt was busy: a regression that loses the
+ * lead by far still fails, a loaded machine does not. */
+static double relaxed_ceiling(double ceiling) {
+    return ceiling * 1.5 > 1.5 ? ceiling * 1.5 : 1.5;
+}
 
 static int run_guard(void) {
     int breaches = 0;
-    printf("regression guard: rthread / pthread, median of %d rounds, against ceilings\n\n",
-           GUARD_ROUNDS);
-    printf("%-22s %8s %8s   %s\n", "operation", "ratio", "ceiling", "BENCHMARKS.md median (range)");
+    double tick_ns = 1e9 / (double)sysconf(_SC_CLK_TCK);
+    printf("regression guard: rthread / pthread, median of %d paired rounds, against ceilings\n"
+           "(an attempt is busy when other processes used more than %.0f%% of the CPU; only if "
+           "all %d attempts are busy is the relaxed ceiling applied)\n\n",
+           GUARD_ROUNDS, GUARD_BUSY * 100, GUARD_ATTEMPTS);
+    printf("%-22s %8s %8s %8s %6s   %s\n", "operation", "ratio", "ceiling", "relaxed", "others",
+           "BENCHMARKS.md median (range)");
     for (size_t g = 0; g < sizeof GUARD / sizeof GUARD[0]; g++) {
         const struct op *op = NULL;
-        struct paired p;
-        double ratio;
+        double ceiling = GUARD[g].max_ratio, relaxed = relaxed_ceiling(ceiling);
+        double best = 0, ratio = 0;
+        int quiet_attempts = 0, pass = 0;
         for (size_t k = 0; k < N_OPS; k++)
             if (strcmp(OPS[k].key, GUARD[g].key) == 0)
                 op = &OPS[k];
@@ -1816,20 +1884,37 @@ static int run_guard(void) {
             printf("c_bench: the guard names an unknown operation %s\n", GUARD[g].key);
             return 2;
         }
-        p = run_paired(op, op->n / 4 + 1, GUARD_ROUNDS);
-        ratio = p.rt / p.pt;
-        if (ratio > GUARD[g].max_ratio) {
-            printf("%-22s %8.2f %8.2f   above the ceiling: measuring again\n", op->key, ratio,
-                   GUARD[g].max_ratio);
-            p = run_paired(op, op->n / 4 + 1, GUARD_ROUNDS);
-            ratio = p.rt / p.pt;
+        for (int attempt = 1; attempt <= GUARD_ATTEMPTS && !pass; attempt++) {
+            double b0 = 0, t0 = 0, b1 = 0, t1 = 0, c0 = cpu_ns(), others = -1;
+            int ticks = machine_ticks(&b0, &t0);
+            ratio = run_paired(op, op->n / 4 + 1, GUARD_ROUNDS).round_ratio;
+            if (ticks && machine_ticks(&b1, &t1) && t1 > t0) {
+                others = ((b1 - b0) - (cpu_ns() - c0) / tick_ns) / (t1 - t0);
+                if (others < 0)
+                    others = 0;
+            }
+            if (others >= 0 && others <= GUARD_BUSY)
+                quiet_attempts++;
+            if (attempt == 1 || ratio < best)
+                best = ratio;
+            pass = ratio <= ceiling;
+            printf("%-22s %8.2f %8.2f %8.2f %5.0f%%   %s\n", op->key, ratio, ceiling, relaxed,
+                   others * 100,
+                   pass ? GUARD[g].basis
+                        : (attempt < GUARD_ATTEMPTS ? "above the ceiling: measuring again" : ""));
         }
-        printf("%-22s %8.2f %8.2f   %s%s\n", op->key, ratio, GUARD[g].max_ratio, GUARD[g].basis,
-               ratio > GUARD[g].max_ratio ? "   BREACH" : "");
-        tsv_line("guard", op->key, 0, "ratio", ratio, ratio, ratio, -1, GUARD[g].max_ratio, -1,
-                 -1);
-        if (ratio > GUARD[g].max_ratio)
+        if (!pass && quiet_attempts == 0 && best <= relaxed) {
+            pass = 1;
+            printf("%-22s %8.2f: every attempt was busy; within the relaxed ceiling\n", op->key,
+                   best);
+        }
+        if (!pass) {
+            printf("%-22s BREACH: %.2f above %.2f in every attempt\n", op->key, best,
+                   quiet_attempts ? ceiling : relaxed);
             breaches++;
+        }
+        tsv_line("guard", op->key, 0, "ratio", pass ? ratio : best, best, ratio, -1, ceiling, -1,
+                 -1);
         fflush(stdout);
     }
     if (breaches) {
@@ -1884,6 +1969,8 @@ int main(int argc, char **argv) {
         else
             filters[n_filters++] = argv[i];
     }
+    if (matrix_rounds == 0)
+        matrix_rounds = quick ? 3 : 5;
     if (matrix_rounds < 1 || matrix_rounds > 16 || memory_threads < 1)
         usage();
     /* glibc drops the lock prefix of its mutexes until a process first has a second thread;
