@@ -122,7 +122,7 @@ fn build_anchor(a: &Anchor, dir: &Path) -> Result<Built, String> {
         c.args(cbuild::C_FLAGS);
         c
     };
-    cmd.arg("-O2")
+    cmd.args(["-O2", "-DNDEBUG"])
         .args(&cflags)
         .arg("-c")
         .arg("-o")
