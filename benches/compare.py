@@ -88,7 +88,7 @@ def main():
 
     # (row, impl, threads) -> per-run values
     acc = {}
-    order = []
+    order = []  # rows in the order they first appear, then their points in order
     for run in runs:
         for r in run:
             key = (r["row"], r["impl"], int(r["threads"]))
@@ -101,6 +101,11 @@ def main():
                 v = num(r[col])
                 if v is not None:
                     a[field].append(v)
+
+    rank = {}
+    for key in order:
+        rank.setdefault(key[0], len(rank))
+    order.sort(key=lambda k: rank[k[0]])  # stable: each row's points keep their order
 
     summary = os.path.join(args.out, "summary.tsv")
     with open(summary, "w", encoding="utf-8") as f:
