@@ -14,9 +14,14 @@ the number of threads on a log scale, one line per implementation (rthread, pthr
 absl, glib, ...). Lock contention also gets lock-contention-fairness.svg (the least-served
 thread's share). Rows measured at one thread count (lock pair, semaphore pair, condition
 ping-pong, pool) go together in single.svg as bars of time per operation relative to pthread.
+
+With --criterion DIR (criterion's output, target/criterion, after `cargo bench --bench queue`)
+it also draws the Rust queue benches, where crossbeam-channel is measured:
+criterion-queue-bounded.svg and criterion-queue-unbounded.svg (SPSC at 2 threads, 2P/2C at 4).
 """
 
 import argparse
+import json
 import math
 import os
 import statistics
@@ -31,6 +36,8 @@ COLOURS = {
     "glib": "#ff7f0e",
     "glib-asyncqueue": "#8c564b",
     "crossbeam": "#17becf",
+    "std": "#7f7f7f",
+    "rthread-core": "#f7a1a1",
 }
 OTHER = ["#7f7f7f", "#bcbd22", "#e377c2"]
 
@@ -74,6 +81,39 @@ def read(paths):
                 if s is not None:
                     d["share"].append(s)
     return data
+
+
+# criterion group -> (row, threads); bench id -> impl
+CRITERION_GROUPS = {
+    "queue_spsc": ("criterion-queue-bounded", 2),
+    "queue_2p2c": ("criterion-queue-bounded", 4),
+    "queue_unbounded_spsc": ("criterion-queue-unbounded", 2),
+    "queue_unbounded_2p2c": ("criterion-queue-unbounded", 4),
+}
+
+
+def criterion_impl(bench):
+    for prefix, name in (("rthread_c_abi", "rthread"), ("rthread_core", "rthread-core"),
+                         ("crossbeam", "crossbeam"), ("std_", "std"), ("pthread", "pthread")):
+        if bench.startswith(prefix):
+            return name
+    return bench
+
+
+def read_criterion(root, data):
+    """Adds the queue groups' medians (ns per item) from criterion's estimates.json files."""
+    for group, (row, threads) in CRITERION_GROUPS.items():
+        gdir = os.path.join(root, group)
+        if not os.path.isdir(gdir):
+            continue
+        for bench in sorted(os.listdir(gdir)):
+            est = os.path.join(gdir, bench, "new", "estimates.json")
+            if not os.path.isfile(est):
+                continue
+            with open(est, encoding="utf-8") as f:
+                median = json.load(f)["median"]["point_estimate"]
+            d = data.setdefault((row, criterion_impl(bench), threads), {"median": [], "share": [], "unit": "ns/op"})
+            d["median"].append(median)
 
 
 def nice_ceiling(v):
@@ -196,10 +236,13 @@ def bar_chart(title, bars, path):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("tsv", nargs="+", help="c_bench --tsv output or compare.py's summary.tsv")
+    ap.add_argument("tsv", nargs="*", help="c_bench --tsv output or compare.py's summary.tsv")
+    ap.add_argument("--criterion", metavar="DIR", help="criterion's output (target/criterion)")
     ap.add_argument("-o", "--out", default="benches/charts", help="output directory")
     args = ap.parse_args()
     data = read(args.tsv)
+    if args.criterion:
+        read_criterion(args.criterion, data)
     os.makedirs(args.out, exist_ok=True)
     rows = {}
     for (row, impl, threads), d in data.items():
@@ -242,7 +285,7 @@ def main():
     for p in written:
         print(p)
     if not written:
-        sys.exit("chart.py: nothing to chart in " + ", ".join(args.tsv))
+        sys.exit("chart.py: nothing to chart in " + ", ".join(args.tsv + [args.criterion or ""]))
 
 
 if __name__ == "__main__":
