@@ -17,7 +17,8 @@ ping-pong, pool) go together in single.svg as bars of time per operation relativ
 
 With --criterion DIR (criterion's output, target/criterion, after `cargo bench --bench queue`)
 it also draws the Rust queue benches, where crossbeam-channel is measured:
-criterion-queue-bounded.svg and criterion-queue-unbounded.svg (SPSC at 2 threads, 2P/2C at 4).
+criterion-queue-bounded.svg and criterion-queue-unbounded.svg (SPSC at 2 threads, 2P/2C at 4,
+4P/4C at 8, 8P/8C at 16).
 """
 
 import argparse
@@ -87,6 +88,8 @@ def read(paths):
 CRITERION_GROUPS = {
     "queue_spsc": ("criterion-queue-bounded", 2),
     "queue_2p2c": ("criterion-queue-bounded", 4),
+    "queue_4p4c": ("criterion-queue-bounded", 8),
+    "queue_8p8c": ("criterion-queue-bounded", 16),
     "queue_unbounded_spsc": ("criterion-queue-unbounded", 2),
     "queue_unbounded_2p2c": ("criterion-queue-unbounded", 4),
 }

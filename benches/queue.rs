@@ -1,4 +1,4 @@
-//! Queue throughput, one producer and one consumer (SPSC) and two of each (2P/2C), every bounded
+//! Queue throughput, one producer and one consumer (SPSC) and 2, 4 and 8 of each, every bounded
 //! queue bounded to 1024 items: rthread's FIFO `rt_queue` beside std's `sync_channel(1024)`,
 //! crossbeam-channel's `bounded(1024)` and the classic pthread mutex + two condition variables
 //! ring buffer; and the unbounded queues (`queue_unbounded_*`: rthread's unbounded FIFO beside
@@ -300,6 +300,20 @@ fn queue_2p2c(c: &mut Criterion) {
     g.finish();
 }
 
+fn queue_4p4c(c: &mut Criterion) {
+    let mut g = c.benchmark_group("queue_4p4c");
+    g.throughput(Throughput::Elements(1));
+    queues(&mut g, 4, 4);
+    g.finish();
+}
+
+fn queue_8p8c(c: &mut Criterion) {
+    let mut g = c.benchmark_group("queue_8p8c");
+    g.throughput(Throughput::Elements(1));
+    queues(&mut g, 8, 8);
+    g.finish();
+}
+
 fn queue_unbounded_spsc(c: &mut Criterion) {
     let mut g = c.benchmark_group("queue_unbounded_spsc");
     g.throughput(Throughput::Elements(1));
@@ -317,6 +331,7 @@ fn queue_unbounded_2p2c(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = common::criterion();
-    targets = queue_spsc, queue_2p2c, queue_unbounded_spsc, queue_unbounded_2p2c
+    targets = queue_spsc, queue_2p2c, queue_4p4c, queue_8p8c, queue_unbounded_spsc,
+        queue_unbounded_2p2c
 }
 criterion_main!(benches);
