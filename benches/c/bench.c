@@ -12,6 +12,7 @@
 #define _POSIX_C_SOURCE 200809L
 #define _XOPEN_SOURCE 700
 
+#include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
@@ -1569,10 +1570,16 @@ static void mem_rt_idle(void *arg) {
     rt_event_wait(arg, RT_FOREVER);
 }
 
+/* Bytes the allocator has handed out and not taken back, in every arena (glibc). */
+static long heap_bytes(void) {
+    struct mallinfo2 m = mallinfo2();
+    return (long)(m.uordblks + m.hblkhd);
+}
+
 /* In a fresh process: starts `count` threads that wait, and prints "created rss_before
- * rss_after" once all of them run. */
+ * rss_after heap_before heap_after" once all of them run. */
 static int mem_child(int rt, int count) {
-    long before, after;
+    long before, after, heap_before, heap_after;
     int created = 0;
     pthread_t *tids = calloc((size_t)count, sizeof *tids);
     rt_thread **ths = calloc((size_t)count, sizeof *ths);
@@ -1581,6 +1588,7 @@ static int mem_child(int rt, int count) {
         die("calloc");
     if (rt)
         RT_CHECK(rt_event_new(&go));
+    heap_before = heap_bytes();
     before = rss_bytes();
     for (; created < count; created++) {
         if (rt) {
@@ -1599,7 +1607,8 @@ static int mem_child(int rt, int count) {
         nanosleep(&ts, NULL);
     }
     after = rss_bytes();
-    printf("%d %ld %ld\n", created, before, after);
+    heap_after = heap_bytes();
+    printf("%d %ld %ld %ld %ld\n", created, before, after, heap_before, heap_after);
     fflush(stdout);
     if (rt) {
         RT_CHECK(rt_event_set(go));
@@ -1624,7 +1633,7 @@ static int mem_child(int rt, int count) {
 static const char *self_exe;
 
 static void run_memory(int count) {
-    double per[2] = {0, 0};
+    double per[2] = {0, 0}, heap[2] = {0, 0};
     long rss[2] = {0, 0};
     printf("\n== memory-threads: resident set of %d live idle threads (each blocked in a wait; "
            "default stacks), in a fresh process per side\n",
@@ -1632,11 +1641,12 @@ static void run_memory(int count) {
     for (int rt = 1; rt >= 0; rt--) {
         char cmd[4096];
         int created = 0;
-        long before = 0, after = 0;
+        long before = 0, after = 0, heap_before = 0, heap_after = 0;
         FILE *p;
         snprintf(cmd, sizeof cmd, "'%s' --mem-child %s %d", self_exe, rt ? "rt" : "pt", count);
         p = popen(cmd, "r");
-        if (!p || fscanf(p, "%d %ld %ld", &created, &before, &after) != 3) {
+        if (!p || fscanf(p, "%d %ld %ld %ld %ld", &created, &before, &after, &heap_before,
+                         &heap_after) != 5) {
             printf("  %s: the child process failed; row skipped\n", rt ? "rthread" : "pthread");
             if (p)
                 pclose(p);
@@ -1650,15 +1660,20 @@ static void run_memory(int count) {
             return;
         rss[rt] = after;
         per[rt] = (double)(after - before) / created;
-        printf("%7d %-16s RSS %8.1f MiB, %8.0f bytes per thread\n", created,
-               rt ? "rthread" : "pthread", after / 1048576.0, per[rt]);
+        heap[rt] = (double)(heap_after - heap_before) / created;
+        printf("%7d %-16s RSS %8.1f MiB, %8.0f bytes per thread, of which %6.0f from malloc\n",
+               created, rt ? "rthread" : "pthread", after / 1048576.0, per[rt], heap[rt]);
         tsv_line("memory-rss", rt ? "rthread" : "pthread", created, "bytes", (double)after,
                  (double)after, (double)after, -1, -1, -1, -1);
         tsv_line("memory-per-thread", rt ? "rthread" : "pthread", created, "bytes/thread",
                  per[rt], per[rt], per[rt], -1, -1, -1, -1);
+        tsv_line("memory-heap-per-thread", rt ? "rthread" : "pthread", created, "bytes/thread",
+                 heap[rt], heap[rt], heap[rt], -1, -1, -1, -1);
     }
-    printf("%7s %-16s %8.0f bytes per thread on top of a pthread (RSS ratio %.2f)\n", "",
-           "rthread extra", per[1] - per[0], rss[0] > 0 ? (double)rss[1] / (double)rss[0] : 0);
+    printf("%7s %-16s %8.0f bytes per thread on top of a pthread by RSS, %.0f by malloc "
+           "(RSS ratio %.2f)\n",
+           "", "rthread extra", per[1] - per[0], heap[1] - heap[0],
+           rss[0] > 0 ? (double)rss[1] / (double)rss[0] : 0);
 }
 
 /* ==== the paired table: rthread and its pthread reference, alternating, 11 rounds ==== */
