@@ -93,6 +93,25 @@ static double pt_lock_pair(long n) {
     return now_ns() - t;
 }
 
+/* ---- uncontended queue put+get, one thread: each store's fast path (the bounded FIFO is the
+ * ring; LIFO and priority are the locked store) ---- */
+
+static rt_queue *pair_fifo, *pair_lifo, *pair_prio;
+
+static double queue_pair(rt_queue *q, long n) {
+    void *item;
+    double t = now_ns();
+    for (long i = 0; i < n; i++) {
+        rt_queue_put(q, (void *)(uintptr_t)(i + 1), 1, RT_FOREVER);
+        rt_queue_get(q, 1, RT_FOREVER, &item);
+    }
+    return now_ns() - t;
+}
+
+static double rt_fifo_pair(long n) { return queue_pair(pair_fifo, n); }
+static double rt_lifo_pair(long n) { return queue_pair(pair_lifo, n); }
+static double rt_prio_pair(long n) { return queue_pair(pair_prio, n); }
+
 /* The floor of any lock whose release must tell a held lock from a free one atomically (as
  * Python's Lock must: of two racing releases exactly one succeeds) and whose acquire must be
  * atomic: two compare-exchanges on a byte, inline, with no call and no check. */
@@ -1702,6 +1721,9 @@ static const struct op OPS[] = {
     {"start-join-thread", "thread start+join (_thread)", "pthread_create+join", rt_start_join, pt_start_join, 300, 0},
     {"queue-spsc", "queue SPSC, per item", "mutex+2 condvar ring", rt_queue_spsc, pt_queue_spsc, 1000000, 0},
     {"queue-2p2c", "queue 2P/2C, per item", "mutex+2 condvar ring", rt_queue_2p2c, pt_queue_2p2c, 1000000, 0},
+    {"queue-fifo-pair", "queue put+get, FIFO (1 thread)", "pthread_mutex pair", rt_fifo_pair, pt_lock_pair, 2000000, 0},
+    {"queue-lifo-pair", "queue put+get, LIFO (1 thread)", "pthread_mutex pair", rt_lifo_pair, pt_lock_pair, 2000000, 0},
+    {"queue-prio-pair", "queue put+get, prio (1 thread)", "pthread_mutex pair", rt_prio_pair, pt_lock_pair, 2000000, 0},
     {"pool-tasks", "pool: empty task, 2 workers", "mutex+condvar pool, counter", rt_pool_tasks, pt_pool_tasks, 1000000, 0},
     {"pool-round-trip", "pool: submit->result, idle", "rthread semaphore ping-pong", rt_pool_round_trip, rt_semaphore_pp, 20000, 0},
 };
@@ -1993,6 +2015,9 @@ int main(int argc, char **argv) {
     PT_CHECK(pthread_create(&tid, NULL, idle, NULL));
     PT_CHECK(pthread_join(tid, NULL));
     RT_CHECK(rt_lock_new(&pair_lock));
+    RT_CHECK(rt_queue_new(1024, NULL, &pair_fifo));
+    RT_CHECK(rt_lifo_queue_new(1024, NULL, &pair_lifo));
+    RT_CHECK(rt_priority_queue_new(1024, rt_item_cmp, NULL, &pair_prio));
     if (!(floor_byte = calloc(1, 64)))
         die("calloc");
     if (!(pair_mutex = malloc(sizeof *pair_mutex)) || pthread_mutex_init(pair_mutex, NULL) != 0)
@@ -2051,6 +2076,9 @@ int main(int argc, char **argv) {
             run_memory(memory_threads);
     }
     RT_CHECK(rt_lock_free(pair_lock));
+    RT_CHECK(rt_queue_free(pair_fifo));
+    RT_CHECK(rt_queue_free(pair_lifo));
+    RT_CHECK(rt_queue_free(pair_prio));
     RT_CHECK(rt_rlock_free(reentry_rlock));
     RT_CHECK(rt_semaphore_free(pair_sem));
     if (tsv)
