@@ -113,7 +113,11 @@ pub struct Queue<T> {
 }
 
 impl<T: Send> Queue<T> {
-    fn with(kind: QueueKind, maxsize: usize, cmp: Option<items::Compare<T>>) -> Result<Self, Error> {
+    fn with(
+        kind: QueueKind,
+        maxsize: usize,
+        cmp: Option<items::Compare<T>>,
+    ) -> Result<Self, Error> {
         Ok(Queue {
             store: Store::new(kind, maxsize, cmp)?,
             blocking: Padded(Blocking::new()),
@@ -199,7 +203,12 @@ impl<T: Send> Queue<T> {
             item = match self.store.push(item, || wake.claimed()) {
                 Push::Done => return Ok(()),
                 Push::Full(item) => item,
-                Push::ShutDown(item) => return Err(PutError { error: SHUT_DOWN, item }),
+                Push::ShutDown(item) => {
+                    return Err(PutError {
+                        error: SHUT_DOWN,
+                        item,
+                    });
+                }
                 Push::NoMemory(item) => {
                     return Err(PutError {
                         error: Error::NO_MEMORY,
@@ -215,9 +224,15 @@ impl<T: Send> Queue<T> {
                 self.store.spin_while_full();
                 continue;
             }
-            let res = self.blocking.0.wait(Reason::NotFull, d, || self.store.must_wait_for_room());
+            let res = self
+                .blocking
+                .0
+                .wait(Reason::NotFull, d, || self.store.must_wait_for_room());
             if res == crate::wait::ParkResult::Interrupted {
-                return Err(PutError { error: Error::INTERRUPTED, item });
+                return Err(PutError {
+                    error: Error::INTERRUPTED,
+                    item,
+                });
             }
         }
     }
@@ -258,7 +273,10 @@ impl<T: Send> Queue<T> {
                 self.store.spin_while_empty();
                 continue;
             }
-            let res = self.blocking.0.wait(Reason::NotEmpty, d, || self.store.must_wait_for_item());
+            let res = self
+                .blocking
+                .0
+                .wait(Reason::NotEmpty, d, || self.store.must_wait_for_item());
             if res == crate::wait::ParkResult::Interrupted {
                 return Err(Error::INTERRUPTED);
             }
@@ -316,7 +334,10 @@ impl<T: Send> Queue<T> {
         let mut deadline = None;
         while self.unfinished_tasks() != 0 {
             let d = limit.deadline(&mut deadline).map_err(|()| Error::TIMEOUT)?;
-            let res = self.blocking.0.wait(Reason::AllDone, d, || self.unfinished_tasks() != 0);
+            let res = self
+                .blocking
+                .0
+                .wait(Reason::AllDone, d, || self.unfinished_tasks() != 0);
             if res == crate::wait::ParkResult::Interrupted {
                 return Err(Error::INTERRUPTED);
             }

@@ -252,7 +252,10 @@ impl<T> Ring<T> {
     /// Shuts the ring: no put succeeds from now on (a sequentially consistent change).
     /// Returns true the first time.
     pub(super) fn shut(&self) -> bool {
-        self.tail.0.fetch_or(self.shape.0.mark_bit, Ordering::SeqCst) & self.shape.0.mark_bit
+        self.tail
+            .0
+            .fetch_or(self.shape.0.mark_bit, Ordering::SeqCst)
+            & self.shape.0.mark_bit
             == 0
     }
 
