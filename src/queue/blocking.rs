@@ -9,8 +9,8 @@
 //! 1. counts itself in `r`'s count (a `SeqCst` read-modify-write);
 //! 2. reads `r`'s epoch (`SeqCst`);
 //! 3. checks, with the store, that it still must wait (`must_wait`);
-//! 4. if so, parks on the epoch's address; `park`'s `validate` (run under the bucket lock)
-//!    refuses to sleep if the epoch moved since step 2;
+//! 4. if so, parks on the epoch: `park` (comparing the word under the bucket lock) refuses to
+//!    sleep if the epoch moved since step 2;
 //! 5. uncounts itself, and retries its operation from the start (another thread may have taken
 //!    the item first; a timed-out getter still takes an item that came meanwhile).
 //!
@@ -29,7 +29,7 @@
 //! - If b does not see the count, 1 comes after b, so 3 comes after a: the waiter sees the
 //!   change and does not park.
 //! - If b sees the count, the epoch moves. If 2 read the moved epoch (which comes after a),
-//!   3 sees the change. If 2 read the old epoch, the waiter's `validate` either ran under the
+//!   3 sees the change. If 2 read the old epoch, the waiter's comparison either ran under the
 //!   bucket lock before c took that lock (the waiter is queued there and c wakes it) or after
 //!   (it sees the moved epoch and does not sleep).
 //!
@@ -44,7 +44,7 @@ use super::{NAN_TIMEOUT, NEGATIVE_TIMEOUT, TIMEOUT_OVERFLOW};
 use crate::status::Error;
 use crate::time::{Deadline, TIMEOUT_MAX};
 use crate::wait::sys::{AtomicUsize, Ordering};
-use crate::wait::{self, ParkResult};
+use crate::wait::{self, Block, ParkResult, Tidy};
 
 /// Why a thread waits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,15 +114,7 @@ impl Blocking {
         w.count.fetch_add(1, Ordering::SeqCst);
         let seen = w.epoch.load(Ordering::SeqCst);
         let res = if !COUNT_FIRST || must_wait() {
-            wait::park(
-                self.key(r),
-                || w.epoch.load(Ordering::Acquire) == seen,
-                || {},
-                |_, _| {},
-                0,
-                deadline,
-                true,
-            )
+            wait::park(&w.epoch, seen, Tidy::Keep, Block::until(deadline))
         } else {
             ParkResult::Invalid
         };

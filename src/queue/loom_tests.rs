@@ -80,7 +80,13 @@ fn loom_queue_checking_before_counting_loses_a_wakeup() {
     let name = name.split_once("::").map_or(name, |(_crate, path)| path);
     let exe = std::env::current_exe().expect("the test binary");
     let out = std::process::Command::new(exe)
-        .args(["--ignored", "--exact", name, "--test-threads=1", "--nocapture"])
+        .args([
+            "--ignored",
+            "--exact",
+            name,
+            "--test-threads=1",
+            "--nocapture",
+        ])
         .output()
         .expect("the model runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
