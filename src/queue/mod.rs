@@ -66,21 +66,21 @@ pub const TIMEOUT_OVERFLOW: Error = Error::new(
     rt_status::RT_EOVERFLOW,
     "timestamp out of range for platform time_t",
 );
+/// CPython's `AttributeError` for what a SimpleQueue lacks (task tracking and shutdown).
+macro_rules! simple_queue_has_no {
+    ($attr:literal) => {
+        Error::new(
+            rt_status::RT_EINVAL,
+            concat!("'_queue.SimpleQueue' object has no attribute '", $attr, "'"),
+        )
+    };
+}
 /// `AttributeError`: a SimpleQueue has no task tracking.
-pub const SIMPLE_NO_TASK_DONE: Error = Error::new(
-    rt_status::RT_EINVAL,
-    "'_queue.SimpleQueue' object has no attribute 'task_done'",
-);
+pub const SIMPLE_NO_TASK_DONE: Error = simple_queue_has_no!("task_done");
 /// `AttributeError`: a SimpleQueue cannot be joined.
-pub const SIMPLE_NO_JOIN: Error = Error::new(
-    rt_status::RT_EINVAL,
-    "'_queue.SimpleQueue' object has no attribute 'join'",
-);
+pub const SIMPLE_NO_JOIN: Error = simple_queue_has_no!("join");
 /// `AttributeError`: a SimpleQueue cannot be shut down.
-pub const SIMPLE_NO_SHUTDOWN: Error = Error::new(
-    rt_status::RT_EINVAL,
-    "'_queue.SimpleQueue' object has no attribute 'shutdown'",
-);
+pub const SIMPLE_NO_SHUTDOWN: Error = simple_queue_has_no!("shutdown");
 
 /// Which Python queue a [`Queue`] behaves as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
