@@ -206,6 +206,24 @@ impl Drop for Wake<'_> {
     }
 }
 
+/// A put's or get's waiting, across its tries: its limit (`None`: it may not block), the
+/// deadline once it is needed, and whether it spun yet.
+pub(super) struct Patience {
+    pub(super) limit: Option<Limit>,
+    pub(super) deadline: Option<Deadline>,
+    pub(super) spun: bool,
+}
+
+impl Patience {
+    pub(super) fn new(limit: Option<Limit>) -> Patience {
+        Patience {
+            limit,
+            deadline: None,
+            spun: false,
+        }
+    }
+}
+
 /// A validated timeout, turned into a deadline only when a wait is really needed (so the fast
 /// path never reads the clock).
 #[derive(Clone, Copy)]

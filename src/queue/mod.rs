@@ -36,41 +36,36 @@ mod tests;
 
 pub use items::Drained;
 
-use crate::status::{Error, rt_status};
-use blocking::{Blocking, Limit, Reason, Wake};
+use crate::status::Error;
+use crate::status::rt_status::{RT_EEMPTY, RT_EFULL, RT_EINVAL, RT_EOVERRELEASE, RT_ESHUTDOWN};
+use crate::wait::ParkResult;
+use blocking::{Blocking, Limit, Patience, Reason, Wake};
 use ring::Padded;
 use std::cmp::Ordering as CmpOrdering;
 use store::{Pop, Push, Store};
 use tasks::Tasks;
 
 /// `queue.Full`.
-pub const FULL: Error = Error::new(rt_status::RT_EFULL, "queue is full");
+pub const FULL: Error = Error::new(RT_EFULL, "queue is full");
 /// `queue.Empty`.
-pub const EMPTY: Error = Error::new(rt_status::RT_EEMPTY, "queue is empty");
+pub const EMPTY: Error = Error::new(RT_EEMPTY, "queue is empty");
 /// `queue.ShutDown`.
-pub const SHUT_DOWN: Error = Error::new(rt_status::RT_ESHUTDOWN, "queue is shut down");
+pub const SHUT_DOWN: Error = Error::new(RT_ESHUTDOWN, "queue is shut down");
 /// `ValueError` from `task_done`.
-pub const TOO_MANY_TASK_DONE: Error = Error::new(
-    rt_status::RT_EOVERRELEASE,
-    "task_done() called too many times",
-);
-/// `ValueError` for a negative timeout.
-pub const NEGATIVE_TIMEOUT: Error = Error::new(
-    rt_status::RT_EINVAL,
-    "'timeout' must be a non-negative number",
-);
+pub const TOO_MANY_TASK_DONE: Error =
+    Error::new(RT_EOVERRELEASE, "task_done() called too many times");
+/// `ValueError` for a negative timeout (the Queue's own wording).
+pub const NEGATIVE_TIMEOUT: Error =
+    Error::new(RT_EINVAL, "'timeout' must be a non-negative number");
 /// `ValueError` for a NaN timeout (CPython's Queue spins instead; its SimpleQueue says this).
-pub const NAN_TIMEOUT: Error = Error::new(rt_status::RT_EINVAL, "Invalid value NaN (not a number)");
+pub const NAN_TIMEOUT: Error = crate::time::NAN;
 /// `OverflowError` for a timeout above `TIMEOUT_MAX`.
-pub const TIMEOUT_OVERFLOW: Error = Error::new(
-    rt_status::RT_EOVERFLOW,
-    "timestamp out of range for platform time_t",
-);
+pub const TIMEOUT_OVERFLOW: Error = crate::time::OVERFLOW;
 /// CPython's `AttributeError` for what a SimpleQueue lacks (task tracking and shutdown).
 macro_rules! simple_queue_has_no {
     ($attr:literal) => {
         Error::new(
-            rt_status::RT_EINVAL,
+            RT_EINVAL,
             concat!("'_queue.SimpleQueue' object has no attribute '", $attr, "'"),
         )
     };
@@ -197,7 +192,7 @@ impl<T: Send> Queue<T> {
         } else {
             None
         };
-        let (mut item, mut deadline, mut spun) = (item, None, false);
+        let (mut item, mut patience) = (item, Patience::new(limit));
         loop {
             let mut wake = Wake::new(&self.blocking.0, Reason::NotEmpty);
             item = match self.store.push(item, || wake.claimed()) {
@@ -216,23 +211,8 @@ impl<T: Send> Queue<T> {
                     });
                 }
             };
-            let Some(Ok(d)) = limit.map(|l| l.deadline(&mut deadline)) else {
-                return Err(PutError { error: FULL, item });
-            };
-            if !spun && !cfg!(loom) {
-                spun = true;
-                self.store.spin_while_full();
-                continue;
-            }
-            let res = self
-                .blocking
-                .0
-                .wait(Reason::NotFull, d, || self.store.must_wait_for_room());
-            if res == crate::wait::ParkResult::Interrupted {
-                return Err(PutError {
-                    error: Error::INTERRUPTED,
-                    item,
-                });
+            if let Err(error) = self.wait_for(Reason::NotFull, &mut patience, FULL) {
+                return Err(PutError { error, item });
             }
         }
     }
@@ -257,7 +237,7 @@ impl<T: Send> Queue<T> {
         } else {
             None
         };
-        let (mut deadline, mut spun) = (None, false);
+        let mut patience = Patience::new(limit);
         loop {
             let mut wake = Wake::new(&self.blocking.0, Reason::NotFull);
             match self.store.pop(|| wake.claimed()) {
@@ -265,21 +245,30 @@ impl<T: Send> Queue<T> {
                 Pop::ShutDown => return Err(SHUT_DOWN),
                 Pop::Empty => {}
             }
-            let Some(Ok(d)) = limit.map(|l| l.deadline(&mut deadline)) else {
-                return Err(EMPTY);
-            };
-            if !spun && !cfg!(loom) {
-                spun = true;
-                self.store.spin_while_empty();
-                continue;
-            }
-            let res = self
-                .blocking
-                .0
-                .wait(Reason::NotEmpty, d, || self.store.must_wait_for_item());
-            if res == crate::wait::ParkResult::Interrupted {
-                return Err(Error::INTERRUPTED);
-            }
+            self.wait_for(Reason::NotEmpty, &mut patience, EMPTY)?;
+        }
+    }
+
+    /// After a put or get found the store not ready: `Err` when its waiting is over (it may
+    /// not block: `ran_out`; the deadline passed: `ran_out`; interrupted), `Ok` to try again,
+    /// after a spin the first time (the other side is often about to act), then after a wait
+    /// by the blocking protocol.
+    fn wait_for(&self, r: Reason, p: &mut Patience, ran_out: Error) -> Result<(), Error> {
+        let Some(Ok(deadline)) = p.limit.map(|l| l.deadline(&mut p.deadline)) else {
+            return Err(ran_out);
+        };
+        if !p.spun && !cfg!(loom) {
+            p.spun = true;
+            self.store.spin_while_blocked(r);
+            return Ok(());
+        }
+        match self
+            .blocking
+            .0
+            .wait(r, deadline, || self.store.must_wait(r))
+        {
+            ParkResult::Interrupted => Err(Error::INTERRUPTED),
+            _ => Ok(()),
         }
     }
 
@@ -338,7 +327,7 @@ impl<T: Send> Queue<T> {
                 .blocking
                 .0
                 .wait(Reason::AllDone, d, || self.unfinished_tasks() != 0);
-            if res == crate::wait::ParkResult::Interrupted {
+            if res == ParkResult::Interrupted {
                 return Err(Error::INTERRUPTED);
             }
         }

@@ -6,6 +6,7 @@
 //! step b (`claimed`) after the change and before it is published.
 
 use super::QueueKind;
+use super::blocking::Reason;
 use super::items::{Compare, Drained, Items};
 use super::locked::Locked;
 use super::ring::Ring;
@@ -67,38 +68,28 @@ impl<T: Send> Store<T> {
         }
     }
 
-    /// The blocking protocol's step 3 for a getter: empty and not shut down.
-    pub(super) fn must_wait_for_item(&self) -> bool {
-        match self {
-            Store::Ring(r) => r.must_wait_for_item(),
-            Store::Locked(l) => l.must_wait_for_item(),
+    /// The blocking protocol's step 3 for `r`: empty (a getter) or full (a putter), and not
+    /// shut down.
+    pub(super) fn must_wait(&self, r: Reason) -> bool {
+        match (self, r) {
+            (Store::Ring(s), Reason::NotEmpty) => s.must_wait_for_item(),
+            (Store::Ring(s), Reason::NotFull) => s.must_wait_for_room(),
+            (Store::Locked(s), Reason::NotEmpty) => s.must_wait_for_item(),
+            (Store::Locked(s), Reason::NotFull) => s.must_wait_for_room(),
+            (_, Reason::AllDone) => false,
         }
     }
 
-    /// The blocking protocol's step 3 for a putter: full and not shut down.
-    pub(super) fn must_wait_for_room(&self) -> bool {
-        match self {
-            Store::Ring(r) => r.must_wait_for_room(),
-            Store::Locked(l) => l.must_wait_for_room(),
-        }
-    }
-
-    /// Backs off for a few microseconds at most while the store looks empty: a getter does
-    /// this once before it waits. It decides nothing: the getter tries again after.
+    /// Backs off for a few microseconds at most while the store looks empty (a getter, `r`
+    /// `NotEmpty`) or full (a putter): done once before a wait, it decides nothing.
     #[cold]
-    pub(super) fn spin_while_empty(&self) {
-        match self {
-            Store::Ring(r) => r.spin_while(Ring::is_empty_hint),
-            Store::Locked(l) => l.spin_while_empty(),
-        }
-    }
-
-    /// As [`Store::spin_while_empty`], for a putter while the store looks full.
-    #[cold]
-    pub(super) fn spin_while_full(&self) {
-        match self {
-            Store::Ring(r) => r.spin_while(Ring::too_full_hint),
-            Store::Locked(l) => l.spin_while_full(),
+    pub(super) fn spin_while_blocked(&self, r: Reason) {
+        match (self, r) {
+            (Store::Ring(s), Reason::NotEmpty) => s.spin_while(Ring::is_empty_hint),
+            (Store::Ring(s), Reason::NotFull) => s.spin_while(Ring::too_full_hint),
+            (Store::Locked(s), Reason::NotEmpty) => s.spin_while_empty(),
+            (Store::Locked(s), Reason::NotFull) => s.spin_while_full(),
+            (_, Reason::AllDone) => {}
         }
     }
 
