@@ -16,16 +16,20 @@
 //!
 //! A thread that makes what `r` waits for (a put an item, a get room, the last `task_done` or a
 //! shutdown anything):
-//! a. makes the change with a `SeqCst` read-modify-write (the ring's claim, the task counter)
-//!    or follows it with `fence(SeqCst)` (the locked store, whose change is plain writes under
-//!    its lock) or a `SeqCst` store (a shutdown's flag);
+//! a. makes the change: with a `SeqCst` read-modify-write (the ring's claim and shutdown, the
+//!    task counter), or under the locked store's lock, under which waiters make step 3;
 //! b. reads `r`'s count (`SeqCst`: [`Blocking::claimed`]); if it is not zero, bumps the epoch;
 //! c. once the change is published (the ring's stamp stored, the lock released), unparks one
 //!    waiter (all, for a shutdown or the last `task_done`).
 //!
 //! # Why no wake-up is lost
-//! Steps 1 and 3 of the waiter and a and b of the waker are ordered like Dekker's: in the one
-//! total order of `SeqCst` operations, either 1 comes before b, or a before 3.
+//! Steps 1 and 3 of the waiter and a and b of the waker are ordered so that either 1 comes
+//! before b, or a before 3. With a `SeqCst` change it is Dekker's argument: in the one total
+//! order of `SeqCst` operations, 1 precedes 3 and a precedes b. With the lock, the waiter's
+//! step 3 and the waker's step a are critical sections, one after the other: if the waiter's
+//! comes first, its step 1 happens before the waker's b (through the lock); if the waker's
+//! comes first, a happens before 3. Either way a fence would add nothing: the locked store's
+//! puts and gets pay none.
 //! - If b does not see the count, 1 comes after b, so 3 comes after a: the waiter sees the
 //!   change and does not park.
 //! - If b sees the count, the epoch moves. If 2 read the moved epoch (which comes after a),

@@ -11,7 +11,7 @@ use super::store::{Pop, Push};
 use crate::status::Error;
 use crate::wait::{
     LockCell,
-    sys::{self, AtomicBool, AtomicUsize, Ordering, fence},
+    sys::{self, AtomicBool, AtomicUsize, Ordering},
 };
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
@@ -50,7 +50,7 @@ impl<T> Locked<T> {
         self.len_hint.store(items.len(), Ordering::Relaxed);
     }
 
-    /// A put: `claimed` is the blocking protocol's step b, after the change and its fence.
+    /// A put: `claimed` is the blocking protocol's step b, under the lock after the change.
     #[inline(never)]
     pub(super) fn push(&self, item: T, claimed: impl FnOnce()) -> Push<T> {
         let mut g = self.items.lock();
@@ -68,8 +68,7 @@ impl<T> Locked<T> {
         let pushed = catch_unwind(AssertUnwindSafe(|| g.push(item, self.cmp.as_ref())));
         let puts = self.puts.load(Ordering::Relaxed);
         self.puts.store(puts.wrapping_add(1), Ordering::Relaxed);
-        // The blocking protocol's step a: the change is plain writes (see `blocking`).
-        fence(Ordering::SeqCst);
+        // The blocking protocol's step b, ordered after the change by the lock (see `blocking`).
         claimed();
         self.changed(&g);
         drop(g);
@@ -85,7 +84,6 @@ impl<T> Locked<T> {
         let mut g = self.items.lock();
         match g.pop(self.cmp.as_ref()) {
             Some(item) => {
-                fence(Ordering::SeqCst);
                 claimed();
                 self.changed(&g);
                 Pop::Item(item)
@@ -142,7 +140,7 @@ impl<T> Locked<T> {
         self.items.lock().len()
     }
 
-    /// From now on no put succeeds (a `SeqCst` store: the blocking protocol's step a).
+    /// From now on no put succeeds (under the lock: the blocking protocol's step a).
     pub(super) fn shut(&self) {
         let _g = self.items.lock();
         self.shut.store(true, Ordering::SeqCst);

@@ -124,7 +124,7 @@ fn loom_queue_ring_getter_and_putter_both_wake() {
     loom::model(|| one_slot(Queue::fifo(1).unwrap()));
 }
 
-/// The locked store (a bounded LIFO): plain writes under its lock, then the fence.
+/// The locked store (a bounded LIFO): plain writes under its lock, and no fence.
 #[test]
 fn loom_queue_locked_getter_and_putter_both_wake() {
     loom::model(|| one_slot(Queue::lifo(1).unwrap()));

@@ -2,8 +2,8 @@
 //! items of every other kind, and the outcomes of a put and a get on either.
 //!
 //! Both stores make a put's or a get's change in a way the blocking protocol can pair with a
-//! waiter's count (a `SeqCst` claim, or plain writes and a fence), and call the protocol's
-//! step b (`claimed`) after the change and before it is published.
+//! waiter's count (a `SeqCst` claim, or plain writes under the lock under which waiters check),
+//! and call the protocol's step b (`claimed`) after the change and before it is published.
 
 use super::QueueKind;
 use super::blocking::Reason;
@@ -101,7 +101,7 @@ impl<T: Send> Store<T> {
         }
     }
 
-    /// From now on no put succeeds (a `SeqCst` change, as the blocking protocol wants).
+    /// From now on no put succeeds (the blocking protocol's step a, as a put's change).
     pub(super) fn shut(&self) {
         match self {
             Store::Ring(r) => {
