@@ -44,7 +44,7 @@
 //! thread that will not use it. A put or get that finds nobody waiting (b reads zero) touches
 //! neither the waiting core nor the kernel.
 
-use super::{NAN_TIMEOUT, NEGATIVE_TIMEOUT, TIMEOUT_OVERFLOW};
+use super::{NAN_TIMEOUT, NEGATIVE_TIMEOUT, Queue, TIMEOUT_OVERFLOW};
 use crate::status::Error;
 use crate::time::{Deadline, TIMEOUT_MAX};
 use crate::wait::sys::{AtomicUsize, Ordering};
@@ -210,12 +210,42 @@ impl Drop for Wake<'_> {
     }
 }
 
+impl<T: Send> Queue<T> {
+    /// After a put or get found the store not ready: `Err` when its waiting is over (it may
+    /// not block: `ran_out`; the deadline passed: `ran_out`; interrupted), `Ok` to try again,
+    /// after a spin the first time (the other side is often about to act), then after a wait
+    /// by the blocking protocol.
+    pub(super) fn wait_for(
+        &self,
+        r: Reason,
+        p: &mut Patience,
+        ran_out: Error,
+    ) -> Result<(), Error> {
+        let Some(Ok(deadline)) = p.limit.map(|l| l.deadline(&mut p.deadline)) else {
+            return Err(ran_out);
+        };
+        if !p.spun && !cfg!(loom) {
+            p.spun = true;
+            self.store.spin_while_blocked(r);
+            return Ok(());
+        }
+        match self
+            .blocking
+            .0
+            .wait(r, deadline, || self.store.must_wait(r))
+        {
+            ParkResult::Interrupted => Err(Error::INTERRUPTED),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// A put's or get's waiting, across its tries: its limit (`None`: it may not block), the
 /// deadline once it is needed, and whether it spun yet.
 pub(super) struct Patience {
-    pub(super) limit: Option<Limit>,
-    pub(super) deadline: Option<Deadline>,
-    pub(super) spun: bool,
+    limit: Option<Limit>,
+    deadline: Option<Deadline>,
+    spun: bool,
 }
 
 impl Patience {

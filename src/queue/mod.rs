@@ -97,6 +97,10 @@ pub struct PutError<T> {
     pub item: T,
 }
 
+fn refused<T>(error: Error, item: T) -> Result<(), PutError<T>> {
+    Err(PutError { error, item })
+}
+
 /// A thread-safe queue with Python's semantics; see the module comment.
 pub struct Queue<T> {
     store: Store<T>,
@@ -179,15 +183,12 @@ impl<T: Send> Queue<T> {
     #[inline]
     pub fn put(&self, item: T, block: bool, timeout: Option<f64>) -> Result<(), PutError<T>> {
         if self.store.is_shut() {
-            return Err(PutError {
-                error: SHUT_DOWN,
-                item,
-            });
+            return refused(SHUT_DOWN, item);
         }
         let limit = if block && self.maxsize > 0 {
             match Limit::read(timeout) {
                 Ok(l) => Some(l),
-                Err(error) => return Err(PutError { error, item }),
+                Err(error) => return refused(error, item),
             }
         } else {
             None
@@ -198,21 +199,11 @@ impl<T: Send> Queue<T> {
             item = match self.store.push(item, || wake.claimed()) {
                 Push::Done => return Ok(()),
                 Push::Full(item) => item,
-                Push::ShutDown(item) => {
-                    return Err(PutError {
-                        error: SHUT_DOWN,
-                        item,
-                    });
-                }
-                Push::NoMemory(item) => {
-                    return Err(PutError {
-                        error: Error::NO_MEMORY,
-                        item,
-                    });
-                }
+                Push::ShutDown(item) => return refused(SHUT_DOWN, item),
+                Push::NoMemory(item) => return refused(Error::NO_MEMORY, item),
             };
             if let Err(error) = self.wait_for(Reason::NotFull, &mut patience, FULL) {
-                return Err(PutError { error, item });
+                return refused(error, item);
             }
         }
     }
@@ -246,29 +237,6 @@ impl<T: Send> Queue<T> {
                 Pop::Empty => {}
             }
             self.wait_for(Reason::NotEmpty, &mut patience, EMPTY)?;
-        }
-    }
-
-    /// After a put or get found the store not ready: `Err` when its waiting is over (it may
-    /// not block: `ran_out`; the deadline passed: `ran_out`; interrupted), `Ok` to try again,
-    /// after a spin the first time (the other side is often about to act), then after a wait
-    /// by the blocking protocol.
-    fn wait_for(&self, r: Reason, p: &mut Patience, ran_out: Error) -> Result<(), Error> {
-        let Some(Ok(deadline)) = p.limit.map(|l| l.deadline(&mut p.deadline)) else {
-            return Err(ran_out);
-        };
-        if !p.spun && !cfg!(loom) {
-            p.spun = true;
-            self.store.spin_while_blocked(r);
-            return Ok(());
-        }
-        match self
-            .blocking
-            .0
-            .wait(r, deadline, || self.store.must_wait(r))
-        {
-            ParkResult::Interrupted => Err(Error::INTERRUPTED),
-            _ => Ok(()),
         }
     }
 
@@ -363,29 +331,5 @@ impl<T: Send> Queue<T> {
     /// Takes every item out (for a queue about to be destroyed, whose owner disposes of them).
     pub fn drain(&mut self) -> Drained<T> {
         self.store.drain()
-    }
-
-    /// Threads counted as waiting, for every reason (tests).
-    #[cfg(all(test, not(loom)))]
-    fn waiting_threads(&self) -> usize {
-        self.blocking.0.waiting_threads()
-    }
-}
-
-/// The fork child's repair (see `wait::fork`): the prepare step takes the locked store's
-/// internal lock, so at the fork no thread was inside it; the child forgets the threads that
-/// vanished while counted as waiters and repairs the store. The items stay.
-impl<T: Send> crate::wait::fork::ForkSafe for Queue<T> {
-    fn try_lock_for_fork(&self) -> bool {
-        self.store.try_lock_for_fork()
-    }
-
-    fn unlock_after_fork(&self) {
-        self.store.unlock_after_fork();
-    }
-
-    fn reset_in_child(&self) {
-        self.blocking.0.reset_after_fork();
-        self.store.reset_in_child();
     }
 }

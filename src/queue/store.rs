@@ -5,11 +5,11 @@
 //! waiter's count (a `SeqCst` claim, or plain writes under the lock under which waiters check),
 //! and call the protocol's step b (`claimed`) after the change and before it is published.
 
-use super::QueueKind;
 use super::blocking::Reason;
 use super::items::{Compare, Drained, Items};
 use super::locked::Locked;
 use super::ring::Ring;
+use super::{Queue, QueueKind};
 use crate::status::Error;
 
 /// What a put found.
@@ -163,5 +163,23 @@ impl<T: Send> Store<T> {
             Store::Ring(r) => r.repair_after_fork(),
             Store::Locked(l) => l.reset_in_child(),
         }
+    }
+}
+
+/// The fork child's repair (see `wait::fork`): the prepare step takes the locked store's
+/// internal lock, so at the fork no thread was inside it; the child forgets the threads that
+/// vanished while counted as waiters and repairs the store. The items stay.
+impl<T: Send> crate::wait::fork::ForkSafe for Queue<T> {
+    fn try_lock_for_fork(&self) -> bool {
+        self.store.try_lock_for_fork()
+    }
+
+    fn unlock_after_fork(&self) {
+        self.store.unlock_after_fork();
+    }
+
+    fn reset_in_child(&self) {
+        self.blocking.0.reset_after_fork();
+        self.store.reset_in_child();
     }
 }

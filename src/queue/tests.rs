@@ -9,6 +9,13 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicUsize as StdAtomicUsize;
 use std::time::{Duration, Instant};
 
+impl<T: Send> Queue<T> {
+    /// Threads counted as waiting, for every reason.
+    fn waiting_threads(&self) -> usize {
+        self.blocking.0.waiting_threads()
+    }
+}
+
 fn drain_gets<T: Send>(q: &Queue<T>) -> Vec<T> {
     std::iter::from_fn(|| q.get(false, None).ok()).collect()
 }
