@@ -7,7 +7,7 @@
 
 use super::QueueKind;
 use super::items::{Compare, Drained, Items};
-use super::store::{Pop, Push};
+use super::{Pop, Push};
 use crate::status::Error;
 use crate::wait::{
     LockCell,

@@ -42,7 +42,7 @@ use crate::wait::ParkResult;
 use blocking::{Blocking, Limit, Patience, Reason, Wake};
 use ring::Padded;
 use std::cmp::Ordering as CmpOrdering;
-use store::{Pop, Push, Store};
+use store::Store;
 use tasks::Tasks;
 
 /// `queue.Full`.
@@ -95,6 +95,23 @@ pub enum QueueKind {
 pub struct PutError<T> {
     pub error: Error,
     pub item: T,
+}
+
+/// What a put found.
+enum Push<T> {
+    Done,
+    Full(T),
+    ShutDown(T),
+    /// An unbounded queue could not grow.
+    NoMemory(T),
+}
+
+/// What a get found.
+enum Pop<T> {
+    Item(T),
+    Empty,
+    /// Empty and shut down.
+    ShutDown,
 }
 
 fn refused<T>(error: Error, item: T) -> Result<(), PutError<T>> {

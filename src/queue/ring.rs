@@ -46,7 +46,7 @@ mod spin;
 #[cfg(all(test, not(loom)))]
 mod tests;
 
-use super::store::{Pop, Push};
+use super::{Pop, Push};
 use crate::wait::sys::{AtomicUsize, Ordering, fence};
 use spin::Backoff;
 use std::cell::UnsafeCell;

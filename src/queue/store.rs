@@ -9,25 +9,8 @@ use super::blocking::Reason;
 use super::items::{Compare, Drained, Items};
 use super::locked::Locked;
 use super::ring::Ring;
-use super::{Queue, QueueKind};
+use super::{Pop, Push, Queue, QueueKind};
 use crate::status::Error;
-
-/// What a put found.
-pub(super) enum Push<T> {
-    Done,
-    Full(T),
-    ShutDown(T),
-    /// An unbounded queue could not grow.
-    NoMemory(T),
-}
-
-/// What a get found.
-pub(super) enum Pop<T> {
-    Item(T),
-    Empty,
-    /// Empty and shut down.
-    ShutDown,
-}
 
 // One per queue, made once and never moved: boxing the ring would cost its puts and gets a
 // pointer chase.
