@@ -1,9 +1,11 @@
 //! The `queue` module: Queue, LifoQueue, PriorityQueue, SimpleQueue.
 
+use super::boundary::{self, on, query};
 use super::{Handled, Kind, Obj, ffi_status, free, handle, write_out};
 use crate::queue::{Drained, Queue};
 use crate::status::{Error, record, rt_status, to_status};
 use crate::thread::CallbackGuard;
+use crate::time::FOREVER;
 use std::ffi::{c_int, c_void};
 
 /// A thread-safe queue of `void *` items: Python's `queue.Queue`, `queue.LifoQueue`,
@@ -91,7 +93,11 @@ const NULL_COMPARE: Error = Error::new(rt_status::RT_EINVAL, "the comparator mus
 
 /// `RT_FOREVER` is Python's `None`; any other value is a number of seconds.
 fn py_timeout(timeout: f64) -> Option<f64> {
-    if timeout == -1.0 { None } else { Some(timeout) }
+    if timeout == FOREVER {
+        None
+    } else {
+        Some(timeout)
+    }
 }
 
 fn create(
@@ -110,10 +116,9 @@ fn create(
     unsafe { write_out(out, p as *mut rt_queue) }
 }
 
-/// Checks a handle, recording the error.
-fn get_handle<'a>(q: *const rt_queue) -> Result<&'a QueueObj, rt_status> {
-    // SAFETY: the caller passes NULL or a live handle (the contract of every rt_queue_ call).
-    unsafe { handle::<CQueue, _>(q) }.map_err(|e| record(&e))
+/// The callback guard of a call that may run a priority queue's comparator.
+fn comparing(core: &Queue<Item>) -> Option<CallbackGuard> {
+    (core.kind() == crate::queue::QueueKind::Priority).then(CallbackGuard::new)
 }
 
 /// Creates a FIFO queue (`queue.Queue(maxsize)`): items leave in the order they were put.
@@ -239,14 +244,15 @@ pub unsafe extern "C" fn rt_queue_put(
     wait: c_int,
     timeout: f64,
 ) -> rt_status {
-    let q = match get_handle(queue) {
+    // SAFETY: the caller passes NULL or a live queue handle.
+    let q = match unsafe { handle::<CQueue, _>(queue) } {
         Ok(q) => q,
-        Err(s) => return s,
+        Err(e) => return record(&e),
     };
     let core = &q.inner.queue;
-    let _callback = (core.kind() == crate::queue::QueueKind::Priority).then(CallbackGuard::new);
+    let _callback = comparing(core);
     let mut item = Item(item);
-    if wait != 0 && timeout == -1.0 && core.maxsize() > 0 {
+    if wait != 0 && timeout == FOREVER && core.maxsize() > 0 {
         // Fast path: a put that finds room does not mark the queue busy (an atomic increment
         // and decrement of the shared header, about a third of an uncontended put). With
         // RT_FOREVER, a non-blocking try makes the same checks in the same order as the
@@ -257,11 +263,11 @@ pub unsafe extern "C" fn rt_queue_put(
             Err(e) => return record(&e.error),
         }
     }
-    let _busy = (wait != 0 && core.maxsize() > 0).then(|| q.busy());
-    match core.put(item, wait != 0, py_timeout(timeout)) {
-        Ok(()) => rt_status::RT_OK,
-        Err(e) => record(&e.error),
-    }
+    boundary::run(|| {
+        let _busy = (wait != 0 && core.maxsize() > 0).then(|| q.busy());
+        core.put(item, wait != 0, py_timeout(timeout))
+            .map_err(|e| e.error)
+    })
 }
 
 /// Takes the next item out of the queue (`q.get(block, timeout)`) and, on `RT_OK`, writes it to
@@ -295,16 +301,17 @@ pub unsafe extern "C" fn rt_queue_get(
     timeout: f64,
     item: *mut *mut c_void,
 ) -> rt_status {
-    let q = match get_handle(queue) {
+    // SAFETY: the caller passes NULL or a live queue handle.
+    let q = match unsafe { handle::<CQueue, _>(queue) } {
         Ok(q) => q,
-        Err(s) => return s,
+        Err(e) => return record(&e),
     };
     if item.is_null() {
         return record(&Error::NULL_OUT);
     }
     let core = &q.inner.queue;
-    let _callback = (core.kind() == crate::queue::QueueKind::Priority).then(CallbackGuard::new);
-    if wait != 0 && timeout == -1.0 {
+    let _callback = comparing(core);
+    if wait != 0 && timeout == FOREVER {
         // Fast path, as in rt_queue_put: a get that finds an item (or a shut-down, empty queue)
         // decides exactly as the blocking get would, without marking the queue busy.
         match core.get(false, None) {
@@ -317,29 +324,29 @@ pub unsafe extern "C" fn rt_queue_get(
             Err(e) => return record(&e),
         }
     }
-    let _busy = (wait != 0).then(|| q.busy());
-    match core.get(wait != 0, py_timeout(timeout)) {
-        Ok(got) => {
-            // SAFETY: non-NULL, and writable by the API contract.
-            unsafe { item.write(got.0) };
-            rt_status::RT_OK
-        }
-        Err(e) => record(&e),
-    }
+    boundary::run(|| {
+        let _busy = (wait != 0).then(|| q.busy());
+        let got = core.get(wait != 0, py_timeout(timeout))?;
+        // SAFETY: non-NULL, and writable by the API contract.
+        unsafe { item.write(got.0) };
+        Ok(())
+    })
 }
 
 /// The number of items in the queue (`q.qsize()`): a snapshot, which other threads may change
 /// at once. 0 for a NULL or wrong-kind handle (and `rt_last_error` says so).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_queue_qsize(queue: *const rt_queue) -> usize {
-    get_handle(queue).map_or(0, |q| q.inner.queue.qsize())
+    // SAFETY: the caller passes NULL or a live queue handle.
+    unsafe { query(queue, 0, |q: &QueueObj| q.inner.queue.qsize()) }
 }
 
 /// Whether the queue has no items (`q.empty()`): a snapshot. True for a NULL or wrong-kind
 /// handle (and `rt_last_error` says so).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_queue_empty(queue: *const rt_queue) -> bool {
-    get_handle(queue).map_or(true, |q| q.inner.queue.empty())
+    // SAFETY: the caller passes NULL or a live queue handle.
+    unsafe { query(queue, true, |q: &QueueObj| q.inner.queue.empty()) }
 }
 
 /// Whether the queue is bounded and holds `maxsize` items (`q.full()`): a snapshot. Always
@@ -347,7 +354,8 @@ pub unsafe extern "C" fn rt_queue_empty(queue: *const rt_queue) -> bool {
 /// `rt_last_error` says so).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_queue_full(queue: *const rt_queue) -> bool {
-    get_handle(queue).is_ok_and(|q| q.inner.queue.full())
+    // SAFETY: the caller passes NULL or a live queue handle.
+    unsafe { query(queue, false, |q: &QueueObj| q.inner.queue.full()) }
 }
 
 /// The bound given at creation (`q.maxsize`); 0 for an unbounded or simple queue. It cannot be
@@ -355,7 +363,8 @@ pub unsafe extern "C" fn rt_queue_full(queue: *const rt_queue) -> bool {
 /// `rt_last_error` says so).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_queue_maxsize(queue: *const rt_queue) -> usize {
-    get_handle(queue).map_or(0, |q| q.inner.queue.maxsize())
+    // SAFETY: the caller passes NULL or a live queue handle.
+    unsafe { query(queue, 0, |q: &QueueObj| q.inner.queue.maxsize()) }
 }
 
 /// Marks one task done (`q.task_done()`): each successful put adds a task, and a consumer calls
@@ -367,17 +376,16 @@ pub unsafe extern "C" fn rt_queue_maxsize(queue: *const rt_queue) -> usize {
 /// attribute 'task_done'") and for a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_queue_task_done(queue: *mut rt_queue) -> rt_status {
-    match get_handle(queue) {
-        Ok(q) => to_status(q.inner.queue.task_done()),
-        Err(s) => s,
-    }
+    // SAFETY: the caller passes NULL or a live queue handle.
+    unsafe { on(queue, |q: &QueueObj| q.inner.queue.task_done()) }
 }
 
 /// The number of tasks put and not yet marked done (`q.unfinished_tasks`): a snapshot. 0 for a
 /// simple queue, and for a NULL or wrong-kind handle (and `rt_last_error` then says so).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_queue_unfinished_tasks(queue: *const rt_queue) -> usize {
-    get_handle(queue).map_or(0, |q| q.inner.queue.unfinished_tasks())
+    // SAFETY: the caller passes NULL or a live queue handle.
+    unsafe { query(queue, 0, |q: &QueueObj| q.inner.queue.unfinished_tasks()) }
 }
 
 /// Blocks until every task is done (`q.join()`): until `rt_queue_task_done` has been called once
@@ -392,7 +400,7 @@ pub unsafe extern "C" fn rt_queue_unfinished_tasks(queue: *const rt_queue) -> us
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_queue_join(queue: *mut rt_queue) -> rt_status {
     // SAFETY: forwarded contract: NULL or a live queue handle.
-    unsafe { rt_queue_join_timeout(queue, -1.0) }
+    unsafe { rt_queue_join_timeout(queue, FOREVER) }
 }
 
 /// `rt_queue_join` with a bound (Python's `join` has none): blocks at most `timeout` seconds
@@ -405,12 +413,13 @@ pub unsafe extern "C" fn rt_queue_join(queue: *mut rt_queue) -> rt_status {
 /// `RT_TIMEOUT_MAX` ("timestamp out of range for platform time_t").
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_queue_join_timeout(queue: *mut rt_queue, timeout: f64) -> rt_status {
-    let q = match get_handle(queue) {
-        Ok(q) => q,
-        Err(s) => return s,
-    };
-    let _busy = q.busy();
-    to_status(q.inner.queue.join(py_timeout(timeout)))
+    // SAFETY: the caller passes NULL or a live queue handle.
+    unsafe {
+        on(queue, |q: &QueueObj| {
+            let _busy = q.busy();
+            q.inner.queue.join(py_timeout(timeout))
+        })
+    }
 }
 
 /// Shuts the queue down (`q.shutdown(immediate)`, Python 3.13). From now on every
@@ -429,16 +438,13 @@ pub unsafe extern "C" fn rt_queue_join_timeout(queue: *mut rt_queue, timeout: f6
 /// attribute 'shutdown'") and for a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_queue_shutdown(queue: *mut rt_queue, immediate: c_int) -> rt_status {
-    let q = match get_handle(queue) {
-        Ok(q) => q,
-        Err(s) => return s,
-    };
-    match q.inner.queue.shutdown(immediate != 0) {
-        Ok(drained) => {
+    // SAFETY: the caller passes NULL or a live queue handle.
+    unsafe {
+        on(queue, |q: &QueueObj| {
+            let drained = q.inner.queue.shutdown(immediate != 0)?;
             q.inner.dispose(drained);
-            rt_status::RT_OK
-        }
-        Err(e) => record(&e),
+            Ok(())
+        })
     }
 }
 
@@ -446,5 +452,6 @@ pub unsafe extern "C" fn rt_queue_shutdown(queue: *mut rt_queue, immediate: c_in
 /// NULL or wrong-kind handle (and `rt_last_error` then says so).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_queue_is_shutdown(queue: *const rt_queue) -> bool {
-    get_handle(queue).is_ok_and(|q| q.inner.queue.is_shutdown())
+    // SAFETY: the caller passes NULL or a live queue handle.
+    unsafe { query(queue, false, |q: &QueueObj| q.inner.queue.is_shutdown()) }
 }

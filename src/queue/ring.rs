@@ -1,5 +1,4 @@
-//! The items of a bounded FIFO queue: a ring of slots that puts and gets claim without the
-//! queue's internal lock.
+//! The store of a bounded FIFO queue: a ring of slots that puts and gets claim without a lock.
 //!
 //! # Why
 //! With a lock, every put and every get moves the lock's cache line to its core, and a
@@ -9,82 +8,69 @@
 //! line moves once for several items. This is the array flavour of crossbeam-channel (Dmitry
 //! Vyukov's bounded queue), which `std::sync::mpsc::sync_channel` also uses.
 //!
-//! # The algorithm
+//! # Positions and slot states
 //! `head` and `tail` are positions: a slot index (below `cap`) plus a lap number in the bits
 //! above `one_lap` (a power of two above `cap`); the bit between them, `mark_bit`, set in the
-//! tail, means "shut down". Each slot has a stamp: `position + 1` once a put has filled it for
-//! that position, `position + one_lap` once a get has emptied it (ready for the next lap).
-//! - A put reads the tail; if the tail's slot's stamp equals the tail, the slot is free for
-//!   this lap and one compare-exchange on the tail claims it; the put writes the item, then
-//!   the stamp `tail + 1` (release): that store publishes the item. If the stamp is one lap
-//!   behind, the queue may be full: a fence and a look at the head decide.
-//! - A get reads the head; if the head's slot's stamp equals `head + 1`, one compare-exchange
-//!   on the head claims the item; the get reads it, then stores the stamp `head + one_lap`
-//!   (release), which hands the slot to the put of the next lap. If the stamp equals the head,
-//!   the queue may be empty: a fence and a look at the tail decide (empty and marked: shut
-//!   down).
+//! tail, means "shut down". Each slot has a stamp; for the slot that position `p` names:
+//!
+//! | stamp          | the slot is                         | next step, by whom                     |
+//! |----------------|-------------------------------------|----------------------------------------|
+//! | `p`            | free for the put at `p`             | a put claims `tail == p` (CAS), writes |
+//! |                |                                     | the item, stores `p + 1` (release)     |
+//! | `p`, tail > p  | claimed by a put, not yet published | that put stores `p + 1`                |
+//! | `p + 1`        | holding the item put at `p`         | a get claims `head == p` (CAS), reads  |
+//! |                |                                     | it, stores `p + one_lap` (release)     |
+//! | `p + 1`, head > p | claimed by a get, not yet freed  | that get stores `p + one_lap`          |
+//! | `p + one_lap`  | free for the put of the next lap    | as the first row, at `p + one_lap`     |
+//!
+//! - A put reads the tail; if its slot's stamp equals the tail, one compare-exchange claims
+//!   it. If the stamp is one lap behind, the queue may be full: a fence and a look at the head
+//!   decide.
+//! - A get reads the head; if its slot's stamp equals `head + 1`, one compare-exchange claims
+//!   the item. If the stamp equals the head, the queue may be empty: a fence and a look at the
+//!   tail decide (empty and marked: shut down).
 //! - Otherwise another thread is between its claim and its stamp: wait a moment (spin, then
 //!   yield) and look again. Such a window is a few instructions long.
 //!
-//! The compare-exchanges on the head and tail are sequentially consistent, so that the queue
-//! can pair them with its waiter counts (Dekker's pattern: a put claims, then reads the getters'
-//! count; a getter counts itself, then reads the tail: at least one of them sees the other).
-//! The callback that [`Ring::push`] and [`Ring::pop`] run between the claim and the stamp is
-//! where the queue makes that check, so that the stamp store, which may let another thread
-//! free the queue, is the operation's last access to the ring.
+//! The compare-exchanges on the head and tail are sequentially consistent: they are the
+//! "change" step of the queue's blocking protocol (see `blocking`). The callback that
+//! [`Ring::push`] and [`Ring::pop`] run between the claim and the stamp is where the queue
+//! reads its waiter counts, so that the stamp store, which may let another thread free the
+//! queue, is the operation's last access to the ring.
 //!
 //! Shutting down sets `mark_bit` in the tail: from then on no put can claim a slot, and gets
 //! take what is left, then report the shutdown.
 
-use crate::wait::sys::{AtomicUsize, Ordering, fence, spin_hint, yield_now};
+mod repair;
+mod spin;
+#[cfg(all(test, not(loom)))]
+mod tests;
+
+use super::{Pop, Push};
+use crate::wait::sys::{AtomicUsize, Ordering, fence};
+use spin::Backoff;
 use std::cell::UnsafeCell;
-use std::collections::VecDeque;
 use std::mem::MaybeUninit;
 
 /// Keeps a hot atomic away from the others: 128 bytes, not 64, because Intel's spatial
-/// prefetcher pulls cache lines in pairs (as crossbeam's `CachePadded` does on x86-64). It makes
-/// a queue 896 bytes instead of 512.
+/// prefetcher pulls cache lines in pairs (as crossbeam's `CachePadded` does on x86-64).
 #[repr(align(128))]
-struct Padded<T>(T);
+pub(super) struct Padded<T>(pub(super) T);
 
 struct Slot<T> {
     stamp: AtomicUsize,
     value: UnsafeCell<MaybeUninit<T>>,
 }
 
-/// What a put found.
-pub(crate) enum Push<T> {
-    Done,
-    Full(T),
-    ShutDown(T),
-}
-
-/// What a get found.
-pub(crate) enum Pop<T> {
-    Item(T),
-    Empty,
-    /// Empty and shut down.
-    ShutDown,
-}
-
-/// The threads that wait for an item or for room, counted by the queue (read by every put and
-/// get, written only by threads about to wait).
-pub(crate) struct Waiters {
-    pub(crate) getters: AtomicUsize,
-    pub(crate) putters: AtomicUsize,
-}
-
-pub(crate) struct Ring<T> {
+pub(super) struct Ring<T> {
     head: Padded<AtomicUsize>,
     tail: Padded<AtomicUsize>,
     shape: Padded<Shape<T>>,
 }
 
-/// What every operation reads and (almost) nothing writes, away from any word that is written
-/// often (the handle's busy count, the internal lock), so that it stays in every core's cache.
+/// What every operation reads and nothing writes, away from any word that is written often,
+/// so that it stays in every core's cache.
 struct Shape<T> {
-    /// Written only by threads about to wait, or done waiting.
-    waiters: Waiters,
     slots: Box<[Slot<T>]>,
     cap: usize,
     mark_bit: usize,
@@ -98,31 +84,19 @@ unsafe impl<T: Send> Sync for Ring<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send> Send for Ring<T> {}
 
-/// A short exponential back-off for the windows where another thread is mid-operation.
-struct Backoff(u32);
-
-impl Backoff {
-    fn spin(&mut self) {
-        for _ in 0..1u32 << self.0.min(6) {
-            spin_hint();
-        }
-        self.0 = self.0.saturating_add(1);
-    }
-
-    /// Spins at first, then yields: the thread we wait for may have been preempted.
-    fn snooze(&mut self) {
-        if self.0 <= 6 {
-            self.spin();
-        } else {
-            yield_now();
-            self.0 = self.0.saturating_add(1);
-        }
-    }
+/// A new atomic; under loom its first value is stored sequentially consistent, because loom
+/// lets a `SeqCst` load read an initial value past a newer `SeqCst` store (loom's README: it
+/// treats `SeqCst` accesses as `AcqRel`), which C11 forbids; a false alarm otherwise.
+pub(super) fn seq_cst_atomic(v: usize) -> AtomicUsize {
+    let a = AtomicUsize::new(v);
+    #[cfg(loom)]
+    a.store(v, Ordering::SeqCst);
+    a
 }
 
 impl<T> Ring<T> {
     /// A ring for `cap` items (`cap` > 0); `None` if the memory cannot be had.
-    pub(crate) fn new(cap: usize) -> Option<Ring<T>> {
+    pub(super) fn new(cap: usize) -> Option<Ring<T>> {
         let mark_bit = cap.checked_add(1)?.checked_next_power_of_two()?;
         let one_lap = mark_bit.checked_mul(2)?;
         let mut slots = Vec::new();
@@ -132,23 +106,15 @@ impl<T> Ring<T> {
             value: UnsafeCell::new(MaybeUninit::uninit()),
         }));
         Some(Ring {
-            head: Padded(AtomicUsize::new(0)),
-            tail: Padded(AtomicUsize::new(0)),
+            head: Padded(seq_cst_atomic(0)),
+            tail: Padded(seq_cst_atomic(0)),
             shape: Padded(Shape {
-                waiters: Waiters {
-                    getters: AtomicUsize::new(0),
-                    putters: AtomicUsize::new(0),
-                },
                 slots: slots.into_boxed_slice(),
                 cap,
                 mark_bit,
                 one_lap,
             }),
         })
-    }
-
-    pub(crate) fn waiters(&self) -> &Waiters {
-        &self.shape.0.waiters
     }
 
     fn slot(&self, pos: usize) -> &Slot<T> {
@@ -170,7 +136,7 @@ impl<T> Ring<T> {
     /// Puts `item` at the tail. `claimed` runs after the slot is claimed and before the item
     /// is published (see the module comment).
     #[inline]
-    pub(crate) fn push(&self, item: T, claimed: impl FnOnce()) -> Push<T> {
+    pub(super) fn push(&self, item: T, claimed: impl FnOnce()) -> Push<T> {
         let mut backoff = Backoff(0);
         let mut tail = self.tail.0.load(Ordering::Relaxed);
         loop {
@@ -220,7 +186,7 @@ impl<T> Ring<T> {
     /// Takes the item at the head. `claimed` runs after the item is claimed and before its
     /// slot is handed back to the puts.
     #[inline]
-    pub(crate) fn pop(&self, claimed: impl FnOnce()) -> Pop<T> {
+    pub(super) fn pop(&self, claimed: impl FnOnce()) -> Pop<T> {
         let mut backoff = Backoff(0);
         let mut head = self.head.0.load(Ordering::Relaxed);
         loop {
@@ -269,27 +235,23 @@ impl<T> Ring<T> {
         }
     }
 
-    /// True if a get would find nothing and the queue is not shut down: the check a getter
-    /// makes after counting itself, before it parks (sequentially consistent, see above).
-    pub(crate) fn must_wait_for_item(&self) -> bool {
+    /// True if a get would find nothing and the ring is not shut: the check of a getter that
+    /// counted itself (sequentially consistent, see `blocking`).
+    pub(super) fn must_wait_for_item(&self) -> bool {
         let tail = self.tail.0.load(Ordering::SeqCst);
         tail & self.shape.0.mark_bit == 0 && tail == self.head.0.load(Ordering::SeqCst)
     }
 
-    /// True if a put would find no room and the queue is not shut down (as above, for putters).
-    pub(crate) fn must_wait_for_room(&self) -> bool {
+    /// True if a put would find no room and the ring is not shut (as above, for putters).
+    pub(super) fn must_wait_for_room(&self) -> bool {
         let tail = self.tail.0.load(Ordering::SeqCst);
-        tail & self.shape.0.mark_bit == 0
-            && self
-                .head
-                .0
-                .load(Ordering::SeqCst)
-                .wrapping_add(self.shape.0.one_lap)
-                == tail
+        let head = self.head.0.load(Ordering::SeqCst);
+        tail & self.shape.0.mark_bit == 0 && head.wrapping_add(self.shape.0.one_lap) == tail
     }
 
-    /// Shuts the ring: no put succeeds from now on. Returns true the first time.
-    pub(crate) fn shut(&self) -> bool {
+    /// Shuts the ring: no put succeeds from now on (a sequentially consistent change).
+    /// Returns true the first time.
+    pub(super) fn shut(&self) -> bool {
         self.tail
             .0
             .fetch_or(self.shape.0.mark_bit, Ordering::SeqCst)
@@ -297,13 +259,17 @@ impl<T> Ring<T> {
             == 0
     }
 
-    pub(crate) fn is_shut(&self) -> bool {
+    pub(super) fn is_shut(&self) -> bool {
         self.tail.0.load(Ordering::SeqCst) & self.shape.0.mark_bit != 0
     }
 
-    /// How many items were ever put: the tail position counted in items. (It counts from 0 and
-    /// would wrap after 2^64 puts.)
-    pub(crate) fn puts(&self) -> usize {
+    /// How many items were ever put: the tail position counted in items.
+    ///
+    /// It wraps to 0 when the tail position overflows a `usize`, which happens after
+    /// `2^64 / one_lap` laps, that is after `cap * 2^64 / one_lap` puts: between 2^62 (`cap` a
+    /// power of two) and nearly 2^63 (`cap` one below a power of two) puts, not 2^64; about
+    /// 146 years at 10^9 puts a second. The count of unfinished tasks is wrong after that.
+    pub(super) fn puts(&self) -> usize {
         let tail = self.tail.0.load(Ordering::SeqCst);
         let laps = tail / self.shape.0.one_lap;
         laps.wrapping_mul(self.shape.0.cap)
@@ -311,7 +277,7 @@ impl<T> Ring<T> {
     }
 
     /// The number of items (a snapshot).
-    pub(crate) fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         loop {
             let tail = self.tail.0.load(Ordering::SeqCst);
             let head = self.head.0.load(Ordering::SeqCst);
@@ -335,212 +301,5 @@ impl<T> Ring<T> {
         } else {
             self.shape.0.cap
         }
-    }
-
-    /// Spins, then yields, for a few microseconds at most while `blocked()` holds (see
-    /// `Queue::spin_while`).
-    pub(crate) fn spin_while(&self, blocked: impl Fn(&Self) -> bool) {
-        let mut backoff = Backoff(0);
-        loop {
-            // Back off before each look, not only between looks: resuming the moment one slot
-            // frees (or one item comes) would keep both sides on the same cache line of slots,
-            // item after item; waiting a little lets the other side get ahead by a few lines.
-            backoff.snooze();
-            if backoff.0 >= 10 || !blocked(self) {
-                return;
-            }
-        }
-    }
-
-    pub(crate) fn is_empty_hint(&self) -> bool {
-        self.tail.0.load(Ordering::Relaxed) & !self.shape.0.mark_bit
-            == self.head.0.load(Ordering::Relaxed)
-    }
-
-    /// True while a put that found the ring full should keep backing off: until a few slots
-    /// are free, not just one. A producer that refills each slot the moment a get frees it
-    /// works on the very cache line the consumer reads, item after item (measured: one
-    /// "full" per 30 items, and half the throughput); waiting for room (half the ring, up to 64
-    /// slots: 16 cache lines) lets
-    /// both sides run on their own lines again. A put only waits here after finding the ring
-    /// full, and for a few microseconds at most.
-    pub(crate) fn too_full_hint(&self) -> bool {
-        let cap = self.shape.0.cap;
-        let want = (cap / 2).clamp(1, 64);
-        let tail = self.tail.0.load(Ordering::Relaxed);
-        let head = self.head.0.load(Ordering::Relaxed);
-        cap - self.count(head, tail) < want
-    }
-
-    /// In a fork child (one thread, the only one touching the ring): repairs what the threads
-    /// that vanished at the fork left half-done, and forgets them as waiters.
-    ///
-    /// Between the head and the tail, a slot is either published (stamp `position + 1`) or
-    /// claimed by a put that never published it (stamp `position`): such a put never returned,
-    /// so its item is not in the queue; a get would wait for it forever. Behind the head, a
-    /// slot may have been claimed by a get that never stamped it free for the next lap: its
-    /// item left the queue (that get took it), but the next lap's put would wait forever. The
-    /// repair keeps the published items in their order from the head, packed, and stamps every
-    /// other slot free for the position at which the next put will reach it. The tail moves
-    /// back by the number of unpublished claims, so the count of puts (and of unfinished
-    /// tasks) no longer includes the puts that never happened. The shutdown mark is kept.
-    pub(crate) fn repair_after_fork(&self) {
-        let shape = &self.shape.0;
-        shape.waiters.getters.store(0, Ordering::Relaxed);
-        shape.waiters.putters.store(0, Ordering::Relaxed);
-        let head = self.head.0.load(Ordering::Relaxed);
-        let tail_word = self.tail.0.load(Ordering::Relaxed);
-        let mark = tail_word & shape.mark_bit;
-        let tail = tail_word & !shape.mark_bit;
-        let claimed = self.count(head, tail);
-        let (mut read, mut write, mut kept) = (head, head, 0);
-        for _ in 0..claimed {
-            let from = self.slot(read);
-            if from.stamp.load(Ordering::Relaxed) == read.wrapping_add(1) {
-                if read != write {
-                    // SAFETY: one thread; `from` holds a published item that moves to the
-                    // earlier slot `write`, whose own item (if any) was moved or was never
-                    // published; the two slots differ.
-                    unsafe {
-                        let item = (*from.value.get()).assume_init_read();
-                        (*self.slot(write).value.get()).write(item);
-                    }
-                }
-                self.slot(write)
-                    .stamp
-                    .store(write.wrapping_add(1), Ordering::Relaxed);
-                write = self.next(write);
-                kept += 1;
-            }
-            read = self.next(read);
-        }
-        // Every other slot is free: stamp it with the position at which a put reaches it next.
-        let mut pos = write;
-        for _ in kept..shape.cap {
-            self.slot(pos).stamp.store(pos, Ordering::Relaxed);
-            pos = self.next(pos);
-        }
-        self.tail.0.store(write | mark, Ordering::SeqCst);
-    }
-
-    /// Takes every item out, oldest first (gets that race with it take some first).
-    pub(crate) fn take_all(&self) -> VecDeque<T> {
-        let mut out = VecDeque::new();
-        while let Pop::Item(item) = self.pop(|| {}) {
-            out.push_back(item);
-        }
-        out
-    }
-}
-
-impl<T> Drop for Ring<T> {
-    fn drop(&mut self) {
-        let head = self.head.0.load(Ordering::Relaxed);
-        let len = self.len();
-        let hix = head & (self.shape.0.mark_bit - 1);
-        for i in 0..len {
-            let index = (hix + i) % self.shape.0.cap;
-            if let Some(slot) = self.shape.0.slots.get_mut(index) {
-                // SAFETY: the slots from the head, `len` of them, hold published items that no
-                // get took; nobody else can touch them (`&mut self`).
-                unsafe { slot.value.get_mut().assume_init_drop() };
-            }
-        }
-    }
-}
-
-#[cfg(all(test, not(loom)))]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_slot_of_a_c_item_is_16_bytes() {
-        // Documented with rt_queue and in BENCHMARKS.md.
-        assert!(std::mem::size_of::<Slot<*mut std::ffi::c_void>>() <= 16);
-    }
-
-    #[test]
-    fn laps_wrap_and_count_puts() {
-        for cap in [1, 2, 3, 5] {
-            let r = Ring::new(cap).unwrap();
-            let mut next = 0;
-            for round in 0..4 * cap {
-                for i in 0..cap {
-                    assert!(matches!(r.push(round * cap + i, || {}), Push::Done));
-                }
-                assert!(matches!(r.push(usize::MAX, || {}), Push::Full(usize::MAX)));
-                assert_eq!(r.len(), cap);
-                for _ in 0..cap {
-                    match r.pop(|| {}) {
-                        Pop::Item(v) => assert_eq!(v, next),
-                        _ => panic!("empty too soon"),
-                    }
-                    next += 1;
-                }
-                assert!(matches!(r.pop(|| {}), Pop::Empty));
-                assert_eq!(r.puts(), (round + 1) * cap);
-            }
-            assert!(r.shut());
-            assert!(matches!(r.push(0, || {}), Push::ShutDown(0)));
-            assert!(matches!(r.pop(|| {}), Pop::ShutDown));
-        }
-    }
-
-    /// A fork child's repair: a put that claimed a slot and vanished before publishing, and a
-    /// get that claimed an item and vanished before freeing its slot, are forgotten; the
-    /// published items keep their order; every slot works again.
-    #[test]
-    fn repair_after_fork_forgets_vanished_claims() {
-        let r = Ring::new(4).unwrap();
-        for v in [1, 2] {
-            assert!(matches!(r.push(v, || {}), Push::Done));
-        }
-        // A get claims item 1 and vanishes: the head moves, the slot is never freed.
-        let head = r.head.0.load(Ordering::Relaxed);
-        r.head.0.store(r.next(head), Ordering::Relaxed);
-        // A put claims the next slot and vanishes before publishing.
-        let tail = r.tail.0.load(Ordering::Relaxed);
-        r.tail.0.store(r.next(tail), Ordering::Relaxed);
-        assert!(matches!(r.push(3, || {}), Push::Done));
-        assert_eq!(r.puts(), 4);
-        r.repair_after_fork();
-        // The put that never returned is not counted; 2 and 3 are in the queue, in order.
-        assert_eq!(r.puts(), 3);
-        assert_eq!(r.len(), 2);
-        // Without the repair, the get after 2 would wait forever for the unpublished slot, and
-        // the put into the vanished get's slot for its stamp.
-        for v in [4, 5] {
-            assert!(matches!(r.push(v, || {}), Push::Done));
-        }
-        assert!(matches!(r.push(6, || {}), Push::Full(6)));
-        for want in [2, 3, 4, 5] {
-            assert!(matches!(r.pop(|| {}), Pop::Item(v) if v == want));
-        }
-        assert!(matches!(r.pop(|| {}), Pop::Empty));
-        // And round the ring again, twice.
-        for round in 0..2 {
-            for v in 0..4 {
-                assert!(matches!(r.push(round * 10 + v, || {}), Push::Done));
-            }
-            for v in 0..4 {
-                assert!(matches!(r.pop(|| {}), Pop::Item(x) if x == round * 10 + v));
-            }
-        }
-        // The shutdown mark survives a repair.
-        assert!(r.shut());
-        r.repair_after_fork();
-        assert!(r.is_shut());
-        assert!(matches!(r.pop(|| {}), Pop::ShutDown));
-    }
-
-    #[test]
-    fn dropping_a_ring_drops_its_items() {
-        let item = std::sync::Arc::new(());
-        let r = Ring::new(3).unwrap();
-        for _ in 0..2 {
-            assert!(matches!(r.push(item.clone(), || {}), Push::Done));
-        }
-        drop(r);
-        assert_eq!(std::sync::Arc::strong_count(&item), 1);
     }
 }
