@@ -9,12 +9,14 @@
 use super::{Handled, Kind, Obj, ffi_status, free, handle, write_out};
 use crate::futures::executor::{ArgFree, InitFn, TaskFn};
 use crate::futures::future::{FUTURE_TAG, FutureHeader};
-use crate::futures::{AsCompleted, Executor, Failure, Future, ReturnWhen};
+use crate::futures::text::StackText;
+use crate::futures::{AsCompleted, Executor, Failure, Future, FutureRef, ReturnWhen};
+use crate::memory::{Arc, try_box};
 use crate::status::{Error, record, record_text, rt_status};
 use crate::time::timeout_wait;
 use std::ffi::{CStr, c_char, c_int, c_void};
+use std::fmt::Write;
 use std::mem::ManuallyDrop;
-use std::sync::Arc;
 
 /// A future (`concurrent.futures.Future`): the result of a call that may not have happened
 /// yet. Reference-counted: `rt_executor_submit` and `rt_future_new` give the caller a new
@@ -126,8 +128,9 @@ fn query<T>(r: Result<T, Error>, default: T) -> T {
 /// Records a failed future's own message for `RT_EFAILED`.
 fn record_future_error(f: &Future, e: Error) -> rt_status {
     if e.status == rt_status::RT_EFAILED {
-        if let Some(fail) = f.failure() {
-            return record_text(e.status, &fail.message);
+        if let Some(status) = f.with_failure(|fail| fail.map(|x| record_text(e.status, &x.message)))
+        {
+            return status;
         }
     }
     record(&e)
@@ -150,7 +153,7 @@ pub unsafe extern "C" fn rt_future_new(
             return Err(Error::NULL_OUT);
         }
         // SAFETY: non-NULL, writable by the API contract.
-        unsafe { write_out(out, into_handle(Future::new(result_free))) }
+        unsafe { write_out(out, into_handle(Future::new(result_free)?)) }
     })
 }
 
@@ -277,7 +280,7 @@ pub unsafe extern "C" fn rt_future_exception(
             return Err(Error::NULL_OUT);
         }
         let w = timeout_wait(timeout)?;
-        let c = fut.exception(w)?.map_or(0, |fail| fail.code);
+        let c = fut.exception(w)?;
         // SAFETY: non-NULL, writable by the API contract.
         unsafe { write_out(code, c) }
     })
@@ -306,12 +309,13 @@ pub unsafe extern "C" fn rt_future_add_done_callback(
         let fut = unsafe { future_arc(f)? };
         let cb = callback.ok_or(NULL_CALLBACK)?;
         let ctx = SendCtx(ctx);
-        fut.add_done_callback(Box::new(move |done: &Arc<Future>| {
+        let call: crate::futures::future::DoneCallback = try_box(move |done: &Arc<Future>| {
             let ctx = ctx;
             // SAFETY: the callback and context the caller gave, called once with the future,
             // which the completing thread holds for the call.
             unsafe { cb(Arc::as_ptr(done) as *mut rt_future, ctx.0) }
-        }))
+        })?;
+        fut.add_done_callback(call)
     })
 }
 
@@ -371,19 +375,15 @@ pub unsafe extern "C" fn rt_future_set_exception(
         if code == 0 {
             return Err(ZERO_CODE);
         }
-        let text: Box<str> = if message.is_null() {
-            "".into()
+        let text = if message.is_null() {
+            ""
         } else {
             // SAFETY: non-NULL and NUL-terminated by the API contract.
             let s = unsafe { CStr::from_ptr(message) };
             s.to_str()
                 .map_err(|_| Error::new(rt_status::RT_EINVAL, "message must be UTF-8"))?
-                .into()
         };
-        fut.set_exception(Failure {
-            code,
-            message: text,
-        })
+        fut.set_exception(Failure::copied(code, text)?)
     })
 }
 
@@ -397,8 +397,16 @@ pub unsafe extern "C" fn rt_set_error_message(message: *const c_char) -> rt_stat
         return record(&NULL_MESSAGE);
     }
     // SAFETY: non-NULL and NUL-terminated by the API contract.
-    let s = unsafe { CStr::from_ptr(message) }.to_string_lossy();
-    record_text(rt_status::RT_OK, &s)
+    let bytes = unsafe { CStr::from_ptr(message) }.to_bytes();
+    // Invalid UTF-8 becomes U+FFFD, as `to_string_lossy` does, without allocating.
+    let mut text = StackText::<256>::new();
+    for chunk in bytes.utf8_chunks() {
+        let _ = text.write_str(chunk.valid());
+        if !chunk.invalid().is_empty() {
+            let _ = text.write_char(char::REPLACEMENT_CHARACTER);
+        }
+    }
+    record_text(rt_status::RT_OK, text.as_str())
 }
 
 /// The futures of an array, borrowed as `Arc`s.
@@ -552,10 +560,9 @@ pub unsafe extern "C" fn rt_as_completed_next(
         }
         Err(e) if e.status == rt_status::RT_TIMEOUT => {
             let (left, total) = iter.unfinished();
-            record_text(
-                rt_status::RT_TIMEOUT,
-                &format!("{left} (of {total}) futures unfinished"),
-            )
+            let mut text = StackText::<64>::new();
+            let _ = write!(text, "{left} (of {total}) futures unfinished");
+            record_text(rt_status::RT_TIMEOUT, text.as_str())
         }
         Err(e) => record(&e),
     };
@@ -607,8 +614,14 @@ pub unsafe extern "C" fn rt_executor_new(
             )
         };
         let init = initializer.map(|f| (f as InitFn, initctx));
-        let ex = Executor::new(max_workers, prefix, init)?;
+        let ex = Executor::unregistered(max_workers, prefix, init)?;
         let p = Obj::alloc(ex)?;
+        // SAFETY: `p` was just made and nobody else has it.
+        if let Err(e) = unsafe { (*p).inner.register() } {
+            // SAFETY: as above; the unregistered pool has no worker.
+            unsafe { free::<Executor, rt_executor>(p as *mut rt_executor) };
+            return Err(e);
+        }
         // SAFETY: non-NULL, writable by the API contract.
         unsafe { write_out(out, p as *mut rt_executor) }
     })
