@@ -49,10 +49,12 @@ mod tests {
     #[test]
     fn texts_are_cut_at_a_character_boundary() {
         let mut t = StackText::<5>::new();
-        write!(t, "ab{}", "cdé").unwrap();
+        let tail = "cdé";
+        write!(t, "ab{tail}").unwrap();
         assert_eq!(t.as_str(), "abcd");
         let mut u = StackText::<16>::new();
-        write!(u, "{}_{}", "pool", 12).unwrap();
+        let (prefix, n) = ("pool", 12);
+        write!(u, "{prefix}_{n}").unwrap();
         assert_eq!(u.as_str(), "pool_12");
     }
 }
