@@ -44,7 +44,8 @@ pub struct rt_as_completed {
 /// exception, and with the calling thread's `rt_last_error()` text at that moment as the
 /// message (the worker clears it before each task, so it is the message of an rthread call that
 /// failed in the task, or what the task set with `rt_set_error_message`); `*result` is then
-/// ignored.
+/// ignored. If the worker has no memory to copy that message, the failure keeps the code and
+/// its message is "out of memory (the task's own message was lost)".
 pub type rt_task_fn =
     Option<unsafe extern "C" fn(arg: *mut c_void, result: *mut *mut c_void) -> c_int>;
 
@@ -142,7 +143,8 @@ fn record_future_error(f: &Future, e: Error) -> rt_status {
 /// receives the future's result when the future is destroyed (with its last reference).
 ///
 /// On `RT_OK`, `*out` receives a new reference, released with `rt_future_release`. Errors:
-/// `RT_EINVAL` if `out` is NULL ("NULL output pointer").
+/// `RT_EINVAL` if `out` is NULL ("NULL output pointer"); `RT_ENOMEM` ("out of memory"),
+/// `*out` not written.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_future_new(
     result_free: rt_destructor_fn,
@@ -362,7 +364,8 @@ pub unsafe extern "C" fn rt_future_set_result(f: *mut rt_future, result: *mut c_
 ///
 /// Errors: `RT_EINVALIDSTATE` as for `rt_future_set_result`; `RT_EINVAL` for a zero `code`
 /// ("an exception's code must be non-zero"), a message that is not UTF-8, a NULL or
-/// wrong-kind handle.
+/// wrong-kind handle; `RT_ENOMEM` when the message cannot be copied (the future is unchanged:
+/// still pending or running).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_future_set_exception(
     f: *mut rt_future,
@@ -634,12 +637,18 @@ pub unsafe extern "C" fn rt_executor_new(
 /// broke). `result_free` (may be NULL) is the future's result destructor. On `RT_OK`, `*out`
 /// receives a new reference to the future, released with `rt_future_release`.
 ///
+/// A worker that cannot be started (no memory, or the system refused the thread): if the pool
+/// has no worker, the submit fails (`RT_ENOMEM` "out of memory", or `RT_EAGAIN` "can't start
+/// new thread: ...") with nothing queued; if it has one, the task is queued all the same and
+/// the submit succeeds: the pool's workers run it in turn, and a later submit tries again to
+/// start one. (CPython raises `RuntimeError` in both cases, with the task queued.)
+///
 /// Errors, with nothing queued and `arg_free` not called: `RT_ESHUTDOWN` "cannot schedule new
 /// futures after shutdown" (or "... after interpreter shutdown", once the process is exiting);
 /// `RT_EBROKEN` "A thread initializer failed, the thread pool is not usable anymore"
-/// (`BrokenThreadPool`); `RT_EAGAIN` when the pool has no worker and none can be started;
-/// `RT_EINVAL` for a NULL `task` ("NULL task function"), a NULL `out`, a NULL or wrong-kind
-/// handle; `RT_ENOMEM`.
+/// (`BrokenThreadPool`); `RT_EAGAIN` and `RT_ENOMEM` as above, and `RT_ENOMEM` when the future
+/// or the queue's room cannot be allocated; `RT_EINVAL` for a NULL `task` ("NULL task
+/// function"), a NULL `out`, a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_executor_submit(
     ex: *mut rt_executor,
