@@ -303,17 +303,6 @@ typedef int (*rt_predicate_fn)(void *ctx);
 typedef void (*rt_hook_fn)(void *ctx);
 
 /**
- * A destructor for a task's argument or a future's result: `void destroy(void *p)`.
- */
-typedef void (*rt_destructor_fn)(void *p);
-
-/**
- * A done-callback: `void callback(rt_future *future, void *ctx)`. `future` is borrowed for the
- * call (`rt_future_retain` it to keep it).
- */
-typedef void (*rt_future_callback)(rt_future *future, void *ctx);
-
-/**
  * An executor's initializer: `int init(void *ctx)`, run first in every worker; a non-zero
  * return breaks the pool (`BrokenThreadPool`).
  */
@@ -330,6 +319,17 @@ typedef int (*rt_initializer_fn)(void *ctx);
  * its message is "out of memory (the task's own message was lost)".
  */
 typedef int (*rt_task_fn)(void *arg, void **result);
+
+/**
+ * A destructor for a task's argument or a future's result: `void destroy(void *p)`.
+ */
+typedef void (*rt_destructor_fn)(void *p);
+
+/**
+ * A done-callback: `void callback(rt_future *future, void *ctx)`. `future` is borrowed for the
+ * call (`rt_future_retain` it to keep it).
+ */
+typedef void (*rt_future_callback)(rt_future *future, void *ctx);
 
 /**
  * A thread-local value's destructor (`rt_local_new`): called with the value.
@@ -684,6 +684,83 @@ bool rt_event_is_set(const rt_event *event);
 rt_status rt_event_wait(rt_event *event, double timeout);
 
 /**
+ * Creates a thread pool (`ThreadPoolExecutor(max_workers, thread_name_prefix, initializer)`).
+ *
+ * `max_workers` 0 means CPython's default, `min(32, CPUs + 4)`. Workers start on demand, one
+ * per submit while none is idle and fewer than `max_workers` run; they are named
+ * `<prefix>_<n>` (n from 0), with `thread_name_prefix` NULL or "" meaning
+ * `ThreadPoolExecutor-<k>` (k counts such pools from 0). `initializer(initctx)`, which may be
+ * NULL, runs first in every worker; a non-zero return breaks the pool: the futures still
+ * queued fail (`RT_EBROKEN` as their code) and later submits are refused. The process's exit
+ * waits for the workers of every pool not freed, after they finished the queued work.
+ *
+ * On `RT_OK`, `*out` receives the pool, which the caller frees with `rt_executor_free`.
+ * Errors: `RT_EINVAL` for a NULL `out` or a prefix that is not UTF-8; `RT_ENOMEM`.
+ */
+rt_status rt_executor_new(size_t max_workers,
+                          const char *thread_name_prefix,
+                          rt_initializer_fn initializer,
+                          void *initctx,
+                          rt_executor **out);
+
+/**
+ * Submits `task(arg)` (`executor.submit(fn, arg)`) and gives its future.
+ *
+ * `arg_free(arg)`, if not NULL, runs once: in the worker after the task returned (before its
+ * future completes), or where the task is dropped without running (cancelled, the pool
+ * broke). `result_free` (may be NULL) is the future's result destructor. On `RT_OK`, `*out`
+ * receives a new reference to the future, released with `rt_future_release`.
+ *
+ * A worker that cannot be started (no memory, or the system refused the thread): if the pool
+ * has no worker, the submit fails (`RT_ENOMEM` "out of memory", or `RT_EAGAIN` "can't start
+ * new thread: ...") with nothing queued; if it has one, the task is queued all the same and
+ * the submit succeeds: the pool's workers run it in turn, and a later submit tries again to
+ * start one. (CPython raises `RuntimeError` in both cases, with the task queued.)
+ *
+ * Errors, with nothing queued and `arg_free` not called: `RT_ESHUTDOWN` "cannot schedule new
+ * futures after shutdown" (or "... after interpreter shutdown", once the process is exiting);
+ * `RT_EBROKEN` "A thread initializer failed, the thread pool is not usable anymore"
+ * (`BrokenThreadPool`); `RT_EAGAIN` and `RT_ENOMEM` as above, and `RT_ENOMEM` when the future
+ * or the queue's room cannot be allocated; `RT_EINVAL` for a NULL `task` ("NULL task
+ * function"), a NULL `out`, a NULL or wrong-kind handle.
+ */
+rt_status rt_executor_submit(rt_executor *ex,
+                             rt_task_fn task,
+                             void *arg,
+                             rt_destructor_fn arg_free,
+                             rt_destructor_fn result_free,
+                             rt_future **out);
+
+/**
+ * Shuts the pool down (`executor.shutdown(wait, cancel_futures=...)`): later submits fail
+ * with `RT_ESHUTDOWN`. With `cancel_futures`, the futures still queued are cancelled (their
+ * callbacks run in this thread, and `rt_wait`/`rt_as_completed` see them completed); without
+ * it the workers finish them. With `wait`, returns once every worker has ended. Calling it
+ * again is harmless.
+ *
+ * Errors, in the wait only (the shutdown is done): `RT_EINTR`; `RT_EDEADLK` "cannot join
+ * current thread" when a worker of this pool waits for the pool (after the others ended).
+ * `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_executor_shutdown(rt_executor *ex, bool wait, bool cancel_futures);
+
+/**
+ * How many workers the pool has started (CPython's `len(executor._threads)`); they stay until
+ * shutdown. 0 for a NULL or wrong-kind handle (and `rt_last_error` says so).
+ */
+size_t rt_executor_thread_count(const rt_executor *ex);
+
+/**
+ * Shuts the pool down and waits for its workers, which first finish the work still queued
+ * (as `with ThreadPoolExecutor() ...:` does at its end), then destroys it. Interrupts do not
+ * end this wait (one that arrives is kept for the next interruptible wait). Called from one
+ * of the pool's own workers, it waits for the others only. NULL is fine. `RT_EBUSY` if a
+ * thread is inside `rt_executor_shutdown` on it (it is not freed); `RT_EINVAL` for a handle of
+ * another kind.
+ */
+rt_status rt_executor_free(rt_executor *ex);
+
+/**
  * Creates a pending future for a library that runs calls its own way (the implementers' half
  * of `concurrent.futures.Future`): it completes it with `rt_future_set_running_or_notify_cancel`,
  * `rt_future_set_result` and `rt_future_set_exception`. `result_free`, which may be NULL,
@@ -875,83 +952,6 @@ rt_status rt_as_completed_next(rt_as_completed *it, rt_future **out);
  * of another kind.
  */
 rt_status rt_as_completed_free(rt_as_completed *it);
-
-/**
- * Creates a thread pool (`ThreadPoolExecutor(max_workers, thread_name_prefix, initializer)`).
- *
- * `max_workers` 0 means CPython's default, `min(32, CPUs + 4)`. Workers start on demand, one
- * per submit while none is idle and fewer than `max_workers` run; they are named
- * `<prefix>_<n>` (n from 0), with `thread_name_prefix` NULL or "" meaning
- * `ThreadPoolExecutor-<k>` (k counts such pools from 0). `initializer(initctx)`, which may be
- * NULL, runs first in every worker; a non-zero return breaks the pool: the futures still
- * queued fail (`RT_EBROKEN` as their code) and later submits are refused. The process's exit
- * waits for the workers of every pool not freed, after they finished the queued work.
- *
- * On `RT_OK`, `*out` receives the pool, which the caller frees with `rt_executor_free`.
- * Errors: `RT_EINVAL` for a NULL `out` or a prefix that is not UTF-8; `RT_ENOMEM`.
- */
-rt_status rt_executor_new(size_t max_workers,
-                          const char *thread_name_prefix,
-                          rt_initializer_fn initializer,
-                          void *initctx,
-                          rt_executor **out);
-
-/**
- * Submits `task(arg)` (`executor.submit(fn, arg)`) and gives its future.
- *
- * `arg_free(arg)`, if not NULL, runs once: in the worker after the task returned (before its
- * future completes), or where the task is dropped without running (cancelled, the pool
- * broke). `result_free` (may be NULL) is the future's result destructor. On `RT_OK`, `*out`
- * receives a new reference to the future, released with `rt_future_release`.
- *
- * A worker that cannot be started (no memory, or the system refused the thread): if the pool
- * has no worker, the submit fails (`RT_ENOMEM` "out of memory", or `RT_EAGAIN` "can't start
- * new thread: ...") with nothing queued; if it has one, the task is queued all the same and
- * the submit succeeds: the pool's workers run it in turn, and a later submit tries again to
- * start one. (CPython raises `RuntimeError` in both cases, with the task queued.)
- *
- * Errors, with nothing queued and `arg_free` not called: `RT_ESHUTDOWN` "cannot schedule new
- * futures after shutdown" (or "... after interpreter shutdown", once the process is exiting);
- * `RT_EBROKEN` "A thread initializer failed, the thread pool is not usable anymore"
- * (`BrokenThreadPool`); `RT_EAGAIN` and `RT_ENOMEM` as above, and `RT_ENOMEM` when the future
- * or the queue's room cannot be allocated; `RT_EINVAL` for a NULL `task` ("NULL task
- * function"), a NULL `out`, a NULL or wrong-kind handle.
- */
-rt_status rt_executor_submit(rt_executor *ex,
-                             rt_task_fn task,
-                             void *arg,
-                             rt_destructor_fn arg_free,
-                             rt_destructor_fn result_free,
-                             rt_future **out);
-
-/**
- * Shuts the pool down (`executor.shutdown(wait, cancel_futures=...)`): later submits fail
- * with `RT_ESHUTDOWN`. With `cancel_futures`, the futures still queued are cancelled (their
- * callbacks run in this thread, and `rt_wait`/`rt_as_completed` see them completed); without
- * it the workers finish them. With `wait`, returns once every worker has ended. Calling it
- * again is harmless.
- *
- * Errors, in the wait only (the shutdown is done): `RT_EINTR`; `RT_EDEADLK` "cannot join
- * current thread" when a worker of this pool waits for the pool (after the others ended).
- * `RT_EINVAL` for a NULL or wrong-kind handle.
- */
-rt_status rt_executor_shutdown(rt_executor *ex, bool wait, bool cancel_futures);
-
-/**
- * How many workers the pool has started (CPython's `len(executor._threads)`); they stay until
- * shutdown. 0 for a NULL or wrong-kind handle (and `rt_last_error` says so).
- */
-size_t rt_executor_thread_count(const rt_executor *ex);
-
-/**
- * Shuts the pool down and waits for its workers, which first finish the work still queued
- * (as `with ThreadPoolExecutor() ...:` does at its end), then destroys it. Interrupts do not
- * end this wait (one that arrives is kept for the next interruptible wait). Called from one
- * of the pool's own workers, it waits for the others only. NULL is fine. `RT_EBUSY` if a
- * thread is inside `rt_executor_shutdown` on it (it is not freed); `RT_EINVAL` for a handle of
- * another kind.
- */
-rt_status rt_executor_free(rt_executor *ex);
 
 /**
  * Creates a thread-local variable (`threading.local()`): every thread sees its own value, NULL

@@ -1,0 +1,138 @@
+//! `concurrent.futures`: futures, `wait`, `as_completed` and the thread pool.
+//!
+//! A future handle is the pointer of an `Arc<Future>` (the core's `Future` starts with the
+//! handle header, as a thread object does); each handle the user holds is one strong
+//! reference. Executors and as-completed iterators are plain objects (`Obj`).
+//!
+//! - [`future`]: a future's own functions (both halves: users' and implementers');
+//! - [`wait`]: `rt_wait` and the as-completed iterator;
+//! - [`executor`]: the thread pool.
+
+#![cfg(not(loom))]
+
+mod executor;
+mod future;
+mod wait;
+
+pub use executor::*;
+pub use future::*;
+pub use wait::*;
+
+use super::{Handled, Kind, Obj, ffi_status, free, handle, write_out};
+use crate::futures::executor::{ArgFree, InitFn, TaskFn};
+use crate::futures::future::{FUTURE_TAG, FutureHeader};
+use crate::futures::text::StackText;
+use crate::futures::{AsCompleted, Executor, Failure, Future, FutureRef, ReturnWhen};
+use crate::memory::{Arc, try_box};
+use crate::status::{Error, record, record_text, rt_status};
+use crate::time::timeout_wait;
+use std::ffi::{CStr, c_char, c_int, c_void};
+use std::fmt::Write;
+use std::mem::ManuallyDrop;
+
+/// A future (`concurrent.futures.Future`): the result of a call that may not have happened
+/// yet. Reference-counted: `rt_executor_submit` and `rt_future_new` give the caller a new
+/// reference; `rt_future_retain` adds one and `rt_future_release` drops one. The object is
+/// destroyed with its last reference; a queued or running task holds one of its own.
+pub struct rt_future {
+    _private: [u8; 0],
+}
+
+/// A thread pool (`concurrent.futures.ThreadPoolExecutor`). Made by `rt_executor_new`,
+/// destroyed by `rt_executor_free` (which shuts it down and waits for its workers).
+pub struct rt_executor {
+    _private: [u8; 0],
+}
+
+/// An iterator over futures as they complete (`concurrent.futures.as_completed`). Made by
+/// `rt_as_completed_new`, destroyed by `rt_as_completed_free`.
+pub struct rt_as_completed {
+    _private: [u8; 0],
+}
+
+/// A task for `rt_executor_submit`: `int task(void *arg, void **result)`. It returns 0 on
+/// success, having stored its result (any pointer, NULL included) in `*result` (NULL
+/// beforehand). Any other return value is a failure: the future finishes with that code as its
+/// exception, and with the calling thread's `rt_last_error()` text at that moment as the
+/// message (the worker clears it before each task, so it is the message of an rthread call that
+/// failed in the task, or what the task set with `rt_set_error_message`); `*result` is then
+/// ignored. If the worker has no memory to copy that message, the failure keeps the code and
+/// its message is "out of memory (the task's own message was lost)".
+pub type rt_task_fn =
+    Option<unsafe extern "C" fn(arg: *mut c_void, result: *mut *mut c_void) -> c_int>;
+
+/// An executor's initializer: `int init(void *ctx)`, run first in every worker; a non-zero
+/// return breaks the pool (`BrokenThreadPool`).
+pub type rt_initializer_fn = Option<unsafe extern "C" fn(ctx: *mut c_void) -> c_int>;
+
+/// A destructor for a task's argument or a future's result: `void destroy(void *p)`.
+pub type rt_destructor_fn = Option<unsafe extern "C" fn(p: *mut c_void)>;
+
+/// A done-callback: `void callback(rt_future *future, void *ctx)`. `future` is borrowed for the
+/// call (`rt_future_retain` it to keep it).
+pub type rt_future_callback =
+    Option<unsafe extern "C" fn(future: *mut rt_future, ctx: *mut c_void)>;
+
+/// `rt_wait`'s `return_when`: return when every future has completed (Python's default).
+pub const RT_ALL_COMPLETED: c_int = 0;
+/// `rt_wait`'s `return_when`: return when any future completes or is cancelled.
+pub const RT_FIRST_COMPLETED: c_int = 1;
+/// `rt_wait`'s `return_when`: return when any future fails (finishes with an exception), or,
+/// if none does, when every one has completed.
+pub const RT_FIRST_EXCEPTION: c_int = 2;
+
+struct FutureMarker;
+impl Handled for FutureMarker {
+    const KIND: Kind = Kind::Future;
+}
+impl Handled for Executor {
+    const KIND: Kind = Kind::Executor;
+}
+
+const _: () = assert!(Kind::Future as u32 == FUTURE_TAG);
+const _: () =
+    assert!(std::mem::size_of::<FutureHeader>() == std::mem::size_of::<Obj<FutureMarker>>());
+
+const NULL_TASK: Error = Error::new(rt_status::RT_EINVAL, "NULL task function");
+const NULL_CALLBACK: Error = Error::new(rt_status::RT_EINVAL, "NULL callback");
+const NULL_ARRAY: Error = Error::new(rt_status::RT_EINVAL, "NULL futures array");
+const NULL_MESSAGE: Error = Error::new(rt_status::RT_EINVAL, "NULL message");
+const ZERO_CODE: Error = Error::new(rt_status::RT_EINVAL, "an exception's code must be non-zero");
+const BAD_RETURN_WHEN: Error = Error::new(rt_status::RT_EINVAL, "Invalid return condition");
+const BAD_PREFIX: Error = Error::new(rt_status::RT_EINVAL, "thread_name_prefix must be UTF-8");
+
+/// Checks a future handle and borrows its `Arc` without taking the caller's reference.
+///
+/// # Safety
+/// `p` must be NULL or a live handle of some rthread kind.
+unsafe fn future_arc(p: *const rt_future) -> Result<ManuallyDrop<Arc<Future>>, Error> {
+    // SAFETY: forwarded contract; the tag check reads only the header.
+    unsafe { handle::<FutureMarker, _>(p)? };
+    // SAFETY: the tag says `p` is the pointer of a live Arc<Future>; ManuallyDrop keeps the
+    // caller's reference untouched.
+    Ok(ManuallyDrop::new(unsafe {
+        Arc::from_raw(p as *const Future)
+    }))
+}
+
+fn into_handle(f: Arc<Future>) -> *mut rt_future {
+    Arc::into_raw(f) as *mut rt_future
+}
+
+fn query<T>(r: Result<T, Error>, default: T) -> T {
+    r.unwrap_or_else(|e| {
+        record(&e);
+        default
+    })
+}
+
+/// Records a failed future's own message for `RT_EFAILED`.
+fn record_future_error(f: &Future, e: Error) -> rt_status {
+    if e.status == rt_status::RT_EFAILED {
+        if let Some(status) = f.with_failure(|fail| fail.map(|x| record_text(e.status, &x.message)))
+        {
+            return status;
+        }
+    }
+    record(&e)
+}

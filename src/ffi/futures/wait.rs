@@ -1,0 +1,186 @@
+//! Waiting on many futures: `rt_wait` and the as-completed iterator.
+
+use super::*;
+
+/// An iterator behind a handle: one thread at a time may advance it.
+pub struct AsCompletedObj {
+    lock: crate::sync::Lock,
+    it: std::cell::UnsafeCell<AsCompleted>,
+}
+
+// SAFETY: `it` is only touched with `lock` held (or when the object is dropped).
+unsafe impl Sync for AsCompletedObj {}
+
+impl Handled for AsCompletedObj {
+    const KIND: Kind = Kind::AsCompleted;
+}
+
+/// The futures of an array, borrowed as `Arc`s.
+///
+/// # Safety
+/// `fs` must be NULL or point to `n` handles, each NULL or live.
+unsafe fn futures_of(fs: *const *mut rt_future, n: usize) -> Result<Vec<Arc<Future>>, Error> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    if fs.is_null() {
+        return Err(NULL_ARRAY);
+    }
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| Error::NO_MEMORY)?;
+    for i in 0..n {
+        // SAFETY: `fs` holds `n` handles by the API contract.
+        let p = unsafe { *fs.add(i) };
+        // SAFETY: each is NULL or a live handle.
+        let a = unsafe { future_arc(p)? };
+        v.push(Arc::clone(&a));
+    }
+    Ok(v)
+}
+
+/// Waits for futures (`concurrent.futures.wait(fs, timeout, return_when)`): `futures` holds `n`
+/// handles (duplicates count once; `n` may be 0, then `futures` may be NULL). `return_when`
+/// is `RT_ALL_COMPLETED`, `RT_FIRST_COMPLETED` or `RT_FIRST_EXCEPTION`. A future counts as
+/// completed once finished, or once cancelled and seen cancelled by its executor (or by
+/// `rt_future_set_running_or_notify_cancel`), as in CPython. The waiting thread sleeps until a
+/// future it watches completes.
+///
+/// Returns `RT_OK` when the condition holds, `RT_TIMEOUT` when `timeout` seconds passed first.
+/// In both cases the sets are written: `done[i]` (an array of `n` bools; may be NULL) is true
+/// when `futures[i]` is in the done set, and `*n_done` (may be NULL) receives the size of the
+/// done set (distinct futures). Errors, with nothing written: `RT_EINTR`; the timeout's
+/// validation; `RT_EINVAL` for a bad `return_when` ("Invalid return condition"), a NULL
+/// `futures` with `n` > 0 ("NULL futures array"), a NULL or wrong-kind handle in it;
+/// `RT_ENOMEM`. The caller must hold a reference to each future throughout the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rt_wait(
+    futures: *const *mut rt_future,
+    n: usize,
+    timeout: f64,
+    return_when: c_int,
+    done: *mut bool,
+    n_done: *mut usize,
+) -> rt_status {
+    let r = (|| -> Result<bool, Error> {
+        // SAFETY: the caller passes `n` handles.
+        let fs = unsafe { futures_of(futures, n)? };
+        let when = match return_when {
+            RT_ALL_COMPLETED => ReturnWhen::AllCompleted,
+            RT_FIRST_COMPLETED => ReturnWhen::FirstCompleted,
+            RT_FIRST_EXCEPTION => ReturnWhen::FirstException,
+            _ => return Err(BAD_RETURN_WHEN),
+        };
+        let w = timeout_wait(timeout)?;
+        let waited = crate::futures::wait(&fs, w, when)?;
+        if !done.is_null() {
+            for (i, f) in fs.iter().enumerate() {
+                let is_done = waited.done.iter().any(|d| Arc::ptr_eq(d, f));
+                // SAFETY: `done` holds `n` bools by the API contract.
+                unsafe { done.add(i).write(is_done) };
+            }
+        }
+        if !n_done.is_null() {
+            // SAFETY: non-NULL, writable by the API contract.
+            unsafe { n_done.write(waited.done.len()) };
+        }
+        Ok(waited.met)
+    })();
+    match r {
+        Ok(true) => rt_status::RT_OK,
+        Ok(false) => record(&Error::TIMEOUT),
+        Err(e) => record(&e),
+    }
+}
+
+/// Starts iterating over futures as they complete (`concurrent.futures.as_completed(fs,
+/// timeout)`): `futures` holds `n` handles (duplicates count once; `n` may be 0, then
+/// `futures` may be NULL). `timeout` bounds the whole iteration and counts from this call;
+/// `RT_FOREVER` for none. The iterator holds a reference to each future until it is freed.
+///
+/// On `RT_OK`, `*out` receives the iterator, which the caller frees with
+/// `rt_as_completed_free`. Errors: the timeout's validation; `RT_EINVAL` for a NULL `out`,
+/// a NULL `futures` with `n` > 0, a NULL or wrong-kind handle in it; `RT_ENOMEM`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rt_as_completed_new(
+    futures: *const *mut rt_future,
+    n: usize,
+    timeout: f64,
+    out: *mut *mut rt_as_completed,
+) -> rt_status {
+    ffi_status!({
+        if out.is_null() {
+            return Err(Error::NULL_OUT);
+        }
+        // SAFETY: the caller passes `n` handles.
+        let fs = unsafe { futures_of(futures, n)? };
+        let w = timeout_wait(timeout)?;
+        let it = AsCompleted::new(&fs, w)?;
+        let p = Obj::alloc(AsCompletedObj {
+            lock: crate::sync::Lock::new(),
+            it: std::cell::UnsafeCell::new(it),
+        })?;
+        // SAFETY: non-NULL, writable by the API contract.
+        unsafe { write_out(out, p as *mut rt_as_completed) }
+    })
+}
+
+/// The next completed future: those completed already first, then each as it completes,
+/// every distinct future once. On `RT_OK`, `*out` receives the future (borrowed: valid while
+/// the iterator lives; `rt_future_retain` it to keep it longer), or NULL when every future has
+/// been given. Blocks until one completes or the overall timeout passes.
+///
+/// Errors: `RT_TIMEOUT` "N (of M) futures unfinished" when the timeout has passed and none is
+/// ready (Python's `TimeoutError`); `RT_EINTR`; after either the iterator stays usable.
+/// `RT_EBUSY` if another thread is inside a call on the same iterator; `RT_EINVAL` for a NULL
+/// `out` or a NULL or wrong-kind handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rt_as_completed_next(
+    it: *mut rt_as_completed,
+    out: *mut *mut rt_future,
+) -> rt_status {
+    // SAFETY: the caller passes NULL or a live handle.
+    let obj = match unsafe { handle::<AsCompletedObj, _>(it) } {
+        Ok(o) => o,
+        Err(e) => return record(&e),
+    };
+    if out.is_null() {
+        return record(&Error::NULL_OUT);
+    }
+    let _busy = obj.busy();
+    if !obj.inner.lock.try_acquire() {
+        return record(&Error::new(
+            rt_status::RT_EBUSY,
+            "another thread is advancing the iterator",
+        ));
+    }
+    // SAFETY: the lock is held, so this thread alone touches the iterator.
+    let iter = unsafe { &mut *obj.inner.it.get() };
+    let r = iter.next_completed();
+    let status = match r {
+        Ok(f) => {
+            let p = f.map_or(std::ptr::null_mut(), |f| Arc::as_ptr(&f) as *mut rt_future);
+            // SAFETY: non-NULL, writable by the API contract. The iterator keeps the future
+            // alive (it holds it in its list of all futures).
+            unsafe { out.write(p) };
+            rt_status::RT_OK
+        }
+        Err(e) if e.status == rt_status::RT_TIMEOUT => {
+            let (left, total) = iter.unfinished();
+            let mut text = StackText::<64>::new();
+            let _ = write!(text, "{left} (of {total}) futures unfinished");
+            record_text(rt_status::RT_TIMEOUT, text.as_str())
+        }
+        Err(e) => record(&e),
+    };
+    let _ = obj.inner.lock.release();
+    status
+}
+
+/// Destroys the iterator and drops its references to the futures. NULL is fine. `RT_EBUSY` if
+/// a thread is inside `rt_as_completed_next` on it (it is not freed); `RT_EINVAL` for a handle
+/// of another kind.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rt_as_completed_free(it: *mut rt_as_completed) -> rt_status {
+    // SAFETY: the caller passes NULL or a live handle.
+    unsafe { free::<AsCompletedObj, rt_as_completed>(it) }
+}
