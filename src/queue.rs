@@ -58,7 +58,7 @@ use crate::status::{Error, rt_status};
 use crate::sync::Lock;
 use crate::time::{Deadline, TIMEOUT_MAX, Wait};
 use crate::wait::sys::{AtomicUsize, Ordering};
-use crate::wait::{self, ParkResult};
+use crate::wait::{self, Block, ParkResult, Tidy};
 use ring::{Pop, Push, Ring};
 use std::cell::UnsafeCell;
 use std::cmp::Ordering as CmpOrdering;
@@ -634,15 +634,7 @@ impl<T: Send> Queue<T> {
         let epoch = self.epoch(r);
         let seen = epoch.load(Ordering::Relaxed);
         drop(g);
-        let res = wait::park(
-            self.key(r),
-            || epoch.load(Ordering::Acquire) == seen,
-            || {},
-            |_, _| {},
-            0,
-            deadline,
-            true,
-        );
+        let res = wait::park(epoch, seen, Tidy::Keep, Block::until(deadline));
         let mut g = self.locked();
         *Self::waiting(&mut g, r) -= 1;
         (g, res)
@@ -685,15 +677,7 @@ impl<T: Send> Queue<T> {
         let epoch = self.epoch(r);
         let seen = epoch.load(Ordering::SeqCst);
         let res = if must_wait() {
-            wait::park(
-                self.key(r),
-                || epoch.load(Ordering::Acquire) == seen,
-                || {},
-                |_, _| {},
-                0,
-                deadline,
-                true,
-            )
+            wait::park(epoch, seen, Tidy::Keep, Block::until(deadline))
         } else {
             ParkResult::Invalid
         };

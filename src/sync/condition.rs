@@ -34,7 +34,7 @@ use crate::sync::lock::TOKEN_HANDOFF;
 use crate::sync::{Lock, RLock, rearm_interrupt};
 use crate::time::{Deadline, Wait};
 use crate::wait::sys::{AtomicBool, Ordering};
-use crate::wait::{self, FilterOp, ParkResult, RequeueOp, UnparkResult};
+use crate::wait::{self, Block, ParkResult, RequeueOp, UnparkResult};
 use std::sync::Arc;
 
 pub const WAIT_NOT_OWNED: Error =
@@ -214,7 +214,7 @@ impl<L: ConditionLock> Condition<L> {
         };
         let mut saved = 0;
         let mut requeued = false;
-        let result = wait::park(
+        let result = wait::park_custom(
             key,
             || {
                 self.has_waiters.store(true, Ordering::Relaxed);
@@ -233,9 +233,7 @@ impl<L: ConditionLock> Condition<L> {
                     self.has_waiters.store(false, Ordering::Relaxed);
                 }
             },
-            wait::parking_lot::DEFAULT_PARK_TOKEN,
-            deadline,
-            true,
+            Block::until(deadline),
         );
         if result != ParkResult::Unparked(TOKEN_HANDOFF) {
             raw.acquire_uninterruptible();
@@ -285,22 +283,13 @@ impl<L: ConditionLock> Condition<L> {
         if n == 0 || !self.has_waiters.load(Ordering::Relaxed) {
             return Ok(());
         }
-        let mut left = n;
-        let filter = |_| {
-            if left == 0 {
-                FilterOp::Stop
-            } else {
-                left -= 1;
-                FilterOp::Unpark
-            }
-        };
         let callback = |r: UnparkResult| {
             if !r.have_more_threads {
                 self.has_waiters.store(false, Ordering::Relaxed);
             }
             TOKEN_NOTIFIED
         };
-        wait::unpark_filter(self.key(), filter, callback);
+        wait::unpark(self.key(), n, callback);
         Ok(())
     }
 

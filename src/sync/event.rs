@@ -24,7 +24,7 @@ use crate::status::Error;
 use crate::sync::{SpinWait, rearm_interrupt};
 use crate::time::Wait;
 use crate::wait::sys::{AtomicU64, Ordering};
-use crate::wait::{self, ParkResult};
+use crate::wait::{self, Block, ParkResult, Tidy};
 
 const SET: u64 = 1;
 const PARKED: u64 = 2;
@@ -157,29 +157,10 @@ impl Event {
             if wait.expired() {
                 return Err(Error::TIMEOUT);
             }
-            let expected = s;
-            let validate = || self.state.load(Ordering::Relaxed) == expected;
-            let timed_out = |_key, was_last: bool| {
-                if was_last {
-                    // Only if nothing changed: a `set` clears PARKED itself, and a new waiter
-                    // sets it again only after this bucket lock is dropped.
-                    let _ = self.state.compare_exchange(
-                        expected,
-                        expected & !PARKED,
-                        Ordering::Relaxed,
-                        Ordering::Relaxed,
-                    );
-                }
-            };
-            let r = wait::park(
-                self.key(),
-                validate,
-                || {},
-                timed_out,
-                0,
-                wait.deadline(),
-                true,
-            );
+            // The last waiter to leave clears PARKED only if nothing changed: a `set` clears it
+            // itself, and a new waiter sets it again only after this bucket lock is dropped.
+            let tidy = Tidy::ClearIfUnchanged(PARKED);
+            let r = wait::park(&self.state, s, tidy, Block::until(wait.deadline()));
             s = self.state.load(Ordering::Acquire);
             let moved = s & !(SET | PARKED) != generation;
             match r {

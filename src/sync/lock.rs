@@ -33,7 +33,7 @@ use crate::status::{Error, rt_status};
 use crate::sync::SpinWait;
 use crate::time::Wait;
 use crate::wait::sys::{AtomicU8, Ordering};
-use crate::wait::{self, ParkResult, UnparkResult};
+use crate::wait::{self, Block, ParkResult, Tidy, UnparkResult};
 
 const LOCKED: u8 = 1;
 const PARKED: u8 = 2;
@@ -74,7 +74,7 @@ impl Lock {
 
     /// The lock's key in the parking table.
     pub(crate) fn key(&self) -> usize {
-        self as *const Lock as usize
+        &self.state as *const AtomicU8 as usize
     }
 
     /// Takes the lock if it is free; never blocks.
@@ -141,6 +141,10 @@ impl Lock {
             };
         }
         let deadline = wait.deadline();
+        let block = Block {
+            interruptible,
+            ..Block::until(deadline)
+        };
         let mut spin = SpinWait::new();
         let mut s = self.state.load(Ordering::Relaxed);
         loop {
@@ -174,22 +178,8 @@ impl Lock {
             if deadline.is_some_and(|d| d.has_passed()) {
                 return Err(Error::TIMEOUT);
             }
-            let validate = || self.state.load(Ordering::Relaxed) == LOCKED | PARKED;
-            let timed_out = |_key, was_last: bool| {
-                if was_last {
-                    self.state.fetch_and(!PARKED, Ordering::Relaxed);
-                }
-            };
-            let r = wait::park(
-                self.key(),
-                validate,
-                || {},
-                timed_out,
-                0,
-                deadline,
-                interruptible,
-            );
-            match r {
+            let parked = LOCKED | PARKED;
+            match wait::park(&self.state, parked, Tidy::Clear(PARKED), block) {
                 ParkResult::Unparked(TOKEN_HANDOFF) => return Ok(()),
                 ParkResult::Unparked(_) | ParkResult::Invalid => {}
                 ParkResult::TimedOut => return Err(Error::TIMEOUT),
@@ -298,7 +288,7 @@ impl Lock {
             self.state.store(parked, Ordering::Release);
             TOKEN_NORMAL
         };
-        wait::unpark_one_if(self.key(), validate, callback);
+        wait::unpark_if(self.key(), 1, validate, callback);
         outcome
     }
 

@@ -27,7 +27,7 @@ use crate::status::{Error, rt_status};
 use crate::sync::SpinWait;
 use crate::time::{FOREVER, Wait, timeout_wait};
 use crate::wait::sys::{AtomicU64, Ordering};
-use crate::wait::{self, FilterOp, ParkResult, UnparkResult};
+use crate::wait::{self, Block, ParkResult, Tidy, UnparkResult};
 
 const PARKED: u64 = 1;
 const ONE: u64 = 2;
@@ -175,22 +175,8 @@ impl Semaphore {
             if wait.expired() {
                 return Err(Error::TIMEOUT);
             }
-            let validate = || self.state.load(Ordering::Relaxed) == PARKED;
-            let timed_out = |_key, was_last: bool| {
-                if was_last {
-                    self.state.fetch_and(!PARKED, Ordering::Relaxed);
-                }
-            };
-            let r = wait::park(
-                self.key(),
-                validate,
-                || {},
-                timed_out,
-                0,
-                wait.deadline(),
-                true,
-            );
-            match r {
+            let block = Block::until(wait.deadline());
+            match wait::park(&self.state, PARKED, Tidy::Clear(PARKED), block) {
                 ParkResult::Unparked(_) | ParkResult::Invalid => {}
                 // A permit released as the deadline passed is still taken.
                 ParkResult::TimedOut if self.try_acquire() => return Ok(()),
@@ -261,15 +247,6 @@ impl Semaphore {
     #[cold]
     fn release_slow(&self, n: u64) -> Result<(), Error> {
         let mut result = Ok(());
-        let mut left = n;
-        let filter = |_| {
-            if left == 0 {
-                FilterOp::Stop
-            } else {
-                left -= 1;
-                FilterOp::Unpark
-            }
-        };
         let callback = |r: UnparkResult| {
             let parked = if r.have_more_threads { PARKED } else { 0 };
             let mut s = self.state.load(Ordering::Relaxed);
@@ -293,7 +270,11 @@ impl Semaphore {
             }
             0
         };
-        wait::unpark_filter(self.key(), filter, callback);
+        wait::unpark(
+            self.key(),
+            usize::try_from(n).unwrap_or(usize::MAX),
+            callback,
+        );
         result
     }
 

@@ -10,10 +10,8 @@
 //! that has a destructor: a hook that calls `pthread_exit` ends its thread, and the rest of the
 //! thread's end still runs (see `spawn`).
 
-use super::InternalGuard;
 use super::spawn::{enter_callback, leave_callback};
-use crate::sync::Lock;
-use std::cell::UnsafeCell;
+use crate::wait::LockCell;
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -67,18 +65,7 @@ impl Hooks {
     }
 }
 
-struct Slot {
-    lock: Lock,
-    hooks: UnsafeCell<Hooks>,
-}
-
-// SAFETY: `hooks` is only read or written with `lock` held.
-unsafe impl Sync for Slot {}
-
-static SLOT: Slot = Slot {
-    lock: Lock::new(),
-    hooks: UnsafeCell::new(Hooks::NONE),
-};
+static SLOT: LockCell<Hooks> = LockCell::new(Hooks::NONE);
 
 /// Whether hooks were ever set: until then a thread start skips the lock.
 static EVER_SET: AtomicBool = AtomicBool::new(false);
@@ -89,9 +76,7 @@ static EVER_SET: AtomicBool = AtomicBool::new(false);
 /// Calling each hook with `ctx`, in any thread rthread starts from now on, must be safe for as
 /// long as such threads may run; the hooks must not unwind, except by `pthread_exit`.
 pub unsafe fn set_thread_hooks(start: Option<HookFn>, exit: Option<HookFn>, ctx: *mut c_void) {
-    let _g = InternalGuard::lock(&SLOT.lock);
-    // SAFETY: the lock is held.
-    unsafe { *SLOT.hooks.get() = Hooks { start, exit, ctx } };
+    *SLOT.lock() = Hooks { start, exit, ctx };
     EVER_SET.store(true, Ordering::Release);
 }
 
@@ -101,12 +86,11 @@ pub fn snapshot() -> Hooks {
     if !EVER_SET.load(Ordering::Acquire) {
         return Hooks::NONE;
     }
-    let _g = InternalGuard::lock(&SLOT.lock);
-    // SAFETY: the lock is held.
-    unsafe { *SLOT.hooks.get() }
+    *SLOT.lock()
 }
 
 /// In a fork child: the hooks' lock may have been held by a thread that did not survive.
 pub(super) fn reset_after_fork() {
-    SLOT.lock.reset();
+    // SAFETY: in the fork child, which has one thread, and no guard is alive.
+    unsafe { SLOT.reset_in_child() };
 }

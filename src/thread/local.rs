@@ -32,11 +32,10 @@
 //! Destructors run with no internal lock held and no borrow of the table, inside a
 //! [`CallbackGuard`], and never for a NULL value.
 
-use super::InternalGuard;
 use super::spawn::{enter_callback, leave_callback};
 use crate::status::{Error, rt_status};
-use crate::sync::Lock;
-use std::cell::{Cell, RefCell, UnsafeCell};
+use crate::wait::LockCell;
+use std::cell::{Cell, RefCell};
 use std::ffi::c_void;
 use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -158,20 +157,8 @@ fn with_table<R>(f: impl FnOnce(&mut Table) -> R) -> Option<R> {
         .flatten()
 }
 
-/// Slot allocation.
-struct Slots {
-    lock: Lock,
-    /// Slots freed and not reused yet; and the next never-used slot.
-    state: UnsafeCell<(Vec<usize>, usize)>,
-}
-
-// SAFETY: `state` is only touched with `lock` held.
-unsafe impl Sync for Slots {}
-
-static SLOTS: Slots = Slots {
-    lock: Lock::new(),
-    state: UnsafeCell::new((Vec::new(), 0)),
-};
+/// Slot allocation: the slots freed and not reused yet; and the next never-used slot.
+static SLOTS: LockCell<(Vec<usize>, usize)> = LockCell::new((Vec::new(), 0));
 
 static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
 
@@ -185,9 +172,8 @@ impl Local {
     /// time until that thread has ended, even after the local was dropped.
     pub unsafe fn new(destructor: Option<Destructor>) -> Result<Local, Error> {
         let slot = {
-            let _g = InternalGuard::lock(&SLOTS.lock);
-            // SAFETY: the lock is held.
-            let (free, next) = unsafe { &mut *SLOTS.state.get() };
+            let mut slots = SLOTS.lock();
+            let (free, next) = &mut *slots;
             match free.pop() {
                 Some(s) => s,
                 None => {
@@ -283,20 +269,16 @@ impl Drop for Local {
     /// destroyed when those threads end.
     fn drop(&mut self) {
         let own = self.take_own();
-        {
-            let _g = InternalGuard::lock(&SLOTS.lock);
-            // SAFETY: the lock is held.
-            let (free, _) = unsafe { &mut *SLOTS.state.get() };
-            // The capacity was reserved when the slot was handed out: this push cannot allocate.
-            free.push(self.slot);
-        }
+        // The capacity was reserved when the slot was handed out: this push cannot allocate.
+        SLOTS.lock().0.push(self.slot);
         own.destroy();
     }
 }
 
 /// In a fork child: the slots' lock may have been held by a thread that did not survive.
 pub(super) fn reset_after_fork() {
-    SLOTS.lock.reset();
+    // SAFETY: in the fork child, which has one thread, and no guard is alive.
+    unsafe { SLOTS.reset_in_child() };
 }
 
 thread_local! {

@@ -36,18 +36,16 @@
 use super::hooks::{self, Hooks};
 use super::spawn::{self, ThreadFn};
 use super::timer::TimerState;
-use super::{InternalGuard, local, registry};
+use super::{local, registry};
 use crate::memory::{Arc, try_boxed_str};
 use crate::status::{Error, Message, rt_status};
-use crate::sync::{Lock, SpinWait};
+use crate::sync::SpinWait;
 use crate::time::{Wait, timeout_wait};
-use crate::wait::RecordRef;
-use crate::wait::{self, ParkResult};
-use std::cell::UnsafeCell;
+use crate::wait::{self, Block, LockCell, ParkResult, RecordRef, Tidy};
 use std::ffi::c_void;
 use std::fmt::Write;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 /// The kind tag of a thread handle in the C face ("RTTH"): the first word of every [`Thread`].
 pub const HANDLE_TAG: u32 = 0x5254_5448;
@@ -211,11 +209,11 @@ pub struct Thread {
     arg: SendPtr,
     timer: Option<TimerState>,
     /// The hooks the thread runs: written by `start` before the thread exists, read by it.
-    hooks: UnsafeCell<Hooks>,
-    name_lock: Lock,
-    name: UnsafeCell<NameState>,
-    /// The thread's index in the registry, `usize::MAX` when not in it; under the registry lock.
-    pub(super) registry_index: UnsafeCell<usize>,
+    hooks: LockCell<Hooks>,
+    name: LockCell<NameState>,
+    /// The thread's index in the registry, `usize::MAX` when not in it; changed only under the
+    /// registry lock.
+    pub(super) registry_index: AtomicUsize,
     /// The thread's record in the waiting core, for `interrupt`: made by the first `start`
     /// (before the thread exists; the thread installs it), or the main or dummy thread's own
     /// when their object is made; never changed afterwards.
@@ -228,10 +226,7 @@ pub struct Thread {
     os_thread: AtomicU64,
 }
 
-// SAFETY: `name` is only touched with `name_lock` held; `registry_index` only with the registry
-// lock held; `hooks` is written by the one thread that moved the phase to STARTING, before the
-// new thread exists, and read only by that new thread (pthread_create orders them). `arg` is
-// the user's pointer for the thread function, which rt_thread_new documents as handed to the
+// SAFETY: `arg` is the user's pointer for the thread function, which rt_thread_new documents as handed to the
 // new thread. Everything else is atomic or immutable.
 unsafe impl Sync for Thread {}
 // SAFETY: as above.
@@ -275,10 +270,9 @@ impl Thread {
             function,
             arg: SendPtr(arg),
             timer,
-            hooks: UnsafeCell::new(Hooks::NONE),
-            name_lock: Lock::new(),
-            name: UnsafeCell::new(NameState { name, os }),
-            registry_index: UnsafeCell::new(usize::MAX),
+            hooks: LockCell::new(Hooks::NONE),
+            name: LockCell::new(NameState { name, os }),
+            registry_index: AtomicUsize::new(usize::MAX),
             record: OnceLock::new(),
             os_thread: AtomicU64::new(0),
         }
@@ -415,9 +409,7 @@ impl Thread {
         self.native_id
             .store(spawn::get_native_id(), Ordering::Relaxed);
         self.adopt_current_record();
-        let _g = InternalGuard::lock(&self.name_lock);
-        // SAFETY: the name lock is held.
-        let ns = unsafe { &mut *self.name.get() };
+        let mut ns = self.name.lock();
         if ns.os == OsName::Pending {
             // Renamed before rthread knew the main thread: now the OS hears of it. The default
             // name is not pushed: the main thread's OS name is the program's.
@@ -495,10 +487,7 @@ impl Thread {
     /// Runs `f` with the thread's name. `f` runs under the thread's name lock: it must not call
     /// back into this thread object.
     pub fn with_name<R>(&self, f: impl FnOnce(&str) -> R) -> R {
-        let _g = InternalGuard::lock(&self.name_lock);
-        // SAFETY: the name lock is held.
-        let ns = unsafe { &*self.name.get() };
-        ns.name.with_str(f)
+        self.name.lock().name.with_str(f)
     }
 
     /// The thread's name, copied.
@@ -511,9 +500,7 @@ impl Thread {
     pub fn set_name(&self, name: &str) -> Result<(), Error> {
         let new = Name::Text(try_boxed_str(name)?);
         let old = {
-            let _g = InternalGuard::lock(&self.name_lock);
-            // SAFETY: the name lock is held.
-            let ns = unsafe { &mut *self.name.get() };
+            let mut ns = self.name.lock();
             let old = std::mem::replace(&mut ns.name, new);
             if ns.os == OsName::Live {
                 set_os_name(self.ident.load(Ordering::Relaxed), &ns.name);
@@ -526,9 +513,7 @@ impl Thread {
 
     /// The running thread gives the OS its name, once, at start.
     fn name_os_at_start(&self) {
-        let _g = InternalGuard::lock(&self.name_lock);
-        // SAFETY: the name lock is held.
-        let ns = unsafe { &mut *self.name.get() };
+        let mut ns = self.name.lock();
         if ns.os == OsName::Pending {
             set_os_name(spawn::get_ident(), &ns.name);
             ns.os = OsName::Live;
@@ -537,9 +522,7 @@ impl Thread {
 
     /// The thread is ending: renames no longer reach the OS.
     fn name_os_gone(&self) {
-        let _g = InternalGuard::lock(&self.name_lock);
-        // SAFETY: the name lock is held.
-        unsafe { (*self.name.get()).os = OsName::Gone };
+        self.name.lock().os = OsName::Gone;
     }
 
     /// Moves the phase, keeping DAEMON, and wakes every thread parked on the word.
@@ -562,21 +545,11 @@ impl Thread {
         deadline: Option<crate::time::Deadline>,
         interruptible: bool,
     ) -> ParkResult {
-        let validate = || self.state.load(Ordering::Relaxed) == seen;
-        let timed_out = |_key, was_last: bool| {
-            if was_last {
-                self.state.fetch_and(!WAITERS, Ordering::Relaxed);
-            }
-        };
-        wait::park(
-            self.key(),
-            validate,
-            || {},
-            timed_out,
-            0,
-            deadline,
+        let block = Block {
             interruptible,
-        )
+            ..Block::until(deadline)
+        };
+        wait::park(&self.state, seen, Tidy::Clear(WAITERS), block)
     }
 
     /// Sets WAITERS in the word if `s` lacks it; the word as it is now, with WAITERS, or `None`
@@ -619,9 +592,7 @@ impl Thread {
             }
         }
         registry::arm_exit_wait();
-        // SAFETY: this thread moved the phase to STARTING, so it alone writes the hooks, and the
-        // new thread, which reads them, does not exist yet.
-        unsafe { *this.hooks.get() = hooks::snapshot() };
+        *this.hooks.lock() = hooks::snapshot();
         if let Err(e) = registry::register(this) {
             this.set_phase(INITIAL);
             return Err(e);
@@ -700,8 +671,7 @@ impl Thread {
 
     /// The hooks the thread runs.
     fn hooks(&self) -> Hooks {
-        // SAFETY: written by the starter before this thread was created; nobody writes it again.
-        unsafe { *self.hooks.get() }
+        *self.hooks.lock()
     }
 
     /// The thread has ended (or, at exit, counts as ended): its OS name is gone, it leaves the
@@ -738,11 +708,10 @@ impl Thread {
     /// In a fork child: the object's thread did not survive the fork. It is stopped (nobody
     /// waits on it in the child) and its locks are forced open.
     pub(super) fn vanish_after_fork(&self) {
-        self.name_lock.reset();
+        // SAFETY: in the fork child, which has one thread, the caller, with no guard alive.
+        unsafe { self.name.reset_in_child() }.os = OsName::Gone;
         // Its OS thread is not in the child: nothing to join or detach.
         self.os_thread.store(0, Ordering::Relaxed);
-        // SAFETY: the child has one thread, the caller, and the name lock was just forced open.
-        unsafe { (*self.name.get()).os = OsName::Gone };
         let daemon = self.state.load(Ordering::Relaxed) & DAEMON;
         self.state.store(daemon | STOPPED, Ordering::Relaxed);
     }
@@ -752,13 +721,11 @@ impl Thread {
     /// dummy becomes "MainThread", not a daemon, as CPython's `_after_fork` turns a
     /// `_DummyThread` into a `_MainThread`.
     pub(super) fn survive_fork(&self) {
-        self.name_lock.reset();
+        // SAFETY: in the fork child, which has one thread, the caller, with no guard alive.
+        let ns = unsafe { self.name.reset_in_child() };
         if self.kind() == ThreadKind::Dummy {
             self.kind.store(ThreadKind::Main as u8, Ordering::Relaxed);
             self.state.fetch_and(!DAEMON, Ordering::Relaxed);
-            // SAFETY: the child has one thread, the caller, and the name lock was just forced
-            // open.
-            let ns = unsafe { &mut *self.name.get() };
             ns.name = Name::Static("MainThread");
         }
     }

@@ -1,7 +1,7 @@
 //! The registry of live threads (`threading.enumerate`, `active_count`, `current_thread`,
 //! `main_thread`) and the wait for non-daemon threads at exit (`threading._shutdown`).
 //!
-//! The registry is a vector of thread objects under one [`Lock`]; each object knows its index, so
+//! The registry is a vector of thread objects under one [`LockCell`]; each object knows its index, so
 //! leaving is a swap-remove. It holds every thread object that is starting or alive, the main
 //! thread's object, and the dummies of foreign threads that asked for their own object.
 //! `enumerate` and `active_count` list only the alive ones, so neither ever shows a thread that
@@ -26,36 +26,22 @@
 //! with the exit handler, drops from a child's registry the threads that stayed in the parent,
 //! so a child never waits for them at exit.
 
-use super::InternalGuard;
 use super::object::{Thread, ThreadKind};
 use super::spawn;
 use crate::memory::Arc;
 use crate::status::{Error, rt_status};
-use crate::sync::Lock;
 use crate::time::{Wait, timeout_wait};
-use crate::wait::RecordRef;
-use std::cell::{Cell, UnsafeCell};
+use crate::wait::{LockCell, RecordRef};
+use std::cell::Cell;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 
-struct Registry {
-    lock: Lock,
-    threads: UnsafeCell<Vec<Arc<Thread>>>,
-}
-
-// SAFETY: `threads` (and every object's `registry_index`) is only touched with `lock` held.
-unsafe impl Sync for Registry {}
-
-static REGISTRY: Registry = Registry {
-    lock: Lock::new(),
-    threads: UnsafeCell::new(Vec::new()),
-};
+/// The registered threads; every object's `registry_index` changes only under this lock.
+static REGISTRY: LockCell<Vec<Arc<Thread>>> = LockCell::new(Vec::new());
 
 /// Runs `f` on the registry's vector, under its lock. `f` must not block or call user code.
 fn with_threads<R>(f: impl FnOnce(&mut Vec<Arc<Thread>>) -> R) -> R {
-    let _g = InternalGuard::lock(&REGISTRY.lock);
-    // SAFETY: the lock is held.
-    f(unsafe { &mut *REGISTRY.threads.get() })
+    REGISTRY.with(f)
 }
 
 /// Adds a thread object. `RT_ENOMEM` if the vector cannot grow.
@@ -63,8 +49,7 @@ pub(super) fn register(t: &Arc<Thread>) -> Result<(), Error> {
     arm_fork_handler();
     with_threads(|v| {
         v.try_reserve(1).map_err(|_| Error::NO_MEMORY)?;
-        // SAFETY: the registry lock is held.
-        unsafe { *t.registry_index.get() = v.len() };
+        t.registry_index.store(v.len(), Ordering::Relaxed);
         v.push(t.clone());
         Ok(())
     })
@@ -74,15 +59,14 @@ pub(super) fn register(t: &Arc<Thread>) -> Result<(), Error> {
 /// the caller outside the lock.
 pub(super) fn unregister(t: &Thread) -> Option<Arc<Thread>> {
     with_threads(|v| {
-        // SAFETY: the registry lock is held (for this and every index touched below).
-        let i = unsafe { *t.registry_index.get() };
+        let i = t.registry_index.load(Ordering::Relaxed);
         if i >= v.len() {
             return None;
         }
-        unsafe { *t.registry_index.get() = usize::MAX };
+        t.registry_index.store(usize::MAX, Ordering::Relaxed);
         let removed = v.swap_remove(i);
         if let Some(moved) = v.get(i) {
-            unsafe { *moved.registry_index.get() = i };
+            moved.registry_index.store(i, Ordering::Relaxed);
         }
         Some(removed)
     })
@@ -224,8 +208,7 @@ pub fn main_thread() -> Result<&'static Arc<Thread>, Error> {
     with_threads(|v| {
         if MAIN.get().is_none() {
             v.try_reserve(1).map_err(|_| Error::NO_MEMORY)?;
-            // SAFETY: the registry lock is held.
-            unsafe { *made.registry_index.get() = v.len() };
+            made.registry_index.store(v.len(), Ordering::Relaxed);
             v.push(made.clone());
             let _ = MAIN.set(made);
         }
@@ -429,10 +412,9 @@ pub(super) fn arm_fork_handler() {
     ARMED.call_once(|| {
         #[cfg(all(not(loom), any(target_os = "linux", target_os = "android")))]
         crate::wait::fork::install_thread_layer(crate::wait::fork::LayerHooks {
-            try_lock: || REGISTRY.lock.try_acquire(),
-            unlock: || {
-                let _ = REGISTRY.lock.release();
-            },
+            try_lock: || REGISTRY.try_lock_for_fork(),
+            // SAFETY: the fork handler calls `unlock` only after its `try_lock` succeeded.
+            unlock: || unsafe { REGISTRY.unlock_after_fork() },
             child: after_fork_in_child,
         });
     });
@@ -449,15 +431,14 @@ pub(super) fn arm_fork_handler() {
 fn after_fork_in_child() {
     // The forking thread holds the registry lock since the fork handler's prepare step, so the
     // vector is consistent; it is let go here.
-    REGISTRY.lock.reset();
+    // SAFETY: the child has one thread, this one, with no guard of the registry alive.
+    let v = unsafe { REGISTRY.reset_in_child() };
     spawn::reset_count_after_fork();
     super::hooks::reset_after_fork();
     super::local::reset_after_fork();
     let me = CURRENT.with(Cell::get);
     let old_main = main_if_known().map_or(std::ptr::null(), Arc::as_ptr);
     let mut survivor = None;
-    // SAFETY: the child has one thread, this one, and the registry lock was just forced open.
-    let v = unsafe { &mut *REGISTRY.threads.get() };
     let mut i = 0;
     while i < v.len() {
         let t = &v[i];
@@ -469,13 +450,11 @@ fn after_fork_in_child() {
         if is_me {
             t.survive_fork();
             survivor = Some(t.clone());
-            // SAFETY: as above.
-            unsafe { *t.registry_index.get() = i };
+            t.registry_index.store(i, Ordering::Relaxed);
             i += 1;
         } else {
             t.vanish_after_fork();
-            // SAFETY: as above.
-            unsafe { *t.registry_index.get() = usize::MAX };
+            t.registry_index.store(usize::MAX, Ordering::Relaxed);
             // Not dropped: dropping could free memory that a vanished thread's frames still
             // point to, and nothing may run that is not needed in a fork child.
             std::mem::forget(v.swap_remove(i));
@@ -493,8 +472,7 @@ fn after_fork_in_child() {
                 t.adopt_record(r);
             }
             if v.try_reserve(1).is_ok() {
-                // SAFETY: as above.
-                unsafe { *t.registry_index.get() = v.len() };
+                t.registry_index.store(v.len(), Ordering::Relaxed);
                 v.push(t.clone());
             }
             CURRENT.with(|c| c.set(Arc::as_ptr(&t)));

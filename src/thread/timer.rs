@@ -87,19 +87,11 @@ impl TimerState {
                     .compare_exchange(PENDING, FIRED, Ordering::AcqRel, Ordering::Acquire)
                     .is_ok();
             }
-            let validate = || self.word.load(Ordering::Relaxed) == PENDING;
             // An interrupt of the timer's thread ends its wait like a cancel (if it has not
             // fired yet). Whatever else ended the park, the loop looks at the word and the
             // clock again.
-            let r = wait::park(
-                self.key(),
-                validate,
-                || {},
-                |_, _| {},
-                0,
-                Some(deadline),
-                true,
-            );
+            let block = wait::Block::until(Some(deadline));
+            let r = wait::park(&self.word, PENDING, wait::Tidy::Keep, block);
             if r == wait::ParkResult::Interrupted {
                 self.cancel();
             }

@@ -4,9 +4,10 @@
 //!
 //!     RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test --release --lib loom
 
-use super::parking_lot::{ParkResult, park, unpark_all, unpark_one};
+use super::park::{Block, ParkResult, Tidy, park, park_custom};
 use super::record::{current_record, with_current};
 use super::sys::{AtomicBool, AtomicUsize, Ordering};
+use super::unpark::{unpark_all, unpark_one};
 use crate::sync::Lock;
 use crate::time::Wait;
 use loom::sync::Arc;
@@ -23,15 +24,7 @@ fn loom_park_unpark_one_loses_no_wakeup() {
         let f = flag.clone();
         let waiter = thread::spawn(move || {
             while !f.load(Ordering::Acquire) {
-                let r = park(
-                    key,
-                    || !f.load(Ordering::Acquire),
-                    || {},
-                    |_, _| {},
-                    0,
-                    None,
-                    false,
-                );
+                let r = park(&*f, false, Tidy::Keep, Block::until(None).uninterruptible());
                 assert!(matches!(r, ParkResult::Unparked(7) | ParkResult::Invalid));
             }
         });
@@ -53,15 +46,8 @@ fn loom_unpark_all_wakes_every_waiter() {
                 let (f, w) = (flag.clone(), woken.clone());
                 thread::spawn(move || {
                     while !f.load(Ordering::Acquire) {
-                        if let ParkResult::Unparked(_) = park(
-                            key,
-                            || !f.load(Ordering::Acquire),
-                            || {},
-                            |_, _| {},
-                            0,
-                            None,
-                            false,
-                        ) {
+                        let block = Block::until(None).uninterruptible();
+                        if let ParkResult::Unparked(_) = park(&*f, false, Tidy::Keep, block) {
                             w.fetch_add(1, Ordering::Relaxed);
                         }
                     }
@@ -92,7 +78,7 @@ fn loom_interrupt_and_unpark_are_decided_once() {
         let waiter = thread::spawn(move || {
             *slot.lock().unwrap() = current_record().ok();
             p2.store(true, Ordering::Release);
-            park(key, || true, || {}, |_, _| {}, 0, None, true)
+            park_custom(key, || true, || {}, |_, _| {}, Block::until(None))
         });
         // Wait until the waiter published its record (it may or may not be asleep yet).
         while !parked.load(Ordering::Acquire) {
@@ -116,7 +102,7 @@ fn loom_interrupt_and_unpark_are_decided_once() {
 fn loom_pending_interrupt_ends_the_next_wait() {
     loom::model(|| {
         with_current(|r| r.interrupt());
-        let r = park(1, || true, || {}, |_, _| {}, 0, None, true);
+        let r = park_custom(1, || true, || {}, |_, _| {}, Block::until(None));
         assert_eq!(r, ParkResult::Interrupted);
         assert!(!with_current(|r| r.interrupt_pending()));
     });
@@ -126,7 +112,7 @@ fn loom_pending_interrupt_ends_the_next_wait() {
 /// competing (`fair` false) or handing the lock over (`fair` true).
 fn lock_model(fair: bool) {
     loom::model(move || {
-        super::parking_lot::loom_set_fair(fair);
+        super::table::loom_set_fair(fair);
         let lock = Arc::new(Lock::new());
         let inside = Arc::new(AtomicUsize::new(0));
         let threads: Vec<_> = (0..2)

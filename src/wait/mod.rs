@@ -2,10 +2,13 @@
 //!
 //! - [`sys`]: atomics and the futex (a system call on Linux, an emulation elsewhere and under
 //!   loom);
-//! - [`word_lock`]: the tiny lock that guards one bucket of the table;
+//! - [`word_lock`]: the tiny futex lock that guards one bucket of the table;
+//! - [`lock_cell`]: [`LockCell`], the one internal lock of the library, with its data;
 //! - [`id_word`]: the thread-local word holding the calling thread's id, read without a call;
 //! - [`record`]: the per-thread record (never-reused id, parker word, interrupt bit, queue links);
-//! - [`parking_lot`]: the address-keyed table of wait queues, `park` and the `unpark_*` calls;
+//! - [`table`]: the address-keyed table of wait queues;
+//! - [`park`]: queueing on a key and sleeping (`park(word, expected, tidy, block)`);
+//! - [`unpark`]: taking threads out of a queue and waking them, or moving them to another key;
 //! - [`hooks`]: the user's blocking hooks, run around every real block;
 //! - [`fork`]: the one `pthread_atfork` registration, which repairs every layer in a fork child.
 //!
@@ -16,18 +19,19 @@
 pub mod fork;
 pub mod hooks;
 mod id_word;
-pub mod parking_lot;
+pub mod lock_cell;
+pub mod park;
 pub mod record;
 pub mod sys;
+pub mod table;
+pub mod unpark;
 pub mod word_lock;
 
 #[cfg(all(test, loom))]
 mod loom_tests;
 
-pub use parking_lot::{
-    FilterOp, ParkResult, ParkToken, RequeueOp, UnparkResult, UnparkToken, park, unpark_all,
-    unpark_filter, unpark_filter_if, unpark_one, unpark_one_if, unpark_requeue, waiting_on,
-};
+pub use lock_cell::{CellGuard, LockCell};
+pub use park::{Block, ParkResult, Tidy, Word, park, park_custom};
 pub use record::{
     RecordRef, ThreadRecord, current_id, current_id_if_assigned, current_record, new_record,
     with_current,
@@ -36,6 +40,10 @@ pub use record::{
 pub use record::{
     install as install_record, install_unwatched as install_record_unwatched,
     make_key as make_record_key, uninstall as uninstall_record,
+};
+pub use table::{UnparkToken, waiting_on};
+pub use unpark::{
+    RequeueOp, UnparkResult, unpark, unpark_all, unpark_if, unpark_one, unpark_requeue,
 };
 
 /// Makes sure the waiting core is reset in the child of every later `fork` (see [`fork`]: one
@@ -70,7 +78,7 @@ pub mod fork {
 #[cfg(not(loom))]
 pub(crate) fn reset_after_fork() {
     sys::after_fork_in_child();
-    parking_lot::reset_after_fork();
+    table::reset_after_fork();
     hooks::reset_after_fork();
     // The surviving thread may have been parked in the parent's view of the table; its record
     // is no longer queued anywhere.

@@ -42,7 +42,6 @@ pub struct ThreadRecord {
     // an unparker that detached the record and has not cleared PARKED yet.
     pub(super) next: Cell<*const ThreadRecord>,
     pub(super) queued: Cell<bool>,
-    pub(super) park_token: Cell<usize>,
     pub(super) unpark_token: Cell<usize>,
     pub(super) parked_at: Cell<u64>,
 }
@@ -61,7 +60,6 @@ impl ThreadRecord {
             key: AtomicUsize::new(0),
             next: Cell::new(std::ptr::null()),
             queued: Cell::new(false),
-            park_token: Cell::new(0),
             unpark_token: Cell::new(0),
             parked_at: Cell::new(0),
         }

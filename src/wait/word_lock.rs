@@ -6,8 +6,9 @@
 //! | 1     | locked, nobody sleeps on it                      |
 //! | 2     | locked, and a thread may sleep on it (wake one)  |
 //!
-//! It is held only for a few queue operations, never across user code or a sleep, so the
-//! contended path spins briefly before it sleeps. After `fork` the child resets it to 0: its
+//! It is held only for a few operations, never across a sleep, so the contended path spins
+//! briefly before it sleeps. It guards the buckets of the wait table, and is the lock of
+//! [`super::LockCell`]. After `fork` the child resets it to 0: its
 //! holder, if any, no longer exists.
 
 use super::sys::{AtomicU32, Ordering, futex_wait, futex_wake, spin_hint};
@@ -41,19 +42,33 @@ impl WordLock {
         }
     }
 
+    /// Takes the lock if it is free.
+    #[inline]
+    pub fn try_lock(&self) -> bool {
+        self.state
+            .compare_exchange(UNLOCKED, LOCKED, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    /// Takes the lock, running the user's blocking hooks around each sleep (never while the
+    /// lock is held): for the internal locks of [`super::LockCell`], whose waiters may need a
+    /// hook to let the holder progress. A bucket of the wait table uses [`WordLock::lock`].
+    #[inline]
+    pub fn lock_with_hooks(&self) {
+        if !self.try_lock() {
+            self.lock_contended(true);
+        }
+    }
+
     #[inline]
     pub fn lock(&self) {
-        if self
-            .state
-            .compare_exchange(UNLOCKED, LOCKED, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
-            self.lock_contended();
+        if !self.try_lock() {
+            self.lock_contended(false);
         }
     }
 
     #[cold]
-    fn lock_contended(&self) {
+    fn lock_contended(&self, hooks: bool) {
         // Under loom every spin is a scheduling point: skip spinning there.
         const SPINS: u32 = if cfg!(loom) { 0 } else { 64 };
         for _ in 0..SPINS {
@@ -70,6 +85,7 @@ impl WordLock {
         // From here on we may sleep, so we must leave CONTENDED behind us: whoever unlocks
         // then knows to wake someone.
         while self.state.swap(CONTENDED, Ordering::Acquire) != UNLOCKED {
+            let _span = hooks.then(super::hooks::begin_block);
             futex_wait(&self.state, CONTENDED, None);
         }
     }
