@@ -38,10 +38,10 @@ use super::text::StackText;
 use crate::memory::{Arc, try_box, try_boxed_str};
 use crate::queue::Queue;
 use crate::status::{Error, rt_status};
-use crate::sync::{Lock, Semaphore};
-use crate::thread::{CallbackGuard, InternalGuard, Thread};
+use crate::sync::Semaphore;
+use crate::thread::{CallbackGuard, Thread};
+use crate::wait::LockCell;
 use std::borrow::Cow;
-use std::cell::UnsafeCell;
 use std::ffi::{CStr, c_int, c_void};
 use std::fmt::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -144,8 +144,7 @@ struct PoolState {
 struct Shared {
     queue: Queue<WorkItem>,
     idle: Semaphore,
-    lock: Lock,
-    st: UnsafeCell<PoolState>,
+    st: LockCell<PoolState>,
     max_workers: usize,
     /// The prefix given, or `None`: `ThreadPoolExecutor-<number>`.
     prefix: Option<Box<str>>,
@@ -156,17 +155,13 @@ struct Shared {
     exit_joined: AtomicBool,
 }
 
-// SAFETY: `st` is only touched with `lock` held; the initializer's context is the user's,
-// given to every worker by the contract of the C face.
-unsafe impl Sync for Shared {}
-// SAFETY: as above.
-unsafe impl Send for Shared {}
+// SAFETY: the initializer's context (in `SendPtr`, which is Send) is the user's, given to
+// every worker by the contract of the C face; it is only copied, never dereferenced here.
+unsafe impl Sync for SendPtr {}
 
 impl Shared {
     fn with<R>(&self, f: impl FnOnce(&mut PoolState) -> R) -> R {
-        let _g = InternalGuard::lock(&self.lock);
-        // SAFETY: the lock is held.
-        f(unsafe { &mut *self.st.get() })
+        self.st.with(f)
     }
 
     /// No more items, and the workers end once the queue is empty (allocates nothing).
@@ -306,8 +301,7 @@ impl Executor {
         let shared = Arc::try_new(Shared {
             queue: Queue::fifo(0)?,
             idle: Semaphore::new(0)?,
-            lock: Lock::new(),
-            st: UnsafeCell::new(PoolState {
+            st: LockCell::new(PoolState {
                 shutdown: false,
                 broken: false,
                 threads: Vec::new(),
@@ -502,25 +496,18 @@ static GLOBAL_SHUTDOWN: AtomicBool = AtomicBool::new(false);
 /// The registered pools. Each pointer is an `Arc<Shared>` that its `Executor` holds while it
 /// is listed (`Executor::drop` unlists it first), so a holder of the list's lock may take a
 /// reference.
-struct Pools {
-    lock: Lock,
-    list: UnsafeCell<Vec<*const Shared>>,
-}
-// SAFETY: `list` is only touched with `lock` held.
-unsafe impl Sync for Pools {}
+struct Pools(Vec<*const Shared>);
+// SAFETY: the pointers are pools shared between threads (`Shared` is Sync), each alive while
+// listed (see above).
+unsafe impl Send for Pools {}
 
-static POOLS: Pools = Pools {
-    lock: Lock::new(),
-    list: UnsafeCell::new(Vec::new()),
-};
+static POOLS: LockCell<Pools> = LockCell::new(Pools(Vec::new()));
 
 /// The next number of a pool without a prefix; only touched with the list's lock held.
 static NEXT_NUMBER: AtomicU64 = AtomicU64::new(0);
 
 fn with_pools<R>(f: impl FnOnce(&mut Vec<*const Shared>) -> R) -> R {
-    let _g = InternalGuard::lock(&POOLS.lock);
-    // SAFETY: the lock is held.
-    f(unsafe { &mut *POOLS.list.get() })
+    POOLS.with(|p| f(&mut p.0))
 }
 
 /// A reference to a listed pool.

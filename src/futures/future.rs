@@ -29,11 +29,11 @@
 use super::waiter::Waiter;
 use crate::memory::{Arc, try_boxed_str};
 use crate::status::{Error, rt_status};
-use crate::sync::{Event, Lock};
-use crate::thread::{CallbackGuard, InternalGuard};
+use crate::sync::Event;
+use crate::thread::CallbackGuard;
 use crate::time::Wait;
+use crate::wait::{CellGuard, LockCell};
 use std::borrow::Cow;
-use std::cell::UnsafeCell;
 use std::ffi::c_void;
 use std::sync::atomic::AtomicU32;
 
@@ -131,43 +131,21 @@ pub(super) struct Inner {
     pub(super) waiters: Vec<Arc<Waiter>>,
 }
 
+// SAFETY: the result pointer is the user's, handed between threads by the contract of the C
+// face (a task's result is read by whoever collects it); the rest is Send.
+unsafe impl Send for Inner {}
+
 /// A future (`concurrent.futures.Future`); see the module comment.
 #[repr(C)]
 pub struct Future {
     header: FutureHeader,
     done: Event,
-    lock: Lock,
-    inner: UnsafeCell<Inner>,
+    inner: LockCell<Inner>,
     result_free: Option<ResultFree>,
 }
 
-// SAFETY: `inner` is only touched with `lock` held (through `Guard`), or in `drop` with `&mut`.
-// The result pointer is the user's, handed between threads by the contract of the C face
-// (a task's result is read by whoever collects it).
-unsafe impl Sync for Future {}
-// SAFETY: as above.
-unsafe impl Send for Future {}
-
 /// The internal lock, held.
-pub(super) struct Guard<'a> {
-    f: &'a Future,
-    _g: InternalGuard<'a>,
-}
-
-impl std::ops::Deref for Guard<'_> {
-    type Target = Inner;
-    fn deref(&self) -> &Inner {
-        // SAFETY: the lock is held while the guard lives.
-        unsafe { &*self.f.inner.get() }
-    }
-}
-
-impl std::ops::DerefMut for Guard<'_> {
-    fn deref_mut(&mut self) -> &mut Inner {
-        // SAFETY: the lock is held while the guard lives, and the guard is unique.
-        unsafe { &mut *self.f.inner.get() }
-    }
-}
+pub(super) type Guard<'a> = CellGuard<'a, Inner>;
 
 impl Drop for Future {
     fn drop(&mut self) {
@@ -194,8 +172,7 @@ impl Future {
                 _spare: AtomicU32::new(0),
             },
             done: Event::new(),
-            lock: Lock::new(),
-            inner: UnsafeCell::new(Inner {
+            inner: LockCell::new(Inner {
                 state: State::Pending,
                 result: std::ptr::null_mut(),
                 failure: None,
@@ -207,10 +184,7 @@ impl Future {
     }
 
     pub(super) fn locked(&self) -> Guard<'_> {
-        Guard {
-            f: self,
-            _g: InternalGuard::lock(&self.lock),
-        }
+        self.inner.lock()
     }
 
     /// The state at this moment.

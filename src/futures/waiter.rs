@@ -15,10 +15,9 @@
 use super::future::{Future, Guard};
 use crate::memory::Arc;
 use crate::status::{Error, rt_status};
-use crate::sync::{Event, Lock};
-use crate::thread::InternalGuard;
+use crate::sync::Event;
 use crate::time::Wait;
-use std::cell::UnsafeCell;
+use crate::wait::LockCell;
 
 /// An empty vector with room for `n` elements, or `RT_ENOMEM`.
 fn with_room<T>(n: usize) -> Result<Vec<T>, Error> {
@@ -53,23 +52,16 @@ struct WaiterState {
 /// A waiter installed in futures (CPython's `_Waiter` family).
 pub struct Waiter {
     kind: Kind,
-    lock: Lock,
-    state: UnsafeCell<WaiterState>,
+    state: LockCell<WaiterState>,
     event: Event,
 }
-
-// SAFETY: `state` is only touched with `lock` held.
-unsafe impl Sync for Waiter {}
-// SAFETY: as above.
-unsafe impl Send for Waiter {}
 
 impl Waiter {
     /// A waiter for `watched` futures, `pending` of them not completed yet.
     fn new(kind: Kind, watched: usize, pending: usize) -> Result<Arc<Waiter>, Error> {
         Arc::try_new(Waiter {
             kind,
-            lock: Lock::new(),
-            state: UnsafeCell::new(WaiterState {
+            state: LockCell::new(WaiterState {
                 finished: with_room(watched)?,
                 pending,
             }),
@@ -78,9 +70,7 @@ impl Waiter {
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut WaiterState) -> R) -> R {
-        let _g = InternalGuard::lock(&self.lock);
-        // SAFETY: the lock is held.
-        f(unsafe { &mut *self.state.get() })
+        self.state.with(f)
     }
 
     fn add(&self, f: &Arc<Future>, exception: bool) {
