@@ -109,25 +109,36 @@ fn secs_to_ns(secs: f64) -> u64 {
     }
 }
 
-const NAN: Error = Error::new(rt_status::RT_EINVAL, "Invalid value NaN (not a number)");
-const OVERFLOW: Error = Error::new(
+// Every message a timeout can get, defined here only.
+
+/// A NaN timeout or interval.
+pub const NAN: Error = Error::new(rt_status::RT_EINVAL, "Invalid value NaN (not a number)");
+/// A timeout or interval above `TIMEOUT_MAX` (for a Lock's acquire, below `-TIMEOUT_MAX` too).
+pub const OVERFLOW: Error = Error::new(
     rt_status::RT_EOVERFLOW,
     "timestamp out of range for platform time_t",
 );
-const NEGATIVE: Error = Error::new(
+/// A negative timeout other than `RT_FOREVER`.
+pub const NEGATIVE: Error = Error::new(
     rt_status::RT_EINVAL,
     "timeout value must be a non-negative number",
 );
-const NONBLOCKING_WITH_TIMEOUT: Error = Error::new(
+/// A timeout given to a non-blocking `Lock.acquire`.
+pub const NONBLOCKING_WITH_TIMEOUT: Error = Error::new(
     rt_status::RT_EINVAL,
     "can't specify a timeout for a non-blocking call",
+);
+/// A timeout given to a non-blocking `Semaphore.acquire` (the Semaphore's own wording).
+pub const SEMAPHORE_NONBLOCKING_WITH_TIMEOUT: Error = Error::new(
+    rt_status::RT_EINVAL,
+    "can't specify timeout for non-blocking acquire",
 );
 
 /// Checks a timeout alone: NaN, then negative other than `RT_FOREVER` (whatever its size,
 /// -infinity included), then above `TIMEOUT_MAX`. The calls that use it have no CPython
 /// counterpart that refuses a negative timeout (Python waits 0 there), so rthread's rule holds
 /// as the header states it: every negative value other than -1 is `RT_EINVAL`, only values
-/// above `TIMEOUT_MAX` are `RT_EOVERFLOW`. [`acquire_wait`] keeps CPython's Lock order instead.
+/// above `TIMEOUT_MAX` are `RT_EOVERFLOW`. [`lock_wait`] keeps CPython's Lock order instead.
 pub fn check_timeout(secs: f64) -> Result<(), Error> {
     if secs.is_nan() {
         return Err(NAN);
@@ -144,7 +155,7 @@ pub fn check_timeout(secs: f64) -> Result<(), Error> {
 /// Validates `(wait, timeout)` as `Lock.acquire(blocking, timeout)` does and turns it into a
 /// [`Wait`]. The timeout's conversion errors come first, then "non-blocking with a timeout",
 /// then the sign. `-0.0` counts as 0.
-pub fn acquire_wait(wait: bool, secs: f64) -> Result<Wait, Error> {
+pub fn lock_wait(wait: bool, secs: f64) -> Result<Wait, Error> {
     if secs.is_nan() {
         return Err(NAN);
     }
@@ -158,8 +169,21 @@ pub fn acquire_wait(wait: bool, secs: f64) -> Result<Wait, Error> {
             Err(NONBLOCKING_WITH_TIMEOUT)
         };
     }
-    check_timeout(secs)?;
-    Ok(Wait::for_secs(secs))
+    timeout_wait(secs)
+}
+
+/// Validates `(wait, timeout)` as `Semaphore.acquire(blocking, timeout)` does: a non-blocking
+/// call with a timeout is refused first (before the timeout itself is looked at, as in Python,
+/// and with the Semaphore's wording), then the timeout as for every blocking call.
+pub fn semaphore_wait(wait: bool, secs: f64) -> Result<Wait, Error> {
+    if !wait {
+        return if secs == FOREVER {
+            Ok(Wait::Try)
+        } else {
+            Err(SEMAPHORE_NONBLOCKING_WITH_TIMEOUT)
+        };
+    }
+    timeout_wait(secs)
 }
 
 /// Validates the `timeout` of a call that always blocks (`wait`, `join`, …) and turns it into a
@@ -169,29 +193,38 @@ pub fn timeout_wait(secs: f64) -> Result<Wait, Error> {
     Ok(Wait::for_secs(secs))
 }
 
+/// Validates a delay (a Timer's interval): NaN is `RT_EINVAL`, above `TIMEOUT_MAX` is
+/// `RT_EOVERFLOW`; a negative delay is 0 (it fires at once, as in Python).
+pub fn check_delay(secs: f64) -> Result<f64, Error> {
+    if secs.is_nan() {
+        return Err(NAN);
+    }
+    if secs > TIMEOUT_MAX {
+        return Err(OVERFLOW);
+    }
+    Ok(secs.max(0.0))
+}
+
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
 
     #[test]
     fn lock_validation_follows_cpython_order() {
-        assert_eq!(acquire_wait(true, f64::NAN), Err(NAN));
-        assert_eq!(acquire_wait(false, f64::NAN), Err(NAN));
-        assert_eq!(acquire_wait(false, f64::INFINITY), Err(OVERFLOW));
-        assert_eq!(acquire_wait(true, -f64::INFINITY), Err(OVERFLOW));
-        assert_eq!(acquire_wait(true, TIMEOUT_MAX + 1.0), Err(OVERFLOW));
-        assert_eq!(acquire_wait(false, 0.0), Err(NONBLOCKING_WITH_TIMEOUT));
-        assert_eq!(acquire_wait(false, -2.0), Err(NONBLOCKING_WITH_TIMEOUT));
-        assert_eq!(acquire_wait(false, -1.0), Ok(Wait::Try));
-        assert_eq!(acquire_wait(true, -2.0), Err(NEGATIVE));
-        assert_eq!(acquire_wait(true, -1.0), Ok(Wait::Forever));
-        assert_eq!(acquire_wait(true, 0.0), Ok(Wait::Try));
-        assert_eq!(acquire_wait(true, -0.0), Ok(Wait::Try));
-        assert!(matches!(
-            acquire_wait(true, TIMEOUT_MAX),
-            Ok(Wait::Until(_))
-        ));
-        assert!(matches!(acquire_wait(true, 1e-10), Ok(Wait::Until(_))));
+        assert_eq!(lock_wait(true, f64::NAN), Err(NAN));
+        assert_eq!(lock_wait(false, f64::NAN), Err(NAN));
+        assert_eq!(lock_wait(false, f64::INFINITY), Err(OVERFLOW));
+        assert_eq!(lock_wait(true, -f64::INFINITY), Err(OVERFLOW));
+        assert_eq!(lock_wait(true, TIMEOUT_MAX + 1.0), Err(OVERFLOW));
+        assert_eq!(lock_wait(false, 0.0), Err(NONBLOCKING_WITH_TIMEOUT));
+        assert_eq!(lock_wait(false, -2.0), Err(NONBLOCKING_WITH_TIMEOUT));
+        assert_eq!(lock_wait(false, -1.0), Ok(Wait::Try));
+        assert_eq!(lock_wait(true, -2.0), Err(NEGATIVE));
+        assert_eq!(lock_wait(true, -1.0), Ok(Wait::Forever));
+        assert_eq!(lock_wait(true, 0.0), Ok(Wait::Try));
+        assert_eq!(lock_wait(true, -0.0), Ok(Wait::Try));
+        assert!(matches!(lock_wait(true, TIMEOUT_MAX), Ok(Wait::Until(_))));
+        assert!(matches!(lock_wait(true, 1e-10), Ok(Wait::Until(_))));
     }
 
     #[test]
@@ -205,6 +238,26 @@ mod tests {
         assert_eq!(timeout_wait(-1.0), Ok(Wait::Forever));
         assert_eq!(timeout_wait(-0.0), Ok(Wait::Try));
         assert!(matches!(timeout_wait(TIMEOUT_MAX), Ok(Wait::Until(_))));
+    }
+
+    #[test]
+    fn semaphore_validation_follows_the_semaphore_wording() {
+        let refused = Err(SEMAPHORE_NONBLOCKING_WITH_TIMEOUT);
+        assert_eq!(semaphore_wait(false, 1.0), refused);
+        assert_eq!(semaphore_wait(false, f64::NAN), refused);
+        assert_eq!(semaphore_wait(false, FOREVER), Ok(Wait::Try));
+        assert_eq!(semaphore_wait(true, FOREVER), Ok(Wait::Forever));
+        assert_eq!(semaphore_wait(true, 0.0), Ok(Wait::Try));
+        assert_eq!(semaphore_wait(true, -2.0), Err(NEGATIVE));
+        assert_eq!(semaphore_wait(true, f64::NAN), Err(NAN));
+    }
+
+    #[test]
+    fn delays_refuse_nan_and_overflow_and_clamp_negatives() {
+        assert_eq!(check_delay(f64::NAN), Err(NAN));
+        assert_eq!(check_delay(TIMEOUT_MAX * 2.0), Err(OVERFLOW));
+        assert_eq!(check_delay(-5.0), Ok(0.0));
+        assert_eq!(check_delay(1.5), Ok(1.5));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use crate::status::{Error, rt_status};
 use crate::sync::condition::WAIT_NOT_OWNED;
 use crate::sync::{Condition, ConditionLock, Lock, RLock};
 use crate::thread::CallbackGuard;
-use crate::time::{Wait, acquire_wait, timeout_wait};
+use crate::time::{Wait, lock_wait, timeout_wait};
 use std::ffi::{c_int, c_void};
 use std::ptr::NonNull;
 use std::sync::atomic::AtomicU32;
@@ -239,15 +239,8 @@ pub unsafe extern "C" fn rt_condition_acquire(
 ) -> rt_status {
     ffi_status!({
         let c = get(cond)?;
-        let w = acquire_wait(wait != 0, timeout)?;
-        if c.inner.lock().try_acquire()? {
-            return Ok(());
-        }
-        if w == Wait::Try {
-            return Err(Error::TIMEOUT);
-        }
-        let _busy = c.busy();
-        c.inner.acquire(w)
+        let w = lock_wait(wait != 0, timeout)?;
+        c.inner.acquire_with(w, || c.busy())
     })
 }
 

@@ -1,9 +1,9 @@
 //! `threading.Lock` / `_thread.allocate_lock`.
 
-use super::{Obj, ffi_status, free, handle, write_out};
-use crate::status::{record, rt_status, to_status};
+use super::{Obj, boundary, ffi_status, free, handle, write_out};
+use crate::status::rt_status;
 use crate::sync::Lock;
-use crate::time::acquire_wait;
+use crate::time::{FOREVER, lock_wait};
 use std::ffi::c_int;
 
 /// A lock that any thread may release: Python's `threading.Lock` (`_thread.LockType`).
@@ -63,7 +63,7 @@ pub unsafe extern "C" fn rt_lock_acquire(
 ) -> rt_status {
     // The common case, in a frame of its own: a valid handle, RT_FOREVER and a free lock.
     // Anything else goes to `acquire_slow`, which checks everything again, in order.
-    if wait != 0 && timeout == -1.0 {
+    if wait != 0 && timeout == FOREVER {
         // SAFETY: the caller passes NULL or a live lock handle.
         if let Ok(l) = unsafe { handle::<Lock, _>(lock) } {
             if l.inner.try_acquire_uncontended() {
@@ -78,18 +78,12 @@ pub unsafe extern "C" fn rt_lock_acquire(
 #[inline(never)]
 fn acquire_slow(lock: *mut rt_lock, wait: c_int, timeout: f64) -> rt_status {
     // SAFETY: the caller passes NULL or a live lock handle.
-    let l = match unsafe { handle::<Lock, _>(lock) } {
-        Ok(l) => l,
-        Err(e) => return record(&e),
-    };
-    ffi_status!({
-        let w = acquire_wait(wait != 0, timeout)?;
-        if l.inner.try_acquire() {
-            return Ok(());
-        }
-        let _busy = l.busy();
-        l.inner.acquire_slow(w)
-    })
+    unsafe {
+        boundary::on(lock, |l: &LockObj| {
+            let w = lock_wait(wait != 0, timeout)?;
+            l.inner.acquire_with(w, || l.busy())
+        })
+    }
 }
 
 /// Releases the lock (`lock.release()`). Any thread may release it, not only the one that
@@ -115,10 +109,7 @@ pub unsafe extern "C" fn rt_lock_release(lock: *mut rt_lock) -> rt_status {
 #[inline(never)]
 fn release_slow(lock: *mut rt_lock) -> rt_status {
     // SAFETY: the caller passes NULL or a live lock handle.
-    match unsafe { handle::<Lock, _>(lock) } {
-        Ok(l) => to_status(l.inner.release()),
-        Err(e) => record(&e),
-    }
+    unsafe { boundary::on(lock, |l: &LockObj| l.inner.release()) }
 }
 
 /// Whether the lock is held by some thread (`lock.locked()`): a snapshot. False for a NULL or
@@ -126,11 +117,5 @@ fn release_slow(lock: *mut rt_lock) -> rt_status {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_lock_locked(lock: *const rt_lock) -> bool {
     // SAFETY: the caller passes NULL or a live lock handle.
-    match unsafe { handle::<Lock, _>(lock) } {
-        Ok(l) => l.inner.locked(),
-        Err(e) => {
-            record(&e);
-            false
-        }
-    }
+    unsafe { boundary::query(lock, false, |l: &LockObj| l.inner.locked()) }
 }

@@ -53,6 +53,7 @@ use crate::wait::fork as wait_fork;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 pub mod barrier;
+pub mod boundary;
 pub mod condition;
 pub mod embed;
 pub mod event;
@@ -316,10 +317,11 @@ pub unsafe fn write_out<T>(out: *mut T, v: T) -> Result<(), Error> {
     Ok(())
 }
 
-/// Evaluates a `Result<(), Error>` body into an `rt_status`.
+/// Evaluates a `Result<(), Error>` body into an `rt_status` through [`boundary::run`]: the
+/// error recorded, a panic caught.
 macro_rules! ffi_status {
     ($body:expr) => {
-        $crate::status::to_status((|| -> Result<(), $crate::status::Error> { $body })())
+        $crate::ffi::boundary::run(|| -> Result<(), $crate::status::Error> { $body })
     };
 }
 pub(crate) use ffi_status;

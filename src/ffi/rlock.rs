@@ -1,9 +1,9 @@
 //! `threading.RLock`.
 
-use super::{Obj, ffi_status, free, handle, write_out};
-use crate::status::{Error, record, rt_status, to_status};
+use super::{Obj, boundary, ffi_status, free, handle, write_out};
+use crate::status::{Error, rt_status};
 use crate::sync::RLock;
-use crate::time::{Wait, acquire_wait};
+use crate::time::{FOREVER, lock_wait};
 use std::ffi::c_int;
 
 /// A re-entrant lock: Python's `threading.RLock`. The thread that holds it (its owner) may
@@ -72,7 +72,7 @@ pub unsafe extern "C" fn rt_rlock_acquire(
     // The common case, in a frame of its own: a valid handle, RT_FOREVER, and a lock that is
     // free or the caller's. Anything else goes to `acquire_slow`, which checks everything
     // again, in order.
-    if wait != 0 && timeout == -1.0 {
+    if wait != 0 && timeout == FOREVER {
         // SAFETY: the caller passes NULL or a live rlock handle.
         if let Ok(r) = unsafe { handle::<RLock, _>(rlock) } {
             if r.inner.try_acquire_fast() {
@@ -87,21 +87,12 @@ pub unsafe extern "C" fn rt_rlock_acquire(
 #[inline(never)]
 fn acquire_slow(rlock: *mut rt_rlock, wait: c_int, timeout: f64) -> rt_status {
     // SAFETY: the caller passes NULL or a live rlock handle.
-    let r = match unsafe { handle::<RLock, _>(rlock) } {
-        Ok(r) => r,
-        Err(e) => return record(&e),
-    };
-    ffi_status!({
-        let w = acquire_wait(wait != 0, timeout)?;
-        if r.inner.try_acquire()? {
-            return Ok(());
-        }
-        if w == Wait::Try {
-            return Err(Error::TIMEOUT);
-        }
-        let _busy = r.busy();
-        r.inner.acquire_slow(w)
-    })
+    unsafe {
+        boundary::on(rlock, |r: &RLockObj| {
+            let w = lock_wait(wait != 0, timeout)?;
+            r.inner.acquire_with(w, || r.busy())
+        })
+    }
 }
 
 /// Releases one level of the lock (`rlock.release()`). When the level drops to 0 the lock is
@@ -127,10 +118,7 @@ pub unsafe extern "C" fn rt_rlock_release(rlock: *mut rt_rlock) -> rt_status {
 #[inline(never)]
 fn release_refused(rlock: *mut rt_rlock) -> rt_status {
     // SAFETY: the caller passes NULL or a live rlock handle.
-    match unsafe { handle::<RLock, _>(rlock) } {
-        Ok(r) => to_status(r.inner.release()),
-        Err(e) => record(&e),
-    }
+    unsafe { boundary::on(rlock, |r: &RLockObj| r.inner.release()) }
 }
 
 /// Whether the calling thread owns the lock (`rlock._is_owned()`). False for a NULL or
@@ -138,13 +126,7 @@ fn release_refused(rlock: *mut rt_rlock) -> rt_status {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_rlock_is_owned(rlock: *const rt_rlock) -> bool {
     // SAFETY: the caller passes NULL or a live rlock handle.
-    match unsafe { handle::<RLock, _>(rlock) } {
-        Ok(r) => r.inner.is_owned(),
-        Err(e) => {
-            record(&e);
-            false
-        }
-    }
+    unsafe { boundary::query(rlock, false, |r: &RLockObj| r.inner.is_owned()) }
 }
 
 /// The calling thread's recursion level (`rlock._recursion_count()`): how many releases it owes,
@@ -153,11 +135,5 @@ pub unsafe extern "C" fn rt_rlock_is_owned(rlock: *const rt_rlock) -> bool {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_rlock_count(rlock: *const rt_rlock) -> u64 {
     // SAFETY: the caller passes NULL or a live rlock handle.
-    match unsafe { handle::<RLock, _>(rlock) } {
-        Ok(r) => r.inner.count(),
-        Err(e) => {
-            record(&e);
-            0
-        }
-    }
+    unsafe { boundary::query(rlock, 0, |r: &RLockObj| r.inner.count()) }
 }

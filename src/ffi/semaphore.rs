@@ -1,10 +1,9 @@
 //! `threading.Semaphore` and `threading.BoundedSemaphore`.
 
-use super::{Obj, ffi_status, free, handle, write_out};
-use crate::status::{Error, record, rt_status, to_status};
+use super::{Obj, boundary, ffi_status, free, handle, write_out};
+use crate::status::{Error, rt_status};
 use crate::sync::Semaphore;
-use crate::sync::semaphore::acquire_wait;
-use crate::time::Wait;
+use crate::time::{FOREVER, semaphore_wait};
 use std::ffi::c_int;
 
 /// A counting semaphore: Python's `threading.Semaphore`, or `threading.BoundedSemaphore` when
@@ -91,7 +90,7 @@ pub unsafe extern "C" fn rt_semaphore_acquire(
 ) -> rt_status {
     // The common case, in a frame of its own: a valid handle, RT_FOREVER and a permit there.
     // Anything else goes to `acquire_slow`, which checks everything again, in order.
-    if wait != 0 && timeout == -1.0 {
+    if wait != 0 && timeout == FOREVER {
         // SAFETY: the caller passes NULL or a live semaphore handle.
         if let Ok(s) = unsafe { handle::<Semaphore, _>(sem) } {
             if s.inner.try_acquire() {
@@ -106,21 +105,12 @@ pub unsafe extern "C" fn rt_semaphore_acquire(
 #[inline(never)]
 fn acquire_slow(sem: *mut rt_semaphore, wait: c_int, timeout: f64) -> rt_status {
     // SAFETY: the caller passes NULL or a live semaphore handle.
-    let s = match unsafe { handle::<Semaphore, _>(sem) } {
-        Ok(s) => s,
-        Err(e) => return record(&e),
-    };
-    ffi_status!({
-        let w = acquire_wait(wait != 0, timeout)?;
-        if s.inner.try_acquire() {
-            return Ok(());
-        }
-        if w == Wait::Try {
-            return Err(Error::TIMEOUT);
-        }
-        let _busy = s.busy();
-        s.inner.acquire_slow(w)
-    })
+    unsafe {
+        boundary::on(sem, |s: &Obj<Semaphore>| {
+            let w = semaphore_wait(wait != 0, timeout)?;
+            s.inner.acquire_with(w, || s.busy())
+        })
+    }
 }
 
 /// Adds `n` permits (`sem.release(n)`) and wakes up to `n` blocked threads.
@@ -148,10 +138,7 @@ pub unsafe extern "C" fn rt_semaphore_release(sem: *mut rt_semaphore, n: u64) ->
 #[inline(never)]
 fn release_slow(sem: *mut rt_semaphore, n: u64) -> rt_status {
     // SAFETY: the caller passes NULL or a live semaphore handle.
-    match unsafe { handle::<Semaphore, _>(sem) } {
-        Ok(s) => to_status(s.inner.release(n)),
-        Err(e) => record(&e),
-    }
+    unsafe { boundary::on(sem, |s: &Obj<Semaphore>| s.inner.release(n)) }
 }
 
 /// The number of permits available (`sem._value`): a snapshot, never negative. -1 for a NULL
@@ -159,11 +146,5 @@ fn release_slow(sem: *mut rt_semaphore, n: u64) -> rt_status {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_semaphore_value(sem: *const rt_semaphore) -> i64 {
     // SAFETY: the caller passes NULL or a live semaphore handle.
-    match unsafe { handle::<Semaphore, _>(sem) } {
-        Ok(s) => s.inner.value() as i64,
-        Err(e) => {
-            record(&e);
-            -1
-        }
-    }
+    unsafe { boundary::query(sem, -1, |s: &Obj<Semaphore>| s.inner.value() as i64) }
 }

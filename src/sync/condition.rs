@@ -190,6 +190,18 @@ impl<L: ConditionLock> Condition<L> {
         self.lock.acquire(wait)
     }
 
+    /// [`Condition::acquire`], running `while_blocked` before it blocks (see
+    /// [`crate::sync::acquire_with`]).
+    pub fn acquire_with<G>(
+        &self,
+        wait: Wait,
+        while_blocked: impl FnOnce() -> G,
+    ) -> Result<(), Error> {
+        super::acquire_with(self.lock.try_acquire(), wait, while_blocked, |w| {
+            self.lock.acquire(w)
+        })
+    }
+
     /// Releases the lock (`release()`), as the lock's own release does.
     pub fn release(&self) -> Result<(), Error> {
         self.lock.release()

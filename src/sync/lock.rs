@@ -116,6 +116,18 @@ impl Lock {
         self.acquire_slow(wait)
     }
 
+    /// [`Lock::acquire`], running `while_blocked` before it blocks (see
+    /// [`crate::sync::acquire_with`]).
+    pub fn acquire_with<G>(
+        &self,
+        wait: Wait,
+        while_blocked: impl FnOnce() -> G,
+    ) -> Result<(), Error> {
+        super::acquire_with(Ok(self.try_acquire()), wait, while_blocked, |w| {
+            self.acquire_slow(w)
+        })
+    }
+
     /// The contended path: spin a little, then park.
     #[cold]
     pub fn acquire_slow(&self, wait: Wait) -> Result<(), Error> {

@@ -84,13 +84,20 @@ impl RLock {
     /// without bound, or until a deadline. `Err`: `RT_TIMEOUT`, `RT_EINTR`, `RT_EOVERFLOW`.
     #[inline]
     pub fn acquire(&self, wait: Wait) -> Result<(), Error> {
-        if self.try_acquire()? {
-            return Ok(());
-        }
-        if wait == Wait::Try {
-            return Err(Error::TIMEOUT);
-        }
-        self.acquire_slow(wait)
+        self.acquire_with(wait, || ())
+    }
+
+    /// [`RLock::acquire`], running `while_blocked` before it blocks (see
+    /// [`crate::sync::acquire_with`]).
+    #[inline]
+    pub fn acquire_with<G>(
+        &self,
+        wait: Wait,
+        while_blocked: impl FnOnce() -> G,
+    ) -> Result<(), Error> {
+        super::acquire_with(self.try_acquire(), wait, while_blocked, |w| {
+            self.acquire_slow(w)
+        })
     }
 
     /// The contended path: the lock is (or was just) held by another thread.

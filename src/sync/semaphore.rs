@@ -25,7 +25,7 @@
 
 use crate::status::{Error, rt_status};
 use crate::sync::SpinWait;
-use crate::time::{FOREVER, Wait, timeout_wait};
+use crate::time::Wait;
 use crate::wait::sys::{AtomicU64, Ordering};
 use crate::wait::{self, Block, ParkResult, Tidy, UnparkResult};
 
@@ -37,10 +37,6 @@ pub const MAX_VALUE: u64 = i64::MAX as u64;
 
 pub const NEGATIVE_VALUE: Error =
     Error::new(rt_status::RT_EINVAL, "semaphore initial value must be >= 0");
-pub const NONBLOCKING_WITH_TIMEOUT: Error = Error::new(
-    rt_status::RT_EINVAL,
-    "can't specify timeout for non-blocking acquire",
-);
 pub const ZERO_RELEASE: Error = Error::new(rt_status::RT_EINVAL, "n must be one or more");
 pub const OVER_RELEASE: Error = Error::new(
     rt_status::RT_EOVERRELEASE,
@@ -50,20 +46,6 @@ pub const VALUE_OVERFLOW: Error = Error::new(
     rt_status::RT_EOVERFLOW,
     "semaphore value would exceed its maximum",
 );
-
-/// Validates `(wait, timeout)` as `Semaphore.acquire(blocking, timeout)` does: a non-blocking
-/// call with a timeout is refused first (before the timeout itself is looked at, as in Python,
-/// and with the Semaphore's wording), then the timeout as for every blocking call.
-pub fn acquire_wait(wait: bool, secs: f64) -> Result<Wait, Error> {
-    if !wait {
-        return if secs == FOREVER {
-            Ok(Wait::Try)
-        } else {
-            Err(NONBLOCKING_WITH_TIMEOUT)
-        };
-    }
-    timeout_wait(secs)
-}
 
 /// A counting semaphore, optionally bounded by its initial value.
 pub struct Semaphore {
@@ -130,13 +112,20 @@ impl Semaphore {
     /// deadline. `Err` is `RT_TIMEOUT` (none in time) or `RT_EINTR` (interrupted).
     #[inline]
     pub fn acquire(&self, wait: Wait) -> Result<(), Error> {
-        if self.try_acquire() {
-            return Ok(());
-        }
-        if wait == Wait::Try {
-            return Err(Error::TIMEOUT);
-        }
-        self.acquire_slow(wait)
+        self.acquire_with(wait, || ())
+    }
+
+    /// [`Semaphore::acquire`], running `while_blocked` before it blocks (see
+    /// [`crate::sync::acquire_with`]).
+    #[inline]
+    pub fn acquire_with<G>(
+        &self,
+        wait: Wait,
+        while_blocked: impl FnOnce() -> G,
+    ) -> Result<(), Error> {
+        super::acquire_with(Ok(self.try_acquire()), wait, while_blocked, |w| {
+            self.acquire_slow(w)
+        })
     }
 
     /// The contended path: spin a little, then park.
@@ -319,17 +308,6 @@ mod tests {
         b.release(2).unwrap();
         assert_eq!(b.value(), 3);
         assert_eq!(b.release(u64::MAX), Err(OVER_RELEASE));
-    }
-
-    #[test]
-    fn validation_follows_the_semaphore_wording() {
-        assert_eq!(acquire_wait(false, 1.0), Err(NONBLOCKING_WITH_TIMEOUT));
-        assert_eq!(acquire_wait(false, f64::NAN), Err(NONBLOCKING_WITH_TIMEOUT));
-        assert_eq!(acquire_wait(false, -1.0), Ok(Wait::Try));
-        assert_eq!(acquire_wait(true, -1.0), Ok(Wait::Forever));
-        assert_eq!(acquire_wait(true, 0.0), Ok(Wait::Try));
-        assert!(acquire_wait(true, -2.0).is_err());
-        assert!(acquire_wait(true, f64::NAN).is_err());
     }
 
     #[test]

@@ -14,8 +14,8 @@
 //! compare-exchange PENDING → CANCELLED, so exactly one of them wins. `rt_thread_interrupt` on
 //! a waiting timer's thread ends its wait as a cancel does.
 
-use crate::status::{Error, rt_status};
-use crate::time::{Deadline, TIMEOUT_MAX};
+use crate::status::Error;
+use crate::time::{Deadline, check_delay};
 use crate::wait;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -35,20 +35,8 @@ impl TimerState {
     /// (Python raises them in the timer's thread; rthread reports them at creation); negative
     /// values fire at once.
     pub fn new(interval: f64) -> Result<TimerState, Error> {
-        if interval.is_nan() {
-            return Err(Error::new(
-                rt_status::RT_EINVAL,
-                "Invalid value NaN (not a number)",
-            ));
-        }
-        if interval > TIMEOUT_MAX {
-            return Err(Error::new(
-                rt_status::RT_EOVERFLOW,
-                "timestamp out of range for platform time_t",
-            ));
-        }
         Ok(TimerState {
-            interval: interval.max(0.0),
+            interval: check_delay(interval)?,
             word: AtomicU32::new(PENDING),
         })
     }
