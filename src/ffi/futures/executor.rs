@@ -78,9 +78,7 @@ pub unsafe extern "C" fn rt_executor_submit(
     result_free: rt_destructor_fn,
     out: *mut *mut rt_future,
 ) -> rt_status {
-    ffi_status!({
-        // SAFETY: the caller passes NULL or a live handle.
-        let e = unsafe { handle::<Executor, _>(ex)? };
+    let body = |e: &Obj<Executor>| {
         let task: TaskFn = task.ok_or(NULL_TASK)?;
         if out.is_null() {
             return Err(Error::NULL_OUT);
@@ -90,7 +88,9 @@ pub unsafe extern "C" fn rt_executor_submit(
             .submit(task, arg, arg_free.map(|f| f as ArgFree), result_free)?;
         // SAFETY: non-NULL, writable by the API contract.
         unsafe { write_out(out, into_handle(f)) }
-    })
+    };
+    // SAFETY: the caller passes NULL or a live handle.
+    unsafe { boundary::on(ex, body) }
 }
 
 /// Shuts the pool down (`executor.shutdown(wait, cancel_futures=...)`): later submits fail
@@ -108,12 +108,12 @@ pub unsafe extern "C" fn rt_executor_shutdown(
     wait: bool,
     cancel_futures: bool,
 ) -> rt_status {
-    ffi_status!({
-        // SAFETY: the caller passes NULL or a live handle.
-        let e = unsafe { handle::<Executor, _>(ex)? };
+    let body = |e: &Obj<Executor>| {
         let _busy = e.busy();
         e.inner.shutdown(wait, cancel_futures)
-    })
+    };
+    // SAFETY: the caller passes NULL or a live handle.
+    unsafe { boundary::on(ex, body) }
 }
 
 /// How many workers the pool has started (CPython's `len(executor._threads)`); they stay until
@@ -121,10 +121,7 @@ pub unsafe extern "C" fn rt_executor_shutdown(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_executor_thread_count(ex: *const rt_executor) -> usize {
     // SAFETY: the caller passes NULL or a live handle.
-    query(
-        unsafe { handle::<Executor, _>(ex) }.map(|e| e.inner.thread_count()),
-        0,
-    )
+    unsafe { boundary::query(ex, 0, |e: &Obj<Executor>| e.inner.thread_count()) }
 }
 
 /// Shuts the pool down and waits for its workers, which first finish the work still queued

@@ -28,13 +28,13 @@ pub unsafe extern "C" fn rt_future_new(
 /// Errors: `RT_EINVAL` for a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_future_retain(f: *mut rt_future) -> rt_status {
-    ffi_status!({
-        // SAFETY: the caller passes NULL or a live handle.
-        unsafe { future_arc(f)? };
-        // SAFETY: `f` is the pointer of a live Arc<Future> (checked above).
-        unsafe { Arc::increment_strong_count(f as *const Future) };
+    let body = |fut: &Arc<Future>| {
+        // Given up on purpose: the caller's new reference.
+        std::mem::forget(fut.clone());
         Ok(())
-    })
+    };
+    // SAFETY: the caller passes NULL or a live handle.
+    unsafe { on_future(f, body) }
 }
 
 /// Drops one reference to the future. With the last one the future is destroyed: its result,
@@ -47,13 +47,13 @@ pub unsafe extern "C" fn rt_future_release(f: *mut rt_future) -> rt_status {
     if f.is_null() {
         return rt_status::RT_OK;
     }
-    ffi_status!({
-        // SAFETY: the caller passes a live handle.
-        unsafe { future_arc(f)? };
-        // SAFETY: the caller gives up one of its references.
+    let body = |_: &Arc<Future>| {
+        // SAFETY: the caller gives up one of its references (checked live above).
         drop(unsafe { Arc::from_raw(f as *const Future) });
         Ok(())
-    })
+    };
+    // SAFETY: the caller passes a live handle.
+    unsafe { on_future(f, body) }
 }
 
 /// Cancels the future if it has not started (`future.cancel()`): true if it is cancelled now
@@ -62,7 +62,18 @@ pub unsafe extern "C" fn rt_future_release(f: *mut rt_future) -> rt_status {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_future_cancel(f: *mut rt_future) -> bool {
     // SAFETY: the caller passes NULL or a live handle.
-    query(unsafe { future_arc(f) }.map(|a| a.cancel()), false)
+    match unsafe { future_arc(f) } {
+        // The callbacks a cancellation runs are the caller's own code: the boundary's
+        // catching covers the rest.
+        Ok(fut) => unsafe {
+            // SAFETY: checked above.
+            boundary::query::<FutureMarker, _, bool>(f, false, |_| fut.cancel())
+        },
+        Err(e) => {
+            record(&e);
+            false
+        }
+    }
 }
 
 /// Whether the future was cancelled (`future.cancelled()`). False for a NULL or wrong-kind
@@ -70,7 +81,7 @@ pub unsafe extern "C" fn rt_future_cancel(f: *mut rt_future) -> bool {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_future_cancelled(f: *const rt_future) -> bool {
     // SAFETY: the caller passes NULL or a live handle.
-    query(unsafe { future_arc(f) }.map(|a| a.cancelled()), false)
+    unsafe { query_future(f, false, |fut| fut.cancelled()) }
 }
 
 /// Whether the future's call is running (`future.running()`). False for a NULL or wrong-kind
@@ -78,7 +89,7 @@ pub unsafe extern "C" fn rt_future_cancelled(f: *const rt_future) -> bool {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_future_running(f: *const rt_future) -> bool {
     // SAFETY: the caller passes NULL or a live handle.
-    query(unsafe { future_arc(f) }.map(|a| a.running()), false)
+    unsafe { query_future(f, false, |fut| fut.running()) }
 }
 
 /// Whether the future is done: cancelled, or finished with a result or an exception
@@ -86,7 +97,7 @@ pub unsafe extern "C" fn rt_future_running(f: *const rt_future) -> bool {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_future_done(f: *const rt_future) -> bool {
     // SAFETY: the caller passes NULL or a live handle.
-    query(unsafe { future_arc(f) }.map(|a| a.done()), false)
+    unsafe { query_future(f, false, |fut| fut.done()) }
 }
 
 /// Waits for the future's result (`future.result(timeout)`): at most `timeout` seconds,
@@ -107,23 +118,17 @@ pub unsafe extern "C" fn rt_future_result(
     timeout: f64,
     result: *mut *mut c_void,
 ) -> rt_status {
-    // SAFETY: the caller passes NULL or a live handle.
-    let fut = match unsafe { future_arc(f) } {
-        Ok(a) => a,
-        Err(e) => return record(&e),
-    };
-    if result.is_null() {
-        return record(&Error::NULL_OUT);
-    }
-    let w = match timeout_wait(timeout) {
-        Ok(w) => w,
-        Err(e) => return record(&e),
-    };
-    match fut.result(w) {
+    let body = |fut: &Arc<Future>| {
+        if result.is_null() {
+            return Err(Error::NULL_OUT);
+        }
+        let r = fut.result(timeout_wait(timeout)?)?;
         // SAFETY: non-NULL, writable by the API contract.
-        Ok(r) => crate::status::to_status(unsafe { write_out(result, r) }),
-        Err(e) => record_future_error(&fut, e),
-    }
+        unsafe { write_out(result, r) }
+    };
+    // SAFETY: the caller passes NULL or a live handle.
+    let status = unsafe { on_future(f, body) };
+    record_failure_message(f, status)
 }
 
 /// Waits for the future's exception (`future.exception(timeout)`), as `rt_future_result` waits.
@@ -140,17 +145,16 @@ pub unsafe extern "C" fn rt_future_exception(
     timeout: f64,
     code: *mut c_int,
 ) -> rt_status {
-    ffi_status!({
-        // SAFETY: the caller passes NULL or a live handle.
-        let fut = unsafe { future_arc(f)? };
+    let body = |fut: &Arc<Future>| {
         if code.is_null() {
             return Err(Error::NULL_OUT);
         }
-        let w = timeout_wait(timeout)?;
-        let c = fut.exception(w)?;
+        let c = fut.exception(timeout_wait(timeout)?)?;
         // SAFETY: non-NULL, writable by the API contract.
         unsafe { write_out(code, c) }
-    })
+    };
+    // SAFETY: the caller passes NULL or a live handle.
+    unsafe { on_future(f, body) }
 }
 
 struct SendCtx(*mut c_void);
@@ -171,9 +175,7 @@ pub unsafe extern "C" fn rt_future_add_done_callback(
     callback: rt_future_callback,
     ctx: *mut c_void,
 ) -> rt_status {
-    ffi_status!({
-        // SAFETY: the caller passes NULL or a live handle.
-        let fut = unsafe { future_arc(f)? };
+    let body = |fut: &Arc<Future>| {
         let cb = callback.ok_or(NULL_CALLBACK)?;
         let ctx = SendCtx(ctx);
         let call: crate::futures::future::DoneCallback = try_box(move |done: &Arc<Future>| {
@@ -183,7 +185,9 @@ pub unsafe extern "C" fn rt_future_add_done_callback(
             unsafe { cb(Arc::as_ptr(done) as *mut rt_future, ctx.0) }
         })?;
         fut.add_done_callback(call)
-    })
+    };
+    // SAFETY: the caller passes NULL or a live handle.
+    unsafe { on_future(f, body) }
 }
 
 /// For implementers: marks the future as running, or sees its cancellation
@@ -195,15 +199,15 @@ pub unsafe extern "C" fn rt_future_add_done_callback(
 /// has finished; `RT_EINVAL` for a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_future_set_running_or_notify_cancel(f: *mut rt_future) -> rt_status {
-    ffi_status!({
-        // SAFETY: the caller passes NULL or a live handle.
-        let fut = unsafe { future_arc(f)? };
+    let body = |fut: &Arc<Future>| {
         if fut.set_running_or_notify_cancel()? {
             Ok(())
         } else {
             Err(crate::futures::future::CANCELLED)
         }
-    })
+    };
+    // SAFETY: the caller passes NULL or a live handle.
+    unsafe { on_future(f, body) }
 }
 
 /// For implementers: finishes the future with `result` (`future.set_result(result)`): wakes
@@ -215,11 +219,8 @@ pub unsafe extern "C" fn rt_future_set_running_or_notify_cancel(f: *mut rt_futur
 /// stays the caller's. `RT_EINVAL` for a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_future_set_result(f: *mut rt_future, result: *mut c_void) -> rt_status {
-    ffi_status!({
-        // SAFETY: the caller passes NULL or a live handle.
-        let fut = unsafe { future_arc(f)? };
-        fut.set_result(result)
-    })
+    // SAFETY: the caller passes NULL or a live handle.
+    unsafe { on_future(f, |fut| fut.set_result(result)) }
 }
 
 /// For implementers: finishes the future with an exception (`future.set_exception(exc)`):
@@ -237,9 +238,7 @@ pub unsafe extern "C" fn rt_future_set_exception(
     code: c_int,
     message: *const c_char,
 ) -> rt_status {
-    ffi_status!({
-        // SAFETY: the caller passes NULL or a live handle.
-        let fut = unsafe { future_arc(f)? };
+    let body = |fut: &Arc<Future>| {
         if code == 0 {
             return Err(ZERO_CODE);
         }
@@ -252,7 +251,9 @@ pub unsafe extern "C" fn rt_future_set_exception(
                 .map_err(|_| Error::new(rt_status::RT_EINVAL, "message must be UTF-8"))?
         };
         fut.set_exception(Failure::copied(code, text)?)
-    })
+    };
+    // SAFETY: the caller passes NULL or a live handle.
+    unsafe { on_future(f, body) }
 }
 
 /// Sets the calling thread's last-error message (what `rt_last_error()` returns) to `message`,
@@ -261,18 +262,22 @@ pub unsafe extern "C" fn rt_future_set_exception(
 /// becomes the message).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_set_error_message(message: *const c_char) -> rt_status {
-    if message.is_null() {
-        return record(&NULL_MESSAGE);
-    }
-    // SAFETY: non-NULL and NUL-terminated by the API contract.
-    let bytes = unsafe { CStr::from_ptr(message) }.to_bytes();
-    // Invalid UTF-8 becomes U+FFFD, as `to_string_lossy` does, without allocating.
-    let mut text = StackText::<256>::new();
-    for chunk in bytes.utf8_chunks() {
-        let _ = text.write_str(chunk.valid());
-        if !chunk.invalid().is_empty() {
-            let _ = text.write_char(char::REPLACEMENT_CHARACTER);
+    boundary::run(|| {
+        if message.is_null() {
+            return Err(NULL_MESSAGE);
         }
-    }
-    record_text(rt_status::RT_OK, text.as_str())
+        // SAFETY: non-NULL and NUL-terminated by the API contract.
+        let bytes = unsafe { CStr::from_ptr(message) }.to_bytes();
+        // Invalid UTF-8 becomes U+FFFD, as `to_string_lossy` does, without allocating.
+        let mut text = StackText::<256>::new();
+        for chunk in bytes.utf8_chunks() {
+            let _ = text.write_str(chunk.valid());
+            if !chunk.invalid().is_empty() {
+                let _ = text.write_char(char::REPLACEMENT_CHARACTER);
+            }
+        }
+        // Success leaves the last message alone: this one stays.
+        record_text(rt_status::RT_OK, text.as_str());
+        Ok(())
+    })
 }

@@ -18,7 +18,7 @@ pub use executor::*;
 pub use future::*;
 pub use wait::*;
 
-use super::{Handled, Kind, Obj, ffi_status, free, handle, write_out};
+use super::{Handled, Kind, Obj, boundary, ffi_status, free, handle, write_out};
 use crate::futures::executor::{ArgFree, InitFn, TaskFn};
 use crate::futures::future::{FUTURE_TAG, FutureHeader};
 use crate::futures::text::StackText;
@@ -119,20 +119,41 @@ fn into_handle(f: Arc<Future>) -> *mut rt_future {
     Arc::into_raw(f) as *mut rt_future
 }
 
-fn query<T>(r: Result<T, Error>, default: T) -> T {
-    r.unwrap_or_else(|e| {
-        record(&e);
-        default
+/// The future behind a handle, for a body run at the C boundary ([`boundary::run`]: its error
+/// recorded, a panic caught); a NULL or wrong-kind handle is `RT_EINVAL` and the body does not
+/// run.
+///
+/// # Safety
+/// `p` must be NULL or a live handle of some rthread kind.
+unsafe fn on_future(
+    p: *const rt_future,
+    body: impl FnOnce(&Arc<Future>) -> Result<(), Error>,
+) -> rt_status {
+    boundary::run(|| {
+        // SAFETY: forwarded contract.
+        let f = unsafe { future_arc(p)? };
+        body(&f)
     })
 }
 
-/// Records a failed future's own message for `RT_EFAILED`.
-fn record_future_error(f: &Future, e: Error) -> rt_status {
-    if e.status == rt_status::RT_EFAILED {
-        if let Some(status) = f.with_failure(|fail| fail.map(|x| record_text(e.status, &x.message)))
-        {
-            return status;
-        }
+/// A query on the future behind a handle ([`boundary::query`]): `fallback` for a NULL or
+/// wrong-kind handle, or a panic, with the error recorded.
+///
+/// # Safety
+/// As for [`on_future`].
+unsafe fn query_future<R>(p: *const rt_future, fallback: R, body: impl FnOnce(&Future) -> R) -> R {
+    // SAFETY: forwarded contract; the kind check makes the cast below sound (a future's
+    // header is an `Obj` header).
+    unsafe { boundary::query::<FutureMarker, _, R>(p, fallback, |_| body(&*(p as *const Future))) }
+}
+
+/// After a call that returned `RT_EFAILED` for `f`, records the failure's own message (the
+/// boundary recorded the generic one).
+fn record_failure_message(f: *const rt_future, status: rt_status) -> rt_status {
+    if status == rt_status::RT_EFAILED {
+        // SAFETY: the call just checked the handle, and the caller holds a reference.
+        let f = unsafe { &*(f as *const Future) };
+        f.with_failure(|fail| fail.map(|x| record_text(status, &x.message)));
     }
-    record(&e)
+    status
 }

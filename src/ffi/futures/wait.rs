@@ -61,7 +61,7 @@ pub unsafe extern "C" fn rt_wait(
     done: *mut bool,
     n_done: *mut usize,
 ) -> rt_status {
-    let r = (|| -> Result<bool, Error> {
+    boundary::run(|| {
         // SAFETY: the caller passes `n` handles.
         let fs = unsafe { futures_of(futures, n)? };
         let when = match return_when {
@@ -83,13 +83,12 @@ pub unsafe extern "C" fn rt_wait(
             // SAFETY: non-NULL, writable by the API contract.
             unsafe { n_done.write(waited.done.len()) };
         }
-        Ok(waited.met)
-    })();
-    match r {
-        Ok(true) => rt_status::RT_OK,
-        Ok(false) => record(&Error::TIMEOUT),
-        Err(e) => record(&e),
-    }
+        if waited.met {
+            Ok(())
+        } else {
+            Err(Error::TIMEOUT)
+        }
+    })
 }
 
 /// Starts iterating over futures as they complete (`concurrent.futures.as_completed(fs,
@@ -138,42 +137,60 @@ pub unsafe extern "C" fn rt_as_completed_next(
     it: *mut rt_as_completed,
     out: *mut *mut rt_future,
 ) -> rt_status {
+    // The counts for the timeout's message, which the boundary cannot word.
+    let mut unfinished = None;
+    let body = |obj: &Obj<AsCompletedObj>| {
+        if out.is_null() {
+            return Err(Error::NULL_OUT);
+        }
+        let _busy = obj.busy();
+        let _advancing = Advancing::try_new(&obj.inner.lock).ok_or(ADVANCING)?;
+        // SAFETY: the lock is held, so this thread alone touches the iterator.
+        let iter = unsafe { &mut *obj.inner.it.get() };
+        match iter.next_completed() {
+            Ok(f) => {
+                let p = f.map_or(std::ptr::null_mut(), |f| Arc::as_ptr(&f) as *mut rt_future);
+                // SAFETY: non-NULL, writable by the API contract. The iterator keeps the future
+                // alive (it holds it in its list of all futures).
+                unsafe { out.write(p) };
+                Ok(())
+            }
+            Err(e) => {
+                if e.status == rt_status::RT_TIMEOUT {
+                    unfinished = Some(iter.unfinished());
+                }
+                Err(e)
+            }
+        }
+    };
     // SAFETY: the caller passes NULL or a live handle.
-    let obj = match unsafe { handle::<AsCompletedObj, _>(it) } {
-        Ok(o) => o,
-        Err(e) => return record(&e),
-    };
-    if out.is_null() {
-        return record(&Error::NULL_OUT);
+    let status = unsafe { boundary::on(it, body) };
+    if let Some((left, total)) = unfinished {
+        let mut text = StackText::<64>::new();
+        let _ = write!(text, "{left} (of {total}) futures unfinished");
+        return record_text(status, text.as_str());
     }
-    let _busy = obj.busy();
-    if !obj.inner.lock.try_acquire() {
-        return record(&Error::new(
-            rt_status::RT_EBUSY,
-            "another thread is advancing the iterator",
-        ));
-    }
-    // SAFETY: the lock is held, so this thread alone touches the iterator.
-    let iter = unsafe { &mut *obj.inner.it.get() };
-    let r = iter.next_completed();
-    let status = match r {
-        Ok(f) => {
-            let p = f.map_or(std::ptr::null_mut(), |f| Arc::as_ptr(&f) as *mut rt_future);
-            // SAFETY: non-NULL, writable by the API contract. The iterator keeps the future
-            // alive (it holds it in its list of all futures).
-            unsafe { out.write(p) };
-            rt_status::RT_OK
-        }
-        Err(e) if e.status == rt_status::RT_TIMEOUT => {
-            let (left, total) = iter.unfinished();
-            let mut text = StackText::<64>::new();
-            let _ = write!(text, "{left} (of {total}) futures unfinished");
-            record_text(rt_status::RT_TIMEOUT, text.as_str())
-        }
-        Err(e) => record(&e),
-    };
-    let _ = obj.inner.lock.release();
     status
+}
+
+const ADVANCING: Error = Error::new(
+    rt_status::RT_EBUSY,
+    "another thread is advancing the iterator",
+);
+
+/// The iterator's lock, held (released even if the call panics).
+struct Advancing<'a>(&'a crate::sync::Lock);
+
+impl<'a> Advancing<'a> {
+    fn try_new(l: &'a crate::sync::Lock) -> Option<Advancing<'a>> {
+        l.try_acquire().then_some(Advancing(l))
+    }
+}
+
+impl Drop for Advancing<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.release();
+    }
 }
 
 /// Destroys the iterator and drops its references to the futures. NULL is fine. `RT_EBUSY` if
