@@ -90,7 +90,7 @@ pub unsafe extern "C" fn rt_executor_submit(
         unsafe { write_out(out, into_handle(f)) }
     };
     // SAFETY: the caller passes NULL or a live handle.
-    unsafe { boundary::on(ex, body) }
+    unsafe { Handle::new(ex) }.on(body)
 }
 
 /// Shuts the pool down (`executor.shutdown(wait, cancel_futures=...)`): later submits fail
@@ -113,7 +113,7 @@ pub unsafe extern "C" fn rt_executor_shutdown(
         e.inner.shutdown(wait, cancel_futures)
     };
     // SAFETY: the caller passes NULL or a live handle.
-    unsafe { boundary::on(ex, body) }
+    unsafe { Handle::new(ex) }.on(body)
 }
 
 /// How many workers the pool has started (CPython's `len(executor._threads)`); they stay until
@@ -121,7 +121,7 @@ pub unsafe extern "C" fn rt_executor_shutdown(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_executor_thread_count(ex: *const rt_executor) -> usize {
     // SAFETY: the caller passes NULL or a live handle.
-    unsafe { boundary::query(ex, 0, |e: &Obj<Executor>| e.inner.thread_count()) }
+    unsafe { Handle::new(ex) }.query(0, |e: &Obj<Executor>| e.inner.thread_count())
 }
 
 /// Shuts the pool down and waits for its workers, which first finish the work still queued

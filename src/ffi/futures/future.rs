@@ -34,7 +34,8 @@ pub unsafe extern "C" fn rt_future_retain(f: *mut rt_future) -> rt_status {
         Ok(())
     };
     // SAFETY: the caller passes NULL or a live handle.
-    unsafe { on_future(f, body) }
+    let f = unsafe { Handle::new(f) };
+    on_future(f, body)
 }
 
 /// Drops one reference to the future. With the last one the future is destroyed: its result,
@@ -47,13 +48,14 @@ pub unsafe extern "C" fn rt_future_release(f: *mut rt_future) -> rt_status {
     if f.is_null() {
         return rt_status::RT_OK;
     }
-    let body = |_: &Arc<Future>| {
-        // SAFETY: the caller gives up one of its references (checked live above).
-        drop(unsafe { Arc::from_raw(f as *const Future) });
+    let body = |fut: &Arc<Future>| {
+        // SAFETY: the caller gives up one of its references (the handle was checked).
+        drop(unsafe { Arc::from_raw(Arc::as_ptr(fut)) });
         Ok(())
     };
-    // SAFETY: the caller passes a live handle.
-    unsafe { on_future(f, body) }
+    // SAFETY: the caller passes NULL or a live handle.
+    let f = unsafe { Handle::new(f) };
+    on_future(f, body)
 }
 
 /// Cancels the future if it has not started (`future.cancel()`): true if it is cancelled now
@@ -61,19 +63,10 @@ pub unsafe extern "C" fn rt_future_release(f: *mut rt_future) -> rt_status {
 /// the calling thread. False for a NULL or wrong-kind handle (and `rt_last_error` says so).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_future_cancel(f: *mut rt_future) -> bool {
+    // The callbacks a cancellation runs are the caller's own code; the boundary catches the
+    // rest.
     // SAFETY: the caller passes NULL or a live handle.
-    match unsafe { future_arc(f) } {
-        // The callbacks a cancellation runs are the caller's own code: the boundary's
-        // catching covers the rest.
-        Ok(fut) => unsafe {
-            // SAFETY: checked above.
-            boundary::query::<FutureMarker, _, bool>(f, false, |_| fut.cancel())
-        },
-        Err(e) => {
-            record(&e);
-            false
-        }
-    }
+    query_future(unsafe { Handle::new(f) }, false, |fut| fut.cancel())
 }
 
 /// Whether the future was cancelled (`future.cancelled()`). False for a NULL or wrong-kind
@@ -81,7 +74,7 @@ pub unsafe extern "C" fn rt_future_cancel(f: *mut rt_future) -> bool {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_future_cancelled(f: *const rt_future) -> bool {
     // SAFETY: the caller passes NULL or a live handle.
-    unsafe { query_future(f, false, |fut| fut.cancelled()) }
+    query_future(unsafe { Handle::new(f) }, false, |fut| fut.cancelled())
 }
 
 /// Whether the future's call is running (`future.running()`). False for a NULL or wrong-kind
@@ -89,7 +82,7 @@ pub unsafe extern "C" fn rt_future_cancelled(f: *const rt_future) -> bool {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_future_running(f: *const rt_future) -> bool {
     // SAFETY: the caller passes NULL or a live handle.
-    unsafe { query_future(f, false, |fut| fut.running()) }
+    query_future(unsafe { Handle::new(f) }, false, |fut| fut.running())
 }
 
 /// Whether the future is done: cancelled, or finished with a result or an exception
@@ -97,7 +90,7 @@ pub unsafe extern "C" fn rt_future_running(f: *const rt_future) -> bool {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_future_done(f: *const rt_future) -> bool {
     // SAFETY: the caller passes NULL or a live handle.
-    unsafe { query_future(f, false, |fut| fut.done()) }
+    query_future(unsafe { Handle::new(f) }, false, |fut| fut.done())
 }
 
 /// Waits for the future's result (`future.result(timeout)`): at most `timeout` seconds,
@@ -127,7 +120,8 @@ pub unsafe extern "C" fn rt_future_result(
         unsafe { write_out(result, r) }
     };
     // SAFETY: the caller passes NULL or a live handle.
-    let status = unsafe { on_future(f, body) };
+    let f = unsafe { Handle::new(f) };
+    let status = on_future(f, body);
     record_failure_message(f, status)
 }
 
@@ -154,7 +148,8 @@ pub unsafe extern "C" fn rt_future_exception(
         unsafe { write_out(code, c) }
     };
     // SAFETY: the caller passes NULL or a live handle.
-    unsafe { on_future(f, body) }
+    let f = unsafe { Handle::new(f) };
+    on_future(f, body)
 }
 
 struct SendCtx(*mut c_void);
@@ -187,7 +182,8 @@ pub unsafe extern "C" fn rt_future_add_done_callback(
         fut.add_done_callback(call)
     };
     // SAFETY: the caller passes NULL or a live handle.
-    unsafe { on_future(f, body) }
+    let f = unsafe { Handle::new(f) };
+    on_future(f, body)
 }
 
 /// For implementers: marks the future as running, or sees its cancellation
@@ -207,7 +203,8 @@ pub unsafe extern "C" fn rt_future_set_running_or_notify_cancel(f: *mut rt_futur
         }
     };
     // SAFETY: the caller passes NULL or a live handle.
-    unsafe { on_future(f, body) }
+    let f = unsafe { Handle::new(f) };
+    on_future(f, body)
 }
 
 /// For implementers: finishes the future with `result` (`future.set_result(result)`): wakes
@@ -220,7 +217,8 @@ pub unsafe extern "C" fn rt_future_set_running_or_notify_cancel(f: *mut rt_futur
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_future_set_result(f: *mut rt_future, result: *mut c_void) -> rt_status {
     // SAFETY: the caller passes NULL or a live handle.
-    unsafe { on_future(f, |fut| fut.set_result(result)) }
+    let f = unsafe { Handle::new(f) };
+    on_future(f, |fut| fut.set_result(result))
 }
 
 /// For implementers: finishes the future with an exception (`future.set_exception(exc)`):
@@ -253,7 +251,8 @@ pub unsafe extern "C" fn rt_future_set_exception(
         fut.set_exception(Failure::copied(code, text)?)
     };
     // SAFETY: the caller passes NULL or a live handle.
-    unsafe { on_future(f, body) }
+    let f = unsafe { Handle::new(f) };
+    on_future(f, body)
 }
 
 /// Sets the calling thread's last-error message (what `rt_last_error()` returns) to `message`,

@@ -18,13 +18,14 @@ pub use executor::*;
 pub use future::*;
 pub use wait::*;
 
-use super::{Handled, Kind, Obj, boundary, ffi_status, free, handle, write_out};
+use super::boundary::{self, Handle, Out};
+use super::{Handled, Kind, Obj, ffi_status, free, write_out};
 use crate::futures::executor::{ArgFree, InitFn, TaskFn};
 use crate::futures::future::{FUTURE_TAG, FutureHeader};
 use crate::futures::text::StackText;
 use crate::futures::{AsCompleted, Executor, Failure, Future, FutureRef, ReturnWhen};
 use crate::memory::{Arc, try_box};
-use crate::status::{Error, record, record_text, rt_status};
+use crate::status::{Error, record_text, rt_status};
 use crate::time::timeout_wait;
 use std::ffi::{CStr, c_char, c_int, c_void};
 use std::fmt::Write;
@@ -101,59 +102,47 @@ const ZERO_CODE: Error = Error::new(rt_status::RT_EINVAL, "an exception's code m
 const BAD_RETURN_WHEN: Error = Error::new(rt_status::RT_EINVAL, "Invalid return condition");
 const BAD_PREFIX: Error = Error::new(rt_status::RT_EINVAL, "thread_name_prefix must be UTF-8");
 
-/// Checks a future handle and borrows its `Arc` without taking the caller's reference.
+/// The future whose header `obj` is, as its `Arc`, borrowed (the caller's reference untouched).
 ///
-/// # Safety
-/// `p` must be NULL or a live handle of some rthread kind.
-unsafe fn future_arc(p: *const rt_future) -> Result<ManuallyDrop<Arc<Future>>, Error> {
-    // SAFETY: forwarded contract; the tag check reads only the header.
-    unsafe { handle::<FutureMarker, _>(p)? };
-    // SAFETY: the tag says `p` is the pointer of a live Arc<Future>; ManuallyDrop keeps the
-    // caller's reference untouched.
-    Ok(ManuallyDrop::new(unsafe {
-        Arc::from_raw(p as *const Future)
-    }))
+/// Sound because no `Obj<FutureMarker>` is ever allocated: a reference to one comes only from
+/// a handle whose tag says "future", which is the pointer of a live `Arc<Future>`.
+fn arc_of(obj: &Obj<FutureMarker>) -> ManuallyDrop<Arc<Future>> {
+    // SAFETY: as above; ManuallyDrop keeps the count as it is.
+    ManuallyDrop::new(unsafe { Arc::from_raw(obj as *const Obj<FutureMarker> as *const Future) })
+}
+
+/// The future behind a handle, borrowed; `RT_EINVAL` for a NULL or wrong-kind handle.
+fn future_of(h: Handle<rt_future>) -> Result<ManuallyDrop<Arc<Future>>, Error> {
+    Ok(arc_of(h.get::<FutureMarker>()?))
 }
 
 fn into_handle(f: Arc<Future>) -> *mut rt_future {
     Arc::into_raw(f) as *mut rt_future
 }
 
-/// The future behind a handle, for a body run at the C boundary ([`boundary::run`]: its error
+/// Runs `body` on the future behind a handle at the C boundary ([`Handle::on`]: its error
 /// recorded, a panic caught); a NULL or wrong-kind handle is `RT_EINVAL` and the body does not
 /// run.
-///
-/// # Safety
-/// `p` must be NULL or a live handle of some rthread kind.
-unsafe fn on_future(
-    p: *const rt_future,
+fn on_future(
+    h: Handle<rt_future>,
     body: impl FnOnce(&Arc<Future>) -> Result<(), Error>,
 ) -> rt_status {
-    boundary::run(|| {
-        // SAFETY: forwarded contract.
-        let f = unsafe { future_arc(p)? };
-        body(&f)
-    })
+    h.on(|obj: &Obj<FutureMarker>| body(&arc_of(obj)))
 }
 
-/// A query on the future behind a handle ([`boundary::query`]): `fallback` for a NULL or
+/// A query on the future behind a handle ([`Handle::query`]): `fallback` for a NULL or
 /// wrong-kind handle, or a panic, with the error recorded.
-///
-/// # Safety
-/// As for [`on_future`].
-unsafe fn query_future<R>(p: *const rt_future, fallback: R, body: impl FnOnce(&Future) -> R) -> R {
-    // SAFETY: forwarded contract; the kind check makes the cast below sound (a future's
-    // header is an `Obj` header).
-    unsafe { boundary::query::<FutureMarker, _, R>(p, fallback, |_| body(&*(p as *const Future))) }
+fn query_future<R>(h: Handle<rt_future>, fallback: R, body: impl FnOnce(&Arc<Future>) -> R) -> R {
+    h.query(fallback, |obj: &Obj<FutureMarker>| body(&arc_of(obj)))
 }
 
 /// After a call that returned `RT_EFAILED` for `f`, records the failure's own message (the
 /// boundary recorded the generic one).
-fn record_failure_message(f: *const rt_future, status: rt_status) -> rt_status {
+fn record_failure_message(h: Handle<rt_future>, status: rt_status) -> rt_status {
     if status == rt_status::RT_EFAILED {
-        // SAFETY: the call just checked the handle, and the caller holds a reference.
-        let f = unsafe { &*(f as *const Future) };
-        f.with_failure(|fail| fail.map(|x| record_text(status, &x.message)));
+        if let Ok(f) = future_of(h) {
+            f.with_failure(|fail| fail.map(|x| record_text(status, &x.message)));
+        }
     }
     status
 }

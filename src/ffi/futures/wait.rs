@@ -32,7 +32,7 @@ unsafe fn futures_of(fs: *const *mut rt_future, n: usize) -> Result<Vec<Arc<Futu
         // SAFETY: `fs` holds `n` handles by the API contract.
         let p = unsafe { *fs.add(i) };
         // SAFETY: each is NULL or a live handle.
-        let a = unsafe { future_arc(p)? };
+        let a = future_of(unsafe { Handle::new(p) })?;
         v.push(Arc::clone(&a));
     }
     Ok(v)
@@ -106,21 +106,17 @@ pub unsafe extern "C" fn rt_as_completed_new(
     timeout: f64,
     out: *mut *mut rt_as_completed,
 ) -> rt_status {
-    ffi_status!({
-        if out.is_null() {
-            return Err(Error::NULL_OUT);
-        }
+    let make = || {
         // SAFETY: the caller passes `n` handles.
         let fs = unsafe { futures_of(futures, n)? };
-        let w = timeout_wait(timeout)?;
-        let it = AsCompleted::new(&fs, w)?;
-        let p = Obj::alloc(AsCompletedObj {
+        let it = AsCompleted::new(&fs, timeout_wait(timeout)?)?;
+        Ok(AsCompletedObj {
             lock: crate::sync::Lock::new(),
             it: std::cell::UnsafeCell::new(it),
-        })?;
-        // SAFETY: non-NULL, writable by the API contract.
-        unsafe { write_out(out, p as *mut rt_as_completed) }
-    })
+        })
+    };
+    // SAFETY: `out` is NULL or writable, by the API contract.
+    unsafe { Out::new(out) }.make(make)
 }
 
 /// The next completed future: those completed already first, then each as it completes,
@@ -164,7 +160,7 @@ pub unsafe extern "C" fn rt_as_completed_next(
         }
     };
     // SAFETY: the caller passes NULL or a live handle.
-    let status = unsafe { boundary::on(it, body) };
+    let status = unsafe { Handle::new(it) }.on(body);
     if let Some((left, total)) = unfinished {
         let mut text = StackText::<64>::new();
         let _ = write!(text, "{left} (of {total}) futures unfinished");
