@@ -34,7 +34,6 @@
 //! dies of the RuntimeError).
 
 use super::future::{Failure, Future, FutureRef, ResultFree};
-use super::text::StackText;
 use crate::memory::{Arc, try_box, try_boxed_str};
 use crate::queue::Queue;
 use crate::status::{Error, rt_status};
@@ -169,18 +168,28 @@ impl Shared {
         self.queue.shutdown(immediate).ok()
     }
 
-    /// The worker's name: `<prefix>_<n>`.
-    fn worker_name(&self, n: usize) -> StackText<128> {
-        let mut t = StackText::new();
-        let _ = match &self.prefix {
-            Some(p) => write!(t, "{p}_{n}"),
+    /// Writes the pool's prefix: the one given, or `ThreadPoolExecutor-<number>`.
+    fn write_prefix(&self, out: &mut impl Write) -> std::fmt::Result {
+        match &self.prefix {
+            Some(p) => out.write_str(p),
             None => write!(
-                t,
-                "ThreadPoolExecutor-{}_{n}",
+                out,
+                "ThreadPoolExecutor-{}",
                 self.number.load(Ordering::Relaxed)
             ),
-        };
-        t
+        }
+    }
+
+    /// The worker's name, `<prefix>_<n>`; `RT_ENOMEM`.
+    fn worker_name(&self, n: usize) -> Result<String, Error> {
+        let mut name = String::new();
+        // Room for the prefix, "ThreadPoolExecutor-" and two 20-digit numbers: no write below
+        // allocates.
+        let room = self.prefix.as_ref().map_or(0, |p| p.len()) + 64;
+        name.try_reserve(room).map_err(|_| Error::NO_MEMORY)?;
+        let _ = self.write_prefix(&mut name);
+        let _ = write!(name, "_{n}");
+        Ok(name)
     }
 
     fn initializer_failed(&self) {
@@ -403,7 +412,7 @@ impl Executor {
         // (tasks run under a CallbackGuard, so rt_exit_thread cannot end a worker).
         let started =
             unsafe { Thread::new(Some(worker_entry), args as *mut c_void) }.and_then(|t| {
-                t.set_name(sh.worker_name(n).as_str())?;
+                t.set_name(&sh.worker_name(n)?)?;
                 let _ = t.set_daemon(true);
                 t.start()?;
                 Ok(t)
@@ -588,8 +597,8 @@ pub fn interpreter_shutting_down() -> bool {
 
 impl std::fmt::Debug for Executor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let name = self.shared.worker_name(0);
-        let prefix = name.as_str().strip_suffix("_0").unwrap_or(name.as_str());
-        write!(f, "<ThreadPoolExecutor {prefix}>")
+        f.write_str("<ThreadPoolExecutor ")?;
+        self.shared.write_prefix(f)?;
+        f.write_str(">")
     }
 }
