@@ -3,11 +3,16 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 using namespace std::chrono_literals;
 
@@ -198,6 +203,133 @@ static void as_completed_times_out() {
     CHECK(!it.next());
 }
 
+static void done_callback_runs_in_the_completing_thread_with_the_future() {
+    rt::Executor ex(1, "cb");
+    rt::Event go;
+    auto f = ex.submit([&go] { go.wait(); return 42; });
+    std::atomic<int> calls{0}, value{0};
+    std::atomic<std::uint64_t> ran_in{0};
+    f.add_done_callback([&](const rt::Future<int> &done) {
+        value = done.get(); // done: no wait
+        ran_in = rt::get_ident();
+        ++calls;
+    });
+    // A second one, a function object taking the future by value, runs after the first.
+    std::vector<int> order;
+    rt::Lock order_lock;
+    f.add_done_callback([&](rt::Future<int> done) {
+        std::lock_guard<rt::Lock> g(order_lock);
+        order.push_back(calls.load());
+        CHECK(done.done() && !done.cancelled());
+    });
+    CHECK_EQ_INT(calls.load(), 0); // not done yet: the task waits for `go`
+    go.set();
+    CHECK_EQ_INT(f.get(), 42);
+    WAIT_UNTIL(calls.load() == 1, 30.0);
+    WAIT_UNTIL([&] { std::lock_guard<rt::Lock> g(order_lock); return order.size() == 1; }(), 30.0);
+    CHECK_EQ_INT(value.load(), 42);
+    CHECK(ran_in.load() != rt::get_ident()); // in the worker
+    CHECK_EQ_INT(order[0], 1);               // in the order added
+}
+
+static void done_callback_on_a_done_future_runs_at_once_in_the_caller() {
+    rt::Executor ex(1);
+    auto f = ex.submit([] { return std::string("ready"); });
+    f.wait();
+    std::string seen;
+    std::uint64_t ran_in = 0;
+    f.add_done_callback([&](const rt::Future<std::string> &done) {
+        seen = done.get();
+        ran_in = rt::get_ident();
+    });
+    CHECK_STR_EQ(seen, "ready");
+    CHECK(ran_in == rt::get_ident());
+    // A failed task's callback sees the exception, a cancelled one's the cancellation.
+    auto g = ex.submit([]() -> int { throw Custom("task failed"); });
+    g.wait();
+    bool saw_exception = false;
+    g.add_done_callback([&](const rt::Future<int> &done) { saw_exception = done.exception() != nullptr; });
+    CHECK(saw_exception);
+    rt::Event go;
+    auto blocker = ex.submit([&go] { go.wait(); });
+    auto queued = ex.submit([] { return 1; });
+    bool saw_cancelled = false;
+    std::uint64_t cancelled_in = 0;
+    queued.add_done_callback([&](const rt::Future<int> &done) {
+        saw_cancelled = done.cancelled();
+        cancelled_in = rt::get_ident();
+    });
+    CHECK(!saw_cancelled);
+    CHECK(queued.cancel()); // the callbacks run here, in the cancelling thread
+    CHECK(saw_cancelled && cancelled_in == rt::get_ident());
+    go.set();
+    blocker.get();
+    // The callable is destroyed once it has run (on a pending future, or at once).
+    Tracked::alive = 0;
+    auto h = ex.submit([] { return 5; });
+    h.add_done_callback([t = Tracked()](const rt::Future<int> &) { (void)t; });
+    h.get();
+    WAIT_UNTIL(Tracked::alive.load() == 0, 30.0);
+    h.add_done_callback([t = Tracked()](const rt::Future<int> &) { (void)t; });
+    CHECK_EQ_INT(Tracked::alive.load(), 0);
+    // An empty Future has none.
+    rt::Future<int> none;
+    CHECK_THROWS(none.add_done_callback([](const rt::Future<int> &) {}), RT_EINVAL, "NULL handle");
+}
+
+/* Runs `body` with stderr going to a file; gives what was written. */
+template <class F>
+static std::string capture_stderr(F body) {
+    std::fflush(stderr);
+    std::FILE *tmp = std::tmpfile();
+    CHECK(tmp != nullptr);
+    int saved = dup(2);
+    CHECK(saved >= 0 && dup2(fileno(tmp), 2) == 2);
+    body();
+    std::fflush(stderr);
+    CHECK(dup2(saved, 2) == 2);
+    close(saved);
+    std::rewind(tmp);
+    std::string out;
+    char buf[512];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, tmp)) > 0) out.append(buf, n);
+    std::fclose(tmp);
+    return out;
+}
+
+static void done_callback_exceptions_are_logged_and_ignored() {
+    rt::Executor ex(1);
+    rt::Event go;
+    std::atomic<int> later{0};
+    rt::Future<int> f, done;
+    std::string log = capture_stderr([&] {
+        f = ex.submit([&go] { go.wait(); return 1; });
+        // In the worker: the exception does not reach it, and the next callback runs.
+        f.add_done_callback([](const rt::Future<int> &) { throw std::runtime_error("callback failed"); });
+        f.add_done_callback([&later](const rt::Future<int> &) { ++later; });
+        go.set();
+        CHECK_EQ_INT(f.get(), 1);
+        WAIT_UNTIL(later.load() == 1, 30.0);
+        // At once, in this thread: add_done_callback does not throw it.
+        done = ex.submit([] { return 2; });
+        done.wait();
+        done.add_done_callback([](const rt::Future<int> &) { throw 17; });
+    });
+    CHECK_EQ_INT(later.load(), 1);
+    // The pool goes on.
+    CHECK_EQ_INT(ex.submit(add, 20, 22).get(), 42);
+    char first[128], second[128];
+    std::snprintf(first, sizeof first,
+                  "exception calling callback for <Future at %p state=finished>: callback failed\n",
+                  static_cast<void *>(f.get_handle()));
+    std::snprintf(second, sizeof second,
+                  "exception calling callback for <Future at %p state=finished>: unknown exception "
+                  "(not a std::exception)\n",
+                  static_cast<void *>(done.get_handle()));
+    CHECK_STR_EQ(log, std::string(first) + second);
+}
+
 RT_CASES(
     RT_CASE(submit_runs_any_callable_and_get_gives_its_value),
     RT_CASE(the_callable_is_destroyed_once_run_or_cancelled),
@@ -208,5 +340,8 @@ RT_CASES(
     RT_CASE(destructor_waits_for_submitted_work),
     RT_CASE(wait_gives_done_and_not_done),
     RT_CASE(as_completed_gives_each_future_once),
-    RT_CASE(as_completed_times_out)
+    RT_CASE(as_completed_times_out),
+    RT_CASE(done_callback_runs_in_the_completing_thread_with_the_future),
+    RT_CASE(done_callback_on_a_done_future_runs_at_once_in_the_caller),
+    RT_CASE(done_callback_exceptions_are_logged_and_ignored)
 )

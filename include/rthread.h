@@ -279,7 +279,7 @@ typedef struct rt_semaphore rt_semaphore;
  * `rt_current_thread`, `rt_main_thread` and `rt_enumerate` give the caller new references;
  * `rt_thread_retain` adds one and `rt_thread_release` drops one. The object is destroyed when
  * the last reference goes; a running thread holds its own reference until it has ended, so
- * releasing a running thread's object never stops the thread. 184 bytes of heap (64-bit; a
+ * releasing a running thread's object never stops the thread. 192 bytes of heap (64-bit; a
  * name given with `rt_thread_set_name` is allocated beside it), besides the thread's stack.
  */
 typedef struct rt_thread rt_thread;
@@ -303,17 +303,6 @@ typedef int (*rt_predicate_fn)(void *ctx);
 typedef void (*rt_hook_fn)(void *ctx);
 
 /**
- * A destructor for a task's argument or a future's result: `void destroy(void *p)`.
- */
-typedef void (*rt_destructor_fn)(void *p);
-
-/**
- * A done-callback: `void callback(rt_future *future, void *ctx)`. `future` is borrowed for the
- * call (`rt_future_retain` it to keep it).
- */
-typedef void (*rt_future_callback)(rt_future *future, void *ctx);
-
-/**
  * An executor's initializer: `int init(void *ctx)`, run first in every worker; a non-zero
  * return breaks the pool (`BrokenThreadPool`).
  */
@@ -326,9 +315,21 @@ typedef int (*rt_initializer_fn)(void *ctx);
  * exception, and with the calling thread's `rt_last_error()` text at that moment as the
  * message (the worker clears it before each task, so it is the message of an rthread call that
  * failed in the task, or what the task set with `rt_set_error_message`); `*result` is then
- * ignored.
+ * ignored. If the worker has no memory to copy that message, the failure keeps the code and
+ * its message is "out of memory (the task's own message was lost)".
  */
 typedef int (*rt_task_fn)(void *arg, void **result);
+
+/**
+ * A destructor for a task's argument or a future's result: `void destroy(void *p)`.
+ */
+typedef void (*rt_destructor_fn)(void *p);
+
+/**
+ * A done-callback: `void callback(rt_future *future, void *ctx)`. `future` is borrowed for the
+ * call (`rt_future_retain` it to keep it).
+ */
+typedef void (*rt_future_callback)(rt_future *future, void *ctx);
 
 /**
  * A thread-local value's destructor (`rt_local_new`): called with the value.
@@ -683,13 +684,91 @@ bool rt_event_is_set(const rt_event *event);
 rt_status rt_event_wait(rt_event *event, double timeout);
 
 /**
+ * Creates a thread pool (`ThreadPoolExecutor(max_workers, thread_name_prefix, initializer)`).
+ *
+ * `max_workers` 0 means CPython's default, `min(32, CPUs + 4)`. Workers start on demand, one
+ * per submit while none is idle and fewer than `max_workers` run; they are named
+ * `<prefix>_<n>` (n from 0), with `thread_name_prefix` NULL or "" meaning
+ * `ThreadPoolExecutor-<k>` (k counts such pools from 0). `initializer(initctx)`, which may be
+ * NULL, runs first in every worker; a non-zero return breaks the pool: the futures still
+ * queued fail (`RT_EBROKEN` as their code) and later submits are refused. The process's exit
+ * waits for the workers of every pool not freed, after they finished the queued work.
+ *
+ * On `RT_OK`, `*out` receives the pool, which the caller frees with `rt_executor_free`.
+ * Errors: `RT_EINVAL` for a NULL `out` or a prefix that is not UTF-8; `RT_ENOMEM`.
+ */
+rt_status rt_executor_new(size_t max_workers,
+                          const char *thread_name_prefix,
+                          rt_initializer_fn initializer,
+                          void *initctx,
+                          rt_executor **out);
+
+/**
+ * Submits `task(arg)` (`executor.submit(fn, arg)`) and gives its future.
+ *
+ * `arg_free(arg)`, if not NULL, runs once: in the worker after the task returned (before its
+ * future completes), or where the task is dropped without running (cancelled, the pool
+ * broke). `result_free` (may be NULL) is the future's result destructor. On `RT_OK`, `*out`
+ * receives a new reference to the future, released with `rt_future_release`.
+ *
+ * A worker that cannot be started (no memory, or the system refused the thread): if the pool
+ * has no worker, the submit fails (`RT_ENOMEM` "out of memory", or `RT_EAGAIN` "can't start
+ * new thread: ...") with nothing queued; if it has one, the task is queued all the same and
+ * the submit succeeds: the pool's workers run it in turn, and a later submit tries again to
+ * start one. (CPython raises `RuntimeError` in both cases, with the task queued.)
+ *
+ * Errors, with nothing queued and `arg_free` not called: `RT_ESHUTDOWN` "cannot schedule new
+ * futures after shutdown" (or "... after interpreter shutdown", once the process is exiting);
+ * `RT_EBROKEN` "A thread initializer failed, the thread pool is not usable anymore"
+ * (`BrokenThreadPool`); `RT_EAGAIN` and `RT_ENOMEM` as above, and `RT_ENOMEM` when the future
+ * or the queue's room cannot be allocated; `RT_EINVAL` for a NULL `task` ("NULL task
+ * function"), a NULL `out`, a NULL or wrong-kind handle.
+ */
+rt_status rt_executor_submit(rt_executor *ex,
+                             rt_task_fn task,
+                             void *arg,
+                             rt_destructor_fn arg_free,
+                             rt_destructor_fn result_free,
+                             rt_future **out);
+
+/**
+ * Shuts the pool down (`executor.shutdown(wait, cancel_futures=...)`): later submits fail
+ * with `RT_ESHUTDOWN`. With `cancel_futures`, the futures still queued are cancelled (their
+ * callbacks run in this thread, and `rt_wait`/`rt_as_completed` see them completed); without
+ * it the workers finish them. With `wait`, returns once every worker has ended. Calling it
+ * again is harmless.
+ *
+ * Errors, in the wait only (the shutdown is done): `RT_EINTR`; `RT_EDEADLK` "cannot join
+ * current thread" when a worker of this pool waits for the pool (after the others ended).
+ * `RT_EINVAL` for a NULL or wrong-kind handle.
+ */
+rt_status rt_executor_shutdown(rt_executor *ex, bool wait, bool cancel_futures);
+
+/**
+ * How many workers the pool has started (CPython's `len(executor._threads)`); they stay until
+ * shutdown. 0 for a NULL or wrong-kind handle (and `rt_last_error` says so).
+ */
+size_t rt_executor_thread_count(const rt_executor *ex);
+
+/**
+ * Shuts the pool down and waits for its workers, which first finish the work still queued
+ * (as `with ThreadPoolExecutor() ...:` does at its end), then destroys it. Interrupts do not
+ * end this wait (one that arrives is kept for the next interruptible wait). Called from one
+ * of the pool's own workers, it waits for the others only. NULL is fine. `RT_EBUSY` if a
+ * thread is inside `rt_executor_shutdown` on it (it is not freed); `RT_EINVAL` for a handle of
+ * another kind.
+ */
+rt_status rt_executor_free(rt_executor *ex);
+
+/**
  * Creates a pending future for a library that runs calls its own way (the implementers' half
  * of `concurrent.futures.Future`): it completes it with `rt_future_set_running_or_notify_cancel`,
  * `rt_future_set_result` and `rt_future_set_exception`. `result_free`, which may be NULL,
  * receives the future's result when the future is destroyed (with its last reference).
  *
  * On `RT_OK`, `*out` receives a new reference, released with `rt_future_release`. Errors:
- * `RT_EINVAL` if `out` is NULL ("NULL output pointer").
+ * `RT_EINVAL` if `out` is NULL ("NULL output pointer"); `RT_ENOMEM` ("out of memory"),
+ * `*out` not written.
  */
 rt_status rt_future_new(rt_destructor_fn result_free, rt_future **out);
 
@@ -803,7 +882,8 @@ rt_status rt_future_set_result(rt_future *f, void *result);
  *
  * Errors: `RT_EINVALIDSTATE` as for `rt_future_set_result`; `RT_EINVAL` for a zero `code`
  * ("an exception's code must be non-zero"), a message that is not UTF-8, a NULL or
- * wrong-kind handle.
+ * wrong-kind handle; `RT_ENOMEM` when the message cannot be copied (the future is unchanged:
+ * still pending or running).
  */
 rt_status rt_future_set_exception(rt_future *f, int code, const char *message);
 
@@ -872,77 +952,6 @@ rt_status rt_as_completed_next(rt_as_completed *it, rt_future **out);
  * of another kind.
  */
 rt_status rt_as_completed_free(rt_as_completed *it);
-
-/**
- * Creates a thread pool (`ThreadPoolExecutor(max_workers, thread_name_prefix, initializer)`).
- *
- * `max_workers` 0 means CPython's default, `min(32, CPUs + 4)`. Workers start on demand, one
- * per submit while none is idle and fewer than `max_workers` run; they are named
- * `<prefix>_<n>` (n from 0), with `thread_name_prefix` NULL or "" meaning
- * `ThreadPoolExecutor-<k>` (k counts such pools from 0). `initializer(initctx)`, which may be
- * NULL, runs first in every worker; a non-zero return breaks the pool: the futures still
- * queued fail (`RT_EBROKEN` as their code) and later submits are refused. The process's exit
- * waits for the workers of every pool not freed, after they finished the queued work.
- *
- * On `RT_OK`, `*out` receives the pool, which the caller frees with `rt_executor_free`.
- * Errors: `RT_EINVAL` for a NULL `out` or a prefix that is not UTF-8; `RT_ENOMEM`.
- */
-rt_status rt_executor_new(size_t max_workers,
-                          const char *thread_name_prefix,
-                          rt_initializer_fn initializer,
-                          void *initctx,
-                          rt_executor **out);
-
-/**
- * Submits `task(arg)` (`executor.submit(fn, arg)`) and gives its future.
- *
- * `arg_free(arg)`, if not NULL, runs once: in the worker after the task returned (before its
- * future completes), or where the task is dropped without running (cancelled, the pool
- * broke). `result_free` (may be NULL) is the future's result destructor. On `RT_OK`, `*out`
- * receives a new reference to the future, released with `rt_future_release`.
- *
- * Errors, with nothing queued and `arg_free` not called: `RT_ESHUTDOWN` "cannot schedule new
- * futures after shutdown" (or "... after interpreter shutdown", once the process is exiting);
- * `RT_EBROKEN` "A thread initializer failed, the thread pool is not usable anymore"
- * (`BrokenThreadPool`); `RT_EAGAIN` when the pool has no worker and none can be started;
- * `RT_EINVAL` for a NULL `task` ("NULL task function"), a NULL `out`, a NULL or wrong-kind
- * handle; `RT_ENOMEM`.
- */
-rt_status rt_executor_submit(rt_executor *ex,
-                             rt_task_fn task,
-                             void *arg,
-                             rt_destructor_fn arg_free,
-                             rt_destructor_fn result_free,
-                             rt_future **out);
-
-/**
- * Shuts the pool down (`executor.shutdown(wait, cancel_futures=...)`): later submits fail
- * with `RT_ESHUTDOWN`. With `cancel_futures`, the futures still queued are cancelled (their
- * callbacks run in this thread, and `rt_wait`/`rt_as_completed` see them completed); without
- * it the workers finish them. With `wait`, returns once every worker has ended. Calling it
- * again is harmless.
- *
- * Errors, in the wait only (the shutdown is done): `RT_EINTR`; `RT_EDEADLK` "cannot join
- * current thread" when a worker of this pool waits for the pool (after the others ended).
- * `RT_EINVAL` for a NULL or wrong-kind handle.
- */
-rt_status rt_executor_shutdown(rt_executor *ex, bool wait, bool cancel_futures);
-
-/**
- * How many workers the pool has started (CPython's `len(executor._threads)`); they stay until
- * shutdown. 0 for a NULL or wrong-kind handle (and `rt_last_error` says so).
- */
-size_t rt_executor_thread_count(const rt_executor *ex);
-
-/**
- * Shuts the pool down and waits for its workers, which first finish the work still queued
- * (as `with ThreadPoolExecutor() ...:` does at its end), then destroys it. Interrupts do not
- * end this wait (one that arrives is kept for the next interruptible wait). Called from one
- * of the pool's own workers, it waits for the others only. NULL is fine. `RT_EBUSY` if a
- * thread is inside `rt_executor_shutdown` on it (it is not freed); `RT_EINVAL` for a handle of
- * another kind.
- */
-rt_status rt_executor_free(rt_executor *ex);
 
 /**
  * Creates a thread-local variable (`threading.local()`): every thread sees its own value, NULL

@@ -1174,6 +1174,14 @@ struct Call {
     static void destroy(void *arg) noexcept { delete static_cast<Call *>(arg); }
 };
 
+/* A done-callback's exception, logged as CPython's Future._invoke_callbacks logs it
+ * ("exception calling callback for <Future ...>") and then ignored. */
+inline void log_callback_exception(rt_future *h, const char *what) noexcept {
+    std::fprintf(stderr, "exception calling callback for <Future at %p state=%s>: %s\n",
+                 static_cast<void *>(h), rt_future_cancelled(h) ? "cancelled" : "finished", what);
+    std::fflush(stderr);
+}
+
 inline int run_initializer(void *ctx) noexcept {
     try {
         (*static_cast<std::function<void()> *>(ctx))();
@@ -1246,8 +1254,34 @@ public:
         rt_status s = rt_future_result(h_, 0.0, &r);
         return std::make_exception_ptr(Error(s, rt_last_error()));
     }
-    /** future.cancel(): true if it is cancelled (it had not started). */
+    /** future.cancel(): true if it is cancelled (it had not started). The done-callbacks run
+     * in this thread. */
     bool cancel() { return rt_future_cancel(h_); }
+    /**
+     * future.add_done_callback(fn): calls `fn(future)` once the future is done (finished or
+     * cancelled), with an rt::Future<T> for this future (a copy: get(), exception(),
+     * cancelled() work in it without waiting). It runs in the thread that completes the
+     * future (a worker, or the thread that cancels it), with no internal lock held; at once,
+     * in this thread, if the future is done already. Callbacks run in the order they were
+     * added. `fn` is any callable taking `const rt::Future<T> &`, copied or moved in (as
+     * std::thread does) and destroyed once it has run.
+     *
+     * As in CPython, an exception that `fn` throws is logged and ignored: it is written to
+     * stderr ("exception calling callback for <Future at 0x... state=finished>: what()") and
+     * never reaches the thread that completes the future, the pool, the other callbacks or C.
+     *
+     * Throws rt::Error RT_ENOMEM ("out of memory"; nothing is added, `fn` is destroyed) or
+     * RT_EINVAL for a Future that holds none; std::bad_alloc if `fn` cannot be copied in.
+     */
+    template <class F>
+    void add_done_callback(F &&fn) {
+        using Cb = DoneCallback<std::decay_t<F>>;
+        auto cb = std::make_unique<Cb>(Cb{std::decay_t<F>(std::forward<F>(fn)), state_});
+        // On RT_OK the callback owns itself: it has run already (and deleted itself), or the
+        // future holds it until it runs.
+        detail::check(rt_future_add_done_callback(h_, &Cb::run, cb.get()));
+        (void)cb.release();
+    }
     bool cancelled() const noexcept { return rt_future_cancelled(h_); }
     bool running() const noexcept { return rt_future_running(h_); }
     bool done() const noexcept { return rt_future_done(h_); }
@@ -1255,6 +1289,27 @@ public:
 private:
     friend class Executor;
     Future(rt_future *h, std::shared_ptr<detail::FutureState<T>> st) noexcept : h_(h), state_(std::move(st)) {}
+
+    /* add_done_callback's record: the callable and the state the future's copy shares. The C
+     * callback (noexcept) owns it and deletes it when it has run. */
+    template <class Fn>
+    struct DoneCallback {
+        Fn fn;
+        std::shared_ptr<detail::FutureState<T>> state;
+
+        static void run(rt_future *h, void *ctx) noexcept {
+            std::unique_ptr<DoneCallback> self(static_cast<DoneCallback *>(ctx));
+            try {
+                detail::check(rt_future_retain(h));
+                const Future f(h, self->state);
+                std::invoke(std::move(self->fn), f);
+            } catch (const std::exception &e) {
+                detail::log_callback_exception(h, e.what());
+            } catch (...) {
+                detail::log_callback_exception(h, "unknown exception (not a std::exception)");
+            }
+        }
+    };
 
     bool wait_seconds(double s) const {
         int code = 0;

@@ -50,11 +50,20 @@ fn every_c_function_that_takes_a_pointer_is_unsafe_to_call_from_rust() {
     let mut checked = 0;
     let mut safe_ones = Vec::new();
     let mut wrong = Vec::new();
-    for entry in std::fs::read_dir(&dir).expect("src/ffi") {
-        let path = entry.expect("an entry").path();
-        if path.extension().is_none_or(|e| e != "rs") {
-            continue;
+    // src/ffi and its subdirectories (a module split into files).
+    let mut files = Vec::new();
+    let mut dirs = vec![dir];
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(&d).expect("src/ffi") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
         }
+    }
+    for path in files {
         let src = std::fs::read_to_string(&path).expect("a source file");
         for (name, is_unsafe, params) in exported(&src) {
             checked += 1;

@@ -1,7 +1,8 @@
 //! `threading.Barrier`.
 
-use super::{Obj, ffi_status, free, handle, write_out};
-use crate::status::{Error, record, rt_status};
+use super::boundary::{Handle, Out};
+use super::{Obj, free, write_out};
+use crate::status::rt_status;
 use crate::sync::Barrier;
 use crate::sync::barrier::Action;
 use crate::thread::CallbackGuard;
@@ -62,10 +63,9 @@ pub unsafe extern "C" fn rt_barrier_new(
     timeout: f64,
     out: *mut *mut rt_barrier,
 ) -> rt_status {
-    ffi_status!({
-        if out.is_null() {
-            return Err(Error::NULL_OUT);
-        }
+    // SAFETY: `out` is NULL or writable, by the API contract.
+    let out = unsafe { Out::new(out) };
+    out.make(|| {
         let action: Option<Action> = match action {
             None => None,
             Some(f) => {
@@ -78,9 +78,7 @@ pub unsafe extern "C" fn rt_barrier_new(
                 })? as Action)
             }
         };
-        let p = Obj::alloc(Barrier::new(parties, action, timeout)?)?;
-        // SAFETY: `out` is non-NULL and, by the API contract, writable.
-        unsafe { write_out(out, p as *mut rt_barrier) }
+        Barrier::new(parties, action, timeout)
     })
 }
 
@@ -91,11 +89,6 @@ pub unsafe extern "C" fn rt_barrier_new(
 pub unsafe extern "C" fn rt_barrier_free(barrier: *mut rt_barrier) -> rt_status {
     // SAFETY: the caller passes NULL or a live barrier handle.
     unsafe { free::<Barrier, rt_barrier>(barrier) }
-}
-
-fn get<'a>(barrier: *const rt_barrier) -> Result<&'a Obj<Barrier>, Error> {
-    // SAFETY: every caller passes what its own caller gave: NULL or a live barrier handle.
-    unsafe { handle::<Barrier, _>(barrier) }
 }
 
 /// Passes the barrier (`barrier.wait(timeout)`): blocks until `parties` threads have called it,
@@ -131,8 +124,9 @@ pub unsafe extern "C" fn rt_barrier_wait(
     timeout: f64,
     index: *mut usize,
 ) -> rt_status {
-    ffi_status!({
-        let b = get(barrier)?;
+    // SAFETY: the caller passes NULL or a live handle.
+    let barrier = unsafe { Handle::new(barrier) };
+    barrier.on(|b: &Obj<Barrier>| {
         let w = if timeout == FOREVER {
             None
         } else {
@@ -156,8 +150,10 @@ pub unsafe extern "C" fn rt_barrier_wait(
 /// `RT_EINVAL` for a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_barrier_reset(barrier: *mut rt_barrier) -> rt_status {
-    ffi_status!({
-        get(barrier)?.inner.reset();
+    // SAFETY: the caller passes NULL or a live handle.
+    let barrier = unsafe { Handle::new(barrier) };
+    barrier.on(|x: &Obj<Barrier>| {
+        x.inner.reset();
         Ok(())
     })
 }
@@ -167,8 +163,10 @@ pub unsafe extern "C" fn rt_barrier_reset(barrier: *mut rt_barrier) -> rt_status
 /// when one of them cannot arrive. `RT_EINVAL` for a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_barrier_abort(barrier: *mut rt_barrier) -> rt_status {
-    ffi_status!({
-        get(barrier)?.inner.abort();
+    // SAFETY: the caller passes NULL or a live handle.
+    let barrier = unsafe { Handle::new(barrier) };
+    barrier.on(|x: &Obj<Barrier>| {
+        x.inner.abort();
         Ok(())
     })
 }
@@ -177,13 +175,8 @@ pub unsafe extern "C" fn rt_barrier_abort(barrier: *mut rt_barrier) -> rt_status
 /// wrong-kind handle (and `rt_last_error` says so).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_barrier_parties(barrier: *const rt_barrier) -> usize {
-    match get(barrier) {
-        Ok(b) => b.inner.parties(),
-        Err(e) => {
-            record(&e);
-            0
-        }
-    }
+    // SAFETY: the caller passes NULL or a live handle.
+    unsafe { Handle::new(barrier) }.query(0, |b: &Obj<Barrier>| b.inner.parties())
 }
 
 /// The number of threads waiting in the current cycle (`barrier.n_waiting`): a snapshot; 0
@@ -191,24 +184,14 @@ pub unsafe extern "C" fn rt_barrier_parties(barrier: *const rt_barrier) -> usize
 /// `rt_last_error` says so).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_barrier_n_waiting(barrier: *const rt_barrier) -> usize {
-    match get(barrier) {
-        Ok(b) => b.inner.n_waiting(),
-        Err(e) => {
-            record(&e);
-            0
-        }
-    }
+    // SAFETY: the caller passes NULL or a live handle.
+    unsafe { Handle::new(barrier) }.query(0, |b: &Obj<Barrier>| b.inner.n_waiting())
 }
 
 /// Whether the barrier is broken (`barrier.broken`): a snapshot. False for a NULL or wrong-kind
 /// handle (and `rt_last_error` says so).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_barrier_broken(barrier: *const rt_barrier) -> bool {
-    match get(barrier) {
-        Ok(b) => b.inner.broken(),
-        Err(e) => {
-            record(&e);
-            false
-        }
-    }
+    // SAFETY: the caller passes NULL or a live handle.
+    unsafe { Handle::new(barrier) }.query(false, |b: &Obj<Barrier>| b.inner.broken())
 }

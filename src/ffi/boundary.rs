@@ -3,9 +3,11 @@
 //! into C.
 //!
 //! - [`run`]: a body returning `Result<(), Error>` becomes an `rt_status`;
-//! - [`on`]: the same, on the object behind a handle (NULL or a wrong kind is `RT_EINVAL`);
-//! - [`query`]: a C function that returns a value (a flag, a count) on the object behind a
-//!   handle, and a fallback when the handle is bad or the body panics.
+//! - [`Handle`]: a handle as C passed it; `Handle::new` is the one `unsafe` step (the caller's
+//!   promise that it is NULL or live), then [`Handle::on`] runs a body on the object as `run`
+//!   does (NULL or a wrong kind is `RT_EINVAL`), and [`Handle::query`] returns a value (a flag,
+//!   a count), or a fallback when the handle is bad or the body panics;
+//! - [`Out`]: where a `_new` function writes its new handle; [`Out::make`] makes the object.
 //!
 //! A panic is a bug of rthread's: it is caught here and reported as `RT_ESTATE` with the
 //! message [`PANICKED`], so that the caller's process goes on. The fast paths (`rt_lock_acquire`
@@ -35,43 +37,90 @@ pub fn run(body: impl FnOnce() -> Result<(), Error>) -> rt_status {
     }
 }
 
-/// Runs `body` on the object behind `p`, as [`run`] does; a NULL or wrong-kind handle is
-/// `RT_EINVAL`, and the body does not run.
-///
-/// # Safety
-/// `p` must be NULL or a live handle (see [`handle`]).
-#[inline]
-pub unsafe fn on<T: Handled, C>(
-    p: *const C,
-    body: impl FnOnce(&Obj<T>) -> Result<(), Error>,
-) -> rt_status {
-    // SAFETY: forwarded contract.
-    run(|| body(unsafe { handle::<T, C>(p) }?))
+/// Where a `_new` function writes its new handle: NULL, or valid for a write (the caller's
+/// promise to [`Out::new`]).
+pub struct Out<C>(*mut *mut C);
+
+impl<C> Out<C> {
+    /// # Safety
+    /// `out` must be NULL or valid for a write of a pointer.
+    #[inline]
+    pub unsafe fn new(out: *mut *mut C) -> Out<C> {
+        Out(out)
+    }
+
+    /// Makes an object and writes its new handle out, as [`run`] does: a NULL `out` is
+    /// `RT_EINVAL` ("NULL output pointer", checked first: nothing is made), then `make`'s
+    /// error, then `RT_ENOMEM`. On error nothing is written.
+    #[inline]
+    pub fn make<T: Handled>(self, make: impl FnOnce() -> Result<T, Error>) -> rt_status {
+        run(|| self.put(make))
+    }
+
+    /// [`Out::make`] inside a body that has already checked other arguments.
+    pub fn put<T: Handled>(self, make: impl FnOnce() -> Result<T, Error>) -> Result<(), Error> {
+        if self.0.is_null() {
+            return Err(Error::NULL_OUT);
+        }
+        let p = Obj::alloc(make()?)?;
+        // SAFETY: non-NULL, and writable by the promise made to `Out::new`.
+        unsafe { self.0.write(p as *mut C) };
+        Ok(())
+    }
 }
 
-/// Runs `body` on the object behind `p` and returns its value; for a NULL or wrong-kind
-/// handle, or a panic, records the error and returns `fallback`.
-///
-/// # Safety
-/// `p` must be NULL or a live handle (see [`handle`]).
-#[inline]
-pub unsafe fn query<T: Handled, C, R>(
-    p: *const C,
-    fallback: R,
-    body: impl FnOnce(&Obj<T>) -> R,
-) -> R {
-    // SAFETY: forwarded contract.
-    match unsafe { handle::<T, C>(p) } {
-        Ok(obj) => match catch_unwind(AssertUnwindSafe(|| body(obj))) {
-            Ok(v) => v,
-            Err(_) => {
-                record(&PANICKED);
+/// A pointer that C passed as a handle, with the caller's promise that it is NULL or a live
+/// handle for the whole call: from there on, checking it ([`Handle::on`], [`Handle::query`])
+/// is safe.
+pub struct Handle<C>(*const C);
+
+impl<C> Clone for Handle<C> {
+    fn clone(&self) -> Handle<C> {
+        *self
+    }
+}
+
+impl<C> Copy for Handle<C> {}
+
+impl<C> Handle<C> {
+    /// # Safety
+    /// `p` must be NULL or a live handle (see [`handle`]) until the call that received it
+    /// returns.
+    #[inline]
+    pub unsafe fn new(p: *const C) -> Handle<C> {
+        Handle(p)
+    }
+
+    /// The object behind the handle; a NULL or wrong-kind handle is `RT_EINVAL`.
+    #[inline]
+    pub fn get<'a, T: Handled>(self) -> Result<&'a Obj<T>, Error> {
+        // SAFETY: the promise made to `Handle::new`.
+        unsafe { handle::<T, C>(self.0) }
+    }
+
+    /// Runs `body` on the object, as [`run`] does; a NULL or wrong-kind handle is `RT_EINVAL`,
+    /// and the body does not run.
+    #[inline]
+    pub fn on<T: Handled>(self, body: impl FnOnce(&Obj<T>) -> Result<(), Error>) -> rt_status {
+        run(|| body(self.get()?))
+    }
+
+    /// Runs `body` on the object and returns its value; for a NULL or wrong-kind handle, or a
+    /// panic, records the error and returns `fallback`.
+    #[inline]
+    pub fn query<T: Handled, R>(self, fallback: R, body: impl FnOnce(&Obj<T>) -> R) -> R {
+        match self.get() {
+            Ok(obj) => match catch_unwind(AssertUnwindSafe(|| body(obj))) {
+                Ok(v) => v,
+                Err(_) => {
+                    record(&PANICKED);
+                    fallback
+                }
+            },
+            Err(e) => {
+                record(&e);
                 fallback
             }
-        },
-        Err(e) => {
-            record(&e);
-            fallback
         }
     }
 }
@@ -90,7 +139,7 @@ mod tests {
         let v = {
             let l = Obj::alloc(Lock::new()).unwrap();
             // SAFETY: a live handle, freed below.
-            let v = unsafe { query::<Lock, _, u32>(l, 7, |_| panic!("a bug")) };
+            let v = unsafe { Handle::new(l) }.query::<Lock, u32>(7, |_| panic!("a bug"));
             // SAFETY: as above.
             unsafe { super::super::free::<Lock, Obj<Lock>>(l) };
             v
@@ -108,12 +157,11 @@ mod tests {
     fn errors_are_recorded_and_bad_handles_refused_before_the_body() {
         assert_eq!(run(|| Err(Error::TIMEOUT)), rt_status::RT_TIMEOUT);
         assert_eq!(last_error(), "timed out");
-        let null = std::ptr::null::<Obj<Lock>>();
         // SAFETY: NULL is allowed.
-        let s = unsafe { on::<Lock, _>(null, |_| unreachable!()) };
+        let null = unsafe { Handle::new(std::ptr::null::<Obj<Lock>>()) };
+        let s = null.on::<Lock>(|_| unreachable!());
         assert_eq!(s, rt_status::RT_EINVAL);
-        // SAFETY: as above.
-        assert!(!unsafe { query::<Lock, _, bool>(null, false, |_| unreachable!()) });
+        assert!(!null.query::<Lock, bool>(false, |_| unreachable!()));
         assert_eq!(last_error(), "NULL handle");
     }
 }

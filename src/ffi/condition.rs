@@ -1,6 +1,7 @@
 //! `threading.Condition`.
 
-use super::{Busy, Obj, ffi_status, free, handle, write_out};
+use super::boundary::{Handle, Out};
+use super::{Busy, Obj, free};
 use crate::status::{Error, rt_status};
 use crate::sync::condition::WAIT_NOT_OWNED;
 use crate::sync::{Condition, ConditionLock, Lock, RLock};
@@ -137,12 +138,6 @@ impl super::Handled for Cond {
     }
 }
 
-fn make(lock: CondLock, out: *mut *mut rt_condition) -> Result<(), Error> {
-    let p = Obj::alloc(Condition::with_lock(lock))?;
-    // SAFETY: `out` was checked non-NULL by the caller and is writable by the API contract.
-    unsafe { write_out(out, p as *mut rt_condition) }
-}
-
 /// Creates a condition with a new re-entrant lock of its own (`threading.Condition()`).
 ///
 /// On `RT_OK`, `*out` receives the condition, which the caller owns and frees with
@@ -150,12 +145,8 @@ fn make(lock: CondLock, out: *mut *mut rt_condition) -> Result<(), Error> {
 /// `RT_ENOMEM`. On error `*out` is not written.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_condition_new(out: *mut *mut rt_condition) -> rt_status {
-    ffi_status!({
-        if out.is_null() {
-            return Err(Error::NULL_OUT);
-        }
-        make(CondLock::Own(RLock::new()), out)
-    })
+    // SAFETY: `out` is NULL or writable, by the API contract.
+    unsafe { Out::new(out) }.make(|| Ok(Condition::with_lock(CondLock::Own(RLock::new()))))
 }
 
 /// Creates a condition that uses the caller's plain lock (`threading.Condition(lock)`).
@@ -176,14 +167,9 @@ pub unsafe extern "C" fn rt_condition_new_with_lock(
     lock: *mut super::lock::rt_lock,
     out: *mut *mut rt_condition,
 ) -> rt_status {
-    ffi_status!({
-        // SAFETY: the caller passes NULL or a live lock handle.
-        let l = unsafe { handle::<Lock, _>(lock) }?;
-        if out.is_null() {
-            return Err(Error::NULL_OUT);
-        }
-        make(CondLock::borrow_lock(l)?, out)
-    })
+    // SAFETY: the caller passes NULL or a live lock handle, and `out` NULL or writable.
+    let (lock, out) = unsafe { (Handle::new(lock), Out::new(out)) };
+    lock.on(|l: &Obj<Lock>| out.put(|| CondLock::borrow_lock(l).map(Condition::with_lock)))
 }
 
 /// Creates a condition that uses the caller's re-entrant lock (`threading.Condition(rlock)`).
@@ -202,14 +188,9 @@ pub unsafe extern "C" fn rt_condition_new_with_rlock(
     rlock: *mut super::rlock::rt_rlock,
     out: *mut *mut rt_condition,
 ) -> rt_status {
-    ffi_status!({
-        // SAFETY: the caller passes NULL or a live rlock handle.
-        let l = unsafe { handle::<RLock, _>(rlock) }?;
-        if out.is_null() {
-            return Err(Error::NULL_OUT);
-        }
-        make(CondLock::borrow_rlock(l)?, out)
-    })
+    // SAFETY: the caller passes NULL or a live rlock handle, and `out` NULL or writable.
+    let (rlock, out) = unsafe { (Handle::new(rlock), Out::new(out)) };
+    rlock.on(|l: &Obj<RLock>| out.put(|| CondLock::borrow_rlock(l).map(Condition::with_lock)))
 }
 
 /// Destroys a condition and, if it made its own, its lock; a borrowed lock becomes free to be
@@ -223,11 +204,6 @@ pub unsafe extern "C" fn rt_condition_free(cond: *mut rt_condition) -> rt_status
     unsafe { free::<Cond, rt_condition>(cond) }
 }
 
-fn get<'a>(cond: *const rt_condition) -> Result<&'a Obj<Cond>, Error> {
-    // SAFETY: every caller passes what its own caller gave: NULL or a live condition handle.
-    unsafe { handle::<Cond, _>(cond) }
-}
-
 /// Acquires the condition's lock (`cond.acquire(blocking, timeout)`): exactly what
 /// `rt_lock_acquire` or `rt_rlock_acquire` does on that lock, with the same arguments, results
 /// and errors (an RLock re-enters). `RT_EINVAL` for a NULL or wrong-kind handle.
@@ -237,8 +213,9 @@ pub unsafe extern "C" fn rt_condition_acquire(
     wait: c_int,
     timeout: f64,
 ) -> rt_status {
-    ffi_status!({
-        let c = get(cond)?;
+    // SAFETY: the caller passes NULL or a live handle.
+    let cond = unsafe { Handle::new(cond) };
+    cond.on(|c: &Obj<Cond>| {
         let w = lock_wait(wait != 0, timeout)?;
         c.inner.acquire_with(w, || c.busy())
     })
@@ -250,7 +227,8 @@ pub unsafe extern "C" fn rt_condition_acquire(
 /// caller does not own). `RT_EINVAL` for a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_condition_release(cond: *mut rt_condition) -> rt_status {
-    ffi_status!(get(cond)?.inner.release())
+    // SAFETY: the caller passes NULL or a live handle.
+    unsafe { Handle::new(cond) }.on(|x: &Obj<Cond>| x.inner.release())
 }
 
 /// Waits until notified (`cond.wait(timeout)`). The caller must own the lock; the wait releases
@@ -270,8 +248,9 @@ pub unsafe extern "C" fn rt_condition_release(cond: *mut rt_condition) -> rt_sta
 /// (Python treats negative and NaN timeouts as 0); `RT_EINVAL` for a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_condition_wait(cond: *mut rt_condition, timeout: f64) -> rt_status {
-    ffi_status!({
-        let c = get(cond)?;
+    // SAFETY: the caller passes NULL or a live handle.
+    let cond = unsafe { Handle::new(cond) };
+    cond.on(|c: &Obj<Cond>| {
         if !c.inner.lock().is_owned() {
             return Err(WAIT_NOT_OWNED);
         }
@@ -302,8 +281,9 @@ pub unsafe extern "C" fn rt_condition_wait_for(
     ctx: *mut c_void,
     timeout: f64,
 ) -> rt_status {
-    ffi_status!({
-        let c = get(cond)?;
+    // SAFETY: the caller passes NULL or a live handle.
+    let cond = unsafe { Handle::new(cond) };
+    cond.on(|c: &Obj<Cond>| {
         let pred = pred.ok_or(NOT_CALLABLE)?;
         let w = timeout_wait(timeout)?;
         let call = || {
@@ -325,7 +305,8 @@ pub unsafe extern "C" fn rt_condition_wait_for(
 /// lock"); `RT_EINVAL` for a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_condition_notify(cond: *mut rt_condition, n: usize) -> rt_status {
-    ffi_status!(get(cond)?.inner.notify(n))
+    // SAFETY: the caller passes NULL or a live handle.
+    unsafe { Handle::new(cond) }.on(|x: &Obj<Cond>| x.inner.notify(n))
 }
 
 /// Wakes every thread waiting on the condition (`cond.notify_all()`). They return from their
@@ -336,5 +317,6 @@ pub unsafe extern "C" fn rt_condition_notify(cond: *mut rt_condition, n: usize) 
 /// lock"); `RT_EINVAL` for a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_condition_notify_all(cond: *mut rt_condition) -> rt_status {
-    ffi_status!(get(cond)?.inner.notify_all())
+    // SAFETY: the caller passes NULL or a live handle.
+    unsafe { Handle::new(cond) }.on(|x: &Obj<Cond>| x.inner.notify_all())
 }

@@ -1,7 +1,8 @@
 //! `threading.Event`.
 
-use super::{Obj, ffi_status, free, handle, write_out};
-use crate::status::{Error, record, rt_status};
+use super::boundary::{Handle, Out};
+use super::{Obj, free};
+use crate::status::rt_status;
 use crate::sync::Event;
 use crate::time::timeout_wait;
 
@@ -22,14 +23,8 @@ impl super::Handled for Event {
 /// On error `*out` is not written.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_event_new(out: *mut *mut rt_event) -> rt_status {
-    ffi_status!({
-        if out.is_null() {
-            return Err(Error::NULL_OUT);
-        }
-        let p = Obj::alloc(Event::new())?;
-        // SAFETY: `out` is non-NULL and, by the API contract, writable.
-        unsafe { write_out(out, p as *mut rt_event) }
-    })
+    // SAFETY: `out` is NULL or writable, by the API contract.
+    unsafe { Out::new(out) }.make(|| Ok(Event::new()))
 }
 
 /// Destroys an event. NULL is fine (nothing happens). Not while threads are blocked in
@@ -41,18 +36,15 @@ pub unsafe extern "C" fn rt_event_free(event: *mut rt_event) -> rt_status {
     unsafe { free::<Event, rt_event>(event) }
 }
 
-fn get<'a>(event: *const rt_event) -> Result<&'a Obj<Event>, Error> {
-    // SAFETY: every caller passes what its own caller gave: NULL or a live event handle.
-    unsafe { handle::<Event, _>(event) }
-}
-
 /// Sets the flag (`event.set()`) and wakes every thread waiting for it: each of them returns
 /// `RT_OK`, even if `rt_event_clear` runs before it is scheduled. Setting a set event does
 /// nothing. `RT_EINVAL` for a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_event_set(event: *mut rt_event) -> rt_status {
-    ffi_status!({
-        get(event)?.inner.set();
+    // SAFETY: the caller passes NULL or a live handle.
+    let event = unsafe { Handle::new(event) };
+    event.on(|x: &Obj<Event>| {
+        x.inner.set();
         Ok(())
     })
 }
@@ -61,8 +53,10 @@ pub unsafe extern "C" fn rt_event_set(event: *mut rt_event) -> rt_status {
 /// `RT_EINVAL` for a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_event_clear(event: *mut rt_event) -> rt_status {
-    ffi_status!({
-        get(event)?.inner.clear();
+    // SAFETY: the caller passes NULL or a live handle.
+    let event = unsafe { Handle::new(event) };
+    event.on(|x: &Obj<Event>| {
+        x.inner.clear();
         Ok(())
     })
 }
@@ -71,13 +65,8 @@ pub unsafe extern "C" fn rt_event_clear(event: *mut rt_event) -> rt_status {
 /// handle (and `rt_last_error` says so).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_event_is_set(event: *const rt_event) -> bool {
-    match get(event) {
-        Ok(e) => e.inner.is_set(),
-        Err(e) => {
-            record(&e);
-            false
-        }
-    }
+    // SAFETY: the caller passes NULL or a live handle.
+    unsafe { Handle::new(event) }.query(false, |e: &Obj<Event>| e.inner.is_set())
 }
 
 /// Waits until the flag is set (`event.wait(timeout)`).
@@ -94,8 +83,9 @@ pub unsafe extern "C" fn rt_event_is_set(event: *const rt_event) -> bool {
 /// time_t"); `RT_EINVAL` for a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_event_wait(event: *mut rt_event, timeout: f64) -> rt_status {
-    ffi_status!({
-        let e = get(event)?;
+    // SAFETY: the caller passes NULL or a live handle.
+    let event = unsafe { Handle::new(event) };
+    event.on(|e: &Obj<Event>| {
         let w = timeout_wait(timeout)?;
         // The wait starts here: a set from now on releases it (and only then is the object
         // marked busy, so that a free that sees it busy comes after this point).

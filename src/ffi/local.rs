@@ -2,8 +2,9 @@
 
 #![cfg(not(loom))]
 
-use super::{Handled, Kind, Obj, ffi_status, free, handle, write_out};
-use crate::status::{Error, record, rt_status};
+use super::boundary::{Handle, Out};
+use super::{Handled, Kind, Obj, free, write_out};
+use crate::status::rt_status;
 use crate::thread::Local;
 use std::ffi::c_void;
 
@@ -46,15 +47,10 @@ pub unsafe extern "C" fn rt_local_new(
     destructor: rt_local_destructor,
     out: *mut *mut rt_local,
 ) -> rt_status {
-    ffi_status!({
-        if out.is_null() {
-            return Err(Error::NULL_OUT);
-        }
-        // SAFETY: the caller's destructor, for the values set in this local, as documented.
-        let p = Obj::alloc(unsafe { Local::new(destructor) }?)?;
-        // SAFETY: `out` is non-NULL and, by the API contract, writable.
-        unsafe { write_out(out, p as *mut rt_local) }
-    })
+    // SAFETY: `out` is NULL or writable, by the API contract.
+    let out = unsafe { Out::new(out) };
+    // SAFETY: the caller's destructor, for the values set in this local, as documented.
+    out.make(|| unsafe { Local::new(destructor) })
 }
 
 /// Writes the calling thread's value to `*value`: what it last set with `rt_local_set`, or NULL
@@ -68,9 +64,9 @@ pub unsafe extern "C" fn rt_local_get(
     local: *const rt_local,
     value: *mut *mut c_void,
 ) -> rt_status {
-    ffi_status!({
-        // SAFETY: the caller passes NULL or a live local handle.
-        let l = unsafe { handle::<Local, _>(local)? };
+    // SAFETY: the caller passes NULL or a live handle.
+    let local = unsafe { Handle::new(local) };
+    local.on(|l: &Obj<Local>| {
         let v = l.inner.get()?;
         // SAFETY: writable by the API contract (NULL is refused).
         unsafe { write_out(value, v) }
@@ -88,13 +84,7 @@ pub unsafe extern "C" fn rt_local_get(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_local_set(local: *mut rt_local, value: *mut c_void) -> rt_status {
     // SAFETY: the caller passes NULL or a live local handle.
-    match unsafe { handle::<Local, _>(local) } {
-        Ok(l) => match l.inner.set(value) {
-            Ok(()) => rt_status::RT_OK,
-            Err(e) => record(&e),
-        },
-        Err(e) => record(&e),
-    }
+    unsafe { Handle::new(local) }.on(|l: &Obj<Local>| l.inner.set(value))
 }
 
 /// Destroys a thread-local variable. NULL is fine (nothing happens).

@@ -1,6 +1,7 @@
 //! `threading.Lock` / `_thread.allocate_lock`.
 
-use super::{Obj, boundary, ffi_status, free, handle, write_out};
+use super::boundary::{Handle, Out};
+use super::{Obj, free, handle};
 use crate::status::rt_status;
 use crate::sync::Lock;
 use crate::time::{FOREVER, lock_wait};
@@ -21,14 +22,8 @@ type LockObj = Obj<Lock>;
 /// written.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_lock_new(out: *mut *mut rt_lock) -> rt_status {
-    ffi_status!({
-        if out.is_null() {
-            return Err(crate::status::Error::NULL_OUT);
-        }
-        let p = LockObj::alloc(Lock::new())?;
-        // SAFETY: `out` is non-NULL and, by the API contract, writable.
-        unsafe { write_out(out, p as *mut rt_lock) }
-    })
+    // SAFETY: `out` is NULL or writable, by the API contract.
+    unsafe { Out::new(out) }.make(|| Ok(Lock::new()))
 }
 
 /// Destroys a lock. NULL is fine (nothing happens). A lock may be freed while locked (as in
@@ -78,12 +73,11 @@ pub unsafe extern "C" fn rt_lock_acquire(
 #[inline(never)]
 fn acquire_slow(lock: *mut rt_lock, wait: c_int, timeout: f64) -> rt_status {
     // SAFETY: the caller passes NULL or a live lock handle.
-    unsafe {
-        boundary::on(lock, |l: &LockObj| {
-            let w = lock_wait(wait != 0, timeout)?;
-            l.inner.acquire_with(w, || l.busy())
-        })
-    }
+    let lock = unsafe { Handle::new(lock) };
+    lock.on(|l: &LockObj| {
+        let w = lock_wait(wait != 0, timeout)?;
+        l.inner.acquire_with(w, || l.busy())
+    })
 }
 
 /// Releases the lock (`lock.release()`). Any thread may release it, not only the one that
@@ -109,7 +103,7 @@ pub unsafe extern "C" fn rt_lock_release(lock: *mut rt_lock) -> rt_status {
 #[inline(never)]
 fn release_slow(lock: *mut rt_lock) -> rt_status {
     // SAFETY: the caller passes NULL or a live lock handle.
-    unsafe { boundary::on(lock, |l: &LockObj| l.inner.release()) }
+    unsafe { Handle::new(lock) }.on(|l: &LockObj| l.inner.release())
 }
 
 /// Whether the lock is held by some thread (`lock.locked()`): a snapshot. False for a NULL or
@@ -117,5 +111,5 @@ fn release_slow(lock: *mut rt_lock) -> rt_status {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_lock_locked(lock: *const rt_lock) -> bool {
     // SAFETY: the caller passes NULL or a live lock handle.
-    unsafe { boundary::query(lock, false, |l: &LockObj| l.inner.locked()) }
+    unsafe { Handle::new(lock) }.query(false, |l: &LockObj| l.inner.locked())
 }

@@ -1,7 +1,8 @@
 //! `threading.RLock`.
 
-use super::{Obj, boundary, ffi_status, free, handle, write_out};
-use crate::status::{Error, rt_status};
+use super::boundary::{Handle, Out};
+use super::{Obj, free, handle};
+use crate::status::rt_status;
 use crate::sync::RLock;
 use crate::time::{FOREVER, lock_wait};
 use std::ffi::c_int;
@@ -26,14 +27,8 @@ type RLockObj = Obj<RLock>;
 /// On error `*out` is not written.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_rlock_new(out: *mut *mut rt_rlock) -> rt_status {
-    ffi_status!({
-        if out.is_null() {
-            return Err(Error::NULL_OUT);
-        }
-        let p = RLockObj::alloc(RLock::new())?;
-        // SAFETY: `out` is non-NULL and, by the API contract, writable.
-        unsafe { write_out(out, p as *mut rt_rlock) }
-    })
+    // SAFETY: `out` is NULL or writable, by the API contract.
+    unsafe { Out::new(out) }.make(|| Ok(RLock::new()))
 }
 
 /// Destroys a re-entrant lock. NULL is fine (nothing happens). It may be freed while held (as
@@ -87,12 +82,11 @@ pub unsafe extern "C" fn rt_rlock_acquire(
 #[inline(never)]
 fn acquire_slow(rlock: *mut rt_rlock, wait: c_int, timeout: f64) -> rt_status {
     // SAFETY: the caller passes NULL or a live rlock handle.
-    unsafe {
-        boundary::on(rlock, |r: &RLockObj| {
-            let w = lock_wait(wait != 0, timeout)?;
-            r.inner.acquire_with(w, || r.busy())
-        })
-    }
+    let rlock = unsafe { Handle::new(rlock) };
+    rlock.on(|r: &RLockObj| {
+        let w = lock_wait(wait != 0, timeout)?;
+        r.inner.acquire_with(w, || r.busy())
+    })
 }
 
 /// Releases one level of the lock (`rlock.release()`). When the level drops to 0 the lock is
@@ -118,7 +112,7 @@ pub unsafe extern "C" fn rt_rlock_release(rlock: *mut rt_rlock) -> rt_status {
 #[inline(never)]
 fn release_refused(rlock: *mut rt_rlock) -> rt_status {
     // SAFETY: the caller passes NULL or a live rlock handle.
-    unsafe { boundary::on(rlock, |r: &RLockObj| r.inner.release()) }
+    unsafe { Handle::new(rlock) }.on(|r: &RLockObj| r.inner.release())
 }
 
 /// Whether the calling thread owns the lock (`rlock._is_owned()`). False for a NULL or
@@ -126,7 +120,7 @@ fn release_refused(rlock: *mut rt_rlock) -> rt_status {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_rlock_is_owned(rlock: *const rt_rlock) -> bool {
     // SAFETY: the caller passes NULL or a live rlock handle.
-    unsafe { boundary::query(rlock, false, |r: &RLockObj| r.inner.is_owned()) }
+    unsafe { Handle::new(rlock) }.query(false, |r: &RLockObj| r.inner.is_owned())
 }
 
 /// The calling thread's recursion level (`rlock._recursion_count()`): how many releases it owes,
@@ -135,5 +129,5 @@ pub unsafe extern "C" fn rt_rlock_is_owned(rlock: *const rt_rlock) -> bool {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_rlock_count(rlock: *const rt_rlock) -> u64 {
     // SAFETY: the caller passes NULL or a live rlock handle.
-    unsafe { boundary::query(rlock, 0, |r: &RLockObj| r.inner.count()) }
+    unsafe { Handle::new(rlock) }.query(0, |r: &RLockObj| r.inner.count())
 }

@@ -1,6 +1,7 @@
 //! `threading.Semaphore` and `threading.BoundedSemaphore`.
 
-use super::{Obj, boundary, ffi_status, free, handle, write_out};
+use super::boundary::{Handle, Out};
+use super::{Obj, free, handle};
 use crate::status::{Error, rt_status};
 use crate::sync::Semaphore;
 use crate::time::{FOREVER, semaphore_wait};
@@ -18,14 +19,8 @@ impl super::Handled for Semaphore {
 }
 
 fn make(sem: Result<Semaphore, Error>, out: *mut *mut rt_semaphore) -> rt_status {
-    ffi_status!({
-        if out.is_null() {
-            return Err(Error::NULL_OUT);
-        }
-        let p = Obj::alloc(sem?)?;
-        // SAFETY: `out` is non-NULL and, by the API contract, writable.
-        unsafe { write_out(out, p as *mut rt_semaphore) }
-    })
+    // SAFETY: `out` is NULL or writable, by the API contract.
+    unsafe { Out::new(out) }.make(|| sem)
 }
 
 /// Creates a semaphore holding `value` permits (`threading.Semaphore(value)`; Python's default
@@ -105,12 +100,11 @@ pub unsafe extern "C" fn rt_semaphore_acquire(
 #[inline(never)]
 fn acquire_slow(sem: *mut rt_semaphore, wait: c_int, timeout: f64) -> rt_status {
     // SAFETY: the caller passes NULL or a live semaphore handle.
-    unsafe {
-        boundary::on(sem, |s: &Obj<Semaphore>| {
-            let w = semaphore_wait(wait != 0, timeout)?;
-            s.inner.acquire_with(w, || s.busy())
-        })
-    }
+    let sem = unsafe { Handle::new(sem) };
+    sem.on(|s: &Obj<Semaphore>| {
+        let w = semaphore_wait(wait != 0, timeout)?;
+        s.inner.acquire_with(w, || s.busy())
+    })
 }
 
 /// Adds `n` permits (`sem.release(n)`) and wakes up to `n` blocked threads.
@@ -138,7 +132,7 @@ pub unsafe extern "C" fn rt_semaphore_release(sem: *mut rt_semaphore, n: u64) ->
 #[inline(never)]
 fn release_slow(sem: *mut rt_semaphore, n: u64) -> rt_status {
     // SAFETY: the caller passes NULL or a live semaphore handle.
-    unsafe { boundary::on(sem, |s: &Obj<Semaphore>| s.inner.release(n)) }
+    unsafe { Handle::new(sem) }.on(|s: &Obj<Semaphore>| s.inner.release(n))
 }
 
 /// The number of permits available (`sem._value`): a snapshot, never negative. -1 for a NULL
@@ -146,5 +140,5 @@ fn release_slow(sem: *mut rt_semaphore, n: u64) -> rt_status {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_semaphore_value(sem: *const rt_semaphore) -> i64 {
     // SAFETY: the caller passes NULL or a live semaphore handle.
-    unsafe { boundary::query(sem, -1, |s: &Obj<Semaphore>| s.inner.value() as i64) }
+    unsafe { Handle::new(sem) }.query(-1, |s: &Obj<Semaphore>| s.inner.value() as i64)
 }

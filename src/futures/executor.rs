@@ -5,8 +5,19 @@
 //! starts a new worker while there are fewer than `max_workers`. Workers are rthread thread
 //! objects named `<prefix>_<n>` (n from 0); a worker runs the initializer first (a failure
 //! breaks the pool: pending futures fail with it, later submits are refused), then takes items
-//! until it takes the wake-up marker (`None`) of a shutdown, which it puts back for the next
-//! worker.
+//! until the queue is shut down and empty. Where CPython puts a wake-up marker (`None`) on the
+//! queue at shutdown, this pool shuts its queue down (`queue.shutdown()`, 3.13), which needs no
+//! memory: the workers finish what is queued, then see the shutdown.
+//!
+//! Memory: `submit` allocates the future, the queue's room for the item and, when it starts
+//! a worker, the thread object, its name and its start; each can fail with `RT_ENOMEM` (a
+//! refused thread creation is `RT_EAGAIN`). If the item cannot be queued, nothing happens. If
+//! a worker cannot be started while the pool has none, the item is taken back and `submit`
+//! fails, nothing changed. If the pool has a worker already, the item stays queued, `submit`
+//! succeeds, and the workers the pool has run it in turn (a later submit tries again to start
+//! one). CPython raises from `submit` in both cases, leaving the item queued: a future that
+//! its caller never got, which runs anyway. Shutdown, waiting, and the workers' own loop
+//! allocate nothing.
 //!
 //! Workers are daemon threads, and the process's exit waits for them the way CPython's
 //! `threading` atexit hook does: an exit handler, registered after the registry's (so it runs
@@ -22,15 +33,17 @@
 //! a worker that meets a future already finished by someone else skips it (CPython's worker
 //! dies of the RuntimeError).
 
-use super::future::{Failure, Future, ResultFree};
+use super::future::{Failure, Future, FutureRef, ResultFree};
+use crate::memory::{Arc, try_box, try_boxed_str};
 use crate::queue::Queue;
 use crate::status::{Error, rt_status};
-use crate::sync::{Lock, Semaphore};
-use crate::thread::{CallbackGuard, InternalGuard, Thread};
-use std::cell::UnsafeCell;
-use std::ffi::{c_int, c_void};
+use crate::sync::Semaphore;
+use crate::thread::{CallbackGuard, Thread};
+use crate::wait::LockCell;
+use std::borrow::Cow;
+use std::ffi::{CStr, c_int, c_void};
+use std::fmt::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
 
 /// A task: `int task(void *arg, void **result)`; 0 is success with `*result`, anything else
 /// is the failure's code.
@@ -86,22 +99,33 @@ impl WorkItem {
             // SAFETY: the task and its argument, as submit was given them; called once.
             unsafe { (self.task)(self.arg.0, &mut result) }
         };
-        let message = if rc != 0 {
-            crate::status::last_error()
-        } else {
-            String::new()
-        };
+        let failure = (rc != 0).then(|| task_failure(rc));
         self.free_arg();
-        let _ = if rc == 0 {
-            self.future.set_result(result)
-        } else {
-            self.future.set_exception(Failure {
-                code: rc,
-                message: message.into_boxed_str(),
-            })
+        let _ = match failure {
+            None => self.future.set_result(result),
+            Some(f) => self.future.set_exception(f),
         };
     }
 }
+
+/// The failure of a task that returned `rc`: its code, and the thread's last message, copied.
+/// Without memory for the copy, the code stays and the message says so.
+fn task_failure(rc: c_int) -> Failure {
+    // SAFETY: the calling thread's message buffer, NUL-terminated, unchanged during this call.
+    let bytes = unsafe { CStr::from_ptr(crate::status::last_error_ptr()) }.to_bytes();
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        // A message cut inside a character: its whole characters.
+        Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or(""),
+    };
+    Failure::copied(rc, text).unwrap_or(Failure {
+        code: rc,
+        message: Cow::Borrowed(LOST_MESSAGE),
+    })
+}
+
+/// The message of a task's failure whose own message could not be copied.
+pub const LOST_MESSAGE: &str = "out of memory (the task's own message was lost)";
 
 impl Drop for WorkItem {
     fn drop(&mut self) {
@@ -112,58 +136,71 @@ impl Drop for WorkItem {
 struct PoolState {
     shutdown: bool,
     broken: bool,
-    threads: Vec<crate::memory::Arc<Thread>>,
+    /// Every worker started, in order; none is ever removed.
+    threads: Vec<Arc<Thread>>,
 }
 
 struct Shared {
-    queue: Queue<Option<WorkItem>>,
+    queue: Queue<WorkItem>,
     idle: Semaphore,
-    lock: Lock,
-    st: UnsafeCell<PoolState>,
+    st: LockCell<PoolState>,
     max_workers: usize,
-    prefix: Box<str>,
+    /// The prefix given, or `None`: `ThreadPoolExecutor-<number>`.
+    prefix: Option<Box<str>>,
+    /// The number of a pool without a prefix, given when it is registered (never reused).
+    number: AtomicU64,
     initializer: Option<(InitFn, SendPtr)>,
+    /// The process's exit has waited for this pool's workers.
+    exit_joined: AtomicBool,
 }
 
-// SAFETY: `st` is only touched with `lock` held; the initializer's context is the user's,
-// given to every worker by the contract of the C face.
-unsafe impl Sync for Shared {}
-// SAFETY: as above.
-unsafe impl Send for Shared {}
+// SAFETY: the initializer's context (in `SendPtr`, which is Send) is the user's, given to
+// every worker by the contract of the C face; it is only copied, never dereferenced here.
+unsafe impl Sync for SendPtr {}
 
 impl Shared {
     fn with<R>(&self, f: impl FnOnce(&mut PoolState) -> R) -> R {
-        let _g = InternalGuard::lock(&self.lock);
-        // SAFETY: the lock is held.
-        f(unsafe { &mut *self.st.get() })
+        self.st.with(f)
     }
 
-    fn put(&self, item: Option<WorkItem>) {
-        // A simple queue is unbounded and never shut down: its put cannot fail.
-        let _ = self.queue.put(item, true, None);
+    /// No more items, and the workers end once the queue is empty (allocates nothing).
+    fn shut_queue(&self, immediate: bool) -> Option<crate::queue::Drained<WorkItem>> {
+        self.queue.shutdown(immediate).ok()
     }
 
-    /// Takes what the queue holds now, without waiting.
-    fn drain(&self) -> Vec<WorkItem> {
-        let mut v = Vec::new();
-        while let Ok(item) = self.queue.get(false, None) {
-            if let Some(w) = item {
-                v.push(w);
-            }
+    /// Writes the pool's prefix: the one given, or `ThreadPoolExecutor-<number>`.
+    fn write_prefix(&self, out: &mut impl Write) -> std::fmt::Result {
+        match &self.prefix {
+            Some(p) => out.write_str(p),
+            None => write!(
+                out,
+                "ThreadPoolExecutor-{}",
+                self.number.load(Ordering::Relaxed)
+            ),
         }
-        v
+    }
+
+    /// The worker's name, `<prefix>_<n>`; `RT_ENOMEM`.
+    fn worker_name(&self, n: usize) -> Result<String, Error> {
+        let mut name = String::new();
+        // Room for the prefix, "ThreadPoolExecutor-" and two 20-digit numbers: no write below
+        // allocates.
+        let room = self.prefix.as_ref().map_or(0, |p| p.len()) + 64;
+        name.try_reserve(room).map_err(|_| Error::NO_MEMORY)?;
+        let _ = self.write_prefix(&mut name);
+        let _ = write!(name, "_{n}");
+        Ok(name)
     }
 
     fn initializer_failed(&self) {
-        let items = self.with(|st| {
-            st.broken = true;
-            self.drain()
-        });
-        for mut w in items {
+        // Once broken, no submit adds to the queue: what it holds now fails (other workers may
+        // take some meanwhile, as in CPython, where they then fail in their own initializer).
+        self.with(|st| st.broken = true);
+        while let Ok(mut w) = self.queue.get(false, None) {
             w.free_arg();
             let _ = w.future.set_exception(Failure {
                 code: rt_status::RT_EBROKEN as i32,
-                message: BROKEN_MESSAGE.into(),
+                message: Cow::Borrowed(BROKEN_MESSAGE),
             });
         }
     }
@@ -195,33 +232,22 @@ fn worker(shared: &Shared) {
     loop {
         let item = match shared.queue.get(false, None) {
             Ok(item) => item,
+            Err(e) if e.status == rt_status::RT_ESHUTDOWN => return,
             Err(_) => {
                 let _ = shared.idle.release(1);
                 loop {
-                    // Only an interrupt ends this wait early: a worker ignores it.
-                    if let Ok(item) = shared.queue.get(true, None) {
-                        break item;
+                    match shared.queue.get(true, None) {
+                        Ok(item) => break item,
+                        // Shut down and empty: the pool is done with this worker.
+                        Err(e) if e.status == rt_status::RT_ESHUTDOWN => return,
+                        // An interrupt: a worker ignores it. (Without memory for its wait
+                        // record a thread waits on a record on its stack: no failure there.)
+                        Err(_) => {}
                     }
                 }
             }
         };
-        match item {
-            Some(w) => w.run(),
-            None => {
-                let stop = shared.with(|st| {
-                    if st.shutdown || GLOBAL_SHUTDOWN.load(Ordering::Acquire) {
-                        st.shutdown = true;
-                        true
-                    } else {
-                        false
-                    }
-                });
-                if stop {
-                    shared.put(None);
-                    return;
-                }
-            }
-        }
+        item.run();
     }
 }
 
@@ -264,20 +290,27 @@ impl Executor {
         prefix: Option<&str>,
         initializer: Option<(InitFn, *mut c_void)>,
     ) -> Result<Executor, Error> {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let prefix: Box<str> = match prefix {
-            Some(p) if !p.is_empty() => p.into(),
-            _ => format!(
-                "ThreadPoolExecutor-{}",
-                COUNTER.fetch_add(1, Ordering::Relaxed)
-            )
-            .into(),
+        let ex = Executor::unregistered(max_workers, prefix, initializer)?;
+        ex.register()?;
+        Ok(ex)
+    }
+
+    /// As [`Executor::new`], before [`Executor::register`]: a pool that the process's exit
+    /// does not know of, and whose number (without a prefix) is not given yet. For a caller
+    /// with more to allocate before the pool exists for good (the C face's handle).
+    pub fn unregistered(
+        max_workers: usize,
+        prefix: Option<&str>,
+        initializer: Option<(InitFn, *mut c_void)>,
+    ) -> Result<Executor, Error> {
+        let prefix = match prefix {
+            Some(p) if !p.is_empty() => Some(try_boxed_str(p)?),
+            _ => None,
         };
-        let shared = Arc::new(Shared {
-            queue: Queue::simple(),
+        let shared = Arc::try_new(Shared {
+            queue: Queue::fifo(0)?,
             idle: Semaphore::new(0)?,
-            lock: Lock::new(),
-            st: UnsafeCell::new(PoolState {
+            st: LockCell::new(PoolState {
                 shutdown: false,
                 broken: false,
                 threads: Vec::new(),
@@ -288,10 +321,18 @@ impl Executor {
                 max_workers
             },
             prefix,
+            number: AtomicU64::new(0),
             initializer: initializer.map(|(f, c)| (f, SendPtr(c))),
-        });
-        register(&shared)?;
+            exit_joined: AtomicBool::new(false),
+        })?;
         Ok(Executor { shared })
+    }
+
+    /// Makes the pool known to the process's exit, and numbers it if it has no prefix (pools
+    /// are numbered from 0 in the order they are registered). `RT_ENOMEM`, with nothing done
+    /// and no number used, if the list of pools cannot grow. Once only.
+    pub fn register(&self) -> Result<(), Error> {
+        register(&self.shared)
     }
 
     /// The bound on the number of workers.
@@ -328,24 +369,29 @@ impl Executor {
                 return Err(INTERPRETER_SHUTDOWN);
             }
             st.threads.try_reserve(1).map_err(|_| Error::NO_MEMORY)?;
-            let future = Future::new(result_free);
-            sh.put(Some(WorkItem {
+            let future = Future::new(result_free)?;
+            let item = WorkItem {
                 future: future.clone(),
                 task,
                 arg: SendPtr(arg),
                 arg_free,
-            }));
+            };
+            if let Err(mut e) = sh.queue.put(item, true, None) {
+                // No room for it (the queue is shut down only with `st.shutdown` or the
+                // global flag set, seen above): the argument stays the caller's.
+                e.item.arg_free = None;
+                return Err(e.error);
+            }
             if let Err(e) = self.adjust_thread_count(st) {
                 if st.threads.is_empty() {
                     // No worker will ever take it: take it back (only this item is queued, as
                     // every earlier submit either found a worker or took its item back too).
-                    while let Ok(item) = sh.queue.get(false, None) {
-                        if let Some(mut w) = item {
-                            w.arg_free = None;
-                        }
+                    while let Ok(mut w) = sh.queue.get(false, None) {
+                        w.arg_free = None;
                     }
                     return Err(e);
                 }
+                // Else a worker of the pool runs it; see the module comment.
             }
             Ok(future)
         })
@@ -361,12 +407,12 @@ impl Executor {
             return Ok(());
         }
         // SAFETY: worker_entry takes back the Box given as its argument, once.
-        let args = Box::into_raw(Box::new(WorkerArgs { shared: sh.clone() }));
+        let args = Box::into_raw(try_box(WorkerArgs { shared: sh.clone() })?);
         // SAFETY: worker_entry may run once with `args` in the new thread; it never unwinds
         // (tasks run under a CallbackGuard, so rt_exit_thread cannot end a worker).
         let started =
             unsafe { Thread::new(Some(worker_entry), args as *mut c_void) }.and_then(|t| {
-                t.set_name(&format!("{}_{}", sh.prefix, n))?;
+                t.set_name(&sh.worker_name(n)?)?;
                 let _ = t.set_daemon(true);
                 t.start()?;
                 Ok(t)
@@ -393,15 +439,9 @@ impl Executor {
         let sh = &self.shared;
         let cancelled = sh.with(|st| {
             st.shutdown = true;
-            let v = if cancel_futures {
-                sh.drain()
-            } else {
-                Vec::new()
-            };
-            sh.put(None);
-            v
+            sh.shut_queue(cancel_futures)
         });
-        for mut w in cancelled {
+        for mut w in cancelled.into_iter().flatten() {
             w.free_arg();
             w.future.cancel();
             let _ = w.future.set_running_or_notify_cancel();
@@ -419,10 +459,12 @@ impl Executor {
 }
 
 fn join_all(sh: &Shared, interruptible: bool) -> Result<(), Error> {
-    let threads = sh.with(|st| st.threads.clone());
     let mut result = Ok(());
     let mut interrupted = false;
-    for t in threads {
+    // One at a time, by index (no copy of the list): workers are only ever added.
+    let mut i = 0;
+    while let Some(t) = sh.with(|st| st.threads.get(i).cloned()) {
+        i += 1;
         loop {
             match t.join(-1.0) {
                 Ok(()) => break,
@@ -460,22 +502,33 @@ impl Drop for Executor {
 /// Set when the process begins to exit (CPython's `concurrent.futures.thread._shutdown`).
 static GLOBAL_SHUTDOWN: AtomicBool = AtomicBool::new(false);
 
-struct Pools {
-    lock: Lock,
-    list: UnsafeCell<Vec<Weak<Shared>>>,
+/// The registered pools. Each pointer is an `Arc<Shared>` that its `Executor` holds while it
+/// is listed (`Executor::drop` unlists it first), so a holder of the list's lock may take a
+/// reference.
+struct Pools(Vec<*const Shared>);
+// SAFETY: the pointers are pools shared between threads (`Shared` is Sync), each alive while
+// listed (see above).
+unsafe impl Send for Pools {}
+
+static POOLS: LockCell<Pools> = LockCell::new(Pools(Vec::new()));
+
+/// The next number of a pool without a prefix; only touched with the list's lock held.
+static NEXT_NUMBER: AtomicU64 = AtomicU64::new(0);
+
+fn with_pools<R>(f: impl FnOnce(&mut Vec<*const Shared>) -> R) -> R {
+    POOLS.with(|p| f(&mut p.0))
 }
-// SAFETY: `list` is only touched with `lock` held.
-unsafe impl Sync for Pools {}
 
-static POOLS: Pools = Pools {
-    lock: Lock::new(),
-    list: UnsafeCell::new(Vec::new()),
-};
-
-fn with_pools<R>(f: impl FnOnce(&mut Vec<Weak<Shared>>) -> R) -> R {
-    let _g = InternalGuard::lock(&POOLS.lock);
-    // SAFETY: the lock is held.
-    f(unsafe { &mut *POOLS.list.get() })
+/// A reference to a listed pool.
+///
+/// # Safety
+/// The list's lock must be held and `p` listed.
+unsafe fn listed(p: *const Shared) -> Arc<Shared> {
+    // SAFETY: a listed pool is alive (its Executor holds it); one more reference.
+    unsafe {
+        Arc::increment_strong_count(p);
+        Arc::from_raw(p)
+    }
 }
 
 fn register(sh: &Arc<Shared>) -> Result<(), Error> {
@@ -488,30 +541,52 @@ fn register(sh: &Arc<Shared>) -> Result<(), Error> {
         unsafe { libc::atexit(at_exit) };
     });
     with_pools(|v| {
-        v.retain(|w| w.strong_count() > 0);
         v.try_reserve(1).map_err(|_| Error::NO_MEMORY)?;
-        v.push(Arc::downgrade(sh));
+        if sh.prefix.is_none() {
+            let n = NEXT_NUMBER.load(Ordering::Relaxed);
+            sh.number.store(n, Ordering::Relaxed);
+            NEXT_NUMBER.store(n + 1, Ordering::Relaxed);
+        }
+        v.push(Arc::as_ptr(sh));
         Ok(())
     })
 }
 
 fn unregister(sh: &Arc<Shared>) {
-    let me = Arc::downgrade(sh);
-    with_pools(|v| v.retain(|w| w.strong_count() > 0 && !w.ptr_eq(&me)));
+    let me = Arc::as_ptr(sh);
+    with_pools(|v| v.retain(|p| *p != me));
 }
 
 extern "C" fn at_exit() {
-    GLOBAL_SHUTDOWN.store(true, Ordering::Release);
-    let pools: Vec<Arc<Shared>> = with_pools(|v| v.iter().filter_map(Weak::upgrade).collect());
-    for sh in &pools {
-        // Under the pool's lock: a submit that got in before this is queued before the marker.
-        sh.with(|_| sh.put(None));
-    }
+    // Under the list's lock: no pool comes or goes meanwhile. Under each pool's lock: a submit
+    // that got in before this is queued before the queue shuts.
+    with_pools(|v| {
+        GLOBAL_SHUTDOWN.store(true, Ordering::Release);
+        for &p in v.iter() {
+            // SAFETY: listed, and the lock is held.
+            let sh = unsafe { &*p };
+            sh.with(|_| sh.shut_queue(false));
+        }
+    });
     if !crate::thread::registry::exit_wait_enabled() {
         return;
     }
-    for sh in &pools {
-        let _ = join_all(sh, false);
+    // Each pool once (a worker's task may free a pool meanwhile, or exit from a worker).
+    loop {
+        let next = with_pools(|v| {
+            v.iter()
+                .copied()
+                // SAFETY: listed, and the lock is held.
+                .find(|&p| !unsafe { &*p }.exit_joined.swap(true, Ordering::AcqRel))
+                // SAFETY: as above.
+                .map(|p| unsafe { listed(p) })
+        });
+        match next {
+            Some(sh) => {
+                let _ = join_all(&sh, false);
+            }
+            None => break,
+        }
     }
 }
 
@@ -522,6 +597,8 @@ pub fn interpreter_shutting_down() -> bool {
 
 impl std::fmt::Debug for Executor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "<ThreadPoolExecutor {}>", self.shared.prefix)
+        f.write_str("<ThreadPoolExecutor ")?;
+        self.shared.write_prefix(f)?;
+        f.write_str(">")
     }
 }

@@ -20,15 +20,21 @@
 //!
 //! Differences from Python: a failure is a code and a message, not an exception object; a
 //! callback's own failures cannot be logged (a C callback returns nothing).
+//!
+//! Memory: a future is one allocation ([`Future::new`], `RT_ENOMEM` if refused); adding a
+//! callback may grow its list (`RT_ENOMEM`, nothing added). Completing, cancelling, reading
+//! and waiting allocate nothing: a waiter has room for every future it watches beforehand
+//! (see `waiter`).
 
 use super::waiter::Waiter;
+use crate::memory::{Arc, try_boxed_str};
 use crate::status::{Error, rt_status};
-use crate::sync::{Event, Lock};
-use crate::thread::{CallbackGuard, InternalGuard};
+use crate::sync::Event;
+use crate::thread::CallbackGuard;
 use crate::time::Wait;
-use std::cell::UnsafeCell;
+use crate::wait::{CellGuard, LockCell};
+use std::borrow::Cow;
 use std::ffi::c_void;
-use std::sync::Arc;
 use std::sync::atomic::AtomicU32;
 
 /// The kind tag of a future handle in the C face ("RTFU").
@@ -83,11 +89,24 @@ pub type ResultFree = unsafe extern "C" fn(*mut c_void);
 /// A done-callback, called once with the future.
 pub type DoneCallback = Box<dyn FnOnce(&Arc<Future>) + Send>;
 
-/// A failure: the code the call failed with (non-zero) and its message.
+/// A failure: the code the call failed with (non-zero) and its message (a static text, or a
+/// copy made with [`Failure::copied`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failure {
     pub code: i32,
-    pub message: Box<str>,
+    pub message: Cow<'static, str>,
+}
+
+impl Failure {
+    /// A failure with a copy of `message`; `RT_ENOMEM` if the copy cannot be made.
+    pub fn copied(code: i32, message: &str) -> Result<Failure, Error> {
+        let message = if message.is_empty() {
+            Cow::Borrowed("")
+        } else {
+            Cow::Owned(String::from(try_boxed_str(message)?))
+        };
+        Ok(Failure { code, message })
+    }
 }
 
 pub const CANCELLED: Error = Error::new(rt_status::RT_ECANCELLED, "the future was cancelled");
@@ -112,43 +131,21 @@ pub(super) struct Inner {
     pub(super) waiters: Vec<Arc<Waiter>>,
 }
 
+// SAFETY: the result pointer is the user's, handed between threads by the contract of the C
+// face (a task's result is read by whoever collects it); the rest is Send.
+unsafe impl Send for Inner {}
+
 /// A future (`concurrent.futures.Future`); see the module comment.
 #[repr(C)]
 pub struct Future {
     header: FutureHeader,
     done: Event,
-    lock: Lock,
-    inner: UnsafeCell<Inner>,
+    inner: LockCell<Inner>,
     result_free: Option<ResultFree>,
 }
 
-// SAFETY: `inner` is only touched with `lock` held (through `Guard`), or in `drop` with `&mut`.
-// The result pointer is the user's, handed between threads by the contract of the C face
-// (a task's result is read by whoever collects it).
-unsafe impl Sync for Future {}
-// SAFETY: as above.
-unsafe impl Send for Future {}
-
 /// The internal lock, held.
-pub(super) struct Guard<'a> {
-    f: &'a Future,
-    _g: InternalGuard<'a>,
-}
-
-impl std::ops::Deref for Guard<'_> {
-    type Target = Inner;
-    fn deref(&self) -> &Inner {
-        // SAFETY: the lock is held while the guard lives.
-        unsafe { &*self.f.inner.get() }
-    }
-}
-
-impl std::ops::DerefMut for Guard<'_> {
-    fn deref_mut(&mut self) -> &mut Inner {
-        // SAFETY: the lock is held while the guard lives, and the guard is unique.
-        unsafe { &mut *self.f.inner.get() }
-    }
-}
+pub(super) type Guard<'a> = CellGuard<'a, Inner>;
 
 impl Drop for Future {
     fn drop(&mut self) {
@@ -167,16 +164,15 @@ impl Drop for Future {
 
 impl Future {
     /// A new PENDING future; `result_free`, if given, receives a result still held when the
-    /// future is destroyed.
-    pub fn new(result_free: Option<ResultFree>) -> Arc<Future> {
-        Arc::new(Future {
+    /// future is destroyed. `RT_ENOMEM` if it cannot be allocated.
+    pub fn new(result_free: Option<ResultFree>) -> Result<Arc<Future>, Error> {
+        Arc::try_new(Future {
             header: FutureHeader {
                 tag: FUTURE_TAG,
                 _spare: AtomicU32::new(0),
             },
             done: Event::new(),
-            lock: Lock::new(),
-            inner: UnsafeCell::new(Inner {
+            inner: LockCell::new(Inner {
                 state: State::Pending,
                 result: std::ptr::null_mut(),
                 failure: None,
@@ -188,10 +184,7 @@ impl Future {
     }
 
     pub(super) fn locked(&self) -> Guard<'_> {
-        Guard {
-            f: self,
-            _g: InternalGuard::lock(&self.lock),
-        }
+        self.inner.lock()
     }
 
     /// The state at this moment.
@@ -214,9 +207,81 @@ impl Future {
         self.state().is_done()
     }
 
+    /// Waits for the future to be done; `Ok(state)`.
+    fn wait_done(&self, wait: Wait) -> Result<State, Error> {
+        let s = self.state();
+        if s.is_done() {
+            return Ok(s);
+        }
+        self.done.wait(wait)?;
+        Ok(self.state())
+    }
+
+    /// `result(timeout)`: the result once finished. Errors: `RT_ECANCELLED`; `RT_EFAILED`
+    /// ([`FAILED`]: the failure is in [`Future::with_failure`]); `RT_TIMEOUT`; `RT_EINTR`.
+    pub fn result(&self, wait: Wait) -> Result<*mut c_void, Error> {
+        let s = self.wait_done(wait)?;
+        let g = self.locked();
+        match s {
+            State::Cancelled | State::CancelledAndNotified => Err(CANCELLED),
+            _ if g.failure.is_some() => Err(FAILED),
+            _ => Ok(g.result),
+        }
+    }
+
+    /// `exception(timeout)`: the failure's code once finished (0 for a result). Errors:
+    /// `RT_ECANCELLED`, `RT_TIMEOUT`, `RT_EINTR`.
+    pub fn exception(&self, wait: Wait) -> Result<i32, Error> {
+        let s = self.wait_done(wait)?;
+        match s {
+            State::Cancelled | State::CancelledAndNotified => Err(CANCELLED),
+            _ => Ok(self.locked().failure.as_ref().map_or(0, |f| f.code)),
+        }
+    }
+
+    /// Calls `f` with the failure of a finished future (`None` if it did not fail), under the
+    /// future's internal lock: `f` must not call user code nor use this future.
+    pub fn with_failure<R>(&self, f: impl FnOnce(Option<&Failure>) -> R) -> R {
+        f(self.locked().failure.as_ref())
+    }
+
+    /// Whether the future finished with a failure (for FIRST_EXCEPTION).
+    pub(super) fn failed_locked(g: &Guard<'_>) -> bool {
+        g.state == State::Finished && g.failure.is_some()
+    }
+
+    /// The state's CPython name.
+    pub fn state_name(&self) -> &'static str {
+        self.state().name()
+    }
+}
+
+/// The operations of a future that need its reference (to hand it to callbacks and
+/// waiters): methods of `Arc<Future>`.
+pub trait FutureRef {
     /// `cancel()`: true if the future is cancelled (now or before); false if it runs or has
     /// finished. A cancellation runs the done-callbacks, in the calling thread.
-    pub fn cancel(self: &Arc<Self>) -> bool {
+    fn cancel(&self) -> bool;
+
+    /// `add_done_callback(fn)`: `cb` runs once the future is done, in the thread that makes it
+    /// done; at once, in the caller, if it is done already.
+    fn add_done_callback(&self, cb: DoneCallback) -> Result<(), Error>;
+
+    /// `set_running_or_notify_cancel()`: `Ok(true)` if the future was PENDING and now runs;
+    /// `Ok(false)` if it was cancelled (waiters in `wait`/`as_completed` now see it completed).
+    /// `RT_ESTATE` "Future in unexpected state" otherwise.
+    fn set_running_or_notify_cancel(&self) -> Result<bool, Error>;
+
+    /// `set_result(result)`: finishes the future with `result`. `RT_EINVALIDSTATE` if it is
+    /// cancelled or finished already (the result is then not the future's).
+    fn set_result(&self, result: *mut c_void) -> Result<(), Error>;
+
+    /// `set_exception(exc)`: finishes the future with a failure. `RT_EINVALIDSTATE` as above.
+    fn set_exception(&self, failure: Failure) -> Result<(), Error>;
+}
+
+impl FutureRef for Arc<Future> {
+    fn cancel(&self) -> bool {
         let callbacks = {
             let mut g = self.locked();
             match g.state {
@@ -228,20 +293,11 @@ impl Future {
             self.done.set();
             std::mem::take(&mut g.callbacks)
         };
-        self.invoke(callbacks);
+        invoke(self, callbacks);
         true
     }
 
-    fn invoke(self: &Arc<Self>, callbacks: Vec<DoneCallback>) {
-        for cb in callbacks {
-            let _g = CallbackGuard::new();
-            cb(self);
-        }
-    }
-
-    /// `add_done_callback(fn)`: `cb` runs once the future is done, in the thread that makes it
-    /// done; at once, in the caller, if it is done already.
-    pub fn add_done_callback(self: &Arc<Self>, cb: DoneCallback) -> Result<(), Error> {
+    fn add_done_callback(&self, cb: DoneCallback) -> Result<(), Error> {
         {
             let mut g = self.locked();
             if !g.state.is_done() {
@@ -255,52 +311,7 @@ impl Future {
         Ok(())
     }
 
-    /// Waits for the future to be done; `Ok(state)`.
-    fn wait_done(&self, wait: Wait) -> Result<State, Error> {
-        let s = self.state();
-        if s.is_done() {
-            return Ok(s);
-        }
-        self.done.wait(wait)?;
-        Ok(self.state())
-    }
-
-    /// `result(timeout)`: the result once finished. Errors: `RT_ECANCELLED`; `RT_EFAILED`
-    /// ([`FAILED`]: the failure is in [`Future::failure`]); `RT_TIMEOUT`; `RT_EINTR`.
-    pub fn result(&self, wait: Wait) -> Result<*mut c_void, Error> {
-        let s = self.wait_done(wait)?;
-        let g = self.locked();
-        match s {
-            State::Cancelled | State::CancelledAndNotified => Err(CANCELLED),
-            _ if g.failure.is_some() => Err(FAILED),
-            _ => Ok(g.result),
-        }
-    }
-
-    /// `exception(timeout)`: the failure once finished (`None` for a result). Errors:
-    /// `RT_ECANCELLED`, `RT_TIMEOUT`, `RT_EINTR`.
-    pub fn exception(&self, wait: Wait) -> Result<Option<Failure>, Error> {
-        let s = self.wait_done(wait)?;
-        match s {
-            State::Cancelled | State::CancelledAndNotified => Err(CANCELLED),
-            _ => Ok(self.locked().failure.clone()),
-        }
-    }
-
-    /// The failure of a finished future, if it failed.
-    pub fn failure(&self) -> Option<Failure> {
-        self.locked().failure.clone()
-    }
-
-    /// Whether the future finished with a failure (for FIRST_EXCEPTION).
-    pub(super) fn failed_locked(g: &Guard<'_>) -> bool {
-        g.state == State::Finished && g.failure.is_some()
-    }
-
-    /// `set_running_or_notify_cancel()`: `Ok(true)` if the future was PENDING and now runs;
-    /// `Ok(false)` if it was cancelled (waiters in `wait`/`as_completed` now see it completed).
-    /// `RT_ESTATE` "Future in unexpected state" otherwise.
-    pub fn set_running_or_notify_cancel(self: &Arc<Self>) -> Result<bool, Error> {
+    fn set_running_or_notify_cancel(&self) -> Result<bool, Error> {
         let mut g = self.locked();
         match g.state {
             State::Cancelled => {
@@ -318,52 +329,47 @@ impl Future {
         }
     }
 
-    fn finish(
-        self: &Arc<Self>,
-        result: *mut c_void,
-        failure: Option<Failure>,
-    ) -> Result<(), Error> {
-        let callbacks = {
-            let mut g = self.locked();
-            if matches!(
-                g.state,
-                State::Cancelled | State::CancelledAndNotified | State::Finished
-            ) {
-                return Err(invalid_state(g.state));
+    fn set_result(&self, result: *mut c_void) -> Result<(), Error> {
+        finish(self, result, None)
+    }
+
+    fn set_exception(&self, failure: Failure) -> Result<(), Error> {
+        finish(self, std::ptr::null_mut(), Some(failure))
+    }
+}
+
+fn invoke(this: &Arc<Future>, callbacks: Vec<DoneCallback>) {
+    for cb in callbacks {
+        let _g = CallbackGuard::new();
+        cb(this);
+    }
+}
+
+fn finish(this: &Arc<Future>, result: *mut c_void, failure: Option<Failure>) -> Result<(), Error> {
+    let callbacks = {
+        let mut g = this.locked();
+        if matches!(
+            g.state,
+            State::Cancelled | State::CancelledAndNotified | State::Finished
+        ) {
+            return Err(invalid_state(g.state));
+        }
+        let failed = failure.is_some();
+        g.result = result;
+        g.failure = failure;
+        g.state = State::Finished;
+        for w in &g.waiters {
+            if failed {
+                w.add_exception(this);
+            } else {
+                w.add_result(this);
             }
-            let failed = failure.is_some();
-            g.result = result;
-            g.failure = failure;
-            g.state = State::Finished;
-            for w in &g.waiters {
-                if failed {
-                    w.add_exception(self);
-                } else {
-                    w.add_result(self);
-                }
-            }
-            self.done.set();
-            std::mem::take(&mut g.callbacks)
-        };
-        self.invoke(callbacks);
-        Ok(())
-    }
-
-    /// `set_result(result)`: finishes the future with `result`. `RT_EINVALIDSTATE` if it is
-    /// cancelled or finished already (the result is then not the future's).
-    pub fn set_result(self: &Arc<Self>, result: *mut c_void) -> Result<(), Error> {
-        self.finish(result, None)
-    }
-
-    /// `set_exception(exc)`: finishes the future with a failure. `RT_EINVALIDSTATE` as above.
-    pub fn set_exception(self: &Arc<Self>, failure: Failure) -> Result<(), Error> {
-        self.finish(std::ptr::null_mut(), Some(failure))
-    }
-
-    /// The state's CPython name.
-    pub fn state_name(&self) -> &'static str {
-        self.state().name()
-    }
+        }
+        this.done.set();
+        std::mem::take(&mut g.callbacks)
+    };
+    invoke(this, callbacks);
+    Ok(())
 }
 
 impl std::fmt::Debug for Future {

@@ -9,8 +9,9 @@
 
 pub mod executor;
 pub mod future;
+pub mod text;
 pub mod waiter;
 
 pub use executor::Executor;
-pub use future::{Failure, Future, State};
+pub use future::{Failure, Future, FutureRef, State};
 pub use waiter::{AsCompleted, ReturnWhen, Waited, wait};

@@ -7,14 +7,24 @@
 //! its condition holds. The waiting thread sleeps on that event: no polling. Lock order:
 //! future, then waiter; a thread never holds two waiters' locks, and takes several futures'
 //! locks only in address order.
+//!
+//! Memory: everything a wait needs is allocated before it installs its waiter (`RT_ENOMEM`
+//! then, with nothing installed): a waiter's list has room for every future it watches, each
+//! of which reports to it at most once, so completing a future allocates nothing.
 
 use super::future::{Future, Guard};
+use crate::memory::Arc;
 use crate::status::{Error, rt_status};
-use crate::sync::{Event, Lock};
-use crate::thread::InternalGuard;
+use crate::sync::Event;
 use crate::time::Wait;
-use std::cell::UnsafeCell;
-use std::sync::Arc;
+use crate::wait::LockCell;
+
+/// An empty vector with room for `n` elements, or `RT_ENOMEM`.
+fn with_room<T>(n: usize) -> Result<Vec<T>, Error> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| Error::NO_MEMORY)?;
+    Ok(v)
+}
 
 /// `return_when` of [`wait`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,6 +44,7 @@ enum Kind {
 }
 
 struct WaiterState {
+    /// Room for every watched future from the start: pushing never allocates.
     finished: Vec<Arc<Future>>,
     pending: usize,
 }
@@ -41,23 +52,17 @@ struct WaiterState {
 /// A waiter installed in futures (CPython's `_Waiter` family).
 pub struct Waiter {
     kind: Kind,
-    lock: Lock,
-    state: UnsafeCell<WaiterState>,
+    state: LockCell<WaiterState>,
     event: Event,
 }
 
-// SAFETY: `state` is only touched with `lock` held.
-unsafe impl Sync for Waiter {}
-// SAFETY: as above.
-unsafe impl Send for Waiter {}
-
 impl Waiter {
-    fn new(kind: Kind, pending: usize) -> Arc<Waiter> {
-        Arc::new(Waiter {
+    /// A waiter for `watched` futures, `pending` of them not completed yet.
+    fn new(kind: Kind, watched: usize, pending: usize) -> Result<Arc<Waiter>, Error> {
+        Arc::try_new(Waiter {
             kind,
-            lock: Lock::new(),
-            state: UnsafeCell::new(WaiterState {
-                finished: Vec::new(),
+            state: LockCell::new(WaiterState {
+                finished: with_room(watched)?,
                 pending,
             }),
             event: Event::new(),
@@ -65,13 +70,13 @@ impl Waiter {
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut WaiterState) -> R) -> R {
-        let _g = InternalGuard::lock(&self.lock);
-        // SAFETY: the lock is held.
-        f(unsafe { &mut *self.state.get() })
+        self.state.with(f)
     }
 
     fn add(&self, f: &Arc<Future>, exception: bool) {
         self.with(|s| {
+            // Never beyond the room made in `new`: a future reports once.
+            debug_assert!(s.finished.len() < s.finished.capacity());
             s.finished.push(f.clone());
             match self.kind {
                 Kind::AsCompleted | Kind::FirstCompleted => self.event.set(),
@@ -103,15 +108,18 @@ impl Waiter {
 }
 
 /// The futures without duplicates, in address order (the order their locks are taken in).
-fn unique(fs: &[Arc<Future>]) -> Vec<Arc<Future>> {
-    let mut v: Vec<Arc<Future>> = fs.to_vec();
-    v.sort_by_key(|f| Arc::as_ptr(f) as usize);
+fn unique(fs: &[Arc<Future>]) -> Result<Vec<Arc<Future>>, Error> {
+    let mut v = with_room(fs.len())?;
+    v.extend(fs.iter().cloned());
+    v.sort_unstable_by_key(|f| Arc::as_ptr(f) as usize);
     v.dedup_by(|a, b| Arc::ptr_eq(a, b));
-    v
+    Ok(v)
 }
 
-fn lock_all(fs: &[Arc<Future>]) -> Vec<Guard<'_>> {
-    fs.iter().map(|f| f.locked()).collect()
+fn lock_all(fs: &[Arc<Future>]) -> Result<Vec<Guard<'_>>, Error> {
+    let mut v = with_room(fs.len())?;
+    v.extend(fs.iter().map(|f| f.locked()));
+    Ok(v)
 }
 
 fn uninstall(fs: &[Arc<Future>], w: &Arc<Waiter>) {
@@ -143,12 +151,12 @@ pub struct Waited {
 /// `concurrent.futures.wait(fs, timeout, return_when)`. Duplicates count once. Errors:
 /// `RT_EINTR` (nothing is reported then), `RT_ENOMEM`.
 pub fn wait(fs: &[Arc<Future>], wait: Wait, when: ReturnWhen) -> Result<Waited, Error> {
-    let fs = unique(fs);
+    let fs = unique(fs)?;
     let waiter;
-    let mut done;
+    // Room for every future: those done now and those the waiter will report.
+    let mut done = with_room(fs.len())?;
     {
-        let mut guards = lock_all(&fs);
-        done = Vec::new();
+        let mut guards = lock_all(&fs)?;
         let mut any_failed = false;
         for (f, g) in fs.iter().zip(guards.iter()) {
             if g.state.is_completed() {
@@ -173,7 +181,7 @@ pub fn wait(fs: &[Arc<Future>], wait: Wait, when: ReturnWhen) -> Result<Waited, 
                 stop_on_exception: false,
             },
         };
-        waiter = Waiter::new(kind, fs.len() - done.len());
+        waiter = Waiter::new(kind, fs.len() - done.len(), fs.len() - done.len())?;
         if let Err(e) = install(&mut guards, &waiter) {
             drop(guards);
             uninstall(&fs, &waiter);
@@ -195,7 +203,7 @@ pub fn wait(fs: &[Arc<Future>], wait: Wait, when: ReturnWhen) -> Result<Waited, 
 pub struct AsCompleted {
     fs: Vec<Arc<Future>>,
     total: usize,
-    /// Completed, not yielded yet; yielded from the end.
+    /// Completed, not yielded yet; yielded from the end. Room for every future.
     ready: Vec<Arc<Future>>,
     /// Not completed when last seen.
     pending: Vec<Arc<Future>>,
@@ -206,12 +214,12 @@ pub struct AsCompleted {
 impl AsCompleted {
     /// Starts watching `fs` (duplicates count once); the overall timeout starts now.
     pub fn new(fs: &[Arc<Future>], wait: Wait) -> Result<AsCompleted, Error> {
-        let fs = unique(fs);
-        let waiter = Waiter::new(Kind::AsCompleted, 0);
-        let mut ready = Vec::new();
-        let mut pending = Vec::new();
+        let fs = unique(fs)?;
+        let waiter = Waiter::new(Kind::AsCompleted, fs.len(), 0)?;
+        let mut ready = with_room(fs.len())?;
+        let mut pending = with_room(fs.len())?;
         {
-            let mut guards = lock_all(&fs);
+            let mut guards = lock_all(&fs)?;
             for (f, g) in fs.iter().zip(guards.iter()) {
                 if g.state.is_completed() {
                     ready.push(f.clone());
@@ -253,15 +261,16 @@ impl AsCompleted {
                 return Ok(None);
             }
             // What completed since the last look (the event is cleared with the list taken,
-            // under the waiter's lock, so a completion after this sets it again).
-            let mut finished = self.waiter.with(|s| {
+            // under the waiter's lock, so a completion after this sets it again). Both lists
+            // keep their room: `ready` is empty here and has room for every future.
+            let ready = &mut self.ready;
+            let found = self.waiter.with(|s| {
                 self.waiter.event.clear();
-                std::mem::take(&mut s.finished)
-            });
-            if !finished.is_empty() {
                 // Keep the order they finished in: yielded from the end.
-                finished.reverse();
-                self.ready = finished;
+                ready.extend(s.finished.drain(..).rev());
+                !ready.is_empty()
+            });
+            if found {
                 continue;
             }
             let passed = match self.wait {

@@ -1,0 +1,199 @@
+//! Waiting on many futures: `rt_wait` and the as-completed iterator.
+
+use super::*;
+
+/// An iterator behind a handle: one thread at a time may advance it.
+pub struct AsCompletedObj {
+    lock: crate::sync::Lock,
+    it: std::cell::UnsafeCell<AsCompleted>,
+}
+
+// SAFETY: `it` is only touched with `lock` held (or when the object is dropped).
+unsafe impl Sync for AsCompletedObj {}
+
+impl Handled for AsCompletedObj {
+    const KIND: Kind = Kind::AsCompleted;
+}
+
+/// The futures of an array, borrowed as `Arc`s.
+///
+/// # Safety
+/// `fs` must be NULL or point to `n` handles, each NULL or live.
+unsafe fn futures_of(fs: *const *mut rt_future, n: usize) -> Result<Vec<Arc<Future>>, Error> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    if fs.is_null() {
+        return Err(NULL_ARRAY);
+    }
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| Error::NO_MEMORY)?;
+    for i in 0..n {
+        // SAFETY: `fs` holds `n` handles by the API contract.
+        let p = unsafe { *fs.add(i) };
+        // SAFETY: each is NULL or a live handle.
+        let a = future_of(unsafe { Handle::new(p) })?;
+        v.push(Arc::clone(&a));
+    }
+    Ok(v)
+}
+
+/// Waits for futures (`concurrent.futures.wait(fs, timeout, return_when)`): `futures` holds `n`
+/// handles (duplicates count once; `n` may be 0, then `futures` may be NULL). `return_when`
+/// is `RT_ALL_COMPLETED`, `RT_FIRST_COMPLETED` or `RT_FIRST_EXCEPTION`. A future counts as
+/// completed once finished, or once cancelled and seen cancelled by its executor (or by
+/// `rt_future_set_running_or_notify_cancel`), as in CPython. The waiting thread sleeps until a
+/// future it watches completes.
+///
+/// Returns `RT_OK` when the condition holds, `RT_TIMEOUT` when `timeout` seconds passed first.
+/// In both cases the sets are written: `done[i]` (an array of `n` bools; may be NULL) is true
+/// when `futures[i]` is in the done set, and `*n_done` (may be NULL) receives the size of the
+/// done set (distinct futures). Errors, with nothing written: `RT_EINTR`; the timeout's
+/// validation; `RT_EINVAL` for a bad `return_when` ("Invalid return condition"), a NULL
+/// `futures` with `n` > 0 ("NULL futures array"), a NULL or wrong-kind handle in it;
+/// `RT_ENOMEM`. The caller must hold a reference to each future throughout the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rt_wait(
+    futures: *const *mut rt_future,
+    n: usize,
+    timeout: f64,
+    return_when: c_int,
+    done: *mut bool,
+    n_done: *mut usize,
+) -> rt_status {
+    boundary::run(|| {
+        // SAFETY: the caller passes `n` handles.
+        let fs = unsafe { futures_of(futures, n)? };
+        let when = match return_when {
+            RT_ALL_COMPLETED => ReturnWhen::AllCompleted,
+            RT_FIRST_COMPLETED => ReturnWhen::FirstCompleted,
+            RT_FIRST_EXCEPTION => ReturnWhen::FirstException,
+            _ => return Err(BAD_RETURN_WHEN),
+        };
+        let w = timeout_wait(timeout)?;
+        let waited = crate::futures::wait(&fs, w, when)?;
+        if !done.is_null() {
+            for (i, f) in fs.iter().enumerate() {
+                let is_done = waited.done.iter().any(|d| Arc::ptr_eq(d, f));
+                // SAFETY: `done` holds `n` bools by the API contract.
+                unsafe { done.add(i).write(is_done) };
+            }
+        }
+        if !n_done.is_null() {
+            // SAFETY: non-NULL, writable by the API contract.
+            unsafe { n_done.write(waited.done.len()) };
+        }
+        if waited.met {
+            Ok(())
+        } else {
+            Err(Error::TIMEOUT)
+        }
+    })
+}
+
+/// Starts iterating over futures as they complete (`concurrent.futures.as_completed(fs,
+/// timeout)`): `futures` holds `n` handles (duplicates count once; `n` may be 0, then
+/// `futures` may be NULL). `timeout` bounds the whole iteration and counts from this call;
+/// `RT_FOREVER` for none. The iterator holds a reference to each future until it is freed.
+///
+/// On `RT_OK`, `*out` receives the iterator, which the caller frees with
+/// `rt_as_completed_free`. Errors: the timeout's validation; `RT_EINVAL` for a NULL `out`,
+/// a NULL `futures` with `n` > 0, a NULL or wrong-kind handle in it; `RT_ENOMEM`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rt_as_completed_new(
+    futures: *const *mut rt_future,
+    n: usize,
+    timeout: f64,
+    out: *mut *mut rt_as_completed,
+) -> rt_status {
+    let make = || {
+        // SAFETY: the caller passes `n` handles.
+        let fs = unsafe { futures_of(futures, n)? };
+        let it = AsCompleted::new(&fs, timeout_wait(timeout)?)?;
+        Ok(AsCompletedObj {
+            lock: crate::sync::Lock::new(),
+            it: std::cell::UnsafeCell::new(it),
+        })
+    };
+    // SAFETY: `out` is NULL or writable, by the API contract.
+    unsafe { Out::new(out) }.make(make)
+}
+
+/// The next completed future: those completed already first, then each as it completes,
+/// every distinct future once. On `RT_OK`, `*out` receives the future (borrowed: valid while
+/// the iterator lives; `rt_future_retain` it to keep it longer), or NULL when every future has
+/// been given. Blocks until one completes or the overall timeout passes.
+///
+/// Errors: `RT_TIMEOUT` "N (of M) futures unfinished" when the timeout has passed and none is
+/// ready (Python's `TimeoutError`); `RT_EINTR`; after either the iterator stays usable.
+/// `RT_EBUSY` if another thread is inside a call on the same iterator; `RT_EINVAL` for a NULL
+/// `out` or a NULL or wrong-kind handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rt_as_completed_next(
+    it: *mut rt_as_completed,
+    out: *mut *mut rt_future,
+) -> rt_status {
+    // The counts for the timeout's message, which the boundary cannot word.
+    let mut unfinished = None;
+    let body = |obj: &Obj<AsCompletedObj>| {
+        if out.is_null() {
+            return Err(Error::NULL_OUT);
+        }
+        let _busy = obj.busy();
+        let _advancing = Advancing::try_new(&obj.inner.lock).ok_or(ADVANCING)?;
+        // SAFETY: the lock is held, so this thread alone touches the iterator.
+        let iter = unsafe { &mut *obj.inner.it.get() };
+        match iter.next_completed() {
+            Ok(f) => {
+                let p = f.map_or(std::ptr::null_mut(), |f| Arc::as_ptr(&f) as *mut rt_future);
+                // SAFETY: non-NULL, writable by the API contract. The iterator keeps the future
+                // alive (it holds it in its list of all futures).
+                unsafe { out.write(p) };
+                Ok(())
+            }
+            Err(e) => {
+                if e.status == rt_status::RT_TIMEOUT {
+                    unfinished = Some(iter.unfinished());
+                }
+                Err(e)
+            }
+        }
+    };
+    // SAFETY: the caller passes NULL or a live handle.
+    let status = unsafe { Handle::new(it) }.on(body);
+    if let Some((left, total)) = unfinished {
+        let mut text = StackText::<64>::new();
+        let _ = write!(text, "{left} (of {total}) futures unfinished");
+        return record_text(status, text.as_str());
+    }
+    status
+}
+
+const ADVANCING: Error = Error::new(
+    rt_status::RT_EBUSY,
+    "another thread is advancing the iterator",
+);
+
+/// The iterator's lock, held (released even if the call panics).
+struct Advancing<'a>(&'a crate::sync::Lock);
+
+impl<'a> Advancing<'a> {
+    fn try_new(l: &'a crate::sync::Lock) -> Option<Advancing<'a>> {
+        l.try_acquire().then_some(Advancing(l))
+    }
+}
+
+impl Drop for Advancing<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.release();
+    }
+}
+
+/// Destroys the iterator and drops its references to the futures. NULL is fine. `RT_EBUSY` if
+/// a thread is inside `rt_as_completed_next` on it (it is not freed); `RT_EINVAL` for a handle
+/// of another kind.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rt_as_completed_free(it: *mut rt_as_completed) -> rt_status {
+    // SAFETY: the caller passes NULL or a live handle.
+    unsafe { free::<AsCompletedObj, rt_as_completed>(it) }
+}
