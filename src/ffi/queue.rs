@@ -1,6 +1,6 @@
 //! The `queue` module: Queue, LifoQueue, PriorityQueue, SimpleQueue.
 
-use super::boundary::{self, on, query};
+use super::boundary::{self, Handle};
 use super::{Handled, Kind, Obj, ffi_status, free, handle, write_out};
 use crate::queue::{Drained, Queue};
 use crate::status::{Error, record, rt_status, to_status};
@@ -338,7 +338,7 @@ pub unsafe extern "C" fn rt_queue_get(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_queue_qsize(queue: *const rt_queue) -> usize {
     // SAFETY: the caller passes NULL or a live queue handle.
-    unsafe { query(queue, 0, |q: &QueueObj| q.inner.queue.qsize()) }
+    unsafe { Handle::new(queue) }.query(0, |q: &QueueObj| q.inner.queue.qsize())
 }
 
 /// Whether the queue has no items (`q.empty()`): a snapshot. True for a NULL or wrong-kind
@@ -346,7 +346,7 @@ pub unsafe extern "C" fn rt_queue_qsize(queue: *const rt_queue) -> usize {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_queue_empty(queue: *const rt_queue) -> bool {
     // SAFETY: the caller passes NULL or a live queue handle.
-    unsafe { query(queue, true, |q: &QueueObj| q.inner.queue.empty()) }
+    unsafe { Handle::new(queue) }.query(true, |q: &QueueObj| q.inner.queue.empty())
 }
 
 /// Whether the queue is bounded and holds `maxsize` items (`q.full()`): a snapshot. Always
@@ -355,7 +355,7 @@ pub unsafe extern "C" fn rt_queue_empty(queue: *const rt_queue) -> bool {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_queue_full(queue: *const rt_queue) -> bool {
     // SAFETY: the caller passes NULL or a live queue handle.
-    unsafe { query(queue, false, |q: &QueueObj| q.inner.queue.full()) }
+    unsafe { Handle::new(queue) }.query(false, |q: &QueueObj| q.inner.queue.full())
 }
 
 /// The bound given at creation (`q.maxsize`); 0 for an unbounded or simple queue. It cannot be
@@ -364,7 +364,7 @@ pub unsafe extern "C" fn rt_queue_full(queue: *const rt_queue) -> bool {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_queue_maxsize(queue: *const rt_queue) -> usize {
     // SAFETY: the caller passes NULL or a live queue handle.
-    unsafe { query(queue, 0, |q: &QueueObj| q.inner.queue.maxsize()) }
+    unsafe { Handle::new(queue) }.query(0, |q: &QueueObj| q.inner.queue.maxsize())
 }
 
 /// Marks one task done (`q.task_done()`): each successful put adds a task, and a consumer calls
@@ -377,7 +377,7 @@ pub unsafe extern "C" fn rt_queue_maxsize(queue: *const rt_queue) -> usize {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_queue_task_done(queue: *mut rt_queue) -> rt_status {
     // SAFETY: the caller passes NULL or a live queue handle.
-    unsafe { on(queue, |q: &QueueObj| q.inner.queue.task_done()) }
+    unsafe { Handle::new(queue) }.on(|q: &QueueObj| q.inner.queue.task_done())
 }
 
 /// The number of tasks put and not yet marked done (`q.unfinished_tasks`): a snapshot. 0 for a
@@ -385,7 +385,7 @@ pub unsafe extern "C" fn rt_queue_task_done(queue: *mut rt_queue) -> rt_status {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_queue_unfinished_tasks(queue: *const rt_queue) -> usize {
     // SAFETY: the caller passes NULL or a live queue handle.
-    unsafe { query(queue, 0, |q: &QueueObj| q.inner.queue.unfinished_tasks()) }
+    unsafe { Handle::new(queue) }.query(0, |q: &QueueObj| q.inner.queue.unfinished_tasks())
 }
 
 /// Blocks until every task is done (`q.join()`): until `rt_queue_task_done` has been called once
@@ -414,12 +414,10 @@ pub unsafe extern "C" fn rt_queue_join(queue: *mut rt_queue) -> rt_status {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_queue_join_timeout(queue: *mut rt_queue, timeout: f64) -> rt_status {
     // SAFETY: the caller passes NULL or a live queue handle.
-    unsafe {
-        on(queue, |q: &QueueObj| {
-            let _busy = q.busy();
-            q.inner.queue.join(py_timeout(timeout))
-        })
-    }
+    unsafe { Handle::new(queue) }.on(|q: &QueueObj| {
+        let _busy = q.busy();
+        q.inner.queue.join(py_timeout(timeout))
+    })
 }
 
 /// Shuts the queue down (`q.shutdown(immediate)`, Python 3.13). From now on every
@@ -439,13 +437,11 @@ pub unsafe extern "C" fn rt_queue_join_timeout(queue: *mut rt_queue, timeout: f6
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_queue_shutdown(queue: *mut rt_queue, immediate: c_int) -> rt_status {
     // SAFETY: the caller passes NULL or a live queue handle.
-    unsafe {
-        on(queue, |q: &QueueObj| {
-            let drained = q.inner.queue.shutdown(immediate != 0)?;
-            q.inner.dispose(drained);
-            Ok(())
-        })
-    }
+    unsafe { Handle::new(queue) }.on(|q: &QueueObj| {
+        let drained = q.inner.queue.shutdown(immediate != 0)?;
+        q.inner.dispose(drained);
+        Ok(())
+    })
 }
 
 /// Whether the queue has been shut down (`q.is_shutdown`). False for a simple queue, and for a
@@ -453,5 +449,5 @@ pub unsafe extern "C" fn rt_queue_shutdown(queue: *mut rt_queue, immediate: c_in
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_queue_is_shutdown(queue: *const rt_queue) -> bool {
     // SAFETY: the caller passes NULL or a live queue handle.
-    unsafe { query(queue, false, |q: &QueueObj| q.inner.queue.is_shutdown()) }
+    unsafe { Handle::new(queue) }.query(false, |q: &QueueObj| q.inner.queue.is_shutdown())
 }
