@@ -13,7 +13,10 @@ use std::panic::AssertUnwindSafe;
 /// What a test returns: `Ok(())` (passed, if it did not panic) or `Err(reason)` (skipped).
 pub type Outcome = Result<(), String>;
 
-pub fn main(tests: &[(&str, fn() -> Outcome)]) {
+/// A named test.
+pub type Case<'a> = (&'a str, fn() -> Outcome);
+
+pub fn main(tests: &[Case]) {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut filters = Vec::new();
     let mut skips = Vec::new();
@@ -33,7 +36,7 @@ pub fn main(tests: &[(&str, fn() -> Outcome)]) {
         }
         i += 1;
     }
-    let chosen: Vec<&(&str, fn() -> Outcome)> = tests
+    let chosen: Vec<&Case> = tests
         .iter()
         .filter(|(n, _)| filters.is_empty() || filters.iter().any(|f| n.contains(f.as_str())))
         .filter(|(n, _)| !skips.iter().any(|s| n.contains(s.as_str())))
