@@ -57,7 +57,7 @@ fn cinstall_then_build_with_pkg_config() -> skippable::Outcome {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     if !runs(&cargo, &["cinstall", "--version"]) {
         return Err(
-            "cargo-c is not installed (see CONTRIBUTING.md for the command), so \
+            "cargo-c is not installed (docs/install.md gives the command), so \
              `cargo cinstall` was not checked"
                 .into(),
         );
