@@ -345,7 +345,7 @@ typedef void (*rt_local_destructor)(void *value);
 
 /**
  * A once-only flag for `rt_once` (as C11's `once_flag`). Initialise it with `RT_ONCE_INIT` (statically or not) and
- * touch it only through `rt_once`; its fields are private. 16 bytes, 8-aligned.
+ * touch it only through `rt_once`; its fields are private (`sizeof(rt_once_flag)` is 16).
  */
 typedef struct {
     /**

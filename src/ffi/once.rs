@@ -11,7 +11,7 @@ use std::ffi::c_void;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 /// A once-only flag for `rt_once` (as C11's `once_flag`). Initialise it with `RT_ONCE_INIT` (statically or not) and
-/// touch it only through `rt_once`; its fields are private. 16 bytes, 8-aligned.
+/// touch it only through `rt_once`; its fields are private (`sizeof(rt_once_flag)` is 16).
 #[repr(C)]
 pub struct rt_once_flag {
     /// Private: the state (0 until the first call).
