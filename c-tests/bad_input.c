@@ -15,6 +15,7 @@
 #include <float.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -776,6 +777,51 @@ static void bad_input_rt_interrupt_main(void) {
     CHECK_STATUS(rt_lock_acquire(l, 1, 0.01), RT_TIMEOUT);
     CHECK_OK(rt_lock_release(l));
     CHECK_OK(rt_lock_free(l));
+}
+
+/* =============================================================================================
+ * Version, once, signals
+ */
+static void bad_input_rt_version(void) {
+    prime_last_error();
+    /* No input to refuse: the loaded library is the one the header describes. */
+    CHECK(rt_version() == RTHREAD_VERSION_NUMBER);
+    CHECK(strcmp(rt_last_error(), PRIMED) == 0);
+}
+
+static void bad_input_rt_version_str(void) {
+    prime_last_error();
+    CHECK(rt_version_str() != NULL && strcmp(rt_version_str(), RTHREAD_VERSION_STRING) == 0);
+    CHECK(strcmp(rt_last_error(), PRIMED) == 0);
+}
+
+static int once_runs;
+
+static void once_count(void *arg) {
+    (void)arg;
+    once_runs++;
+}
+
+static void bad_input_rt_once(void) {
+    static rt_once_flag once = RT_ONCE_INIT;
+    rt_once_flag garbage;
+    BAD(rt_once(NULL, once_count, NULL), RT_EINVAL, MSG_NULL);
+    BAD(rt_once(&once, NULL, NULL), RT_EINVAL, "NULL function");
+    memset(&garbage, 0x5a, sizeof garbage);
+    BAD(rt_once(&garbage, once_count, NULL), RT_EINVAL,
+        "rt_once flag not initialised with RT_ONCE_INIT");
+    CHECK(once_runs == 0);
+    /* The refused calls left the flag as it was: the function still runs once. */
+    CHECK_OK(rt_once(&once, once_count, NULL));
+    CHECK_OK(rt_once(&once, once_count, NULL));
+    CHECK(once_runs == 1);
+}
+
+static void bad_input_rt_interrupt_main_on_signal(void) {
+    static const int not_signals[] = { 0, -1, 65, 1000, INT_MAX, INT_MIN, SIGKILL, SIGSTOP };
+    size_t i;
+    for (i = 0; i < ARRAY_LEN(not_signals); i++)
+        BAD(rt_interrupt_main_on_signal(not_signals[i]), RT_EINVAL, "invalid signal number");
 }
 
 /* =============================================================================================
@@ -2126,6 +2172,10 @@ RT_CASES(
     RT_CASE(bad_input_rt_set_blocking_hooks),
     RT_CASE(bad_input_rt_thread_interrupt),
     RT_CASE(bad_input_rt_interrupt_main),
+    RT_CASE(bad_input_rt_version),
+    RT_CASE(bad_input_rt_version_str),
+    RT_CASE(bad_input_rt_once),
+    RT_CASE(bad_input_rt_interrupt_main_on_signal),
     RT_CASE(bad_input_rt_event_new),
     RT_CASE(bad_input_rt_event_free),
     RT_CASE(bad_input_rt_event_set),

@@ -448,7 +448,9 @@ static void condition_notified_waiter_returns_ok_even_if_the_lock_comes_late(voi
 }
 
 static void condition_timed_out_waiter_never_consumes_a_notify(void) {
-    /* SEMANTICS 7.1: a waiter that timed out must not absorb notify(1) meant for another. Each
+    /* The lost wake-up: a waiter that timed out must not absorb a notify(1) meant for another
+     * (in CPython one that timed out but is still queued can: it returns False and nobody else
+     * wakes). Each
      * round, A waits 1 ms and B without bound; notify(1) then wakes exactly one of them. */
     int round;
     rt_condition *c;

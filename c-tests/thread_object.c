@@ -1,4 +1,5 @@
-/* threading.Thread: thread objects, case by case (SEMANTICS.md TH1-TH6). */
+/* threading.Thread: thread objects, case by case (CPython's rules for the constructor, start,
+ * join, names, daemon status and identity; docs/reference.md lists them). */
 #define _GNU_SOURCE 1
 #include "rt_test.h"
 

@@ -56,6 +56,14 @@
 #define RTHREAD_VERSION_MAJOR 0
 #define RTHREAD_VERSION_MINOR 1
 #define RTHREAD_VERSION_PATCH 0
+/** The same as one number, major * 10000 + minor * 100 + patch: compare with
+* rt_version(), the loaded library's. */
+#define RTHREAD_VERSION_NUMBER (0 * 10000 + 1 * 100 + 0)
+/** The same as a string, "major.minor.patch". */
+#define RTHREAD_VERSION_STRING "0.1.0"
+
+/** The static initialiser of an rt_once_flag: `static rt_once_flag once = RT_ONCE_INIT;`. */
+#define RT_ONCE_INIT { 0, 0, 0 }
 
 
 /**
@@ -335,6 +343,30 @@ typedef void (*rt_future_callback)(rt_future *future, void *ctx);
  * A thread-local value's destructor (`rt_local_new`): called with the value.
  */
 typedef void (*rt_local_destructor)(void *value);
+
+/**
+ * A once-only flag for `rt_once` (as C11's `once_flag`). Initialise it with `RT_ONCE_INIT` (statically or not) and
+ * touch it only through `rt_once`; its fields are private (`sizeof(rt_once_flag)` is 16).
+ */
+typedef struct {
+    /**
+     * Private: the state (0 until the first call).
+     */
+    uint32_t _state;
+    /**
+     * Private: reserved, 0.
+     */
+    uint32_t _reserved;
+    /**
+     * Private: which thread runs the function, while it runs.
+     */
+    uint64_t _runner;
+} rt_once_flag;
+
+/**
+ * The function `rt_once` runs once, with the argument given to the call that runs it.
+ */
+typedef void (*rt_once_fn)(void *arg);
 
 /**
  * Receives an item that the queue removes without handing it to a `rt_queue_get` (on
@@ -1062,6 +1094,29 @@ rt_status rt_lock_release(rt_lock *lock);
 bool rt_lock_locked(const rt_lock *lock);
 
 /**
+ * Runs `init(arg)` exactly once for `*once` (`pthread_once`, with an argument): the first
+ * call runs it; every other call, from any thread, returns only after it has returned, and
+ * then sees everything it wrote. Later calls return `RT_OK` at once. `*once` must have been
+ * initialised with `RT_ONCE_INIT` (`static rt_once_flag once = RT_ONCE_INIT;`).
+ *
+ * Waiting for another thread's `init` is not interruptible, does not time out and does not
+ * run the blocking hooks; `init` should be short. No internal lock is held while it runs.
+ *
+ * Errors: `RT_EINVAL` for a NULL `once` or `init` ("NULL handle", "NULL function"), or a flag
+ * that holds no state `RT_ONCE_INIT` or `rt_once` wrote ("rt_once flag not initialised with
+ * RT_ONCE_INIT"); `RT_EDEADLK` ("rt_once called again from its own function") when `init`
+ * calls `rt_once` on the same flag (pthread_once would deadlock); that inner call does not
+ * run `init`, and the outer one goes on.
+ *
+ * If `init` does not return but is left by unwinding (`rt_exit_thread`, `pthread_exit`, a C++
+ * exception), the flag goes back to its initial state and one of the waiting (or later)
+ * callers runs `init` again; the unwinding goes on through `rt_once`. Leaving `init` with
+ * `longjmp` is undefined behaviour, as for `pthread_once`. A fork while another thread runs
+ * `init` leaves the child's flag running forever, as for `pthread_once`.
+ */
+rt_status rt_once(rt_once_flag *once, rt_once_fn init, void *arg);
+
+/**
  * Creates a FIFO queue (`queue.Queue(maxsize)`): items leave in the order they were put.
  *
  * `maxsize` 0 means unbounded; otherwise `rt_queue_put` blocks (or fails with `RT_EFULL`)
@@ -1403,6 +1458,27 @@ rt_status rt_semaphore_release(rt_semaphore *sem, uint64_t n);
  * or wrong-kind handle (and `rt_last_error` says so).
  */
 int64_t rt_semaphore_value(const rt_semaphore *sem);
+
+/**
+ * Makes signal `signum` (for Ctrl-C, `SIGINT`) interrupt the main thread: installs a handler
+ * (with `sigaction`, `SA_RESTART` and `SA_SIGINFO`) that calls `rt_interrupt_main()` and
+ * then the handler that was installed before, if it was a function, with the same arguments:
+ * an interpreter's own handler (CPython's, which notes the signal for the interpreter) keeps
+ * running. A blocking rthread call in the main thread then ends with `RT_EINTR` (if none is in
+ * progress, the main thread's next real wait does); the caller handles the signal (Python
+ * runs its handlers, raising KeyboardInterrupt) and retries or gives up.
+ *
+ * If the previous disposition was the default or "ignore", the signal no longer ends the
+ * process: it only interrupts the main thread. The handler is async-signal-safe and keeps
+ * `errno`. Calling again for the same signal while our handler is still installed does
+ * nothing; if the program installed another handler since, ours is installed again over it
+ * and chains to it. Install before starting threads that could change the same signal's
+ * handler: installing is not atomic with other threads' `sigaction` calls.
+ *
+ * Errors: `RT_EINVAL` ("invalid signal number") for a number that is not a signal, or that
+ * cannot be caught (SIGKILL, SIGSTOP), or that the system refuses.
+ */
+rt_status rt_interrupt_main_on_signal(int signum);
 
 /**
  * Returns the name of a status code ("RT_OK", "RT_TIMEOUT", …) as a static string, or
@@ -1749,6 +1825,21 @@ rt_status rt_timer_cancel(rt_thread *t);
  * `RT_OK`.
  */
 rt_status rt_set_thread_hooks(rt_hook_fn start, rt_hook_fn exit, void *ctx);
+
+/**
+ * The version of the loaded library as one number: `major * 10000 + minor * 100 + patch`
+ * (0.1.0 is 100), the same encoding as the header's `RTHREAD_VERSION_NUMBER`. A program built
+ * against version X may run with any library whose version is at least X and has the same
+ * major version (the same minor version while the major version is 0); see docs/abi.md.
+ * Never fails.
+ */
+uint32_t rt_version(void);
+
+/**
+ * The version of the loaded library as a static string, "major.minor.patch" ("0.1.0").
+ * Never NULL; the caller must not free it.
+ */
+const char *rt_version_str(void);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -1,7 +1,7 @@
 //! Installing like a C library: `cargo cinstall` (cargo-c) into a temporary prefix, then C and
 //! C++ programs built with `pkg-config --cflags --libs rthread` against that prefix, linked
-//! dynamically and statically, run and checked. Skipped, with a message, when cargo-c or
-//! pkg-config is not installed (cargo-c is not needed for anything else).
+//! dynamically and statically, run and checked. Reported as ignored, with the reason, when
+//! cargo-c or pkg-config is not installed (cargo-c is not needed for anything else).
 //!
 //! The build uses its own target directory (`target/tmp/cinstall/target`), so the first run
 //! builds the library once more in release mode.
@@ -10,6 +10,8 @@
 mod cbuild;
 #[path = "support/examples.rs"]
 mod examples;
+#[path = "support/skippable.rs"]
+mod skippable;
 
 use std::path::Path;
 use std::process::Command;
@@ -44,19 +46,24 @@ fn pkg_config(pc_dir: &Path, args: &[&str]) -> Vec<String> {
     out.split_whitespace().map(String::from).collect()
 }
 
-#[test]
-fn cinstall_then_build_with_pkg_config() {
+fn main() {
+    skippable::main(&[(
+        "cinstall_then_build_with_pkg_config",
+        cinstall_then_build_with_pkg_config,
+    )]);
+}
+
+fn cinstall_then_build_with_pkg_config() -> skippable::Outcome {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     if !runs(&cargo, &["cinstall", "--version"]) {
-        eprintln!(
-            "skipped: cargo-c is not installed (`cargo install cargo-c`), so `cargo cinstall` \
-             was not checked"
+        return Err(
+            "cargo-c is not installed (docs/install.md gives the command), so \
+             `cargo cinstall` was not checked"
+                .into(),
         );
-        return;
     }
     if !runs("pkg-config", &["--version"]) {
-        eprintln!("skipped: no pkg-config, so the installed rthread.pc was not checked");
-        return;
+        return Err("no pkg-config, so the installed rthread.pc was not checked".into());
     }
     let scratch = cbuild::scratch_dir("cinstall");
     let prefix = scratch.join("prefix");
@@ -154,4 +161,5 @@ fn cinstall_then_build_with_pkg_config() {
     let needed = run(Command::new("readelf").arg("-d").arg(&exe));
     assert!(!needed.contains("librthread"), "not static:\n{needed}");
     check(&exe, "every_primitive", None);
+    Ok(())
 }

@@ -99,6 +99,7 @@ fn every_c_function_that_takes_a_pointer_is_unsafe_to_call_from_rust() {
             "rt_get_ident",
             "rt_get_native_id",
             "rt_interrupt_main",
+            "rt_interrupt_main_on_signal",
             "rt_last_error",
             "rt_set_exit_wait",
             "rt_shutdown",
@@ -106,6 +107,8 @@ fn every_c_function_that_takes_a_pointer_is_unsafe_to_call_from_rust() {
             "rt_status_str",
             "rt_thread_count",
             "rt_timeout_max",
+            "rt_version",
+            "rt_version_str",
         ]
     );
 }

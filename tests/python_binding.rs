@@ -92,3 +92,103 @@ fn python_binding_unittest_suite() {
     println!("{report}");
     assert!(out.status.success(), "the Python suite failed:\n{report}");
 }
+
+/// CPython's own Lib/test/lock_tests.py and Lib/test/test_queue.py against the binding
+/// (`bindings/python/cpython_threading_tests.py`): every test passes or is skipped with the
+/// CPython internal or documented difference it needs.
+#[test]
+fn cpython_lock_tests_and_test_queue() {
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_string());
+    let has_tests = Command::new(&python)
+        .args(["-c", "import test.lock_tests, test.test_queue"])
+        .env("PYENV_VERSION", "3.13.0:system")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_tests {
+        eprintln!("skipped: no {python} with CPython's test package (lock_tests, test_queue)");
+        return;
+    }
+    let (ok, report) = run_python(&python, &["cpython_threading_tests.py", "-v"]).expect("runs");
+    println!("{report}");
+    assert!(ok, "CPython's lock and queue tests failed:\n{report}");
+    assert!(report.contains(" 0 failed"), "{report}");
+    let passed: usize = report
+        .split("CPython tests: ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("a count of passed tests");
+    assert!(passed >= 90, "{report}");
+}
+
+/// `pip install ./bindings/python` into a fresh virtual environment, offline (the build
+/// backend is in the directory), then the installed module, used from elsewhere, finds the
+/// library each documented way: RTHREAD_LIB (a file or a directory), the system's search
+/// (LD_LIBRARY_PATH here), and otherwise says how to point it at the library.
+#[test]
+fn pip_install_in_a_fresh_virtual_environment() {
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_string());
+    let has_venv = Command::new(&python)
+        .args(["-c", "import venv, ensurepip"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_venv {
+        eprintln!("skipped: {python} has no venv/ensurepip for a fresh virtual environment");
+        return;
+    }
+    let scratch = cbuild::scratch_dir("pip-install");
+    let venv = scratch.join("venv");
+    let _ = std::fs::remove_dir_all(&venv);
+    let ok = |cmd: &mut Command| {
+        let out = cmd.output().expect("runs");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    };
+    let (made, text) = ok(Command::new(&python).args(["-m", "venv"]).arg(&venv));
+    assert!(made, "{text}");
+    let vpy = venv.join("bin/python");
+    let (installed, text) = ok(Command::new(&vpy)
+        .args(["-m", "pip", "install", "--no-index", "--no-cache-dir", "-q"])
+        .arg(cbuild::root().join("bindings/python")));
+    assert!(installed, "pip install failed:\n{text}");
+
+    let lib_dir = cbuild::lib_dir();
+    let lib = lib_dir.join(cbuild::shared_lib_name());
+    let program = "import rthread, rthread_futures\n\
+                   assert rthread.__file__.startswith(__import__('sys').prefix), rthread.__file__\n\
+                   l = rthread.Lock(); assert l.acquire(); l.release()\n\
+                   print('ok', rthread.version())";
+    let use_it = |env: &[(&str, &std::path::Path)]| {
+        let mut cmd = Command::new(&vpy);
+        cmd.args(["-c", program])
+            .current_dir(&scratch)
+            .env_remove("RTHREAD_LIB")
+            .env_remove("LD_LIBRARY_PATH")
+            .env_remove("PYTHONPATH");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        ok(&mut cmd)
+    };
+    let expected = format!("ok {}", env!("CARGO_PKG_VERSION"));
+    for (how, env) in [
+        ("RTHREAD_LIB=file", vec![("RTHREAD_LIB", lib.as_path())]),
+        ("RTHREAD_LIB=dir", vec![("RTHREAD_LIB", lib_dir.as_path())]),
+        (
+            "LD_LIBRARY_PATH",
+            vec![("LD_LIBRARY_PATH", lib_dir.as_path())],
+        ),
+    ] {
+        let (ran, text) = use_it(&env);
+        assert!(ran && text.contains(&expected), "{how}:\n{text}");
+    }
+    let (ran, text) = use_it(&[]);
+    assert!(
+        !ran && text.contains("ImportError") && text.contains("RTHREAD_LIB"),
+        "{text}"
+    );
+}

@@ -14,9 +14,17 @@ The GIL: ctypes releases it around every call into rthread, so a blocking call (
 join, get) lets the other Python threads run. Callbacks into Python (a thread's target, a
 predicate, a barrier action, a priority queue's comparison) take it back through ctypes.
 
+Ctrl-C: as in CPython, a blocking call in the main thread (acquire, wait, join, get, put)
+ends with KeyboardInterrupt (or whatever the SIGINT handler raises). At import, and before
+each blocking call in the main thread, the binding makes rthread's SIGINT handler
+(``rt_interrupt_main_on_signal``) run ahead of Python's: it ends the wait with RT_EINTR, the
+binding lets the interpreter run its signal handlers, and retries the call with the time left
+if they did not raise. Only while Python's own SIGINT handler is installed (not after
+``signal.signal(SIGINT, SIG_DFL)`` or ``SIG_IGN``).
+
 Where rthread and CPython differ (a NaN timeout is a ValueError here where CPython may spin; a
-Condition needs an rthread Lock or RLock), the difference is rthread's, documented in its
-README. A thread blocked in rthread does not see Ctrl-C until the call returns.
+Condition needs an rthread Lock or RLock), the difference is rthread's, documented in
+docs/differences.md.
 """
 
 import ctypes
@@ -24,6 +32,7 @@ import ctypes.util
 import itertools
 import os
 import queue as _queue
+import signal as _signal
 import sys
 import threading as _threading
 import time as _time
@@ -33,7 +42,8 @@ __all__ = [
     "BrokenBarrierError", "Thread", "Timer", "Queue", "LifoQueue", "PriorityQueue",
     "SimpleQueue", "Full", "Empty", "ShutDown", "TIMEOUT_MAX", "allocate_lock",
     "start_new_thread", "exit_thread", "get_ident", "get_native_id", "active_count",
-    "current_thread", "main_thread", "enumerate", "stack_size", "set_blocking_hooks",
+    "current_thread", "main_thread", "enumerate", "stack_size", "set_blocking_hooks", "local",
+    "version",
 ]
 
 
@@ -152,6 +162,8 @@ for _name, _res, _args in [
     ("rt_stack_size_set", _c_int, [_c_size, _P(_c_size)]),
     ("rt_thread_count", _c_size, []),
     ("rt_set_blocking_hooks", None, [_ITEM_FN, _ITEM_FN, _c_void_p]),
+    ("rt_interrupt_main_on_signal", _c_int, [_c_int]),
+    ("rt_version_str", _c_char_p, []),
 ]:
     _f = getattr(_lib, _name)
     _f.restype, _f.argtypes = _res, _args
@@ -191,6 +203,37 @@ def _error(status):
     if status == _EINTR:
         return InterruptedError(message)
     return RuntimeError(message)  # ENOTLOCKED, ENOTOWNER, ESTATE, EDEADLK, EAGAIN, EBUSY
+
+
+_MAIN_IDENT = _threading.main_thread().ident
+_check_signals = ctypes.pythonapi.PyErr_CheckSignals  # raises what a handler raised
+_check_signals.restype, _check_signals.argtypes = ctypes.c_int, []
+
+
+def _arm():
+    """In the main thread, with Python's SIGINT handler in place: (re)installs rthread's SIGINT
+    handler in front of it, so that Ctrl-C ends the main thread's blocking call (a no-op when
+    it is installed already)."""
+    if _threading.get_ident() == _MAIN_IDENT and callable(_signal.getsignal(_signal.SIGINT)):
+        _lib.rt_interrupt_main_on_signal(_signal.SIGINT)
+
+
+def _interruptible(call, timeout):
+    """Runs ``call(timeout)`` (a blocking rthread call; ``timeout`` as rthread takes it, -1 for
+    no bound) and returns its status. In the main thread, a call ended by a signal (RT_EINTR)
+    lets the interpreter run its signal handlers (KeyboardInterrupt propagates from here) and
+    is made again with the time left."""
+    if _threading.get_ident() != _MAIN_IDENT:
+        return call(timeout)
+    _arm()
+    deadline = _time.monotonic() + timeout if timeout > 0 else None
+    while True:
+        status = call(timeout)
+        if status != _EINTR:
+            return status
+        _check_signals()
+        if deadline is not None:
+            timeout = max(0.0, deadline - _time.monotonic())
 
 
 def _check(status):
@@ -256,12 +299,17 @@ class Lock:
         self._h = _new(_lib.rt_lock_new)
 
     def acquire(self, blocking=True, timeout=-1):
-        return _timed(_lib.rt_lock_acquire(self._h, 1 if blocking else 0, float(timeout)))
+        """Acquires the lock; True on success, False when it timed out or was busy."""
+        b = 1 if blocking else 0
+        return _timed(_interruptible(lambda t: _lib.rt_lock_acquire(self._h, b, t),
+                                     float(timeout)))
 
     def release(self):
+        """Releases the lock; RuntimeError if it is not locked."""
         _check(_lib.rt_lock_release(self._h))
 
     def locked(self):
+        """True if the lock is held (by any thread)."""
         return _lib.rt_lock_locked(self._h)
 
     acquire_lock, release_lock, locked_lock = acquire, release, locked
@@ -290,9 +338,13 @@ class RLock:
         self._h = _new(_lib.rt_rlock_new)
 
     def acquire(self, blocking=True, timeout=-1):
-        return _timed(_lib.rt_rlock_acquire(self._h, 1 if blocking else 0, float(timeout)))
+        """Acquires the lock (again, if the caller owns it); True on success."""
+        b = 1 if blocking else 0
+        return _timed(_interruptible(lambda t: _lib.rt_rlock_acquire(self._h, b, t),
+                                     float(timeout)))
 
     def release(self):
+        """Releases one level; RuntimeError if the caller does not own the lock."""
         _check(_lib.rt_rlock_release(self._h))
 
     def _is_owned(self):
@@ -371,9 +423,13 @@ class Condition:
         self._lock = lock  # borrowed by the C condition: keep it alive
 
     def acquire(self, blocking=True, timeout=-1):
-        return _timed(_lib.rt_condition_acquire(self._h, 1 if blocking else 0, float(timeout)))
+        """Acquires the condition's lock; True on success."""
+        b = 1 if blocking else 0
+        return _timed(_interruptible(lambda t: _lib.rt_condition_acquire(self._h, b, t),
+                                     float(timeout)))
 
     def release(self):
+        """Releases the condition's lock (one level of an RLock)."""
         _check(_lib.rt_condition_release(self._h))
 
     __enter__ = acquire
@@ -383,7 +439,8 @@ class Condition:
 
     def wait(self, timeout=None):
         """True when notified, False when the timeout passed first."""
-        return _timed(_lib.rt_condition_wait(self._h, _poll_if_negative(timeout)))
+        return _timed(_interruptible(lambda t: _lib.rt_condition_wait(self._h, t),
+                                     _poll_if_negative(timeout)))
 
     def wait_for(self, predicate, timeout=None):
         """Waits until predicate() is true; returns its last value (false: timed out)."""
@@ -392,8 +449,9 @@ class Condition:
         token = next(_tokens)
         state = _callbacks[token] = _CallState(predicate)
         try:
-            status = _lib.rt_condition_wait_for(self._h, _INT_CALLBACK, token,
-                                                _poll_if_negative(timeout))
+            status = _interruptible(
+                lambda t: _lib.rt_condition_wait_for(self._h, _INT_CALLBACK, token, t),
+                _poll_if_negative(timeout))
         finally:
             del _callbacks[token]
         if state.error is not None:
@@ -403,9 +461,11 @@ class Condition:
         return state.value
 
     def notify(self, n=1):
+        """Wakes up to n threads waiting on the condition; the caller must own its lock."""
         _check(_lib.rt_condition_notify(self._h, max(0, int(n))))
 
     def notify_all(self):
+        """Wakes every thread waiting on the condition; the caller must own its lock."""
         _check(_lib.rt_condition_notify_all(self._h))
 
     notifyAll = notify_all
@@ -429,12 +489,15 @@ class Semaphore:
         self._initial = int(value)
 
     def acquire(self, blocking=True, timeout=None):
+        """Takes one unit, waiting up to `timeout` (None: without bound); True on success."""
         if not blocking and timeout is not None:
             raise ValueError("can't specify timeout for non-blocking acquire")
-        return _timed(_lib.rt_semaphore_acquire(self._h, 1 if blocking else 0,
-                                                _poll_if_negative(timeout)))
+        b = 1 if blocking else 0
+        return _timed(_interruptible(lambda t: _lib.rt_semaphore_acquire(self._h, b, t),
+                                     _poll_if_negative(timeout)))
 
     def release(self, n=1):
+        """Gives back n units (ValueError for a BoundedSemaphore released past its value)."""
         if n < 1:
             raise ValueError("n must be one or more")
         if n >= 1 << 63:
@@ -474,14 +537,17 @@ class Event:
         self._h = _new(_lib.rt_event_new)
 
     def is_set(self):
+        """True if the flag is set."""
         return _lib.rt_event_is_set(self._h)
 
     isSet = is_set
 
     def set(self):
+        """Sets the flag and wakes every waiting thread."""
         _check(_lib.rt_event_set(self._h))
 
     def clear(self):
+        """Clears the flag."""
         _check(_lib.rt_event_clear(self._h))
 
     def wait(self, timeout=None):
@@ -491,7 +557,8 @@ class Event:
             timeout = float(timeout)
             if timeout != timeout or timeout < 0:
                 timeout = 0.0
-        return _timed(_lib.rt_event_wait(self._h, _none_forever(timeout)))
+        return _timed(_interruptible(lambda t: _lib.rt_event_wait(self._h, t),
+                                     _none_forever(timeout)))
 
     def __repr__(self):
         state = "set" if self.is_set() else "unset"
@@ -507,6 +574,8 @@ class Barrier:
     def __init__(self, parties, action=None, timeout=None):
         if action is not None and not callable(action):
             raise TypeError("action must be callable")
+        if int(parties) < 1:  # C's size_t would take -1 as a huge count
+            raise ValueError("parties must be > 0")
         self._token = next(_tokens) if action is not None else None
         if action is not None:
             _callbacks[self._token] = _CallState(action)
@@ -525,27 +594,36 @@ class Barrier:
         _tls.action_error = None
         status = _lib.rt_barrier_wait(self._h, _poll_if_negative(timeout), ctypes.byref(index))
         error, _tls.action_error = _tls.action_error, None
+        if status == _EINTR and _threading.get_ident() == _MAIN_IDENT:
+            # The interrupt broke the barrier (as an exception in a waiter does in CPython).
+            _check_signals()
+            raise BrokenBarrierError
         if error is not None:
             raise error
         _check(status)
         return index.value
 
     def reset(self):
+        """Puts the barrier back to its initial state; waiting threads get BrokenBarrierError."""
         _check(_lib.rt_barrier_reset(self._h))
 
     def abort(self):
+        """Breaks the barrier: current and later waits raise BrokenBarrierError."""
         _check(_lib.rt_barrier_abort(self._h))
 
     @property
     def parties(self):
+        """The number of threads the barrier waits for."""
         return _lib.rt_barrier_parties(self._h)
 
     @property
     def n_waiting(self):
+        """The number of threads waiting at the barrier now."""
         return _lib.rt_barrier_n_waiting(self._h)
 
     @property
     def broken(self):
+        """True if the barrier is broken."""
         return _lib.rt_barrier_broken(self._h)
 
     def __repr__(self):
@@ -624,6 +702,7 @@ class Thread:
         return self
 
     def start(self):
+        """Starts the thread (once); it runs run() in a new rthread thread."""
         if self._token is None or self._started:
             raise RuntimeError("threads can only be started once")
         _starting[self._token] = self
@@ -634,6 +713,7 @@ class Thread:
         self._started = True
 
     def run(self):
+        """The thread's activity: calls the target with its arguments; override in a subclass."""
         try:
             if self._target is not None:
                 self._target(*self._args, **self._kwargs)
@@ -658,15 +738,18 @@ class Thread:
 
     def join(self, timeout=None):
         """Waits until the thread ends, or `timeout` seconds; returns None either way."""
-        status = _lib.rt_thread_join(self._h, _poll_if_negative(timeout))
+        status = _interruptible(lambda t: _lib.rt_thread_join(self._h, t),
+                                _poll_if_negative(timeout))
         if status not in (OK, _TIMEOUT):
             raise _error(status)
 
     def is_alive(self):
+        """True from just before run() starts until just after it ends."""
         return _lib.rt_thread_is_alive(self._h)
 
     @property
     def name(self):
+        """The thread's name (a string, not unique)."""
         return _handle_name(self._h)
 
     @name.setter
@@ -675,6 +758,7 @@ class Thread:
 
     @property
     def daemon(self):
+        """Whether the thread is a daemon (the process does not wait for it at exit)."""
         return _lib.rt_thread_daemon(self._h)
 
     @daemon.setter
@@ -683,22 +767,28 @@ class Thread:
 
     @property
     def ident(self):
+        """The thread's ident (get_ident() in it), or None before it starts."""
         return _lib.rt_thread_ident(self._h) or None
 
     @property
     def native_id(self):
+        """The kernel's id of the thread, or None before it starts."""
         return _lib.rt_thread_native_id(self._h) or None
 
     def getName(self):
+        """Deprecated alias of the name property (as in CPython)."""
         return self.name
 
     def setName(self, name):
+        """Deprecated alias of setting the name property (as in CPython)."""
         self.name = name
 
     def isDaemon(self):
+        """Deprecated alias of the daemon property (as in CPython)."""
         return self.daemon
 
     def setDaemon(self, daemonic):
+        """Deprecated alias of setting the daemon property (as in CPython)."""
         self.daemon = daemonic
 
     def __repr__(self):
@@ -730,9 +820,11 @@ class Timer(Thread):
         self.finished = Event()
 
     def cancel(self):
+        """Stops the timer if it is still waiting: the function will not run."""
         self.finished.set()
 
     def run(self):
+        """Waits for the interval, then calls the function unless cancelled."""
         self.finished.wait(self.interval)
         if not self.finished.is_set():
             self.function(*self.args, **self.kwargs)
@@ -772,10 +864,12 @@ def current_thread():
 
 
 def main_thread():
+    """The main thread's Thread object."""
     return _from_handle(_new(_lib.rt_main_thread))
 
 
 def enumerate():  # noqa: A001 - the threading name
+    """The live threads rthread knows, as Thread objects (threading.enumerate())."""
     while True:
         cap = _lib.rt_active_count() + 4
         buf = (_c_void_p * cap)()
@@ -788,14 +882,17 @@ def enumerate():  # noqa: A001 - the threading name
 
 
 def active_count():
+    """The number of live threads rthread knows (threading.active_count())."""
     return _lib.rt_active_count()
 
 
 def get_ident():
+    """The calling thread's ident (_thread.get_ident())."""
     return _lib.rt_get_ident()
 
 
 def get_native_id():
+    """The kernel's id of the calling thread."""
     return _lib.rt_get_native_id()
 
 
@@ -897,53 +994,69 @@ class Queue:
         return _new(_lib.rt_queue_new, maxsize, _DROP_ITEM)
 
     def put(self, item, block=True, timeout=None):
+        """Puts an item, waiting up to `timeout` for room if block (queue.Full when none)."""
         token = next(_tokens)
         _items[token] = item
-        status = _lib.rt_queue_put(self._h, token, 1 if block else 0, _queue_timeout(timeout))
+        b = 1 if block else 0
+        status = _interruptible(lambda t: _lib.rt_queue_put(self._h, token, b, t),
+                                _queue_timeout(timeout))
         if status != OK:
             _items.pop(token, None)
             raise _error(status)
 
     def put_nowait(self, item):
+        """put(item, False)."""
         self.put(item, False)
 
     def get(self, block=True, timeout=None):
+        """Removes and returns an item, waiting up to `timeout` if block (queue.Empty)."""
         out = _c_void_p()
-        _check(_lib.rt_queue_get(self._h, 1 if block else 0, _queue_timeout(timeout),
-                                 ctypes.byref(out)))
+        b = 1 if block else 0
+        _check(_interruptible(lambda t: _lib.rt_queue_get(self._h, b, t, ctypes.byref(out)),
+                              _queue_timeout(timeout)))
         return _items.pop(out.value)
 
     def get_nowait(self):
+        """get(False)."""
         return self.get(False)
 
     def qsize(self):
+        """The number of items in the queue (a snapshot)."""
         return max(0, _lib.rt_queue_qsize(self._h) - self._npoisoned)
 
     def empty(self):
+        """True if the queue is empty (a snapshot)."""
         return self.qsize() == 0
 
     def full(self):
+        """True if a bounded queue is full (a snapshot)."""
         return 0 < self.maxsize <= self.qsize()
 
     @property
     def maxsize(self):
+        """The bound given to the constructor (0: unbounded)."""
         return _lib.rt_queue_maxsize(self._h)
 
     def task_done(self):
+        """Marks one item got earlier as processed (ValueError if called too often)."""
         _check(_lib.rt_queue_task_done(self._h))
 
     def join(self):
-        _check(_lib.rt_queue_join(self._h))
+        """Waits until every item put has been marked done with task_done()."""
+        _check(_interruptible(lambda _t: _lib.rt_queue_join(self._h), -1.0))
 
     @property
     def unfinished_tasks(self):
+        """Items put and not yet marked done."""
         return _lib.rt_queue_unfinished_tasks(self._h)
 
     def shutdown(self, immediate=False):
+        """Shuts the queue down: put raises ShutDown; get too once empty, or at once if immediate."""
         _check(_lib.rt_queue_shutdown(self._h, 1 if immediate else 0))
 
     @property
     def is_shutdown(self):
+        """True once shutdown() was called."""
         return _lib.rt_queue_is_shutdown(self._h)
 
     def __del__(self):
@@ -967,12 +1080,14 @@ class PriorityQueue(Queue):
         return _new(_lib.rt_priority_queue_new, maxsize, _COMPARE, _DROP_ITEM)
 
     def put(self, item, block=True, timeout=None):
+        """Puts an item in priority order (see the class); as Queue.put."""
         token = next(_tokens)
         _items[token] = item
         _tls.putting, _tls.put_error = token, None
         try:
-            status = _lib.rt_queue_put(self._h, token, 1 if block else 0,
-                                       _queue_timeout(timeout))
+            b = 1 if block else 0
+            status = _interruptible(lambda t: _lib.rt_queue_put(self._h, token, b, t),
+                                    _queue_timeout(timeout))
         finally:
             _tls.putting = None
         error, _tls.put_error = _tls.put_error, None
@@ -987,6 +1102,7 @@ class PriorityQueue(Queue):
             raise error
 
     def get(self, block=True, timeout=None):
+        """Removes and returns the smallest item; as Queue.get."""
         deadline = None
         if block and timeout is not None and timeout >= 0:
             deadline = _time.monotonic() + timeout
@@ -995,8 +1111,10 @@ class PriorityQueue(Queue):
             if deadline is not None:
                 remaining = max(0.0, deadline - _time.monotonic())
             out = _c_void_p()
-            _check(_lib.rt_queue_get(self._h, 1 if block else 0, _queue_timeout(remaining),
-                                     ctypes.byref(out)))
+            b = 1 if block else 0
+            _check(_interruptible(
+                lambda t: _lib.rt_queue_get(self._h, b, t, ctypes.byref(out)),
+                _queue_timeout(remaining)))
             if out.value in _poisoned:
                 _poisoned.discard(out.value)
                 self._npoisoned -= 1
@@ -1016,9 +1134,11 @@ class SimpleQueue:
     get_nowait = Queue.get_nowait
 
     def qsize(self):
+        """The number of items in the queue (a snapshot)."""
         return _lib.rt_queue_qsize(self._h)
 
     def empty(self):
+        """True if the queue is empty (a snapshot)."""
         return _lib.rt_queue_empty(self._h)
 
     def __del__(self):
@@ -1048,6 +1168,20 @@ def set_blocking_hooks(before=None, after=None):
     hooks = (wrap(before), wrap(after))
     _hooks.append(hooks)
     _lib.rt_set_blocking_hooks(hooks[0], hooks[1], None)
+
+
+class local(_threading.local):
+    """threading.local: attributes seen only by the thread that set them. Every rthread
+    thread runs its Python code (the target, or run()) in one thread state, so its attributes
+    live until the thread ends. A subclass's __init__ runs again in each thread, with the
+    arguments given to the constructor, as in CPython."""
+
+    __slots__ = ()
+
+
+def version():
+    """The loaded librthread's version, "major.minor.patch" (rt_version_str())."""
+    return _lib.rt_version_str().decode("ascii")
 
 
 def _shutdown():

@@ -1308,5 +1308,178 @@ class QueueTests(BaseTestCase):
         self.assertFalse(hasattr(q, "join"))
 
 
+CTRL_C_CHILD = r"""
+import sys
+import rthread
+
+kind, rounds = sys.argv[1], int(sys.argv[2])
+lock = rthread.Lock()
+lock.acquire()
+event = rthread.Event()
+blocker = rthread.Thread(target=event.wait, daemon=True)  # never ends
+blocker.start()
+for i in range(rounds):
+    print("blocking", flush=True)
+    try:
+        if kind == "lock":
+            lock.acquire()
+        elif kind == "rlock_timeout":
+            other = rthread.RLock()
+            t = rthread.Thread(target=other.acquire, daemon=True)
+            t.start()
+            t.join()
+            other.acquire(timeout=1000)
+        elif kind == "join":
+            blocker.join()
+        elif kind == "get":
+            rthread.Queue().get()
+        elif kind == "event":
+            event.wait()
+        elif kind == "condition":
+            c = rthread.Condition()
+            with c:
+                c.wait()
+        print("returned", flush=True)
+    except KeyboardInterrupt:
+        print("KeyboardInterrupt", flush=True)
+"""
+
+
+def _main_thread_sleeping(pid):
+    """Whether the process's main thread is asleep (in a futex: state S)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return True  # no /proc: the caller waited for "blocking" already
+    return stat[stat.rindex(")") + 2] == "S"
+
+
+class CtrlCTests(unittest.TestCase):
+    """Ctrl-C (SIGINT) ends a blocked call in the main thread with KeyboardInterrupt within a
+    second, as in CPython, again and again: a child process blocks forever, gets SIGINT,
+    reports KeyboardInterrupt, and blocks again."""
+
+    ROUNDS = 3
+
+    def check(self, kind):
+        import os
+        import signal
+        import subprocess
+
+        here = os.path.dirname(os.path.abspath(__file__))
+        env = dict(os.environ, PYTHONPATH=here)
+        child = subprocess.Popen([sys.executable, "-c", CTRL_C_CHILD, kind, str(self.ROUNDS)],
+                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True)
+        lines = queue.Queue()  # the child's lines, read by a thread: a hang is a failure
+
+        def read_lines():
+            for line in child.stdout:
+                lines.put(line)
+            lines.put("")
+
+        def readline(timeout):
+            try:
+                return lines.get(timeout=timeout)
+            except queue.Empty:
+                return "(nothing within %.0f s)" % timeout
+
+        threading.Thread(target=read_lines, daemon=True).start()
+        try:
+            for _ in range(self.ROUNDS):
+                self.assertEqual(readline(SHORT), "blocking\n")
+                # Asleep twice in a row, seen from outside: blocked in the call.
+                wait_until(lambda: _main_thread_sleeping(child.pid)
+                           and (time.sleep(0.02) or _main_thread_sleeping(child.pid)))
+                t0 = time.monotonic()
+                child.send_signal(signal.SIGINT)
+                line = readline(5.0)
+                elapsed = time.monotonic() - t0
+                self.assertEqual(line, "KeyboardInterrupt\n", child.stderr.read()
+                                 if line == "" else line)
+                self.assertGreaterEqual(elapsed, 0.0)
+                self.assertLess(elapsed, 1.0)
+            self.assertEqual(child.wait(timeout=SHORT), 0, child.stderr.read())
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+            child.stderr.close()
+
+    def test_lock_acquire(self):
+        self.check("lock")
+
+    def test_rlock_acquire_with_a_timeout(self):
+        self.check("rlock_timeout")
+
+    def test_thread_join(self):
+        self.check("join")
+
+    def test_queue_get(self):
+        self.check("get")
+
+    def test_event_wait(self):
+        self.check("event")
+
+    def test_condition_wait(self):
+        self.check("condition")
+
+
+class PublicNamesTests(unittest.TestCase):
+    def test_every_public_name_has_a_docstring(self):
+        import inspect
+
+        missing = []
+        for name in rthread.__all__:
+            obj = getattr(rthread, name)
+            if obj is None or not (inspect.isclass(obj) or inspect.isfunction(obj)):
+                continue
+            if not inspect.getdoc(obj):
+                missing.append(name)
+            if inspect.isclass(obj) and obj.__module__ == "rthread":
+                for attr in dir(obj):
+                    if attr.startswith("_"):
+                        continue
+                    v = inspect.getattr_static(obj, attr)
+                    if (inspect.isfunction(v) or isinstance(v, property)) and not v.__doc__:
+                        missing.append(f"{name}.{attr}")
+        self.assertEqual(missing, [])
+        self.assertTrue(rthread.__doc__)
+
+    def test_version_is_the_librarys(self):
+        self.assertRegex(rthread.version(), r"^\d+\.\d+\.\d+$")
+
+    def test_local_is_per_thread(self):
+        data = rthread.local()
+        data.x = "main"
+        seen = []
+
+        def body():
+            seen.append(hasattr(data, "x"))
+            data.x = "thread"
+            seen.append(data.x)
+
+        t = rthread.Thread(target=body)
+        t.start()
+        t.join()
+        self.assertEqual(seen, [False, "thread"])
+        self.assertEqual(data.x, "main")
+
+    def test_local_subclass_init_runs_in_each_thread(self):
+        class Counter(rthread.local):
+            def __init__(self, start):
+                self.n = start
+
+        c = Counter(5)
+        c.n += 1
+        got = []
+        t = rthread.Thread(target=lambda: got.append(c.n))
+        t.start()
+        t.join()
+        self.assertEqual(got, [5])
+        self.assertEqual(c.n, 6)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -30,6 +30,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 
 /* ---- The allocator ------------------------------------------------------------------------ */
 
@@ -1116,6 +1117,7 @@ static const char *const allocation_free[] = {
     "rt_future_running", "rt_future_done", "rt_future_set_running_or_notify_cancel",
     "rt_future_set_result", "rt_set_error_message", "rt_as_completed_free",
     "rt_executor_shutdown", "rt_executor_thread_count", "rt_executor_free",
+    "rt_version", "rt_version_str", "rt_once", "rt_interrupt_main_on_signal",
 };
 
 /*
@@ -1150,6 +1152,10 @@ static void interrupted(void) {
             rt_test_fail(__FILE__, __LINE__, "%s made %ld allocations", #call, counted);     \
         calls++;                                                                             \
     } while (0)
+
+static void once_body(void *arg) {
+    (void)arg;
+}
 
 static void allocation_free_functions_allocate_nothing(void) {
     rt_barrier *b;
@@ -1251,6 +1257,16 @@ static void allocation_free_functions_allocate_nothing(void) {
     NO_ALLOC(rt_interrupt_main());
     interrupted();
     NO_ALLOC(rt_set_exit_wait(true));
+    NO_ALLOC(rt_version());
+    NO_ALLOC(rt_version_str());
+    {
+        static rt_once_flag once = RT_ONCE_INIT;
+        NO_ALLOC(rt_once(&once, once_body, NULL));
+        NO_ALLOC(rt_once(&once, once_body, NULL));
+    }
+    /* SIGUSR2: nobody sends it here; the handler it installs only interrupts the main
+     * thread. */
+    NO_ALLOC(rt_interrupt_main_on_signal(SIGUSR2));
     NO_ALLOC(rt_set_thread_hooks(hook, hook, NULL));
     NO_ALLOC(rt_set_thread_hooks(NULL, NULL, NULL));
     NO_ALLOC(rt_thread_release(t));

@@ -60,12 +60,17 @@ pub mod event;
 pub mod futures;
 pub mod local;
 pub mod lock;
+#[cfg(not(loom))]
+pub mod once;
 pub mod queue;
 pub mod rlock;
 pub mod semaphore;
+#[cfg(not(loom))]
+pub mod signal;
 pub mod status;
 pub mod thread;
 pub mod threading;
+pub mod version;
 
 /// Kind tags: the first word of every handle.
 #[repr(u32)]

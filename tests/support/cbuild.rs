@@ -1,5 +1,5 @@
 //! Building C programs against the freshly built `librthread.so`, for the C suite, the header
-//! checks and `cargo run --example seeds`.
+//! checks and `cargo run --example run_examples`.
 
 #![allow(dead_code)]
 

@@ -1,8 +1,8 @@
 //! Builds the C and C++ programs in `examples/` against the freshly built `librthread.so`, runs
 //! each, prints what it printed, and checks it (the same checks as the C suite).
 //!
-//!     cargo run --example seeds            # all of them
-//!     cargo run --example seeds -- seed002 # those whose name contains "seed002"
+//!     cargo run --example run_examples            # all of them
+//!     cargo run --example run_examples -- seed002 # those whose name contains "seed002"
 
 #[path = "../tests/support/cbuild.rs"]
 mod cbuild;
