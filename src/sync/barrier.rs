@@ -37,10 +37,10 @@
 //! with `RT_EBROKEN` (in CPython they wait for the action to finish, since it holds the lock).
 
 use crate::status::{Error, rt_status};
-use crate::sync::{Condition, Lock, rearm_interrupt};
+use crate::sync::{Condition, Lock};
 use crate::time::{Wait, timeout_wait};
 use crate::wait::sys::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
-use crate::wait::{current_id, current_id_if_assigned};
+use crate::wait::{current_id, current_id_if_assigned, interrupt};
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -243,7 +243,7 @@ impl Barrier {
             let state = self.state();
             if matches!(state, DRAINING | RESETTING | BROKEN) {
                 if r == Err(Error::INTERRUPTED) {
-                    rearm_interrupt();
+                    interrupt::rearm();
                 }
                 continue;
             }

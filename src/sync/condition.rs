@@ -31,10 +31,10 @@
 
 use crate::status::{Error, rt_status};
 use crate::sync::lock::TOKEN_HANDOFF;
-use crate::sync::{Lock, RLock, rearm_interrupt};
+use crate::sync::{Lock, RLock};
 use crate::time::{Deadline, Wait};
 use crate::wait::sys::{AtomicBool, Ordering};
-use crate::wait::{self, Block, ParkResult, RequeueOp, UnparkResult};
+use crate::wait::{self, Block, ParkResult, RequeueOp, UnparkResult, interrupt};
 use std::sync::Arc;
 
 pub const WAIT_NOT_OWNED: Error =
@@ -255,7 +255,7 @@ impl<L: ConditionLock> Condition<L> {
             ParkResult::Unparked(_) => Ok(()),
             ParkResult::TimedOut if requeued => Ok(()),
             ParkResult::Interrupted if requeued => {
-                rearm_interrupt();
+                interrupt::rearm();
                 Ok(())
             }
             ParkResult::Interrupted => Err(Error::INTERRUPTED),

@@ -21,10 +21,10 @@
 //! (Python returns at once).
 
 use crate::status::Error;
-use crate::sync::{SpinWait, rearm_interrupt};
 use crate::time::Wait;
+use crate::wait::SpinWait;
 use crate::wait::sys::{AtomicU64, Ordering};
-use crate::wait::{self, Block, ParkResult, Tidy};
+use crate::wait::{self, Block, ParkResult, Tidy, interrupt};
 
 const SET: u64 = 1;
 const PARKED: u64 = 2;
@@ -171,7 +171,7 @@ impl Event {
                 ParkResult::TimedOut if moved => return Ok(()),
                 ParkResult::TimedOut => return Err(Error::TIMEOUT),
                 ParkResult::Interrupted if moved => {
-                    rearm_interrupt();
+                    interrupt::rearm();
                     return Ok(());
                 }
                 ParkResult::Interrupted => return Err(Error::INTERRUPTED),

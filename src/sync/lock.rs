@@ -30,8 +30,8 @@
 //! `EPERM`), releasing an unlocked lock is reported, timed acquire uses the monotonic clock.
 
 use crate::status::{Error, rt_status};
-use crate::sync::SpinWait;
 use crate::time::Wait;
+use crate::wait::SpinWait;
 use crate::wait::sys::{AtomicU8, Ordering};
 use crate::wait::{self, Block, ParkResult, Tidy, UnparkResult};
 

@@ -24,8 +24,8 @@
 //! treats a negative timeout as a try, and spins on NaN).
 
 use crate::status::{Error, rt_status};
-use crate::sync::SpinWait;
 use crate::time::Wait;
+use crate::wait::SpinWait;
 use crate::wait::sys::{AtomicU64, Ordering};
 use crate::wait::{self, Block, ParkResult, Tidy, UnparkResult};
 

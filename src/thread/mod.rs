@@ -11,8 +11,6 @@
 pub mod spawn;
 
 #[cfg(not(loom))]
-pub mod hooks;
-#[cfg(not(loom))]
 pub mod local;
 #[cfg(not(loom))]
 pub mod object;
@@ -20,6 +18,8 @@ pub mod object;
 pub mod registry;
 #[cfg(not(loom))]
 mod teardown;
+#[cfg(not(loom))]
+pub mod thread_hooks;
 #[cfg(not(loom))]
 pub mod timer;
 
@@ -29,8 +29,6 @@ pub use spawn::{
 };
 
 #[cfg(not(loom))]
-pub use hooks::{HookFn, set_thread_hooks};
-#[cfg(not(loom))]
 pub use local::{Destructor, Local};
 #[cfg(not(loom))]
 pub use object::{HANDLE_TAG, HandleHeader, Thread, ThreadKind};
@@ -38,6 +36,8 @@ pub use object::{HANDLE_TAG, HandleHeader, Thread, ThreadKind};
 pub use registry::{
     active_count, current_thread, enumerate, enumerate_with, main_thread, set_exit_wait, shutdown,
 };
+#[cfg(not(loom))]
+pub use thread_hooks::{ThreadHookFn, set_thread_hooks};
 
 #[cfg(not(loom))]
 use crate::sync::Lock;
@@ -68,7 +68,7 @@ impl<'a> InternalGuard<'a> {
             interrupted = true;
         }
         if interrupted {
-            crate::wait::with_current(|r| r.interrupt());
+            crate::wait::interrupt::rearm();
         }
     }
 }

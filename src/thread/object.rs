@@ -33,14 +33,14 @@
 //! `set_name` while the thread runs; the thread marks its OS name gone under the same lock
 //! before it stops, so `set_name` never renames a thread that has exited.
 
-use super::hooks::{self, Hooks};
 use super::spawn::{self, ThreadFn};
+use super::thread_hooks::{self, Hooks};
 use super::timer::TimerState;
 use super::{local, registry};
 use crate::memory::{Arc, try_boxed_str};
 use crate::status::{Error, Message, rt_status};
-use crate::sync::SpinWait;
 use crate::time::{Wait, timeout_wait};
+use crate::wait::SpinWait;
 use crate::wait::{self, Block, LockCell, ParkResult, RecordRef, Tidy};
 use std::ffi::c_void;
 use std::fmt::Write;
@@ -89,10 +89,6 @@ const JOIN_BEFORE_START: Error = Error::new(
 );
 const JOIN_SELF: Error = Error::new(rt_status::RT_EDEADLK, "cannot join current thread");
 const JOIN_DUMMY: Error = Error::new(rt_status::RT_ESTATE, "cannot join a dummy thread");
-const INTERRUPT_NOT_RUNNING: Error = Error::new(
-    rt_status::RT_ESTATE,
-    "cannot interrupt a thread that is not running",
-);
 const DAEMON_AFTER_START: Error = Error::new(
     rt_status::RT_ESTATE,
     "cannot set daemon status of active thread",
@@ -297,14 +293,14 @@ impl Thread {
     /// alone. `RT_ESTATE` for a thread not started yet (or a main thread rthread has not seen).
     pub fn interrupt(&self) -> Result<(), Error> {
         match self.record.get() {
-            Some(_) if self.phase() == INITIAL => Err(INTERRUPT_NOT_RUNNING),
+            Some(_) if self.phase() == INITIAL => Err(wait::interrupt::NOT_RUNNING),
             Some(r) => {
                 if self.phase() != STOPPED {
                     r.interrupt();
                 }
                 Ok(())
             }
-            None => Err(INTERRUPT_NOT_RUNNING),
+            None => Err(wait::interrupt::NOT_RUNNING),
         }
     }
 
@@ -592,7 +588,7 @@ impl Thread {
             }
         }
         registry::arm_exit_wait();
-        *this.hooks.lock() = hooks::snapshot();
+        *this.hooks.lock() = thread_hooks::snapshot();
         if let Err(e) = registry::register(this) {
             this.set_phase(INITIAL);
             return Err(e);

@@ -228,10 +228,7 @@ pub fn interrupt_main() -> Result<(), Error> {
             r.interrupt();
             Ok(())
         }
-        None => Err(Error::new(
-            rt_status::RT_ESTATE,
-            "cannot interrupt a thread that is not running",
-        )),
+        None => Err(crate::wait::interrupt::NOT_RUNNING),
     }
 }
 
@@ -434,7 +431,7 @@ fn after_fork_in_child() {
     // SAFETY: the child has one thread, this one, with no guard of the registry alive.
     let v = unsafe { REGISTRY.reset_in_child() };
     spawn::reset_count_after_fork();
-    super::hooks::reset_after_fork();
+    super::thread_hooks::reset_after_fork();
     super::local::reset_after_fork();
     let me = CURRENT.with(Cell::get);
     let old_main = main_if_known().map_or(std::ptr::null(), Arc::as_ptr);

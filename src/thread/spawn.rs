@@ -323,13 +323,13 @@ struct NewThread {
     f: ThreadFn,
     arg: *mut c_void,
     #[cfg(not(loom))]
-    hooks: super::hooks::Hooks,
+    hooks: super::thread_hooks::Hooks,
 }
 
 /// The end of a `_thread` thread: its thread-local destructors, the exit hook, the count.
 struct NewThreadEnd {
     #[cfg(not(loom))]
-    hooks: super::hooks::Hooks,
+    hooks: super::thread_hooks::Hooks,
 }
 
 impl ThreadEnd for NewThreadEnd {
@@ -390,7 +390,7 @@ pub unsafe fn start_new_thread(f: ThreadFn, arg: *mut c_void) -> Result<u64, Err
         f,
         arg,
         #[cfg(not(loom))]
-        hooks: super::hooks::snapshot(),
+        hooks: super::thread_hooks::snapshot(),
     })?);
     let r = create_os_thread(new_thread_entry, data as *mut c_void, false);
     if r.is_err() {

@@ -40,7 +40,7 @@ pub struct Block {
     pub deadline: Option<Deadline>,
     /// Whether a pending or arriving interrupt ends the wait.
     pub interruptible: bool,
-    /// Whether the user's blocking hooks run around it (see [`super::hooks`]).
+    /// Whether the user's blocking hooks run around it (see [`super::blocking_hooks`]).
     pub hooks: bool,
 }
 
@@ -167,7 +167,7 @@ pub fn park_custom(
 ) -> ParkResult {
     #[cfg(not(loom))]
     super::ensure_fork_handler();
-    let _span = block.hooks.then(super::hooks::begin_block);
+    let _span = block.hooks.then(super::blocking_hooks::begin_block);
     with_current(|rec| {
         let b = bucket(key);
         b.lock.lock();

@@ -16,7 +16,7 @@ use std::cell::Cell;
 use std::ffi::c_void;
 
 /// A hook: called with the context given to `set`.
-pub type HookFn = unsafe extern "C" fn(ctx: *mut c_void);
+pub type BlockingHookFn = unsafe extern "C" fn(ctx: *mut c_void);
 
 struct Hooks {
     seq: AtomicU32,
@@ -55,7 +55,7 @@ thread_local! {
 /// Every later real block of every thread calls `before(ctx)` and `after(ctx)`: both must be
 /// sound to call so from any thread, and `ctx` must stay valid until other hooks replace these
 /// and no thread still runs them.
-pub unsafe fn set(before: Option<HookFn>, after: Option<HookFn>, ctx: *mut c_void) {
+pub unsafe fn set(before: Option<BlockingHookFn>, after: Option<BlockingHookFn>, ctx: *mut c_void) {
     // Writers exclude each other by taking the sequence from even to odd.
     let mut s = HOOKS.seq.load(Ordering::Relaxed);
     loop {
@@ -118,9 +118,9 @@ fn call(f: usize, ctx: usize) {
     if f == 0 {
         return;
     }
-    // SAFETY: `f` was stored from a `HookFn` by `set`; function pointers round-trip through
+    // SAFETY: `f` was stored from a `BlockingHookFn` by `set`; function pointers round-trip through
     // usize on every supported platform.
-    let f: HookFn = unsafe { std::mem::transmute::<usize, HookFn>(f) };
+    let f: BlockingHookFn = unsafe { std::mem::transmute::<usize, BlockingHookFn>(f) };
     let _ = IN_HOOK.try_with(|c| c.set(true));
     // SAFETY: calling the user's hook with the user's context is the contract of `set`.
     unsafe { f(ctx as *mut c_void) };
