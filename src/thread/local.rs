@@ -32,7 +32,7 @@
 //! Destructors run with no internal lock held and no borrow of the table, inside a
 //! [`CallbackGuard`], and never for a NULL value.
 
-use super::spawn::{enter_callback, leave_callback};
+use super::exit::{enter_callback, leave_callback};
 use crate::status::{Error, rt_status};
 use crate::wait::LockCell;
 use std::cell::{Cell, RefCell};

@@ -10,7 +10,7 @@
 //! that has a destructor: a hook that calls `pthread_exit` ends its thread, and the rest of the
 //! thread's end still runs (see `spawn`).
 
-use super::spawn::{enter_callback, leave_callback};
+use super::exit::{enter_callback, leave_callback};
 use crate::wait::LockCell;
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -16,7 +16,8 @@
 //! "Woken" and "timed out" are decided under the bucket lock, once: a wake-up is never lost to
 //! a timeout. Callbacks run under a bucket lock: they must not block, park, or call user code.
 
-use super::record::{INTERRUPT, PARKED, ThreadRecord, with_current};
+use super::interrupt::INTERRUPT;
+use super::record::{PARKED, ThreadRecord, with_current};
 use super::sys::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering, futex_wait};
 use super::table::{UnparkToken, Walk, bucket, lock_bucket_of};
 use crate::time::Deadline;

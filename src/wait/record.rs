@@ -27,7 +27,6 @@ use crate::status::Error;
 use std::cell::Cell;
 
 pub const PARKED: u32 = 1;
-pub use super::interrupt::INTERRUPT;
 
 pub struct ThreadRecord {
     /// Never reused within the process (CPython issue 128167).
