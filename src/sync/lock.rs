@@ -117,7 +117,7 @@ impl Lock {
     }
 
     /// [`Lock::acquire`], running `while_blocked` before it blocks (see
-    /// [`crate::sync::acquire_with`]).
+    /// `sync::acquire_with`).
     pub fn acquire_with<G>(
         &self,
         wait: Wait,
@@ -343,8 +343,10 @@ impl Lock {
         self.state.load(Ordering::Relaxed) & LOCKED != 0
     }
 
-    /// Whether threads are queued on the lock (a snapshot, for `RT_EBUSY` checks).
-    pub fn has_waiters(&self) -> bool {
+    /// Whether threads are queued on the lock (a snapshot; tests wait for a thread to block with it:
+    /// the C face's `RT_EBUSY` uses its own busy counts).
+    #[cfg(all(test, not(loom)))]
+    pub(crate) fn has_waiters(&self) -> bool {
         self.state.load(Ordering::Relaxed) & PARKED != 0 || wait::waiting_on(self.key()) != 0
     }
 
