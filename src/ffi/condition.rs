@@ -3,6 +3,7 @@
 use super::boundary::{Handle, Out};
 use super::{Busy, Obj, free};
 use crate::status::{Error, rt_status};
+use crate::sync::Acquire;
 use crate::sync::condition::WAIT_NOT_OWNED;
 use crate::sync::{Condition, ConditionLock, Lock, RLock};
 use crate::thread::CallbackGuard;

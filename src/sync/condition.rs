@@ -190,18 +190,6 @@ impl<L: ConditionLock> Condition<L> {
         self.lock.acquire(wait)
     }
 
-    /// [`Condition::acquire`], running `while_blocked` before it blocks (see
-    /// `sync::acquire_with`).
-    pub fn acquire_with<G>(
-        &self,
-        wait: Wait,
-        while_blocked: impl FnOnce() -> G,
-    ) -> Result<(), Error> {
-        super::acquire_with(self.lock.try_acquire(), wait, while_blocked, |w| {
-            self.lock.acquire(w)
-        })
-    }
-
     /// Releases the lock (`release()`), as the lock's own release does.
     pub fn release(&self) -> Result<(), Error> {
         self.lock.release()
@@ -345,6 +333,15 @@ impl<L: ConditionLock> Condition<L> {
     #[cfg(all(test, not(loom)))]
     pub(crate) fn has_waiters(&self) -> bool {
         self.waiters_hint.load(Ordering::Relaxed) || wait::waiting_on(self.key()) != 0
+    }
+}
+
+impl<L: ConditionLock> super::Acquire for Condition<L> {
+    fn acquire_now(&self) -> Result<bool, Error> {
+        self.lock.try_acquire()
+    }
+    fn acquire_blocking(&self, wait: Wait) -> Result<(), Error> {
+        self.lock.acquire(wait)
     }
 }
 

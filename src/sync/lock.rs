@@ -116,18 +116,6 @@ impl Lock {
         self.acquire_slow(wait)
     }
 
-    /// [`Lock::acquire`], running `while_blocked` before it blocks (see
-    /// `sync::acquire_with`).
-    pub fn acquire_with<G>(
-        &self,
-        wait: Wait,
-        while_blocked: impl FnOnce() -> G,
-    ) -> Result<(), Error> {
-        super::acquire_with(Ok(self.try_acquire()), wait, while_blocked, |w| {
-            self.acquire_slow(w)
-        })
-    }
-
     /// The contended path: spin a little, then park.
     #[cold]
     pub fn acquire_slow(&self, wait: Wait) -> Result<(), Error> {
@@ -353,6 +341,15 @@ impl Lock {
     /// Forces the lock open (the child after `fork`, CPython's `_at_fork_reinit`).
     pub fn reset(&self) {
         self.state.store(0, Ordering::Relaxed);
+    }
+}
+
+impl super::Acquire for Lock {
+    fn acquire_now(&self) -> Result<bool, Error> {
+        Ok(self.try_acquire())
+    }
+    fn acquire_blocking(&self, wait: Wait) -> Result<(), Error> {
+        self.acquire_slow(wait)
     }
 }
 

@@ -17,23 +17,27 @@ pub use semaphore::Semaphore;
 use crate::status::Error;
 use crate::time::Wait;
 
-/// The shape of every blocking acquire (of a lock, an RLock, a semaphore, a condition's lock):
-/// `now` says whether it was taken without waiting; a try (`Wait::Try`) ends there with
-/// `RT_TIMEOUT`; otherwise `while_blocked()` runs and its value is held until `block(wait)`
-/// returns. The C face counts the thread as blocked on the object with it.
-#[inline]
-pub(crate) fn acquire_with<G>(
-    now: Result<bool, Error>,
-    wait: Wait,
-    while_blocked: impl FnOnce() -> G,
-    block: impl FnOnce(Wait) -> Result<(), Error>,
-) -> Result<(), Error> {
-    if now? {
-        return Ok(());
+/// What can be acquired (a lock, an RLock, a semaphore, a condition's lock), and the shape of
+/// every blocking acquire, written once in [`Acquire::acquire_with`].
+pub trait Acquire {
+    /// Takes it if that needs no wait: `Ok(false)` if it must wait (an RLock re-enters here).
+    fn acquire_now(&self) -> Result<bool, Error>;
+
+    /// Waits for it: the contended path.
+    fn acquire_blocking(&self, wait: Wait) -> Result<(), Error>;
+
+    /// Acquires: at once if [`Acquire::acquire_now`] can; a try (`Wait::Try`) ends there with
+    /// `RT_TIMEOUT`; otherwise `while_blocked()` runs and its value is held while the thread
+    /// blocks (the C face counts the thread as blocked on the object with it).
+    #[inline]
+    fn acquire_with<G>(&self, wait: Wait, while_blocked: impl FnOnce() -> G) -> Result<(), Error> {
+        if self.acquire_now()? {
+            return Ok(());
+        }
+        if wait == Wait::Try {
+            return Err(Error::TIMEOUT);
+        }
+        let _held = while_blocked();
+        self.acquire_blocking(wait)
     }
-    if wait == Wait::Try {
-        return Err(Error::TIMEOUT);
-    }
-    let _held = while_blocked();
-    block(wait)
 }

@@ -112,20 +112,7 @@ impl Semaphore {
     /// deadline. `Err` is `RT_TIMEOUT` (none in time) or `RT_EINTR` (interrupted).
     #[inline]
     pub fn acquire(&self, wait: Wait) -> Result<(), Error> {
-        self.acquire_with(wait, || ())
-    }
-
-    /// [`Semaphore::acquire`], running `while_blocked` before it blocks (see
-    /// `sync::acquire_with`).
-    #[inline]
-    pub fn acquire_with<G>(
-        &self,
-        wait: Wait,
-        while_blocked: impl FnOnce() -> G,
-    ) -> Result<(), Error> {
-        super::acquire_with(Ok(self.try_acquire()), wait, while_blocked, |w| {
-            self.acquire_slow(w)
-        })
+        super::Acquire::acquire_with(self, wait, || ())
     }
 
     /// The contended path: spin a little, then park.
@@ -272,6 +259,15 @@ impl Semaphore {
     #[cfg(all(test, not(loom)))]
     pub(crate) fn has_waiters(&self) -> bool {
         self.state.load(Ordering::Relaxed) & PARKED != 0 || wait::waiting_on(self.key()) != 0
+    }
+}
+
+impl super::Acquire for Semaphore {
+    fn acquire_now(&self) -> Result<bool, Error> {
+        Ok(self.try_acquire())
+    }
+    fn acquire_blocking(&self, wait: Wait) -> Result<(), Error> {
+        self.acquire_slow(wait)
     }
 }
 

@@ -43,22 +43,22 @@ impl Hooks {
     /// Calls `start(ctx)`, if set, in the calling thread.
     #[inline]
     pub fn run_start(&self) {
-        if let Some(f) = self.start {
-            // No guard with a destructor: the hook may end the thread (see `spawn`).
-            let saved = enter_callback();
-            // SAFETY: the hook and its context were given together to `set_thread_hooks`,
-            // whose contract is that the hook may be called with it in any thread rthread starts.
-            unsafe { f(self.ctx) }
-            leave_callback(saved);
-        }
+        self.run(self.start);
     }
 
     /// Calls `exit(ctx)`, if set, in the calling thread.
     #[inline]
     pub fn run_exit(&self) {
-        if let Some(f) = self.exit {
+        self.run(self.exit);
+    }
+
+    #[inline]
+    fn run(&self, hook: Option<ThreadHookFn>) {
+        if let Some(f) = hook {
+            // No guard with a destructor: the hook may end the thread (see `os`).
             let saved = enter_callback();
-            // SAFETY: as in run_start.
+            // SAFETY: the hook and its context were given together to `set_thread_hooks`,
+            // whose contract is that the hook may be called with it in any thread rthread starts.
             unsafe { f(self.ctx) }
             leave_callback(saved);
         }
