@@ -176,7 +176,7 @@ impl RLock {
 
     /// Whether threads are blocked on the lock (a snapshot; tests wait for a thread to block with it:
     /// the C face's `RT_EBUSY` uses its own busy counts).
-    #[cfg(all(test, not(loom)))]
+    #[cfg(test)]
     pub(crate) fn has_waiters(&self) -> bool {
         self.lock.has_waiters()
     }

@@ -256,7 +256,7 @@ impl Semaphore {
 
     /// Whether threads are queued on the semaphore (a snapshot; tests wait for a thread to block with it:
     /// the C face's `RT_EBUSY` uses its own busy counts).
-    #[cfg(all(test, not(loom)))]
+    #[cfg(test)]
     pub(crate) fn has_waiters(&self) -> bool {
         self.state.load(Ordering::Relaxed) & PARKED != 0 || wait::waiting_on(self.key()) != 0
     }
