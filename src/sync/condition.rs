@@ -202,6 +202,19 @@ impl<L: ConditionLock> Condition<L> {
     /// the lock is still released and taken back), `RT_EINTR` when interrupted,
     /// `RT_ENOTOWNER` when the caller does not own the lock (nothing else happens then).
     pub fn wait(&self, wait: Wait) -> Result<(), Error> {
+        self.wait_as(wait, false)
+    }
+
+    /// [`Condition::wait`] on a condition whose lock is an internal one (a barrier's): the
+    /// blocking hooks run around the wait as for any wait, but a waiter that is handed the
+    /// lock when it wakes lets go of it for `after` (which may block on the user's side, an
+    /// interpreter's global lock), then takes it back with `Lock::acquire_internal`, which
+    /// runs no hook: `after` never runs with the internal lock held.
+    pub(crate) fn wait_internal(&self, wait: Wait) -> Result<(), Error> {
+        self.wait_as(wait, true)
+    }
+
+    fn wait_as(&self, wait: Wait, internal: bool) -> Result<(), Error> {
         if !self.lock.is_owned() {
             return Err(WAIT_NOT_OWNED);
         }
@@ -214,6 +227,9 @@ impl<L: ConditionLock> Condition<L> {
         };
         let mut saved = 0;
         let mut requeued = false;
+        // An internal wait runs the hooks itself, to order `after` with the lock (see
+        // `wait_internal`); `before` runs first, as in every park.
+        let span = internal.then(wait::blocking_hooks::begin_block);
         let result = wait::park_custom(
             key,
             || {
@@ -233,9 +249,19 @@ impl<L: ConditionLock> Condition<L> {
                     self.waiters_hint.store(false, Ordering::Relaxed);
                 }
             },
-            Block::until(deadline),
+            Block {
+                hooks: !internal,
+                ..Block::until(deadline)
+            },
         );
-        if result != ParkResult::Unparked(TOKEN_HANDOFF) {
+        let handed_over = result == ParkResult::Unparked(TOKEN_HANDOFF);
+        if internal {
+            if handed_over {
+                raw.release_held();
+            }
+            drop(span);
+            raw.acquire_internal();
+        } else if !handed_over {
             raw.acquire_uninterruptible();
         }
         self.lock.restore(saved);

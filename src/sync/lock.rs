@@ -119,7 +119,7 @@ impl Lock {
     /// The contended path: spin a little, then park.
     #[cold]
     pub fn acquire_slow(&self, wait: Wait) -> Result<(), Error> {
-        self.acquire_slow_with(wait, true)
+        self.acquire_slow_with(wait, Block::until(None))
     }
 
     /// Acquires the lock without bound, ignoring interrupts: for re-acquisitions that must
@@ -129,10 +129,25 @@ impl Lock {
             return;
         }
         // Without a deadline or interrupts the slow path can only succeed.
-        while self.acquire_slow_with(Wait::Forever, false).is_err() {}
+        let block = Block::until(None).uninterruptible();
+        while self.acquire_slow_with(Wait::Forever, block).is_err() {}
     }
 
-    fn acquire_slow_with(&self, wait: Wait, interruptible: bool) -> Result<(), Error> {
+    /// Acquires the lock as an internal lock (a barrier's): without bound, ignoring
+    /// interrupts, and without running the blocking hooks (see `Block::INTERNAL`).
+    pub(crate) fn acquire_internal(&self) {
+        if self.try_acquire_uncontended() {
+            return;
+        }
+        while self
+            .acquire_slow_with(Wait::Forever, Block::INTERNAL)
+            .is_err()
+        {}
+    }
+
+    /// The slow path; `block` says how a wait ends and whether hooks run (its deadline is
+    /// `wait`'s).
+    fn acquire_slow_with(&self, wait: Wait, block: Block) -> Result<(), Error> {
         if wait == Wait::Try {
             return if self.try_acquire() {
                 Ok(())
@@ -141,10 +156,7 @@ impl Lock {
             };
         }
         let deadline = wait.deadline();
-        let block = Block {
-            interruptible,
-            ..Block::until(deadline)
-        };
+        let block = Block { deadline, ..block };
         let mut spin = SpinWait::new();
         let mut s = self.state.load(Ordering::Relaxed);
         loop {
