@@ -394,6 +394,52 @@ mod tests {
         c.release().unwrap();
     }
 
+    std::thread_local! {
+        static WATCHED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    /// What the `after` hook of a watched thread saw: 1 the lock free, 2 the lock held.
+    static AFTER_SAW: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+    unsafe extern "C" fn after_hook(ctx: *mut std::ffi::c_void) {
+        if WATCHED.with(|w| w.get()) {
+            // SAFETY: the test passes its Lock, which outlives the hooks.
+            let held = unsafe { &*(ctx as *const Lock) }.locked();
+            AFTER_SAW.store(if held { 2 } else { 1 }, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn an_internal_wait_handed_its_lock_runs_after_without_it() {
+        let c = Arc::new(Condition::with_lock(Lock::new()));
+        let lock_ptr = c.lock() as *const Lock as *mut std::ffi::c_void;
+        // SAFETY: the hook only reads the Lock, which lives until the hooks are removed below;
+        // it acts only in the thread this test marks.
+        unsafe { wait::blocking_hooks::set(None, Some(after_hook), lock_ptr) };
+        let c2 = c.clone();
+        let waiter = std::thread::spawn(move || {
+            WATCHED.with(|w| w.set(true));
+            c2.lock().acquire_internal();
+            let r = c2.wait_internal(Wait::Forever);
+            let held_after = c2.lock().locked();
+            let _ = c2.release();
+            (r, held_after)
+        });
+        while wait::waiting_on(c.key()) == 0 {
+            std::thread::yield_now();
+        }
+        c.lock().acquire_internal();
+        c.notify_all().unwrap();
+        // The waiter, now on the lock's queue, has waited long enough to be handed the lock.
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        c.release().unwrap();
+        let (r, held_after) = waiter.join().unwrap();
+        // SAFETY: removing the hooks.
+        unsafe { wait::blocking_hooks::set(None, None, std::ptr::null_mut()) };
+        assert_eq!(r, Ok(()));
+        assert!(held_after, "the wait returns with the lock held");
+        assert_eq!(AFTER_SAW.load(Ordering::SeqCst), 1, "after ran with the lock held");
+    }
+
     #[test]
     fn wait_restores_the_recursion_level() {
         let c = Arc::new(Condition::new());
