@@ -65,5 +65,5 @@ pub unsafe extern "C" fn rt_thread_interrupt(t: *mut super::threading::rt_thread
 #[cfg(not(loom))]
 #[unsafe(no_mangle)]
 pub extern "C" fn rt_interrupt_main() -> rt_status {
-    crate::status::to_status(crate::thread::registry::interrupt_main())
+    super::boundary::run(crate::thread::registry::interrupt_main)
 }

@@ -437,7 +437,11 @@ mod tests {
         unsafe { wait::blocking_hooks::set(None, None, std::ptr::null_mut()) };
         assert_eq!(r, Ok(()));
         assert!(held_after, "the wait returns with the lock held");
-        assert_eq!(AFTER_SAW.load(Ordering::SeqCst), 1, "after ran with the lock held");
+        assert_eq!(
+            AFTER_SAW.load(Ordering::SeqCst),
+            1,
+            "after ran with the lock held"
+        );
     }
 
     #[test]
