@@ -87,6 +87,18 @@ impl<T: ?Sized> LockCell<T> {
         self.lock.try_lock()
     }
 
+    /// The data, while the lock is held for a fork (the fork handlers run in separate calls,
+    /// so no guard can span them).
+    ///
+    /// # Safety
+    /// The caller holds the lock since [`LockCell::try_lock_for_fork`], and no other reference
+    /// to the data is alive.
+    #[allow(clippy::mut_from_ref)] // exclusive by the contract: the lock is held, no guard
+    pub unsafe fn held_for_fork(&self) -> &mut T {
+        // SAFETY: by the contract.
+        unsafe { &mut *self.data.get() }
+    }
+
     /// Fork parent: lets go of the lock [`LockCell::try_lock_for_fork`] took.
     ///
     /// # Safety
