@@ -37,7 +37,7 @@ mod lifecycle;
 mod name;
 
 pub use name::name_buffer_too_small;
-use name::{Name, NameState, OsName, next_name_number, set_os_name};
+use name::{Guarded, Name, OsName, next_name_number, set_os_name};
 
 use super::exit::{ThreadFn, call_thread_fn};
 use super::os;
@@ -118,9 +118,9 @@ pub struct Thread {
     function: Option<ThreadFn>,
     arg: SendPtr,
     timer: Option<TimerState>,
-    /// The hooks the thread runs: written by `start` before the thread exists, read by it.
-    hooks: LockCell<Hooks>,
-    name: LockCell<NameState>,
+    /// The name, and the hooks the thread runs (written by `start` before the thread exists,
+    /// read by it), behind the object's one lock.
+    guarded: LockCell<Guarded>,
     /// The thread's index in the registry, `usize::MAX` when not in it; changed only under the
     /// registry lock.
     pub(super) registry_index: AtomicUsize,
@@ -180,8 +180,11 @@ impl Thread {
             function,
             arg: SendPtr(arg),
             timer,
-            hooks: LockCell::new(Hooks::NONE),
-            name: LockCell::new(NameState { name, os }),
+            guarded: LockCell::new(Guarded {
+                name,
+                os,
+                hooks: Hooks::NONE,
+            }),
             registry_index: AtomicUsize::new(usize::MAX),
             record: OnceLock::new(),
             os_thread: AtomicU64::new(0),
@@ -266,7 +269,7 @@ impl Thread {
         self.ident.store(os::get_ident(), Ordering::Relaxed);
         self.native_id.store(os::get_native_id(), Ordering::Relaxed);
         self.adopt_current_record();
-        let mut ns = self.name.lock();
+        let mut ns = self.guarded.lock();
         if ns.os == OsName::Pending {
             // Renamed before rthread knew the main thread: now the OS hears of it. The default
             // name is not pushed: the main thread's OS name is the program's.
@@ -402,7 +405,7 @@ impl Thread {
     /// waits on it in the child) and its locks are forced open.
     pub(super) fn vanish_after_fork(&self) {
         // SAFETY: in the fork child, which has one thread, the caller, with no guard alive.
-        unsafe { self.name.reset_in_child() }.os = OsName::Gone;
+        unsafe { self.guarded.reset_in_child() }.os = OsName::Gone;
         // Its OS thread is not in the child: nothing to join or detach.
         self.os_thread.store(0, Ordering::Relaxed);
         let daemon = self.state.load(Ordering::Relaxed) & DAEMON;
@@ -415,7 +418,7 @@ impl Thread {
     /// `_DummyThread` into a `_MainThread`.
     pub(super) fn survive_fork(&self) {
         // SAFETY: in the fork child, which has one thread, the caller, with no guard alive.
-        let ns = unsafe { self.name.reset_in_child() };
+        let ns = unsafe { self.guarded.reset_in_child() };
         if self.kind() == ThreadKind::Dummy {
             self.kind.store(ThreadKind::Main as u8, Ordering::Relaxed);
             self.state.fetch_and(!DAEMON, Ordering::Relaxed);

@@ -84,7 +84,7 @@ impl Thread {
             }
         }
         super::super::shutdown::arm_exit_wait();
-        *this.hooks.lock() = thread_hooks::snapshot();
+        this.guarded.lock().hooks = thread_hooks::snapshot();
         if let Err(e) = registry::register(this) {
             this.set_phase(INITIAL);
             return Err(e);
@@ -162,7 +162,7 @@ impl Thread {
 
     /// The hooks the thread runs.
     fn hooks(&self) -> Hooks {
-        *self.hooks.lock()
+        self.guarded.lock().hooks
     }
 
     /// `join(timeout)`: waits until the thread has ended. `timeout` is in seconds,

@@ -25,9 +25,12 @@ pub(super) enum OsName {
     Gone,
 }
 
-pub(super) struct NameState {
+/// What a thread object keeps behind its lock: its name, whether the OS has it, and the hooks
+/// its thread runs.
+pub(super) struct Guarded {
     pub(super) name: Name,
     pub(super) os: OsName,
+    pub(super) hooks: Hooks,
 }
 
 /// A default name, formatted on the stack.
@@ -102,7 +105,7 @@ impl Thread {
     /// Runs `f` with the thread's name. `f` runs under the thread's name lock: it must not call
     /// back into this thread object.
     pub fn with_name<R>(&self, f: impl FnOnce(&str) -> R) -> R {
-        self.name.lock().name.with_str(f)
+        self.guarded.lock().name.with_str(f)
     }
 
     /// The thread's name, copied.
@@ -115,7 +118,7 @@ impl Thread {
     pub fn set_name(&self, name: &str) -> Result<(), Error> {
         let new = Name::Text(try_boxed_str(name)?);
         let old = {
-            let mut ns = self.name.lock();
+            let mut ns = self.guarded.lock();
             let old = std::mem::replace(&mut ns.name, new);
             if ns.os == OsName::Live {
                 set_os_name(self.ident.load(Ordering::Relaxed), &ns.name);
@@ -128,7 +131,7 @@ impl Thread {
 
     /// The running thread gives the OS its name, once, at start.
     pub(super) fn name_os_at_start(&self) {
-        let mut ns = self.name.lock();
+        let mut ns = self.guarded.lock();
         if ns.os == OsName::Pending {
             set_os_name(os::get_ident(), &ns.name);
             ns.os = OsName::Live;
@@ -137,7 +140,7 @@ impl Thread {
 
     /// The thread is ending: renames no longer reach the OS.
     pub(in crate::thread) fn name_os_gone(&self) {
-        self.name.lock().os = OsName::Gone;
+        self.guarded.lock().os = OsName::Gone;
     }
 }
 
