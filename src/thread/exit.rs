@@ -5,7 +5,7 @@
 //! way out. It refuses (returns `RT_ESTATE`) where it could not unwind soundly: in a thread
 //! rthread did not start, and inside a callback that an rthread call made (a barrier action,
 //! a predicate, a destructor, a hook), because that call's own frames are `extern "C"`. A
-//! [`CallbackGuard`] marks such a callback; [`call_thread_fn`] marks the thread's own function,
+//! [`CallbackGuard`] marks such a callback; `call_thread_fn` marks the thread's own function,
 //! where the exit is allowed.
 
 use crate::status::{Error, rt_status};

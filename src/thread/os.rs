@@ -2,7 +2,7 @@
 //! its ident, and the sequence that ends it.
 //!
 //! Every thread rthread starts (by `start_new_thread` or as a thread object) is created by
-//! `create_os_thread` and runs [`run_thread`]: its body (hooks, the user's function), then the
+//! `create_os_thread` and runs `run_thread`: its body (hooks, the user's function), then the
 //! *end* of the thread (thread-local destructors, the exit hook, leaving the registry, waking
 //! joiners, the thread count), in steps. The end must run however the thread ends: its function
 //! returns, it calls [`super::exit::exit_thread`], or C code in it calls `pthread_exit` (CPython does so to
@@ -16,7 +16,7 @@
 //! them), so no `catch_unwind` may be on a thread's stack between its entry point and the
 //! user's function. Rust's unwinding rules (RFC 2945) say more: a forced unwind must only
 //! deallocate "plain old frames", frames with no destructor pending and no `catch_unwind`. So
-//! the Rust frames on that path (the entry point, [`run_thread`], the calls of the body) hold
+//! the Rust frames on that path (the entry point, `run_thread`, the calls of the body) hold
 //! nothing with a destructor while user code runs, and are `extern "C-unwind"` (or Rust ABI)
 //! wherever user code is called, so that an unwind may pass them.
 //!
@@ -24,7 +24,7 @@
 //! cleanup handler (`_pthread_cleanup_push`, in glibc and musl), which the C library runs when
 //! `pthread_exit` leaves the frame that registered it (glibc: from the forced unwind, while the
 //! frames above are still in place; musl: from `pthread_exit`, which does not unwind). When the
-//! body returns, [`run_thread`] runs the end itself while the handler is still registered, then
+//! body returns, `run_thread` runs the end itself while the handler is still registered, then
 //! unregisters it. The end's steps advance a counter as they run, so if a step's user code (an
 //! exit hook, a thread-local destructor) itself calls `pthread_exit`, the handler runs again
 //! from where it was: the next step after an exit hook (which runs once), the same step for the

@@ -17,7 +17,7 @@
 //! kept by a thread-local guard whose destructor takes it out of the registry when its thread
 //! ends (Python 3.13 does the same; earlier versions kept dummies forever).
 //!
-//! The wait for non-daemon threads at exit is [`super::shutdown`]'s. A fork handler, armed
+//! The wait for non-daemon threads at exit is [`super::shutdown`](mod@super::shutdown)'s. A fork handler, armed
 //! with the first registration, drops from a child's registry the threads that stayed in the
 //! parent, so a child never waits for them at exit.
 

@@ -1,7 +1,7 @@
 //! Blocking hooks: user functions run just before a thread really blocks and just after it
 //! wakes, so that an interpreter can drop its global lock while a thread waits.
 //!
-//! They are called from [`super::park`] only, which primitives call when they have decided to
+//! They are called from [`super::park`](fn@super::park) only, which primitives call when they have decided to
 //! sleep: never on an uncontended path. `before` runs before the thread takes any bucket lock
 //! and `after` once it has left the wait queue, so both may use rthread themselves, block
 //! included (that is how an interpreter re-takes its global lock). A thread that blocks inside

@@ -5,7 +5,7 @@
 //!   to PARKED: [`ThreadRecord::interrupt`] sets it with one atomic operation and wakes the
 //!   word with one futex call, so it is async-signal-safe on Linux (a signal handler may
 //!   interrupt a thread), and a thread deciding to sleep on that word sees it at once.
-//! - A wait consumes it: an interruptible [`super::park`] that sees it leaves its queue and
+//! - A wait consumes it: an interruptible [`super::park`](fn@super::park) that sees it leaves its queue and
 //!   returns `Interrupted`, clearing the bit. An uninterruptible one (an internal lock, a
 //!   condition taking its lock back) leaves it pending for the next interruptible wait.
 //! - The re-arm rule: a wait that consumed an interrupt but succeeded anyway (it was notified,

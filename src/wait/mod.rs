@@ -9,8 +9,8 @@
 //! - [`record`]: the per-thread record (never-reused id, parker word, queue links);
 //! - [`interrupt`]: the interrupt bit, its signal-safe wake-up, and the re-arm rule;
 //! - [`table`]: the address-keyed table of wait queues;
-//! - [`park`]: queueing on a key and sleeping (`park(word, expected, tidy, block)`);
-//! - [`unpark`]: taking threads out of a queue and waking them, or moving them to another key;
+//! - [`park`](mod@park): queueing on a key and sleeping (`park(word, expected, tidy, block)`);
+//! - [`unpark`](mod@unpark): taking threads out of a queue and waking them, or moving them to another key;
 //! - [`blocking_hooks`]: the user's blocking hooks, run around every real block;
 //! - [`fork`]: the one `pthread_atfork` registration, which repairs every layer in a fork child.
 //!
