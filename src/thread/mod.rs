@@ -4,9 +4,16 @@
 //! `main_thread`, the wait for non-daemon threads at exit), Timer, thread-local data ([`Local`])
 //! and the per-thread hooks.
 //!
-//! Layering: this module uses `wait`, `sync` (the registry's lock is a [`crate::sync::Lock`]),
-//! `time` and `status`; never `ffi`. A thread object's first bytes are reserved for the C face's
-//! handle header ([`HandleHeader`]), so that the C handle of a thread is the `Arc`'s pointer.
+//! Files: `exit` (ending a thread early, and the callbacks where that is refused), `os` (the OS
+//! thread under every thread: creation, count, stack size, the end sequence), `spawn`
+//! (`start_new_thread`), `object` (thread objects, with `object/lifecycle` and `object/name`),
+//! `registry`, `shutdown` (the wait at exit), `local`, `teardown` (the thread-exit key),
+//! `thread_hooks`, `timer`. None of them uses another that uses it back.
+//!
+//! Layering: this module uses `wait` (its internal locks are [`crate::wait::LockCell`]s),
+//! `sync`, `time`, `memory` and `status`; never `queue` or `ffi`. A thread object's first bytes
+//! are still reserved for the C face's handle header ([`HandleHeader`]), so that the C handle of
+//! a thread is the `Arc`'s pointer.
 
 pub mod exit;
 pub mod os;
@@ -54,8 +61,8 @@ fn at_thread_end() {
     registry::at_thread_end();
 }
 
-/// Holds one of rthread's internal locks (the registry's, a thread's name lock, the hooks' and
-/// the thread-local slots'): a [`Lock`] taken by a wait that always completes.
+/// Holds an internal lock that is a plain [`Lock`] (the futures' ones) with a wait that always
+/// completes. New internal locks are [`crate::wait::LockCell`]s, which need none of this.
 ///
 /// `Lock`'s blocking acquire is interruptible; an internal lock must not give up, so a wait
 /// ended by `rt_thread_interrupt` is retried, and the interrupt is re-armed once the lock is

@@ -145,7 +145,7 @@ impl Thread {
         watched
     }
 
-    /// In the new thread: the body, under `spawn::run_thread`: the start hook, the timer's wait,
+    /// In the new thread: the body, under `os::run_thread`: the start hook, the timer's wait,
     /// the function. Holds nothing with a destructor while user code runs.
     fn body(&self) {
         self.hooks().run_start();
@@ -189,7 +189,7 @@ impl Thread {
     }
 }
 
-/// The end of a thread object's thread (see the module comment), as `spawn::run_thread` runs
+/// The end of a thread object's thread (see the module comment), as `os::run_thread` runs
 /// it: each step once, even when user code in a step ends the thread.
 struct ObjectEnd {
     thread: *const Thread,
