@@ -410,6 +410,7 @@ mod tests {
 
     #[test]
     fn an_internal_wait_handed_its_lock_runs_after_without_it() {
+        let _one_at_a_time = wait::blocking_hooks::TEST_HOOKS.lock();
         let c = Arc::new(Condition::with_lock(Lock::new()));
         let lock_ptr = c.lock() as *const Lock as *mut std::ffi::c_void;
         // SAFETY: the hook only reads the Lock, which lives until the hooks are removed below;

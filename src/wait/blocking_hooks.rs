@@ -154,6 +154,11 @@ impl Drop for BlockSpan {
     }
 }
 
+/// Held by every unit test that installs hooks: they are process-wide, and tests run in
+/// parallel.
+#[cfg(all(test, not(loom)))]
+pub(crate) static TEST_HOOKS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// In the child after `fork`: a writer that was half-way through `set` in another thread is
 /// gone; finish its sequence so that readers do not wait for it forever.
 #[cfg(not(loom))]
