@@ -57,3 +57,20 @@ impl SpinWait {
         true
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spinning_ends_after_its_rounds_and_starts_again_after_a_reset() {
+        let mut s = SpinWait::new();
+        assert_eq!((0..20).take_while(|_| s.spin()).count(), 10);
+        assert!(!s.spin());
+        s.reset();
+        assert!(s.spin());
+        let mut p = SpinWait::new();
+        assert_eq!((0..100).take_while(|_| p.pause(64)).count(), 64);
+        assert!(!p.pause(64));
+    }
+}
