@@ -1,8 +1,18 @@
 //! rthread: Python's threading model — `_thread`, `threading` and `queue` — as a C library.
 //!
-//! The crate is a safe Rust core with a thin C face. Layers, bottom up: [`wait`] (the waiting
-//! core), [`status`] and [`time`]; [`sync`]; [`thread`]; and `ffi`, the `extern "C"` functions
-//! that `include/rthread.h` declares. No module uses one above it.
+//! The crate is a safe Rust core with a thin C face, in layers. Bottom up:
+//!
+//! 1. [`status`] (status codes and messages), then [`memory`] (allocation that reports failure);
+//! 2. [`time`]: timeouts and deadlines;
+//! 3. [`wait`]: the waiting core (the wait table, `park`/`unpark`, the internal lock, interrupts,
+//!    blocking hooks, fork);
+//! 4. [`sync`]: Lock, RLock, Condition, Semaphore, Event, Barrier;
+//! 5. [`queue`] and [`thread`], side by side (neither uses the other);
+//! 6. [`futures`]: executors and futures, on threads and queues;
+//! 7. `ffi`: the `extern "C"` functions that `include/rthread.h` declares.
+//!
+//! A module uses only modules of lower layers (or its own), and no two files use each other:
+//! tests/layers.rs checks both. ARCHITECTURE.md is the map.
 
 #[cfg(not(loom))]
 pub mod futures;

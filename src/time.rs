@@ -163,13 +163,18 @@ pub fn lock_wait(wait: bool, secs: f64) -> Result<Wait, Error> {
         return Err(OVERFLOW);
     }
     if !wait {
-        return if secs == FOREVER {
-            Ok(Wait::Try)
-        } else {
-            Err(NONBLOCKING_WITH_TIMEOUT)
-        };
+        return nonblocking(secs, NONBLOCKING_WITH_TIMEOUT);
     }
     timeout_wait(secs)
+}
+
+/// A non-blocking call: a try, if it was given no timeout (`RT_FOREVER`); else `refused`.
+fn nonblocking(secs: f64, refused: Error) -> Result<Wait, Error> {
+    if secs == FOREVER {
+        Ok(Wait::Try)
+    } else {
+        Err(refused)
+    }
 }
 
 /// Validates `(wait, timeout)` as `Semaphore.acquire(blocking, timeout)` does: a non-blocking
@@ -177,11 +182,7 @@ pub fn lock_wait(wait: bool, secs: f64) -> Result<Wait, Error> {
 /// and with the Semaphore's wording), then the timeout as for every blocking call.
 pub fn semaphore_wait(wait: bool, secs: f64) -> Result<Wait, Error> {
     if !wait {
-        return if secs == FOREVER {
-            Ok(Wait::Try)
-        } else {
-            Err(SEMAPHORE_NONBLOCKING_WITH_TIMEOUT)
-        };
+        return nonblocking(secs, SEMAPHORE_NONBLOCKING_WITH_TIMEOUT);
     }
     timeout_wait(secs)
 }

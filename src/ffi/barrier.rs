@@ -152,8 +152,8 @@ pub unsafe extern "C" fn rt_barrier_wait(
 pub unsafe extern "C" fn rt_barrier_reset(barrier: *mut rt_barrier) -> rt_status {
     // SAFETY: the caller passes NULL or a live handle.
     let barrier = unsafe { Handle::new(barrier) };
-    barrier.on(|x: &Obj<Barrier>| {
-        x.inner.reset();
+    barrier.on(|b: &Obj<Barrier>| {
+        b.inner.reset();
         Ok(())
     })
 }
@@ -165,8 +165,8 @@ pub unsafe extern "C" fn rt_barrier_reset(barrier: *mut rt_barrier) -> rt_status
 pub unsafe extern "C" fn rt_barrier_abort(barrier: *mut rt_barrier) -> rt_status {
     // SAFETY: the caller passes NULL or a live handle.
     let barrier = unsafe { Handle::new(barrier) };
-    barrier.on(|x: &Obj<Barrier>| {
-        x.inner.abort();
+    barrier.on(|b: &Obj<Barrier>| {
+        b.inner.abort();
         Ok(())
     })
 }

@@ -2,7 +2,8 @@
 //! body, records a failure as the thread's last error, and keeps a Rust panic from unwinding
 //! into C.
 //!
-//! - [`run`]: a body returning `Result<(), Error>` becomes an `rt_status`;
+//! - [`run`]: a body returning `Result<(), Error>` becomes an `rt_status`; [`value`]: a body
+//!   returning a value, or a fallback;
 //! - [`Handle`]: a handle as C passed it; `Handle::new` is the one `unsafe` step (the caller's
 //!   promise that it is NULL or live), then [`Handle::on`] runs a body on the object as `run`
 //!   does (NULL or a wrong kind is `RT_EINVAL`), and [`Handle::query`] returns a value (a flag,
@@ -37,6 +38,23 @@ pub fn run(body: impl FnOnce() -> Result<(), Error>) -> rt_status {
     }
 }
 
+/// Runs `body` for a C function that returns a value rather than a status: its error is
+/// recorded and a panic caught, and either gives `fallback`.
+#[inline]
+pub fn value<R>(fallback: R, body: impl FnOnce() -> Result<R, Error>) -> R {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => {
+            record(&e);
+            fallback
+        }
+        Err(_) => {
+            record(&PANICKED);
+            fallback
+        }
+    }
+}
+
 /// Where a `_new` function writes its new handle: NULL, or valid for a write (the caller's
 /// promise to [`Out::new`]).
 pub struct Out<C>(*mut *mut C);
@@ -59,12 +77,23 @@ impl<C> Out<C> {
 
     /// [`Out::make`] inside a body that has already checked other arguments.
     pub fn put<T: Handled>(self, make: impl FnOnce() -> Result<T, Error>) -> Result<(), Error> {
+        self.put_handle(|| Ok(Obj::alloc(make()?)? as *mut C))
+    }
+
+    /// [`Out::make`] for a handle that is not an `Obj` (a thread's): `make` returns it.
+    #[inline]
+    pub fn make_handle(self, make: impl FnOnce() -> Result<*mut C, Error>) -> rt_status {
+        run(|| self.put_handle(make))
+    }
+
+    /// The one place that writes a new handle out: NULL first, then `make`.
+    pub fn put_handle(self, make: impl FnOnce() -> Result<*mut C, Error>) -> Result<(), Error> {
         if self.0.is_null() {
             return Err(Error::NULL_OUT);
         }
-        let p = Obj::alloc(make()?)?;
+        let p = make()?;
         // SAFETY: non-NULL, and writable by the promise made to `Out::new`.
-        unsafe { self.0.write(p as *mut C) };
+        unsafe { self.0.write(p) };
         Ok(())
     }
 }
@@ -109,19 +138,7 @@ impl<C> Handle<C> {
     /// panic, records the error and returns `fallback`.
     #[inline]
     pub fn query<T: Handled, R>(self, fallback: R, body: impl FnOnce(&Obj<T>) -> R) -> R {
-        match self.get() {
-            Ok(obj) => match catch_unwind(AssertUnwindSafe(|| body(obj))) {
-                Ok(v) => v,
-                Err(_) => {
-                    record(&PANICKED);
-                    fallback
-                }
-            },
-            Err(e) => {
-                record(&e);
-                fallback
-            }
-        }
+        value(fallback, || Ok(body(self.get()?)))
     }
 }
 

@@ -3,6 +3,7 @@
 use super::boundary::{Handle, Out};
 use super::{Busy, Obj, free};
 use crate::status::{Error, rt_status};
+use crate::sync::Acquire;
 use crate::sync::condition::WAIT_NOT_OWNED;
 use crate::sync::{Condition, ConditionLock, Lock, RLock};
 use crate::thread::CallbackGuard;
@@ -228,7 +229,7 @@ pub unsafe extern "C" fn rt_condition_acquire(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_condition_release(cond: *mut rt_condition) -> rt_status {
     // SAFETY: the caller passes NULL or a live handle.
-    unsafe { Handle::new(cond) }.on(|x: &Obj<Cond>| x.inner.release())
+    unsafe { Handle::new(cond) }.on(|c: &Obj<Cond>| c.inner.release())
 }
 
 /// Waits until notified (`cond.wait(timeout)`). The caller must own the lock; the wait releases
@@ -306,7 +307,7 @@ pub unsafe extern "C" fn rt_condition_wait_for(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_condition_notify(cond: *mut rt_condition, n: usize) -> rt_status {
     // SAFETY: the caller passes NULL or a live handle.
-    unsafe { Handle::new(cond) }.on(|x: &Obj<Cond>| x.inner.notify(n))
+    unsafe { Handle::new(cond) }.on(|c: &Obj<Cond>| c.inner.notify(n))
 }
 
 /// Wakes every thread waiting on the condition (`cond.notify_all()`). They return from their
@@ -318,5 +319,5 @@ pub unsafe extern "C" fn rt_condition_notify(cond: *mut rt_condition, n: usize) 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_condition_notify_all(cond: *mut rt_condition) -> rt_status {
     // SAFETY: the caller passes NULL or a live handle.
-    unsafe { Handle::new(cond) }.on(|x: &Obj<Cond>| x.inner.notify_all())
+    unsafe { Handle::new(cond) }.on(|c: &Obj<Cond>| c.inner.notify_all())
 }

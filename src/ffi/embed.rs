@@ -4,7 +4,7 @@
 use super::ffi_status;
 #[cfg(not(loom))]
 use crate::status::rt_status;
-use crate::wait::hooks;
+use crate::wait::blocking_hooks;
 use std::ffi::c_void;
 
 /// A blocking hook: called with the context given to `rt_set_blocking_hooks`.
@@ -31,7 +31,7 @@ pub unsafe extern "C" fn rt_set_blocking_hooks(
 ) {
     // SAFETY: the caller's contract above: the hooks may be called from any thread with
     // `ctx`, which stays valid while they are installed.
-    unsafe { hooks::set(before, after, ctx) };
+    unsafe { blocking_hooks::set(before, after, ctx) };
 }
 
 /// Interrupts a thread: its current blocking wait in rthread ends with `RT_EINTR`, or, if it is
@@ -65,5 +65,5 @@ pub unsafe extern "C" fn rt_thread_interrupt(t: *mut super::threading::rt_thread
 #[cfg(not(loom))]
 #[unsafe(no_mangle)]
 pub extern "C" fn rt_interrupt_main() -> rt_status {
-    crate::status::to_status(crate::thread::registry::interrupt_main())
+    super::boundary::run(crate::thread::registry::interrupt_main)
 }

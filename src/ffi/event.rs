@@ -43,8 +43,8 @@ pub unsafe extern "C" fn rt_event_free(event: *mut rt_event) -> rt_status {
 pub unsafe extern "C" fn rt_event_set(event: *mut rt_event) -> rt_status {
     // SAFETY: the caller passes NULL or a live handle.
     let event = unsafe { Handle::new(event) };
-    event.on(|x: &Obj<Event>| {
-        x.inner.set();
+    event.on(|e: &Obj<Event>| {
+        e.inner.set();
         Ok(())
     })
 }
@@ -55,8 +55,8 @@ pub unsafe extern "C" fn rt_event_set(event: *mut rt_event) -> rt_status {
 pub unsafe extern "C" fn rt_event_clear(event: *mut rt_event) -> rt_status {
     // SAFETY: the caller passes NULL or a live handle.
     let event = unsafe { Handle::new(event) };
-    event.on(|x: &Obj<Event>| {
-        x.inner.clear();
+    event.on(|e: &Obj<Event>| {
+        e.inner.clear();
         Ok(())
     })
 }

@@ -25,7 +25,7 @@
 //!
 //! ```compile_fail,E0133
 //! unsafe extern "C" fn hook(_: *mut std::ffi::c_void) {}
-//! rthread::wait::hooks::set(Some(hook), None, 8 as *mut _); // error: call to unsafe function
+//! rthread::wait::blocking_hooks::set(Some(hook), None, 8 as *mut _); // error: call to unsafe function
 //! ```
 //!
 //! The same calls in an `unsafe` block compile:

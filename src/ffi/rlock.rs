@@ -3,6 +3,7 @@
 use super::boundary::{Handle, Out};
 use super::{Obj, free, handle};
 use crate::status::rt_status;
+use crate::sync::Acquire;
 use crate::sync::RLock;
 use crate::time::{FOREVER, lock_wait};
 use std::ffi::c_int;

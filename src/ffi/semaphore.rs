@@ -3,6 +3,7 @@
 use super::boundary::{Handle, Out};
 use super::{Obj, free, handle};
 use crate::status::{Error, rt_status};
+use crate::sync::Acquire;
 use crate::sync::Semaphore;
 use crate::time::{FOREVER, semaphore_wait};
 use std::ffi::c_int;

@@ -66,7 +66,7 @@ pub unsafe extern "C" fn rt_start_new_thread(
 /// action, a predicate, a destructor, a hook); the calling thread then goes on.
 #[unsafe(no_mangle)]
 pub extern "C-unwind" fn rt_exit_thread() -> rt_status {
-    if crate::wait::hooks::in_hook() {
+    if crate::wait::blocking_hooks::in_hook() {
         return crate::status::record(&thread::CALLBACK_EXIT);
     }
     crate::status::record(&thread::exit_thread())

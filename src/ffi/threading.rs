@@ -6,10 +6,11 @@
 
 #![cfg(not(loom))]
 
+use super::boundary::{self, Out};
 use super::thread::rt_thread_fn;
 use super::{Handled, Kind, ffi_status, handle, write_out};
 use crate::memory::Arc;
-use crate::status::{Error, record, rt_status};
+use crate::status::{Error, rt_status};
 use crate::thread::{self, HANDLE_TAG, HandleHeader, Thread, ThreadKind};
 use std::ffi::{CStr, c_char, c_void};
 use std::mem::ManuallyDrop;
@@ -64,14 +65,6 @@ fn into_handle(t: Arc<Thread>) -> *mut rt_thread {
     Arc::into_raw(t) as *mut rt_thread
 }
 
-/// Records the error of a failed check and returns `default` (for queries without a status).
-fn query<T>(r: Result<T, Error>, default: T) -> T {
-    r.unwrap_or_else(|e| {
-        record(&e);
-        default
-    })
-}
-
 /// Creates a thread object that will run `function(arg)` once started
 /// (`threading.Thread(target=function, args=(arg,))`); it is not started yet.
 ///
@@ -89,17 +82,12 @@ pub unsafe extern "C" fn rt_thread_new(
     arg: *mut c_void,
     out: *mut *mut rt_thread,
 ) -> rt_status {
-    ffi_status!({
-        if out.is_null() {
-            return Err(Error::NULL_OUT);
-        }
-        // SAFETY: running `function(arg)` in the new thread is what the caller asks for; C
-        // functions unwind only by ending their thread (rt_exit_thread, pthread_exit), and a
-        // C++ exception that escapes one aborts the process (see rt_thread_fn).
-        let t = unsafe { Thread::new(function, arg) }?;
-        // SAFETY: non-NULL, writable by the API contract.
-        unsafe { write_out(out, into_handle(t)) }
-    })
+    // SAFETY: `out` is NULL or writable, by the API contract.
+    let out = unsafe { Out::new(out) };
+    // SAFETY: running `function(arg)` in the new thread is what the caller asks for; C
+    // functions unwind only by ending their thread (rt_exit_thread, pthread_exit), and a C++
+    // exception that escapes one aborts the process (see rt_thread_fn).
+    out.make_handle(|| Ok(into_handle(unsafe { Thread::new(function, arg) }?)))
 }
 
 /// Starts the thread (`thread.start()`): returns once the new thread runs, so its ident and
@@ -161,7 +149,7 @@ pub unsafe extern "C" fn rt_thread_join(t: *mut rt_thread, timeout: f64) -> rt_s
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_thread_is_alive(t: *const rt_thread) -> bool {
     // SAFETY: the caller passes NULL or a live handle.
-    query(unsafe { thread_ref(t) }.map(Thread::is_alive), false)
+    boundary::value(false, || Ok(unsafe { thread_ref(t) }?.is_alive()))
 }
 
 /// Copies the thread's name (`thread.name`), NUL-terminated UTF-8, into `buf`, which holds `len`
@@ -244,7 +232,7 @@ pub unsafe extern "C" fn rt_thread_set_name(t: *mut rt_thread, name: *const c_ch
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_thread_daemon(t: *const rt_thread) -> bool {
     // SAFETY: the caller passes NULL or a live handle.
-    query(unsafe { thread_ref(t) }.map(Thread::daemon), false)
+    boundary::value(false, || Ok(unsafe { thread_ref(t) }?.daemon()))
 }
 
 /// Sets whether the thread is a daemon (`thread.daemon = daemon`), before it is started.
@@ -267,7 +255,7 @@ pub unsafe extern "C" fn rt_thread_set_daemon(t: *mut rt_thread, daemon: bool) -
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_thread_ident(t: *const rt_thread) -> u64 {
     // SAFETY: the caller passes NULL or a live handle.
-    query(unsafe { thread_ref(t) }.map(Thread::ident), 0)
+    boundary::value(0, || Ok(unsafe { thread_ref(t) }?.ident()))
 }
 
 /// The thread's native id (`thread.native_id`): the kernel's thread id, as `rt_get_native_id`
@@ -276,7 +264,7 @@ pub unsafe extern "C" fn rt_thread_ident(t: *const rt_thread) -> u64 {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_thread_native_id(t: *const rt_thread) -> u64 {
     // SAFETY: the caller passes NULL or a live handle.
-    query(unsafe { thread_ref(t) }.map(Thread::native_id), 0)
+    boundary::value(0, || Ok(unsafe { thread_ref(t) }?.native_id()))
 }
 
 /// Adds a reference to the thread object, for a caller that keeps the handle (one more
@@ -365,14 +353,8 @@ pub unsafe extern "C" fn rt_enumerate(
 /// `RT_ENOMEM`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_current_thread(out: *mut *mut rt_thread) -> rt_status {
-    ffi_status!({
-        if out.is_null() {
-            return Err(Error::NULL_OUT);
-        }
-        let t = thread::current_thread()?;
-        // SAFETY: non-NULL, writable by the API contract.
-        unsafe { write_out(out, into_handle(t)) }
-    })
+    // SAFETY: `out` is NULL or writable, by the API contract.
+    unsafe { Out::new(out) }.make_handle(|| Ok(into_handle(thread::current_thread()?)))
 }
 
 /// The main thread's object (`threading.main_thread()`), as a new reference in `*out`: the
@@ -385,14 +367,8 @@ pub unsafe extern "C" fn rt_current_thread(out: *mut *mut rt_thread) -> rt_statu
 /// memory") when the object is made (at the first call that needs it) and memory runs out.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_main_thread(out: *mut *mut rt_thread) -> rt_status {
-    ffi_status!({
-        if out.is_null() {
-            return Err(Error::NULL_OUT);
-        }
-        let t = thread::main_thread()?.clone();
-        // SAFETY: non-NULL, writable by the API contract.
-        unsafe { write_out(out, into_handle(t)) }
-    })
+    // SAFETY: `out` is NULL or writable, by the API contract.
+    unsafe { Out::new(out) }.make_handle(|| Ok(into_handle(thread::main_thread()?.clone())))
 }
 
 /// Waits for every started non-daemon thread object to end, as the process does at exit
@@ -416,7 +392,7 @@ pub unsafe extern "C" fn rt_main_thread(out: *mut *mut rt_thread) -> rt_status {
 /// at once is undefined in C, and may hang here.
 #[unsafe(no_mangle)]
 pub extern "C" fn rt_shutdown(timeout: f64) -> rt_status {
-    crate::status::to_status(thread::shutdown(timeout))
+    boundary::run(|| thread::shutdown(timeout))
 }
 
 /// Turns the wait for non-daemon threads at process exit (see `rt_shutdown`) on (`wait` true,
@@ -444,14 +420,13 @@ pub unsafe extern "C" fn rt_timer_new(
     arg: *mut c_void,
     out: *mut *mut rt_thread,
 ) -> rt_status {
-    ffi_status!({
-        if out.is_null() {
-            return Err(Error::NULL_OUT);
-        }
-        // SAFETY: as in rt_thread_new.
-        let t = unsafe { Thread::new_timer(interval, function, arg) }?;
-        // SAFETY: non-NULL, writable by the API contract.
-        unsafe { write_out(out, into_handle(t)) }
+    // SAFETY: `out` is NULL or writable, by the API contract.
+    let out = unsafe { Out::new(out) };
+    // SAFETY: as in rt_thread_new.
+    out.make_handle(|| {
+        Ok(into_handle(unsafe {
+            Thread::new_timer(interval, function, arg)
+        }?))
     })
 }
 

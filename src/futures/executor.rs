@@ -535,7 +535,7 @@ fn register(sh: &Arc<Shared>) -> Result<(), Error> {
     static ARMED: std::sync::Once = std::sync::Once::new();
     ARMED.call_once(|| {
         // The registry's handler first, so that ours is registered after it and runs before it.
-        crate::thread::registry::arm_exit_wait();
+        crate::thread::shutdown::arm_exit_wait();
         // SAFETY: an `extern "C"` function that never unwinds. If registering fails (no
         // memory), the exit does not wait for workers.
         unsafe { libc::atexit(at_exit) };
@@ -568,7 +568,7 @@ extern "C" fn at_exit() {
             sh.with(|_| sh.shut_queue(false));
         }
     });
-    if !crate::thread::registry::exit_wait_enabled() {
+    if !crate::thread::shutdown::exit_wait_enabled() {
         return;
     }
     // Each pool once (a worker's task may free a pool meanwhile, or exit from a worker).

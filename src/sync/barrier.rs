@@ -37,10 +37,10 @@
 //! with `RT_EBROKEN` (in CPython they wait for the action to finish, since it holds the lock).
 
 use crate::status::{Error, rt_status};
-use crate::sync::{Condition, Lock, rearm_interrupt};
+use crate::sync::{Condition, Lock};
 use crate::time::{Wait, timeout_wait};
 use crate::wait::sys::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
-use crate::wait::{current_id, current_id_if_assigned};
+use crate::wait::{current_id, current_id_if_assigned, interrupt};
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -87,7 +87,7 @@ struct Held<'a>(&'a Lock);
 
 impl<'a> Held<'a> {
     fn new(lock: &'a Lock) -> Held<'a> {
-        lock.acquire_uninterruptible();
+        lock.acquire_internal();
         Held(lock)
     }
 }
@@ -151,7 +151,7 @@ impl Barrier {
             match self.state() {
                 FILLING => break,
                 BROKEN => return Err(BROKEN_BARRIER),
-                _ => match self.cond.wait(wait) {
+                _ => match self.cond.wait_internal(wait) {
                     Err(e @ Error::INTERRUPTED) => return Err(e),
                     Err(Error::TIMEOUT)
                         if wait.expired() && !matches!(self.state(), FILLING | BROKEN) =>
@@ -203,7 +203,7 @@ impl Barrier {
             let lock = self.cond.lock();
             let _ = lock.release();
             let outcome = catch_unwind(AssertUnwindSafe(action));
-            lock.acquire_uninterruptible();
+            lock.acquire_internal();
             self.action_thread.store(0, Ordering::Relaxed);
             let ok = match outcome {
                 Ok(ok) => ok,
@@ -239,11 +239,11 @@ impl Barrier {
             }
             // Once every party has arrived, timeouts no longer apply.
             let phase = if state == ACTION { Wait::Forever } else { wait };
-            let r = self.cond.wait(phase);
+            let r = self.cond.wait_internal(phase);
             let state = self.state();
             if matches!(state, DRAINING | RESETTING | BROKEN) {
                 if r == Err(Error::INTERRUPTED) {
-                    rearm_interrupt();
+                    interrupt::rearm();
                 }
                 continue;
             }

@@ -19,7 +19,7 @@
 //! Whatever ends a wait, the lock is taken back before it returns, without a deadline and
 //! ignoring interrupts, and an RLock gets its recursion level back.
 //!
-//! `has_waiters` is a hint that lets `notify` skip the table when nobody waits. It is set under
+//! `waiters_hint` is a hint that lets `notify` skip the table when nobody waits. It is set under
 //! the bucket lock by each waiter before it releases the lock, and cleared under the bucket lock
 //! when the queue empties; the notifier reads it with the lock held, after the waiter's release
 //! of that lock, so it never misses a waiter that has released the lock.
@@ -31,10 +31,10 @@
 
 use crate::status::{Error, rt_status};
 use crate::sync::lock::TOKEN_HANDOFF;
-use crate::sync::{Lock, RLock, rearm_interrupt};
+use crate::sync::{Lock, RLock};
 use crate::time::{Deadline, Wait};
 use crate::wait::sys::{AtomicBool, Ordering};
-use crate::wait::{self, Block, ParkResult, RequeueOp, UnparkResult};
+use crate::wait::{self, Block, ParkResult, RequeueOp, UnparkResult, interrupt};
 use std::sync::Arc;
 
 pub const WAIT_NOT_OWNED: Error =
@@ -150,7 +150,7 @@ forward_condition_lock!(&L, Arc<L>, Box<L>);
 /// (a [`Lock`], an [`RLock`], a reference or an `Arc` to one).
 pub struct Condition<L: ConditionLock = RLock> {
     /// True while threads may be queued on the condition's key; see the module comment.
-    has_waiters: AtomicBool,
+    waiters_hint: AtomicBool,
     lock: L,
 }
 
@@ -171,7 +171,7 @@ impl<L: ConditionLock> Condition<L> {
     /// A condition that uses `lock` (`Condition(lock)`).
     pub fn with_lock(lock: L) -> Condition<L> {
         Condition {
-            has_waiters: AtomicBool::new(false),
+            waiters_hint: AtomicBool::new(false),
             lock,
         }
     }
@@ -182,24 +182,12 @@ impl<L: ConditionLock> Condition<L> {
     }
 
     fn key(&self) -> usize {
-        &self.has_waiters as *const AtomicBool as usize
+        &self.waiters_hint as *const AtomicBool as usize
     }
 
     /// Acquires the lock (`acquire()`), as the lock's own acquire does.
     pub fn acquire(&self, wait: Wait) -> Result<(), Error> {
         self.lock.acquire(wait)
-    }
-
-    /// [`Condition::acquire`], running `while_blocked` before it blocks (see
-    /// [`crate::sync::acquire_with`]).
-    pub fn acquire_with<G>(
-        &self,
-        wait: Wait,
-        while_blocked: impl FnOnce() -> G,
-    ) -> Result<(), Error> {
-        super::acquire_with(self.lock.try_acquire(), wait, while_blocked, |w| {
-            self.lock.acquire(w)
-        })
     }
 
     /// Releases the lock (`release()`), as the lock's own release does.
@@ -214,6 +202,19 @@ impl<L: ConditionLock> Condition<L> {
     /// the lock is still released and taken back), `RT_EINTR` when interrupted,
     /// `RT_ENOTOWNER` when the caller does not own the lock (nothing else happens then).
     pub fn wait(&self, wait: Wait) -> Result<(), Error> {
+        self.wait_as(wait, false)
+    }
+
+    /// [`Condition::wait`] on a condition whose lock is an internal one (a barrier's): the
+    /// blocking hooks run around the wait as for any wait, but a waiter that is handed the
+    /// lock when it wakes lets go of it for `after` (which may block on the user's side, an
+    /// interpreter's global lock), then takes it back with `Lock::acquire_internal`, which
+    /// runs no hook: `after` never runs with the internal lock held.
+    pub(crate) fn wait_internal(&self, wait: Wait) -> Result<(), Error> {
+        self.wait_as(wait, true)
+    }
+
+    fn wait_as(&self, wait: Wait, internal: bool) -> Result<(), Error> {
         if !self.lock.is_owned() {
             return Err(WAIT_NOT_OWNED);
         }
@@ -226,10 +227,13 @@ impl<L: ConditionLock> Condition<L> {
         };
         let mut saved = 0;
         let mut requeued = false;
+        // An internal wait runs the hooks itself, to order `after` with the lock (see
+        // `wait_internal`); `before` runs first, as in every park.
+        let span = internal.then(wait::blocking_hooks::begin_block);
         let result = wait::park_custom(
             key,
             || {
-                self.has_waiters.store(true, Ordering::Relaxed);
+                self.waiters_hint.store(true, Ordering::Relaxed);
                 true
             },
             || saved = self.lock.release_save(),
@@ -242,12 +246,22 @@ impl<L: ConditionLock> Condition<L> {
                         raw.clear_parked();
                     }
                 } else if was_last {
-                    self.has_waiters.store(false, Ordering::Relaxed);
+                    self.waiters_hint.store(false, Ordering::Relaxed);
                 }
             },
-            Block::until(deadline),
+            Block {
+                hooks: !internal,
+                ..Block::until(deadline)
+            },
         );
-        if result != ParkResult::Unparked(TOKEN_HANDOFF) {
+        let handed_over = result == ParkResult::Unparked(TOKEN_HANDOFF);
+        if internal {
+            if handed_over {
+                raw.release_held();
+            }
+            drop(span);
+            raw.acquire_internal();
+        } else if !handed_over {
             raw.acquire_uninterruptible();
         }
         self.lock.restore(saved);
@@ -255,7 +269,7 @@ impl<L: ConditionLock> Condition<L> {
             ParkResult::Unparked(_) => Ok(()),
             ParkResult::TimedOut if requeued => Ok(()),
             ParkResult::Interrupted if requeued => {
-                rearm_interrupt();
+                interrupt::rearm();
                 Ok(())
             }
             ParkResult::Interrupted => Err(Error::INTERRUPTED),
@@ -292,12 +306,12 @@ impl<L: ConditionLock> Condition<L> {
         if !self.lock.is_owned() {
             return Err(NOTIFY_NOT_OWNED);
         }
-        if n == 0 || !self.has_waiters.load(Ordering::Relaxed) {
+        if n == 0 || !self.waiters_hint.load(Ordering::Relaxed) {
             return Ok(());
         }
         let callback = |r: UnparkResult| {
             if !r.have_more_threads {
-                self.has_waiters.store(false, Ordering::Relaxed);
+                self.waiters_hint.store(false, Ordering::Relaxed);
             }
             TOKEN_NOTIFIED
         };
@@ -311,16 +325,16 @@ impl<L: ConditionLock> Condition<L> {
         if !self.lock.is_owned() {
             return Err(NOTIFY_NOT_OWNED);
         }
-        if !self.has_waiters.load(Ordering::Relaxed) {
+        if !self.waiters_hint.load(Ordering::Relaxed) {
             return Ok(());
         }
         let raw = self.lock.raw_lock();
         let validate = || {
-            if !self.has_waiters.load(Ordering::Relaxed) {
+            if !self.waiters_hint.load(Ordering::Relaxed) {
                 return RequeueOp::Abort;
             }
             // Every waiter leaves the condition's queue now.
-            self.has_waiters.store(false, Ordering::Relaxed);
+            self.waiters_hint.store(false, Ordering::Relaxed);
             // The lock is held (we own it), so its release will wake the requeued threads one
             // by one. Only a Lock released meanwhile by another thread (it has no owner) is
             // free here: then wake one waiter to take it.
@@ -340,9 +354,20 @@ impl<L: ConditionLock> Condition<L> {
         Ok(())
     }
 
-    /// Whether threads wait on the condition or its lock (a snapshot, for `RT_EBUSY` checks).
-    pub fn has_waiters(&self) -> bool {
-        self.has_waiters.load(Ordering::Relaxed) || wait::waiting_on(self.key()) != 0
+    /// Whether threads wait on the condition or its lock (a snapshot; tests wait for a thread to block with it:
+    /// the C face's `RT_EBUSY` uses its own busy counts).
+    #[cfg(test)]
+    pub(crate) fn has_waiters(&self) -> bool {
+        self.waiters_hint.load(Ordering::Relaxed) || wait::waiting_on(self.key()) != 0
+    }
+}
+
+impl<L: ConditionLock> super::Acquire for Condition<L> {
+    fn acquire_now(&self) -> Result<bool, Error> {
+        self.lock.try_acquire()
+    }
+    fn acquire_blocking(&self, wait: Wait) -> Result<(), Error> {
+        self.lock.acquire(wait)
     }
 }
 
@@ -367,6 +392,57 @@ mod tests {
         assert_eq!(c.wait(Wait::for_secs(0.02)), Err(Error::TIMEOUT));
         assert!(c.lock().is_owned());
         c.release().unwrap();
+    }
+
+    std::thread_local! {
+        static WATCHED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    /// What the `after` hook of a watched thread saw: 1 the lock free, 2 the lock held.
+    static AFTER_SAW: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+    unsafe extern "C" fn after_hook(ctx: *mut std::ffi::c_void) {
+        if WATCHED.with(|w| w.get()) {
+            // SAFETY: the test passes its Lock, which outlives the hooks.
+            let held = unsafe { &*(ctx as *const Lock) }.locked();
+            AFTER_SAW.store(if held { 2 } else { 1 }, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn an_internal_wait_handed_its_lock_runs_after_without_it() {
+        let _one_at_a_time = wait::blocking_hooks::TEST_HOOKS.lock();
+        let c = Arc::new(Condition::with_lock(Lock::new()));
+        let lock_ptr = c.lock() as *const Lock as *mut std::ffi::c_void;
+        // SAFETY: the hook only reads the Lock, which lives until the hooks are removed below;
+        // it acts only in the thread this test marks.
+        unsafe { wait::blocking_hooks::set(None, Some(after_hook), lock_ptr) };
+        let c2 = c.clone();
+        let waiter = std::thread::spawn(move || {
+            WATCHED.with(|w| w.set(true));
+            c2.lock().acquire_internal();
+            let r = c2.wait_internal(Wait::Forever);
+            let held_after = c2.lock().locked();
+            let _ = c2.release();
+            (r, held_after)
+        });
+        while wait::waiting_on(c.key()) == 0 {
+            std::thread::yield_now();
+        }
+        c.lock().acquire_internal();
+        c.notify_all().unwrap();
+        // The waiter, now on the lock's queue, has waited long enough to be handed the lock.
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        c.release().unwrap();
+        let (r, held_after) = waiter.join().unwrap();
+        // SAFETY: removing the hooks.
+        unsafe { wait::blocking_hooks::set(None, None, std::ptr::null_mut()) };
+        assert_eq!(r, Ok(()));
+        assert!(held_after, "the wait returns with the lock held");
+        assert_eq!(
+            AFTER_SAW.load(Ordering::SeqCst),
+            1,
+            "after ran with the lock held"
+        );
     }
 
     #[test]

@@ -21,10 +21,10 @@
 //! (Python returns at once).
 
 use crate::status::Error;
-use crate::sync::{SpinWait, rearm_interrupt};
 use crate::time::Wait;
+use crate::wait::SpinWait;
 use crate::wait::sys::{AtomicU64, Ordering};
-use crate::wait::{self, Block, ParkResult, Tidy};
+use crate::wait::{self, Block, ParkResult, Tidy, interrupt};
 
 const SET: u64 = 1;
 const PARKED: u64 = 2;
@@ -171,7 +171,7 @@ impl Event {
                 ParkResult::TimedOut if moved => return Ok(()),
                 ParkResult::TimedOut => return Err(Error::TIMEOUT),
                 ParkResult::Interrupted if moved => {
-                    rearm_interrupt();
+                    interrupt::rearm();
                     return Ok(());
                 }
                 ParkResult::Interrupted => return Err(Error::INTERRUPTED),
@@ -179,8 +179,10 @@ impl Event {
         }
     }
 
-    /// Whether threads are queued on the event (a snapshot, for `RT_EBUSY` checks).
-    pub fn has_waiters(&self) -> bool {
+    /// Whether threads are queued on the event (a snapshot; tests wait for a thread to block with it:
+    /// the C face's `RT_EBUSY` uses its own busy counts).
+    #[cfg(test)]
+    pub(crate) fn has_waiters(&self) -> bool {
         self.state.load(Ordering::Relaxed) & PARKED != 0 || wait::waiting_on(self.key()) != 0
     }
 }

@@ -30,8 +30,8 @@
 //! `EPERM`), releasing an unlocked lock is reported, timed acquire uses the monotonic clock.
 
 use crate::status::{Error, rt_status};
-use crate::sync::SpinWait;
 use crate::time::Wait;
+use crate::wait::SpinWait;
 use crate::wait::sys::{AtomicU8, Ordering};
 use crate::wait::{self, Block, ParkResult, Tidy, UnparkResult};
 
@@ -116,22 +116,10 @@ impl Lock {
         self.acquire_slow(wait)
     }
 
-    /// [`Lock::acquire`], running `while_blocked` before it blocks (see
-    /// [`crate::sync::acquire_with`]).
-    pub fn acquire_with<G>(
-        &self,
-        wait: Wait,
-        while_blocked: impl FnOnce() -> G,
-    ) -> Result<(), Error> {
-        super::acquire_with(Ok(self.try_acquire()), wait, while_blocked, |w| {
-            self.acquire_slow(w)
-        })
-    }
-
     /// The contended path: spin a little, then park.
     #[cold]
     pub fn acquire_slow(&self, wait: Wait) -> Result<(), Error> {
-        self.acquire_slow_with(wait, true)
+        self.acquire_slow_with(wait, Block::until(None))
     }
 
     /// Acquires the lock without bound, ignoring interrupts: for re-acquisitions that must
@@ -141,10 +129,25 @@ impl Lock {
             return;
         }
         // Without a deadline or interrupts the slow path can only succeed.
-        while self.acquire_slow_with(Wait::Forever, false).is_err() {}
+        let block = Block::until(None).uninterruptible();
+        while self.acquire_slow_with(Wait::Forever, block).is_err() {}
     }
 
-    fn acquire_slow_with(&self, wait: Wait, interruptible: bool) -> Result<(), Error> {
+    /// Acquires the lock as an internal lock (a barrier's): without bound, ignoring
+    /// interrupts, and without running the blocking hooks (see `Block::INTERNAL`).
+    pub(crate) fn acquire_internal(&self) {
+        if self.try_acquire_uncontended() {
+            return;
+        }
+        while self
+            .acquire_slow_with(Wait::Forever, Block::INTERNAL)
+            .is_err()
+        {}
+    }
+
+    /// The slow path; `block` says how a wait ends and whether hooks run (its deadline is
+    /// `wait`'s).
+    fn acquire_slow_with(&self, wait: Wait, block: Block) -> Result<(), Error> {
         if wait == Wait::Try {
             return if self.try_acquire() {
                 Ok(())
@@ -153,10 +156,7 @@ impl Lock {
             };
         }
         let deadline = wait.deadline();
-        let block = Block {
-            interruptible,
-            ..Block::until(deadline)
-        };
+        let block = Block { deadline, ..block };
         let mut spin = SpinWait::new();
         let mut s = self.state.load(Ordering::Relaxed);
         loop {
@@ -343,14 +343,25 @@ impl Lock {
         self.state.load(Ordering::Relaxed) & LOCKED != 0
     }
 
-    /// Whether threads are queued on the lock (a snapshot, for `RT_EBUSY` checks).
-    pub fn has_waiters(&self) -> bool {
+    /// Whether threads are queued on the lock (a snapshot; tests wait for a thread to block with it:
+    /// the C face's `RT_EBUSY` uses its own busy counts).
+    #[cfg(test)]
+    pub(crate) fn has_waiters(&self) -> bool {
         self.state.load(Ordering::Relaxed) & PARKED != 0 || wait::waiting_on(self.key()) != 0
     }
 
     /// Forces the lock open (the child after `fork`, CPython's `_at_fork_reinit`).
     pub fn reset(&self) {
         self.state.store(0, Ordering::Relaxed);
+    }
+}
+
+impl super::Acquire for Lock {
+    fn acquire_now(&self) -> Result<bool, Error> {
+        Ok(self.try_acquire())
+    }
+    fn acquire_blocking(&self, wait: Wait) -> Result<(), Error> {
+        self.acquire_slow(wait)
     }
 }
 

@@ -84,20 +84,7 @@ impl RLock {
     /// without bound, or until a deadline. `Err`: `RT_TIMEOUT`, `RT_EINTR`, `RT_EOVERFLOW`.
     #[inline]
     pub fn acquire(&self, wait: Wait) -> Result<(), Error> {
-        self.acquire_with(wait, || ())
-    }
-
-    /// [`RLock::acquire`], running `while_blocked` before it blocks (see
-    /// [`crate::sync::acquire_with`]).
-    #[inline]
-    pub fn acquire_with<G>(
-        &self,
-        wait: Wait,
-        while_blocked: impl FnOnce() -> G,
-    ) -> Result<(), Error> {
-        super::acquire_with(self.try_acquire(), wait, while_blocked, |w| {
-            self.acquire_slow(w)
-        })
+        super::Acquire::acquire_with(self, wait, || ())
     }
 
     /// The contended path: the lock is (or was just) held by another thread.
@@ -187,8 +174,10 @@ impl RLock {
         self.set_owner(current_id(), level);
     }
 
-    /// Whether threads are blocked on the lock (a snapshot, for `RT_EBUSY` checks).
-    pub fn has_waiters(&self) -> bool {
+    /// Whether threads are blocked on the lock (a snapshot; tests wait for a thread to block with it:
+    /// the C face's `RT_EBUSY` uses its own busy counts).
+    #[cfg(test)]
+    pub(crate) fn has_waiters(&self) -> bool {
         self.lock.has_waiters()
     }
 
@@ -197,6 +186,15 @@ impl RLock {
     pub(crate) fn set_count_for_test(&self, level: u64) {
         assert!(self.is_owned());
         self.count.store(level, Ordering::Relaxed);
+    }
+}
+
+impl super::Acquire for RLock {
+    fn acquire_now(&self) -> Result<bool, Error> {
+        self.try_acquire()
+    }
+    fn acquire_blocking(&self, wait: Wait) -> Result<(), Error> {
+        self.acquire_slow(wait)
     }
 }
 

@@ -24,8 +24,8 @@
 //! treats a negative timeout as a try, and spins on NaN).
 
 use crate::status::{Error, rt_status};
-use crate::sync::SpinWait;
 use crate::time::Wait;
+use crate::wait::SpinWait;
 use crate::wait::sys::{AtomicU64, Ordering};
 use crate::wait::{self, Block, ParkResult, Tidy, UnparkResult};
 
@@ -112,20 +112,7 @@ impl Semaphore {
     /// deadline. `Err` is `RT_TIMEOUT` (none in time) or `RT_EINTR` (interrupted).
     #[inline]
     pub fn acquire(&self, wait: Wait) -> Result<(), Error> {
-        self.acquire_with(wait, || ())
-    }
-
-    /// [`Semaphore::acquire`], running `while_blocked` before it blocks (see
-    /// [`crate::sync::acquire_with`]).
-    #[inline]
-    pub fn acquire_with<G>(
-        &self,
-        wait: Wait,
-        while_blocked: impl FnOnce() -> G,
-    ) -> Result<(), Error> {
-        super::acquire_with(Ok(self.try_acquire()), wait, while_blocked, |w| {
-            self.acquire_slow(w)
-        })
+        super::Acquire::acquire_with(self, wait, || ())
     }
 
     /// The contended path: spin a little, then park.
@@ -267,9 +254,20 @@ impl Semaphore {
         result
     }
 
-    /// Whether threads are queued on the semaphore (a snapshot, for `RT_EBUSY` checks).
-    pub fn has_waiters(&self) -> bool {
+    /// Whether threads are queued on the semaphore (a snapshot; tests wait for a thread to block with it:
+    /// the C face's `RT_EBUSY` uses its own busy counts).
+    #[cfg(test)]
+    pub(crate) fn has_waiters(&self) -> bool {
         self.state.load(Ordering::Relaxed) & PARKED != 0 || wait::waiting_on(self.key()) != 0
+    }
+}
+
+impl super::Acquire for Semaphore {
+    fn acquire_now(&self) -> Result<bool, Error> {
+        Ok(self.try_acquire())
+    }
+    fn acquire_blocking(&self, wait: Wait) -> Result<(), Error> {
+        self.acquire_slow(wait)
     }
 }
 

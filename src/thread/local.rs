@@ -30,9 +30,9 @@
 //! registration cannot allocate. The first `set` of a value arms rthread's thread-exit key
 //! instead, where a failure is an `RT_ENOMEM` that changes nothing.
 //! Destructors run with no internal lock held and no borrow of the table, inside a
-//! [`CallbackGuard`], and never for a NULL value.
+//! [`CallbackGuard`](super::CallbackGuard), and never for a NULL value.
 
-use super::spawn::{enter_callback, leave_callback};
+use super::exit::{enter_callback, leave_callback};
 use crate::status::{Error, rt_status};
 use crate::wait::LockCell;
 use std::cell::{Cell, RefCell};

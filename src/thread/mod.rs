@@ -4,14 +4,21 @@
 //! `main_thread`, the wait for non-daemon threads at exit), Timer, thread-local data ([`Local`])
 //! and the per-thread hooks.
 //!
-//! Layering: this module uses `wait`, `sync` (the registry's lock is a [`crate::sync::Lock`]),
-//! `time` and `status`; never `ffi`. A thread object's first bytes are reserved for the C face's
-//! handle header ([`HandleHeader`]), so that the C handle of a thread is the `Arc`'s pointer.
+//! Files: `exit` (ending a thread early, and the callbacks where that is refused), `os` (the OS
+//! thread under every thread: creation, count, stack size, the end sequence), `spawn`
+//! (`start_new_thread`), `object` (thread objects, with `object/lifecycle` and `object/name`),
+//! `registry`, `shutdown` (the wait at exit), `local`, `teardown` (the thread-exit key),
+//! `thread_hooks`, `timer`. None of them uses another that uses it back.
+//!
+//! Layering: this module uses `wait` (its internal locks are [`crate::wait::LockCell`]s),
+//! `sync`, `time`, `memory` and `status`; never `queue` or `ffi`. A thread object's first bytes
+//! are still reserved for the C face's handle header ([`HandleHeader`]), so that the C handle of
+//! a thread is the `Arc`'s pointer.
 
+pub mod exit;
+pub mod os;
 pub mod spawn;
 
-#[cfg(not(loom))]
-pub mod hooks;
 #[cfg(not(loom))]
 pub mod local;
 #[cfg(not(loom))]
@@ -19,22 +26,34 @@ pub mod object;
 #[cfg(not(loom))]
 pub mod registry;
 #[cfg(not(loom))]
+pub mod shutdown;
+#[cfg(not(loom))]
 mod teardown;
+#[cfg(not(loom))]
+pub mod thread_hooks;
 #[cfg(not(loom))]
 pub mod timer;
 
-pub use spawn::{
-    CALLBACK_EXIT, CallbackGuard, ThreadFn, exit_thread, get_ident, get_native_id, set_stack_size,
-    stack_size, start_new_thread, thread_count,
-};
+pub use exit::{CALLBACK_EXIT, CallbackGuard, ThreadFn, exit_thread};
+pub use os::{get_ident, get_native_id, set_stack_size, stack_size, thread_count};
+pub use spawn::start_new_thread;
 
-#[cfg(not(loom))]
-pub use hooks::{HookFn, set_thread_hooks};
 #[cfg(not(loom))]
 pub use local::{Destructor, Local};
 #[cfg(not(loom))]
 pub use object::{HANDLE_TAG, HandleHeader, Thread, ThreadKind};
 #[cfg(not(loom))]
-pub use registry::{
-    active_count, current_thread, enumerate, enumerate_with, main_thread, set_exit_wait, shutdown,
-};
+pub use registry::{active_count, current_thread, enumerate, enumerate_with, main_thread};
+#[cfg(not(loom))]
+pub use shutdown::{set_exit_wait, shutdown};
+#[cfg(not(loom))]
+pub use thread_hooks::{ThreadHookFn, set_thread_hooks};
+
+/// The thread layer's clean-up at the end of a thread (run by [`teardown`]'s key), in order:
+/// the thread's thread-local values, then its place in the registry. Here, above both, so that
+/// neither file needs the other or `teardown`.
+#[cfg(not(loom))]
+fn at_thread_end() {
+    local::at_thread_end();
+    registry::at_thread_end();
+}

@@ -33,14 +33,20 @@
 //! `set_name` while the thread runs; the thread marks its OS name gone under the same lock
 //! before it stops, so `set_name` never renames a thread that has exited.
 
-use super::hooks::{self, Hooks};
-use super::spawn::{self, ThreadFn};
+mod lifecycle;
+mod name;
+
+pub use name::name_buffer_too_small;
+use name::{Guarded, Name, OsName, next_name_number, set_os_name};
+
+use super::exit::{ThreadFn, call_thread_fn};
+use super::os;
+use super::thread_hooks::{self, Hooks};
 use super::timer::TimerState;
-use super::{local, registry};
 use crate::memory::{Arc, try_boxed_str};
 use crate::status::{Error, Message, rt_status};
-use crate::sync::SpinWait;
 use crate::time::{Wait, timeout_wait};
+use crate::wait::SpinWait;
 use crate::wait::{self, Block, LockCell, ParkResult, RecordRef, Tidy};
 use std::ffi::c_void;
 use std::fmt::Write;
@@ -89,106 +95,10 @@ const JOIN_BEFORE_START: Error = Error::new(
 );
 const JOIN_SELF: Error = Error::new(rt_status::RT_EDEADLK, "cannot join current thread");
 const JOIN_DUMMY: Error = Error::new(rt_status::RT_ESTATE, "cannot join a dummy thread");
-const INTERRUPT_NOT_RUNNING: Error = Error::new(
-    rt_status::RT_ESTATE,
-    "cannot interrupt a thread that is not running",
-);
 const DAEMON_AFTER_START: Error = Error::new(
     rt_status::RT_ESTATE,
     "cannot set daemon status of active thread",
 );
-
-/// A thread's name.
-enum Name {
-    Static(&'static str),
-    /// `prefix` and a number: "Thread-3", formatted when read (no allocation at creation).
-    Numbered(&'static str, u64),
-    Text(Box<str>),
-}
-
-/// Whether a rename must reach the OS.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum OsName {
-    /// The thread has not given the OS its name yet (it will, with the latest name).
-    Pending,
-    /// The thread runs and has its name: renames go to the OS.
-    Live,
-    /// The thread has ended (or is not known): renames stay in the object.
-    Gone,
-}
-
-struct NameState {
-    name: Name,
-    os: OsName,
-}
-
-/// A default name, formatted on the stack.
-struct NameBuf {
-    buf: [u8; 64],
-    len: usize,
-}
-
-impl Write for NameBuf {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let end = self.len + s.len();
-        if end > self.buf.len() {
-            return Err(std::fmt::Error);
-        }
-        self.buf[self.len..end].copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
-}
-
-impl Name {
-    /// Runs `f` with the name as text.
-    fn with_str<R>(&self, f: impl FnOnce(&str) -> R) -> R {
-        match self {
-            Name::Static(s) => f(s),
-            Name::Text(s) => f(s),
-            Name::Numbered(prefix, n) => {
-                let mut b = NameBuf {
-                    buf: [0; 64],
-                    len: 0,
-                };
-                // A prefix and a u64 fit in 64 bytes.
-                let _ = write!(b, "{prefix}{n}");
-                f(std::str::from_utf8(&b.buf[..b.len]).unwrap_or(prefix))
-            }
-        }
-    }
-}
-
-/// The name as the OS takes it: at most 15 bytes (Linux's limit), cut at a character boundary,
-/// NUL-terminated.
-fn os_name(name: &str) -> [u8; 16] {
-    let mut out = [0u8; 16];
-    let mut n = name.len().min(15);
-    while !name.is_char_boundary(n) {
-        n -= 1;
-    }
-    out[..n].copy_from_slice(&name.as_bytes()[..n]);
-    out
-}
-
-/// Gives the OS thread `ident` its name (the calling thread when `ident` is its own).
-#[allow(unused_variables)]
-fn set_os_name(ident: u64, name: &Name) {
-    #[cfg(target_os = "linux")]
-    name.with_str(|s| {
-        let buf = os_name(s);
-        // SAFETY: `buf` is NUL-terminated and at most 16 bytes with the NUL; `ident` is the
-        // pthread_t of a thread that has not exited (the caller holds the name lock, and the
-        // thread marks its OS name gone under that lock before it ends).
-        unsafe { libc::pthread_setname_np(ident as libc::pthread_t, buf.as_ptr().cast()) };
-    });
-}
-
-/// The next number for a default name (`Thread-N`, `Dummy-N`): one counter, from 1.
-fn next_name_number() -> u64 {
-    static COUNTER: AtomicU64 = AtomicU64::new(1);
-    COUNTER.fetch_add(1, Ordering::Relaxed)
-}
 
 struct SendPtr(*mut c_void);
 
@@ -208,9 +118,9 @@ pub struct Thread {
     function: Option<ThreadFn>,
     arg: SendPtr,
     timer: Option<TimerState>,
-    /// The hooks the thread runs: written by `start` before the thread exists, read by it.
-    hooks: LockCell<Hooks>,
-    name: LockCell<NameState>,
+    /// The name, and the hooks the thread runs (written by `start` before the thread exists,
+    /// read by it), behind the object's one lock.
+    guarded: LockCell<Guarded>,
     /// The thread's index in the registry, `usize::MAX` when not in it; changed only under the
     /// registry lock.
     pub(super) registry_index: AtomicUsize,
@@ -270,8 +180,11 @@ impl Thread {
             function,
             arg: SendPtr(arg),
             timer,
-            hooks: LockCell::new(Hooks::NONE),
-            name: LockCell::new(NameState { name, os }),
+            guarded: LockCell::new(Guarded {
+                name,
+                os,
+                hooks: Hooks::NONE,
+            }),
             registry_index: AtomicUsize::new(usize::MAX),
             record: OnceLock::new(),
             os_thread: AtomicU64::new(0),
@@ -297,67 +210,15 @@ impl Thread {
     /// alone. `RT_ESTATE` for a thread not started yet (or a main thread rthread has not seen).
     pub fn interrupt(&self) -> Result<(), Error> {
         match self.record.get() {
-            Some(_) if self.phase() == INITIAL => Err(INTERRUPT_NOT_RUNNING),
+            Some(_) if self.phase() == INITIAL => Err(wait::interrupt::NOT_RUNNING),
             Some(r) => {
                 if self.phase() != STOPPED {
                     r.interrupt();
                 }
                 Ok(())
             }
-            None => Err(INTERRUPT_NOT_RUNNING),
+            None => Err(wait::interrupt::NOT_RUNNING),
         }
-    }
-
-    /// A new, unstarted thread that will run `function(arg)` (nothing if `None`, as Python's
-    /// `target=None`). Its name is `Thread-N`; it is a daemon if the calling thread is one.
-    ///
-    /// # Safety
-    /// Calling `function(arg)` once, in another thread, must be safe (`arg` is handed over as
-    /// is), and `function` must unwind only by ending its thread (`exit_thread`, `pthread_exit`).
-    /// `RT_ENOMEM`.
-    pub unsafe fn new(function: Option<ThreadFn>, arg: *mut c_void) -> Result<Arc<Thread>, Error> {
-        let daemon = if registry::current_is_daemon() {
-            DAEMON
-        } else {
-            0
-        };
-        Arc::try_new(Thread::make(
-            ThreadKind::Normal,
-            INITIAL | daemon,
-            Name::Numbered("Thread-", next_name_number()),
-            OsName::Pending,
-            function,
-            arg,
-            None,
-        ))
-    }
-
-    /// A new, unstarted timer: once started, its thread waits `interval` seconds, then runs
-    /// `function(arg)` unless [`Thread::cancel`] came first. See [`TimerState::new`] for the
-    /// interval's errors.
-    ///
-    /// # Safety
-    /// As for [`Thread::new`].
-    pub unsafe fn new_timer(
-        interval: f64,
-        function: Option<ThreadFn>,
-        arg: *mut c_void,
-    ) -> Result<Arc<Thread>, Error> {
-        let timer = TimerState::new(interval)?;
-        let daemon = if registry::current_is_daemon() {
-            DAEMON
-        } else {
-            0
-        };
-        Arc::try_new(Thread::make(
-            ThreadKind::Timer,
-            INITIAL | daemon,
-            Name::Numbered("Thread-", next_name_number()),
-            OsName::Pending,
-            function,
-            arg,
-            Some(timer),
-        ))
     }
 
     /// The main thread's object: alive, not a daemon, "MainThread". `ident` may be 0 if not
@@ -393,8 +254,8 @@ impl Thread {
             std::ptr::null_mut(),
             None,
         );
-        t.ident.store(spawn::get_ident(), Ordering::Relaxed);
-        t.native_id.store(spawn::get_native_id(), Ordering::Relaxed);
+        t.ident.store(os::get_ident(), Ordering::Relaxed);
+        t.native_id.store(os::get_native_id(), Ordering::Relaxed);
         t.adopt_record(record);
         t
     }
@@ -405,16 +266,15 @@ impl Thread {
         if self.ident.load(Ordering::Relaxed) != 0 {
             return;
         }
-        self.ident.store(spawn::get_ident(), Ordering::Relaxed);
-        self.native_id
-            .store(spawn::get_native_id(), Ordering::Relaxed);
+        self.ident.store(os::get_ident(), Ordering::Relaxed);
+        self.native_id.store(os::get_native_id(), Ordering::Relaxed);
         self.adopt_current_record();
-        let mut ns = self.name.lock();
+        let mut ns = self.guarded.lock();
         if ns.os == OsName::Pending {
             // Renamed before rthread knew the main thread: now the OS hears of it. The default
             // name is not pushed: the main thread's OS name is the program's.
             if !matches!(ns.name, Name::Static(_)) {
-                set_os_name(spawn::get_ident(), &ns.name);
+                set_os_name(os::get_ident(), &ns.name);
             }
             ns.os = OsName::Live;
         }
@@ -484,47 +344,6 @@ impl Thread {
         self.native_id.load(Ordering::Acquire)
     }
 
-    /// Runs `f` with the thread's name. `f` runs under the thread's name lock: it must not call
-    /// back into this thread object.
-    pub fn with_name<R>(&self, f: impl FnOnce(&str) -> R) -> R {
-        self.name.lock().name.with_str(f)
-    }
-
-    /// The thread's name, copied.
-    pub fn name(&self) -> String {
-        self.with_name(str::to_string)
-    }
-
-    /// Renames the thread; a running thread's OS name follows (truncated to 15 bytes).
-    /// `RT_ENOMEM` (and the name unchanged) if the copy cannot be made.
-    pub fn set_name(&self, name: &str) -> Result<(), Error> {
-        let new = Name::Text(try_boxed_str(name)?);
-        let old = {
-            let mut ns = self.name.lock();
-            let old = std::mem::replace(&mut ns.name, new);
-            if ns.os == OsName::Live {
-                set_os_name(self.ident.load(Ordering::Relaxed), &ns.name);
-            }
-            old
-        };
-        drop(old);
-        Ok(())
-    }
-
-    /// The running thread gives the OS its name, once, at start.
-    fn name_os_at_start(&self) {
-        let mut ns = self.name.lock();
-        if ns.os == OsName::Pending {
-            set_os_name(spawn::get_ident(), &ns.name);
-            ns.os = OsName::Live;
-        }
-    }
-
-    /// The thread is ending: renames no longer reach the OS.
-    fn name_os_gone(&self) {
-        self.name.lock().os = OsName::Gone;
-    }
-
     /// Moves the phase, keeping DAEMON, and wakes every thread parked on the word.
     fn set_phase(&self, phase: u32) {
         let prev = self
@@ -564,131 +383,8 @@ impl Thread {
             .map(|_| s | WAITERS)
     }
 
-    /// `start()`: starts the thread; returns once it runs (its ident and native id are set).
-    ///
-    /// Errors: `RT_ESTATE` "threads can only be started once" for a second start (even after a
-    /// thread ended; always for the main thread and dummies); `RT_EAGAIN` when the system
-    /// refuses a thread (the object is then as before, and may be started again); `RT_ENOMEM`.
-    pub fn start(this: &Arc<Thread>) -> Result<(), Error> {
-        // The new thread's record is made here, before the thread exists, so that the thread
-        // can be interrupted from its first instruction and needs no memory to wait. A start
-        // that failed keeps it for the next one (no thread ever had its id).
-        if this.record.get().is_none() && this.phase() == INITIAL {
-            let _ = this.record.set(wait::new_record()?);
-        }
-        let mut s = this.state.load(Ordering::Relaxed);
-        loop {
-            if s & PHASE != INITIAL {
-                return Err(STARTED_TWICE);
-            }
-            match this.state.compare_exchange_weak(
-                s,
-                (s & DAEMON) | STARTING,
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => break,
-                Err(now) => s = now,
-            }
-        }
-        registry::arm_exit_wait();
-        *this.hooks.lock() = hooks::snapshot();
-        if let Err(e) = registry::register(this) {
-            this.set_phase(INITIAL);
-            return Err(e);
-        }
-        let raw = Arc::into_raw(this.clone());
-        match spawn::create_os_thread(entry, raw as *mut c_void, JOINABLE) {
-            Ok(tid) if JOINABLE => this.os_thread.store(tid, Ordering::Release),
-            Ok(_) => {}
-            Err(e) => {
-                // SAFETY: no thread was created: the reference we leaked for it is still ours.
-                drop(unsafe { Arc::from_raw(raw) });
-                drop(registry::unregister(this));
-                this.set_phase(INITIAL);
-                return Err(e);
-            }
-        }
-        this.wait_while_starting();
-        Ok(())
-    }
-
-    /// The starter waits for the new thread to be ALIVE (a short wait: it always completes).
-    fn wait_while_starting(&self) {
-        let mut spin = SpinWait::new();
-        loop {
-            let s = self.state.load(Ordering::Acquire);
-            if s & PHASE != STARTING {
-                return;
-            }
-            if spin.spin() {
-                continue;
-            }
-            let Some(seen) = self.announce_waiter(s) else {
-                continue;
-            };
-            let _ = self.park_on(seen, None, false);
-        }
-    }
-
-    /// In the new thread, before its body: its record (made by `start`), its identity, ALIVE
-    /// (which lets `start` return), its OS name. Runs no user code. Returns whether the record
-    /// is watched by rthread's thread-exit key (else the end gives it back itself).
-    fn begin(&self) -> bool {
-        let record = self.record.get().cloned();
-        let watched = match record.map(wait::install_record) {
-            None | Some(Ok(())) => true,
-            Some(Err(rec)) => {
-                // The system's key table could not grow: the thread keeps its record until its
-                // end, and gives it back itself.
-                wait::install_record_unwatched(rec);
-                false
-            }
-        };
-        self.ident.store(spawn::get_ident(), Ordering::Relaxed);
-        self.native_id
-            .store(spawn::get_native_id(), Ordering::Relaxed);
-        registry::set_current(self);
-        self.set_phase(ALIVE);
-        self.name_os_at_start();
-        watched
-    }
-
-    /// In the new thread: the body, under `spawn::run_thread`: the start hook, the timer's wait,
-    /// the function. Holds nothing with a destructor while user code runs.
-    fn body(&self) {
-        self.hooks().run_start();
-        let call = match &self.timer {
-            Some(t) => t.wait_to_fire(),
-            None => true,
-        };
-        if let (true, Some(f)) = (call, self.function) {
-            // SAFETY: `f` and `arg` were given together to `Thread::new` / `new_timer`, whose
-            // contract is that `f(arg)` may run once in the new thread.
-            unsafe { spawn::call_thread_fn(f, self.arg.0) };
-        }
-    }
-
-    /// The hooks the thread runs.
-    fn hooks(&self) -> Hooks {
-        *self.hooks.lock()
-    }
-
-    /// The thread has ended (or, at exit, counts as ended): its OS name is gone, it leaves the
-    /// registry, and it is STOPPED, which wakes its joiners. Idempotent.
-    pub(super) fn finish(&self) {
-        self.leave();
-        self.stop();
-    }
-
-    /// The first half of `finish`: the OS name is gone and the thread leaves the registry.
-    fn leave(&self) {
-        self.name_os_gone();
-        drop(registry::unregister(self));
-    }
-
-    /// The second half of `finish`: STOPPED, which wakes the joiners.
-    fn stop(&self) {
+    /// STOPPED, which wakes the joiners (the last part of a thread's end).
+    pub(super) fn stop(&self) {
         if self.phase() != STOPPED {
             self.set_phase(STOPPED);
         }
@@ -709,7 +405,7 @@ impl Thread {
     /// waits on it in the child) and its locks are forced open.
     pub(super) fn vanish_after_fork(&self) {
         // SAFETY: in the fork child, which has one thread, the caller, with no guard alive.
-        unsafe { self.name.reset_in_child() }.os = OsName::Gone;
+        unsafe { self.guarded.reset_in_child() }.os = OsName::Gone;
         // Its OS thread is not in the child: nothing to join or detach.
         self.os_thread.store(0, Ordering::Relaxed);
         let daemon = self.state.load(Ordering::Relaxed) & DAEMON;
@@ -722,35 +418,12 @@ impl Thread {
     /// `_DummyThread` into a `_MainThread`.
     pub(super) fn survive_fork(&self) {
         // SAFETY: in the fork child, which has one thread, the caller, with no guard alive.
-        let ns = unsafe { self.name.reset_in_child() };
+        let ns = unsafe { self.guarded.reset_in_child() };
         if self.kind() == ThreadKind::Dummy {
             self.kind.store(ThreadKind::Main as u8, Ordering::Relaxed);
             self.state.fetch_and(!DAEMON, Ordering::Relaxed);
             ns.name = Name::Static("MainThread");
         }
-    }
-
-    /// `join(timeout)`: waits until the thread has ended. `timeout` is in seconds,
-    /// `RT_FOREVER` (-1) for no bound; `RT_TIMEOUT` when the thread is still alive after it.
-    ///
-    /// Errors, in CPython's order: `RT_ESTATE` "cannot join a dummy thread",
-    /// `RT_ESTATE` "cannot join thread before it is started", `RT_EDEADLK` "cannot join current
-    /// thread" (the main thread included); then the timeout's validation (`RT_EINVAL`,
-    /// `RT_EOVERFLOW`); `RT_EINTR` if `rt_thread_interrupt` ended the wait.
-    pub fn join(&self, timeout: f64) -> Result<(), Error> {
-        if self.kind() == ThreadKind::Dummy {
-            return Err(JOIN_DUMMY);
-        }
-        if self.phase() == INITIAL {
-            return Err(JOIN_BEFORE_START);
-        }
-        if registry::is_current(self) {
-            return Err(JOIN_SELF);
-        }
-        let wait = timeout_wait(timeout)?;
-        self.join_until(wait, true)?;
-        self.join_os_thread(wait);
-        Ok(())
     }
 
     /// The thread is in `exit()`, where it counts as ended but goes on running: its joiners
@@ -840,69 +513,6 @@ impl Thread {
     }
 }
 
-/// The end of a thread object's thread (see the module comment), as `spawn::run_thread` runs
-/// it: each step once, even when user code in a step ends the thread.
-struct ObjectEnd {
-    thread: *const Thread,
-    /// Whether the thread's record is watched by the thread-exit key (see `begin`).
-    watched: bool,
-}
-
-impl spawn::ThreadEnd for ObjectEnd {
-    fn steps(&self) -> u32 {
-        4
-    }
-
-    fn step(&self, i: u32) {
-        // SAFETY: the thread's own reference (leaked by `start`) keeps the object alive until
-        // the last step drops it.
-        let t = unsafe { &*self.thread };
-        match i {
-            0 => local::run_thread_destructors(),
-            1 => t.hooks().run_exit(),
-            2 => {
-                t.leave();
-                // Not counted any more before it is stopped: once a join returned, the thread
-                // is not in `rt_thread_count` (CPython 3.13 marks the handle done after the
-                // count drops).
-                spawn::os_thread_ended();
-                t.stop();
-                registry::clear_current();
-                if !self.watched {
-                    wait::uninstall_record();
-                }
-            }
-            // SAFETY: the thread's own reference, leaked by `start` for it; nothing uses the
-            // object in this thread after this step.
-            _ => drop(unsafe { Arc::from_raw(self.thread) }),
-        }
-    }
-
-    fn resumable(&self, i: u32) -> bool {
-        i == 0
-    }
-}
-
-impl Arc<Thread> {
-    /// `start()`: see [`Thread::start`].
-    pub fn start(&self) -> Result<(), Error> {
-        Thread::start(self)
-    }
-}
-
-/// The entry point of every thread object's OS thread.
-unsafe extern "C-unwind" fn entry(data: *mut c_void) -> *mut c_void {
-    spawn::os_thread_began();
-    // `data` is the reference `start` leaked for this thread: the end's last step drops it.
-    let t = data as *const Thread;
-    // SAFETY: that reference keeps the object alive until then.
-    let watched = unsafe { (*t).begin() };
-    let end = ObjectEnd { thread: t, watched };
-    // SAFETY: as above; the body runs before the end.
-    spawn::run_thread(&end, || unsafe { (*t).body() });
-    std::ptr::null_mut()
-}
-
 impl std::fmt::Debug for Thread {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let phase = match self.phase() {
@@ -921,16 +531,9 @@ impl std::fmt::Debug for Thread {
     }
 }
 
-/// The error for a name buffer that is too small: the message says how many bytes it needs.
-pub fn name_buffer_too_small(needed: usize) -> Error {
-    Error {
-        status: rt_status::RT_EINVAL,
-        message: Message::Number("buffer too small: the name needs ", needed as u64, " bytes"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::name::os_name;
     use super::*;
     use std::sync::atomic::AtomicUsize;
 

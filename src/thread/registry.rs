@@ -1,5 +1,5 @@
 //! The registry of live threads (`threading.enumerate`, `active_count`, `current_thread`,
-//! `main_thread`) and the wait for non-daemon threads at exit (`threading._shutdown`).
+//! `main_thread`).
 //!
 //! The registry is a vector of thread objects under one [`LockCell`]; each object knows its index, so
 //! leaving is a swap-remove. It holds every thread object that is starting or alive, the main
@@ -17,30 +17,24 @@
 //! kept by a thread-local guard whose destructor takes it out of the registry when its thread
 //! ends (Python 3.13 does the same; earlier versions kept dummies forever).
 //!
-//! Exit: the first `start` of a thread object registers an `atexit` handler. At `exit()` (or a
-//! return from `main`) it marks the calling thread's object as ended (so threads joining it go
-//! on, as Python 3.13 does for the main thread), then joins every started non-daemon thread
-//! object, looping while new ones appear; daemon threads are left to die with the process. The
-//! wait never holds the registry lock while it waits, so threads that end, start, or use the
-//! registry meanwhile cannot deadlock it. [`set_exit_wait`] turns it off. A fork handler, armed
-//! with the exit handler, drops from a child's registry the threads that stayed in the parent,
-//! so a child never waits for them at exit.
+//! The wait for non-daemon threads at exit is [`super::shutdown`](mod@super::shutdown)'s. A fork handler, armed
+//! with the first registration, drops from a child's registry the threads that stayed in the
+//! parent, so a child never waits for them at exit.
 
-use super::object::{Thread, ThreadKind};
-use super::spawn;
+use super::object::Thread;
+use super::os;
 use crate::memory::Arc;
 use crate::status::{Error, rt_status};
-use crate::time::{Wait, timeout_wait};
 use crate::wait::{LockCell, RecordRef};
 use std::cell::Cell;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 
 /// The registered threads; every object's `registry_index` changes only under this lock.
 static REGISTRY: LockCell<Vec<Arc<Thread>>> = LockCell::new(Vec::new());
 
 /// Runs `f` on the registry's vector, under its lock. `f` must not block or call user code.
-fn with_threads<R>(f: impl FnOnce(&mut Vec<Arc<Thread>>) -> R) -> R {
+pub(super) fn with_threads<R>(f: impl FnOnce(&mut Vec<Arc<Thread>>) -> R) -> R {
     REGISTRY.with(f)
 }
 
@@ -70,6 +64,14 @@ pub(super) fn unregister(t: &Thread) -> Option<Arc<Thread>> {
         }
         Some(removed)
     })
+}
+
+/// A thread has ended (or, at exit, counts as ended): its OS name is gone, it leaves the
+/// registry, and it is STOPPED, which wakes its joiners. Idempotent.
+pub(super) fn finish(t: &Thread) {
+    t.name_os_gone();
+    drop(unregister(t));
+    t.stop();
 }
 
 /// `threading.enumerate()` for Rust: the alive threads, in no particular order.
@@ -122,7 +124,7 @@ static MAIN: OnceLock<Arc<Thread>> = OnceLock::new();
 static MAIN_AFTER_FORK: AtomicPtr<Arc<Thread>> = AtomicPtr::new(std::ptr::null_mut());
 
 /// The main thread's object if it exists already (no allocation, no lock).
-fn main_if_known() -> Option<&'static Arc<Thread>> {
+pub(super) fn main_if_known() -> Option<&'static Arc<Thread>> {
     let p = MAIN_AFTER_FORK.load(Ordering::Acquire);
     if !p.is_null() {
         // SAFETY: set once per fork child from a leaked Box, never freed.
@@ -139,12 +141,12 @@ fn is_initial_thread() -> bool {
     #[cfg(target_os = "linux")]
     {
         // SAFETY: getpid has no preconditions.
-        spawn::get_native_id() == unsafe { libc::getpid() } as u64
+        os::get_native_id() == unsafe { libc::getpid() } as u64
     }
     #[cfg(not(target_os = "linux"))]
     {
         let m = MAIN_IDENT.load(Ordering::Relaxed);
-        m != 0 && m == spawn::get_ident()
+        m != 0 && m == os::get_ident()
     }
 }
 
@@ -157,7 +159,7 @@ extern "C" fn note_main_thread() {
     super::teardown::make_key();
     crate::wait::make_record_key();
     if is_initial_thread() {
-        MAIN_IDENT.store(spawn::get_ident(), Ordering::Relaxed);
+        MAIN_IDENT.store(os::get_ident(), Ordering::Relaxed);
         if let Ok(r) = crate::wait::current_record() {
             let _ = MAIN_RECORD.set(r);
         }
@@ -182,7 +184,7 @@ pub fn main_thread() -> Result<&'static Arc<Thread>, Error> {
     let made = {
         let ident = MAIN_IDENT.load(Ordering::Relaxed);
         let (ident, native) = if is_initial_thread() {
-            (spawn::get_ident(), spawn::get_native_id())
+            (os::get_ident(), os::get_native_id())
         } else {
             #[cfg(target_os = "linux")]
             // SAFETY: getpid has no preconditions. On Linux the initial thread's id is the pid.
@@ -228,10 +230,7 @@ pub fn interrupt_main() -> Result<(), Error> {
             r.interrupt();
             Ok(())
         }
-        None => Err(Error::new(
-            rt_status::RT_ESTATE,
-            "cannot interrupt a thread that is not running",
-        )),
+        None => Err(crate::wait::interrupt::NOT_RUNNING),
     }
 }
 
@@ -265,7 +264,7 @@ pub(super) fn at_thread_end() {
     });
     // SAFETY: the reference that was given up when FOREIGN was set.
     let t = unsafe { Arc::from_raw(p) };
-    t.finish();
+    finish(&t);
 }
 
 /// Keeps `t` as the calling thread's object until the thread ends, when it leaves the
@@ -296,7 +295,7 @@ pub(super) fn clear_current() {
 /// The calling thread's object, if it has one (a thread rthread started, the main thread, or a
 /// foreign thread that has a dummy); never creates a dummy. The object stays valid while the
 /// calling thread runs: its own thread, the static main object, or the dummy guard holds it.
-fn current_ptr() -> *const Thread {
+pub(super) fn current_ptr() -> *const Thread {
     let p = CURRENT.with(Cell::get);
     if !p.is_null() || NOT_MAIN.with(Cell::get) {
         return p;
@@ -376,33 +375,7 @@ pub fn current_thread() -> Result<Arc<Thread>, Error> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Shutdown.
-
-/// Whether the process waits for non-daemon threads at exit.
-static EXIT_WAIT: AtomicBool = AtomicBool::new(true);
-static EXIT_HANDLER: AtomicBool = AtomicBool::new(false);
-
-/// Turns the wait at exit on or off; returns the previous setting. Off, `exit()` and a return
-/// from `main` end the process at once, as in plain C.
-pub fn set_exit_wait(wait: bool) -> bool {
-    EXIT_WAIT.swap(wait, Ordering::AcqRel)
-}
-
-/// Whether the process waits for non-daemon threads at exit (see [`set_exit_wait`]).
-pub(crate) fn exit_wait_enabled() -> bool {
-    EXIT_WAIT.load(Ordering::Acquire)
-}
-
-/// Registers the exit handler; once (the first `start` of a thread object calls this).
-pub(crate) fn arm_exit_wait() {
-    if !EXIT_HANDLER.load(Ordering::Relaxed) && !EXIT_HANDLER.swap(true, Ordering::AcqRel) {
-        // SAFETY: both handlers are `extern "C"` functions that never unwind. If a registration
-        // fails (no memory), the process simply does not wait at exit, or a fork child may.
-        unsafe {
-            libc::atexit(at_exit);
-        }
-    }
-}
+// Fork.
 
 /// Installs the thread layer's part of the one fork handler (`wait::fork`); once, at the first
 /// registration of a thread object (the main thread's and dummies' included) or the first
@@ -433,8 +406,8 @@ fn after_fork_in_child() {
     // vector is consistent; it is let go here.
     // SAFETY: the child has one thread, this one, with no guard of the registry alive.
     let v = unsafe { REGISTRY.reset_in_child() };
-    spawn::reset_count_after_fork();
-    super::hooks::reset_after_fork();
+    os::reset_count_after_fork();
+    super::thread_hooks::reset_after_fork();
     super::local::reset_after_fork();
     let me = CURRENT.with(Cell::get);
     let old_main = main_if_known().map_or(std::ptr::null(), Arc::as_ptr);
@@ -464,8 +437,7 @@ fn after_fork_in_child() {
         Some(t) => t,
         None => {
             // The forking thread had no object: it gets a main thread object of its own.
-            let Ok(t) = Arc::try_new(Thread::new_main(spawn::get_ident(), spawn::get_native_id()))
-            else {
+            let Ok(t) = Arc::try_new(Thread::new_main(os::get_ident(), os::get_native_id())) else {
                 return;
             };
             if let Ok(r) = crate::wait::current_record() {
@@ -488,82 +460,12 @@ fn after_fork_in_child() {
 /// main thread forked before it ever asked rthread who it is).
 #[cfg(any(target_os = "linux", target_os = "android"))]
 fn is_initial_thread_of_parent(t: &Thread) -> bool {
-    t.ident() == spawn::get_ident()
-}
-
-extern "C" fn at_exit() {
-    if !EXIT_WAIT.load(Ordering::Acquire) {
-        return;
-    }
-    let me = current_ptr();
-    if !me.is_null() {
-        // SAFETY: see current_ptr.
-        unsafe {
-            (*me).detach_os_thread();
-            (*me).finish();
-        }
-    }
-    let _ = wait_for_non_daemon(Wait::Forever, false);
-}
-
-/// Whether exit waits for `t`: a started, not ended, non-daemon thread object.
-fn waited_for(t: &Thread) -> bool {
-    matches!(t.kind(), ThreadKind::Normal | ThreadKind::Timer)
-        && !t.daemon()
-        && t.is_started_and_running()
-}
-
-/// `threading._shutdown()`, explicitly: when the caller is the main thread, marks it done first
-/// (as CPython does before it waits), so that a thread that joins the main thread is released;
-/// then waits until every started non-daemon thread object other than the caller has ended,
-/// looping while new ones appear; `RT_TIMEOUT` if some are still
-/// running after `timeout` seconds (`RT_FOREVER`: no bound). A thread that waits here is not
-/// waited for by another non-daemon thread that waits here too (they would wait for each other).
-/// Errors: the timeout's validation; `RT_EINTR`.
-pub fn shutdown(timeout: f64) -> Result<(), Error> {
-    let wait = timeout_wait(timeout)?;
-    let me = current_ptr();
-    if let Some(m) = main_if_known() {
-        if std::ptr::eq(Arc::as_ptr(m), me) {
-            m.mark_done();
-        }
-    }
-    wait_for_non_daemon(wait, true)
-}
-
-fn wait_for_non_daemon(wait: Wait, interruptible: bool) -> Result<(), Error> {
-    let me = current_ptr();
-    // SAFETY: see current_ptr.
-    let me_ref = unsafe { me.as_ref() };
-    let me_waited_for = me_ref.is_some_and(waited_for);
-    let was_in_shutdown = me_ref.map(|m| m.in_shutdown.swap(true, Ordering::AcqRel));
-    let result = loop {
-        let next = with_threads(|v| {
-            v.iter()
-                .find(|t| {
-                    !std::ptr::eq(Arc::as_ptr(t), me)
-                        && waited_for(t)
-                        && !(me_waited_for && t.in_shutdown.load(Ordering::Acquire))
-                })
-                .cloned()
-        });
-        let Some(t) = next else { break Ok(()) };
-        match t.join_until(wait, interruptible) {
-            // As a join does: the thread has exited completely before the process does.
-            Ok(()) => t.join_os_thread(wait),
-            // A start that failed: the thread left the registry; look again.
-            Err(e) if e.status == rt_status::RT_ESTATE => {}
-            Err(e) => break Err(e),
-        }
-    };
-    if let (Some(m), Some(false)) = (me_ref, was_in_shutdown) {
-        m.in_shutdown.store(false, Ordering::Release);
-    }
-    result
+    t.ident() == os::get_ident()
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::object::ThreadKind;
     use super::*;
 
     #[test]

@@ -61,23 +61,17 @@ pub(super) fn arm() -> Result<(), Error> {
     Ok(())
 }
 
-/// The calling thread's clean-up.
-fn run() {
-    super::local::at_thread_end();
-    super::registry::at_thread_end();
-}
-
 unsafe extern "C" fn at_key_destructor(_value: *mut c_void) {
     // The system cleared the value: what the clean-up sets from here must arm the key again.
     ARMED.with(|a| a.set(false));
-    run();
+    super::at_thread_end();
 }
 
 /// In `exit()`, for the thread that calls it.
 #[cfg(target_os = "linux")]
 extern "C" fn at_process_exit() {
     if ARMED.with(|a| a.replace(false)) {
-        run();
+        super::at_thread_end();
     }
 }
 

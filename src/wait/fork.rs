@@ -49,10 +49,9 @@
 //! again after 4096 nested forks (a fork of a fork of … of a fork) during which its object was
 //! never used; then it would make the object refuse to be freed, never free it early.
 
+use super::lock_cell::LockCell;
 use super::sys::{AtomicU32, Ordering};
-use super::word_lock::WordLock;
 use crate::status::Error;
-use std::cell::UnsafeCell;
 use std::collections::HashMap;
 
 /// An object whose state a fork child must repair: it is listed while it lives (see
@@ -92,30 +91,21 @@ pub struct LayerHooks {
     pub child: fn(),
 }
 
-/// The live objects, keyed by address, behind `lock`.
+/// The live objects, keyed by address, and the thread layer's hooks (installed once by that
+/// layer).
 struct Live {
-    lock: WordLock,
-    objects: UnsafeCell<Option<HashMap<usize, *const dyn ForkSafe>>>,
-    /// The thread layer's hooks, installed once by that layer.
-    thread_layer: UnsafeCell<Option<LayerHooks>>,
+    objects: Option<HashMap<usize, *const dyn ForkSafe>>,
+    thread_layer: Option<LayerHooks>,
 }
 
-// SAFETY: every field behind `lock` is touched only with it held, or in the fork child, which
-// has one thread.
-unsafe impl Sync for Live {}
+// SAFETY: the pointers are to listed objects, which are shared between threads anyway (they
+// are the objects behind C handles); the list only hands them to the fork handlers.
+unsafe impl Send for Live {}
 
-static LIVE: Live = Live {
-    lock: WordLock::new(),
-    objects: UnsafeCell::new(None),
-    thread_layer: UnsafeCell::new(None),
-};
-
-fn with_live<R>(f: impl FnOnce(&Live) -> R) -> R {
-    LIVE.lock.lock();
-    let r = f(&LIVE);
-    LIVE.lock.unlock();
-    r
-}
+static LIVE: LockCell<Live> = LockCell::new(Live {
+    objects: None,
+    thread_layer: None,
+});
 
 /// Makes the one `pthread_atfork` registration (once; later calls cost one atomic load).
 pub fn ensure_registered() {
@@ -130,8 +120,7 @@ pub fn ensure_registered() {
 /// Installs the thread layer's hooks (idempotent: the layer passes the same ones each time).
 pub fn install_thread_layer(hooks: LayerHooks) {
     ensure_registered();
-    // SAFETY: under the list lock.
-    with_live(|l| unsafe { *l.thread_layer.get() = Some(hooks) });
+    LIVE.lock().thread_layer = Some(hooks);
 }
 
 /// Lists `obj` until [`unregister`]: the fork handlers visit it. `RT_ENOMEM` if the list cannot
@@ -141,76 +130,72 @@ pub fn install_thread_layer(hooks: LayerHooks) {
 /// `obj` must stay valid (not move, not be dropped) until it is unregistered.
 pub unsafe fn register(obj: *const dyn ForkSafe) -> Result<(), Error> {
     ensure_registered();
-    with_live(|l| {
-        // SAFETY: under the list lock.
-        let map = unsafe { &mut *l.objects.get() }.get_or_insert_with(HashMap::new);
-        map.try_reserve(1).map_err(|_| Error::NO_MEMORY)?;
-        map.insert(obj as *const () as usize, obj);
-        Ok(())
-    })
+    let mut live = LIVE.lock();
+    let map = live.objects.get_or_insert_with(HashMap::new);
+    map.try_reserve(1).map_err(|_| Error::NO_MEMORY)?;
+    map.insert(obj as *const () as usize, obj);
+    Ok(())
 }
 
 /// Takes `obj` off the list (nothing if it is not on it).
 pub fn unregister(obj: *const dyn ForkSafe) {
-    with_live(|l| {
-        // SAFETY: under the list lock.
-        if let Some(map) = unsafe { &mut *l.objects.get() } {
-            map.remove(&(obj as *const () as usize));
-        }
-    });
+    if let Some(map) = &mut LIVE.lock().objects {
+        map.remove(&(obj as *const () as usize));
+    }
 }
 
-/// The listed objects. Only with the list lock held (or in the child).
-///
-/// # Safety
-/// The caller holds `LIVE.lock` or is the fork child.
-unsafe fn objects<'a>() -> impl Iterator<Item = &'a dyn ForkSafe> {
-    // SAFETY: forwarded; listed objects are alive while listed.
-    unsafe { (*LIVE.objects.get()).iter().flat_map(|m| m.values()) }.map(|p| unsafe { &**p })
+/// The listed objects.
+fn objects(live: &Live) -> impl Iterator<Item = &dyn ForkSafe> {
+    // SAFETY: a listed object is valid until it is unregistered (the contract of `register`),
+    // which cannot happen while the caller has the list.
+    live.objects
+        .iter()
+        .flat_map(|m| m.values())
+        .map(|p| unsafe { &**p })
 }
 
-/// Releases the first `n` listed objects' internal locks (those prepare took).
-///
-/// # Safety
-/// As for [`objects`].
-unsafe fn unlock_objects(n: usize) {
-    // SAFETY: forwarded; the map did not change since prepare took the locks (the list lock
-    // is held throughout), so its first `n` entries are the ones locked.
-    for o in unsafe { objects() }.take(n) {
+/// Releases the first `n` listed objects' internal locks (those prepare took): the list did not
+/// change since (its lock is held throughout), so its first `n` entries are the ones locked.
+fn unlock_objects(live: &Live, n: usize) {
+    for o in objects(live).take(n) {
         o.unlock_after_fork();
     }
 }
 
 extern "C" fn prepare() {
     loop {
-        // SAFETY: the thread layer's hooks are written under the list lock and never change
-        // once installed; reading them racily here at worst skips a layer installed meanwhile
-        // (by a thread that is not the forking one).
-        let thread_layer = with_live(|l| unsafe { *l.thread_layer.get() });
+        // Read without waiting (a wait could run blocking hooks in the forking thread).
+        let Some(thread_layer) = LIVE.try_lock().map(|l| l.thread_layer) else {
+            super::sys::yield_now();
+            continue;
+        };
         if let Some(t) = thread_layer {
             if !(t.try_lock)() {
                 super::sys::yield_now();
                 continue;
             }
         }
-        LIVE.lock.lock();
-        let mut locked = 0;
-        let mut all = true;
-        // SAFETY: the list lock is held.
-        for o in unsafe { objects() } {
-            if !o.try_lock_for_fork() {
-                all = false;
-                break;
+        // Taken without waiting, as every lock here: prepare never waits holding one.
+        if LIVE.try_lock_for_fork() {
+            // SAFETY: just taken, and no other reference to the list is alive in this thread.
+            let live = unsafe { LIVE.held_for_fork() };
+            let mut locked = 0;
+            let mut all = true;
+            for o in objects(live) {
+                if !o.try_lock_for_fork() {
+                    all = false;
+                    break;
+                }
+                locked += 1;
             }
-            locked += 1;
+            if all {
+                // Everything stays held across the fork: `parent` and `child` let go.
+                return;
+            }
+            unlock_objects(live, locked);
+            // SAFETY: taken above; `live` is not used again.
+            unsafe { LIVE.unlock_after_fork() };
         }
-        if all {
-            // Everything stays held across the fork: `parent` and `child` let go.
-            return;
-        }
-        // SAFETY: the list lock is held.
-        unsafe { unlock_objects(locked) };
-        LIVE.lock.unlock();
         if let Some(t) = thread_layer {
             (t.unlock)();
         }
@@ -219,11 +204,12 @@ extern "C" fn prepare() {
 }
 
 extern "C" fn parent() {
-    // SAFETY: prepare left the list lock held, with every object locked.
-    unsafe { unlock_objects(usize::MAX) };
-    // SAFETY: as above.
-    let thread_layer = unsafe { *LIVE.thread_layer.get() };
-    LIVE.lock.unlock();
+    // SAFETY: prepare left the list locked, with every object locked, in this thread.
+    let live = unsafe { LIVE.held_for_fork() };
+    unlock_objects(live, usize::MAX);
+    let thread_layer = live.thread_layer;
+    // SAFETY: as above; `live` is not used again.
+    unsafe { LIVE.unlock_after_fork() };
     if let Some(t) = thread_layer {
         (t.unlock)();
     }
@@ -236,16 +222,14 @@ extern "C" fn child() {
         (generation() + 1) & ((1 << GENERATION_BITS) - 1),
         Ordering::Relaxed,
     );
-    // SAFETY: the child has one thread, this one; prepare left the list lock held by it.
-    unsafe {
-        for o in objects() {
-            o.reset_in_child();
-        }
-        LIVE.lock.reset();
-        if let Some(t) = *LIVE.thread_layer.get() {
-            (t.child)();
-        }
-        // The C face has nothing left to reset: its handles' busy counts are tagged with the
-        // generation, and its listed parts (conditions' borrows) were visited with the objects.
+    // SAFETY: the child has one thread, this one, which prepare left holding the list lock.
+    let live = unsafe { LIVE.reset_in_child() };
+    for o in objects(live) {
+        o.reset_in_child();
     }
+    if let Some(t) = live.thread_layer {
+        (t.child)();
+    }
+    // The C face has nothing left to reset: its handles' busy counts are tagged with the
+    // generation, and its listed parts (conditions' borrows) were visited with the objects.
 }

@@ -87,6 +87,18 @@ impl<T: ?Sized> LockCell<T> {
         self.lock.try_lock()
     }
 
+    /// The data, while the lock is held for a fork (the fork handlers run in separate calls,
+    /// so no guard can span them).
+    ///
+    /// # Safety
+    /// The caller holds the lock since [`LockCell::try_lock_for_fork`], and no other reference
+    /// to the data is alive.
+    #[allow(clippy::mut_from_ref)] // exclusive by the contract: the lock is held, no guard
+    pub unsafe fn held_for_fork(&self) -> &mut T {
+        // SAFETY: by the contract.
+        unsafe { &mut *self.data.get() }
+    }
+
     /// Fork parent: lets go of the lock [`LockCell::try_lock_for_fork`] took.
     ///
     /// # Safety
@@ -136,6 +148,7 @@ impl<T: ?Sized> Drop for CellGuard<'_, T> {
 mod tests {
     use super::*;
     use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[test]
     fn the_guard_excludes_other_threads_and_try_lock_fails_while_held() {
@@ -180,6 +193,56 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(20));
         drop(g);
         assert!(t.join().unwrap(), "the interrupt stays pending");
+    }
+
+    std::thread_local! {
+        static WATCHED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    static BEFORE: AtomicUsize = AtomicUsize::new(0);
+    /// Each `after` of the watched thread: 1 when the cell was free, 100 when it was held.
+    static AFTER: AtomicUsize = AtomicUsize::new(0);
+
+    unsafe extern "C" fn before(_: *mut std::ffi::c_void) {
+        if WATCHED.with(|w| w.get()) {
+            BEFORE.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    unsafe extern "C" fn after(ctx: *mut std::ffi::c_void) {
+        if WATCHED.with(|w| w.get()) {
+            // SAFETY: the test passes its cell, which outlives the hooks.
+            let cell = unsafe { &*(ctx as *const LockCell<()>) };
+            let free = cell.try_lock().is_some();
+            AFTER.fetch_add(if free { 1 } else { 100 }, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_waiter_runs_the_blocking_hooks_around_its_sleep_never_holding_the_lock() {
+        let _one_at_a_time = super::super::blocking_hooks::TEST_HOOKS.lock();
+        let cell = Arc::new(LockCell::new(()));
+        let ctx = Arc::as_ptr(&cell) as *mut std::ffi::c_void;
+        // SAFETY: the hooks only read the cell, which lives until they are removed below, and
+        // act only in the thread this test marks.
+        unsafe { super::super::blocking_hooks::set(Some(before), Some(after), ctx) };
+        let g = cell.lock();
+        let c = cell.clone();
+        let waiter = std::thread::spawn(move || {
+            WATCHED.with(|w| w.set(true));
+            drop(c.lock());
+        });
+        // Long enough for the waiter to stop spinning and sleep.
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        drop(g);
+        waiter.join().unwrap();
+        // SAFETY: removing the hooks.
+        unsafe { super::super::blocking_hooks::set(None, None, std::ptr::null_mut()) };
+        let (b, a) = (BEFORE.load(Ordering::SeqCst), AFTER.load(Ordering::SeqCst));
+        assert!(b >= 1, "the waiter slept, with before run");
+        assert_eq!(
+            a, b,
+            "after ran once per before, each time with the cell free"
+        );
     }
 
     #[test]

@@ -4,24 +4,28 @@
 //!   loom);
 //! - [`word_lock`]: the tiny futex lock that guards one bucket of the table;
 //! - [`lock_cell`]: [`LockCell`], the one internal lock of the library, with its data;
+//! - [`spin`]: [`SpinWait`], the spinning a thread does before it sleeps;
 //! - [`id_word`]: the thread-local word holding the calling thread's id, read without a call;
-//! - [`record`]: the per-thread record (never-reused id, parker word, interrupt bit, queue links);
+//! - [`record`]: the per-thread record (never-reused id, parker word, queue links);
+//! - [`interrupt`]: the interrupt bit, its signal-safe wake-up, and the re-arm rule;
 //! - [`table`]: the address-keyed table of wait queues;
-//! - [`park`]: queueing on a key and sleeping (`park(word, expected, tidy, block)`);
-//! - [`unpark`]: taking threads out of a queue and waking them, or moving them to another key;
-//! - [`hooks`]: the user's blocking hooks, run around every real block;
+//! - [`park`](mod@park): queueing on a key and sleeping (`park(word, expected, tidy, block)`);
+//! - [`unpark`](mod@unpark): taking threads out of a queue and waking them, or moving them to another key;
+//! - [`blocking_hooks`]: the user's blocking hooks, run around every real block;
 //! - [`fork`]: the one `pthread_atfork` registration, which repairs every layer in a fork child.
 //!
 //! Primitives keep their state in their own atomic words and call in here only when a thread
 //! must really sleep or be woken; their uncontended paths never touch the table.
 
+pub mod blocking_hooks;
 #[cfg(not(loom))]
 pub mod fork;
-pub mod hooks;
 mod id_word;
+pub mod interrupt;
 pub mod lock_cell;
 pub mod park;
 pub mod record;
+pub mod spin;
 pub mod sys;
 pub mod table;
 pub mod unpark;
@@ -41,6 +45,7 @@ pub use record::{
     install as install_record, install_unwatched as install_record_unwatched,
     make_key as make_record_key, uninstall as uninstall_record,
 };
+pub use spin::SpinWait;
 pub use table::{UnparkToken, waiting_on};
 pub use unpark::{
     RequeueOp, UnparkResult, unpark, unpark_all, unpark_if, unpark_one, unpark_requeue,
@@ -79,7 +84,7 @@ pub mod fork {
 pub(crate) fn reset_after_fork() {
     sys::after_fork_in_child();
     table::reset_after_fork();
-    hooks::reset_after_fork();
+    blocking_hooks::reset_after_fork();
     // The surviving thread may have been parked in the parent's view of the table; its record
     // is no longer queued anywhere.
     with_current(|r| r.state.store(0, sys::Ordering::Relaxed));

@@ -16,7 +16,8 @@
 //! "Woken" and "timed out" are decided under the bucket lock, once: a wake-up is never lost to
 //! a timeout. Callbacks run under a bucket lock: they must not block, park, or call user code.
 
-use super::record::{INTERRUPT, PARKED, ThreadRecord, with_current};
+use super::interrupt::INTERRUPT;
+use super::record::{PARKED, ThreadRecord, with_current};
 use super::sys::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering, futex_wait};
 use super::table::{UnparkToken, Walk, bucket, lock_bucket_of};
 use crate::time::Deadline;
@@ -40,7 +41,7 @@ pub struct Block {
     pub deadline: Option<Deadline>,
     /// Whether a pending or arriving interrupt ends the wait.
     pub interruptible: bool,
-    /// Whether the user's blocking hooks run around it (see [`super::hooks`]).
+    /// Whether the user's blocking hooks run around it (see [`super::blocking_hooks`]).
     pub hooks: bool,
 }
 
@@ -167,7 +168,7 @@ pub fn park_custom(
 ) -> ParkResult {
     #[cfg(not(loom))]
     super::ensure_fork_handler();
-    let _span = block.hooks.then(super::hooks::begin_block);
+    let _span = block.hooks.then(super::blocking_hooks::begin_block);
     with_current(|rec| {
         let b = bucket(key);
         b.lock.lock();

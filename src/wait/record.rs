@@ -16,19 +16,17 @@
 //! | 1      | 1         | waiting, and asked to stop: it leaves the queue itself         |
 //!
 //! Only an unparker clears PARKED, always after it has taken the record out of its queue (under
-//! the bucket lock) and written the unpark token. Only `interrupt` sets INTERRUPT (a `fetch_or`
-//! and a futex wake: async-signal-safe on Linux); only the owning thread clears it, when a wait
-//! consumes it. Because the sleeping thread waits on the whole word, setting either bit while
+//! the bucket lock) and written the unpark token. INTERRUPT belongs to [`super::interrupt`]:
+//! only `interrupt` sets it; only the owning thread clears it, when a wait consumes it. Because the sleeping thread waits on the whole word, setting either bit while
 //! it decides to sleep makes the futex call return at once: no wake-up can be lost.
 
 use super::id_word;
-use super::sys::{AtomicU32, AtomicUsize, Ordering, futex_wake};
+use super::sys::{AtomicU32, AtomicUsize, Ordering};
 use crate::memory::Arc;
 use crate::status::Error;
 use std::cell::Cell;
 
 pub const PARKED: u32 = 1;
-pub const INTERRUPT: u32 = 2;
 
 pub struct ThreadRecord {
     /// Never reused within the process (CPython issue 128167).
@@ -68,23 +66,6 @@ impl ThreadRecord {
     /// The thread's never-reused id.
     pub fn id(&self) -> u64 {
         self.id
-    }
-
-    /// Ends the thread's current interruptible wait, or its next one. Async-signal-safe on
-    /// Linux: one atomic operation and one system call.
-    pub fn interrupt(&self) {
-        self.state.fetch_or(INTERRUPT, Ordering::SeqCst);
-        futex_wake(&self.state, 1);
-    }
-
-    /// Consumes a pending interrupt; true if there was one.
-    pub fn take_interrupt(&self) -> bool {
-        self.state.fetch_and(!INTERRUPT, Ordering::SeqCst) & INTERRUPT != 0
-    }
-
-    /// True if an interrupt is pending.
-    pub fn interrupt_pending(&self) -> bool {
-        self.state.load(Ordering::SeqCst) & INTERRUPT != 0
     }
 }
 

@@ -11,7 +11,8 @@
 //! [`super::LockCell`]. After `fork` the child resets it to 0: its
 //! holder, if any, no longer exists.
 
-use super::sys::{AtomicU32, Ordering, futex_wait, futex_wake, spin_hint};
+use super::spin::SpinWait;
+use super::sys::{AtomicU32, Ordering, futex_wait, futex_wake};
 
 pub struct WordLock {
     state: AtomicU32,
@@ -69,23 +70,19 @@ impl WordLock {
 
     #[cold]
     fn lock_contended(&self, hooks: bool) {
-        // Under loom every spin is a scheduling point: skip spinning there.
-        const SPINS: u32 = if cfg!(loom) { 0 } else { 64 };
-        for _ in 0..SPINS {
-            if self.state.load(Ordering::Relaxed) == UNLOCKED
-                && self
-                    .state
-                    .compare_exchange(UNLOCKED, LOCKED, Ordering::Acquire, Ordering::Relaxed)
-                    .is_ok()
-            {
+        let mut spin = SpinWait::new();
+        loop {
+            if self.state.load(Ordering::Relaxed) == UNLOCKED && self.try_lock() {
                 return;
             }
-            spin_hint();
+            if !spin.pause(64) {
+                break;
+            }
         }
         // From here on we may sleep, so we must leave CONTENDED behind us: whoever unlocks
         // then knows to wake someone.
         while self.state.swap(CONTENDED, Ordering::Acquire) != UNLOCKED {
-            let _span = hooks.then(super::hooks::begin_block);
+            let _span = hooks.then(super::blocking_hooks::begin_block);
             futex_wait(&self.state, CONTENDED, None);
         }
     }

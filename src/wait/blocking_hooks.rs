@@ -1,7 +1,7 @@
 //! Blocking hooks: user functions run just before a thread really blocks and just after it
 //! wakes, so that an interpreter can drop its global lock while a thread waits.
 //!
-//! They are called from [`super::park`] only, which primitives call when they have decided to
+//! They are called from [`super::park`](fn@super::park) only, which primitives call when they have decided to
 //! sleep: never on an uncontended path. `before` runs before the thread takes any bucket lock
 //! and `after` once it has left the wait queue, so both may use rthread themselves, block
 //! included (that is how an interpreter re-takes its global lock). A thread that blocks inside
@@ -16,7 +16,7 @@ use std::cell::Cell;
 use std::ffi::c_void;
 
 /// A hook: called with the context given to `set`.
-pub type HookFn = unsafe extern "C" fn(ctx: *mut c_void);
+pub type BlockingHookFn = unsafe extern "C" fn(ctx: *mut c_void);
 
 struct Hooks {
     seq: AtomicU32,
@@ -55,7 +55,7 @@ thread_local! {
 /// Every later real block of every thread calls `before(ctx)` and `after(ctx)`: both must be
 /// sound to call so from any thread, and `ctx` must stay valid until other hooks replace these
 /// and no thread still runs them.
-pub unsafe fn set(before: Option<HookFn>, after: Option<HookFn>, ctx: *mut c_void) {
+pub unsafe fn set(before: Option<BlockingHookFn>, after: Option<BlockingHookFn>, ctx: *mut c_void) {
     // Writers exclude each other by taking the sequence from even to odd.
     let mut s = HOOKS.seq.load(Ordering::Relaxed);
     loop {
@@ -118,9 +118,9 @@ fn call(f: usize, ctx: usize) {
     if f == 0 {
         return;
     }
-    // SAFETY: `f` was stored from a `HookFn` by `set`; function pointers round-trip through
+    // SAFETY: `f` was stored from a `BlockingHookFn` by `set`; function pointers round-trip through
     // usize on every supported platform.
-    let f: HookFn = unsafe { std::mem::transmute::<usize, HookFn>(f) };
+    let f: BlockingHookFn = unsafe { std::mem::transmute::<usize, BlockingHookFn>(f) };
     let _ = IN_HOOK.try_with(|c| c.set(true));
     // SAFETY: calling the user's hook with the user's context is the contract of `set`.
     unsafe { f(ctx as *mut c_void) };
@@ -153,6 +153,11 @@ impl Drop for BlockSpan {
         call(self.after, self.ctx);
     }
 }
+
+/// Held by every unit test that installs hooks: they are process-wide, and tests run in
+/// parallel.
+#[cfg(all(test, not(loom)))]
+pub(crate) static TEST_HOOKS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// In the child after `fork`: a writer that was half-way through `set` in another thread is
 /// gone; finish its sequence so that readers do not wait for it forever.

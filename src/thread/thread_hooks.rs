@@ -10,20 +10,20 @@
 //! that has a destructor: a hook that calls `pthread_exit` ends its thread, and the rest of the
 //! thread's end still runs (see `spawn`).
 
-use super::spawn::{enter_callback, leave_callback};
+use super::exit::{enter_callback, leave_callback};
 use crate::wait::LockCell;
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A hook, as C sees it: `void (*)(void *ctx)`.
 /// `C-unwind`: a hook may end its thread with `pthread_exit` (see `spawn`).
-pub type HookFn = unsafe extern "C-unwind" fn(ctx: *mut c_void);
+pub type ThreadHookFn = unsafe extern "C-unwind" fn(ctx: *mut c_void);
 
 /// One setting of the hooks.
 #[derive(Clone, Copy)]
 pub struct Hooks {
-    start: Option<HookFn>,
-    exit: Option<HookFn>,
+    start: Option<ThreadHookFn>,
+    exit: Option<ThreadHookFn>,
     ctx: *mut c_void,
 }
 
@@ -43,22 +43,22 @@ impl Hooks {
     /// Calls `start(ctx)`, if set, in the calling thread.
     #[inline]
     pub fn run_start(&self) {
-        if let Some(f) = self.start {
-            // No guard with a destructor: the hook may end the thread (see `spawn`).
-            let saved = enter_callback();
-            // SAFETY: the hook and its context were given together to `set_thread_hooks`,
-            // whose contract is that the hook may be called with it in any thread rthread starts.
-            unsafe { f(self.ctx) }
-            leave_callback(saved);
-        }
+        self.run(self.start);
     }
 
     /// Calls `exit(ctx)`, if set, in the calling thread.
     #[inline]
     pub fn run_exit(&self) {
-        if let Some(f) = self.exit {
+        self.run(self.exit);
+    }
+
+    #[inline]
+    fn run(&self, hook: Option<ThreadHookFn>) {
+        if let Some(f) = hook {
+            // No guard with a destructor: the hook may end the thread (see `os`).
             let saved = enter_callback();
-            // SAFETY: as in run_start.
+            // SAFETY: the hook and its context were given together to `set_thread_hooks`,
+            // whose contract is that the hook may be called with it in any thread rthread starts.
             unsafe { f(self.ctx) }
             leave_callback(saved);
         }
@@ -75,7 +75,11 @@ static EVER_SET: AtomicBool = AtomicBool::new(false);
 /// # Safety
 /// Calling each hook with `ctx`, in any thread rthread starts from now on, must be safe for as
 /// long as such threads may run; the hooks must not unwind, except by `pthread_exit`.
-pub unsafe fn set_thread_hooks(start: Option<HookFn>, exit: Option<HookFn>, ctx: *mut c_void) {
+pub unsafe fn set_thread_hooks(
+    start: Option<ThreadHookFn>,
+    exit: Option<ThreadHookFn>,
+    ctx: *mut c_void,
+) {
     *SLOT.lock() = Hooks { start, exit, ctx };
     EVER_SET.store(true, Ordering::Release);
 }

@@ -1,0 +1,76 @@
+//! Spinning before a sleep: the one `SpinWait` of the library.
+//!
+//! A thread about to sleep on a word that another thread will change in a moment (a lock
+//! released, a permit given back, a thread that is starting) first spins a little: sleeping
+//! and being woken cost two system calls. [`SpinWait::spin`] backs off: a few rounds of
+//! pause instructions, then a few yields, which on a machine with few cores let the other
+//! thread run. [`SpinWait::pause`] only pauses, for a lock held a few instructions (the wait
+//! table's buckets). Under loom neither spins: every spin would be a scheduling point.
+
+use super::sys::{spin_hint, yield_now};
+
+/// A spin counter; see the module comment.
+pub struct SpinWait {
+    counter: u32,
+}
+
+impl Default for SpinWait {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SpinWait {
+    pub const fn new() -> SpinWait {
+        SpinWait { counter: 0 }
+    }
+
+    /// Starts again (after a wake-up that did not end the wait).
+    pub fn reset(&mut self) {
+        self.counter = 0;
+    }
+
+    /// Spins once more with back-off (2, 4, 8 pauses, then yields); false after ten rounds,
+    /// when it is time to sleep instead.
+    pub fn spin(&mut self) -> bool {
+        if cfg!(loom) || self.counter >= 10 {
+            return false;
+        }
+        self.counter += 1;
+        if self.counter <= 3 {
+            for _ in 0..(1u32 << self.counter) {
+                spin_hint();
+            }
+        } else {
+            yield_now();
+        }
+        true
+    }
+
+    /// Pauses once; false after `rounds` pauses, when it is time to sleep instead.
+    pub fn pause(&mut self, rounds: u32) -> bool {
+        if cfg!(loom) || self.counter >= rounds {
+            return false;
+        }
+        self.counter += 1;
+        spin_hint();
+        true
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spinning_ends_after_its_rounds_and_starts_again_after_a_reset() {
+        let mut s = SpinWait::new();
+        assert_eq!((0..20).take_while(|_| s.spin()).count(), 10);
+        assert!(!s.spin());
+        s.reset();
+        assert!(s.spin());
+        let mut p = SpinWait::new();
+        assert_eq!((0..100).take_while(|_| p.pause(64)).count(), 64);
+        assert!(!p.pause(64));
+    }
+}
