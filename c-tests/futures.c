@@ -799,16 +799,28 @@ static void executor_initializer_runs_once_per_worker(void) {
     gate_free(&g);
 }
 
+/* Fails once its gate opens: the test's submits all happen before the pool breaks (a submit
+ * after the break is refused, which is checked separately below). */
+static int init_fail_at_gate(void *ctx) {
+    struct gate *g = ctx;
+    ATOMIC_ADD(&init_calls, 1);
+    CHECK_OK(rt_event_wait(g->go, RT_FOREVER));
+    return 1;
+}
+
 static void executor_failed_initializer_breaks_the_pool(void) {
     rt_executor *ex;
     rt_future *f[3], *late = SENTINEL_FUTURE;
+    struct gate g;
     void *r;
     int code, i;
+    gate_init(&g);
     init_calls = 0;
     count_calls = 0;
-    CHECK_OK(rt_executor_new(1, NULL, init_count, P(1), &ex));
+    CHECK_OK(rt_executor_new(1, NULL, init_fail_at_gate, &g, &ex));
     for (i = 0; i < 3; i++)
         CHECK_OK(rt_executor_submit(ex, task_count, NULL, count_free, NULL, &f[i]));
+    CHECK_OK(rt_event_set(g.go));
     for (i = 0; i < 3; i++) {
         CHECK_ERR(rt_future_result(f[i], RT_FOREVER, &r), RT_EFAILED, MSG_BROKEN);
         CHECK_OK(rt_future_exception(f[i], 0.0, &code));
@@ -821,6 +833,7 @@ static void executor_failed_initializer_breaks_the_pool(void) {
     CHECK_EQ_INT(init_calls, 1);
     for (i = 0; i < 3; i++) CHECK_OK(rt_future_release(f[i]));
     CHECK_OK(rt_executor_free(ex));
+    gate_free(&g);
 }
 
 /* Cancel races the worker's start: either the cancel wins (the task never runs, the result is
