@@ -210,9 +210,6 @@ fn no_two_files_use_each_other() {
             }
         }
     }
-    // One known pair remains, in the futures (a future and its waiters call each other): take
-    // this line out when it goes.
-    circles.remove("futures::future <-> futures::waiter");
     assert!(
         circles.is_empty(),
         "files that use each other:\n{}",

@@ -26,7 +26,6 @@
 //! and waiting allocate nothing: a waiter has room for every future it watches beforehand
 //! (see `waiter`).
 
-use super::waiter::Waiter;
 use crate::memory::{Arc, try_boxed_str};
 use crate::status::{Error, rt_status};
 use crate::sync::Event;
@@ -375,5 +374,87 @@ fn finish(this: &Arc<Future>, result: *mut c_void, failure: Option<Failure>) -> 
 impl std::fmt::Debug for Future {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "<Future state={}>", self.state_name())
+    }
+}
+
+// ---- the waiters that `wait` and `as_completed` (waiter.rs) install in futures ----
+
+/// An empty vector with room for `n` elements, or `RT_ENOMEM`.
+pub(super) fn with_room<T>(n: usize) -> Result<Vec<T>, Error> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| Error::NO_MEMORY)?;
+    Ok(v)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(clippy::enum_variant_names)]
+pub(super) enum Kind {
+    // CPython's waiter classes: _AsCompletedWaiter, _FirstCompletedWaiter, _AllCompletedWaiter.
+    AsCompleted,
+    FirstCompleted,
+    AllCompleted { stop_on_exception: bool },
+}
+
+pub(super) struct WaiterState {
+    /// Room for every watched future from the start: pushing never allocates.
+    pub(super) finished: Vec<Arc<Future>>,
+    pub(super) pending: usize,
+}
+
+/// A waiter installed in futures (CPython's `_Waiter` family).
+pub struct Waiter {
+    kind: Kind,
+    state: LockCell<WaiterState>,
+    pub(super) event: Event,
+}
+
+impl Waiter {
+    /// A waiter for `watched` futures, `pending` of them not completed yet.
+    pub(super) fn new(kind: Kind, watched: usize, pending: usize) -> Result<Arc<Waiter>, Error> {
+        Arc::try_new(Waiter {
+            kind,
+            state: LockCell::new(WaiterState {
+                finished: with_room(watched)?,
+                pending,
+            }),
+            event: Event::new(),
+        })
+    }
+
+    pub(super) fn with<R>(&self, f: impl FnOnce(&mut WaiterState) -> R) -> R {
+        self.state.with(f)
+    }
+
+    fn add(&self, f: &Arc<Future>, exception: bool) {
+        self.with(|s| {
+            // Never beyond the room made in `new`: a future reports once.
+            debug_assert!(s.finished.len() < s.finished.capacity());
+            s.finished.push(f.clone());
+            match self.kind {
+                Kind::AsCompleted | Kind::FirstCompleted => self.event.set(),
+                Kind::AllCompleted { stop_on_exception } => {
+                    if exception && stop_on_exception {
+                        self.event.set();
+                    } else {
+                        s.pending = s.pending.saturating_sub(1);
+                        if s.pending == 0 {
+                            self.event.set();
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    pub(super) fn add_result(&self, f: &Arc<Future>) {
+        self.add(f, false);
+    }
+
+    pub(super) fn add_exception(&self, f: &Arc<Future>) {
+        self.add(f, true);
+    }
+
+    pub(super) fn add_cancelled(&self, f: &Arc<Future>) {
+        self.add(f, false);
     }
 }

@@ -12,19 +12,10 @@
 //! then, with nothing installed): a waiter's list has room for every future it watches, each
 //! of which reports to it at most once, so completing a future allocates nothing.
 
-use super::future::{Future, Guard};
+use super::future::{Future, Guard, Kind, Waiter, with_room};
 use crate::memory::Arc;
 use crate::status::{Error, rt_status};
-use crate::sync::Event;
 use crate::time::Wait;
-use crate::wait::LockCell;
-
-/// An empty vector with room for `n` elements, or `RT_ENOMEM`.
-fn with_room<T>(n: usize) -> Result<Vec<T>, Error> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(n).map_err(|_| Error::NO_MEMORY)?;
-    Ok(v)
-}
 
 /// `return_when` of [`wait`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,79 +23,6 @@ pub enum ReturnWhen {
     FirstCompleted,
     FirstException,
     AllCompleted,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(clippy::enum_variant_names)]
-enum Kind {
-    // CPython's waiter classes: _AsCompletedWaiter, _FirstCompletedWaiter, _AllCompletedWaiter.
-    AsCompleted,
-    FirstCompleted,
-    AllCompleted { stop_on_exception: bool },
-}
-
-struct WaiterState {
-    /// Room for every watched future from the start: pushing never allocates.
-    finished: Vec<Arc<Future>>,
-    pending: usize,
-}
-
-/// A waiter installed in futures (CPython's `_Waiter` family).
-pub struct Waiter {
-    kind: Kind,
-    state: LockCell<WaiterState>,
-    event: Event,
-}
-
-impl Waiter {
-    /// A waiter for `watched` futures, `pending` of them not completed yet.
-    fn new(kind: Kind, watched: usize, pending: usize) -> Result<Arc<Waiter>, Error> {
-        Arc::try_new(Waiter {
-            kind,
-            state: LockCell::new(WaiterState {
-                finished: with_room(watched)?,
-                pending,
-            }),
-            event: Event::new(),
-        })
-    }
-
-    fn with<R>(&self, f: impl FnOnce(&mut WaiterState) -> R) -> R {
-        self.state.with(f)
-    }
-
-    fn add(&self, f: &Arc<Future>, exception: bool) {
-        self.with(|s| {
-            // Never beyond the room made in `new`: a future reports once.
-            debug_assert!(s.finished.len() < s.finished.capacity());
-            s.finished.push(f.clone());
-            match self.kind {
-                Kind::AsCompleted | Kind::FirstCompleted => self.event.set(),
-                Kind::AllCompleted { stop_on_exception } => {
-                    if exception && stop_on_exception {
-                        self.event.set();
-                    } else {
-                        s.pending = s.pending.saturating_sub(1);
-                        if s.pending == 0 {
-                            self.event.set();
-                        }
-                    }
-                }
-            }
-        });
-    }
-
-    pub(super) fn add_result(&self, f: &Arc<Future>) {
-        self.add(f, false);
-    }
-
-    pub(super) fn add_exception(&self, f: &Arc<Future>) {
-        self.add(f, true);
-    }
-
-    pub(super) fn add_cancelled(&self, f: &Arc<Future>) {
-        self.add(f, false);
-    }
 }
 
 /// The futures without duplicates, in address order (the order their locks are taken in).
