@@ -10,8 +10,8 @@ use super::items::{Compare, Drained, Items};
 use super::{Pop, Push};
 use crate::status::Error;
 use crate::wait::{
-    LockCell,
-    sys::{self, AtomicBool, AtomicUsize, Ordering},
+    LockCell, SpinWait,
+    sys::{AtomicBool, AtomicUsize, Ordering},
 };
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
@@ -112,20 +112,7 @@ impl<T> Locked<T> {
     /// It decides nothing: the caller tries again.
     #[cold]
     fn spin_while(&self, blocked: impl Fn(usize) -> bool) {
-        const SPIN_ROUNDS: u32 = 6; // 2 + 4 + ... + 64 pause instructions
-        const YIELDS: u32 = 4; // on a busy machine, let the other side run
-        for round in 0..SPIN_ROUNDS + YIELDS {
-            if !blocked(self.len_hint.load(Ordering::Relaxed)) {
-                return;
-            }
-            if round < SPIN_ROUNDS {
-                for _ in 0..(2u32 << round) {
-                    sys::spin_hint();
-                }
-            } else {
-                sys::yield_now();
-            }
-        }
+        SpinWait::snooze_while(|| blocked(self.len_hint.load(Ordering::Relaxed)));
     }
 
     pub(super) fn spin_while_empty(&self) {

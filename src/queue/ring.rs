@@ -47,8 +47,8 @@ mod spin;
 mod tests;
 
 use super::{Pop, Push};
+use crate::wait::SpinWait;
 use crate::wait::sys::{AtomicUsize, Ordering, fence};
-use spin::Backoff;
 use std::cell::UnsafeCell;
 use std::mem::MaybeUninit;
 
@@ -137,7 +137,7 @@ impl<T> Ring<T> {
     /// is published (see the module comment).
     #[inline]
     pub(super) fn push(&self, item: T, claimed: impl FnOnce()) -> Push<T> {
-        let mut backoff = Backoff(0);
+        let mut backoff = SpinWait::new();
         let mut tail = self.tail.0.load(Ordering::Relaxed);
         loop {
             if tail & self.shape.0.mark_bit != 0 {
@@ -162,7 +162,7 @@ impl<T> Ring<T> {
                     }
                     Err(now) => {
                         tail = now;
-                        backoff.spin();
+                        backoff.backoff();
                     }
                 }
             } else if stamp.wrapping_add(self.shape.0.one_lap) == tail.wrapping_add(1) {
@@ -173,7 +173,7 @@ impl<T> Ring<T> {
                 if head.wrapping_add(self.shape.0.one_lap) == tail {
                     return Push::Full(item);
                 }
-                backoff.spin();
+                backoff.backoff();
                 tail = self.tail.0.load(Ordering::Relaxed);
             } else {
                 // Another put claimed this position and has not published it yet.
@@ -187,7 +187,7 @@ impl<T> Ring<T> {
     /// slot is handed back to the puts.
     #[inline]
     pub(super) fn pop(&self, claimed: impl FnOnce()) -> Pop<T> {
-        let mut backoff = Backoff(0);
+        let mut backoff = SpinWait::new();
         let mut head = self.head.0.load(Ordering::Relaxed);
         loop {
             let slot = self.slot(head);
@@ -210,7 +210,7 @@ impl<T> Ring<T> {
                     }
                     Err(now) => {
                         head = now;
-                        backoff.spin();
+                        backoff.backoff();
                     }
                 }
             } else if stamp == head {
@@ -224,7 +224,7 @@ impl<T> Ring<T> {
                         Pop::Empty
                     };
                 }
-                backoff.spin();
+                backoff.backoff();
                 head = self.head.0.load(Ordering::Relaxed);
             } else {
                 // Another get claimed this position, or a put claimed it and has not

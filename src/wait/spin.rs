@@ -56,6 +56,40 @@ impl SpinWait {
         spin_hint();
         true
     }
+
+    /// Backs off after a lost compare-exchange in a lock-free loop: 1, 2, 4, … up to 64
+    /// pauses, doubling each round.
+    #[inline]
+    pub fn backoff(&mut self) {
+        for _ in 0..1u32 << self.counter.min(6) {
+            spin_hint();
+        }
+        self.counter = self.counter.saturating_add(1);
+    }
+
+    /// Waits for another thread that is mid-operation (a slot claimed and not yet published):
+    /// backs off as [`SpinWait::backoff`] for seven rounds, then yields.
+    #[inline]
+    pub fn snooze(&mut self) {
+        if self.counter <= 6 {
+            self.backoff();
+        } else {
+            yield_now();
+            self.counter = self.counter.saturating_add(1);
+        }
+    }
+
+    /// Before a sleep on a queue: snoozes while `blocked()` holds, ten rounds at most (the
+    /// other side is likely to make the item or the room within microseconds).
+    pub fn snooze_while(blocked: impl Fn() -> bool) {
+        let mut s = SpinWait::new();
+        loop {
+            s.snooze();
+            if s.counter >= 10 || !blocked() {
+                return;
+            }
+        }
+    }
 }
 
 #[cfg(all(test, not(loom)))]
@@ -72,5 +106,25 @@ mod tests {
         let mut p = SpinWait::new();
         assert_eq!((0..100).take_while(|_| p.pause(64)).count(), 64);
         assert!(!p.pause(64));
+    }
+
+    #[test]
+    fn snoozing_before_a_sleep_ends_when_unblocked_or_after_ten_rounds() {
+        let calls = std::cell::Cell::new(0);
+        SpinWait::snooze_while(|| {
+            calls.set(calls.get() + 1);
+            true
+        });
+        assert_eq!(
+            calls.get(),
+            9,
+            "checked after each of the first nine rounds"
+        );
+        calls.set(0);
+        SpinWait::snooze_while(|| {
+            calls.set(calls.get() + 1);
+            calls.get() < 3
+        });
+        assert_eq!(calls.get(), 3);
     }
 }

@@ -1,46 +1,18 @@
-//! How a thread backs off on the ring: briefly in the few-instruction windows where another
-//! thread is mid-operation, and once, before it waits, while the other side is likely to make
-//! the item or the room within microseconds.
+//! How a thread backs off on the ring before it waits, while the other side is likely to make
+//! the item or the room within microseconds (the back-off itself is `wait::SpinWait`'s).
 
 use super::Ring;
-use crate::wait::sys::{Ordering, spin_hint, yield_now};
-
-/// A short exponential back-off for the windows where another thread is mid-operation.
-pub(super) struct Backoff(pub(super) u32);
-
-impl Backoff {
-    pub(super) fn spin(&mut self) {
-        for _ in 0..1u32 << self.0.min(6) {
-            spin_hint();
-        }
-        self.0 = self.0.saturating_add(1);
-    }
-
-    /// Spins at first, then yields: the thread we wait for may have been preempted.
-    pub(super) fn snooze(&mut self) {
-        if self.0 <= 6 {
-            self.spin();
-        } else {
-            yield_now();
-            self.0 = self.0.saturating_add(1);
-        }
-    }
-}
+use crate::wait::SpinWait;
+use crate::wait::sys::Ordering;
 
 impl<T> Ring<T> {
     /// Spins, then yields, for a few microseconds at most while `blocked()` holds: a thread
     /// that found the ring empty (full) does this once before it waits (see `store`).
     pub(in crate::queue) fn spin_while(&self, blocked: impl Fn(&Self) -> bool) {
-        let mut backoff = Backoff(0);
-        loop {
-            // Back off before each look, not only between looks: resuming the moment one slot
-            // frees (or one item comes) would keep both sides on the same cache line of slots,
-            // item after item; waiting a little lets the other side get ahead by a few lines.
-            backoff.snooze();
-            if backoff.0 >= 10 || !blocked(self) {
-                return;
-            }
-        }
+        // Back off before each look, not only between looks: resuming the moment one slot frees
+        // (or one item comes) would keep both sides on the same cache line of slots, item after
+        // item; waiting a little lets the other side get ahead by a few lines.
+        SpinWait::snooze_while(|| blocked(self));
     }
 
     pub(in crate::queue) fn is_empty_hint(&self) -> bool {
