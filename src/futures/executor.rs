@@ -414,7 +414,8 @@ impl Executor {
             unsafe { Thread::new(Some(worker_entry), args as *mut c_void) }.and_then(|t| {
                 t.set_name(&sh.worker_name(n)?)?;
                 let _ = t.set_daemon(true);
-                t.start()?;
+                // Under the pool's lock: the start's short wait runs no blocking hooks.
+                Thread::start_without_hooks(&t)?;
                 Ok(t)
             });
         let t = match started {
@@ -600,5 +601,52 @@ impl std::fmt::Debug for Executor {
         f.write_str("<ThreadPoolExecutor ")?;
         self.shared.write_prefix(f)?;
         f.write_str(">")
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::thread::object::lifecycle::DELAY_BEFORE_ALIVE_MS;
+    use std::cell::Cell;
+
+    thread_local! {
+        static HOOK_CALLS: Cell<u32> = const { Cell::new(0) };
+    }
+
+    unsafe extern "C" fn count_hook(_: *mut c_void) {
+        HOOK_CALLS.with(|c| c.set(c.get() + 1));
+    }
+
+    unsafe extern "C" fn empty_task(_: *mut c_void, _: *mut *mut c_void) -> c_int {
+        0
+    }
+
+    #[test]
+    fn starting_a_worker_runs_no_blocking_hook_under_the_pools_lock() {
+        let ex = Executor::new(1, None, None).unwrap();
+        // The new worker pauses before it is ALIVE, so that submit's start must sleep.
+        DELAY_BEFORE_ALIVE_MS.store(30, Ordering::Relaxed);
+        // SAFETY: the hooks only count, in a thread-local, and are removed below.
+        unsafe {
+            crate::wait::blocking_hooks::set(
+                Some(count_hook),
+                Some(count_hook),
+                std::ptr::null_mut(),
+            )
+        };
+        let before = HOOK_CALLS.with(Cell::get);
+        let f = ex.submit(empty_task, std::ptr::null_mut(), None, None);
+        let during = HOOK_CALLS.with(Cell::get) - before;
+        // SAFETY: removing the hooks.
+        unsafe { crate::wait::blocking_hooks::set(None, None, std::ptr::null_mut()) };
+        DELAY_BEFORE_ALIVE_MS.store(0, Ordering::Relaxed);
+        let f = f.unwrap();
+        assert_eq!(
+            during, 0,
+            "blocking hooks ran in submit while it held the pool's lock"
+        );
+        ex.shutdown(true, false).unwrap();
+        drop(f);
     }
 }

@@ -33,7 +33,7 @@
 //! `set_name` while the thread runs; the thread marks its OS name gone under the same lock
 //! before it stops, so `set_name` never renames a thread that has exited.
 
-mod lifecycle;
+pub(crate) mod lifecycle;
 mod name;
 
 pub use name::name_buffer_too_small;
@@ -368,6 +368,11 @@ impl Thread {
             interruptible,
             ..Block::until(deadline)
         };
+        self.park_with(seen, block)
+    }
+
+    /// Parks on the state word while it holds `seen` (WAITERS set), as `block` says.
+    pub(super) fn park_with(&self, seen: u32, block: Block) -> ParkResult {
         wait::park(&self.state, seen, Tidy::Clear(WAITERS), block)
     }
 

@@ -62,6 +62,18 @@ impl Thread {
     /// thread ended; always for the main thread and dummies); `RT_EAGAIN` when the system
     /// refuses a thread (the object is then as before, and may be started again); `RT_ENOMEM`.
     pub fn start(this: &Arc<Thread>) -> Result<(), Error> {
+        Self::start_with(this, true)
+    }
+
+    /// [`Thread::start`] for a starter that holds an internal lock (a pool starting a worker):
+    /// its short wait for the new thread to be ALIVE runs no blocking hooks, so that no user
+    /// code runs under that lock. No user code runs on either side before ALIVE, so the wait
+    /// needs no hook to make progress.
+    pub(crate) fn start_without_hooks(this: &Arc<Thread>) -> Result<(), Error> {
+        Self::start_with(this, false)
+    }
+
+    fn start_with(this: &Arc<Thread>, hooks: bool) -> Result<(), Error> {
         // The new thread's record is made here, before the thread exists, so that the thread
         // can be interrupted from its first instruction and needs no memory to wait. A start
         // that failed keeps it for the next one (no thread ever had its id).
@@ -101,12 +113,13 @@ impl Thread {
                 return Err(e);
             }
         }
-        this.wait_while_starting();
+        this.wait_while_starting(hooks);
         Ok(())
     }
 
-    /// The starter waits for the new thread to be ALIVE (a short wait: it always completes).
-    fn wait_while_starting(&self) {
+    /// The starter waits for the new thread to be ALIVE (a short wait: it always completes),
+    /// with the user's blocking hooks around its sleep if `hooks`.
+    fn wait_while_starting(&self, hooks: bool) {
         let mut spin = SpinWait::new();
         loop {
             let s = self.state.load(Ordering::Acquire);
@@ -119,7 +132,12 @@ impl Thread {
             let Some(seen) = self.announce_waiter(s) else {
                 continue;
             };
-            let _ = self.park_on(seen, None, false);
+            let block = Block {
+                interruptible: false,
+                hooks,
+                ..Block::until(None)
+            };
+            let _ = self.park_with(seen, block);
         }
     }
 
@@ -140,6 +158,8 @@ impl Thread {
         self.ident.store(os::get_ident(), Ordering::Relaxed);
         self.native_id.store(os::get_native_id(), Ordering::Relaxed);
         registry::set_current(self);
+        #[cfg(test)]
+        test_delay_before_alive();
         self.set_phase(ALIVE);
         self.name_os_at_start();
         watched
@@ -251,4 +271,18 @@ unsafe extern "C-unwind" fn entry(data: *mut c_void) -> *mut c_void {
     // SAFETY: as above; the body runs before the end.
     os::run_thread(&end, || unsafe { (*t).body() });
     std::ptr::null_mut()
+}
+
+/// Tests: how long a new thread object's thread pauses before it is ALIVE, in milliseconds (to
+/// make its starter sleep for certain).
+#[cfg(test)]
+pub(crate) static DELAY_BEFORE_ALIVE_MS: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(0);
+
+#[cfg(test)]
+fn test_delay_before_alive() {
+    let ms = DELAY_BEFORE_ALIVE_MS.load(Ordering::Relaxed);
+    if ms > 0 {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
 }
