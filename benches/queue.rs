@@ -101,10 +101,40 @@ fn ends(np: usize, nc: usize, put: impl Fn() -> Producer, get: impl Fn() -> Cons
     )
 }
 
-fn queues(g: &mut BenchmarkGroup<'_, WallTime>, np: usize, nc: usize) {
+/// Producers and consumers over one of std's channels: each producer a clone of the sender;
+/// the receiver shared under a mutex when there are several consumers (std's is single-consumer).
+fn std_ends<S: Clone + Send + 'static>(
+    tx: S,
+    rx: mpsc::Receiver<usize>,
+    np: usize,
+    nc: usize,
+    send: fn(&S, usize),
+) -> (Vec<Producer>, Vec<Consumer>) {
+    let ps: Vec<Producer> = (0..np)
+        .map(|_| {
+            let tx = tx.clone();
+            Box::new(move |v| send(&tx, v)) as Producer
+        })
+        .collect();
+    let cs: Vec<Consumer> = if nc == 1 {
+        vec![Box::new(move || rx.recv().expect("recv"))]
+    } else {
+        let rx = Arc::new(Mutex::new(rx));
+        (0..nc)
+            .map(|_| {
+                let rx = rx.clone();
+                Box::new(move || rx.lock().expect("rx").recv().expect("recv")) as Consumer
+            })
+            .collect()
+    };
+    (ps, cs)
+}
+
+/// rthread's FIFO queue bounded to `maxsize` (0: unbounded) through the C ABI.
+fn c_abi(g: &mut BenchmarkGroup<'_, WallTime>, np: usize, nc: usize, maxsize: usize) {
     let mut q = std::ptr::null_mut();
     assert_eq!(
-        unsafe { rt_queue_new(CAP, None, &mut q) },
+        unsafe { rt_queue_new(maxsize, None, &mut q) },
         rthread::rt_status::RT_OK
     );
     let q = QPtr(q);
@@ -129,6 +159,10 @@ fn queues(g: &mut BenchmarkGroup<'_, WallTime>, np: usize, nc: usize) {
         )
     });
     unsafe { rt_queue_free(q.0) };
+}
+
+fn queues(g: &mut BenchmarkGroup<'_, WallTime>, np: usize, nc: usize) {
+    c_abi(g, np, nc, CAP);
 
     let core = Arc::new(Queue::<usize>::fifo(CAP).expect("queue"));
     bench(g, "rthread_core", np, nc, |np, nc| {
@@ -157,24 +191,7 @@ fn queues(g: &mut BenchmarkGroup<'_, WallTime>, np: usize, nc: usize) {
     };
     bench(g, id, np, nc, |np, nc| {
         let (tx, rx) = mpsc::sync_channel::<usize>(CAP);
-        let ps: Vec<Producer> = (0..np)
-            .map(|_| {
-                let tx = tx.clone();
-                Box::new(move |v| tx.send(v).expect("send")) as Producer
-            })
-            .collect();
-        let cs: Vec<Consumer> = if nc == 1 {
-            vec![Box::new(move || rx.recv().expect("recv"))]
-        } else {
-            let rx = Arc::new(Mutex::new(rx));
-            (0..nc)
-                .map(|_| {
-                    let rx = rx.clone();
-                    Box::new(move || rx.lock().expect("rx").recv().expect("recv")) as Consumer
-                })
-                .collect()
-        };
-        (ps, cs)
+        std_ends(tx, rx, np, nc, |tx, v| tx.send(v).expect("send"))
     });
 
     // crossbeam's receivers are shared without a lock (MPMC).
@@ -226,33 +243,7 @@ fn crossbeam_ends(
 /// Unbounded FIFO queues: rthread's (`maxsize` 0) beside std's `channel` and crossbeam's
 /// `unbounded`.
 fn unbounded(g: &mut BenchmarkGroup<'_, WallTime>, np: usize, nc: usize) {
-    let mut q = std::ptr::null_mut();
-    assert_eq!(
-        unsafe { rt_queue_new(0, None, &mut q) },
-        rthread::rt_status::RT_OK
-    );
-    let q = QPtr(q);
-    bench(g, "rthread_c_abi", np, nc, |np, nc| {
-        ends(
-            np,
-            nc,
-            || {
-                Box::new(move |v| {
-                    let q = q;
-                    unsafe { rt_queue_put(q.0, v as *mut c_void, 1, -1.0) };
-                })
-            },
-            || {
-                Box::new(move || {
-                    let q = q;
-                    let mut out = std::ptr::null_mut();
-                    unsafe { rt_queue_get(q.0, 1, -1.0, &mut out) };
-                    out as usize
-                })
-            },
-        )
-    });
-    unsafe { rt_queue_free(q.0) };
+    c_abi(g, np, nc, 0);
 
     let id = if nc == 1 {
         "std_channel"
@@ -261,24 +252,7 @@ fn unbounded(g: &mut BenchmarkGroup<'_, WallTime>, np: usize, nc: usize) {
     };
     bench(g, id, np, nc, |np, nc| {
         let (tx, rx) = mpsc::channel::<usize>();
-        let ps: Vec<Producer> = (0..np)
-            .map(|_| {
-                let tx = tx.clone();
-                Box::new(move |v| tx.send(v).expect("send")) as Producer
-            })
-            .collect();
-        let cs: Vec<Consumer> = if nc == 1 {
-            vec![Box::new(move || rx.recv().expect("recv"))]
-        } else {
-            let rx = Arc::new(Mutex::new(rx));
-            (0..nc)
-                .map(|_| {
-                    let rx = rx.clone();
-                    Box::new(move || rx.lock().expect("rx").recv().expect("recv")) as Consumer
-                })
-                .collect()
-        };
-        (ps, cs)
+        std_ends(tx, rx, np, nc, |tx, v| tx.send(v).expect("send"))
     });
 
     bench(g, "crossbeam_unbounded", np, nc, |np, nc| {
