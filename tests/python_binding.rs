@@ -1,11 +1,13 @@
 //! The Python binding (`bindings/python/rthread.py`, ctypes) and its unittest suite, run with
-//! `python3 -m unittest` against the freshly built library. Skipped, with a message, when
-//! there is no `python3`. The concurrent.futures binding (`rthread_futures.py`) runs its own
+//! `python3 -m unittest` against the freshly built library. Reported as ignored, with the
+//! reason, when there is no `python3`. The concurrent.futures binding (`rthread_futures.py`) runs its own
 //! suite the same way, and CPython's own thread-pool tests of concurrent.futures under Python
 //! 3.13 (`$PYTHON313`, else `python3.13`), when that Python and its test package are there.
 
 #[path = "support/cbuild.rs"]
 mod cbuild;
+#[path = "support/skippable.rs"]
+mod skippable;
 
 use std::process::Command;
 
@@ -35,22 +37,22 @@ fn run_python(python: &str, args: &[&str]) -> Option<(bool, String)> {
     Some((out.status.success(), report))
 }
 
-#[test]
-fn futures_binding_unittest_suite() {
+fn futures_binding_unittest_suite() -> skippable::Outcome {
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_string());
     let Some((ok, report)) = run_python(&python, &["-m", "unittest", "-v", "test_rthread_futures"])
     else {
-        eprintln!("skipped: no {python} to run bindings/python/test_rthread_futures.py");
-        return;
+        return Err(format!(
+            "no {python} to run bindings/python/test_rthread_futures.py"
+        ));
     };
-    println!("{report}");
+    println!("{}", summary(&report));
     assert!(ok, "the futures binding's suite failed:\n{report}");
+    Ok(())
 }
 
 /// CPython's Lib/test/test_concurrent_futures/ thread-pool tests against the binding: every
 /// test passes or is skipped with the CPython internal it needs (cpython_futures_tests.py).
-#[test]
-fn cpython_concurrent_futures_thread_pool_tests() {
+fn cpython_concurrent_futures_thread_pool_tests() -> skippable::Outcome {
     let python = std::env::var("PYTHON313").unwrap_or_else(|_| "python3.13".to_string());
     let has_tests = Command::new(&python)
         .args(["-c", "import test.test_concurrent_futures.test_thread_pool"])
@@ -58,22 +60,24 @@ fn cpython_concurrent_futures_thread_pool_tests() {
         .output()
         .is_ok_and(|o| o.status.success());
     if !has_tests {
-        eprintln!("skipped: no {python} with CPython's test_concurrent_futures package");
-        return;
+        return Err(format!(
+            "no {python} with CPython's test_concurrent_futures package"
+        ));
     }
     let (ok, report) = run_python(&python, &["cpython_futures_tests.py", "-v"]).expect("runs");
-    println!("{report}");
+    println!("{}", summary(&report));
     assert!(ok, "CPython's concurrent.futures tests failed:\n{report}");
     assert!(report.contains("0 failed"), "{report}");
+    Ok(())
 }
 
-#[test]
-fn python_binding_unittest_suite() {
+fn python_binding_unittest_suite() -> skippable::Outcome {
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_string());
     let version = Command::new(&python).arg("--version").output();
     let Some(version) = version.ok().filter(|o| o.status.success()) else {
-        eprintln!("skipped: no {python} to run bindings/python/test_rthread.py");
-        return;
+        return Err(format!(
+            "no {python} to run bindings/python/test_rthread.py"
+        ));
     };
     let lib = cbuild::lib_dir().join(cbuild::shared_lib_name());
     let out = Command::new(&python)
@@ -89,15 +93,15 @@ fn python_binding_unittest_suite() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    println!("{report}");
+    println!("{}", summary(&report));
     assert!(out.status.success(), "the Python suite failed:\n{report}");
+    Ok(())
 }
 
 /// CPython's own Lib/test/lock_tests.py and Lib/test/test_queue.py against the binding
 /// (`bindings/python/cpython_threading_tests.py`): every test passes or is skipped with the
 /// CPython internal or documented difference it needs.
-#[test]
-fn cpython_lock_tests_and_test_queue() {
+fn cpython_lock_tests_and_test_queue() -> skippable::Outcome {
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_string());
     let has_tests = Command::new(&python)
         .args(["-c", "import test.lock_tests, test.test_queue"])
@@ -105,11 +109,12 @@ fn cpython_lock_tests_and_test_queue() {
         .output()
         .is_ok_and(|o| o.status.success());
     if !has_tests {
-        eprintln!("skipped: no {python} with CPython's test package (lock_tests, test_queue)");
-        return;
+        return Err(format!(
+            "no {python} with CPython's test package (lock_tests, test_queue)"
+        ));
     }
     let (ok, report) = run_python(&python, &["cpython_threading_tests.py", "-v"]).expect("runs");
-    println!("{report}");
+    println!("{}", summary(&report));
     assert!(ok, "CPython's lock and queue tests failed:\n{report}");
     assert!(report.contains(" 0 failed"), "{report}");
     let passed: usize = report
@@ -119,22 +124,23 @@ fn cpython_lock_tests_and_test_queue() {
         .and_then(|n| n.parse().ok())
         .expect("a count of passed tests");
     assert!(passed >= 90, "{report}");
+    Ok(())
 }
 
 /// `pip install ./bindings/python` into a fresh virtual environment, offline (the build
 /// backend is in the directory), then the installed module, used from elsewhere, finds the
 /// library each documented way: RTHREAD_LIB (a file or a directory), the system's search
 /// (LD_LIBRARY_PATH here), and otherwise says how to point it at the library.
-#[test]
-fn pip_install_in_a_fresh_virtual_environment() {
+fn pip_install_in_a_fresh_virtual_environment() -> skippable::Outcome {
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_string());
     let has_venv = Command::new(&python)
         .args(["-c", "import venv, ensurepip"])
         .output()
         .is_ok_and(|o| o.status.success());
     if !has_venv {
-        eprintln!("skipped: {python} has no venv/ensurepip for a fresh virtual environment");
-        return;
+        return Err(format!(
+            "{python} has no venv/ensurepip for a fresh virtual environment"
+        ));
     }
     let scratch = cbuild::scratch_dir("pip-install");
     let venv = scratch.join("venv");
@@ -191,4 +197,42 @@ fn pip_install_in_a_fresh_virtual_environment() {
         !ran && text.contains("ImportError") && text.contains("RTHREAD_LIB"),
         "{text}"
     );
+    Ok(())
+}
+
+/// The last lines of a suite's report (its counts), for the log; the whole report goes into the
+/// failure message.
+fn summary(report: &str) -> String {
+    let lines: Vec<&str> = report
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let tail = &lines[lines.len().saturating_sub(2)..];
+    format!("    ({})", tail.join(" | "))
+}
+
+fn main() {
+    skippable::main(&[
+        (
+            "futures_binding_unittest_suite",
+            futures_binding_unittest_suite,
+        ),
+        (
+            "cpython_concurrent_futures_thread_pool_tests",
+            cpython_concurrent_futures_thread_pool_tests,
+        ),
+        (
+            "python_binding_unittest_suite",
+            python_binding_unittest_suite,
+        ),
+        (
+            "cpython_lock_tests_and_test_queue",
+            cpython_lock_tests_and_test_queue,
+        ),
+        (
+            "pip_install_in_a_fresh_virtual_environment",
+            pip_install_in_a_fresh_virtual_environment,
+        ),
+    ]);
 }
