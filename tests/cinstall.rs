@@ -23,26 +23,15 @@ fn runs(program: &str, args: &[&str]) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-fn run(cmd: &mut Command) -> String {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// `pkg-config ARGS rthread` against the prefix, split into arguments.
 fn pkg_config(pc_dir: &Path, args: &[&str]) -> Vec<String> {
-    let out = run(Command::new("pkg-config")
-        .args(args)
-        .arg("rthread")
-        .env("PKG_CONFIG_PATH", pc_dir)
-        .env_remove("PKG_CONFIG_LIBDIR"));
+    let out = cbuild::run(
+        Command::new("pkg-config")
+            .args(args)
+            .arg("rthread")
+            .env("PKG_CONFIG_PATH", pc_dir)
+            .env_remove("PKG_CONFIG_LIBDIR"),
+    );
     out.split_whitespace().map(String::from).collect()
 }
 
@@ -69,14 +58,16 @@ fn cinstall_then_build_with_pkg_config() -> skippable::Outcome {
     let prefix = scratch.join("prefix");
     let _ = std::fs::remove_dir_all(&prefix);
     let lib = prefix.join("lib");
-    run(Command::new(&cargo)
-        .args(["cinstall", "--release", "--manifest-path"])
-        .arg(cbuild::root().join("Cargo.toml"))
-        .arg("--prefix")
-        .arg(&prefix)
-        .arg("--libdir")
-        .arg(&lib)
-        .env("CARGO_TARGET_DIR", scratch.join("target")));
+    cbuild::run(
+        Command::new(&cargo)
+            .args(["cinstall", "--release", "--manifest-path"])
+            .arg(cbuild::root().join("Cargo.toml"))
+            .arg("--prefix")
+            .arg(&prefix)
+            .arg("--libdir")
+            .arg(&lib)
+            .env("CARGO_TARGET_DIR", scratch.join("target")),
+    );
 
     // The files a distribution packages.
     let (major, minor) = (
@@ -98,9 +89,11 @@ fn cinstall_then_build_with_pkg_config() -> skippable::Outcome {
         assert!(prefix.join(file).exists(), "{file} is not installed");
     }
     assert!(lib.join(&soname).exists(), "{soname} is not installed");
-    let dynamic = run(Command::new("readelf")
-        .arg("-d")
-        .arg(lib.join("librthread.so")));
+    let dynamic = cbuild::run(
+        Command::new("readelf")
+            .arg("-d")
+            .arg(lib.join("librthread.so")),
+    );
     assert!(
         dynamic.contains(&format!("Library soname: [{soname}]")),
         "soname is not {soname}:\n{dynamic}"
@@ -121,27 +114,31 @@ fn cinstall_then_build_with_pkg_config() -> skippable::Outcome {
         if let Some(dir) = env_lib {
             cmd.env("LD_LIBRARY_PATH", dir);
         }
-        let out = run(&mut cmd);
+        let out = cbuild::run(&mut cmd);
         examples::check(name, &out).unwrap_or_else(|e| panic!("{name}: {e}\n{out}"));
     };
 
     // C, against the shared library: cc prog.c $(pkg-config --cflags --libs rthread)
     let every = cbuild::root().join("examples/every_primitive.c");
     let exe = build.join("every_primitive_shared");
-    run(Command::new(cbuild::c_compiler())
-        .args(["-std=c99", "-Wall", "-Werror", "-o"])
-        .arg(&exe)
-        .arg(&every)
-        .args(&flags));
+    cbuild::run(
+        Command::new(cbuild::c_compiler())
+            .args(["-std=c99", "-Wall", "-Werror", "-o"])
+            .arg(&exe)
+            .arg(&every)
+            .args(&flags),
+    );
     check(&exe, "every_primitive", Some(&lib));
 
     // C++ with rthread.hpp, the same way.
     let exe = build.join("cpp_worker_pool");
-    run(Command::new(cbuild::cxx_compiler())
-        .args(["-std=c++17", "-Wall", "-Werror", "-o"])
-        .arg(&exe)
-        .arg(cbuild::root().join("examples/cpp_worker_pool.cpp"))
-        .args(&flags));
+    cbuild::run(
+        Command::new(cbuild::cxx_compiler())
+            .args(["-std=c++17", "-Wall", "-Werror", "-o"])
+            .arg(&exe)
+            .arg(cbuild::root().join("examples/cpp_worker_pool.cpp"))
+            .args(&flags),
+    );
     check(&exe, "cpp_worker_pool", Some(&lib));
 
     // C, statically: the archive, then the native libraries that `--static` lists.
@@ -151,14 +148,16 @@ fn cinstall_then_build_with_pkg_config() -> skippable::Outcome {
         .into_iter()
         .filter(|l| l != "-lrthread")
         .collect();
-    run(Command::new(cbuild::c_compiler())
-        .args(["-std=c99", "-Wall", "-Werror", "-o"])
-        .arg(&exe)
-        .arg(&every)
-        .args(&cflags)
-        .arg(lib.join("librthread.a"))
-        .args(&libs));
-    let needed = run(Command::new("readelf").arg("-d").arg(&exe));
+    cbuild::run(
+        Command::new(cbuild::c_compiler())
+            .args(["-std=c99", "-Wall", "-Werror", "-o"])
+            .arg(&exe)
+            .arg(&every)
+            .args(&cflags)
+            .arg(lib.join("librthread.a"))
+            .args(&libs),
+    );
+    let needed = cbuild::run(Command::new("readelf").arg("-d").arg(&exe));
     assert!(!needed.contains("librthread"), "not static:\n{needed}");
     check(&exe, "every_primitive", None);
     Ok(())

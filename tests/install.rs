@@ -38,19 +38,6 @@ fn main() {
     ]);
 }
 
-fn run(cmd: &mut Command) -> String {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 fn has(program: &str) -> bool {
     Command::new(program)
         .arg("--version")
@@ -76,11 +63,13 @@ fn prefix() -> &'static Path {
         let prefix = scratch.join("prefix");
         let _ = std::fs::remove_dir_all(&prefix);
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-        run(Command::new("sh")
-            .arg(cbuild::root().join("tools/install.sh"))
-            .arg("--prefix")
-            .arg(&prefix)
-            .env("CARGO", cargo));
+        cbuild::run(
+            Command::new("sh")
+                .arg(cbuild::root().join("tools/install.sh"))
+                .arg("--prefix")
+                .arg(&prefix)
+                .env("CARGO", cargo),
+        );
         prefix
     })
 }
@@ -120,9 +109,11 @@ fn install_step_installs_every_file() -> Outcome {
         std::fs::read_link(lib.join(soname())).unwrap(),
         PathBuf::from(format!("librthread.so.{VERSION}"))
     );
-    let dynamic = run(Command::new("readelf")
-        .arg("-d")
-        .arg(lib.join(format!("librthread.so.{VERSION}"))));
+    let dynamic = cbuild::run(
+        Command::new("readelf")
+            .arg("-d")
+            .arg(lib.join(format!("librthread.so.{VERSION}"))),
+    );
     assert!(
         dynamic.contains(&format!("Library soname: [{}]", soname())),
         "{dynamic}"
@@ -146,16 +137,18 @@ fn checked_run(exe: &Path, example: &str, lib: Option<&Path>) {
     if let Some(lib) = lib {
         cmd.env("LD_LIBRARY_PATH", lib);
     }
-    let out = run(&mut cmd);
+    let out = cbuild::run(&mut cmd);
     examples::check(example, &out).unwrap_or_else(|e| panic!("{example}: {e}\n{out}"));
 }
 
 fn pkg_config(prefix: &Path, args: &[&str]) -> Vec<String> {
-    run(Command::new("pkg-config")
-        .args(args)
-        .arg("rthread")
-        .env("PKG_CONFIG_PATH", prefix.join("lib/pkgconfig"))
-        .env_remove("PKG_CONFIG_LIBDIR"))
+    cbuild::run(
+        Command::new("pkg-config")
+            .args(args)
+            .arg("rthread")
+            .env("PKG_CONFIG_PATH", prefix.join("lib/pkgconfig"))
+            .env_remove("PKG_CONFIG_LIBDIR"),
+    )
     .split_whitespace()
     .map(String::from)
     .collect()
@@ -172,12 +165,14 @@ fn pkg_config_builds() -> Outcome {
     let every = cbuild::root().join("examples/every_primitive.c");
     // cc -std=c99 prog.c $(pkg-config --cflags --libs rthread)
     let exe = build.join("every_primitive_shared");
-    run(Command::new(cbuild::c_compiler())
-        .args(["-std=c99", "-Wall", "-Werror", "-o"])
-        .arg(&exe)
-        .arg(&every)
-        .args(pkg_config(prefix, &["--cflags", "--libs"])));
-    let needed = run(Command::new("readelf").arg("-d").arg(&exe));
+    cbuild::run(
+        Command::new(cbuild::c_compiler())
+            .args(["-std=c99", "-Wall", "-Werror", "-o"])
+            .arg(&exe)
+            .arg(&every)
+            .args(pkg_config(prefix, &["--cflags", "--libs"])),
+    );
+    let needed = cbuild::run(Command::new("readelf").arg("-d").arg(&exe));
     assert!(
         needed.contains(&format!("Shared library: [{}]", soname())),
         "{needed}"
@@ -190,14 +185,16 @@ fn pkg_config_builds() -> Outcome {
         .into_iter()
         .filter(|l| l != "-lrthread")
         .collect();
-    run(Command::new(cbuild::c_compiler())
-        .args(["-std=c99", "-Wall", "-Werror", "-o"])
-        .arg(&exe)
-        .arg(&every)
-        .args(pkg_config(prefix, &["--cflags"]))
-        .arg(lib.join("librthread.a"))
-        .args(&libs));
-    let needed = run(Command::new("readelf").arg("-d").arg(&exe));
+    cbuild::run(
+        Command::new(cbuild::c_compiler())
+            .args(["-std=c99", "-Wall", "-Werror", "-o"])
+            .arg(&exe)
+            .arg(&every)
+            .args(pkg_config(prefix, &["--cflags"]))
+            .arg(lib.join("librthread.a"))
+            .args(&libs),
+    );
+    let needed = cbuild::run(Command::new("readelf").arg("-d").arg(&exe));
     assert!(!needed.contains("librthread"), "not static:\n{needed}");
     checked_run(&exe, "every_primitive", None);
     Ok(())
@@ -228,20 +225,22 @@ fn cmake_find_package() -> Outcome {
     );
     std::fs::write(project.join("CMakeLists.txt"), lists).unwrap();
     let build = project.join("build");
-    run(Command::new("cmake")
-        .arg("-S")
-        .arg(&project)
-        .arg("-B")
-        .arg(&build)
-        .arg(format!("-DCMAKE_PREFIX_PATH={}", prefix.display()))
-        .env("CC", cbuild::c_compiler())
-        .env("CXX", cbuild::cxx_compiler()));
-    run(Command::new("cmake").arg("--build").arg(&build));
+    cbuild::run(
+        Command::new("cmake")
+            .arg("-S")
+            .arg(&project)
+            .arg("-B")
+            .arg(&build)
+            .arg(format!("-DCMAKE_PREFIX_PATH={}", prefix.display()))
+            .env("CC", cbuild::c_compiler())
+            .env("CXX", cbuild::cxx_compiler()),
+    );
+    cbuild::run(Command::new("cmake").arg("--build").arg(&build));
     // The build tree's rpath finds the installed library: no LD_LIBRARY_PATH.
     checked_run(&build.join("app"), "every_primitive", None);
     checked_run(&build.join("app_static"), "every_primitive", None);
     checked_run(&build.join("pool"), "cpp_worker_pool", None);
-    let needed = run(Command::new("readelf").arg("-d").arg(build.join("app")));
+    let needed = cbuild::run(Command::new("readelf").arg("-d").arg(build.join("app")));
     assert!(
         needed.contains(&format!("Shared library: [{}]", soname())),
         "{needed}"
@@ -282,10 +281,12 @@ fn man_finds_pages() -> Outcome {
         return Err("man is not installed".into());
     }
     let prefix = prefix();
-    let path = run(Command::new("man")
-        .arg("-M")
-        .arg(prefix.join("share/man"))
-        .args(["-w", "3", "rt_lock_acquire"]));
+    let path = cbuild::run(
+        Command::new("man")
+            .arg("-M")
+            .arg(prefix.join("share/man"))
+            .args(["-w", "3", "rt_lock_acquire"]),
+    );
     assert_eq!(
         path.trim(),
         prefix

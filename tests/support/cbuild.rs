@@ -233,3 +233,17 @@ pub fn command(program: &Path, lib_dir: &Path) -> Command {
     cmd.env("LD_LIBRARY_PATH", lib_dir);
     cmd
 }
+
+/// Runs `cmd`, panics (with its output) unless it succeeds, and returns its standard output.
+pub fn run(cmd: &mut Command) -> String {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
