@@ -63,13 +63,7 @@ fn committed_man_pages_are_in_sync_with_the_header() {
 
 #[test]
 fn every_exported_function_has_a_man_page() {
-    let so = cbuild::lib_dir().join(cbuild::shared_lib_name());
-    let out = Command::new("nm")
-        .args(["-D", "--defined-only"])
-        .arg(&so)
-        .output()
-        .expect("nm runs");
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = cbuild::defined_dynamic_symbols();
     let exported: Vec<String> = text
         .lines()
         .filter_map(|l| l.split_whitespace().nth(2))

@@ -247,3 +247,10 @@ pub fn run(cmd: &mut Command) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// `nm -D --defined-only` of the freshly built shared library: one line per defined dynamic
+/// symbol (address, kind, name with its version).
+pub fn defined_dynamic_symbols() -> String {
+    let so = lib_dir().join(shared_lib_name());
+    run(Command::new("nm").args(["-D", "--defined-only"]).arg(&so))
+}
