@@ -280,22 +280,9 @@ static void done_callback_on_a_done_future_runs_at_once_in_the_caller() {
 /* Runs `body` with stderr going to a file; gives what was written. */
 template <class F>
 static std::string capture_stderr(F body) {
-    std::fflush(stderr);
-    std::FILE *tmp = std::tmpfile();
-    CHECK(tmp != nullptr);
-    int saved = dup(2);
-    CHECK(saved >= 0 && dup2(fileno(tmp), 2) == 2);
+    StderrCapture capture;
     body();
-    std::fflush(stderr);
-    CHECK(dup2(saved, 2) == 2);
-    close(saved);
-    std::rewind(tmp);
-    std::string out;
-    char buf[512];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, tmp)) > 0) out.append(buf, n);
-    std::fclose(tmp);
-    return out;
+    return capture.finish();
 }
 
 static void done_callback_exceptions_are_logged_and_ignored() {
