@@ -12,6 +12,8 @@ CPython internal are skipped, each with the internal it needs (SKIPS below).
 import sys
 import unittest
 
+from cpython_skips import apply_skips
+
 import concurrent.futures as cf
 from concurrent.futures import _base, thread as _thread_mod
 
@@ -55,24 +57,13 @@ def _thread_pool_tests(module):
     return suite
 
 
-def _apply_skips(suite):
-    for test in suite:
-        if isinstance(test, unittest.TestSuite):
-            _apply_skips(test)
-            continue
-        for suffix, reason in SKIPS.items():
-            if test.id().endswith(suffix):
-                setattr(test, test._testMethodName,
-                        unittest.skip("needs " + reason)(getattr(test, test._testMethodName)))
-
-
 def main():
     import importlib
     suite = unittest.TestSuite()
     for m in MODULES:
         module = importlib.import_module("test.test_concurrent_futures." + m)
         suite.addTests(_thread_pool_tests(module))
-    _apply_skips(suite)
+    apply_skips(suite, SKIPS, "needs ")
     verbosity = 2 if "-v" in sys.argv else 1
     result = unittest.TextTestRunner(verbosity=verbosity).run(suite)
     print(f"CPython tests: {result.testsRun - len(result.failures) - len(result.errors) - len(result.skipped)} "

@@ -13,6 +13,8 @@ import sys
 import types
 import unittest
 
+from cpython_skips import apply_skips
+
 import rthread
 
 # test id suffix -> why it cannot pass against rthread.
@@ -80,23 +82,12 @@ def _queue_tests():
     return out
 
 
-def _apply_skips(suite):
-    for test in suite:
-        if isinstance(test, unittest.TestSuite):
-            _apply_skips(test)
-            continue
-        for suffix, reason in SKIPS.items():
-            if test.id().endswith(suffix):
-                setattr(test, test._testMethodName,
-                        unittest.skip(reason)(getattr(test, test._testMethodName)))
-
-
 def suite():
     loader = unittest.defaultTestLoader
     s = unittest.TestSuite()
     for cls in _lock_tests() + _queue_tests():
         s.addTests(loader.loadTestsFromTestCase(cls))
-    _apply_skips(s)
+    apply_skips(s, SKIPS)
     return s
 
 
