@@ -43,45 +43,54 @@ def progress():
     return sum(counts)
 
 
-for i in range(HAMMERS):
-    _thread.start_new_thread(hammer, (i,))
+# Everything after the threads start runs in main(), on local names: in the build without a
+# GIL (sys.implementation._thread == 'unsafe') a new global name may grow the module's dict
+# while the threads look up `stop` in it, and MicroPython leaves such a race to the program
+# (a lookup during the resize can fail with NameError).
+def main():
+    global stop
+    for i in range(HAMMERS):
+        _thread.start_new_thread(hammer, (i,))
 
-blocker.acquire()
-for n in range(rounds):
-    print("waiting", n)
-    try:
-        blocker.acquire()  # held already: blocks until Ctrl-C
-        print("FAIL: acquire returned")
-        sys.exit(1)
-    except KeyboardInterrupt:
-        print("interrupted", n)
-    # The lock is intact: still held (by this thread's earlier acquire), releasable, and free
-    # to take again at once.
-    if not blocker.locked():
-        print("FAIL: lock lost its state")
-        sys.exit(1)
-    blocker.release()
-    if not blocker.acquire(0):
-        print("FAIL: lock cannot be taken again")
-        sys.exit(1)
-    # The other threads still run: their count moves within a second.
-    before = progress()
-    deadline = time.ticks_add(time.ticks_ms(), 1000)
-    while progress() == before and time.ticks_diff(deadline, time.ticks_ms()) > 0:
+    blocker.acquire()
+    for n in range(rounds):
+        print("waiting", n)
+        try:
+            blocker.acquire()  # held already: blocks until Ctrl-C
+            print("FAIL: acquire returned")
+            sys.exit(1)
+        except KeyboardInterrupt:
+            print("interrupted", n)
+        # The lock is intact: still held (by this thread's earlier acquire), releasable, and free
+        # to take again at once.
+        if not blocker.locked():
+            print("FAIL: lock lost its state")
+            sys.exit(1)
+        blocker.release()
+        if not blocker.acquire(0):
+            print("FAIL: lock cannot be taken again")
+            sys.exit(1)
+        # The other threads still run: their count moves within a second.
+        before = progress()
+        deadline = time.ticks_add(time.ticks_ms(), 1000)
+        while progress() == before and time.ticks_diff(deadline, time.ticks_ms()) > 0:
+            time.sleep_ms(1)
+        if progress() == before:
+            print("FAIL: the other threads stopped")
+            sys.exit(1)
+
+    stop = True
+    deadline = time.ticks_add(time.ticks_ms(), 5000)
+    while True:
+        with state_lock:
+            if finished == HAMMERS:
+                break
+        if time.ticks_diff(deadline, time.ticks_ms()) <= 0:
+            print("FAIL: threads did not finish")
+            sys.exit(1)
         time.sleep_ms(1)
-    if progress() == before:
-        print("FAIL: the other threads stopped")
-        sys.exit(1)
+    blocker.release()
+    print("done", rounds, progress())
 
-stop = True
-deadline = time.ticks_add(time.ticks_ms(), 5000)
-while True:
-    with state_lock:
-        if finished == HAMMERS:
-            break
-    if time.ticks_diff(deadline, time.ticks_ms()) <= 0:
-        print("FAIL: threads did not finish")
-        sys.exit(1)
-    time.sleep_ms(1)
-blocker.release()
-print("done", rounds, progress())
+
+main()
