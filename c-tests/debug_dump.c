@@ -298,6 +298,43 @@ static void dump_in_a_fork_child(void) {
     close(devnull);
 }
 
+/* A thread blocked on a named future's result. */
+static rt_future *answer;
+static uint64_t waiter_tid;
+
+static void future_waiter(void *arg) {
+    void *r = NULL;
+    (void)arg;
+    ATOMIC_STORE(&waiter_tid, rt_get_native_id());
+    CHECK_OK(rt_future_result(answer, RT_FOREVER, &r));
+    CHECK(r == (void *)&waiter_tid);
+}
+
+static void dump_shows_a_future_wait(void) {
+    static char dump[16384];
+    char block[2048], want[160];
+    rt_thread *t;
+    FILE *f = tmpfile();
+    CHECK(f != NULL);
+    CHECK_OK(rt_future_new(NULL, &answer));
+    CHECK_OK(rt_object_set_name(answer, "answer"));
+    start(&t, future_waiter, "asker");
+    WAIT_BLOCKED(&waiter_tid);
+    CHECK_OK(rt_dump_threads(fileno(f)));
+    read_all(fileno(f), dump, sizeof dump);
+    block_of(dump, "thread \"asker\" ", block, sizeof block);
+    snprintf(want, sizeof want, "  state: blocked in rt_future_result on future \"answer\" (%p) for ",
+             (void *)answer);
+    CHECK(contains(block, want));
+    CHECK_OK(rt_future_set_running_or_notify_cancel(answer));
+    CHECK_OK(rt_future_set_result(answer, &waiter_tid));
+    CHECK_OK(rt_thread_join(t, RT_FOREVER));
+    CHECK_OK(rt_thread_release(t));
+    CHECK_OK(rt_future_release(answer));
+    fclose(f);
+}
+
+
 RT_CASES(RT_CASE(dump_shows_queue_lock_and_join), RT_CASE(dump_on_signal_shows_the_same),
          RT_CASE(dump_without_holders_says_not_recorded), RT_CASE(dump_lists_foreign_threads),
-         RT_CASE(dump_bad_input), RT_CASE(dump_in_a_fork_child))
+         RT_CASE(dump_bad_input), RT_CASE(dump_in_a_fork_child), RT_CASE(dump_shows_a_future_wait))
