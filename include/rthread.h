@@ -67,6 +67,32 @@
 
 
 /**
+ * `rt_set_debug` flag: deadlock detection. A blocking call on a Lock, an RLock, a Condition's
+ * lock (taken back after a wait) or a thread join that would close a cycle in the waits-for
+ * graph (thread → object → the thread holding it → ...) returns `RT_EDEADLK` at once, with a
+ * message naming the cycle (threads and objects by name), and the cycle is reported. Implies
+ * `RT_DEBUG_HOLDERS`.
+ */
+#define RT_DEBUG_DEADLOCK 1
+
+/**
+ * `rt_set_debug` flag: lock-order checking (lockdep-style): an acquisition that inverts an
+ * order seen before is reported once per pair. Behaviour is unchanged.
+ */
+#define RT_DEBUG_LOCK_ORDER 2
+
+/**
+ * `rt_set_debug` flag: the contention profile (`rt_contention_report`) and hook.
+ */
+#define RT_DEBUG_CONTENTION 4
+
+/**
+ * `rt_set_debug` flag: record which thread holds each Lock and RLock, so that
+ * `rt_dump_threads` names the holder of the object a thread is blocked on.
+ */
+#define RT_DEBUG_HOLDERS 8
+
+/**
  * `rt_wait`'s `return_when`: return when every future has completed (Python's default).
  */
 #define RT_ALL_COMPLETED 0
@@ -304,6 +330,23 @@ typedef int (*rt_barrier_action_fn)(void *ctx);
  * condition's lock held; non-zero means "true".
  */
 typedef int (*rt_predicate_fn)(void *ctx);
+
+/**
+ * A contention hook (`rt_set_contention_hook`): called after each contended acquisition of a
+ * Lock or an RLock while `RT_DEBUG_CONTENTION` is on, with its context, the object's handle,
+ * the ident of the thread that waited (as `rt_get_ident` gives it) and how long it waited, in
+ * nanoseconds on the monotonic clock.
+ */
+typedef void (*rt_contention_hook_fn)(void *ctx,
+                                      const void *object,
+                                      uint64_t thread,
+                                      uint64_t wait_ns);
+
+/**
+ * A report hook (`rt_set_debug_report_hook`): called with its context and the report's text, a
+ * NUL-terminated UTF-8 string ending with a newline, valid only during the call.
+ */
+typedef void (*rt_debug_report_fn)(void *ctx, const char *text);
 
 /**
  * A blocking hook: called with the context given to `rt_set_blocking_hooks`.
@@ -620,6 +663,83 @@ rt_status rt_condition_notify(rt_condition *cond, size_t n);
  * lock"); `RT_EINVAL` for a NULL or wrong-kind handle.
  */
 rt_status rt_condition_notify_all(rt_condition *cond);
+
+/**
+ * Writes the contention profile to the file descriptor `fd`: a header line, a line of column
+ * names, then one line per Lock and RLock acquired while `RT_DEBUG_CONTENTION` was on, the
+ * objects that waited most first (by total wait, then contended acquisitions, then
+ * acquisitions), at most `top` of them (0: all). Each line gives the total wait and the longest
+ * wait in milliseconds, the contended acquisitions (those that had to wait), all acquisitions
+ * (an RLock's re-entries are not counted), and the object (`lock "name" (0x...)`). A freed
+ * object's counts are forgotten. The counts are a snapshot: exact for threads that have
+ * finished their calls. Works with the mode off too (the counts gathered while it was on).
+ *
+ * Errors: `RT_EINVAL` for a descriptor that is not open ("bad file descriptor") or a write that
+ * fails ("cannot write to the file descriptor"; what was written stays); `RT_ENOMEM`.
+ */
+rt_status rt_contention_report(int fd, size_t top);
+
+/**
+ * Installs `hook` with `ctx` as the contention hook (Abseil's mutex-profiler shape), replacing
+ * any other; NULL removes it. While `RT_DEBUG_CONTENTION` is on, the hook is called once per
+ * contended acquisition of a Lock or an RLock (not for an uncontended one, nor for a wait that
+ * ends without the lock: a timeout or an interrupt), on the thread that waited, right after it
+ * got the lock and before the acquire call returns, so with that object held, and with no
+ * internal lock of rthread's held: the hook may call rthread (but should be quick: the object
+ * stays held while it runs). A call already started when the hook is replaced finishes with
+ * the old one. Always `RT_OK`.
+ */
+rt_status rt_set_contention_hook(rt_contention_hook_fn hook, void *ctx);
+
+/**
+ * Switches the debug modes on and off: `flags` is a combination of `RT_DEBUG_DEADLOCK`,
+ * `RT_DEBUG_LOCK_ORDER`, `RT_DEBUG_CONTENTION` and `RT_DEBUG_HOLDERS` (0: all off), and
+ * replaces the modes in force. The environment variable `RTHREAD_DEBUG`, read when the library
+ * is loaded, sets the same: comma-separated words `deadlock`, `lockorder`, `contention`,
+ * `holders`, `all` (an unknown word is reported on stderr and ignored), so that an existing
+ * program can be diagnosed without a rebuild.
+ *
+ * With no mode on, the cost on the fast paths is one relaxed load. Holders are recorded from
+ * the moment a mode that needs them is on: locks acquired before are not known to be held.
+ * Errors: `RT_EINVAL` for an unknown bit ("unknown debug flags"), and nothing changes.
+ */
+rt_status rt_set_debug(unsigned int flags);
+
+/**
+ * The debug modes in force (`RT_DEBUG_*` bits).
+ */
+unsigned int rt_get_debug(void);
+
+/**
+ * Sends every debug report (deadlocks, lock-order inversions) to `hook` with `ctx`, instead of
+ * stderr; a NULL `hook` sends them back to stderr. The hook is called in the thread that made
+ * the report, with no lock of rthread's held; it may call rthread. Always `RT_OK`.
+ */
+rt_status rt_set_debug_report_hook(rt_debug_report_fn hook, void *ctx);
+
+/**
+ * Names an object, for every report and dump: `handle` is a handle of any kind (lock, rlock,
+ * condition, semaphore, event, barrier, queue, thread, local, future, executor); `name` is
+ * copied. An empty name removes the object's name. A thread's name is its own
+ * (`rt_thread_set_name`, which this calls); any other object's name is kept beside it, costs
+ * nothing until set, and is forgotten when the object is freed.
+ *
+ * Errors: `RT_EINVAL` for a NULL handle, a handle of no rthread kind, a NULL name ("NULL
+ * name"), a name that is not UTF-8 ("name must be UTF-8"); `RT_ENOMEM`, and the old name is
+ * kept.
+ */
+rt_status rt_object_set_name(void *handle, const char *name);
+
+/**
+ * Copies the object's name, NUL-terminated UTF-8, into `buf`, which holds `len` bytes: what
+ * `rt_object_set_name` set, "" for an object without a name, and a thread's name for a thread.
+ * The caller owns `buf`; nothing is kept. The name is never truncated: if it does not fit
+ * (its length plus the NUL exceeds `len`), `RT_EINVAL` "buffer too small: the name needs N
+ * bytes" (N counts the NUL), and `buf` is not written.
+ *
+ * Errors: `RT_EINVAL` for a NULL `buf`, a NULL handle or a handle of no rthread kind.
+ */
+rt_status rt_object_name(const void *handle, char *buf, size_t len);
 
 /**
  * Installs hooks that run around every real block of every thread: `before(ctx)` just before

@@ -23,7 +23,9 @@
 //! word (a writer makes it odd while it writes), so a caller always sees a matching pair and
 //! never blocks.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use super::{Kind, Object, Text};
+use std::fmt::Write;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 /// Slots of the table.
 pub const SLOTS: usize = 4096;
@@ -303,46 +305,122 @@ impl Hook {
     }
 }
 
-/// Writes `ns` as milliseconds with three decimals.
-fn push_ms(out: &mut String, ns: u64) {
+/// Writes `ns` as milliseconds with three decimals, right-aligned in 14 columns.
+fn ms(out: &mut dyn Write, ns: u64) {
     let us = ns / 1000;
-    out.push_str(&format!("{:>10}.{:03}", us / 1000, us % 1000));
+    let _ = write!(out, "{:>10}.{:03}", us / 1000, us % 1000);
 }
 
-/// The report's text: a header, then one line per object of `rows` (the first `top`; all when
-/// `top` is 0). `describe` writes an object (kind, name, address).
-pub fn format_report(
-    rows: &[Stats],
-    top: usize,
-    missed: u64,
-    out: &mut String,
-    describe: &mut dyn FnMut(&mut String, &Stats),
-) {
+/// Writes the report's header: how many objects, how many shown, the columns.
+pub fn format_header(out: &mut dyn Write, objects: usize, shown: usize) {
+    let _ = writeln!(
+        out,
+        "rthread contention profile: {objects} objects acquired, the {shown} that waited most"
+    );
+    let _ = writeln!(
+        out,
+        "  total wait ms    max wait ms   contended  acquisitions  object"
+    );
+}
+
+/// Writes one object's line; `describe` writes the object (kind, name, address).
+pub fn format_row(out: &mut dyn Write, r: &Stats, describe: &mut dyn FnMut(&mut dyn Write)) {
+    let _ = out.write_str("  ");
+    ms(out, r.total_ns);
+    let _ = out.write_str("  ");
+    ms(out, r.max_ns);
+    let _ = write!(out, "  {:>10}  {:>12}  ", r.contended, r.acquisitions);
+    describe(out);
+    let _ = out.write_str("\n");
+}
+
+// ---- The profile the debug dispatchers fill ----
+
+static TABLE: Table = Table::new();
+static HOOK: Hook = Hook::new();
+/// Whether the table was ever used (frees of objects then cost one load).
+static USED: AtomicBool = AtomicBool::new(false);
+
+/// The calling thread acquired `obj`.
+#[inline]
+pub fn acquired(obj: Object) {
+    if !USED.load(Ordering::Relaxed) {
+        USED.store(true, Ordering::Relaxed);
+    }
+    TABLE.acquired(obj.addr, obj.kind as usize);
+}
+
+/// A slow-path wait on `obj` ended after `ns` nanoseconds; `acquired`: with the object. A
+/// contended acquisition is counted, and the hook called, on this thread.
+pub fn contended(obj: Object, ns: u64, acquired: bool) {
+    if !acquired {
+        return;
+    }
+    TABLE.contended(obj.addr, obj.kind as usize, ns);
+    if let Some((f, ctx)) = HOOK.get() {
+        // SAFETY: pthread_self has no preconditions.
+        let ident = unsafe { libc::pthread_self() } as u64;
+        // SAFETY: the user's hook with its context, as `set_hook` was given them; no lock of
+        // rthread's is held here.
+        unsafe { f(ctx, obj.addr as *const std::ffi::c_void, ident, ns) };
+    }
+}
+
+/// Installs (or removes) the contention hook.
+pub fn set_hook(f: Option<HookFn>, ctx: *mut std::ffi::c_void) {
+    HOOK.set(f, ctx);
+}
+
+/// The object at `addr` is freed: its counts are forgotten.
+pub fn forget(addr: usize) {
+    if USED.load(Ordering::Relaxed) {
+        TABLE.forget(addr);
+    }
+}
+
+const BAD_FD: crate::status::Error =
+    crate::status::Error::new(crate::status::rt_status::RT_EINVAL, "bad file descriptor");
+const WRITE_FAILED: crate::status::Error = crate::status::Error::new(
+    crate::status::rt_status::RT_EINVAL,
+    "cannot write to the file descriptor",
+);
+
+/// Writes the report to `fd`: the `top` objects that waited most (all when `top` is 0).
+/// `RT_EINVAL` for a descriptor that is not open or cannot be written; `RT_ENOMEM`.
+pub fn report_to(fd: i32, top: usize) -> Result<(), crate::status::Error> {
+    // SAFETY: F_GETFD only reads the descriptor's flags.
+    if fd < 0 || unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
+        return Err(BAD_FD);
+    }
+    let rows = TABLE.snapshot()?;
     let shown = if top == 0 {
         rows.len()
     } else {
         rows.len().min(top)
     };
-    out.push_str(&format!(
-        "rthread contention profile: {} objects acquired, the {} that waited most\n",
-        rows.len(),
-        shown
-    ));
-    out.push_str("  total wait ms    max wait ms   contended  acquisitions  object\n");
+    let mut t = Text::new();
+    format_header(&mut t, rows.len(), shown);
+    let mut ok = super::write_fd(fd, t.as_bytes());
     for r in &rows[..shown] {
-        out.push_str("  ");
-        push_ms(out, r.total_ns);
-        out.push_str("  ");
-        push_ms(out, r.max_ns);
-        out.push_str(&format!("  {:>10}  {:>12}  ", r.contended, r.acquisitions));
-        describe(out, r);
-        out.push('\n');
+        let mut t = Text::new();
+        format_row(&mut t, r, &mut |out| {
+            let kind = Kind::from_u8(r.kind as u8).unwrap_or(Kind::Lock);
+            let mut d = Text::new();
+            Object { addr: r.key, kind }.describe(&mut d);
+            let _ = out.write_str(d.as_str());
+        });
+        ok = ok && super::write_fd(fd, t.as_bytes());
     }
+    let missed = TABLE.missed();
     if missed != 0 {
-        out.push_str(&format!(
-            "  ({missed} acquisitions of objects beyond the table's {SLOTS} slots not profiled)\n"
-        ));
+        let mut t = Text::new();
+        let _ = writeln!(
+            t,
+            "  ({missed} acquisitions of objects beyond the table's {SLOTS} slots not profiled)"
+        );
+        ok = ok && super::write_fd(fd, t.as_bytes());
     }
+    if ok { Ok(()) } else { Err(WRITE_FAILED) }
 }
 
 #[cfg(all(test, not(loom)))]
@@ -452,21 +530,22 @@ mod tests {
     }
 
     #[test]
-    fn report_lists_the_top_rows() {
+    fn report_lines_have_their_columns() {
         let t = Table::new();
         t.acquired(0x10, 0);
         t.acquired(0x20, 0);
         t.contended(0x20, 0, 2_500_000);
         let rows = t.snapshot().unwrap();
+        assert_eq!(rows[0].key, 0x20);
         let mut out = String::new();
-        format_report(&rows, 1, 0, &mut out, &mut |o, s| {
-            o.push_str(&format!("lock {:#x}", s.key))
+        format_header(&mut out, rows.len(), 1);
+        format_row(&mut out, &rows[0], &mut |o| {
+            let _ = o.write_str("lock 0x20");
         });
         assert!(out.starts_with("rthread contention profile: 2 objects acquired, the 1 "));
         assert!(
-            out.contains("         2.500           2.500           1             1  lock 0x20"),
+            out.ends_with("         2.500           2.500           1             1  lock 0x20\n"),
             "{out}"
         );
-        assert!(!out.contains("0x10"));
     }
 }

@@ -27,7 +27,11 @@
 //! stale and pruned). When a table is full, new objects or orders are not recorded (reported
 //! once); every allocation is fallible and a failed one only limits what is recorded.
 
+use super::{Kind, Object, Text};
+use crate::wait::LockCell;
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::fmt::Write;
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// Hashes an address: one multiplication (addresses are distinct, their low bits aligned).
@@ -61,35 +65,20 @@ pub const STACK: usize = 32;
 /// Steps of the earlier order a report shows at most.
 pub const MAX_PATH: usize = 8;
 
-/// The kind of a checked object.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum LockKind {
-    Lock,
-    RLock,
-}
-
-impl LockKind {
-    pub fn word(self) -> &'static str {
-        match self {
-            LockKind::Lock => "lock",
-            LockKind::RLock => "rlock",
-        }
-    }
-}
-
-/// A thread as a report shows it: its ident and its name (truncated to 47 bytes).
+/// A thread as a report shows it: its id (`wait::current_id`) and its description, as
+/// `deadlock::describe_thread` writes it (`thread "worker"`), cut to 62 bytes.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct ThreadLabel {
-    pub ident: u64,
-    name: [u8; 47],
+    pub id: u64,
+    name: [u8; 62],
     len: u8,
 }
 
 impl ThreadLabel {
-    pub fn new(ident: u64, name: &str) -> ThreadLabel {
+    pub fn new(id: u64, name: &str) -> ThreadLabel {
         let mut l = ThreadLabel {
-            ident,
-            name: [0; 47],
+            id,
+            name: [0; 62],
             len: 0,
         };
         let mut n = name.len().min(l.name.len());
@@ -109,8 +98,8 @@ impl ThreadLabel {
 /// "A then B" as a report shows it: the two objects and the thread that took them so.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Order {
-    pub first: (usize, LockKind),
-    pub then: (usize, LockKind),
+    pub first: (usize, Kind),
+    pub then: (usize, Kind),
     pub by: ThreadLabel,
 }
 
@@ -143,7 +132,7 @@ struct Node {
     key: usize,
     /// Never reused; 0 for a free slot.
     id: u64,
-    kind: LockKind,
+    kind: Kind,
     holder: u64,
     depth: u64,
     seq: u64,
@@ -252,7 +241,7 @@ impl Graph {
     }
 
     /// The slot of `key`'s node, made if needed; `Err` with a note when it cannot be.
-    fn node(&mut self, key: usize, kind: LockKind) -> Result<u32, Option<Note>> {
+    fn node(&mut self, key: usize, kind: Kind) -> Result<u32, Option<Note>> {
         if let Some(&s) = self.map.get(&key) {
             return Ok(s);
         }
@@ -379,7 +368,7 @@ impl Graph {
     pub fn acquired(
         &mut self,
         key: usize,
-        kind: LockKind,
+        kind: Kind,
         me: u64,
         who: &mut dyn FnMut() -> ThreadLabel,
         held: &mut Held,
@@ -528,28 +517,28 @@ impl Graph {
 /// Writes `inv` as the report's text; `describe` writes one object (kind, name, address).
 pub fn format_inversion(
     inv: &Inversion,
-    out: &mut String,
-    describe: &mut dyn FnMut(&mut String, usize, LockKind),
+    out: &mut dyn Write,
+    describe: &mut dyn FnMut(&mut dyn Write, usize, Kind),
 ) {
-    fn order(out: &mut String, o: &Order, describe: &mut dyn FnMut(&mut String, usize, LockKind)) {
+    fn order(
+        out: &mut dyn Write,
+        o: &Order,
+        describe: &mut dyn FnMut(&mut dyn Write, usize, Kind),
+    ) {
         describe(out, o.first.0, o.first.1);
-        out.push_str(" then ");
+        let _ = out.write_str(" then ");
         describe(out, o.then.0, o.then.1);
-        out.push_str(", in thread \"");
-        out.push_str(o.by.name());
-        out.push_str("\" (ident ");
-        out.push_str(&o.by.ident.to_string());
-        out.push_str(")\n");
+        let _ = writeln!(out, ", in {}", o.by.name());
     }
-    out.push_str("rthread: lock order inversion (a possible deadlock): ");
+    let _ = out.write_str("rthread: lock order inversion (a possible deadlock): ");
     describe(out, inv.now.first.0, inv.now.first.1);
-    out.push_str(" and ");
+    let _ = out.write_str(" and ");
     describe(out, inv.now.then.0, inv.now.then.1);
-    out.push_str(" are taken in both orders\n  this order:    ");
+    let _ = out.write_str(" are taken in both orders\n  this order:    ");
     order(out, &inv.now, describe);
     let mut first = true;
     for o in inv.earlier.iter().flatten() {
-        out.push_str(if first {
+        let _ = out.write_str(if first {
             "  earlier order: "
         } else {
             "           then: "
@@ -558,10 +547,121 @@ pub fn format_inversion(
         order(out, o, describe);
     }
     if inv.more > 0 {
-        out.push_str("           and ");
-        out.push_str(&inv.more.to_string());
-        out.push_str(" more steps\n");
+        let _ = writeln!(out, "           and {} more steps", inv.more);
     }
+}
+
+// ---- The checker the debug dispatchers call ----
+
+/// The one graph. Its lock is taken by Lock and RLock calls of the C face (with the mode on),
+/// and never while a user callback runs; under it, a new order asks the thread layer for the
+/// thread's name (`describe_thread`: the registry's and a name's locks), which never take it.
+static GRAPH: LockCell<Graph> = LockCell::new(Graph::new());
+
+thread_local! {
+    /// The calling thread's stack, read and written only under `GRAPH`'s lock.
+    static HELD: RefCell<Held> = const { RefCell::new(Held::new()) };
+}
+
+/// The graph's fork handling: the child forgets every order (its other threads are gone).
+struct GraphFork;
+
+impl crate::wait::fork::ForkSafe for GraphFork {
+    fn try_lock_for_fork(&self) -> bool {
+        GRAPH.try_lock_for_fork()
+    }
+    fn unlock_after_fork(&self) {
+        // SAFETY: prepare took the lock with try_lock_for_fork.
+        unsafe { GRAPH.unlock_after_fork() }
+    }
+    fn reset_in_child(&self) {
+        // SAFETY: in the child, one thread, no guard alive (prepare held the lock).
+        unsafe { GRAPH.reset_in_child() }.clear();
+    }
+}
+
+static GRAPH_FORK: GraphFork = GraphFork;
+
+/// Whether the graph was ever used (frees of objects then cost one load).
+static USED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn ensure_fork_safe() {
+    static DONE: std::sync::Once = std::sync::Once::new();
+    DONE.call_once(|| {
+        USED.store(true, std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: a static, valid for ever. Without memory the child simply keeps the orders.
+        let _ =
+            unsafe { crate::wait::fork::register(&GRAPH_FORK as &dyn crate::wait::fork::ForkSafe) };
+    });
+}
+
+/// The calling thread acquired `obj` (a Lock, or an RLock at its first level): records the
+/// orders it makes with the locks the thread holds, and reports an inversion.
+pub fn acquired(obj: Object) {
+    if !matches!(obj.kind, Kind::Lock | Kind::RLock) {
+        return;
+    }
+    ensure_fork_safe();
+    let me = crate::wait::current_id();
+    let mut who = || {
+        let mut t = Text::new();
+        super::deadlock::describe_thread(me, &mut t);
+        ThreadLabel::new(me, t.as_str())
+    };
+    let note = HELD.try_with(|h| {
+        let mut h = h.try_borrow_mut().ok()?;
+        GRAPH
+            .lock()
+            .acquired(obj.addr, obj.kind, me, &mut who, &mut h)
+    });
+    match note {
+        Ok(Some(Note::Inversion(inv))) => {
+            let mut t = Text::new();
+            format_inversion(&inv, &mut t, &mut |out, addr, kind| {
+                let mut d = Text::new();
+                Object { addr, kind }.describe(&mut d);
+                let _ = out.write_str(d.as_str());
+            });
+            drop(inv);
+            super::report(t.as_str());
+        }
+        Ok(Some(Note::Limited)) => super::report(
+            "rthread: lock-order checking: its tables are full (or memory ran out); some orders \
+             are not checked from now on\n",
+        ),
+        _ => {}
+    }
+}
+
+/// The calling thread is about to release `obj` (a Lock, whoever acquired it, or an RLock's
+/// last level).
+pub fn releasing(obj: Object) {
+    if !matches!(obj.kind, Kind::Lock | Kind::RLock) {
+        return;
+    }
+    let me = crate::wait::current_id();
+    let _ = HELD.try_with(|h| {
+        if let Ok(mut h) = h.try_borrow_mut() {
+            GRAPH.lock().releasing(obj.addr, me, &mut h);
+        }
+    });
+}
+
+/// The object at `addr` is freed: its orders are forgotten.
+pub fn forget(addr: usize) {
+    if !USED.load(std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
+    let mut g = GRAPH.lock();
+    if g.node_count() != 0 {
+        g.forget(addr);
+    }
+}
+
+/// The mode is switched off: releases are no longer seen, so every order and hold is forgotten
+/// (the stacks' entries go stale with their nodes).
+pub fn clear() {
+    GRAPH.lock().clear();
 }
 
 #[cfg(all(test, not(loom)))]
@@ -572,11 +672,20 @@ mod tests {
     const T2: u64 = 22;
 
     fn label(id: u64) -> impl FnMut() -> ThreadLabel {
-        move || ThreadLabel::new(id, if id == T1 { "one" } else { "two" })
+        move || {
+            ThreadLabel::new(
+                id,
+                if id == T1 {
+                    "thread \"one\""
+                } else {
+                    "thread \"two\""
+                },
+            )
+        }
     }
 
     fn acq(g: &mut Graph, key: usize, me: u64, held: &mut Held) -> Option<Note> {
-        g.acquired(key, LockKind::Lock, me, &mut label(me), held)
+        g.acquired(key, Kind::Lock, me, &mut label(me), held)
     }
 
     fn inversion(n: Option<Note>) -> Box<Inversion> {
@@ -589,7 +698,7 @@ mod tests {
     fn text(inv: &Inversion) -> String {
         let mut s = String::new();
         format_inversion(inv, &mut s, &mut |out, key, kind| {
-            out.push_str(&format!("{} {key:#x}", kind.word()))
+            let _ = write!(out, "{} {key:#x}", kind.word());
         });
         s
     }
@@ -607,11 +716,11 @@ mod tests {
         let inv = inversion(acq(&mut g, 0xA, T2, &mut h2));
         assert_eq!(inv.now.first.0, 0xB);
         assert_eq!(inv.now.then.0, 0xA);
-        assert_eq!(inv.now.by.ident, T2);
-        assert_eq!(inv.now.by.name(), "two");
+        assert_eq!(inv.now.by.id, T2);
+        assert_eq!(inv.now.by.name(), "thread \"two\"");
         let e = inv.earlier[0].unwrap();
-        assert_eq!((e.first.0, e.then.0, e.by.ident), (0xA, 0xB, T1));
-        assert_eq!(e.by.name(), "one");
+        assert_eq!((e.first.0, e.then.0, e.by.id), (0xA, 0xB, T1));
+        assert_eq!(e.by.name(), "thread \"one\"");
         assert!(inv.earlier[1].is_none());
         let t = text(&inv);
         assert!(
@@ -694,9 +803,8 @@ mod tests {
     fn rlock_reentry_records_no_order() {
         let mut g = Graph::new();
         let mut h = Held::new();
-        let r = |g: &mut Graph, key, h: &mut Held| {
-            g.acquired(key, LockKind::RLock, T1, &mut label(T1), h)
-        };
+        let r =
+            |g: &mut Graph, key, h: &mut Held| g.acquired(key, Kind::RLock, T1, &mut label(T1), h);
         r(&mut g, 1, &mut h);
         r(&mut g, 2, &mut h);
         assert!(r(&mut g, 1, &mut h).is_none()); // re-entry while holding 2: not "2 then 1"
@@ -804,7 +912,7 @@ mod tests {
     fn labels_truncate_on_a_character_boundary() {
         let long = "é".repeat(40);
         let l = ThreadLabel::new(3, &long);
-        assert_eq!(l.name().len(), 46);
+        assert_eq!(l.name().len(), 62);
         assert!(long.starts_with(l.name()));
     }
 }

@@ -19,7 +19,9 @@
 //! program holds and a debugger shows), its [`Kind`], and its name if it has one:
 //! `lock "accounts" (0x55d0c2a4b2a0)`.
 
+pub mod contention;
 pub mod deadlock;
+pub mod lock_order;
 pub mod names;
 pub mod threads;
 
@@ -144,8 +146,14 @@ impl Object {
 #[inline(never)]
 pub fn acquired(obj: Object) {
     let flags = active();
+    if flags & CONTENTION != 0 {
+        contention::acquired(obj);
+    }
     if flags & NEEDS_HELD != 0 {
         threads::push_held(obj);
+    }
+    if flags & LOCK_ORDER != 0 {
+        lock_order::acquired(obj);
     }
 }
 
@@ -159,6 +167,9 @@ pub fn releasing(obj: Object) {
     if flags & NEEDS_HELD != 0 {
         threads::pop_held(obj);
     }
+    if flags & LOCK_ORDER != 0 {
+        lock_order::releasing(obj);
+    }
 }
 
 /// A contended wait on `obj` ended after `waited_ns` nanoseconds (`acquired`: whether the
@@ -167,7 +178,14 @@ pub fn releasing(obj: Object) {
 #[cold]
 #[inline(never)]
 pub fn contended(obj: Object, waited_ns: u64, acquired: bool) {
-    let _ = (obj, waited_ns, acquired);
+    contention::contended(obj, waited_ns, acquired);
+}
+
+/// The object at `addr` is being freed: the lock-order graph and the contention profile forget
+/// it (a new object at the same address starts afresh). Cheap when neither was ever used.
+pub fn freed(addr: usize) {
+    lock_order::forget(addr);
+    contention::forget(addr);
 }
 
 /// Sets the user's debug flags (`rt_set_debug`): `RT_EINVAL` for unknown bits.
@@ -183,6 +201,10 @@ pub fn set_flags(flags: u32) -> Result<(), Error> {
     if before & NEEDS_HELD != 0 && flags & NEEDS_HELD == 0 {
         // Releases are no longer recorded: forget the held lists, which would go stale.
         threads::forget_held();
+    }
+    if before & LOCK_ORDER != 0 && flags & LOCK_ORDER == 0 {
+        // The same for the lock-order graph: its holds would go stale.
+        lock_order::clear();
     }
     Ok(())
 }

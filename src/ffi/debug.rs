@@ -12,15 +12,23 @@ use std::fmt::Write;
 /// graph (thread → object → the thread holding it → ...) returns `RT_EDEADLK` at once, with a
 /// message naming the cycle (threads and objects by name), and the cycle is reported. Implies
 /// `RT_DEBUG_HOLDERS`.
-pub const RT_DEBUG_DEADLOCK: c_uint = debug::DEADLOCK;
+pub const RT_DEBUG_DEADLOCK: c_uint = 1;
 /// `rt_set_debug` flag: lock-order checking (lockdep-style): an acquisition that inverts an
 /// order seen before is reported once per pair. Behaviour is unchanged.
-pub const RT_DEBUG_LOCK_ORDER: c_uint = debug::LOCK_ORDER;
+pub const RT_DEBUG_LOCK_ORDER: c_uint = 2;
 /// `rt_set_debug` flag: the contention profile (`rt_contention_report`) and hook.
-pub const RT_DEBUG_CONTENTION: c_uint = debug::CONTENTION;
+pub const RT_DEBUG_CONTENTION: c_uint = 4;
 /// `rt_set_debug` flag: record which thread holds each Lock and RLock, so that
 /// `rt_dump_threads` names the holder of the object a thread is blocked on.
-pub const RT_DEBUG_HOLDERS: c_uint = debug::HOLDERS;
+pub const RT_DEBUG_HOLDERS: c_uint = 8;
+
+// Literals, so that cbindgen writes them into the header; the same bits as the debug layer's.
+const _: () = assert!(
+    RT_DEBUG_DEADLOCK == debug::DEADLOCK
+        && RT_DEBUG_LOCK_ORDER == debug::LOCK_ORDER
+        && RT_DEBUG_CONTENTION == debug::CONTENTION
+        && RT_DEBUG_HOLDERS == debug::HOLDERS
+);
 
 /// A report hook (`rt_set_debug_report_hook`): called with its context and the report's text, a
 /// NUL-terminated UTF-8 string ending with a newline, valid only during the call.
