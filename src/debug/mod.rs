@@ -48,6 +48,12 @@ pub const ANNOTATE_VALGRIND: u32 = 1 << 9;
 /// Modes that need the per-thread held-lock lists.
 pub const NEEDS_HELD: u32 = DEADLOCK | HOLDERS | LOCK_ORDER;
 
+/// Modes the C fast paths serve without leaving them: with no other bit on, an uncontended
+/// acquisition still takes the lock with its one compare-exchange and then calls [`acquired`],
+/// and a release stays the fast release (the contention profile needs nothing at a release).
+/// Any other bit sends both to the slow paths.
+pub const FAST_PATH_MODES: u32 = CONTENTION;
+
 /// The flags word: 0 when nothing is switched on. Read with one relaxed load on fast paths.
 pub static ACTIVE: AtomicU32 = AtomicU32::new(0);
 
