@@ -22,7 +22,8 @@
 //! The releasing thread's stack needs no entry for it.
 //!
 //! # Memory
-//! At most [`MAX_NODES`] objects and [`MAX_EDGES`] orders are kept; a freed object's node is
+//! At most [`MAX_NODES`] objects, [`MAX_EDGES`] orders and as many reported pairs are kept
+//! (each thread's stack is a fixed array of [`STACK`] entries); a freed object's node is
 //! forgotten at once (its id is never reused, so edges that pointed to it are recognised as
 //! stale and pruned). When a table is full, new objects or orders are not recorded (reported
 //! once); every allocation is fallible and a failed one only limits what is recorded.
@@ -198,6 +199,8 @@ pub struct Graph {
     free: Vec<u32>,
     next_id: u64,
     edges: usize,
+    /// Pairs reported, kept so that each is reported once (at most `MAX_EDGES`).
+    pairs: usize,
     epoch: u64,
     limited: bool,
 }
@@ -216,6 +219,7 @@ impl Graph {
             free: Vec::new(),
             next_id: 1,
             edges: 0,
+            pairs: 0,
             epoch: 0,
             limited: false,
         }
@@ -412,11 +416,14 @@ impl Graph {
                 if self.nodes[lo as usize].reported.contains(&hi) {
                     continue;
                 }
-                if self.nodes[lo as usize].reported.try_reserve(1).is_err() {
+                if self.pairs >= MAX_EDGES
+                    || self.nodes[lo as usize].reported.try_reserve(1).is_err()
+                {
                     note = note.or_else(|| self.limit());
                     continue;
                 }
                 self.nodes[lo as usize].reported.push(hi);
+                self.pairs += 1;
                 if note
                     .as_ref()
                     .is_some_and(|n| matches!(n, Note::Inversion(_)))
@@ -496,6 +503,7 @@ impl Graph {
         if let Some(s) = self.map.remove(&key) {
             let n = &mut self.nodes[s as usize];
             self.edges -= n.out.len();
+            self.pairs -= n.reported.len();
             n.id = 0;
             n.out = Vec::new();
             n.reported = Vec::new();
