@@ -12,14 +12,19 @@
 //! stays acyclic and the search cheap. Nothing else changes: the acquisition goes on, no error.
 //!
 //! # Who holds what, when any thread may release a Lock
-//! A Lock has no owner: a thread may release a Lock another thread acquired. Each node therefore
-//! records its holder (a thread id, never reused) and a sequence number that moves on at every
-//! acquisition and every last release, and each stack entry remembers the node's id and the
-//! sequence number of its own acquisition. An entry counts only while the node is still the
-//! same object (same id), still held by the stack's thread, and not released since (same
-//! sequence): a Lock released by another thread, or freed, or an address reused by a new
-//! object, turns the entry stale, and stale entries are dropped the next time the stack is read.
-//! The releasing thread's stack needs no entry for it.
+//! A thread's stack is its own: pushing and popping it takes no lock, and an acquisition that
+//! finds it empty (the common case) never touches the graph. A Lock has no owner, though: a
+//! thread may release a Lock another thread acquired, and the acquirer's stack must then stop
+//! counting it. Each entry therefore remembers a generation, read from a counter chosen by the
+//! object's address ([`Gens`]); a release that finds no live entry of its own (another thread's
+//! Lock), a free, and switching the mode off move the counter on, which turns every older entry
+//! for that address stale, and stale entries are dropped the next time their stack is read. Two
+//! addresses may share a counter: an entry may then go stale early, which can only hide an
+//! order, never report a false one. An RLock is only ever released by its owner.
+//!
+//! A thread also remembers the last orders it recorded ([`Held`]'s cache), so that a nested
+//! acquisition it has made before takes no lock either; the cache is dropped whenever the graph
+//! forgets an object.
 //!
 //! # Memory
 //! At most [`MAX_NODES`] objects, [`MAX_EDGES`] orders and as many reported pairs are kept
@@ -34,6 +39,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Hashes an address: one multiplication (addresses are distinct, their low bits aligned).
 #[derive(Default)]
@@ -104,7 +110,7 @@ pub struct Order {
     pub by: ThreadLabel,
 }
 
-/// An inversion found by [`Graph::acquired`]: the order just seen, and the earlier one it
+/// An inversion found by [`Graph::order`]: the order just seen, and the earlier one it
 /// inverts (one or more steps, the first `MAX_PATH` of them).
 #[derive(Clone, Debug)]
 pub struct Inversion {
@@ -134,9 +140,6 @@ struct Node {
     /// Never reused; 0 for a free slot.
     id: u64,
     kind: Kind,
-    holder: u64,
-    depth: u64,
-    seq: u64,
     out: Vec<Edge>,
     /// Ids of the nodes an inversion with this one was reported for (the lower id keeps it).
     reported: Vec<u64>,
@@ -145,21 +148,85 @@ struct Node {
     parent: (u32, u32),
 }
 
-/// One entry of a thread's stack: an object, the node's id, the sequence of this acquisition.
-#[derive(Clone, Copy, Default)]
-struct Entry {
-    key: usize,
-    id: u64,
-    seq: u64,
+/// Counters of releases by other threads and frees, by address (see the module comment).
+pub struct Gens {
+    words: [AtomicU64; GEN_WORDS],
+    /// Moved on when the mode is switched off: every entry goes stale.
+    all: AtomicU64,
+    /// Moved on whenever the graph forgets objects: every thread's cache of orders is dropped.
+    epoch: AtomicU64,
 }
 
-/// The locks one thread holds, innermost last. Kept by the thread, read and written only under
-/// the graph's lock (the graph validates its entries).
+/// Counters in [`Gens`].
+pub const GEN_WORDS: usize = 1024;
+
+impl Default for Gens {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Gens {
+    pub const fn new() -> Gens {
+        Gens {
+            words: [const { AtomicU64::new(0) }; GEN_WORDS],
+            all: AtomicU64::new(0),
+            epoch: AtomicU64::new(0),
+        }
+    }
+
+    fn word(&self, key: usize) -> &AtomicU64 {
+        &self.words[((key as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 54) as usize]
+    }
+
+    /// The generation an entry for `key` made now carries.
+    fn of(&self, key: usize) -> (u64, u64) {
+        (
+            self.word(key).load(Ordering::Acquire),
+            self.all.load(Ordering::Acquire),
+        )
+    }
+
+    /// Turns every entry for `key` stale.
+    pub fn bump(&self, key: usize) {
+        self.word(key).fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Turns every entry stale.
+    pub fn bump_all(&self) {
+        self.all.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The graph's epoch, for the threads' caches.
+    fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    /// The graph forgot objects: every thread's cache goes.
+    pub fn bump_epoch(&self) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+/// One entry of a thread's stack: an object and the generation of its acquisition.
+#[derive(Clone, Copy)]
+struct Entry {
+    key: usize,
+    kind: Kind,
+    gen_: (u64, u64),
+}
+
+/// Orders a thread remembers having recorded.
+const CACHE: usize = 64;
+
+/// The locks one thread holds, innermost last, and the orders it recorded lately. Kept by the
+/// thread; only it reads and writes them.
 pub struct Held {
     entries: [Entry; STACK],
     len: usize,
-    /// Acquisitions beyond `STACK` not remembered (their releases find no entry).
-    overflow: usize,
+    /// (first, then) pairs recorded in the graph while its epoch was `cache_epoch`.
+    cache: [(usize, usize); CACHE],
+    cache_epoch: u64,
 }
 
 impl Default for Held {
@@ -173,11 +240,12 @@ impl Held {
         Held {
             entries: [Entry {
                 key: 0,
-                id: 0,
-                seq: 0,
+                kind: Kind::Lock,
+                gen_: (0, 0),
             }; STACK],
             len: 0,
-            overflow: 0,
+            cache: [(0, 0); CACHE],
+            cache_epoch: 0,
         }
     }
 
@@ -187,9 +255,81 @@ impl Held {
     }
 
     fn remove_at(&mut self, i: usize) {
-        self.entries.copy_within(i + 1..self.len, i);
+        // Usually the innermost one: nothing to move.
+        if i + 1 < self.len {
+            self.entries.copy_within(i + 1..self.len, i);
+        }
         self.len -= 1;
     }
+
+    /// Drops the stale entries.
+    fn prune(&mut self, gens: &Gens) {
+        let mut i = 0;
+        while i < self.len {
+            let e = self.entries[i];
+            if gens.of(e.key) == e.gen_ {
+                i += 1;
+            } else {
+                self.remove_at(i);
+            }
+        }
+    }
+
+    /// Records that the thread now holds `key` (nothing beyond `STACK` entries).
+    fn push(&mut self, key: usize, kind: Kind, gens: &Gens) {
+        if self.len < STACK {
+            self.entries[self.len] = Entry {
+                key,
+                kind,
+                gen_: gens.of(key),
+            };
+            self.len += 1;
+        }
+    }
+
+    /// The thread releases `key`: its live entry goes; without one (another thread's Lock, or
+    /// one acquired while the mode was off or beyond the stack), whoever held it stops counting
+    /// it.
+    fn release(&mut self, key: usize, gens: &Gens) {
+        let now = gens.of(key);
+        if let Some(i) = self.entries[..self.len]
+            .iter()
+            .rposition(|e| e.key == key && e.gen_ == now)
+        {
+            self.remove_at(i);
+            return;
+        }
+        gens.bump(key);
+        self.prune(gens);
+    }
+
+    fn cache_slot(first: usize, then: usize) -> usize {
+        ((first as u64 ^ (then as u64).rotate_left(32)).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58)
+            as usize
+    }
+
+    fn cached(&self, first: usize, then: usize, epoch: u64) -> bool {
+        self.cache_epoch == epoch && self.cache[Self::cache_slot(first, then)] == (first, then)
+    }
+
+    fn remember(&mut self, first: usize, then: usize, epoch: u64) {
+        if self.cache_epoch != epoch {
+            self.cache = [(0, 0); CACHE];
+            self.cache_epoch = epoch;
+        }
+        self.cache[Self::cache_slot(first, then)] = (first, then);
+    }
+}
+
+/// What [`Graph::order`] did with an order.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Known already, or recorded now, or an inversion already reported: nothing to say.
+    Done,
+    /// Not recorded: a table is full (said once), or memory ran out.
+    Skipped(Option<Note>),
+    /// An inversion, to report.
+    Report(Note),
 }
 
 /// The order graph: objects by address, and the orders seen between them.
@@ -258,9 +398,6 @@ impl Graph {
             key,
             id,
             kind,
-            holder: 0,
-            depth: 0,
-            seq: 0,
             out: Vec::new(),
             reported: Vec::new(),
             mark: 0,
@@ -281,13 +418,6 @@ impl Graph {
         };
         self.map.insert(key, slot);
         Ok(slot)
-    }
-
-    /// The slot an entry of `me`'s stack stands for, if the entry still counts.
-    fn valid(&self, e: &Entry, me: u64) -> Option<u32> {
-        let &s = self.map.get(&e.key)?;
-        let n = &self.nodes[s as usize];
-        (n.id == e.id && n.holder == me && n.seq == e.seq).then_some(s)
     }
 
     fn edge_live(&self, e: &Edge) -> bool {
@@ -367,149 +497,92 @@ impl Graph {
         self.edges = total;
     }
 
-    /// Records that thread `me` (labelled `who`, asked for only when an order is recorded)
-    /// acquired `key`, whose stack is `held`. Returns what to report, if anything.
-    pub fn acquired(
+    /// Records the order "`a` then `b`" (a thread acquired `b` holding `a`), made by the thread
+    /// `who` describes (asked for only when the order is new). An order that closes a cycle is
+    /// not recorded: the pair is reported, once.
+    pub fn order(
         &mut self,
-        key: usize,
-        kind: Kind,
-        me: u64,
+        a: (usize, Kind),
+        b: (usize, Kind),
         who: &mut dyn FnMut() -> ThreadLabel,
-        held: &mut Held,
-    ) -> Option<Note> {
-        let b = match self.node(key, kind) {
+    ) -> Outcome {
+        let na = match self.node(a.0, a.1) {
             Ok(s) => s,
-            Err(note) => return note,
+            Err(note) => return Outcome::Skipped(note),
         };
-        let nb = &mut self.nodes[b as usize];
-        if nb.holder == me && nb.depth > 0 {
-            // An RLock's re-entry: no new order.
-            nb.depth += 1;
-            return None;
+        let nb = match self.node(b.0, b.1) {
+            Ok(s) => s,
+            Err(note) => return Outcome::Skipped(note),
+        };
+        if na == nb {
+            return Outcome::Done;
         }
-        let mut note = None;
-        let mut label = None;
-        let mut i = 0;
-        while i < held.len {
-            let Some(a) = self.valid(&held.entries[i], me) else {
-                held.remove_at(i);
-                continue;
+        let b_id = self.nodes[nb as usize].id;
+        if self.nodes[na as usize]
+            .out
+            .iter()
+            .any(|e| e.to == nb && e.to_id == b_id)
+        {
+            return Outcome::Done;
+        }
+        let by = who();
+        if self.path(nb, na) {
+            let a_id = self.nodes[na as usize].id;
+            let (lo, hi) = if a_id < b_id { (na, b_id) } else { (nb, a_id) };
+            if self.nodes[lo as usize].reported.contains(&hi) {
+                return Outcome::Done;
+            }
+            if self.pairs >= MAX_EDGES || self.nodes[lo as usize].reported.try_reserve(1).is_err() {
+                return Outcome::Skipped(self.limit());
+            }
+            self.nodes[lo as usize].reported.push(hi);
+            self.pairs += 1;
+            let (earlier, more) = self.earlier(nb, na);
+            let inv = Inversion {
+                now: Order {
+                    first: a,
+                    then: b,
+                    by,
+                },
+                earlier,
+                more,
             };
-            i += 1;
-            if a == b {
-                continue;
-            }
-            let b_id = self.nodes[b as usize].id;
-            if self.nodes[a as usize]
-                .out
-                .iter()
-                .any(|e| e.to == b && e.to_id == b_id)
-            {
-                continue;
-            }
-            let by = *label.get_or_insert_with(&mut *who);
-            if self.path(b, a) {
-                let (lo, hi) = {
-                    let (ia, ib) = (self.nodes[a as usize].id, b_id);
-                    if ia < ib { (a, ib) } else { (b, ia) }
-                };
-                if self.nodes[lo as usize].reported.contains(&hi) {
-                    continue;
-                }
-                if self.pairs >= MAX_EDGES
-                    || self.nodes[lo as usize].reported.try_reserve(1).is_err()
-                {
-                    note = note.or_else(|| self.limit());
-                    continue;
-                }
-                self.nodes[lo as usize].reported.push(hi);
-                self.pairs += 1;
-                if note
-                    .as_ref()
-                    .is_some_and(|n| matches!(n, Note::Inversion(_)))
-                {
-                    continue; // one report per acquisition; the next pair waits its turn
-                }
-                let (earlier, more) = self.earlier(b, a);
-                let (na, nb) = (&self.nodes[a as usize], &self.nodes[b as usize]);
-                let inv = Inversion {
-                    now: Order {
-                        first: (na.key, na.kind),
-                        then: (nb.key, nb.kind),
-                        by,
-                    },
-                    earlier,
-                    more,
-                };
-                match crate::memory::try_box(inv) {
-                    Ok(inv) => note = Some(Note::Inversion(inv)),
-                    Err(_) => note = note.or_else(|| self.limit()),
-                }
-                continue;
-            }
-            if self.edges >= MAX_EDGES {
-                self.prune();
-            }
-            let na = &mut self.nodes[a as usize];
-            if self.edges >= MAX_EDGES || na.out.try_reserve(1).is_err() {
-                note = note.or_else(|| self.limit());
-                continue;
-            }
-            na.out.push(Edge {
-                to: b,
-                to_id: b_id,
-                by,
-            });
-            self.edges += 1;
-        }
-        let nb = &mut self.nodes[b as usize];
-        nb.holder = me;
-        nb.depth = 1;
-        nb.seq += 1;
-        if held.len < STACK {
-            held.entries[held.len] = Entry {
-                key,
-                id: nb.id,
-                seq: nb.seq,
+            return match crate::memory::try_box(inv) {
+                Ok(inv) => Outcome::Report(Note::Inversion(inv)),
+                Err(_) => Outcome::Skipped(self.limit()),
             };
-            held.len += 1;
-        } else {
-            held.overflow += 1;
         }
-        note
+        if self.edges >= MAX_EDGES {
+            self.prune();
+        }
+        let node = &mut self.nodes[na as usize];
+        if self.edges >= MAX_EDGES || node.out.try_reserve(1).is_err() {
+            return Outcome::Skipped(self.limit());
+        }
+        node.out.push(Edge {
+            to: nb,
+            to_id: b_id,
+            by,
+        });
+        self.edges += 1;
+        Outcome::Done
     }
 
-    /// Records that thread `me`, whose stack is `held`, released `key` (one level of an RLock,
-    /// or a Lock, whoever acquired it).
-    pub fn releasing(&mut self, key: usize, me: u64, held: &mut Held) {
-        if let Some(&s) = self.map.get(&key) {
-            let n = &mut self.nodes[s as usize];
-            if n.holder == me && n.depth > 1 {
-                n.depth -= 1;
-                return;
-            }
-            n.holder = 0;
-            n.depth = 0;
-            n.seq += 1;
-        }
-        match held.entries[..held.len].iter().rposition(|e| e.key == key) {
-            Some(i) => held.remove_at(i),
-            None => held.overflow = held.overflow.saturating_sub(1),
-        }
-    }
-
-    /// Forgets `key` (the object is freed): its node, its orders, its reported pairs.
-    pub fn forget(&mut self, key: usize) {
-        if let Some(s) = self.map.remove(&key) {
-            let n = &mut self.nodes[s as usize];
-            self.edges -= n.out.len();
-            self.pairs -= n.reported.len();
-            n.id = 0;
-            n.out = Vec::new();
-            n.reported = Vec::new();
-            // The slot joins the free list; its room was reserved when it was made.
-            self.free.push(s);
-        }
+    /// Forgets `key` (the object is freed): its node, its orders, its reported pairs. Whether
+    /// it was known.
+    pub fn forget(&mut self, key: usize) -> bool {
+        let Some(s) = self.map.remove(&key) else {
+            return false;
+        };
+        let n = &mut self.nodes[s as usize];
+        self.edges -= n.out.len();
+        self.pairs -= n.reported.len();
+        n.id = 0;
+        n.out = Vec::new();
+        n.reported = Vec::new();
+        // The slot joins the free list; its room was reserved when it was made.
+        self.free.push(s);
+        true
     }
 
     /// Forgets everything (checking switched off, or a fork child).
@@ -561,13 +634,14 @@ pub fn format_inversion(
 
 // ---- The checker the debug dispatchers call ----
 
-/// The one graph. Its lock is taken by Lock and RLock calls of the C face (with the mode on),
-/// and never while a user callback runs; under it, a new order asks the thread layer for the
-/// thread's name (`describe_thread`: the registry's and a name's locks), which never take it.
+/// The one graph. Its lock is taken by Lock and RLock calls of the C face (with the mode on, for
+/// a new order, or to forget an object), never while a user callback runs; under it, a new
+/// order asks the thread layer for the thread's name (`describe_thread`: the registry's and a
+/// name's locks), which never take it.
 static GRAPH: LockCell<Graph> = LockCell::new(Graph::new());
 
 thread_local! {
-    /// The calling thread's stack, read and written only under `GRAPH`'s lock.
+    /// The calling thread's stack and cache of orders.
     static HELD: RefCell<Held> = const { RefCell::new(Held::new()) };
 }
 
@@ -603,6 +677,49 @@ fn ensure_fork_safe() {
     });
 }
 
+/// One thread's acquisition of `obj`, whose stack is `held`: drops its stale entries, records
+/// the orders with the locks it still holds (in the graph, under its lock, unless the thread's
+/// cache knows them), and pushes the new entry. `who` describes the thread, asked for only when
+/// an order is new. Returns what to report (after the graph's lock is let go).
+pub fn on_acquire(
+    graph: &LockCell<Graph>,
+    gens: &Gens,
+    held: &mut Held,
+    obj: (usize, Kind),
+    who: &mut dyn FnMut() -> ThreadLabel,
+) -> Option<Note> {
+    held.prune(gens);
+    let mut note = None;
+    if !held.is_empty() {
+        let epoch = gens.epoch();
+        let mut guard = None;
+        let mut label = None;
+        for i in 0..held.len {
+            let e = held.entries[i];
+            if e.key == obj.0 || held.cached(e.key, obj.0, epoch) {
+                continue;
+            }
+            let g = guard.get_or_insert_with(|| graph.lock());
+            let mut once = || *label.get_or_insert_with(&mut *who);
+            match g.order((e.key, e.kind), obj, &mut once) {
+                Outcome::Done => held.remember(e.key, obj.0, epoch),
+                Outcome::Report(n) => {
+                    held.remember(e.key, obj.0, epoch);
+                    // One report per acquisition: the orders with the locks further in are
+                    // recorded at the thread's next such acquisition.
+                    note = Some(n);
+                    break;
+                }
+                Outcome::Skipped(n) => note = note.or(n),
+            }
+        }
+    }
+    held.push(obj.0, obj.1, gens);
+    note
+}
+
+static GENS: Gens = Gens::new();
+
 /// The calling thread acquired `obj` (a Lock, or an RLock at its first level): records the
 /// orders it makes with the locks the thread holds, and reports an inversion.
 pub fn acquired(obj: Object) {
@@ -618,9 +735,7 @@ pub fn acquired(obj: Object) {
     };
     let note = HELD.try_with(|h| {
         let mut h = h.try_borrow_mut().ok()?;
-        GRAPH
-            .lock()
-            .acquired(obj.addr, obj.kind, me, &mut who, &mut h)
+        on_acquire(&GRAPH, &GENS, &mut h, (obj.addr, obj.kind), &mut who)
     });
     match note {
         Ok(Some(Note::Inversion(inv))) => {
@@ -647,29 +762,31 @@ pub fn releasing(obj: Object) {
     if !matches!(obj.kind, Kind::Lock | Kind::RLock) {
         return;
     }
-    let me = crate::wait::current_id();
     let _ = HELD.try_with(|h| {
         if let Ok(mut h) = h.try_borrow_mut() {
-            GRAPH.lock().releasing(obj.addr, me, &mut h);
+            h.release(obj.addr, &GENS);
         }
     });
 }
 
-/// The object at `addr` is freed: its orders are forgotten.
+/// The object at `addr` is freed: its orders are forgotten, and so are the entries of threads
+/// that still held it.
 pub fn forget(addr: usize) {
     if !USED.load(std::sync::atomic::Ordering::Relaxed) {
         return;
     }
-    let mut g = GRAPH.lock();
-    if g.node_count() != 0 {
-        g.forget(addr);
+    GENS.bump(addr);
+    if GRAPH.lock().forget(addr) {
+        GENS.bump_epoch();
     }
 }
 
-/// The mode is switched off: releases are no longer seen, so every order and hold is forgotten
-/// (the stacks' entries go stale with their nodes).
+/// The mode is switched off: releases are no longer seen, so every order and every stack entry
+/// is forgotten.
 pub fn clear() {
+    GENS.bump_all();
     GRAPH.lock().clear();
+    GENS.bump_epoch();
 }
 
 #[cfg(all(test, not(loom)))]
@@ -678,6 +795,19 @@ mod tests {
 
     const T1: u64 = 11;
     const T2: u64 = 22;
+
+    /// A graph and its counters, as the runtime has them.
+    struct World {
+        g: LockCell<Graph>,
+        gens: Gens,
+    }
+
+    fn world() -> World {
+        World {
+            g: LockCell::new(Graph::new()),
+            gens: Gens::new(),
+        }
+    }
 
     fn label(id: u64) -> impl FnMut() -> ThreadLabel {
         move || {
@@ -692,8 +822,27 @@ mod tests {
         }
     }
 
-    fn acq(g: &mut Graph, key: usize, me: u64, held: &mut Held) -> Option<Note> {
-        g.acquired(key, Kind::Lock, me, &mut label(me), held)
+    fn acq_kind(w: &World, key: usize, kind: Kind, me: u64, h: &mut Held) -> Option<Note> {
+        on_acquire(&w.g, &w.gens, h, (key, kind), &mut label(me))
+    }
+
+    fn acq(w: &World, key: usize, me: u64, h: &mut Held) -> Option<Note> {
+        acq_kind(w, key, Kind::Lock, me, h)
+    }
+
+    fn rel(w: &World, key: usize, h: &mut Held) {
+        h.release(key, &w.gens);
+    }
+
+    fn forget(w: &World, key: usize) {
+        w.gens.bump(key);
+        if w.g.lock().forget(key) {
+            w.gens.bump_epoch();
+        }
+    }
+
+    fn edges(w: &World) -> usize {
+        w.g.lock().edge_count()
     }
 
     fn inversion(n: Option<Note>) -> Box<Inversion> {
@@ -713,15 +862,15 @@ mod tests {
 
     #[test]
     fn direct_inversion_is_reported_with_both_orders() {
-        let mut g = Graph::new();
+        let w = world();
         let (mut h1, mut h2) = (Held::new(), Held::new());
-        assert!(acq(&mut g, 0xA, T1, &mut h1).is_none());
-        assert!(acq(&mut g, 0xB, T1, &mut h1).is_none());
-        g.releasing(0xB, T1, &mut h1);
-        g.releasing(0xA, T1, &mut h1);
+        assert!(acq(&w, 0xA, T1, &mut h1).is_none());
+        assert!(acq(&w, 0xB, T1, &mut h1).is_none());
+        rel(&w, 0xB, &mut h1);
+        rel(&w, 0xA, &mut h1);
         assert!(h1.is_empty());
-        assert!(acq(&mut g, 0xB, T2, &mut h2).is_none());
-        let inv = inversion(acq(&mut g, 0xA, T2, &mut h2));
+        assert!(acq(&w, 0xB, T2, &mut h2).is_none());
+        let inv = inversion(acq(&w, 0xA, T2, &mut h2));
         assert_eq!(inv.now.first.0, 0xB);
         assert_eq!(inv.now.then.0, 0xA);
         assert_eq!(inv.now.by.id, T2);
@@ -740,41 +889,43 @@ mod tests {
             "{t}"
         );
         // The inverting order is not recorded: the graph stays acyclic.
-        assert_eq!(g.edge_count(), 1);
+        assert_eq!(edges(&w), 1);
     }
 
     #[test]
     fn each_pair_is_reported_once() {
-        let mut g = Graph::new();
+        let w = world();
         let mut h = Held::new();
-        acq(&mut g, 1, T1, &mut h);
-        acq(&mut g, 2, T1, &mut h);
-        g.releasing(2, T1, &mut h);
-        g.releasing(1, T1, &mut h);
+        acq(&w, 1, T1, &mut h);
+        acq(&w, 2, T1, &mut h);
+        rel(&w, 2, &mut h);
+        rel(&w, 1, &mut h);
         for round in 0..3 {
-            acq(&mut g, 2, T2, &mut h);
-            let n = acq(&mut g, 1, T2, &mut h);
+            // A fresh stack each round (another thread), so that no cache hides the check.
+            let mut h2 = Held::new();
+            acq(&w, 2, T2, &mut h2);
+            let n = acq(&w, 1, T2, &mut h2);
             assert_eq!(n.is_some(), round == 0, "round {round}");
-            g.releasing(1, T2, &mut h);
-            g.releasing(2, T2, &mut h);
+            rel(&w, 1, &mut h2);
+            rel(&w, 2, &mut h2);
         }
         // The same order as first seen never reports.
-        acq(&mut g, 1, T1, &mut h);
-        assert!(acq(&mut g, 2, T1, &mut h).is_none());
+        acq(&w, 1, T1, &mut h);
+        assert!(acq(&w, 2, T1, &mut h).is_none());
     }
 
     #[test]
     fn inversion_through_a_path_shows_every_step() {
-        let mut g = Graph::new();
+        let w = world();
         let mut h = Held::new();
         for (x, y) in [(1, 2), (2, 3)] {
-            acq(&mut g, x, T1, &mut h);
-            acq(&mut g, y, T1, &mut h);
-            g.releasing(y, T1, &mut h);
-            g.releasing(x, T1, &mut h);
+            acq(&w, x, T1, &mut h);
+            acq(&w, y, T1, &mut h);
+            rel(&w, y, &mut h);
+            rel(&w, x, &mut h);
         }
-        acq(&mut g, 3, T2, &mut h);
-        let inv = inversion(acq(&mut g, 1, T2, &mut h));
+        acq(&w, 3, T2, &mut h);
+        let inv = inversion(acq(&w, 1, T2, &mut h));
         let steps: Vec<(usize, usize)> = inv
             .earlier
             .iter()
@@ -787,133 +938,160 @@ mod tests {
 
     #[test]
     fn consistent_orders_never_report() {
-        let mut g = Graph::new();
+        let w = world();
         let mut h = Held::new();
         for _ in 0..3 {
             for k in 1..=5 {
-                assert!(acq(&mut g, k, T1, &mut h).is_none());
+                assert!(acq(&w, k, T1, &mut h).is_none());
             }
             for k in (1..=5).rev() {
-                g.releasing(k, T1, &mut h);
+                rel(&w, k, &mut h);
             }
             // Any subset in the same order is fine too.
             for k in [1, 3, 5] {
-                assert!(acq(&mut g, k, T2, &mut h).is_none());
+                assert!(acq(&w, k, T2, &mut h).is_none());
             }
             for k in [5, 3, 1] {
-                g.releasing(k, T2, &mut h);
+                rel(&w, k, &mut h);
             }
         }
-        assert_eq!(g.edge_count(), 10);
+        assert_eq!(edges(&w), 10);
     }
 
     #[test]
-    fn rlock_reentry_records_no_order() {
-        let mut g = Graph::new();
+    fn rlocks_and_locks_are_both_nodes() {
+        let w = world();
         let mut h = Held::new();
-        let r =
-            |g: &mut Graph, key, h: &mut Held| g.acquired(key, Kind::RLock, T1, &mut label(T1), h);
-        r(&mut g, 1, &mut h);
-        r(&mut g, 2, &mut h);
-        assert!(r(&mut g, 1, &mut h).is_none()); // re-entry while holding 2: not "2 then 1"
-        g.releasing(1, T1, &mut h);
-        g.releasing(2, T1, &mut h);
-        g.releasing(1, T1, &mut h);
-        assert!(h.is_empty());
-        assert_eq!(g.edge_count(), 1);
+        acq_kind(&w, 1, Kind::RLock, T1, &mut h);
+        acq(&w, 2, T1, &mut h);
+        rel(&w, 2, &mut h);
+        rel(&w, 1, &mut h);
+        acq(&w, 2, T2, &mut h);
+        let inv = inversion(acq_kind(&w, 1, Kind::RLock, T2, &mut h));
+        assert!(text(&inv).contains("this order:    lock 0x2 then rlock 0x1"));
     }
 
     #[test]
     fn a_lock_released_by_another_thread_leaves_no_stale_entry() {
-        let mut g = Graph::new();
+        let w = world();
         let (mut h1, mut h2) = (Held::new(), Held::new());
-        acq(&mut g, 1, T1, &mut h1);
+        acq(&w, 1, T1, &mut h1);
         // T2 releases T1's lock (legal for a Lock); T2's stack has no entry for it.
-        g.releasing(1, T2, &mut h2);
+        rel(&w, 1, &mut h2);
         // T1 now holds nothing: taking 2 records no "1 then 2".
-        acq(&mut g, 2, T1, &mut h1);
-        assert_eq!(g.edge_count(), 0);
-        g.releasing(2, T1, &mut h1);
+        acq(&w, 2, T1, &mut h1);
+        assert_eq!(edges(&w), 0);
+        rel(&w, 2, &mut h1);
         // So "2 then 1" is no inversion.
-        acq(&mut g, 2, T2, &mut h2);
-        assert!(acq(&mut g, 1, T2, &mut h2).is_none());
-        assert_eq!(g.edge_count(), 1);
-        // Also when another thread takes the lock again before T1's next acquisition.
-        g.releasing(1, T2, &mut h2);
-        g.releasing(2, T2, &mut h2);
-        let mut h3 = Held::new();
-        acq(&mut g, 3, T1, &mut h1);
-        g.releasing(3, T2, &mut h2); // T1's entry for 3 goes stale...
-        acq(&mut g, 3, 33, &mut h3); // ...and stays stale when a third thread takes it
-        acq(&mut g, 4, T1, &mut h1);
-        assert_eq!(g.edge_count(), 1, "no order 3 then 4");
+        acq(&w, 2, T2, &mut h2);
+        assert!(acq(&w, 1, T2, &mut h2).is_none());
+        assert_eq!(edges(&w), 1);
+        rel(&w, 1, &mut h2);
+        rel(&w, 2, &mut h2);
+        // A stale entry of the releaser's own does not count as holding: T2 acquires 3, T1
+        // releases it (T2's entry goes stale), T1 acquires 3 again, and T2 releases it: T1 must
+        // stop counting it too.
+        acq(&w, 3, T2, &mut h2);
+        rel(&w, 3, &mut h1);
+        acq(&w, 3, T1, &mut h1);
+        rel(&w, 3, &mut h2);
+        acq(&w, 4, T1, &mut h1);
+        assert_eq!(edges(&w), 1, "no order 3 then 4");
     }
 
     #[test]
     fn freed_objects_are_forgotten_and_reused_addresses_are_new() {
-        let mut g = Graph::new();
+        let w = world();
         let mut h = Held::new();
-        acq(&mut g, 1, T1, &mut h);
-        acq(&mut g, 2, T1, &mut h);
-        g.releasing(2, T1, &mut h);
-        g.releasing(1, T1, &mut h);
+        acq(&w, 1, T1, &mut h);
+        acq(&w, 2, T1, &mut h);
+        rel(&w, 2, &mut h);
+        rel(&w, 1, &mut h);
         // Lock 2 is freed; a new lock gets its address.
-        g.forget(2);
-        assert_eq!(g.node_count(), 1);
+        forget(&w, 2);
+        assert_eq!(w.g.lock().node_count(), 1);
         // The order "1 then 2" points to a forgotten node: the new object is not bound by it.
-        acq(&mut g, 2, T2, &mut h);
-        assert!(acq(&mut g, 1, T2, &mut h).is_none());
+        acq(&w, 2, T2, &mut h);
+        assert!(acq(&w, 1, T2, &mut h).is_none());
+        rel(&w, 1, &mut h);
+        rel(&w, 2, &mut h);
         // The stale order is pruned when the table fills; the new "2 then 1" stays.
-        g.prune();
-        assert_eq!(g.edge_count(), 1);
-        g.releasing(1, T2, &mut h);
-        g.releasing(2, T2, &mut h);
+        w.g.lock().prune();
+        assert_eq!(edges(&w), 1);
         // A lock freed while held: its entry goes stale with it.
-        acq(&mut g, 5, T1, &mut h);
-        g.forget(5);
-        acq(&mut g, 5, T1, &mut h); // a new object at the same address
-        assert!(h.len == 1, "the stale entry was dropped");
+        acq(&w, 5, T1, &mut h);
+        forget(&w, 5);
+        acq(&w, 6, T1, &mut h);
+        assert_eq!(edges(&w), 1, "no order 5 then 6");
+        assert_eq!(h.len, 1);
+    }
+
+    #[test]
+    fn the_cache_skips_known_orders_and_forgets_with_the_graph() {
+        let w = world();
+        let mut h = Held::new();
+        acq(&w, 1, T1, &mut h);
+        acq(&w, 2, T1, &mut h);
+        rel(&w, 2, &mut h);
+        assert!(h.cached(1, 2, w.gens.epoch()));
+        forget(&w, 2);
+        assert!(!h.cached(1, 2, w.gens.epoch()));
+        // Known orders are found without the cache too: a new stack records nothing new.
+        let mut h2 = Held::new();
+        acq(&w, 1, T2, &mut h2);
+        acq(&w, 3, T2, &mut h2);
+        let n = edges(&w);
+        acq(&w, 3, T2, &mut Held::new());
+        rel(&w, 3, &mut h2);
+        acq(&w, 3, T2, &mut h2);
+        assert_eq!(edges(&w), n);
     }
 
     #[test]
     fn stale_edges_are_pruned_and_the_tables_are_bounded() {
-        let mut g = Graph::new();
+        let w = world();
         let mut h = Held::new();
         // Many short-lived inner locks under one outer lock.
-        acq(&mut g, 1, T1, &mut h);
+        acq(&w, 1, T1, &mut h);
         for k in 0..(MAX_EDGES + 100) {
-            let key = 1000 + k;
-            assert!(acq(&mut g, key, T1, &mut h).is_none());
-            g.releasing(key, T1, &mut h);
-            g.forget(key);
+            let key = 1000 + k * 8;
+            assert!(acq(&w, key, T1, &mut h).is_none());
+            rel(&w, key, &mut h);
+            forget(&w, key);
+            // Freeing an inner lock may turn the outer entry stale (a shared counter): take the
+            // outer lock anew then.
+            h.prune(&w.gens);
+            if h.is_empty() {
+                acq(&w, 1, T1, &mut h);
+            }
         }
-        assert!(g.edge_count() <= MAX_EDGES);
-        assert_eq!(g.node_count(), 1);
+        assert!(edges(&w) <= MAX_EDGES);
+        assert!(w.g.lock().node_count() <= 1);
         // Too many live objects: the table stops growing and says so once.
         let mut limited = 0;
+        acq(&w, 1, T1, &mut h);
         for k in 0..(MAX_NODES + 10) {
-            let key = 100_000 + k;
-            if matches!(acq(&mut g, key, T1, &mut h), Some(Note::Limited)) {
+            let key = 1 << 40 | k * 8;
+            if matches!(acq(&w, key, T1, &mut h), Some(Note::Limited)) {
                 limited += 1;
             }
-            g.releasing(key, T1, &mut h);
+            rel(&w, key, &mut h);
         }
         assert_eq!(limited, 1);
-        assert_eq!(g.node_count(), MAX_NODES);
+        assert_eq!(w.g.lock().node_count(), MAX_NODES);
     }
 
     #[test]
     fn deep_nesting_beyond_the_stack_is_harmless() {
-        let mut g = Graph::new();
+        let w = world();
         let mut h = Held::new();
         for k in 1..=(STACK + 5) {
-            acq(&mut g, k, T1, &mut h);
+            acq(&w, k * 8, T1, &mut h);
         }
         for k in (1..=(STACK + 5)).rev() {
-            g.releasing(k, T1, &mut h);
+            rel(&w, k * 8, &mut h);
         }
         assert!(h.is_empty());
-        assert_eq!(h.overflow, 0);
     }
 
     #[test]
