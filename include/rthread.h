@@ -742,6 +742,70 @@ rt_status rt_object_set_name(void *handle, const char *name);
 rt_status rt_object_name(const void *handle, char *buf, size_t len);
 
 /**
+ * Writes a thread dump to the file descriptor `fd`: every thread rthread knows (the main
+ * thread, the threads it started, dummies of threads it did not start, and threads without a
+ * thread object that have waited in rthread), one block per thread, in plain text.
+ *
+ * The format is stable (new lines may be added to a block; existing lines keep their form):
+ *
+ * ```text
+ * === rthread thread dump: 3 threads ===
+ *
+ * thread "MainThread" ident=0x7f2e4c1d7740 native_id=4242 daemon=no kind=main
+ *   state: blocked in rt_thread_join on thread "worker-a" (0x55d0c2a4b2a0) for 2.003 s, timeout none
+ *   holder: thread "worker-a"
+ *
+ * thread "worker-a" ident=0x7f2e4b9ff6c0 native_id=4243 daemon=no kind=started
+ *   state: blocked in rt_lock_acquire on lock "accounts" (0x55d0c2a4b310) for 2.001 s, timeout 5.000 s
+ *   holder: thread "worker-b"
+ *   holds: lock "ledger" (0x55d0c2a4b350)
+ *
+ * thread "worker-b" ident=0x7f2e4b1fe6c0 native_id=4244 daemon=yes kind=started
+ *   state: running
+ *
+ * === end of thread dump ===
+ * ```
+ *
+ * - the first line of a block: `thread "NAME"` (or `thread #N` for a thread without a thread
+ *   object, N its rthread id), `ident=` (`rt_get_ident`, hex), `native_id=` (the kernel's),
+ *   `daemon=yes|no`, `kind=main|started|timer|dummy|foreign`;
+ * - `state: running` (not blocked in rthread), or `state: blocked in CALL on KIND "NAME"
+ *   (ADDRESS) for SECONDS s, timeout SECONDS s|none`: the call (`rt_lock_acquire`,
+ *   `rt_queue_get`, ...), the object (its kind, its name if it has one, its handle's address),
+ *   how long it has waited (to a few milliseconds) and its timeout;
+ * - `holder:` the thread that holds the object: for a join, the thread joined; for a Lock or
+ *   an RLock, the recorded holder (`holder: none` when nobody holds it, `holder: not recorded`
+ *   when no mode that records holders is on: `RT_DEBUG_HOLDERS` or `RT_DEBUG_DEADLOCK`);
+ * - `lock:` for a condition wait, the lock the wait must take back;
+ * - `holds:` one line per lock the thread holds, when holders are recorded.
+ *
+ * The dump is a snapshot of each thread taken one after the other, not of all at once.
+ * Errors: `RT_EINVAL` for a negative `fd` ("invalid file descriptor"); `RT_ESTATE` when a
+ * write fails ("could not write the dump"; what was written stays); `RT_ENOMEM`.
+ */
+rt_status rt_dump_threads(int fd);
+
+/**
+ * Makes the signal `signum` write a thread dump (as `rt_dump_threads`) to the file descriptor
+ * `fd`, as Java does on SIGQUIT and Python's `faulthandler.register`: for example
+ * `rt_dump_on_signal(SIGQUIT, 2)`, then `kill -QUIT <pid>`. A negative `fd` gives the signal
+ * back its default action. Calling it again for the same signal changes the descriptor; the
+ * signal's previous handler is replaced (not chained).
+ *
+ * The handler is async-signal-safe and safe whatever the threads are doing inside rthread: it
+ * only writes the signal's number into a pipe (never blocking), and a thread of rthread's,
+ * started by the first call ("rthread-dump", not a thread object, not in dumps), writes the
+ * dump. So the dump appears shortly after the signal, not inside the handler; signals that
+ * come while a dump is being written may be merged. A fork child has no dumper thread until it
+ * calls `rt_dump_on_signal` itself.
+ *
+ * Errors: `RT_EINVAL` for a signal number that cannot be caught or is out of range ("invalid
+ * signal number"); `RT_EAGAIN` when the pipe ("can't make the dump's pipe: ...") or the
+ * thread ("can't start new thread: ...") cannot be made; nothing changed then.
+ */
+rt_status rt_dump_on_signal(int signum, int fd);
+
+/**
  * Installs hooks that run around every real block of every thread: `before(ctx)` just before
  * a thread sleeps in any rthread call (lock, rlock, condition, semaphore, event, barrier,
  * queue put/get/join, thread join, timer), and `after(ctx)` just after it wakes, whatever woke

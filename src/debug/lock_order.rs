@@ -1071,7 +1071,7 @@ mod tests {
         let mut limited = 0;
         acq(&w, 1, T1, &mut h);
         for k in 0..(MAX_NODES + 10) {
-            let key = 1 << 40 | k * 8;
+            let key = (1 << 40) | (k * 8);
             if matches!(acq(&w, key, T1, &mut h), Some(Note::Limited)) {
                 limited += 1;
             }

@@ -184,10 +184,23 @@ fn name_thread(id: u64, out: &mut Text) {
     }
 }
 
+/// Writes ` "NAME"` for the live thread object whose handle is at `addr`.
+fn name_thread_handle(addr: usize, out: &mut Text) {
+    let mut done = false;
+    let _ = crate::thread::enumerate_with(|t| {
+        if !done && crate::memory::Arc::as_ptr(t) as usize == addr {
+            done = true;
+            t.with_name(|n| {
+                let _ = write!(out, " \"{n}\"");
+            });
+        }
+    });
+}
+
 /// At load: name threads in reports, read `RTHREAD_DEBUG`.
 extern "C" fn debug_at_load() {
     let _ = boundary::value((), || {
-        debug::deadlock::set_thread_namer(name_thread);
+        debug::deadlock::set_thread_namer(name_thread, name_thread_handle);
         debug::init_from_env();
         Ok(())
     });
@@ -200,5 +213,5 @@ static DEBUG_AT_LOAD: extern "C" fn() = debug_at_load;
 
 /// Makes sure reports name threads (for platforms without `.init_array`, and tests).
 pub fn ensure_namer() {
-    debug::deadlock::set_thread_namer(name_thread);
+    debug::deadlock::set_thread_namer(name_thread, name_thread_handle);
 }

@@ -57,9 +57,9 @@ pub unsafe extern "C" fn rt_lock_acquire(
     wait: c_int,
     timeout: f64,
 ) -> rt_status {
-    // The common case, in a frame of its own: a valid handle, RT_FOREVER, no debug mode on,
-    // and a free lock. Anything else goes to `acquire_slow`, which checks everything again, in
-    // order.
+    // The common case, in a frame of its own: a valid handle, RT_FOREVER, no debug mode on but
+    // those the fast path serves (`FAST_PATH_MODES`), and a free lock. Anything else goes to
+    // `acquire_slow`, which checks everything again, in order.
     let active = debug::active();
     if wait != 0 && timeout == FOREVER && active & !debug::FAST_PATH_MODES == 0 {
         // SAFETY: the caller passes NULL or a live lock handle.
