@@ -25,7 +25,7 @@
 
 use super::{Kind, Object, Text};
 use std::fmt::Write;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// Slots of the table.
 pub const SLOTS: usize = 4096;
@@ -338,15 +338,10 @@ pub fn format_row(out: &mut dyn Write, r: &Stats, describe: &mut dyn FnMut(&mut 
 
 static TABLE: Table = Table::new();
 static HOOK: Hook = Hook::new();
-/// Whether the table was ever used (frees of objects then cost one load).
-static USED: AtomicBool = AtomicBool::new(false);
 
 /// The calling thread acquired `obj`.
 #[inline]
 pub fn acquired(obj: Object) {
-    if !USED.load(Ordering::Relaxed) {
-        USED.store(true, Ordering::Relaxed);
-    }
     TABLE.acquired(obj.addr, obj.kind as usize);
 }
 
@@ -371,11 +366,10 @@ pub fn set_hook(f: Option<HookFn>, ctx: *mut std::ffi::c_void) {
     HOOK.set(f, ctx);
 }
 
-/// The object at `addr` is freed: its counts are forgotten.
+/// The object at `addr` is freed: its counts are forgotten. An object that was never profiled
+/// costs one probe (its home slot is empty, or the probe ends at an empty slot).
 pub fn forget(addr: usize) {
-    if USED.load(Ordering::Relaxed) {
-        TABLE.forget(addr);
-    }
+    TABLE.forget(addr);
 }
 
 const BAD_FD: crate::status::Error =

@@ -173,6 +173,17 @@ pub fn acquired(obj: Object) {
     }
 }
 
+/// The fast paths' dispatcher when only [`FAST_PATH_MODES`] are on (and some are): the calling
+/// thread has just acquired `obj` on a fast path. A leaf function: the contention profile's
+/// count, and nothing else to look at.
+#[cold]
+#[inline(never)]
+pub fn acquired_fast(obj: Object) {
+    // A mode added to FAST_PATH_MODES must be served here too.
+    const _: () = assert!(FAST_PATH_MODES == CONTENTION);
+    contention::acquired(obj);
+}
+
 /// The fast paths' dispatcher: the calling thread is about to release `obj` (a Lock, or an
 /// RLock's last level). Called only when [`ACTIVE`] is not 0, before the release itself (so
 /// that the records never name a holder that has let go... for longer than the call).

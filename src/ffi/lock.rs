@@ -66,7 +66,7 @@ pub unsafe extern "C" fn rt_lock_acquire(
         if let Ok(l) = unsafe { handle::<Lock, _>(lock) } {
             if l.inner.try_acquire_uncontended() {
                 if active != 0 {
-                    debug::acquired(Object::new(l, debug::Kind::Lock));
+                    debug::acquired_fast(Object::new(l, debug::Kind::Lock));
                 }
                 return rt_status::RT_OK;
             }

@@ -88,7 +88,7 @@ pub unsafe extern "C" fn rt_rlock_acquire(
 #[inline(never)]
 fn acquired_fast(r: &RLockObj) {
     if r.inner.count() == 1 {
-        debug::acquired(Object::new(r, debug::Kind::RLock));
+        debug::acquired_fast(Object::new(r, debug::Kind::RLock));
     }
 }
 
