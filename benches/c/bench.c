@@ -1996,9 +1996,11 @@ static const struct debug_op DEBUG_OPS[] = {
  * each round timing "on" and "off" back to back (which goes first alternates). */
 static void run_debug_table(void) {
     printf("debug modes on an uncontended pair: medians of %d paired rounds; ratio = the "
-           "median of the rounds' own on / off ratios\n\n",
+           "median of the rounds' own on / off ratios; cpu = process CPU time per pair, and "
+           "its ratio\n\n",
            ROUNDS);
-    printf("%-22s %-22s %12s %12s %7s   %s\n", "pair", "mode", "on", "off", "ratio", "target");
+    printf("%-26s %-20s %12s %12s %7s %12s %12s %7s   %s\n", "pair", "mode", "on", "off",
+           "ratio", "cpu on", "cpu off", "ratio", "target");
     for (size_t m = 0; m < sizeof DEBUG_OPS / sizeof DEBUG_OPS[0]; m++) {
         const struct debug_op *d = &DEBUG_OPS[m];
         for (int k = 0; k < 2; k++) {
@@ -2013,10 +2015,13 @@ static void run_debug_table(void) {
             char row[64];
             debug_mode = d->flags;
             p = run_paired(&op, op.n, ROUNDS);
-            printf("%-22s %-22s", op.name, d->mode);
+            printf("%-26s %-20s", op.name, d->mode);
             print_ns(p.rt);
             print_ns(p.pt);
-            printf(" %7.2f   %s\n", p.round_ratio, d->target);
+            printf(" %7.2f", p.round_ratio);
+            print_ns(p.rt_cpu);
+            print_ns(p.pt_cpu);
+            printf(" %7.2f   %s\n", p.rt_cpu / p.pt_cpu, d->target);
             snprintf(row, sizeof row, "debug/%s/%s", d->key, op.key);
             tsv_line(row, "on", 0, "ns/op", p.rt, p.rt_lo, p.rt_hi, p.rt_cpu, p.round_ratio, -1,
                      -1);
