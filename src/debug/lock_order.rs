@@ -35,7 +35,7 @@
 
 use super::{Kind, Object, Text};
 use crate::wait::LockCell;
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -641,8 +641,56 @@ pub fn format_inversion(
 static GRAPH: LockCell<Graph> = LockCell::new(Graph::new());
 
 thread_local! {
-    /// The calling thread's stack and cache of orders.
-    static HELD: RefCell<Held> = const { RefCell::new(Held::new()) };
+    /// The calling thread's stack and cache of orders, on the heap (the library's thread-local
+    /// block is static TLS, which must stay small for `dlopen`), or NULL; the key's destructor
+    /// frees it.
+    static HELD: Cell<*mut Held> = const { Cell::new(std::ptr::null_mut()) };
+    /// Whether the calling thread is inside `with_held` (a report hook that takes a lock).
+    static IN_HELD: Cell<bool> = const { Cell::new(false) };
+}
+
+fn held_key() -> Option<libc::pthread_key_t> {
+    static KEY: std::sync::OnceLock<Option<libc::pthread_key_t>> = std::sync::OnceLock::new();
+    *KEY.get_or_init(|| {
+        unsafe extern "C" fn release(p: *mut std::ffi::c_void) {
+            let p = p as *mut Held;
+            let _ = HELD.try_with(|c| {
+                if c.get() == p {
+                    c.set(std::ptr::null_mut());
+                }
+            });
+            // SAFETY: the box `with_held` gave to the key; the system calls this once for it.
+            drop(unsafe { Box::from_raw(p) });
+        }
+        let mut key: libc::pthread_key_t = 0;
+        // SAFETY: `key` is writable; `release` never unwinds.
+        (unsafe { libc::pthread_key_create(&mut key, Some(release)) } == 0).then_some(key)
+    })
+}
+
+/// Runs `f` on the calling thread's stack, made at the first call; `None` without memory, while
+/// the thread ends, or inside another `with_held` of the same thread.
+fn with_held<R>(f: impl FnOnce(&mut Held) -> R) -> Option<R> {
+    let mut p = HELD.try_with(Cell::get).ok()?;
+    if p.is_null() {
+        let key = held_key()?;
+        p = Box::into_raw(crate::memory::try_box(Held::new()).ok()?);
+        // SAFETY: our key; the value is the box its destructor frees.
+        if unsafe { libc::pthread_setspecific(key, p as *const std::ffi::c_void) } != 0 {
+            // SAFETY: just made, given to nobody.
+            drop(unsafe { Box::from_raw(p) });
+            return None;
+        }
+        HELD.with(|c| c.set(p));
+    }
+    if IN_HELD.try_with(|b| b.replace(true)).ok()? {
+        return None;
+    }
+    // SAFETY: the box lives until the key's destructor, which runs after this thread's calls;
+    // only this thread reaches it, and not twice at once (IN_HELD).
+    let r = f(unsafe { &mut *p });
+    IN_HELD.with(|b| b.set(false));
+    Some(r)
 }
 
 /// The graph's fork handling: the child forgets every order (its other threads are gone).
@@ -733,12 +781,9 @@ pub fn acquired(obj: Object) {
         super::deadlock::describe_thread(me, &mut t);
         ThreadLabel::new(me, t.as_str())
     };
-    let note = HELD.try_with(|h| {
-        let mut h = h.try_borrow_mut().ok()?;
-        on_acquire(&GRAPH, &GENS, &mut h, (obj.addr, obj.kind), &mut who)
-    });
-    match note {
-        Ok(Some(Note::Inversion(inv))) => {
+    let note = with_held(|h| on_acquire(&GRAPH, &GENS, h, (obj.addr, obj.kind), &mut who));
+    match note.flatten() {
+        Some(Note::Inversion(inv)) => {
             let mut t = Text::new();
             format_inversion(&inv, &mut t, &mut |out, addr, kind| {
                 let mut d = Text::new();
@@ -748,7 +793,7 @@ pub fn acquired(obj: Object) {
             drop(inv);
             super::report(t.as_str());
         }
-        Ok(Some(Note::Limited)) => super::report(
+        Some(Note::Limited) => super::report(
             "rthread: lock-order checking: its tables are full (or memory ran out); some orders \
              are not checked from now on\n",
         ),
@@ -762,11 +807,7 @@ pub fn releasing(obj: Object) {
     if !matches!(obj.kind, Kind::Lock | Kind::RLock) {
         return;
     }
-    let _ = HELD.try_with(|h| {
-        if let Ok(mut h) = h.try_borrow_mut() {
-            h.release(obj.addr, &GENS);
-        }
-    });
+    with_held(|h| h.release(obj.addr, &GENS));
 }
 
 /// The object at `addr` is freed: its orders are forgotten, and so are the entries of threads
