@@ -311,8 +311,83 @@ loom::lazy_static! {
     });
 }
 
+/// The debug layer's internal locks in a fork: taken before it (so that no vanished thread
+/// holds one in the child), released in the parent, forced open in the child, where the
+/// records of the vanished threads are marked so.
+#[cfg(not(loom))]
+struct DebugFork;
+
+#[cfg(not(loom))]
+impl crate::wait::fork::ForkSafe for DebugFork {
+    fn try_lock_for_fork(&self) -> bool {
+        if !threads::DETECT.try_lock_for_fork() {
+            return false;
+        }
+        if !threads::THREADS.try_lock_for_fork() {
+            // SAFETY: taken just above.
+            unsafe { threads::DETECT.unlock_after_fork() };
+            return false;
+        }
+        if !names::NAMES.try_lock_for_fork() {
+            // SAFETY: taken just above.
+            unsafe {
+                threads::THREADS.unlock_after_fork();
+                threads::DETECT.unlock_after_fork();
+            }
+            return false;
+        }
+        if !SINK.try_lock_for_fork() {
+            // SAFETY: taken just above.
+            unsafe {
+                names::NAMES.unlock_after_fork();
+                threads::THREADS.unlock_after_fork();
+                threads::DETECT.unlock_after_fork();
+            }
+            return false;
+        }
+        true
+    }
+
+    fn unlock_after_fork(&self) {
+        // SAFETY: all four were taken by `try_lock_for_fork`.
+        unsafe {
+            SINK.unlock_after_fork();
+            names::NAMES.unlock_after_fork();
+            threads::THREADS.unlock_after_fork();
+            threads::DETECT.unlock_after_fork();
+        }
+    }
+
+    fn reset_in_child(&self) {
+        // SAFETY: the child's handler, one thread, no guard alive.
+        unsafe {
+            threads::DETECT.reset_in_child();
+            names::NAMES.reset_in_child();
+            SINK.reset_in_child();
+            threads::reset_in_child();
+        }
+    }
+}
+
+#[cfg(not(loom))]
+static DEBUG_FORK: DebugFork = DebugFork;
+
+/// Lists the debug layer's locks with the fork handler (once; later calls cost one load).
+/// Without memory for the listing, a fork child may find a lock held by a vanished thread.
+pub fn ensure_fork_safe() {
+    #[cfg(not(loom))]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            // SAFETY: a static, never unregistered.
+            let _ = unsafe { crate::wait::fork::register(&DEBUG_FORK) };
+        });
+    }
+}
+
 /// Sets (or, with `None`, removes) the report hook.
 pub fn set_report_hook(hook: Option<ReportHook>, ctx: *mut c_void) {
+    ensure_fork_safe();
     *SINK.lock() = Sink { hook, ctx };
 }
 

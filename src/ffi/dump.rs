@@ -90,7 +90,7 @@ fn dump(fd: c_int) -> Result<(), Error> {
         if recs.try_reserve(all.len()).is_err() {
             failed = true;
         } else {
-            recs.extend(all.iter().cloned());
+            recs.extend(all.iter().filter(|r| !r.vanished()).cloned());
         }
     }
     if failed {
