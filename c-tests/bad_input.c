@@ -2238,6 +2238,38 @@ static void bad_input_rt_dump_on_signal(void) {
 }
 
 
+/* =============================================================================================
+ * The contention profile (RT_DEBUG_CONTENTION)
+ */
+static void bad_input_rt_contention_report(void) {
+    int fds[2];
+    /* Not an open descriptor. */
+    BAD(rt_contention_report(-1, 0), RT_EINVAL, "bad file descriptor");
+    BAD(rt_contention_report(INT_MAX, 3), RT_EINVAL, "bad file descriptor");
+    /* Open, but not for writing: the write fails. */
+    CHECK_EQ_INT(pipe(fds), 0);
+    BAD(rt_contention_report(fds[0], 0), RT_EINVAL, "cannot write to the file descriptor");
+    /* Any `top` is fine: 0 (all), or more than there are objects. */
+    CHECK_OK(rt_contention_report(fds[1], 0));
+    CHECK_OK(rt_contention_report(fds[1], SIZE_MAX));
+    close(fds[0]);
+    close(fds[1]);
+}
+
+static int hook_context_marker;
+
+static void ignore_contention(void *ctx, const void *obj, uint64_t thread, uint64_t ns) {
+    (void)ctx, (void)obj, (void)thread, (void)ns;
+}
+
+static void bad_input_rt_set_contention_hook(void) {
+    /* Never fails: a NULL hook removes it, and the context may be anything. */
+    CHECK_OK(rt_set_contention_hook(ignore_contention, NULL));
+    CHECK_OK(rt_set_contention_hook(ignore_contention, (void *)&hook_context_marker));
+    CHECK_OK(rt_set_contention_hook(NULL, (void *)&hook_context_marker));
+    CHECK_OK(rt_set_contention_hook(NULL, NULL));
+}
+
 RT_CASES(
     RT_CASE(bad_input_rt_barrier_new),
     RT_CASE(bad_input_rt_barrier_free),
@@ -2369,5 +2401,7 @@ RT_CASES(
     RT_CASE(bad_input_rt_object_set_name),
     RT_CASE(bad_input_rt_object_name),
     RT_CASE(bad_input_rt_dump_threads),
-    RT_CASE(bad_input_rt_dump_on_signal)
+    RT_CASE(bad_input_rt_dump_on_signal),
+    RT_CASE(bad_input_rt_contention_report),
+    RT_CASE(bad_input_rt_set_contention_hook)
 )

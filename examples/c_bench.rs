@@ -8,6 +8,7 @@
 //!     cargo run --release --example c_bench -- --tsv results.tsv   # also machine-readable
 //!     cargo run --release --example c_bench -- --static  # also linked with librthread.a
 //!     cargo run --release --example c_bench -- --guard   # the CI regression guard
+//!     cargo run --release --example c_bench -- --debug-modes  # each debug mode's cost, on/off
 //!     cargo run --example c_bench -- --build-only        # only compile (CI)
 //!
 //! Other options of the benchmark itself: `--rounds N` (rounds of the comparison rows, 5),

@@ -96,6 +96,7 @@ fn every_c_function_that_takes_a_pointer_is_unsafe_to_call_from_rust() {
         safe_ones,
         [
             "rt_active_count",
+            "rt_contention_report",
             "rt_dump_on_signal",
             "rt_dump_threads",
             "rt_get_debug",

@@ -1962,6 +1962,75 @@ static int run_guard(void) {
     return 0;
 }
 
+/* ==== the debug modes' cost: an uncontended lock pair with a mode on, beside the same pair
+ * with every mode off (--debug-modes) ==== */
+
+static unsigned debug_mode; /* the flags the "on" side runs with */
+
+static double debug_side(unsigned flags, double (*pair)(long), long n) {
+    double t;
+    RT_CHECK(rt_set_debug(flags));
+    t = pair(n);
+    RT_CHECK(rt_set_debug(0));
+    return t;
+}
+
+static double lock_pair_mode_on(long n) { return debug_side(debug_mode, rt_lock_pair, n); }
+static double lock_pair_mode_off(long n) { return debug_side(0, rt_lock_pair, n); }
+static double rlock_pair_mode_on(long n) { return debug_side(debug_mode, rt_rlock_pair, n); }
+static double rlock_pair_mode_off(long n) { return debug_side(0, rt_rlock_pair, n); }
+
+struct debug_op {
+    const char *key, *mode;
+    unsigned flags;
+    const char *target; /* the ceiling on the ratio, or "" */
+};
+
+static const struct debug_op DEBUG_OPS[] = {
+    {"deadlock", "RT_DEBUG_DEADLOCK", RT_DEBUG_DEADLOCK, "<= 2"},
+    {"lockorder", "RT_DEBUG_LOCK_ORDER", RT_DEBUG_LOCK_ORDER, ""},
+    {"contention", "RT_DEBUG_CONTENTION", RT_DEBUG_CONTENTION, "<= 1.5"},
+};
+
+/* Each mode, on the lock pair and the rlock pair (first acquire): medians of paired rounds,
+ * each round timing "on" and "off" back to back (which goes first alternates). */
+static void run_debug_table(void) {
+    printf("debug modes on an uncontended pair: medians of %d paired rounds; ratio = the "
+           "median of the rounds' own on / off ratios; cpu = process CPU time per pair, and "
+           "its ratio\n\n",
+           ROUNDS);
+    printf("%-26s %-20s %12s %12s %7s %12s %12s %7s   %s\n", "pair", "mode", "on", "off",
+           "ratio", "cpu on", "cpu off", "ratio", "target");
+    for (size_t m = 0; m < sizeof DEBUG_OPS / sizeof DEBUG_OPS[0]; m++) {
+        const struct debug_op *d = &DEBUG_OPS[m];
+        for (int k = 0; k < 2; k++) {
+            struct op op = {k == 0 ? "lock-pair" : "rlock-pair",
+                            k == 0 ? "lock pair" : "rlock pair (first acquire)",
+                            "the same pair, modes off",
+                            k == 0 ? lock_pair_mode_on : rlock_pair_mode_on,
+                            k == 0 ? lock_pair_mode_off : rlock_pair_mode_off,
+                            quick ? 500000 : 2000000,
+                            0};
+            struct paired p;
+            char row[64];
+            debug_mode = d->flags;
+            p = run_paired(&op, op.n, ROUNDS);
+            printf("%-26s %-20s", op.name, d->mode);
+            print_ns(p.rt);
+            print_ns(p.pt);
+            printf(" %7.2f", p.round_ratio);
+            print_ns(p.rt_cpu);
+            print_ns(p.pt_cpu);
+            printf(" %7.2f   %s\n", p.rt_cpu / p.pt_cpu, d->target);
+            snprintf(row, sizeof row, "debug/%s/%s", d->key, op.key);
+            tsv_line(row, "on", 0, "ns/op", p.rt, p.rt_lo, p.rt_hi, p.rt_cpu, p.round_ratio, -1,
+                     -1);
+            tsv_line(row, "off", 0, "ns/op", p.pt, p.pt_lo, p.pt_hi, p.pt_cpu, 1.0, -1, -1);
+            fflush(stdout);
+        }
+    }
+}
+
 static void *idle(void *arg) {
     return arg;
 }
@@ -1969,13 +2038,13 @@ static void *idle(void *arg) {
 static void usage(void) {
     fprintf(stderr,
             "usage: bench [--quick] [--tsv FILE] [--rounds N] [--threads-memory N]\n"
-            "             [--no-table] [--no-rows] [--guard] [FILTER...]\n");
+            "             [--no-table] [--no-rows] [--guard] [--debug-modes] [FILTER...]\n");
     exit(2);
 }
 
 int main(int argc, char **argv) {
     pthread_t tid;
-    int guard = 0, table = 1, rows = 1, memory_threads = 10000;
+    int guard = 0, table = 1, rows = 1, memory_threads = 10000, debug_modes = 0;
     self_exe = argv[0];
     if (argc == 4 && strcmp(argv[1], "--mem-child") == 0)
         return mem_child(strcmp(argv[2], "rt") == 0, atoi(argv[3]));
@@ -1986,6 +2055,8 @@ int main(int argc, char **argv) {
             quick = 1;
         else if (strcmp(argv[i], "--guard") == 0)
             guard = 1;
+        else if (strcmp(argv[i], "--debug-modes") == 0)
+            debug_modes = 1;
         else if (strcmp(argv[i], "--no-table") == 0)
             table = 0;
         else if (strcmp(argv[i], "--no-rows") == 0)
@@ -2035,6 +2106,15 @@ int main(int argc, char **argv) {
     RT_CHECK(rt_semaphore_new(1, &pair_sem));
     if (!(pair_sem_t = malloc(sizeof *pair_sem_t)) || sem_init(pair_sem_t, 0, 1) != 0)
         die("sem_init");
+
+    if (debug_modes) {
+        run_debug_table();
+        RT_CHECK(rt_lock_free(pair_lock));
+        RT_CHECK(rt_rlock_free(reentry_rlock));
+        if (tsv)
+            fclose(tsv);
+        return 0;
+    }
 
     if (guard) {
         int rc = run_guard();

@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- The allocator ------------------------------------------------------------------------ */
@@ -1135,6 +1136,33 @@ static void alloc_rt_dump_on_signal(void) {
 }
 
 
+/* ---- The contention profile ---- */
+
+static off_t file_size(int fd) {
+    struct stat st;
+    CHECK_EQ_INT(fstat(fd, &st), 0);
+    return st.st_size;
+}
+
+/* The report's list of objects is its one allocation: without it, RT_ENOMEM and nothing
+ * written. */
+static void alloc_rt_contention_report(void) {
+    rt_lock *l;
+    FILE *f = tmpfile();
+    int fd;
+    CHECK(f != NULL);
+    fd = fileno(f);
+    CHECK_OK(rt_lock_new(&l));
+    CHECK_OK(rt_set_debug(RT_DEBUG_CONTENTION));
+    CHECK_OK(rt_lock_acquire(l, 1, RT_FOREVER));
+    CHECK_OK(rt_lock_release(l));
+    CHECK_OK(rt_set_debug(0));
+    EXHAUST("rt_contention_report", RT_OK, 0, s = rt_contention_report(fd, 0), { CHECK_EQ_INT(file_size(fd), 0); }, { CHECK(file_size(fd) > 0); CHECK_EQ_INT(ftruncate(fd, 0), 0); CHECK_EQ_INT(lseek(fd, 0, SEEK_SET), 0); });
+    CHECK_OK(rt_lock_free(l));
+    fclose(f);
+    report("rt_contention_report");
+}
+
 /*
  * Every other function of the header: none allocates, in any thread (a blocking one here waits
  * in a thread that has its record already, or does not wait). The case below calls each with
@@ -1161,6 +1189,7 @@ static const char *const allocation_free[] = {
     "rt_executor_shutdown", "rt_executor_thread_count", "rt_executor_free",
     "rt_version", "rt_version_str", "rt_once", "rt_interrupt_main_on_signal",
     "rt_set_debug", "rt_get_debug", "rt_set_debug_report_hook", "rt_object_name",
+    "rt_set_contention_hook",
 };
 
 /*
@@ -1365,12 +1394,14 @@ static void allocation_free_functions_allocate_nothing(void) {
     NO_ALLOC(rt_executor_shutdown(ex, true, true));
     NO_ALLOC(rt_executor_free(ex));
     NO_ALLOC(rt_future_release(fu));
+    NO_ALLOC(rt_set_contention_hook(NULL, NULL));
     CHECK(calls >= sizeof allocation_free / sizeof allocation_free[0]);
     CHECK(sizeof not_covered / sizeof not_covered[0] == 1);
     printf("%lu calls, no allocation\n", (unsigned long)calls);
 }
 
 RT_CASES(
+    RT_CASE(alloc_rt_contention_report),
     RT_CASE(alloc_rt_lock_new),
     RT_CASE(alloc_rt_rlock_new),
     RT_CASE(alloc_rt_condition_new),

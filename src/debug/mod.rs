@@ -19,7 +19,9 @@
 //! program holds and a debugger shows), its [`Kind`], and its name if it has one:
 //! `lock "accounts" (0x55d0c2a4b2a0)`.
 
+pub mod contention;
 pub mod deadlock;
+pub mod lock_order;
 pub mod names;
 pub mod threads;
 
@@ -45,6 +47,12 @@ pub const ANNOTATE_TSAN: u32 = 1 << 8;
 pub const ANNOTATE_VALGRIND: u32 = 1 << 9;
 /// Modes that need the per-thread held-lock lists.
 pub const NEEDS_HELD: u32 = DEADLOCK | HOLDERS | LOCK_ORDER;
+
+/// Modes the C fast paths serve without leaving them: with no other bit on, an uncontended
+/// acquisition still takes the lock with its one compare-exchange and then calls [`acquired`],
+/// and a release stays the fast release (the contention profile needs nothing at a release).
+/// Any other bit sends both to the slow paths.
+pub const FAST_PATH_MODES: u32 = CONTENTION;
 
 /// The flags word: 0 when nothing is switched on. Read with one relaxed load on fast paths.
 pub static ACTIVE: AtomicU32 = AtomicU32::new(0);
@@ -154,9 +162,26 @@ impl Object {
 #[inline(never)]
 pub fn acquired(obj: Object) {
     let flags = active();
+    if flags & CONTENTION != 0 {
+        contention::acquired(obj);
+    }
     if flags & NEEDS_HELD != 0 {
         threads::push_held(obj);
     }
+    if flags & LOCK_ORDER != 0 {
+        lock_order::acquired(obj);
+    }
+}
+
+/// The fast paths' dispatcher when only [`FAST_PATH_MODES`] are on (and some are): the calling
+/// thread has just acquired `obj` on a fast path. A leaf function: the contention profile's
+/// count, and nothing else to look at.
+#[cold]
+#[inline(never)]
+pub fn acquired_fast(obj: Object) {
+    // A mode added to FAST_PATH_MODES must be served here too.
+    const _: () = assert!(FAST_PATH_MODES == CONTENTION);
+    contention::acquired(obj);
 }
 
 /// The fast paths' dispatcher: the calling thread is about to release `obj` (a Lock, or an
@@ -169,6 +194,9 @@ pub fn releasing(obj: Object) {
     if flags & NEEDS_HELD != 0 {
         threads::pop_held(obj);
     }
+    if flags & LOCK_ORDER != 0 {
+        lock_order::releasing(obj);
+    }
 }
 
 /// A contended wait on `obj` ended after `waited_ns` nanoseconds (`acquired`: whether the
@@ -177,7 +205,14 @@ pub fn releasing(obj: Object) {
 #[cold]
 #[inline(never)]
 pub fn contended(obj: Object, waited_ns: u64, acquired: bool) {
-    let _ = (obj, waited_ns, acquired);
+    contention::contended(obj, waited_ns, acquired);
+}
+
+/// The object at `addr` is being freed: the lock-order graph and the contention profile forget
+/// it (a new object at the same address starts afresh). Cheap when neither was ever used.
+pub fn freed(addr: usize) {
+    lock_order::forget(addr);
+    contention::forget(addr);
 }
 
 /// Sets the user's debug flags (`rt_set_debug`): `RT_EINVAL` for unknown bits.
@@ -193,6 +228,10 @@ pub fn set_flags(flags: u32) -> Result<(), Error> {
     if before & NEEDS_HELD != 0 && flags & NEEDS_HELD == 0 {
         // Releases are no longer recorded: forget the held lists, which would go stale.
         threads::forget_held();
+    }
+    if before & LOCK_ORDER != 0 && flags & LOCK_ORDER == 0 {
+        // The same for the lock-order graph: its holds would go stale.
+        lock_order::clear();
     }
     Ok(())
 }

@@ -22,6 +22,7 @@ pub const RT_DEBUG_CONTENTION: c_uint = 4;
 /// `rt_dump_threads` names the holder of the object a thread is blocked on.
 pub const RT_DEBUG_HOLDERS: c_uint = 8;
 
+// Literals, so that cbindgen writes them into the header; the same bits as the debug layer's.
 const _: () = assert!(
     RT_DEBUG_DEADLOCK == debug::DEADLOCK
         && RT_DEBUG_LOCK_ORDER == debug::LOCK_ORDER

@@ -57,13 +57,17 @@ pub unsafe extern "C" fn rt_lock_acquire(
     wait: c_int,
     timeout: f64,
 ) -> rt_status {
-    // The common case, in a frame of its own: a valid handle, RT_FOREVER, no debug mode on,
-    // and a free lock. Anything else goes to `acquire_slow`, which checks everything again, in
-    // order.
-    if wait != 0 && timeout == FOREVER && debug::active() == 0 {
+    // The common case, in a frame of its own: a valid handle, RT_FOREVER, no debug mode on but
+    // those the fast path serves (`FAST_PATH_MODES`), and a free lock. Anything else goes to
+    // `acquire_slow`, which checks everything again, in order.
+    let active = debug::active();
+    if wait != 0 && timeout == FOREVER && active & !debug::FAST_PATH_MODES == 0 {
         // SAFETY: the caller passes NULL or a live lock handle.
         if let Ok(l) = unsafe { handle::<Lock, _>(lock) } {
             if l.inner.try_acquire_uncontended() {
+                if active != 0 {
+                    debug::acquired_fast(Object::new(l, debug::Kind::Lock));
+                }
                 return rt_status::RT_OK;
             }
         }
@@ -95,7 +99,7 @@ fn acquire_slow(lock: *mut rt_lock, wait: c_int, timeout: f64) -> rt_status {
 /// wrong-kind handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_lock_release(lock: *mut rt_lock) -> rt_status {
-    if debug::active() == 0 {
+    if debug::active() & !debug::FAST_PATH_MODES == 0 {
         // SAFETY: the caller passes NULL or a live lock handle.
         if let Ok(l) = unsafe { handle::<Lock, _>(lock) } {
             if l.inner.try_release_uncontended() {

@@ -56,6 +56,8 @@ pub mod barrier;
 pub mod boundary;
 pub mod condition;
 #[cfg(not(loom))]
+pub mod contention;
+#[cfg(not(loom))]
 pub mod debug;
 #[cfg(not(loom))]
 pub mod dump;
@@ -303,6 +305,7 @@ pub unsafe fn free<T: Handled, C>(p: *mut C) -> rt_status {
         wait_fork::unregister(f);
     }
     crate::debug::names::forget(p as usize);
+    crate::debug::freed(p as usize);
     let p = p as *mut Obj<T>;
     // SAFETY: the object is ours to destroy; it was allocated with Obj::alloc's layout.
     unsafe {

@@ -68,15 +68,28 @@ pub unsafe extern "C" fn rt_rlock_acquire(
     // The common case, in a frame of its own: a valid handle, RT_FOREVER, and a lock that is
     // free or the caller's. Anything else goes to `acquire_slow`, which checks everything
     // again, in order.
-    if wait != 0 && timeout == FOREVER && debug::active() == 0 {
+    let active = debug::active();
+    if wait != 0 && timeout == FOREVER && active & !debug::FAST_PATH_MODES == 0 {
         // SAFETY: the caller passes NULL or a live rlock handle.
         if let Ok(r) = unsafe { handle::<RLock, _>(rlock) } {
             if r.inner.try_acquire_fast() {
+                if active != 0 {
+                    acquired_fast(r);
+                }
                 return rt_status::RT_OK;
             }
         }
     }
     acquire_slow(rlock, wait, timeout)
+}
+
+/// The fast path's acquisition with a fast-path debug mode on: the first level only.
+#[cold]
+#[inline(never)]
+fn acquired_fast(r: &RLockObj) {
+    if r.inner.count() == 1 {
+        debug::acquired_fast(Object::new(r, debug::Kind::RLock));
+    }
 }
 
 #[cold]
@@ -104,7 +117,7 @@ fn acquire_slow(rlock: *mut rt_rlock, wait: c_int, timeout: f64) -> rt_status {
 /// wrong-kind handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_rlock_release(rlock: *mut rt_rlock) -> rt_status {
-    if debug::active() == 0 {
+    if debug::active() & !debug::FAST_PATH_MODES == 0 {
         // SAFETY: the caller passes NULL or a live rlock handle.
         if let Ok(r) = unsafe { handle::<RLock, _>(rlock) } {
             if r.inner.release_if_owner() {
