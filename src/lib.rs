@@ -6,14 +6,16 @@
 //! 2. [`time`]: timeouts and deadlines;
 //! 3. [`wait`]: the waiting core (the wait table, `park`/`unpark`, the internal lock, interrupts,
 //!    blocking hooks, fork);
-//! 4. [`sync`]: Lock, RLock, Condition, Semaphore, Event, Barrier;
-//! 5. [`queue`] and [`thread`], side by side (neither uses the other);
-//! 6. [`futures`]: executors and futures, on threads and queues;
-//! 7. `ffi`: the `extern "C"` functions that `include/rthread.h` declares.
+//! 4. [`debug`]: what rthread tells race detectors;
+//! 5. [`sync`]: Lock, RLock, Condition, Semaphore, Event, Barrier;
+//! 6. [`queue`] and [`thread`], side by side (neither uses the other);
+//! 7. [`futures`]: executors and futures, on threads and queues;
+//! 8. `ffi`: the `extern "C"` functions that `include/rthread.h` declares.
 //!
 //! A module uses only modules of lower layers (or its own), and no two files use each other:
 //! tests/layers.rs checks both. ARCHITECTURE.md is the map.
 
+pub mod debug;
 #[cfg(not(loom))]
 pub mod futures;
 pub mod memory;

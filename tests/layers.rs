@@ -12,6 +12,7 @@ const LAYERS: &[&[&str]] = &[
     &["memory"],
     &["time"],
     &["wait"],
+    &["debug"],
     &["sync"],
     &["queue", "thread"],
     &["futures"],

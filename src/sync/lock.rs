@@ -29,6 +29,7 @@
 //! Differences from Python: none in behaviour. Differences from pthreads: no owner (no
 //! `EPERM`), releasing an unlocked lock is reported, timed acquire uses the monotonic clock.
 
+use crate::debug::annotate;
 use crate::status::{Error, rt_status};
 use crate::time::Wait;
 use crate::wait::SpinWait;
@@ -91,7 +92,10 @@ impl Lock {
                 Ordering::Acquire,
                 Ordering::Relaxed,
             ) {
-                Ok(_) => return true,
+                Ok(_) => {
+                    annotate::acquired(self);
+                    return true;
+                }
                 Err(now) => s = now,
             }
         }
@@ -101,9 +105,14 @@ impl Lock {
     /// it. False changes nothing; `try_acquire` or `acquire_slow` then look at the word.
     #[inline]
     pub fn try_acquire_uncontended(&self) -> bool {
-        self.state
+        let taken = self
+            .state
             .compare_exchange(0, LOCKED, Ordering::Acquire, Ordering::Relaxed)
-            .is_ok()
+            .is_ok();
+        if taken {
+            annotate::acquired(self);
+        }
+        taken
     }
 
     /// Acquires the lock: at once, waiting without bound, or until a deadline.
@@ -148,6 +157,14 @@ impl Lock {
     /// The slow path; `block` says how a wait ends and whether hooks run (its deadline is
     /// `wait`'s).
     fn acquire_slow_with(&self, wait: Wait, block: Block) -> Result<(), Error> {
+        let r = self.acquire_slow_loop(wait, block);
+        if r.is_ok() {
+            annotate::acquired(self);
+        }
+        r
+    }
+
+    fn acquire_slow_loop(&self, wait: Wait, block: Block) -> Result<(), Error> {
         if wait == Wait::Try {
             return if self.try_acquire() {
                 Ok(())
@@ -216,6 +233,7 @@ impl Lock {
     /// changes nothing and returns false, and `release` does the rest.
     #[inline]
     pub fn try_release_uncontended(&self) -> bool {
+        annotate::released(self);
         self.state
             .compare_exchange(LOCKED, 0, Ordering::Release, Ordering::Relaxed)
             .is_ok()
@@ -238,6 +256,7 @@ impl Lock {
 
     #[cold]
     fn release_slow(&self) -> Result<(), Error> {
+        annotate::released(self);
         let mut s = self.state.load(Ordering::Relaxed);
         loop {
             if s & LOCKED == 0 {
