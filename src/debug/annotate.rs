@@ -53,6 +53,8 @@ const HG_BASE: usize = ((b'H' as usize) << 24) | ((b'G' as usize) << 16);
 const HG_HAPPENS_BEFORE: usize = HG_BASE + 256 + 33;
 /// `ANNOTATE_HAPPENS_AFTER(obj)` (helgrind's `_VG_USERREQ__HG_USERSO_RECV_POST`).
 const HG_HAPPENS_AFTER: usize = HG_BASE + 256 + 34;
+/// `VALGRIND_HG_DISABLE_CHECKING(addr, len)` (helgrind's `_VG_USERREQ__HG_ARANGE_MAKE_UNTRACKED`).
+const HG_UNTRACKED: usize = HG_BASE + 256 + 39;
 
 /// Whether any tool runs the process: one relaxed load. The annotated points call
 /// [`release`] and [`acquire`] only when it is true.
@@ -129,6 +131,47 @@ fn internal_lock(addr: usize, acquired: bool) {
     };
     client_request(0, [request, addr, 0, 0, 0, 0]);
 }
+
+/// The allocator of the library: the system's, and under valgrind every block rthread
+/// allocates is left out of helgrind's checks (`VALGRIND_HG_DISABLE_CHECKING`). Such a block
+/// holds only rthread's own state (objects, queue slots, wait records, the registry), which
+/// its atomics order in ways the tool cannot see; the user's data never lives in it (a queue
+/// holds the user's pointers, not what they point to). helgrind checks a block again once it
+/// is freed and allocated anew.
+struct Allocator;
+
+// SAFETY: every call is the system allocator's; the request after it only changes what
+// valgrind checks.
+unsafe impl std::alloc::GlobalAlloc for Allocator {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        // SAFETY: as for `System`, with the caller's layout.
+        untracked(unsafe { std::alloc::System.alloc(layout) }, layout.size())
+    }
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        // SAFETY: as above.
+        untracked(unsafe { std::alloc::System.alloc_zeroed(layout) }, layout.size())
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: as above.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new: usize) -> *mut u8 {
+        // SAFETY: as above.
+        untracked(unsafe { std::alloc::System.realloc(ptr, layout, new) }, new)
+    }
+}
+
+#[inline]
+fn untracked(p: *mut u8, len: usize) -> *mut u8 {
+    if TOOLS.load(Ordering::Relaxed) & VALGRIND != 0 && !p.is_null() {
+        client_request(0, [HG_UNTRACKED, p as usize, len, 0, 0, 0]);
+    }
+    p
+}
+
+#[cfg(not(loom))]
+#[global_allocator]
+static ALLOCATOR: Allocator = Allocator;
 
 /// Finds the tools that run the process, and switches the annotations on if there is one.
 /// Runs once, at load (see [`INIT`]); later calls find the same.
