@@ -144,6 +144,9 @@ pub enum Message {
     Number(&'static str, u64, &'static str),
     /// `prefix`, then the OS's text for the errno value: "can't start new thread: ...".
     Os(&'static str, i32),
+    /// The text already recorded as the thread's last message (a message made at run time,
+    /// recorded with [`record_text`] before the error is returned): recording keeps it.
+    Recorded,
 }
 
 /// A failed call: the status code and CPython's message for it.
@@ -178,6 +181,7 @@ impl Error {
                 let text = os_error_text(errno);
                 write!(out, "{p}{text} (errno {errno})")
             }
+            Message::Recorded => write!(out, "{}", last_error()),
         };
     }
 }
@@ -253,6 +257,9 @@ thread_local! {
 
 /// Records `err` as the calling thread's last error and returns its status.
 pub fn record(err: &Error) -> rt_status {
+    if err.message == Message::Recorded {
+        return err.status;
+    }
     let _ = LAST_ERROR.try_with(|cell| {
         if let Ok(mut buf) = cell.try_borrow_mut() {
             buf.len = 0;

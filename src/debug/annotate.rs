@@ -29,16 +29,9 @@
 //! Cost: detection runs once, at load. When no tool runs the process, each annotated point
 //! costs one relaxed load of a flag that is zero.
 
+use super::{ACTIVE, ANNOTATE_TSAN as TSAN, ANNOTATE_VALGRIND as VALGRIND};
 use std::ffi::c_void;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
-
-/// TSan's runtime is in the process.
-const TSAN: u32 = 1;
-/// Valgrind runs the process (helgrind, DRD, or another tool, which ignores the requests).
-const VALGRIND: u32 = 2;
-
-/// Which tools run the process ([`TSAN`], [`VALGRIND`]); 0 when none (the fast paths' flag).
-static TOOLS: AtomicU32 = AtomicU32::new(0);
+use std::sync::atomic::{AtomicUsize, Ordering};
 /// `__tsan_acquire` and `__tsan_release`, when the TSan runtime is present.
 static TSAN_ACQUIRE: AtomicUsize = AtomicUsize::new(0);
 static TSAN_RELEASE: AtomicUsize = AtomicUsize::new(0);
@@ -56,11 +49,18 @@ const HG_HAPPENS_AFTER: usize = HG_BASE + 256 + 34;
 /// `VALGRIND_HG_DISABLE_CHECKING(addr, len)` (helgrind's `_VG_USERREQ__HG_ARANGE_MAKE_UNTRACKED`).
 const HG_UNTRACKED: usize = HG_BASE + 256 + 39;
 
-/// Whether any tool runs the process: one relaxed load. The annotated points call
-/// [`release`] and [`acquire`] only when it is true.
+/// Whether any tool runs the process: one relaxed load of the debug layer's flags word
+/// ([`ACTIVE`], where [`TSAN`] and [`VALGRIND`] are this module's bits). The annotated points
+/// call [`release`] and [`acquire`] only when it is true.
 #[inline(always)]
 pub fn active() -> bool {
-    TOOLS.load(Ordering::Relaxed) != 0
+    tools() != 0
+}
+
+/// This module's bits of [`ACTIVE`].
+#[inline(always)]
+fn tools() -> u32 {
+    ACTIVE.load(Ordering::Relaxed) & (TSAN | VALGRIND)
 }
 
 /// The releasing side of a hand-off through `obj` (a lock's release, a semaphore's release, an
@@ -86,7 +86,7 @@ pub fn acquired<T: ?Sized>(obj: *const T) {
 #[cold]
 #[inline(never)]
 pub fn release(addr: usize) {
-    let tools = TOOLS.load(Ordering::Relaxed);
+    let tools = tools();
     if tools & TSAN != 0 {
         call_tsan(&TSAN_RELEASE, addr);
     }
@@ -99,7 +99,7 @@ pub fn release(addr: usize) {
 #[cold]
 #[inline(never)]
 pub fn acquire(addr: usize) {
-    let tools = TOOLS.load(Ordering::Relaxed);
+    let tools = tools();
     if tools & TSAN != 0 {
         call_tsan(&TSAN_ACQUIRE, addr);
     }
@@ -163,7 +163,7 @@ unsafe impl std::alloc::GlobalAlloc for Allocator {
 
 #[inline]
 fn untracked(p: *mut u8, len: usize) -> *mut u8 {
-    if TOOLS.load(Ordering::Relaxed) & VALGRIND != 0 && !p.is_null() {
+    if tools() & VALGRIND != 0 && !p.is_null() {
         client_request(0, [HG_UNTRACKED, p as usize, len, 0, 0, 0]);
     }
     p
@@ -193,7 +193,7 @@ pub fn detect() -> u32 {
         tools |= VALGRIND;
         crate::wait::word_lock::set_annotation_hook(internal_lock);
     }
-    TOOLS.store(tools, Ordering::Relaxed);
+    ACTIVE.fetch_or(tools, Ordering::Relaxed);
     tools
 }
 

@@ -1,9 +1,9 @@
 //! `threading.Lock` / `_thread.allocate_lock`.
 
 use super::boundary::{Handle, Out};
-use super::{Obj, free, handle};
+use super::{Obj, acquire_recorded, free, handle};
+use crate::debug::{self, Object};
 use crate::status::rt_status;
-use crate::sync::Acquire;
 use crate::sync::Lock;
 use crate::time::{FOREVER, lock_wait};
 use std::ffi::c_int;
@@ -57,9 +57,10 @@ pub unsafe extern "C" fn rt_lock_acquire(
     wait: c_int,
     timeout: f64,
 ) -> rt_status {
-    // The common case, in a frame of its own: a valid handle, RT_FOREVER and a free lock.
-    // Anything else goes to `acquire_slow`, which checks everything again, in order.
-    if wait != 0 && timeout == FOREVER {
+    // The common case, in a frame of its own: a valid handle, RT_FOREVER, no debug mode on,
+    // and a free lock. Anything else goes to `acquire_slow`, which checks everything again, in
+    // order.
+    if wait != 0 && timeout == FOREVER && debug::active() == 0 {
         // SAFETY: the caller passes NULL or a live lock handle.
         if let Ok(l) = unsafe { handle::<Lock, _>(lock) } {
             if l.inner.try_acquire_uncontended() {
@@ -77,7 +78,12 @@ fn acquire_slow(lock: *mut rt_lock, wait: c_int, timeout: f64) -> rt_status {
     let lock = unsafe { Handle::new(lock) };
     lock.on(|l: &LockObj| {
         let w = lock_wait(wait != 0, timeout)?;
-        l.inner.acquire_with(w, || l.busy())
+        let obj = Object::new(l, debug::Kind::Lock);
+        acquire_recorded(&l.inner, w, obj, "rt_lock_acquire", timeout, || l.busy())?;
+        if debug::active() != 0 {
+            debug::acquired(obj);
+        }
+        Ok(())
     })
 }
 
@@ -89,22 +95,29 @@ fn acquire_slow(lock: *mut rt_lock, wait: c_int, timeout: f64) -> rt_status {
 /// wrong-kind handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_lock_release(lock: *mut rt_lock) -> rt_status {
-    // SAFETY: the caller passes NULL or a live lock handle.
-    if let Ok(l) = unsafe { handle::<Lock, _>(lock) } {
-        if l.inner.try_release_uncontended() {
-            return rt_status::RT_OK;
+    if debug::active() == 0 {
+        // SAFETY: the caller passes NULL or a live lock handle.
+        if let Ok(l) = unsafe { handle::<Lock, _>(lock) } {
+            if l.inner.try_release_uncontended() {
+                return rt_status::RT_OK;
+            }
         }
     }
     release_slow(lock)
 }
 
 /// The rest of `rt_lock_release`, out of line so that its fast path needs no frame: a lock
-/// with waiters to wake, a lock that is not locked, a bad handle.
+/// with waiters to wake, a lock that is not locked, a bad handle, a debug mode on.
 #[cold]
 #[inline(never)]
 fn release_slow(lock: *mut rt_lock) -> rt_status {
     // SAFETY: the caller passes NULL or a live lock handle.
-    unsafe { Handle::new(lock) }.on(|l: &LockObj| l.inner.release())
+    unsafe { Handle::new(lock) }.on(|l: &LockObj| {
+        if debug::active() != 0 && l.inner.locked() {
+            debug::releasing(Object::new(l, debug::Kind::Lock));
+        }
+        l.inner.release()
+    })
 }
 
 /// Whether the lock is held by some thread (`lock.locked()`): a snapshot. False for a NULL or

@@ -55,6 +55,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 pub mod barrier;
 pub mod boundary;
 pub mod condition;
+#[cfg(not(loom))]
+pub mod debug;
 pub mod embed;
 pub mod event;
 pub mod futures;
@@ -298,6 +300,7 @@ pub unsafe fn free<T: Handled, C>(p: *mut C) -> rt_status {
     if let Some(f) = obj.inner.fork_safe() {
         wait_fork::unregister(f);
     }
+    crate::debug::names::forget(p as usize);
     let p = p as *mut Obj<T>;
     // SAFETY: the object is ours to destroy; it was allocated with Obj::alloc's layout.
     unsafe {
@@ -306,6 +309,32 @@ pub unsafe fn free<T: Handled, C>(p: *mut C) -> rt_status {
         std::alloc::dealloc(p as *mut u8, std::alloc::Layout::new::<Obj<T>>());
     }
     rt_status::RT_OK
+}
+
+/// A blocking acquire on the C face, the shape of [`crate::sync::Acquire::acquire_with`] with
+/// the debug records: at once if it can; a try ends there with `RT_TIMEOUT`; otherwise the
+/// thread is counted busy on the object (`busy`), its blocked-on record says `call` on `obj`
+/// (with deadlock detection on, `RT_EDEADLK` instead of a wait that would close a cycle), and
+/// it waits. `timeout` is the caller's, for the record (negative: none).
+pub(crate) fn acquire_recorded<A: crate::sync::Acquire, G>(
+    a: &A,
+    wait: crate::time::Wait,
+    obj: crate::debug::Object,
+    call: &'static str,
+    timeout: f64,
+    busy: impl FnOnce() -> G,
+) -> Result<(), Error> {
+    if a.acquire_now()? {
+        return Ok(());
+    }
+    if wait == crate::time::Wait::Try {
+        return Err(Error::TIMEOUT);
+    }
+    let _busy = busy();
+    let mut waiting = crate::debug::threads::Waiting::begin(obj, call, timeout, 0)?;
+    a.acquire_blocking(wait)?;
+    waiting.set_acquired();
+    Ok(())
 }
 
 /// Writes `v` through an output pointer; NULL is `RT_EINVAL`.

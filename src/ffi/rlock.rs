@@ -1,9 +1,9 @@
 //! `threading.RLock`.
 
 use super::boundary::{Handle, Out};
-use super::{Obj, free, handle};
+use super::{Obj, acquire_recorded, free, handle};
+use crate::debug::{self, Object};
 use crate::status::rt_status;
-use crate::sync::Acquire;
 use crate::sync::RLock;
 use crate::time::{FOREVER, lock_wait};
 use std::ffi::c_int;
@@ -68,7 +68,7 @@ pub unsafe extern "C" fn rt_rlock_acquire(
     // The common case, in a frame of its own: a valid handle, RT_FOREVER, and a lock that is
     // free or the caller's. Anything else goes to `acquire_slow`, which checks everything
     // again, in order.
-    if wait != 0 && timeout == FOREVER {
+    if wait != 0 && timeout == FOREVER && debug::active() == 0 {
         // SAFETY: the caller passes NULL or a live rlock handle.
         if let Ok(r) = unsafe { handle::<RLock, _>(rlock) } {
             if r.inner.try_acquire_fast() {
@@ -86,7 +86,13 @@ fn acquire_slow(rlock: *mut rt_rlock, wait: c_int, timeout: f64) -> rt_status {
     let rlock = unsafe { Handle::new(rlock) };
     rlock.on(|r: &RLockObj| {
         let w = lock_wait(wait != 0, timeout)?;
-        r.inner.acquire_with(w, || r.busy())
+        let obj = Object::new(r, debug::Kind::RLock);
+        acquire_recorded(&r.inner, w, obj, "rt_rlock_acquire", timeout, || r.busy())?;
+        // The first level only: re-entry is not an acquisition.
+        if debug::active() != 0 && r.inner.count() == 1 {
+            debug::acquired(obj);
+        }
+        Ok(())
     })
 }
 
@@ -98,22 +104,30 @@ fn acquire_slow(rlock: *mut rt_rlock, wait: c_int, timeout: f64) -> rt_status {
 /// wrong-kind handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_rlock_release(rlock: *mut rt_rlock) -> rt_status {
-    // SAFETY: the caller passes NULL or a live rlock handle.
-    if let Ok(r) = unsafe { handle::<RLock, _>(rlock) } {
-        if r.inner.release_if_owner() {
-            return rt_status::RT_OK;
+    if debug::active() == 0 {
+        // SAFETY: the caller passes NULL or a live rlock handle.
+        if let Ok(r) = unsafe { handle::<RLock, _>(rlock) } {
+            if r.inner.release_if_owner() {
+                return rt_status::RT_OK;
+            }
         }
     }
     release_refused(rlock)
 }
 
 /// Why `rt_rlock_release` changed nothing, recorded out of line so that its fast path needs no
-/// frame.
+/// frame; and the release with a debug mode on.
 #[cold]
 #[inline(never)]
 fn release_refused(rlock: *mut rt_rlock) -> rt_status {
     // SAFETY: the caller passes NULL or a live rlock handle.
-    unsafe { Handle::new(rlock) }.on(|r: &RLockObj| r.inner.release())
+    unsafe { Handle::new(rlock) }.on(|r: &RLockObj| {
+        // The last level only.
+        if debug::active() != 0 && r.inner.count() == 1 {
+            debug::releasing(Object::new(r, debug::Kind::RLock));
+        }
+        r.inner.release()
+    })
 }
 
 /// Whether the calling thread owns the lock (`rlock._is_owned()`). False for a NULL or

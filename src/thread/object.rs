@@ -339,6 +339,12 @@ impl Thread {
         self.ident.load(Ordering::Acquire)
     }
 
+    /// The id of the thread's record in the waiting core (`wait::current_id()` inside the
+    /// thread), which debug records and reports use; 0 while it has none.
+    pub fn record_id(&self) -> u64 {
+        self.record.get().map_or(0, |r| r.id())
+    }
+
     /// `native_id`: the kernel's thread id; 0 before start, kept after the thread ended.
     pub fn native_id(&self) -> u64 {
         self.native_id.load(Ordering::Acquire)

@@ -1,0 +1,410 @@
+//! Per-thread debug records: what a thread is blocked on, and which locks it holds.
+//!
+//! A thread gets a record the first time it needs one: its first slow-path wait in a C call, or
+//! its first acquisition while a mode that tracks holders is on. Records are listed in
+//! [`THREADS`] (under one internal lock) so that dumps and the deadlock walk find them, and
+//! leave the list when the thread ends (a pthread key's destructor, as the waiting core's
+//! record does; no `thread_local!` destructor, which may abort when it cannot allocate).
+//!
+//! **Blocked on** ([`Waiting`]): set on slow paths only, by the thread itself, just before it
+//! really waits (after its try failed), and cleared when the wait ends: call, object, since
+//! when (the coarse monotonic clock: a few nanoseconds to read), timeout, and for a join the
+//! thread joined. It is a seqlock: the owner makes `seq` odd, writes, makes it even; a reader
+//! retries until it reads the same even `seq` before and after. With deadlock detection on, it
+//! is also written under [`DETECT`], so that of two threads closing a cycle at once the second
+//! sees the first.
+//!
+//! **Held locks**: up to [`HELD`] handle addresses per thread, kept only while a mode that
+//! needs them is on (`NEEDS_HELD`). A Lock has no owner in Python: the thread that acquired it
+//! is taken as its holder until some thread releases it (a release by another thread clears
+//! the entry in the acquirer's list). An RLock's holder is its owner. Locks acquired while no
+//! such mode was on have no recorded holder; more than `HELD` at once are not all recorded.
+
+use super::{Kind, Object};
+use crate::memory::Arc;
+use crate::wait::LockCell;
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence};
+
+/// How many held locks a thread's record keeps.
+pub const HELD: usize = 16;
+
+/// One thread's record.
+pub struct DebugThread {
+    /// The thread's never-reused id (`wait::current_id`).
+    pub id: u64,
+    /// `pthread_self()` and the kernel's thread id, for threads without a thread object.
+    pub ident: u64,
+    pub native_id: u64,
+    seq: AtomicU32,
+    call_ptr: AtomicUsize,
+    call_len: AtomicUsize,
+    obj_addr: AtomicUsize,
+    /// 0: not blocked; otherwise a `Kind`.
+    obj_kind: AtomicU8,
+    since_ns: AtomicU64,
+    /// An f64's bits; negative: no timeout.
+    timeout: AtomicU64,
+    /// For a join: the id of the thread joined (its "owner"); else 0.
+    owner: AtomicU64,
+    held: [AtomicUsize; HELD],
+    held_kind: [AtomicU8; HELD],
+}
+
+/// What a thread is blocked on, as a reader saw it.
+#[derive(Clone, Copy, Debug)]
+pub struct Blocked {
+    pub call: &'static str,
+    pub obj: Object,
+    pub since_ns: u64,
+    /// Seconds; `None`: without bound.
+    pub timeout: Option<f64>,
+    /// For a join: the id of the thread joined.
+    pub owner: u64,
+}
+
+impl DebugThread {
+    fn new(id: u64) -> DebugThread {
+        DebugThread {
+            id,
+            // SAFETY: pthread_self cannot fail.
+            ident: unsafe { libc::pthread_self() } as u64,
+            native_id: native_id(),
+            seq: AtomicU32::new(0),
+            call_ptr: AtomicUsize::new(0),
+            call_len: AtomicUsize::new(0),
+            obj_addr: AtomicUsize::new(0),
+            obj_kind: AtomicU8::new(0),
+            since_ns: AtomicU64::new(0),
+            timeout: AtomicU64::new(0),
+            owner: AtomicU64::new(0),
+            held: [const { AtomicUsize::new(0) }; HELD],
+            held_kind: [const { AtomicU8::new(0) }; HELD],
+        }
+    }
+
+    /// Writes the blocked-on fields (the owner thread only).
+    fn publish(&self, b: Option<&Blocked>) {
+        self.seq.fetch_add(1, Ordering::Relaxed);
+        fence(Ordering::Release);
+        match b {
+            Some(b) => {
+                self.call_ptr
+                    .store(b.call.as_ptr() as usize, Ordering::Relaxed);
+                self.call_len.store(b.call.len(), Ordering::Relaxed);
+                self.obj_addr.store(b.obj.addr, Ordering::Relaxed);
+                self.since_ns.store(b.since_ns, Ordering::Relaxed);
+                self.timeout
+                    .store(b.timeout.unwrap_or(-1.0).to_bits(), Ordering::Relaxed);
+                self.owner.store(b.owner, Ordering::Relaxed);
+                self.obj_kind.store(b.obj.kind as u8, Ordering::Relaxed);
+            }
+            None => self.obj_kind.store(0, Ordering::Relaxed),
+        }
+        self.seq.fetch_add(1, Ordering::Release);
+    }
+
+    /// What the thread is blocked on now (a consistent snapshot), `None` if it is not.
+    pub fn blocked(&self) -> Option<Blocked> {
+        loop {
+            let s1 = self.seq.load(Ordering::Acquire);
+            if s1 & 1 != 0 {
+                std::hint::spin_loop();
+                continue;
+            }
+            let kind = self.obj_kind.load(Ordering::Relaxed);
+            let ptr = self.call_ptr.load(Ordering::Relaxed);
+            let len = self.call_len.load(Ordering::Relaxed);
+            let addr = self.obj_addr.load(Ordering::Relaxed);
+            let since_ns = self.since_ns.load(Ordering::Relaxed);
+            let timeout = f64::from_bits(self.timeout.load(Ordering::Relaxed));
+            let owner = self.owner.load(Ordering::Relaxed);
+            fence(Ordering::Acquire);
+            if self.seq.load(Ordering::Relaxed) != s1 {
+                continue;
+            }
+            let kind = Kind::from_u8(kind)?;
+            // SAFETY: `ptr`/`len` were written together (the seqlock says so) from a
+            // `&'static str`.
+            let call = unsafe {
+                std::str::from_utf8_unchecked(std::slice::from_raw_parts(ptr as *const u8, len))
+            };
+            return Some(Blocked {
+                call,
+                obj: Object { addr, kind },
+                since_ns,
+                timeout: (timeout >= 0.0).then_some(timeout),
+                owner,
+            });
+        }
+    }
+
+    /// Whether the thread's held list has `addr`.
+    pub fn holds(&self, addr: usize) -> bool {
+        self.held.iter().any(|h| h.load(Ordering::Acquire) == addr)
+    }
+
+    /// The objects the thread holds (a snapshot).
+    pub fn held(&self, mut f: impl FnMut(Object)) {
+        for (h, k) in self.held.iter().zip(&self.held_kind) {
+            let addr = h.load(Ordering::Acquire);
+            if addr != 0 {
+                if let Some(kind) = Kind::from_u8(k.load(Ordering::Relaxed)) {
+                    f(Object { addr, kind });
+                }
+            }
+        }
+    }
+
+    fn clear_held(&self, addr: usize) -> bool {
+        self.held.iter().any(|h| {
+            h.compare_exchange(addr, 0, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        })
+    }
+}
+
+fn native_id() -> u64 {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: gettid has no arguments and cannot fail.
+        (unsafe { libc::syscall(libc::SYS_gettid) }) as u64
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        0
+    }
+}
+
+/// Every thread's record.
+#[cfg(not(loom))]
+pub static THREADS: LockCell<Vec<Arc<DebugThread>>> = LockCell::new(Vec::new());
+#[cfg(loom)]
+loom::lazy_static! {
+    pub static ref THREADS: LockCell<Vec<Arc<DebugThread>>> = LockCell::new(Vec::new());
+}
+
+/// Taken while a blocked-on record changes and while the waits-for graph is walked, when
+/// deadlock detection is on.
+#[cfg(not(loom))]
+pub(super) static DETECT: LockCell<()> = LockCell::new(());
+#[cfg(loom)]
+loom::lazy_static! {
+    pub(super) static ref DETECT: LockCell<()> = LockCell::new(());
+}
+
+thread_local! {
+    /// The calling thread's record, or NULL; one reference of an `Arc` given up with
+    /// `into_raw`, which the key's destructor gives back.
+    static MINE: Cell<*const DebugThread> = const { Cell::new(std::ptr::null()) };
+}
+
+fn key() -> Option<libc::pthread_key_t> {
+    static KEY: std::sync::OnceLock<Option<libc::pthread_key_t>> = std::sync::OnceLock::new();
+    *KEY.get_or_init(|| {
+        unsafe extern "C" fn release(p: *mut std::ffi::c_void) {
+            let p = p as *const DebugThread;
+            let _ = MINE.try_with(|c| {
+                if std::ptr::eq(c.get(), p) {
+                    c.set(std::ptr::null());
+                }
+            });
+            {
+                let mut all = THREADS.lock();
+                if let Some(i) = all.iter().position(|t| std::ptr::eq(Arc::as_ptr(t), p)) {
+                    all.swap_remove(i);
+                }
+            }
+            // SAFETY: the reference `mine` gave up; the system calls this once for it.
+            drop(unsafe { Arc::from_raw(p) });
+        }
+        let mut key: libc::pthread_key_t = 0;
+        // SAFETY: `key` is writable; `release` never unwinds.
+        (unsafe { libc::pthread_key_create(&mut key, Some(release)) } == 0).then_some(key)
+    })
+}
+
+/// The calling thread's record, made and listed at the first call; `None` without memory (or
+/// while the thread ends): the thread then simply goes unrecorded.
+pub fn mine() -> Option<&'static DebugThread> {
+    let p = MINE.try_with(Cell::get).ok()?;
+    if !p.is_null() {
+        // SAFETY: the record lives until the key's destructor, after this thread's calls.
+        return Some(unsafe { &*p });
+    }
+    make_mine()
+}
+
+#[cold]
+fn make_mine() -> Option<&'static DebugThread> {
+    let key = key()?;
+    let rec = Arc::try_new(DebugThread::new(crate::wait::current_id())).ok()?;
+    {
+        let mut all = THREADS.lock();
+        all.try_reserve(1).ok()?;
+        all.push(rec.clone());
+    }
+    let p = Arc::into_raw(rec);
+    // SAFETY: our key; the value is the reference the destructor gives back.
+    if unsafe { libc::pthread_setspecific(key, p as *const std::ffi::c_void) } != 0 {
+        let mut all = THREADS.lock();
+        if let Some(i) = all.iter().position(|t| std::ptr::eq(Arc::as_ptr(t), p)) {
+            all.swap_remove(i);
+        }
+        drop(all);
+        // SAFETY: the reference given up just above.
+        drop(unsafe { Arc::from_raw(p) });
+        return None;
+    }
+    MINE.with(|c| c.set(p));
+    // SAFETY: as in `mine`.
+    Some(unsafe { &*p })
+}
+
+/// Records that the calling thread holds `obj`.
+pub fn push_held(obj: Object) {
+    let Some(me) = mine() else { return };
+    for (h, k) in me.held.iter().zip(&me.held_kind) {
+        if h.load(Ordering::Relaxed) == 0 {
+            k.store(obj.kind as u8, Ordering::Relaxed);
+            h.store(obj.addr, Ordering::Release);
+            return;
+        }
+    }
+}
+
+/// Records that `obj` is being released by the calling thread: out of its own list, or out of
+/// the list of the thread that acquired it (a Lock released by another thread).
+pub fn pop_held(obj: Object) {
+    if let Some(me) = mine() {
+        if me.clear_held(obj.addr) {
+            return;
+        }
+    }
+    for t in THREADS.lock().iter() {
+        if t.clear_held(obj.addr) {
+            return;
+        }
+    }
+}
+
+/// Empties every held list (holders are no longer tracked).
+pub fn forget_held() {
+    for t in THREADS.lock().iter() {
+        for h in &t.held {
+            h.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The id of the thread recorded as holding the object at `addr`, or 0.
+pub fn holder_of(addr: usize) -> u64 {
+    THREADS
+        .lock()
+        .iter()
+        .find(|t| t.holds(addr))
+        .map_or(0, |t| t.id)
+}
+
+/// The coarse monotonic clock, in nanoseconds (a few nanoseconds to read).
+pub fn coarse_now_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    #[cfg(target_os = "linux")]
+    let clock = libc::CLOCK_MONOTONIC_COARSE;
+    #[cfg(not(target_os = "linux"))]
+    let clock = libc::CLOCK_MONOTONIC;
+    // SAFETY: `ts` is writable.
+    unsafe { libc::clock_gettime(clock, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// A wait in progress, from [`Waiting::begin`] to its drop: the thread's blocked-on record.
+pub struct Waiting {
+    me: Option<&'static DebugThread>,
+    obj: Object,
+    /// Precise start, when contention profiling was on at the start; else 0.
+    start_ns: u64,
+    acquired: bool,
+    locked: bool,
+}
+
+impl Waiting {
+    /// The calling thread starts waiting in `call` on `obj` (`timeout` in seconds, negative
+    /// for none; `owner`: for a join, the id of the thread joined). With deadlock detection
+    /// on, `Err` is `RT_EDEADLK` when this wait would close a cycle (reported, and the
+    /// thread's last message names it): the thread must not wait.
+    pub fn begin(
+        obj: Object,
+        call: &'static str,
+        timeout: f64,
+        owner: u64,
+    ) -> Result<Waiting, crate::status::Error> {
+        let flags = super::active();
+        let start_ns = if flags & super::CONTENTION != 0 {
+            crate::time::now_ns()
+        } else {
+            0
+        };
+        let me = mine();
+        let b = Blocked {
+            call,
+            obj,
+            since_ns: coarse_now_ns(),
+            timeout: (timeout >= 0.0).then_some(timeout),
+            owner,
+        };
+        let detect = flags & super::DEADLOCK != 0
+            && matches!(obj.kind, Kind::Lock | Kind::RLock | Kind::Thread);
+        if let Some(me) = me {
+            if detect {
+                let guard = DETECT.lock();
+                if let Some(cycle) = super::deadlock::find_cycle(me, &b) {
+                    drop(guard);
+                    return Err(super::deadlock::report_cycle(&cycle));
+                }
+                me.publish(Some(&b));
+            } else {
+                me.publish(Some(&b));
+            }
+        }
+        Ok(Waiting {
+            me,
+            obj,
+            start_ns,
+            acquired: false,
+            locked: detect,
+        })
+    }
+
+    /// Says that the wait ended with the object acquired (for the contention profile).
+    pub fn set_acquired(&mut self) {
+        self.acquired = true;
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        if let Some(me) = self.me {
+            if self.locked {
+                let _g = DETECT.lock();
+                me.publish(None);
+            } else {
+                me.publish(None);
+            }
+        }
+        if self.start_ns != 0 {
+            let waited = crate::time::now_ns().saturating_sub(self.start_ns);
+            super::contended(self.obj, waited, self.acquired);
+        }
+    }
+}
+
+/// Finds the record of the thread whose id is `id`, and runs `f` on it (under the list's
+/// lock: `f` must not call user code).
+pub fn with_thread<R>(id: u64, f: impl FnOnce(Option<&DebugThread>) -> R) -> R {
+    let all = THREADS.lock();
+    f(all.iter().find(|t| t.id == id).map(|t| &**t))
+}
