@@ -31,7 +31,7 @@
 
 use super::{ACTIVE, ANNOTATE_TSAN as TSAN, ANNOTATE_VALGRIND as VALGRIND};
 use std::ffi::c_void;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 /// `__tsan_acquire` and `__tsan_release`, when the TSan runtime is present.
 static TSAN_ACQUIRE: AtomicUsize = AtomicUsize::new(0);
 static TSAN_RELEASE: AtomicUsize = AtomicUsize::new(0);
@@ -149,7 +149,10 @@ unsafe impl std::alloc::GlobalAlloc for Allocator {
     }
     unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
         // SAFETY: as above.
-        untracked(unsafe { std::alloc::System.alloc_zeroed(layout) }, layout.size())
+        untracked(
+            unsafe { std::alloc::System.alloc_zeroed(layout) },
+            layout.size(),
+        )
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
         // SAFETY: as above.
@@ -163,6 +166,10 @@ unsafe impl std::alloc::GlobalAlloc for Allocator {
 
 #[inline]
 fn untracked(p: *mut u8, len: usize) -> *mut u8 {
+    // Another constructor of the library may allocate before `INIT` has run.
+    if !DETECTED.load(Ordering::Relaxed) {
+        detect();
+    }
     if tools() & VALGRIND != 0 && !p.is_null() {
         client_request(0, [HG_UNTRACKED, p as usize, len, 0, 0, 0]);
     }
@@ -173,8 +180,12 @@ fn untracked(p: *mut u8, len: usize) -> *mut u8 {
 #[global_allocator]
 static ALLOCATOR: Allocator = Allocator;
 
+/// Whether [`detect`] has run.
+static DETECTED: AtomicBool = AtomicBool::new(false);
+
 /// Finds the tools that run the process, and switches the annotations on if there is one.
-/// Runs once, at load (see [`INIT`]); later calls find the same.
+/// Runs at load (see [`INIT`]), or at the library's first allocation if another constructor
+/// allocates first; later calls find the same. It allocates nothing.
 pub fn detect() -> u32 {
     let mut tools = 0;
     // SAFETY: `dlsym` with `RTLD_DEFAULT` and a NUL-terminated name only looks the symbol up.
@@ -194,6 +205,7 @@ pub fn detect() -> u32 {
         crate::wait::word_lock::set_annotation_hook(internal_lock);
     }
     ACTIVE.fetch_or(tools, Ordering::Relaxed);
+    DETECTED.store(true, Ordering::Relaxed);
     tools
 }
 

@@ -1,0 +1,95 @@
+//! Valgrind's helgrind on a C program that hands plain data between threads through every
+//! rthread primitive (`c-tests/sanitizers/handoffs.c`): the program is clean, because rthread
+//! tells helgrind about each hand-off and about its internal locks, and keeps its own memory
+//! out of helgrind's checks (src/debug/annotate.rs); and the same program with a planted race
+//! (its argument "race") is reported, so the annotations do not hide real races.
+//!
+//! Skipped by name when valgrind is not installed (`.ci/run` requires it).
+
+#[path = "support/cbuild.rs"]
+mod cbuild;
+#[path = "support/skippable.rs"]
+mod skippable;
+
+use skippable::Outcome;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+fn main() {
+    skippable::main(&[
+        (
+            "a_correct_program_is_clean_under_helgrind",
+            a_correct_program_is_clean,
+        ),
+        (
+            "a_planted_race_is_reported_by_helgrind",
+            a_planted_race_is_reported,
+        ),
+    ]);
+}
+
+fn program() -> Result<PathBuf, String> {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            if !Command::new("valgrind")
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+            {
+                return Err("valgrind is not installed".to_string());
+            }
+            let exe = cbuild::scratch_dir("helgrind").join("handoffs");
+            let src = cbuild::root().join("c-tests/sanitizers/handoffs.c");
+            cbuild::compile_c(&[&src], &exe, &cbuild::lib_dir(), &[]).expect("handoffs.c builds");
+            Ok(exe)
+        })
+        .clone()
+}
+
+fn helgrind(args: &[&str]) -> Result<Output, String> {
+    let exe = program()?;
+    Ok(Command::new("valgrind")
+        .args(["--tool=helgrind", "--error-exitcode=99"])
+        .arg(&exe)
+        .args(args)
+        .env("LD_LIBRARY_PATH", cbuild::lib_dir())
+        .output()
+        .expect("valgrind runs"))
+}
+
+fn a_correct_program_is_clean() -> Outcome {
+    let out = helgrind(&[])?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stderr.contains("ERROR SUMMARY: 0 errors"),
+        "helgrind reported on a correct program:\n{stderr}"
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(stdout.contains("handoffs: ok"), "stdout:\n{stdout}");
+    Ok(())
+}
+
+fn a_planted_race_is_reported() -> Outcome {
+    let out = helgrind(&["race"])?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("Possible data race"),
+        "helgrind did not report the planted race:\n{stderr}"
+    );
+    // The planted race, and nothing else: both of its sides, in one error.
+    assert!(stderr.contains("racy_reader (handoffs.c"), "{stderr}");
+    assert!(stderr.contains("main (handoffs.c"), "{stderr}");
+    assert!(
+        stderr.contains("ERROR SUMMARY: 1 errors from 1 contexts"),
+        "only the planted race is reported:\n{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(99), "{stderr}");
+    Ok(())
+}
