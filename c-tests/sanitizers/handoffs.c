@@ -10,6 +10,7 @@
 
 #include <rthread.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,11 +242,24 @@ int main(int argc, char **argv) {
         jobs[i].in = 5 * i;
         CHECK(rt_executor_submit(ex, task, &jobs[i], NULL, NULL, &futures[i]));
     }
+    /* result() for the first, wait() for the next two, as_completed() for the last. */
+    void *result;
+    CHECK(rt_future_result(futures[0], RT_FOREVER, &result));
+    EXPECT(result == &jobs[0]);
+    EXPECT(jobs[0].out == 1);
+    bool done[2];
+    size_t n_done;
+    CHECK(rt_wait(&futures[1], 2, RT_FOREVER, RT_ALL_COMPLETED, done, &n_done));
+    EXPECT(n_done == 2);
+    EXPECT(jobs[1].out == 6 && jobs[2].out == 11);
+    rt_as_completed *it;
+    CHECK(rt_as_completed_new(&futures[3], 1, RT_FOREVER, &it));
+    rt_future *next;
+    CHECK(rt_as_completed_next(it, &next));
+    EXPECT(next == futures[3]);
+    EXPECT(jobs[3].out == 16);
+    CHECK(rt_as_completed_free(it));
     for (int i = 0; i < 4; i++) {
-        void *result;
-        CHECK(rt_future_result(futures[i], RT_FOREVER, &result));
-        EXPECT(result == &jobs[i]);
-        EXPECT(jobs[i].out == 5 * i + 1);
         CHECK(rt_future_release(futures[i]));
     }
     CHECK(rt_executor_shutdown(ex, 1, 0));
