@@ -1,4 +1,4 @@
-//! Valgrind's helgrind on a C program that hands plain data between threads through every
+//! Valgrind's helgrind, and DRD, on a C program that hands plain data between threads through every
 //! rthread primitive (`c-tests/sanitizers/handoffs.c`): the program is clean, because rthread
 //! tells helgrind about each hand-off and about its internal locks, and keeps its own memory
 //! out of helgrind's checks (src/debug/annotate.rs); and the same program with a planted race
@@ -26,6 +26,14 @@ fn main() {
             "a_planted_race_is_reported_by_helgrind",
             a_planted_race_is_reported,
         ),
+        (
+            "a_correct_program_is_clean_under_drd",
+            a_correct_program_is_clean_under_drd,
+        ),
+        (
+            "a_planted_race_is_reported_by_drd",
+            a_planted_race_is_reported_by_drd,
+        ),
     ]);
 }
 
@@ -49,9 +57,14 @@ fn program() -> Result<PathBuf, String> {
 }
 
 fn helgrind(args: &[&str]) -> Result<Output, String> {
+    valgrind("helgrind", args)
+}
+
+fn valgrind(tool: &str, args: &[&str]) -> Result<Output, String> {
     let exe = program()?;
     Ok(Command::new("valgrind")
-        .args(["--tool=helgrind", "--error-exitcode=99"])
+        .arg(format!("--tool={tool}"))
+        .arg("--error-exitcode=99")
         .arg(&exe)
         .args(args)
         .env("LD_LIBRARY_PATH", cbuild::lib_dir())
@@ -93,6 +106,33 @@ fn a_planted_race_is_reported() -> Outcome {
     // The planted race, and nothing else: both of its sides, in one error.
     assert!(stderr.contains("racy_reader (handoffs.c"), "{stderr}");
     assert!(stderr.contains("main (handoffs.c"), "{stderr}");
+    assert!(
+        stderr.contains("ERROR SUMMARY: 1 errors from 1 contexts"),
+        "only the planted race is reported:\n{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(99), "{stderr}");
+    Ok(())
+}
+
+fn a_correct_program_is_clean_under_drd() -> Outcome {
+    for _ in 0..2 {
+        check_clean(valgrind("drd", &[])?);
+    }
+    Ok(())
+}
+
+fn a_planted_race_is_reported_by_drd() -> Outcome {
+    let out = valgrind("drd", &["race"])?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // DRD names the access it catches and the other thread's segment (not its access).
+    assert!(
+        stderr.contains("Conflicting"),
+        "DRD did not report the planted race:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("main (handoffs.c") || stderr.contains("racy_reader (handoffs.c"),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("ERROR SUMMARY: 1 errors from 1 contexts"),
         "only the planted race is reported:\n{stderr}"
