@@ -67,6 +67,32 @@
 
 
 /**
+ * `rt_set_debug` flag: deadlock detection. A blocking call on a Lock, an RLock, a Condition's
+ * lock (taken back after a wait) or a thread join that would close a cycle in the waits-for
+ * graph (thread → object → the thread holding it → ...) returns `RT_EDEADLK` at once, with a
+ * message naming the cycle (threads and objects by name), and the cycle is reported. Implies
+ * `RT_DEBUG_HOLDERS`.
+ */
+#define RT_DEBUG_DEADLOCK 1
+
+/**
+ * `rt_set_debug` flag: lock-order checking (lockdep-style): an acquisition that inverts an
+ * order seen before is reported once per pair. Behaviour is unchanged.
+ */
+#define RT_DEBUG_LOCK_ORDER 2
+
+/**
+ * `rt_set_debug` flag: the contention profile (`rt_contention_report`) and hook.
+ */
+#define RT_DEBUG_CONTENTION 4
+
+/**
+ * `rt_set_debug` flag: record which thread holds each Lock and RLock, so that
+ * `rt_dump_threads` names the holder of the object a thread is blocked on.
+ */
+#define RT_DEBUG_HOLDERS 8
+
+/**
  * `rt_wait`'s `return_when`: return when every future has completed (Python's default).
  */
 #define RT_ALL_COMPLETED 0
@@ -304,6 +330,12 @@ typedef int (*rt_barrier_action_fn)(void *ctx);
  * condition's lock held; non-zero means "true".
  */
 typedef int (*rt_predicate_fn)(void *ctx);
+
+/**
+ * A report hook (`rt_set_debug_report_hook`): called with its context and the report's text, a
+ * NUL-terminated UTF-8 string ending with a newline, valid only during the call.
+ */
+typedef void (*rt_debug_report_fn)(void *ctx, const char *text);
 
 /**
  * A blocking hook: called with the context given to `rt_set_blocking_hooks`.
@@ -620,6 +652,119 @@ rt_status rt_condition_notify(rt_condition *cond, size_t n);
  * lock"); `RT_EINVAL` for a NULL or wrong-kind handle.
  */
 rt_status rt_condition_notify_all(rt_condition *cond);
+
+/**
+ * Switches the debug modes on and off: `flags` is a combination of `RT_DEBUG_DEADLOCK`,
+ * `RT_DEBUG_LOCK_ORDER`, `RT_DEBUG_CONTENTION` and `RT_DEBUG_HOLDERS` (0: all off), and
+ * replaces the modes in force. The environment variable `RTHREAD_DEBUG`, read when the library
+ * is loaded, sets the same: comma-separated words `deadlock`, `lockorder`, `contention`,
+ * `holders`, `all` (an unknown word is reported on stderr and ignored), so that an existing
+ * program can be diagnosed without a rebuild.
+ *
+ * With no mode on, the cost on the fast paths is one relaxed load. Holders are recorded from
+ * the moment a mode that needs them is on: locks acquired before are not known to be held.
+ * Errors: `RT_EINVAL` for an unknown bit ("unknown debug flags"), and nothing changes.
+ */
+rt_status rt_set_debug(unsigned int flags);
+
+/**
+ * The debug modes in force (`RT_DEBUG_*` bits).
+ */
+unsigned int rt_get_debug(void);
+
+/**
+ * Sends every debug report (deadlocks, lock-order inversions) to `hook` with `ctx`, instead of
+ * stderr; a NULL `hook` sends them back to stderr. The hook is called in the thread that made
+ * the report, with no lock of rthread's held; it may call rthread. Always `RT_OK`.
+ */
+rt_status rt_set_debug_report_hook(rt_debug_report_fn hook, void *ctx);
+
+/**
+ * Names an object, for every report and dump: `handle` is a handle of any kind (lock, rlock,
+ * condition, semaphore, event, barrier, queue, thread, local, future, executor); `name` is
+ * copied. An empty name removes the object's name. A thread's name is its own
+ * (`rt_thread_set_name`, which this calls); any other object's name is kept beside it, costs
+ * nothing until set, and is forgotten when the object is freed.
+ *
+ * Errors: `RT_EINVAL` for a NULL handle, a handle of no rthread kind, a NULL name ("NULL
+ * name"), a name that is not UTF-8 ("name must be UTF-8"); `RT_ENOMEM`, and the old name is
+ * kept.
+ */
+rt_status rt_object_set_name(void *handle, const char *name);
+
+/**
+ * Copies the object's name, NUL-terminated UTF-8, into `buf`, which holds `len` bytes: what
+ * `rt_object_set_name` set, "" for an object without a name, and a thread's name for a thread.
+ * The caller owns `buf`; nothing is kept. The name is never truncated: if it does not fit
+ * (its length plus the NUL exceeds `len`), `RT_EINVAL` "buffer too small: the name needs N
+ * bytes" (N counts the NUL), and `buf` is not written.
+ *
+ * Errors: `RT_EINVAL` for a NULL `buf`, a NULL handle or a handle of no rthread kind.
+ */
+rt_status rt_object_name(const void *handle, char *buf, size_t len);
+
+/**
+ * Writes a thread dump to the file descriptor `fd`: every thread rthread knows (the main
+ * thread, the threads it started, dummies of threads it did not start, and threads without a
+ * thread object that have waited in rthread), one block per thread, in plain text.
+ *
+ * The format is stable (new lines may be added to a block; existing lines keep their form):
+ *
+ * ```text
+ * === rthread thread dump: 3 threads ===
+ *
+ * thread "MainThread" ident=0x7f2e4c1d7740 native_id=4242 daemon=no kind=main
+ *   state: blocked in rt_thread_join on thread "worker-a" (0x55d0c2a4b2a0) for 2.003 s, timeout none
+ *   holder: thread "worker-a"
+ *
+ * thread "worker-a" ident=0x7f2e4b9ff6c0 native_id=4243 daemon=no kind=started
+ *   state: blocked in rt_lock_acquire on lock "accounts" (0x55d0c2a4b310) for 2.001 s, timeout 5.000 s
+ *   holder: thread "worker-b"
+ *   holds: lock "ledger" (0x55d0c2a4b350)
+ *
+ * thread "worker-b" ident=0x7f2e4b1fe6c0 native_id=4244 daemon=yes kind=started
+ *   state: running
+ *
+ * === end of thread dump ===
+ * ```
+ *
+ * - the first line of a block: `thread "NAME"` (or `thread #N` for a thread without a thread
+ *   object, N its rthread id), `ident=` (`rt_get_ident`, hex), `native_id=` (the kernel's),
+ *   `daemon=yes|no`, `kind=main|started|timer|dummy|foreign`;
+ * - `state: running` (not blocked in rthread), or `state: blocked in CALL on KIND "NAME"
+ *   (ADDRESS) for SECONDS s, timeout SECONDS s|none`: the call (`rt_lock_acquire`,
+ *   `rt_queue_get`, ...), the object (its kind, its name if it has one, its handle's address),
+ *   how long it has waited (to a few milliseconds) and its timeout;
+ * - `holder:` the thread that holds the object: for a join, the thread joined; for a Lock or
+ *   an RLock, the recorded holder (`holder: none` when nobody holds it, `holder: not recorded`
+ *   when no mode that records holders is on: `RT_DEBUG_HOLDERS` or `RT_DEBUG_DEADLOCK`);
+ * - `lock:` for a condition wait, the lock the wait must take back;
+ * - `holds:` one line per lock the thread holds, when holders are recorded.
+ *
+ * The dump is a snapshot of each thread taken one after the other, not of all at once.
+ * Errors: `RT_EINVAL` for a negative `fd` ("invalid file descriptor"); `RT_ESTATE` when a
+ * write fails ("could not write the dump"; what was written stays); `RT_ENOMEM`.
+ */
+rt_status rt_dump_threads(int fd);
+
+/**
+ * Makes the signal `signum` write a thread dump (as `rt_dump_threads`) to the file descriptor
+ * `fd`, as Java does on SIGQUIT and Python's `faulthandler.register`: for example
+ * `rt_dump_on_signal(SIGQUIT, 2)`, then `kill -QUIT <pid>`. A negative `fd` gives the signal
+ * back its default action. Calling it again for the same signal changes the descriptor; the
+ * signal's previous handler is replaced (not chained).
+ *
+ * The handler is async-signal-safe and safe whatever the threads are doing inside rthread: it
+ * only writes the signal's number into a pipe (never blocking), and a thread of rthread's,
+ * started by the first call ("rthread-dump", not a thread object, not in dumps), writes the
+ * dump. So the dump appears shortly after the signal, not inside the handler; signals that
+ * come while a dump is being written may be merged. A fork child has no dumper thread until it
+ * calls `rt_dump_on_signal` itself.
+ *
+ * Errors: `RT_EINVAL` for a signal number that cannot be caught or is out of range ("invalid
+ * signal number"); `RT_ENOMEM` when the pipe or the thread cannot be made.
+ */
+rt_status rt_dump_on_signal(int signum, int fd);
 
 /**
  * Installs hooks that run around every real block of every thread: `before(ctx)` just before

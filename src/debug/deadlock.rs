@@ -15,6 +15,9 @@
 //! could have undone it; a cycle through timed waits is reported all the same (it holds until
 //! a timeout gives up).
 //!
+//! A thread that waits for a Lock it acquired itself is not a cycle: any thread may release a
+//! Lock, which programs use as a signal.
+//!
 //! The holder of a Lock or RLock is the holder recorded in the threads' held lists (see
 //! `threads`); the "holder" of a thread being joined is that thread.
 
@@ -39,7 +42,7 @@ fn owner(b: &Blocked) -> u64 {
     if b.owner != 0 {
         b.owner
     } else {
-        holder_of(b.obj.addr)
+        holder_of(b.edge().addr)
     }
 }
 
@@ -49,7 +52,7 @@ pub(super) fn find_cycle(me: &DebugThread, b: &Blocked) -> Option<Cycle> {
         steps: [(0, b.obj, ""); MAX_CYCLE],
         len: 0,
     };
-    c.steps[0] = (me.id, b.obj, b.call);
+    c.steps[0] = (me.id, b.edge(), b.call);
     c.len = 1;
     let mut wait = *b;
     loop {
@@ -58,6 +61,11 @@ pub(super) fn find_cycle(me: &DebugThread, b: &Blocked) -> Option<Cycle> {
             return None;
         }
         if holder == me.id {
+            // A thread waiting for a Lock it acquired itself waits for another thread to
+            // release it (a Lock has no owner: it may serve as a signal): not a cycle.
+            if c.len == 1 && b.edge().kind == super::Kind::Lock {
+                return None;
+            }
             return Some(c);
         }
         if c.len == MAX_CYCLE || c.steps[..c.len].iter().any(|s| s.0 == holder) {
@@ -65,7 +73,7 @@ pub(super) fn find_cycle(me: &DebugThread, b: &Blocked) -> Option<Cycle> {
             return None;
         }
         wait = with_thread(holder, |t| t.and_then(DebugThread::blocked))?;
-        c.steps[c.len] = (holder, wait.obj, wait.call);
+        c.steps[c.len] = (holder, wait.edge(), wait.call);
         c.len += 1;
     }
 }
@@ -74,11 +82,27 @@ pub(super) fn find_cycle(me: &DebugThread, b: &Blocked) -> Option<Cycle> {
 /// knows thread objects.
 pub type ThreadNamer = fn(id: u64, out: &mut Text);
 
-static NAMER: AtomicUsize = AtomicUsize::new(0);
+/// Writes ` "NAME"` for the live thread object whose handle is at `addr` (nothing if there is
+/// none); set by the layer that knows thread objects.
+pub type HandleNamer = fn(addr: usize, out: &mut Text);
 
-/// Sets the function that names threads in reports.
-pub fn set_thread_namer(f: ThreadNamer) {
-    NAMER.store(f as usize, Ordering::Release);
+static NAMER: AtomicUsize = AtomicUsize::new(0);
+static HANDLE_NAMER: AtomicUsize = AtomicUsize::new(0);
+
+/// Sets the functions that name threads in reports.
+pub fn set_thread_namer(by_id: ThreadNamer, by_handle: HandleNamer) {
+    NAMER.store(by_id as usize, Ordering::Release);
+    HANDLE_NAMER.store(by_handle as usize, Ordering::Release);
+}
+
+/// Writes ` "NAME"` for the thread object at `addr`, if it is a live thread's.
+pub fn name_thread_object(addr: usize, out: &mut Text) {
+    let f = HANDLE_NAMER.load(Ordering::Acquire);
+    if f != 0 {
+        // SAFETY: only `set_thread_namer` stores here, a `HandleNamer`.
+        let f: HandleNamer = unsafe { std::mem::transmute::<usize, HandleNamer>(f) };
+        f(addr, out);
+    }
 }
 
 /// Writes `thread "NAME"` (or `thread #ID` when no name is known) for the thread whose id is
@@ -94,9 +118,10 @@ pub fn describe_thread(id: u64, out: &mut Text) {
     }
 }
 
-/// Writes the cycle: `thread "A" waits for lock "L1" (0x…) held by thread "B", which waits
-/// for lock "L2" (0x…) held by thread "A"`.
-pub fn describe_cycle(c: &Cycle, out: &mut Text) {
+/// Writes the cycle: `thread "A" would wait in rt_lock_acquire for lock "L1" held by thread
+/// "B", which waits in rt_lock_acquire for lock "L2" held by thread "A"` (with the objects'
+/// addresses when `addresses`). A thread joined is its own holder: no "held by" after it.
+pub fn describe_cycle(c: &Cycle, out: &mut Text, addresses: bool) {
     for (i, (tid, obj, call)) in c.steps[..c.len].iter().enumerate() {
         if i == 0 {
             describe_thread(*tid, out);
@@ -104,10 +129,16 @@ pub fn describe_cycle(c: &Cycle, out: &mut Text) {
         } else {
             let _ = write!(out, ", which waits in {call} for ");
         }
-        obj.describe(out);
-        let _ = out.write_str(" held by ");
-        let next = c.steps[(i + 1) % c.len].0;
-        describe_thread(next, out);
+        if addresses {
+            obj.describe(out);
+        } else {
+            obj.describe_short(out);
+        }
+        if obj.kind != super::Kind::Thread || i + 1 == c.len {
+            let _ = out.write_str(" held by ");
+            let next = c.steps[(i + 1) % c.len].0;
+            describe_thread(next, out);
+        }
     }
 }
 
@@ -116,10 +147,12 @@ pub fn describe_cycle(c: &Cycle, out: &mut Text) {
 pub(super) fn report_cycle(c: &Cycle) -> Error {
     let mut t = Text::new();
     let _ = t.write_str("deadlock: ");
-    describe_cycle(c, &mut t);
+    describe_cycle(c, &mut t, false);
     record_text(rt_status::RT_EDEADLK, t.as_str());
     let mut r = Text::new();
-    let _ = write!(r, "rthread: {}\n", t.as_str());
+    let _ = r.write_str("rthread: deadlock: ");
+    describe_cycle(c, &mut r, true);
+    let _ = r.write_str("\n");
     super::report(r.as_str());
     Error {
         status: rt_status::RT_EDEADLK,

@@ -131,14 +131,24 @@ impl Object {
     }
 
     /// Writes `kind "name" (0xaddr)`, or `kind (0xaddr)` without a name.
-    pub fn describe(self, out: &mut impl Write) {
+    pub fn describe(self, out: &mut Text) {
+        self.describe_short(out);
+        let _ = write!(out, " ({:#x})", self.addr);
+    }
+
+    /// Writes `kind "name"`, or `kind` without a name. A thread's name is its own (looked up
+    /// among the live thread objects, never read through the handle).
+    pub fn describe_short(self, out: &mut Text) {
         let _ = out.write_str(self.kind.word());
+        if self.kind == Kind::Thread {
+            deadlock::name_thread_object(self.addr, out);
+            return;
+        }
         names::with_name(self.addr, |n| {
             if let Some(n) = n {
                 let _ = write!(out, " \"{n}\"");
             }
         });
-        let _ = write!(out, " ({:#x})", self.addr);
     }
 }
 

@@ -47,6 +47,10 @@ pub struct DebugThread {
     timeout: AtomicU64,
     /// For a join: the id of the thread joined (its "owner"); else 0.
     owner: AtomicU64,
+    /// For a condition wait: the condition's lock (address, kind), which the wait must take
+    /// back before it returns; else 0.
+    via_addr: AtomicUsize,
+    via_kind: AtomicU8,
     held: [AtomicUsize; HELD],
     held_kind: [AtomicU8; HELD],
 }
@@ -61,6 +65,17 @@ pub struct Blocked {
     pub timeout: Option<f64>,
     /// For a join: the id of the thread joined.
     pub owner: u64,
+    /// For a condition wait: the condition's lock, which the wait takes back before it returns
+    /// (the edge the deadlock walk follows).
+    pub via: Option<Object>,
+}
+
+impl Blocked {
+    /// The object whose holder this wait depends on: the condition's lock for a condition
+    /// wait, the object itself otherwise.
+    pub fn edge(&self) -> Object {
+        self.via.unwrap_or(self.obj)
+    }
 }
 
 impl DebugThread {
@@ -78,6 +93,8 @@ impl DebugThread {
             since_ns: AtomicU64::new(0),
             timeout: AtomicU64::new(0),
             owner: AtomicU64::new(0),
+            via_addr: AtomicUsize::new(0),
+            via_kind: AtomicU8::new(0),
             held: [const { AtomicUsize::new(0) }; HELD],
             held_kind: [const { AtomicU8::new(0) }; HELD],
         }
@@ -97,6 +114,9 @@ impl DebugThread {
                 self.timeout
                     .store(b.timeout.unwrap_or(-1.0).to_bits(), Ordering::Relaxed);
                 self.owner.store(b.owner, Ordering::Relaxed);
+                let (va, vk) = b.via.map_or((0, 0), |v| (v.addr, v.kind as u8));
+                self.via_addr.store(va, Ordering::Relaxed);
+                self.via_kind.store(vk, Ordering::Relaxed);
                 self.obj_kind.store(b.obj.kind as u8, Ordering::Relaxed);
             }
             None => self.obj_kind.store(0, Ordering::Relaxed),
@@ -119,6 +139,8 @@ impl DebugThread {
             let since_ns = self.since_ns.load(Ordering::Relaxed);
             let timeout = f64::from_bits(self.timeout.load(Ordering::Relaxed));
             let owner = self.owner.load(Ordering::Relaxed);
+            let via_addr = self.via_addr.load(Ordering::Relaxed);
+            let via_kind = self.via_kind.load(Ordering::Relaxed);
             fence(Ordering::Acquire);
             if self.seq.load(Ordering::Relaxed) != s1 {
                 continue;
@@ -135,6 +157,10 @@ impl DebugThread {
                 since_ns,
                 timeout: (timeout >= 0.0).then_some(timeout),
                 owner,
+                via: Kind::from_u8(via_kind).map(|kind| Object {
+                    addr: via_addr,
+                    kind,
+                }),
             });
         }
     }
@@ -333,14 +359,16 @@ pub struct Waiting {
 
 impl Waiting {
     /// The calling thread starts waiting in `call` on `obj` (`timeout` in seconds, negative
-    /// for none; `owner`: for a join, the id of the thread joined). With deadlock detection
-    /// on, `Err` is `RT_EDEADLK` when this wait would close a cycle (reported, and the
-    /// thread's last message names it): the thread must not wait.
+    /// for none; `owner`: for a join, the id of the thread joined; `via`: for a condition
+    /// wait, the condition's lock). With deadlock detection on, `Err` is `RT_EDEADLK` when
+    /// this wait would close a cycle (reported, and the thread's last message names it): the
+    /// thread must not wait.
     pub fn begin(
         obj: Object,
         call: &'static str,
         timeout: f64,
         owner: u64,
+        via: Option<Object>,
     ) -> Result<Waiting, crate::status::Error> {
         let flags = super::active();
         let start_ns = if flags & super::CONTENTION != 0 {
@@ -355,6 +383,7 @@ impl Waiting {
             since_ns: coarse_now_ns(),
             timeout: (timeout >= 0.0).then_some(timeout),
             owner,
+            via,
         };
         let detect = flags & super::DEADLOCK != 0
             && matches!(obj.kind, Kind::Lock | Kind::RLock | Kind::Thread);

@@ -134,6 +134,8 @@ pub unsafe extern "C" fn rt_barrier_wait(
         };
         let i = {
             let _busy = b.busy();
+            let _waiting =
+                super::waiting(b, crate::debug::Kind::Barrier, "rt_barrier_wait", timeout);
             b.inner.wait(w)?
         };
         if !index.is_null() {

@@ -1,9 +1,9 @@
 //! `threading.Condition`.
 
 use super::boundary::{Handle, Out};
-use super::{Busy, Obj, free};
+use super::{Busy, Obj, acquire_recorded, free};
+use crate::debug::{self, Object};
 use crate::status::{Error, rt_status};
-use crate::sync::Acquire;
 use crate::sync::condition::WAIT_NOT_OWNED;
 use crate::sync::{Condition, ConditionLock, Lock, RLock};
 use crate::thread::CallbackGuard;
@@ -62,6 +62,40 @@ impl CondLock {
             CondLock::Lock(p) => unsafe { &p.as_ref().inner },
             // SAFETY: as above, with `rt_rlock_free`.
             CondLock::RLock(p) => unsafe { &p.as_ref().inner },
+        }
+    }
+}
+
+impl CondLock {
+    /// The lock as reports name it: the borrowed lock's handle, or, for the condition's own
+    /// RLock, the condition (`cond` is its handle).
+    fn debug_object(&self, cond: &Obj<Cond>) -> Object {
+        match self {
+            CondLock::Own(_) => Object::new(cond, debug::Kind::Condition),
+            CondLock::Lock(p) => Object::new(p.as_ptr(), debug::Kind::Lock),
+            CondLock::RLock(p) => Object::new(p.as_ptr(), debug::Kind::RLock),
+        }
+    }
+
+    /// Whether the caller's release would free the lock (a Lock held, or an RLock's last
+    /// level), for the holder records.
+    fn releasing_last(&self) -> bool {
+        match self {
+            CondLock::Own(r) => r.count() == 1,
+            // SAFETY: as in `target`.
+            CondLock::Lock(p) => unsafe { p.as_ref() }.inner.locked(),
+            // SAFETY: as in `target`.
+            CondLock::RLock(p) => unsafe { p.as_ref() }.inner.count() == 1,
+        }
+    }
+
+    /// Whether the caller's acquisition was the first (not an RLock's re-entry).
+    fn acquired_first(&self) -> bool {
+        match self {
+            CondLock::Own(r) => r.count() == 1,
+            CondLock::Lock(_) => true,
+            // SAFETY: as in `target`.
+            CondLock::RLock(p) => unsafe { p.as_ref() }.inner.count() == 1,
         }
     }
 }
@@ -218,7 +252,14 @@ pub unsafe extern "C" fn rt_condition_acquire(
     let cond = unsafe { Handle::new(cond) };
     cond.on(|c: &Obj<Cond>| {
         let w = lock_wait(wait != 0, timeout)?;
-        c.inner.acquire_with(w, || c.busy())
+        let obj = c.inner.lock().debug_object(c);
+        acquire_recorded(&c.inner, w, obj, "rt_condition_acquire", timeout, || {
+            c.busy()
+        })?;
+        if debug::active() != 0 && c.inner.lock().acquired_first() {
+            debug::acquired(obj);
+        }
+        Ok(())
     })
 }
 
@@ -229,7 +270,46 @@ pub unsafe extern "C" fn rt_condition_acquire(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_condition_release(cond: *mut rt_condition) -> rt_status {
     // SAFETY: the caller passes NULL or a live handle.
-    unsafe { Handle::new(cond) }.on(|c: &Obj<Cond>| c.inner.release())
+    unsafe { Handle::new(cond) }.on(|c: &Obj<Cond>| {
+        let lock = c.inner.lock();
+        if debug::active() != 0 && lock.is_owned() && lock.releasing_last() {
+            debug::releasing(lock.debug_object(c));
+        }
+        c.inner.release()
+    })
+}
+
+/// Runs a condition wait with the debug records: while it waits the caller holds no level of
+/// the lock (it is taken out of the holder records, and put back after), and its blocked-on
+/// record names the condition and, as the edge the deadlock walk follows, the lock it must take
+/// back before it returns.
+fn recorded_wait(
+    c: &Obj<Cond>,
+    call: &'static str,
+    timeout: f64,
+    wait: impl FnOnce() -> Result<(), Error>,
+) -> Result<(), Error> {
+    let lock = c.inner.lock().debug_object(c);
+    let tracked = debug::active() != 0 && c.inner.lock().is_owned();
+    if tracked {
+        debug::releasing(lock);
+    }
+    let result = {
+        let waiting = debug::threads::Waiting::begin(
+            Object::new(c, debug::Kind::Condition),
+            call,
+            timeout,
+            0,
+            Some(lock),
+        );
+        let r = wait();
+        drop(waiting);
+        r
+    };
+    if tracked {
+        debug::acquired(lock);
+    }
+    result
 }
 
 /// Waits until notified (`cond.wait(timeout)`). The caller must own the lock; the wait releases
@@ -257,7 +337,7 @@ pub unsafe extern "C" fn rt_condition_wait(cond: *mut rt_condition, timeout: f64
         }
         let w = timeout_wait(timeout)?;
         let _busy = c.busy();
-        c.inner.wait(w)
+        recorded_wait(c, "rt_condition_wait", timeout, || c.inner.wait(w))
     })
 }
 
@@ -293,7 +373,9 @@ pub unsafe extern "C" fn rt_condition_wait_for(
             unsafe { pred(ctx) != 0 }
         };
         let _busy = c.busy();
-        c.inner.wait_for(call, w)
+        recorded_wait(c, "rt_condition_wait_for", timeout, || {
+            c.inner.wait_for(call, w)
+        })
     })
 }
 

@@ -12,15 +12,22 @@ use std::fmt::Write;
 /// graph (thread → object → the thread holding it → ...) returns `RT_EDEADLK` at once, with a
 /// message naming the cycle (threads and objects by name), and the cycle is reported. Implies
 /// `RT_DEBUG_HOLDERS`.
-pub const RT_DEBUG_DEADLOCK: c_uint = debug::DEADLOCK;
+pub const RT_DEBUG_DEADLOCK: c_uint = 1;
 /// `rt_set_debug` flag: lock-order checking (lockdep-style): an acquisition that inverts an
 /// order seen before is reported once per pair. Behaviour is unchanged.
-pub const RT_DEBUG_LOCK_ORDER: c_uint = debug::LOCK_ORDER;
+pub const RT_DEBUG_LOCK_ORDER: c_uint = 2;
 /// `rt_set_debug` flag: the contention profile (`rt_contention_report`) and hook.
-pub const RT_DEBUG_CONTENTION: c_uint = debug::CONTENTION;
+pub const RT_DEBUG_CONTENTION: c_uint = 4;
 /// `rt_set_debug` flag: record which thread holds each Lock and RLock, so that
 /// `rt_dump_threads` names the holder of the object a thread is blocked on.
-pub const RT_DEBUG_HOLDERS: c_uint = debug::HOLDERS;
+pub const RT_DEBUG_HOLDERS: c_uint = 8;
+
+const _: () = assert!(
+    RT_DEBUG_DEADLOCK == debug::DEADLOCK
+        && RT_DEBUG_LOCK_ORDER == debug::LOCK_ORDER
+        && RT_DEBUG_CONTENTION == debug::CONTENTION
+        && RT_DEBUG_HOLDERS == debug::HOLDERS
+);
 
 /// A report hook (`rt_set_debug_report_hook`): called with its context and the report's text, a
 /// NUL-terminated UTF-8 string ending with a newline, valid only during the call.
@@ -176,10 +183,23 @@ fn name_thread(id: u64, out: &mut Text) {
     }
 }
 
+/// Writes ` "NAME"` for the live thread object whose handle is at `addr`.
+fn name_thread_handle(addr: usize, out: &mut Text) {
+    let mut done = false;
+    let _ = crate::thread::enumerate_with(|t| {
+        if !done && crate::memory::Arc::as_ptr(t) as usize == addr {
+            done = true;
+            t.with_name(|n| {
+                let _ = write!(out, " \"{n}\"");
+            });
+        }
+    });
+}
+
 /// At load: name threads in reports, read `RTHREAD_DEBUG`.
 extern "C" fn debug_at_load() {
     let _ = boundary::value((), || {
-        debug::deadlock::set_thread_namer(name_thread);
+        debug::deadlock::set_thread_namer(name_thread, name_thread_handle);
         debug::init_from_env();
         Ok(())
     });
@@ -192,5 +212,5 @@ static DEBUG_AT_LOAD: extern "C" fn() = debug_at_load;
 
 /// Makes sure reports name threads (for platforms without `.init_array`, and tests).
 pub fn ensure_namer() {
-    debug::deadlock::set_thread_namer(name_thread);
+    debug::deadlock::set_thread_namer(name_thread, name_thread_handle);
 }

@@ -95,6 +95,7 @@ pub unsafe extern "C" fn rt_event_wait(event: *mut rt_event, timeout: f64) -> rt
             return Ok(());
         }
         let _busy = e.busy();
+        let _waiting = super::waiting(e, crate::debug::Kind::Event, "rt_event_wait", timeout);
         e.inner.wait_since(start, w)
     })
 }

@@ -57,6 +57,8 @@ pub mod boundary;
 pub mod condition;
 #[cfg(not(loom))]
 pub mod debug;
+#[cfg(not(loom))]
+pub mod dump;
 pub mod embed;
 pub mod event;
 pub mod futures;
@@ -331,10 +333,29 @@ pub(crate) fn acquire_recorded<A: crate::sync::Acquire, G>(
         return Err(Error::TIMEOUT);
     }
     let _busy = busy();
-    let mut waiting = crate::debug::threads::Waiting::begin(obj, call, timeout, 0)?;
+    let mut waiting = crate::debug::threads::Waiting::begin(obj, call, timeout, 0, None)?;
     a.acquire_blocking(wait)?;
     waiting.set_acquired();
     Ok(())
+}
+
+/// The calling thread's blocked-on record for a wait in `call` on `obj` (`timeout` in seconds,
+/// negative: none), until the value drops; declared after the object's busy guard, so that it
+/// is cleared first. Never fails for these kinds (deadlock detection is for locks and joins).
+pub(crate) fn waiting(
+    obj: *const impl Sized,
+    kind: crate::debug::Kind,
+    call: &'static str,
+    timeout: f64,
+) -> Option<crate::debug::threads::Waiting> {
+    crate::debug::threads::Waiting::begin(
+        crate::debug::Object::new(obj, kind),
+        call,
+        timeout,
+        0,
+        None,
+    )
+    .ok()
 }
 
 /// Writes `v` through an output pointer; NULL is `RT_EINVAL`.

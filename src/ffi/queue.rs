@@ -265,6 +265,9 @@ pub unsafe extern "C" fn rt_queue_put(
     }
     boundary::run(|| {
         let _busy = (wait != 0 && core.maxsize() > 0).then(|| q.busy());
+        let _waiting = _busy
+            .is_some()
+            .then(|| super::waiting(q, crate::debug::Kind::Queue, "rt_queue_put", timeout));
         core.put(item, wait != 0, py_timeout(timeout))
             .map_err(|e| e.error)
     })
@@ -326,6 +329,9 @@ pub unsafe extern "C" fn rt_queue_get(
     }
     boundary::run(|| {
         let _busy = (wait != 0).then(|| q.busy());
+        let _waiting = _busy
+            .is_some()
+            .then(|| super::waiting(q, crate::debug::Kind::Queue, "rt_queue_get", timeout));
         let got = core.get(wait != 0, py_timeout(timeout))?;
         // SAFETY: non-NULL, and writable by the API contract.
         unsafe { item.write(got.0) };
@@ -416,6 +422,7 @@ pub unsafe extern "C" fn rt_queue_join_timeout(queue: *mut rt_queue, timeout: f6
     // SAFETY: the caller passes NULL or a live queue handle.
     unsafe { Handle::new(queue) }.on(|q: &QueueObj| {
         let _busy = q.busy();
+        let _waiting = super::waiting(q, crate::debug::Kind::Queue, "rt_queue_join", timeout);
         q.inner.queue.join(py_timeout(timeout))
     })
 }

@@ -3,7 +3,6 @@
 use super::boundary::{Handle, Out};
 use super::{Obj, free, handle};
 use crate::status::{Error, rt_status};
-use crate::sync::Acquire;
 use crate::sync::Semaphore;
 use crate::time::{FOREVER, semaphore_wait};
 use std::ffi::c_int;
@@ -104,7 +103,10 @@ fn acquire_slow(sem: *mut rt_semaphore, wait: c_int, timeout: f64) -> rt_status 
     let sem = unsafe { Handle::new(sem) };
     sem.on(|s: &Obj<Semaphore>| {
         let w = semaphore_wait(wait != 0, timeout)?;
-        s.inner.acquire_with(w, || s.busy())
+        let obj = crate::debug::Object::new(s, crate::debug::Kind::Semaphore);
+        super::acquire_recorded(&s.inner, w, obj, "rt_semaphore_acquire", timeout, || {
+            s.busy()
+        })
     })
 }
 

@@ -137,6 +137,20 @@ pub unsafe extern "C" fn rt_thread_join(t: *mut rt_thread, timeout: f64) -> rt_s
     ffi_status!({
         // SAFETY: the caller passes NULL or a live handle.
         let t = unsafe { thread_ref(t)? };
+        let joined = t.record_id();
+        // Joining itself is refused by the join, with its own message.
+        let _waiting = if joined != crate::wait::current_id() {
+            let obj = crate::debug::Object::new(t, crate::debug::Kind::Thread);
+            Some(crate::debug::threads::Waiting::begin(
+                obj,
+                "rt_thread_join",
+                timeout,
+                joined,
+                None,
+            )?)
+        } else {
+            None
+        };
         t.join(timeout)
     })
 }

@@ -150,6 +150,7 @@ pub(super) type Guard<'a> = CellGuard<'a, Inner>;
 impl Drop for Future {
     fn drop(&mut self) {
         self.header.tag = FREED_TAG;
+        crate::debug::names::forget(self as *const Future as usize);
         let inner = self.inner.get_mut();
         if inner.state == State::Finished && inner.failure.is_none() && !inner.result.is_null() {
             if let Some(free) = self.result_free {
