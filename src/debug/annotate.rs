@@ -203,11 +203,59 @@ pub fn detect() -> u32 {
     if running_on_valgrind() {
         tools |= VALGRIND;
         crate::wait::word_lock::set_annotation_hook(internal_lock);
+        untrack_own_statics();
     }
     ACTIVE.fetch_or(tools, Ordering::Relaxed);
     DETECTED.store(true, Ordering::Relaxed);
     tools
 }
+
+/// Leaves the library's own static data (its writable segments: the wait table, the registry,
+/// the debug layer's words) out of helgrind's checks, as [`Allocator`] does for its heap
+/// blocks. Only when the library is a shared object of its own: linked statically into the
+/// program, its statics share the program's segments, which must stay checked.
+#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+fn untrack_own_statics() {
+    unsafe extern "C" fn each(
+        info: *mut libc::dl_phdr_info,
+        _size: libc::size_t,
+        data: *mut c_void,
+    ) -> libc::c_int {
+        // SAFETY: the loader passes a valid `info` for the duration of the call; `data` is
+        // the address of a static of this library.
+        unsafe {
+            let info = &*info;
+            let ours = data as usize;
+            let base = info.dlpi_addr as usize;
+            let headers = std::slice::from_raw_parts(info.dlpi_phdr, info.dlpi_phnum as usize);
+            let contains = |h: &libc::Elf64_Phdr| {
+                h.p_type == libc::PT_LOAD
+                    && (base + h.p_vaddr as usize..base + (h.p_vaddr + h.p_memsz) as usize)
+                        .contains(&ours)
+            };
+            if !headers.iter().any(contains) {
+                return 0;
+            }
+            let main_program = info.dlpi_name.is_null() || *info.dlpi_name == 0;
+            if !main_program {
+                for h in headers {
+                    if h.p_type == libc::PT_LOAD && h.p_flags & libc::PF_W != 0 {
+                        let start = base + h.p_vaddr as usize;
+                        client_request(0, [HG_UNTRACKED, start, h.p_memsz as usize, 0, 0, 0]);
+                    }
+                }
+            }
+            1
+        }
+    }
+    // SAFETY: `each` only reads what the loader passes it.
+    unsafe {
+        libc::dl_iterate_phdr(Some(each), &DETECTED as *const AtomicBool as *mut c_void);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
+fn untrack_own_statics() {}
 
 /// Whether valgrind runs the process.
 pub fn running_on_valgrind() -> bool {
