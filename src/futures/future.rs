@@ -302,6 +302,8 @@ impl FutureRef for Arc<Future> {
     }
 
     fn add_done_callback(&self, cb: DoneCallback) -> Result<(), Error> {
+        // What the caller did before happens before the callback, whichever thread runs it.
+        annotate::released::<Future>(&**self);
         {
             let mut g = self.locked();
             if !g.state.is_done() {
@@ -344,6 +346,9 @@ impl FutureRef for Arc<Future> {
 }
 
 fn invoke(this: &Arc<Future>, callbacks: Vec<DoneCallback>) {
+    if !callbacks.is_empty() {
+        annotate::acquired::<Future>(&**this);
+    }
     for cb in callbacks {
         let _g = CallbackGuard::new();
         cb(this);
