@@ -2150,6 +2150,94 @@ static void bad_input_rt_executor_free(void) {
     zoo_free();
 }
 
+/* =============================================================================================
+ * Debugging: flags, the report hook, object names, dumps
+ */
+static void bad_input_rt_set_debug(void) {
+    static const unsigned bad[] = { 16u, 1u << 8, 1u << 31, ~0u };
+    size_t i;
+    for (i = 0; i < ARRAY_LEN(bad); i++) {
+        BAD(rt_set_debug(bad[i]), RT_EINVAL, "unknown debug flags");
+        CHECK_EQ_INT(rt_get_debug(), 0);
+    }
+}
+
+static void bad_input_rt_get_debug(void) {
+    prime_last_error();
+    /* No input to refuse. */
+    CHECK_EQ_INT(rt_get_debug(), 0);
+    CHECK(strcmp(rt_last_error(), PRIMED) == 0);
+}
+
+static void bad_input_rt_set_debug_report_hook(void) {
+    /* NULL is the documented way back to stderr; any context goes. */
+    CHECK_OK(rt_set_debug_report_hook(NULL, NULL));
+    CHECK_OK(rt_set_debug_report_hook(NULL, SENTINEL));
+}
+
+static void bad_input_rt_object_set_name(void) {
+    int not_a_handle[4] = { 0, 0, 0, 0 };
+    char buf[16];
+    int k;
+    zoo_new();
+    BAD(rt_object_set_name(NULL, "x"), RT_EINVAL, MSG_NULL);
+    BAD(rt_object_set_name(not_a_handle, "x"), RT_EINVAL, MSG_KIND);
+    for (k = 0; k < K_COUNT; k++) {
+        BAD_WITH(kind_names[k], rt_object_set_name(zoo[k], NULL), RT_EINVAL, "NULL name");
+        BAD_WITH(kind_names[k], rt_object_set_name(zoo[k], "\xc3"), RT_EINVAL,
+                 "name must be UTF-8");
+        /* Refused calls leave no name (a thread keeps its own). */
+        if (k != K_THREAD) {
+            CHECK_OK(rt_object_name(zoo[k], buf, sizeof buf));
+            CHECK(buf[0] == '\0');
+        }
+    }
+    zoo_free();
+}
+
+static void bad_input_rt_object_name(void) {
+    int not_a_handle[4] = { 0, 0, 0, 0 };
+    char buf[16];
+    int k;
+    zoo_new();
+    BAD(rt_object_name(NULL, buf, sizeof buf), RT_EINVAL, MSG_NULL);
+    BAD(rt_object_name(not_a_handle, buf, sizeof buf), RT_EINVAL, MSG_KIND);
+    for (k = 0; k < K_COUNT; k++) {
+        BAD_WITH(kind_names[k], rt_object_name(zoo[k], NULL, sizeof buf), RT_EINVAL, MSG_OUT);
+        CHECK_OK(rt_object_set_name(zoo[k], "named"));
+        memset(buf, 'x', sizeof buf);
+        BAD_WITH(kind_names[k], rt_object_name(zoo[k], buf, 5), RT_EINVAL,
+                 "buffer too small: the name needs 6 bytes");
+        BAD_WITH(kind_names[k], rt_object_name(zoo[k], buf, 0), RT_EINVAL,
+                 "buffer too small: the name needs 6 bytes");
+        CHECK(buf[0] == 'x');
+        if (k != K_THREAD) CHECK_OK(rt_object_set_name(zoo[k], ""));
+    }
+    zoo_free();
+}
+
+static void bad_input_rt_dump_threads(void) {
+    int fds[2];
+    BAD(rt_dump_threads(-1), RT_EINVAL, "invalid file descriptor");
+    BAD(rt_dump_threads(INT_MIN), RT_EINVAL, "invalid file descriptor");
+    /* Not open, or not open for writing: what was written stays, the call says so. */
+    BAD(rt_dump_threads(100000), RT_ESTATE, "could not write the dump");
+    CHECK(pipe(fds) == 0);
+    BAD(rt_dump_threads(fds[0]), RT_ESTATE, "could not write the dump");
+    close(fds[0]);
+    close(fds[1]);
+}
+
+static void bad_input_rt_dump_on_signal(void) {
+    static const int not_signals[] = { 0, -1, 65, 1000, INT_MAX, INT_MIN, SIGKILL, SIGSTOP };
+    size_t i;
+    for (i = 0; i < ARRAY_LEN(not_signals); i++) {
+        BAD(rt_dump_on_signal(not_signals[i], 2), RT_EINVAL, "invalid signal number");
+        BAD(rt_dump_on_signal(not_signals[i], -1), RT_EINVAL, "invalid signal number");
+    }
+}
+
+
 RT_CASES(
     RT_CASE(bad_input_rt_barrier_new),
     RT_CASE(bad_input_rt_barrier_free),
@@ -2274,5 +2362,12 @@ RT_CASES(
     RT_CASE(bad_input_rt_executor_submit),
     RT_CASE(bad_input_rt_executor_shutdown),
     RT_CASE(bad_input_rt_executor_thread_count),
-    RT_CASE(bad_input_rt_executor_free)
+    RT_CASE(bad_input_rt_executor_free),
+    RT_CASE(bad_input_rt_set_debug),
+    RT_CASE(bad_input_rt_get_debug),
+    RT_CASE(bad_input_rt_set_debug_report_hook),
+    RT_CASE(bad_input_rt_object_set_name),
+    RT_CASE(bad_input_rt_object_name),
+    RT_CASE(bad_input_rt_dump_threads),
+    RT_CASE(bad_input_rt_dump_on_signal)
 )

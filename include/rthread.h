@@ -766,7 +766,8 @@ rt_status rt_dump_threads(int fd);
  * calls `rt_dump_on_signal` itself.
  *
  * Errors: `RT_EINVAL` for a signal number that cannot be caught or is out of range ("invalid
- * signal number"); `RT_ENOMEM` when the pipe or the thread cannot be made.
+ * signal number"); `RT_EAGAIN` when the pipe ("can't make the dump's pipe: ...") or the
+ * thread ("can't start new thread: ...") cannot be made; nothing changed then.
  */
 rt_status rt_dump_on_signal(int signum, int fd);
 

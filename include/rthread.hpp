@@ -287,11 +287,58 @@ inline void run_task(void *arg) {
 
 } // namespace detail
 
+/**
+ * A name for an object, given at construction (rt_object_set_name), shown in dumps and debug
+ * reports: `rt::Lock accounts{rt::Name("accounts")}`, `rt::Thread worker{rt::Name("worker"), f}`.
+ * The text is copied by the constructor; the Name only refers to it meanwhile.
+ */
+class Name {
+public:
+    explicit Name(const char *name) noexcept : value_(name) {}
+    explicit Name(const std::string &name) noexcept : value_(name.c_str()) {}
+    const char *c_str() const noexcept { return value_; }
+
+private:
+    const char *value_;
+};
+
+namespace detail {
+inline void set_object_name(void *handle, const Name &name) { check(rt_object_set_name(handle, name.c_str())); }
+
+inline std::string object_name(const void *handle) {
+    std::string s(32, '\0');
+    for (int attempt = 0; attempt < 8; ++attempt) {
+        rt_status st = rt_object_name(handle, &s[0], s.size());
+        if (st == RT_OK) {
+            s.resize(std::char_traits<char>::length(s.c_str()));
+            return s;
+        }
+        if (st != RT_EINVAL) fail(st);
+        s.resize(s.size() * 4, '\0'); /* too small: the name needs more (or was renamed) */
+    }
+    fail(RT_EINVAL);
+}
+} // namespace detail
+
+/** The name of any object of this header (rt_object_name): "" if it has none. */
+template <class T>
+std::string object_name(const T &object) {
+    return detail::object_name(object.handle());
+}
+
+/** Names any object of this header (rt_object_set_name); "" removes the name. */
+template <class T>
+void set_object_name(T &object, const Name &name) {
+    detail::set_object_name(object.handle(), name);
+}
+
 /** threading.Lock: a lock that any thread may release. Lockable and TimedLockable. */
 class Lock : public detail::Lockable<Lock> {
 public:
     /** A new unlocked lock. Throws rt::Error (RT_ENOMEM). */
     Lock() { detail::check(rt_lock_new(&h_)); }
+    /** A new unlocked lock with a name (for dumps and debug reports). */
+    explicit Lock(const Name &name) : Lock() { detail::set_object_name(h_, name); }
     /** Takes ownership of a handle from rt_lock_new (NULL makes an empty owner). */
     static Lock adopt(rt_lock *h) noexcept { return Lock(Adopt{}, h); }
     Lock(Lock &&o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
@@ -333,6 +380,8 @@ class RLock : public detail::Lockable<RLock> {
 public:
     /** A new unlocked re-entrant lock. Throws rt::Error (RT_ENOMEM). */
     RLock() { detail::check(rt_rlock_new(&h_)); }
+    /** With a name (for dumps and debug reports). */
+    explicit RLock(const Name &name) : RLock() { detail::set_object_name(h_, name); }
     /** Takes ownership of a handle from rt_rlock_new. */
     static RLock adopt(rt_rlock *h) noexcept { return RLock(Adopt{}, h); }
     RLock(RLock &&o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
@@ -382,6 +431,10 @@ public:
     explicit Condition(Lock &lock) { detail::check(rt_condition_new_with_lock(lock.handle(), &h_)); }
     /** With the caller's re-entrant lock (Condition(rlock)). */
     explicit Condition(RLock &lock) { detail::check(rt_condition_new_with_rlock(lock.handle(), &h_)); }
+    /** The same, with a name (for dumps and debug reports). */
+    explicit Condition(const Name &name) : Condition() { detail::set_object_name(h_, name); }
+    Condition(Lock &lock, const Name &name) : Condition(lock) { detail::set_object_name(h_, name); }
+    Condition(RLock &lock, const Name &name) : Condition(lock) { detail::set_object_name(h_, name); }
     Condition(Condition &&o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
     Condition &operator=(Condition &&o) noexcept {
         if (this != &o) {
@@ -482,6 +535,8 @@ class Semaphore {
 public:
     /** A semaphore holding `value` permits (Semaphore(value)). Throws rt::Error for value < 0. */
     explicit Semaphore(std::int64_t value = 1) { detail::check(rt_semaphore_new(value, &h_)); }
+    /** With a name (for dumps and debug reports). */
+    Semaphore(std::int64_t value, const Name &name) : Semaphore(value) { detail::set_object_name(h_, name); }
     /** Takes ownership of a handle from rt_semaphore_new or rt_bounded_semaphore_new. */
     static Semaphore adopt(rt_semaphore *h) noexcept { return Semaphore(Adopt{}, h); }
     Semaphore(Semaphore &&o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
@@ -543,6 +598,10 @@ private:
 class BoundedSemaphore : public Semaphore {
 public:
     explicit BoundedSemaphore(std::int64_t value = 1) : Semaphore(Bounded{}, value) {}
+    /** With a name (for dumps and debug reports). */
+    BoundedSemaphore(std::int64_t value, const Name &name) : Semaphore(Bounded{}, value) {
+        detail::set_object_name(handle(), name);
+    }
 };
 
 /** threading.Event. */
@@ -550,6 +609,8 @@ class Event {
 public:
     /** A new event, not set. */
     Event() { detail::check(rt_event_new(&h_)); }
+    /** With a name (for dumps and debug reports). */
+    explicit Event(const Name &name) : Event() { detail::set_object_name(h_, name); }
     Event(Event &&o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
     Event &operator=(Event &&o) noexcept {
         if (this != &o) {
@@ -596,6 +657,8 @@ private:
 class Barrier {
 public:
     explicit Barrier(std::size_t parties) { detail::check(rt_barrier_new(parties, nullptr, nullptr, RT_FOREVER, &h_)); }
+    /** With a name (for dumps and debug reports). */
+    Barrier(std::size_t parties, const Name &name) : Barrier(parties) { detail::set_object_name(h_, name); }
     /** With an action (a callable taking no arguments) and no default timeout. */
     template <class F, class = std::enable_if_t<std::is_invocable_v<std::decay_t<F> &>>>
     Barrier(std::size_t parties, F &&action) : Barrier(parties, std::forward<F>(action), RT_FOREVER) {}
@@ -700,6 +763,11 @@ public:
     /** queue.Queue(maxsize): FIFO; 0 means unbounded. */
     explicit Queue(std::size_t maxsize = 0, rt_queue_item_destructor destructor = nullptr) {
         detail::check(rt_queue_new(maxsize, destructor, &h_));
+    }
+    /** queue.Queue(maxsize) with a name (for dumps and debug reports). */
+    Queue(std::size_t maxsize, const Name &name, rt_queue_item_destructor destructor = nullptr)
+        : Queue(maxsize, destructor) {
+        detail::set_object_name(h_, name);
     }
     /** queue.LifoQueue(maxsize). */
     static Queue lifo(std::size_t maxsize = 0, rt_queue_item_destructor destructor = nullptr) {
@@ -905,11 +973,17 @@ public:
     /** A thread object that will run f(args...) once started. */
     template <class F, class... Args,
               class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, Thread> &&
-                                       !std::is_same_v<std::decay_t<F>, rt_thread *>>>
+                                       !std::is_same_v<std::decay_t<F>, rt_thread *> &&
+                                       !std::is_same_v<std::decay_t<F>, Name>>>
     explicit Thread(F &&f, Args &&...args) {
         std::unique_ptr<detail::Task> task = detail::make_task(std::forward<F>(f), std::forward<Args>(args)...);
         detail::check(rt_thread_new(&detail::run_task, task.get(), &h_));
         task_ = task.release();
+    }
+    /** The same, named (thread.name), not started either. */
+    template <class F, class... Args>
+    Thread(const Name &name, F &&f, Args &&...args) : Thread(std::forward<F>(f), std::forward<Args>(args)...) {
+        detail::set_object_name(h_, name);
     }
     /** Takes over one reference to a thread object (from rt_thread_new, rt_current_thread, …). */
     static Thread adopt(rt_thread *reference) noexcept { return Thread(reference, nullptr); }

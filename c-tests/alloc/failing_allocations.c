@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 /* ---- The allocator ------------------------------------------------------------------------ */
 
@@ -1093,6 +1094,47 @@ static void alloc_rt_executor_submit(void) {
 
 /* ---- The functions that allocate nothing -------------------------------------------------- */
 
+/* ---- Debugging ------------------------------------------------------------------------------ */
+
+static void alloc_rt_object_set_name(void) {
+    rt_lock *l;
+    rt_thread *t;
+    char name[64];
+    CHECK_OK(rt_lock_new(&l));
+    CHECK_OK(rt_thread_new(nothing, NULL, &t));
+    EXHAUST("rt_object_set_name", RT_OK, 0, s = rt_object_set_name(l, "a named lock"), { CHECK_OK(rt_object_name(l, name, sizeof name)); CHECK(strcmp(name, "") == 0); }, { CHECK_OK(rt_object_name(l, name, sizeof name)); CHECK(strcmp(name, "a named lock") == 0); CHECK_OK(rt_object_set_name(l, "")); });
+    /* Renaming keeps the old name on failure. */
+    CHECK_OK(rt_object_set_name(l, "old"));
+    EXHAUST("rt_object_set_name", RT_OK, 0, s = rt_object_set_name(l, "a much longer new name"), { CHECK_OK(rt_object_name(l, name, sizeof name)); CHECK(strcmp(name, "old") == 0); }, { CHECK_OK(rt_object_name(l, name, sizeof name)); CHECK(strcmp(name, "a much longer new name") == 0); CHECK_OK(rt_object_set_name(l, "old")); });
+    /* A thread's name is its own. */
+    CHECK_OK(rt_object_set_name(t, "before"));
+    EXHAUST("rt_object_set_name", RT_OK, 0, s = rt_object_set_name(t, "a much longer thread name"), { CHECK_OK(rt_object_name(t, name, sizeof name)); CHECK(strcmp(name, "before") == 0); }, { CHECK_OK(rt_object_name(t, name, sizeof name)); CHECK(strcmp(name, "a much longer thread name") == 0); CHECK_OK(rt_object_set_name(t, "before")); });
+    CHECK_OK(rt_thread_release(t));
+    CHECK_OK(rt_lock_free(l));
+    report("rt_object_set_name");
+}
+
+static void alloc_rt_dump_threads(void) {
+    FILE *f = tmpfile();
+    long size_before;
+    CHECK(f != NULL);
+    /* A failed dump writes nothing, or stops after what it wrote: the file only grows. */
+    EXHAUST("rt_dump_threads", RT_OK, 0, (size_before = (long)lseek(fileno(f), 0, SEEK_END), s = rt_dump_threads(fileno(f))), { CHECK(lseek(fileno(f), 0, SEEK_END) >= size_before); }, { CHECK(lseek(fileno(f), 0, SEEK_END) > size_before); });
+    fclose(f);
+    report("rt_dump_threads");
+}
+
+static void alloc_rt_dump_on_signal(void) {
+    FILE *f = tmpfile();
+    CHECK(f != NULL);
+    /* The first call starts the dump thread: RT_EAGAIN when pthread_create cannot allocate. */
+    EXHAUST("rt_dump_on_signal", RT_OK, 1, s = rt_dump_on_signal(SIGUSR2, fileno(f)), (void)0, (void)0);
+    CHECK_OK(rt_dump_on_signal(SIGUSR2, -1));
+    fclose(f);
+    report("rt_dump_on_signal");
+}
+
+
 /*
  * Every other function of the header: none allocates, in any thread (a blocking one here waits
  * in a thread that has its record already, or does not wait). The case below calls each with
@@ -1118,6 +1160,7 @@ static const char *const allocation_free[] = {
     "rt_future_set_result", "rt_set_error_message", "rt_as_completed_free",
     "rt_executor_shutdown", "rt_executor_thread_count", "rt_executor_free",
     "rt_version", "rt_version_str", "rt_once", "rt_interrupt_main_on_signal",
+    "rt_set_debug", "rt_get_debug", "rt_set_debug_report_hook", "rt_object_name",
 };
 
 /*
@@ -1189,6 +1232,11 @@ static void allocation_free_functions_allocate_nothing(void) {
     CHECK_OK(rt_main_thread(&tm));
     CHECK_OK(rt_current_thread(&me));
     CHECK_OK(rt_thread_release(me));
+    /* The thread's records exist from its first wait in a blocking call on: its wait record
+     * and its debug record (what it is blocked on, for dumps). */
+    CHECK_OK(rt_lock_acquire(lk, 1, RT_FOREVER));
+    CHECK_STATUS(rt_lock_acquire(lk, 1, 0.001), RT_TIMEOUT);
+    CHECK_OK(rt_lock_release(lk));
 
     NO_ALLOC(rt_barrier_parties(b));
     NO_ALLOC(rt_barrier_n_waiting(b));
@@ -1267,6 +1315,13 @@ static void allocation_free_functions_allocate_nothing(void) {
     /* SIGUSR2: nobody sends it here; the handler it installs only interrupts the main
      * thread. */
     NO_ALLOC(rt_interrupt_main_on_signal(SIGUSR2));
+    NO_ALLOC(rt_set_debug(RT_DEBUG_HOLDERS));
+    NO_ALLOC(rt_get_debug());
+    NO_ALLOC(rt_set_debug(0));
+    NO_ALLOC(rt_set_debug_report_hook(NULL, NULL));
+    CHECK_OK(rt_object_set_name(tm, "main"));
+    NO_ALLOC(rt_object_name(tm, name, sizeof name));
+    NO_ALLOC(rt_object_name(b, name, sizeof name));
     NO_ALLOC(rt_set_thread_hooks(hook, hook, NULL));
     NO_ALLOC(rt_set_thread_hooks(NULL, NULL, NULL));
     NO_ALLOC(rt_thread_release(t));
@@ -1364,5 +1419,8 @@ RT_CASES(
     RT_CASE(alloc_rt_as_completed_next),
     RT_CASE(alloc_rt_executor_new),
     RT_CASE(alloc_rt_executor_submit),
+    RT_CASE(alloc_rt_object_set_name),
+    RT_CASE(alloc_rt_dump_threads),
+    RT_CASE(alloc_rt_dump_on_signal),
     RT_CASE(allocation_free_functions_allocate_nothing)
 )

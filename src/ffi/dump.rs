@@ -16,7 +16,7 @@ use super::ffi_status;
 use crate::debug::threads::{self as records, DebugThread};
 use crate::debug::{self, Text, deadlock::describe_thread};
 use crate::memory::Arc;
-use crate::status::{Error, rt_status};
+use crate::status::{Error, Message, rt_status};
 use crate::thread::{Thread, ThreadKind};
 use std::ffi::c_int;
 use std::fmt::Write;
@@ -228,14 +228,27 @@ extern "C" fn on_signal(signum: c_int) {
     // SAFETY: errno is the calling thread's; saved and restored around write(2), which is
     // async-signal-safe. The byte is on the handler's stack.
     unsafe {
-        let saved = *libc::__errno_location();
+        let errno = errno_location();
+        let saved = *errno;
         let fd = PIPE_WRITE.load(Ordering::Relaxed);
         if fd >= 0 {
             let b = signum as u8;
             let _ = libc::write(fd, (&b as *const u8).cast(), 1);
         }
-        *libc::__errno_location() = saved;
+        *errno = saved;
     }
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn errno_location() -> *mut c_int {
+    // SAFETY: returns the calling thread's errno.
+    unsafe { libc::__errno_location() }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn errno_location() -> *mut c_int {
+    // SAFETY: returns the calling thread's errno.
+    unsafe { libc::__error() }
 }
 
 /// Starts the dumper thread and its pipe, once per process.
@@ -250,29 +263,43 @@ fn ensure_dumper() -> Result<(), Error> {
     let mut fds = [0 as c_int; 2];
     // SAFETY: `fds` is writable for two descriptors.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(Error::new(
-            rt_status::RT_ENOMEM,
-            "no pipe for the dump on signal",
-        ));
+        return Err(Error {
+            status: rt_status::RT_EAGAIN,
+            message: Message::Os(
+                "can't make the dump's pipe: ",
+                std::io::Error::last_os_error().raw_os_error().unwrap_or(0),
+            ),
+        });
     }
     // The handler must never block: a full pipe drops the request (a dump is on its way).
     // SAFETY: a descriptor we own.
     unsafe { libc::fcntl(fds[1], libc::F_SETFL, libc::O_NONBLOCK) };
-    let read_end = fds[0];
-    let spawned = std::thread::Builder::new()
-        .name("rthread-dump".into())
-        .spawn(move || dumper(read_end));
-    if spawned.is_err() {
+    // A plain detached thread (no thread object, no allocation of rthread's); its argument is
+    // the pipe's read end.
+    let mut tid: libc::pthread_t = 0;
+    // SAFETY: `dumper_main` has the signature pthread_create needs and never unwinds; the
+    // argument is an integer carried in the pointer.
+    let rc = unsafe {
+        libc::pthread_create(
+            &mut tid,
+            std::ptr::null(),
+            dumper_main,
+            fds[0] as usize as *mut std::ffi::c_void,
+        )
+    };
+    if rc != 0 {
         // SAFETY: descriptors we own and nobody else uses.
         unsafe {
             libc::close(fds[0]);
             libc::close(fds[1]);
         }
-        return Err(Error::new(
-            rt_status::RT_ENOMEM,
-            "can't start the dump thread",
-        ));
+        return Err(Error {
+            status: rt_status::RT_EAGAIN,
+            message: Message::Os("can't start new thread: ", rc),
+        });
     }
+    // SAFETY: the thread just made; nobody joins it.
+    unsafe { libc::pthread_detach(tid) };
     let old = PIPE_WRITE.swap(fds[1], Ordering::AcqRel);
     if old >= 0 {
         // The parent's pipe, in a fork child: its reader is gone.
@@ -281,6 +308,19 @@ fn ensure_dumper() -> Result<(), Error> {
     }
     DUMPER_PID.store(pid, Ordering::Release);
     Ok(())
+}
+
+extern "C" fn dumper_main(arg: *mut std::ffi::c_void) -> *mut std::ffi::c_void {
+    #[cfg(target_os = "linux")]
+    // SAFETY: names the calling thread; the name is a NUL-terminated string under 16 bytes.
+    unsafe {
+        libc::pthread_setname_np(libc::pthread_self(), c"rthread-dump".as_ptr())
+    };
+    let _ = boundary::value((), || {
+        dumper(arg as usize as c_int);
+        Ok(())
+    });
+    std::ptr::null_mut()
 }
 
 fn dumper(read_end: c_int) {
@@ -315,7 +355,8 @@ fn dumper(read_end: c_int) {
 /// calls `rt_dump_on_signal` itself.
 ///
 /// Errors: `RT_EINVAL` for a signal number that cannot be caught or is out of range ("invalid
-/// signal number"); `RT_ENOMEM` when the pipe or the thread cannot be made.
+/// signal number"); `RT_EAGAIN` when the pipe ("can't make the dump's pipe: ...") or the
+/// thread ("can't start new thread: ...") cannot be made; nothing changed then.
 #[unsafe(no_mangle)]
 pub extern "C" fn rt_dump_on_signal(signum: c_int, fd: c_int) -> rt_status {
     ffi_status!({

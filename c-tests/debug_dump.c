@@ -1,0 +1,237 @@
+/*
+ * Thread dumps: rt_dump_threads and rt_dump_on_signal show every thread with its state, the
+ * object it is blocked on (kind, name, address), how long, its timeout, and the holder.
+ */
+#include "rt_test.h"
+#include "rt_blocked.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+static rt_queue *jobs;
+static rt_lock *accounts;
+static rt_thread *getter, *locker, *joiner;
+static uint64_t getter_tid, locker_tid, joiner_tid;
+
+static void getter_body(void *arg) {
+    void *item = NULL;
+    (void)arg;
+    ATOMIC_STORE(&getter_tid, rt_get_native_id());
+    CHECK_OK(rt_queue_get(jobs, 1, RT_FOREVER, &item));
+    CHECK(item == (void *)&getter_tid);
+}
+
+static void locker_body(void *arg) {
+    (void)arg;
+    ATOMIC_STORE(&locker_tid, rt_get_native_id());
+    CHECK_OK(rt_lock_acquire(accounts, 1, 60.0));
+    CHECK_OK(rt_lock_release(accounts));
+}
+
+static void joiner_body(void *arg) {
+    (void)arg;
+    ATOMIC_STORE(&joiner_tid, rt_get_native_id());
+    CHECK_OK(rt_thread_join(locker, RT_FOREVER));
+}
+
+static void start(rt_thread **t, rt_thread_fn f, const char *name) {
+    CHECK_OK(rt_thread_new(f, NULL, t));
+    CHECK_OK(rt_object_set_name(*t, name));
+    CHECK_OK(rt_thread_start(*t));
+}
+
+/* Three threads blocked: on a named queue, a named lock the main thread holds, a join. */
+static void scene_begin(void) {
+    CHECK_OK(rt_set_debug(RT_DEBUG_HOLDERS));
+    CHECK_OK(rt_queue_new(0, NULL, &jobs));
+    CHECK_OK(rt_object_set_name(jobs, "jobs"));
+    CHECK_OK(rt_lock_new(&accounts));
+    CHECK_OK(rt_object_set_name(accounts, "accounts"));
+    CHECK_OK(rt_lock_acquire(accounts, 1, RT_FOREVER));
+    start(&getter, getter_body, "getter");
+    start(&locker, locker_body, "locker");
+    WAIT_BLOCKED(&getter_tid);
+    WAIT_BLOCKED(&locker_tid);
+    start(&joiner, joiner_body, "joiner");
+    WAIT_BLOCKED(&joiner_tid);
+}
+
+static void scene_end(void) {
+    CHECK_OK(rt_queue_put(jobs, &getter_tid, 1, RT_FOREVER));
+    CHECK_OK(rt_lock_release(accounts));
+    CHECK_OK(rt_thread_join(getter, RT_FOREVER));
+    CHECK_OK(rt_thread_join(joiner, RT_FOREVER));
+    CHECK_OK(rt_thread_join(locker, RT_FOREVER));
+    CHECK_OK(rt_thread_release(getter));
+    CHECK_OK(rt_thread_release(locker));
+    CHECK_OK(rt_thread_release(joiner));
+    CHECK_OK(rt_queue_free(jobs));
+    CHECK_OK(rt_lock_free(accounts));
+}
+
+/* The block of the thread whose first line starts with `head`, copied into `out`: from that line
+ * to the blank line that ends it. Fails the case if there is none. */
+static void block_of(const char *dump, const char *head, char *out, size_t size) {
+    const char *p = dump, *end;
+    size_t n;
+    for (;;) {
+        p = strstr(p, head);
+        if (p == NULL) rt_test_fail(__FILE__, __LINE__, "no block \"%s\" in:\n%s", head, dump);
+        if (p == dump || p[-1] == '\n') break;
+        p++;
+    }
+    end = strstr(p, "\n\n");
+    CHECK(end != NULL);
+    n = (size_t)(end - p) + 1;
+    CHECK(n < size);
+    memcpy(out, p, n);
+    out[n] = '\0';
+}
+
+static int contains(const char *text, const char *want) {
+    if (strstr(text, want) != NULL) return 1;
+    fprintf(stderr, "missing \"%s\" in:\n%s\n", want, text);
+    return 0;
+}
+
+/* The dump as the scene makes it. */
+static void check_dump(const char *dump) {
+    char block[2048], want[256];
+    CHECK(strncmp(dump, "=== rthread thread dump: ", 25) == 0);
+    CHECK(contains(dump, "\n=== end of thread dump ===\n"));
+
+    block_of(dump, "thread \"getter\" ", block, sizeof block);
+    snprintf(want, sizeof want, "native_id=%llu daemon=no kind=started\n",
+             (unsigned long long)getter_tid);
+    CHECK(contains(block, want));
+    snprintf(want, sizeof want, "  state: blocked in rt_queue_get on queue \"jobs\" (%p) for ",
+             (void *)jobs);
+    CHECK(contains(block, want));
+    CHECK(contains(block, " s, timeout none\n"));
+
+    block_of(dump, "thread \"locker\" ", block, sizeof block);
+    snprintf(want, sizeof want, "  state: blocked in rt_lock_acquire on lock \"accounts\" (%p) for ",
+             (void *)accounts);
+    CHECK(contains(block, want));
+    CHECK(contains(block, " s, timeout 60.000 s\n"));
+    CHECK(contains(block, "  holder: thread \"MainThread\"\n"));
+
+    block_of(dump, "thread \"joiner\" ", block, sizeof block);
+    snprintf(want, sizeof want, "  state: blocked in rt_thread_join on thread \"locker\" (%p) for ",
+             (void *)locker);
+    CHECK(contains(block, want));
+    CHECK(contains(block, "  holder: thread \"locker\"\n"));
+
+    block_of(dump, "thread \"MainThread\" ", block, sizeof block);
+    CHECK(contains(block, "daemon=no kind=main\n"));
+    CHECK(contains(block, "  state: running\n"));
+    snprintf(want, sizeof want, "  holds: lock \"accounts\" (%p)\n", (void *)accounts);
+    CHECK(contains(block, want));
+}
+
+/* Reads the whole file behind `fd` from its start. */
+static void read_all(int fd, char *buf, size_t size) {
+    ssize_t n = pread(fd, buf, size - 1, 0);
+    CHECK(n >= 0);
+    buf[n] = '\0';
+}
+
+static void dump_shows_queue_lock_and_join(void) {
+    static char dump[16384];
+    FILE *f = tmpfile();
+    CHECK(f != NULL);
+    scene_begin();
+    CHECK_OK(rt_dump_threads(fileno(f)));
+    read_all(fileno(f), dump, sizeof dump);
+    check_dump(dump);
+    CHECK(contains(dump, "=== rthread thread dump: 4 threads ===\n\n"));
+    scene_end();
+    fclose(f);
+}
+
+static void dump_on_signal_shows_the_same(void) {
+    static char dump[16384];
+    FILE *f = tmpfile();
+    CHECK(f != NULL);
+    scene_begin();
+    CHECK_OK(rt_dump_on_signal(SIGUSR1, fileno(f)));
+    CHECK(raise(SIGUSR1) == 0);
+    /* The dumper thread writes it shortly after the signal. */
+    dump[0] = '\0';
+    WAIT_UNTIL((read_all(fileno(f), dump, sizeof dump),
+                strstr(dump, "=== end of thread dump ===\n") != NULL),
+               30.0);
+    check_dump(dump);
+    /* Back to the default action: nothing more is written (checked by not raising it). */
+    CHECK_OK(rt_dump_on_signal(SIGUSR1, -1));
+    scene_end();
+    fclose(f);
+}
+
+/* Without holder records, the dump says so rather than guess. */
+static void dump_without_holders_says_not_recorded(void) {
+    static char dump[16384];
+    char block[2048];
+    FILE *f = tmpfile();
+    CHECK(f != NULL);
+    scene_begin();
+    CHECK_OK(rt_set_debug(0));
+    CHECK_OK(rt_dump_threads(fileno(f)));
+    read_all(fileno(f), dump, sizeof dump);
+    block_of(dump, "thread \"locker\" ", block, sizeof block);
+    CHECK(contains(block, "  holder: not recorded\n"));
+    /* A join's holder is known without any mode. */
+    block_of(dump, "thread \"joiner\" ", block, sizeof block);
+    CHECK(contains(block, "  holder: thread \"locker\"\n"));
+    scene_end();
+    fclose(f);
+}
+
+/* A thread rthread did not start, blocked in rthread without a thread object, is listed. */
+#include <pthread.h>
+static uint64_t foreign_tid;
+
+static void *foreign_body(void *arg) {
+    (void)arg;
+    ATOMIC_STORE(&foreign_tid, rt_get_native_id());
+    CHECK_OK(rt_lock_acquire(accounts, 1, RT_FOREVER));
+    CHECK_OK(rt_lock_release(accounts));
+    return NULL;
+}
+
+static void dump_lists_foreign_threads(void) {
+    static char dump[16384];
+    char want[128];
+    pthread_t p;
+    FILE *f = tmpfile();
+    CHECK(f != NULL);
+    CHECK_OK(rt_lock_new(&accounts));
+    CHECK_OK(rt_lock_acquire(accounts, 1, RT_FOREVER));
+    CHECK(pthread_create(&p, NULL, foreign_body, NULL) == 0);
+    WAIT_BLOCKED(&foreign_tid);
+    CHECK_OK(rt_dump_threads(fileno(f)));
+    read_all(fileno(f), dump, sizeof dump);
+    snprintf(want, sizeof want, "native_id=%llu daemon=no kind=foreign\n",
+             (unsigned long long)foreign_tid);
+    CHECK(contains(dump, want));
+    snprintf(want, sizeof want, "  state: blocked in rt_lock_acquire on lock (%p) for ",
+             (void *)accounts);
+    CHECK(contains(dump, want));
+    CHECK_OK(rt_lock_release(accounts));
+    CHECK(pthread_join(p, NULL) == 0);
+    CHECK_OK(rt_lock_free(accounts));
+    fclose(f);
+}
+
+static void dump_bad_input(void) {
+    CHECK_ERR(rt_dump_threads(-1), RT_EINVAL, "invalid file descriptor");
+    CHECK_ERR(rt_dump_on_signal(0, 2), RT_EINVAL, "invalid signal number");
+    CHECK_ERR(rt_dump_on_signal(SIGKILL, 2), RT_EINVAL, "invalid signal number");
+    CHECK_ERR(rt_dump_on_signal(1000, 2), RT_EINVAL, "invalid signal number");
+    /* A descriptor that cannot be written to. */
+    CHECK_ERR(rt_dump_threads(999), RT_ESTATE, "could not write the dump");
+}
+
+RT_CASES(RT_CASE(dump_shows_queue_lock_and_join), RT_CASE(dump_on_signal_shows_the_same),
+         RT_CASE(dump_without_holders_says_not_recorded), RT_CASE(dump_lists_foreign_threads),
+         RT_CASE(dump_bad_input))
