@@ -51,6 +51,20 @@ fn program() -> Result<PathBuf, String> {
                     e.lines().last().unwrap_or("")
                 ));
             }
+            // TSan refuses to start on some kernels (too much address-space randomisation for
+            // its shadow memory): that is the machine's, not rthread's.
+            let probe = std::process::Command::new(dir.join("probe"))
+                .output()
+                .expect("the probe runs");
+            if !probe.status.success() {
+                return Err(format!(
+                    "a program built with -fsanitize=thread does not run here: {}",
+                    String::from_utf8_lossy(&probe.stderr)
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                ));
+            }
             let exe = dir.join("handoffs");
             let src = cbuild::root().join("c-tests/sanitizers/handoffs.c");
             cbuild::compile_c(&[&src], &exe, &lib_dir, &["-fsanitize=thread"])
