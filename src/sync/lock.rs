@@ -111,6 +111,8 @@ impl Lock {
 
     /// Takes the lock if it is free and nobody waits: one compare-exchange, with no load before
     /// it. False changes nothing; `try_acquire` or `acquire_slow` then look at the word.
+    /// Tells race detectors nothing (see `debug::annotate`): the C face's fast path, which it
+    /// takes only while no debug mode is on; every other way to acquire tells them.
     #[inline]
     pub fn try_acquire_uncontended(&self) -> bool {
         self.state
@@ -237,7 +239,8 @@ impl Lock {
     }
 
     /// Releases the lock if it is held and nobody waits (one compare-exchange); otherwise
-    /// changes nothing and returns false, and `release` does the rest.
+    /// changes nothing and returns false, and `release` does the rest. Tells race detectors
+    /// nothing, as [`Lock::try_acquire_uncontended`].
     #[inline]
     pub fn try_release_uncontended(&self) -> bool {
         self.state
@@ -245,7 +248,8 @@ impl Lock {
             .is_ok()
     }
 
-    /// Releases a lock the caller knows to be held (an RLock's owner, say): cannot fail.
+    /// Releases a lock the caller knows to be held (an RLock's owner, say): cannot fail. Tells
+    /// race detectors nothing when uncontended: its callers do (`RLock::release`).
     #[inline]
     pub fn release_held(&self) {
         if !self.try_release_uncontended() {
