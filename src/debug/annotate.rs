@@ -21,10 +21,13 @@
 //! and the default comes back; under valgrind the tool answers. Elsewhere than x86-64 Linux,
 //! valgrind is not detected.
 //!
-//! Under valgrind the tools also see rthread's own code, so the library's internal locks (the
-//! wait table's buckets and every `LockCell`, both [`WordLock`](crate::wait::word_lock)s) are
-//! annotated too, through the hook [`crate::wait::word_lock::set_annotation_hook`]: otherwise
-//! the data they guard (the thread registry, a queue's items, a future's state) is reported.
+//! The library's internal locks (the wait table's buckets and every `LockCell`, both
+//! [`WordLock`](crate::wait::word_lock)s) are annotated too, through the hook
+//! [`crate::wait::word_lock::set_annotation_hook`]. Under valgrind the tools see rthread's own
+//! code, and would report the data those locks guard (the thread registry, a queue's items, a
+//! future's state); TSan sees the C library's calls made under them (a block allocated in one
+//! thread and grown or freed in another). Under valgrind, the memory that holds only rthread's
+//! state is also left out of the checks ([`Allocator`], [`untrack_own_statics`]).
 //!
 //! Cost: detection runs once, at load. When no tool runs the process, each annotated point
 //! costs one relaxed load of a flag that is zero.
@@ -121,15 +124,17 @@ fn call_tsan(f: &AtomicUsize, addr: usize) {
     }
 }
 
-/// The internal locks' view for valgrind's tools (`wait::word_lock`'s hook): `acquired` after
-/// the lock is taken, not `acquired` before it is let go.
+/// The internal locks' view for the tools (`wait::word_lock`'s hook): `acquired` after the
+/// lock is taken, not `acquired` before it is let go. Valgrind's tools see the data these
+/// locks guard; TSan sees only what the C library does for rthread under them (a `malloc`
+/// here, a `realloc` or `free` of the same block in another thread, a `memcpy`), which it
+/// would otherwise report as races.
 fn internal_lock(addr: usize, acquired: bool) {
-    let request = if acquired {
-        HG_HAPPENS_AFTER
+    if acquired {
+        acquire(addr);
     } else {
-        HG_HAPPENS_BEFORE
-    };
-    client_request(0, [request, addr, 0, 0, 0, 0]);
+        release(addr);
+    }
 }
 
 /// The allocator of the library: the system's, and under valgrind every block rthread
@@ -202,10 +207,12 @@ pub fn detect() -> u32 {
     }
     if running_on_valgrind() {
         tools |= VALGRIND;
-        crate::wait::word_lock::set_annotation_hook(internal_lock);
         untrack_own_statics();
     }
     ACTIVE.fetch_or(tools, Ordering::Relaxed);
+    if tools != 0 {
+        crate::wait::word_lock::set_annotation_hook(internal_lock);
+    }
     DETECTED.store(true, Ordering::Relaxed);
     tools
 }
