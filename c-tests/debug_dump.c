@@ -5,6 +5,8 @@
 #include "rt_test.h"
 #include "rt_blocked.h"
 
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -12,6 +14,7 @@ static rt_queue *jobs;
 static rt_lock *accounts;
 static rt_thread *getter, *locker, *joiner;
 static uint64_t getter_tid, locker_tid, joiner_tid;
+static int devnull = -1;
 
 static void getter_body(void *arg) {
     void *item = NULL;
@@ -232,6 +235,106 @@ static void dump_bad_input(void) {
     CHECK_ERR(rt_dump_threads(999), RT_ESTATE, "could not write the dump");
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * fork: the child's dump lists only its own thread (the others vanished), names survive, and
+ * the debug layer's locks are usable in the child, even while other threads were using them
+ * at the fork.
+ */
+static int hammering = 1;
+
+static void name_hammer(void *arg) {
+    rt_lock *l = arg;
+    char buf[32];
+    while (ATOMIC_LOAD(&hammering)) {
+        CHECK_OK(rt_object_set_name(l, "hammered"));
+        CHECK_OK(rt_object_name(l, buf, sizeof buf));
+        CHECK_OK(rt_dump_threads(devnull));
+    }
+}
+
+static int child_after_fork(rt_lock *named) {
+    static char dump[16384];
+    char buf[64];
+    FILE *f = tmpfile();
+    ssize_t n;
+    if (f == NULL) return 10;
+    if (rt_object_name(accounts, buf, sizeof buf) != RT_OK || strcmp(buf, "accounts") != 0)
+        return 11;
+    if (rt_object_set_name(named, "in the child") != RT_OK) return 12;
+    if (rt_dump_threads(fileno(f)) != RT_OK) return 13;
+    n = pread(fileno(f), dump, sizeof dump - 1, 0);
+    if (n <= 0) return 14;
+    dump[n] = '\0';
+    if (strstr(dump, "=== rthread thread dump: 1 threads ===\n") == NULL) return 15;
+    if (strstr(dump, "locker") != NULL || strstr(dump, "kind=foreign") != NULL) return 16;
+    if (strstr(dump, "  holds: lock \"accounts\"") == NULL) return 17;
+    return 0;
+}
+
+static void dump_in_a_fork_child(void) {
+    rt_lock *named;
+    rt_thread *hammer;
+    pid_t pid;
+    int status, i;
+    devnull = open("/dev/null", O_WRONLY);
+    CHECK(devnull >= 0);
+    scene_begin();
+    CHECK_OK(rt_lock_new(&named));
+    CHECK_OK(rt_thread_new(name_hammer, named, &hammer));
+    CHECK_OK(rt_thread_start(hammer));
+    for (i = 0; i < 20; i++) {
+        pid = fork();
+        CHECK(pid >= 0);
+        if (pid == 0) _exit(child_after_fork(named));
+        CHECK(waitpid(pid, &status, 0) == pid);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            rt_test_fail(__FILE__, __LINE__, "child ended with status %d", status);
+    }
+    ATOMIC_STORE(&hammering, 0);
+    CHECK_OK(rt_thread_join(hammer, RT_FOREVER));
+    CHECK_OK(rt_thread_release(hammer));
+    CHECK_OK(rt_lock_free(named));
+    scene_end();
+    close(devnull);
+}
+
+/* A thread blocked on a named future's result. */
+static rt_future *answer;
+static uint64_t waiter_tid;
+
+static void future_waiter(void *arg) {
+    void *r = NULL;
+    (void)arg;
+    ATOMIC_STORE(&waiter_tid, rt_get_native_id());
+    CHECK_OK(rt_future_result(answer, RT_FOREVER, &r));
+    CHECK(r == (void *)&waiter_tid);
+}
+
+static void dump_shows_a_future_wait(void) {
+    static char dump[16384];
+    char block[2048], want[160];
+    rt_thread *t;
+    FILE *f = tmpfile();
+    CHECK(f != NULL);
+    CHECK_OK(rt_future_new(NULL, &answer));
+    CHECK_OK(rt_object_set_name(answer, "answer"));
+    start(&t, future_waiter, "asker");
+    WAIT_BLOCKED(&waiter_tid);
+    CHECK_OK(rt_dump_threads(fileno(f)));
+    read_all(fileno(f), dump, sizeof dump);
+    block_of(dump, "thread \"asker\" ", block, sizeof block);
+    snprintf(want, sizeof want, "  state: blocked in rt_future_result on future \"answer\" (%p) for ",
+             (void *)answer);
+    CHECK(contains(block, want));
+    CHECK_OK(rt_future_set_running_or_notify_cancel(answer));
+    CHECK_OK(rt_future_set_result(answer, &waiter_tid));
+    CHECK_OK(rt_thread_join(t, RT_FOREVER));
+    CHECK_OK(rt_thread_release(t));
+    CHECK_OK(rt_future_release(answer));
+    fclose(f);
+}
+
+
 RT_CASES(RT_CASE(dump_shows_queue_lock_and_join), RT_CASE(dump_on_signal_shows_the_same),
          RT_CASE(dump_without_holders_says_not_recorded), RT_CASE(dump_lists_foreign_threads),
-         RT_CASE(dump_bad_input))
+         RT_CASE(dump_bad_input), RT_CASE(dump_in_a_fork_child), RT_CASE(dump_shows_a_future_wait))

@@ -43,7 +43,8 @@ __all__ = [
     "SimpleQueue", "Full", "Empty", "ShutDown", "TIMEOUT_MAX", "allocate_lock",
     "start_new_thread", "exit_thread", "get_ident", "get_native_id", "active_count",
     "current_thread", "main_thread", "enumerate", "stack_size", "set_blocking_hooks", "local",
-    "version",
+    "version", "object_name", "dump_threads", "set_debug", "DEBUG_DEADLOCK",
+    "DEBUG_LOCK_ORDER", "DEBUG_CONTENTION", "DEBUG_HOLDERS",
 ]
 
 
@@ -164,6 +165,11 @@ for _name, _res, _args in [
     ("rt_set_blocking_hooks", None, [_ITEM_FN, _ITEM_FN, _c_void_p]),
     ("rt_interrupt_main_on_signal", _c_int, [_c_int]),
     ("rt_version_str", _c_char_p, []),
+    ("rt_object_set_name", _c_int, [_c_void_p, _c_char_p]),
+    ("rt_object_name", _c_int, [_c_void_p, _c_char_p, _c_size]),
+    ("rt_set_debug", _c_int, [ctypes.c_uint]),
+    ("rt_get_debug", ctypes.c_uint, []),
+    ("rt_dump_threads", _c_int, [_c_int]),
 ]:
     _f = getattr(_lib, _name)
     _f.restype, _f.argtypes = _res, _args
@@ -282,6 +288,46 @@ _tokens = itertools.count(1)  # keys for Python objects handed to C as void * (n
 _tls = _threading.local()
 
 
+def _set_object_name(handle, name):
+    if name is not None:
+        _check(_lib.rt_object_set_name(handle, str(name).encode("utf-8")))
+
+
+# rt_set_debug flags (rthread.h's RT_DEBUG_*).
+DEBUG_DEADLOCK, DEBUG_LOCK_ORDER, DEBUG_CONTENTION, DEBUG_HOLDERS = 1, 2, 4, 8
+
+
+def set_debug(flags):
+    """Switches rthread's debug modes (rt_set_debug): a combination of DEBUG_DEADLOCK,
+    DEBUG_LOCK_ORDER, DEBUG_CONTENTION and DEBUG_HOLDERS; 0 switches them off. Returns the
+    modes that were in force."""
+    before = _lib.rt_get_debug()
+    _check(_lib.rt_set_debug(int(flags)))
+    return before
+
+
+def object_name(obj):
+    """The name an rthread object was given (name= at construction), "" if none; a thread's
+    name for a Thread."""
+    size = 64
+    while True:
+        buf = ctypes.create_string_buffer(size)
+        status = _lib.rt_object_name(obj._h, buf, size)
+        if status == OK:
+            return buf.value.decode("utf-8")
+        if status != _EINVAL or size > 1 << 20:
+            _check(status)
+        size *= 4
+
+
+def dump_threads(file=None):
+    """Writes rthread's thread dump (rt_dump_threads) to `file` (a file with a fileno();
+    default sys.stderr): every thread, and what each is blocked on."""
+    file = sys.stderr if file is None else file
+    file.flush()
+    _check(_lib.rt_dump_threads(file.fileno()))
+
+
 def _free(fn, handle):
     if handle and _lib is not None:
         try:
@@ -295,8 +341,9 @@ class Lock:
 
     __slots__ = ("_h", "__weakref__")
 
-    def __init__(self):
+    def __init__(self, *, name=None):
         self._h = _new(_lib.rt_lock_new)
+        _set_object_name(self._h, name)
 
     def acquire(self, blocking=True, timeout=-1):
         """Acquires the lock; True on success, False when it timed out or was busy."""
@@ -334,8 +381,9 @@ class RLock:
 
     __slots__ = ("_h", "__weakref__")
 
-    def __init__(self):
+    def __init__(self, *, name=None):
         self._h = _new(_lib.rt_rlock_new)
+        _set_object_name(self._h, name)
 
     def acquire(self, blocking=True, timeout=-1):
         """Acquires the lock (again, if the caller owns it); True on success."""
@@ -410,7 +458,7 @@ _ACTION_CALLBACK = _INT_FN(_call_action)
 class Condition:
     """threading.Condition(lock=None): with a new RLock, or an rthread Lock or RLock."""
 
-    def __init__(self, lock=None):
+    def __init__(self, lock=None, *, name=None):
         if lock is None:
             self._h = _new(_lib.rt_condition_new)
         elif isinstance(lock, Lock):
@@ -420,6 +468,7 @@ class Condition:
         else:
             raise TypeError("Condition lock must be an rthread Lock or RLock, not "
                             + type(lock).__name__)
+        _set_object_name(self._h, name)
         self._lock = lock  # borrowed by the C condition: keep it alive
 
     def acquire(self, blocking=True, timeout=-1):
@@ -482,11 +531,12 @@ class Semaphore:
 
     _new_fn = "rt_semaphore_new"
 
-    def __init__(self, value=1):
+    def __init__(self, value=1, *, name=None):
         if value < 0:
             raise ValueError("semaphore initial value must be >= 0")
         self._h = _new(getattr(_lib, self._new_fn), int(value))
         self._initial = int(value)
+        _set_object_name(self._h, name)
 
     def acquire(self, blocking=True, timeout=None):
         """Takes one unit, waiting up to `timeout` (None: without bound); True on success."""
@@ -533,8 +583,9 @@ class BoundedSemaphore(Semaphore):
 class Event:
     """threading.Event."""
 
-    def __init__(self):
+    def __init__(self, *, name=None):
         self._h = _new(_lib.rt_event_new)
+        _set_object_name(self._h, name)
 
     def is_set(self):
         """True if the flag is set."""
@@ -571,7 +622,7 @@ class Event:
 class Barrier:
     """threading.Barrier(parties, action=None, timeout=None)."""
 
-    def __init__(self, parties, action=None, timeout=None):
+    def __init__(self, parties, action=None, timeout=None, *, name=None):
         if action is not None and not callable(action):
             raise TypeError("action must be callable")
         if int(parties) < 1:  # C's size_t would take -1 as a huge count
@@ -586,6 +637,7 @@ class Barrier:
         except BaseException:
             _callbacks.pop(self._token, None)
             raise
+        _set_object_name(self._h, name)
 
     def wait(self, timeout=None):
         """Returns the arrival index; raises BrokenBarrierError when the barrier breaks. The
@@ -986,9 +1038,10 @@ class Queue:
     """queue.Queue(maxsize=0): FIFO; maxsize <= 0 is unbounded. Items are any Python objects,
     kept alive while they are in the queue. `maxsize` is fixed at creation."""
 
-    def __init__(self, maxsize=0):
+    def __init__(self, maxsize=0, *, name=None):
         self._h = self._make(max(0, int(maxsize)))
         self._npoisoned = 0
+        _set_object_name(self._h, name)
 
     def _make(self, maxsize):
         return _new(_lib.rt_queue_new, maxsize, _DROP_ITEM)
@@ -1125,8 +1178,9 @@ class PriorityQueue(Queue):
 class SimpleQueue:
     """queue.SimpleQueue(): an unbounded FIFO without task tracking or shutdown."""
 
-    def __init__(self):
+    def __init__(self, *, name=None):
         self._h = _new(_lib.rt_simple_queue_new, _DROP_ITEM)
+        _set_object_name(self._h, name)
 
     put = Queue.put
     get = Queue.get

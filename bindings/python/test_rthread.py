@@ -1426,6 +1426,80 @@ class CtrlCTests(unittest.TestCase):
         self.check("condition")
 
 
+class DebugNamesTests(unittest.TestCase):
+    def test_every_object_takes_a_name_at_construction(self):
+        lock = rthread.Lock(name="accounts")
+        objects = {
+            "accounts": lock,
+            "tree": rthread.RLock(name="tree"),
+            "ready": rthread.Condition(name="ready"),
+            "on-lock": rthread.Condition(lock, name="on-lock"),
+            "slots": rthread.Semaphore(3, name="slots"),
+            "bounded": rthread.BoundedSemaphore(2, name="bounded"),
+            "go": rthread.Event(name="go"),
+            "meet": rthread.Barrier(2, name="meet"),
+            "jobs": rthread.Queue(name="jobs"),
+            "stack": rthread.LifoQueue(name="stack"),
+            "heap": rthread.PriorityQueue(name="heap"),
+            "simple": rthread.SimpleQueue(name="simple"),
+            "worker": rthread.Thread(target=lambda: None, name="worker"),
+        }
+        for name, obj in objects.items():
+            self.assertEqual(rthread.object_name(obj), name)
+        self.assertEqual(rthread.object_name(rthread.Lock()), "")
+        self.assertEqual(objects["slots"]._value, 3)
+        long_name = "n" * 500
+        self.assertEqual(rthread.object_name(rthread.Event(name=long_name)), long_name)
+
+    def test_dump_shows_a_named_lock_and_its_holder(self):
+        import tempfile
+
+        lock = rthread.Lock(name="accounts")
+        before = rthread.set_debug(rthread.DEBUG_HOLDERS)
+        try:
+            with lock, tempfile.TemporaryFile("w+") as f:
+                rthread.dump_threads(f)
+                f.seek(0)
+                text = f.read()
+        finally:
+            rthread.set_debug(before)
+        self.assertTrue(text.startswith("=== rthread thread dump: "), text)
+        self.assertRegex(text, r'\n  holds: lock "accounts" \(0x[0-9a-f]+\)\n')
+
+    def test_deadlock_detection_raises_in_the_thread_that_closes_the_cycle(self):
+        a, b = rthread.Lock(name="A"), rthread.Lock(name="B")
+        before = rthread.set_debug(rthread.DEBUG_DEADLOCK)
+        errors = []
+        has_b = rthread.Event()
+
+        def other():
+            with b:
+                has_b.set()
+                try:
+                    with a:
+                        pass
+                except Exception as e:  # the main thread may be the one that gets it
+                    errors.append(e)
+
+        try:
+            with a:
+                t = rthread.Thread(target=other, name="other")
+                t.start()
+                has_b.wait()
+                try:
+                    with b:
+                        pass
+                except Exception as e:
+                    errors.append(e)
+            t.join()
+        finally:
+            rthread.set_debug(before)
+        self.assertEqual(len(errors), 1, errors)
+        self.assertIn('lock "A"', str(errors[0]))
+        self.assertIn('lock "B"', str(errors[0]))
+        self.assertIn('thread "other"', str(errors[0]))
+
+
 class PublicNamesTests(unittest.TestCase):
     def test_every_public_name_has_a_docstring(self):
         import inspect

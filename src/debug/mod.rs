@@ -240,10 +240,10 @@ pub fn init_from_env() {
     let value = unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy();
     let flags = parse_words(&value, |word| {
         let mut t = Text::new();
-        let _ = write!(
+        let _ = writeln!(
             t,
             "rthread: RTHREAD_DEBUG: unknown word \"{word}\" ignored \
-             (known: deadlock, lockorder, contention, holders, all)\n"
+             (known: deadlock, lockorder, contention, holders, all)"
         );
         write_fd(2, t.as_bytes());
     });
@@ -276,8 +276,83 @@ loom::lazy_static! {
     });
 }
 
+/// The debug layer's internal locks in a fork: taken before it (so that no vanished thread
+/// holds one in the child), released in the parent, forced open in the child, where the
+/// records of the vanished threads are marked so.
+#[cfg(not(loom))]
+struct DebugFork;
+
+#[cfg(not(loom))]
+impl crate::wait::fork::ForkSafe for DebugFork {
+    fn try_lock_for_fork(&self) -> bool {
+        if !threads::DETECT.try_lock_for_fork() {
+            return false;
+        }
+        if !threads::THREADS.try_lock_for_fork() {
+            // SAFETY: taken just above.
+            unsafe { threads::DETECT.unlock_after_fork() };
+            return false;
+        }
+        if !names::NAMES.try_lock_for_fork() {
+            // SAFETY: taken just above.
+            unsafe {
+                threads::THREADS.unlock_after_fork();
+                threads::DETECT.unlock_after_fork();
+            }
+            return false;
+        }
+        if !SINK.try_lock_for_fork() {
+            // SAFETY: taken just above.
+            unsafe {
+                names::NAMES.unlock_after_fork();
+                threads::THREADS.unlock_after_fork();
+                threads::DETECT.unlock_after_fork();
+            }
+            return false;
+        }
+        true
+    }
+
+    fn unlock_after_fork(&self) {
+        // SAFETY: all four were taken by `try_lock_for_fork`.
+        unsafe {
+            SINK.unlock_after_fork();
+            names::NAMES.unlock_after_fork();
+            threads::THREADS.unlock_after_fork();
+            threads::DETECT.unlock_after_fork();
+        }
+    }
+
+    fn reset_in_child(&self) {
+        // SAFETY: the child's handler, one thread, no guard alive.
+        unsafe {
+            threads::DETECT.reset_in_child();
+            names::NAMES.reset_in_child();
+            SINK.reset_in_child();
+            threads::reset_in_child();
+        }
+    }
+}
+
+#[cfg(not(loom))]
+static DEBUG_FORK: DebugFork = DebugFork;
+
+/// Lists the debug layer's locks with the fork handler (once; later calls cost one load).
+/// Without memory for the listing, a fork child may find a lock held by a vanished thread.
+pub fn ensure_fork_safe() {
+    #[cfg(not(loom))]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            // SAFETY: a static, never unregistered.
+            let _ = unsafe { crate::wait::fork::register(&DEBUG_FORK) };
+        });
+    }
+}
+
 /// Sets (or, with `None`, removes) the report hook.
 pub fn set_report_hook(hook: Option<ReportHook>, ctx: *mut c_void) {
+    ensure_fork_safe();
     *SINK.lock() = Sink { hook, ctx };
 }
 
@@ -392,7 +467,7 @@ mod tests {
         for _ in 0..TEXT_CAPACITY {
             let _ = t.write_str("é");
         }
-        assert!(t.as_str().len() <= TEXT_CAPACITY - 1);
+        assert!(t.as_str().len() < TEXT_CAPACITY);
         assert!(t.as_str().chars().all(|c| c == 'é'));
     }
 }

@@ -12,7 +12,7 @@ use crate::wait::LockCell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 #[cfg(not(loom))]
-static NAMES: LockCell<Vec<(usize, Box<str>)>> = LockCell::new(Vec::new());
+pub(super) static NAMES: LockCell<Vec<(usize, Box<str>)>> = LockCell::new(Vec::new());
 #[cfg(loom)]
 loom::lazy_static! {
     static ref NAMES: LockCell<Vec<(usize, Box<str>)>> = LockCell::new(Vec::new());
@@ -28,6 +28,7 @@ pub fn set(addr: usize, name: Option<&str>) -> Result<(), Error> {
         Some(n) if !n.is_empty() => Some(try_boxed_str(n)?),
         _ => None,
     };
+    super::ensure_fork_safe();
     let mut names = NAMES.lock();
     let at = names.iter().position(|(a, _)| *a == addr);
     let old = match (at, new) {

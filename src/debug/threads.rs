@@ -53,6 +53,9 @@ pub struct DebugThread {
     via_kind: AtomicU8,
     held: [AtomicUsize; HELD],
     held_kind: [AtomicU8; HELD],
+    /// Set in a fork child for every thread but the one that forked: the thread is gone (its
+    /// record stays listed, unused, so that nothing it held is freed under it).
+    vanished: std::sync::atomic::AtomicBool,
 }
 
 /// What a thread is blocked on, as a reader saw it.
@@ -97,7 +100,13 @@ impl DebugThread {
             via_kind: AtomicU8::new(0),
             held: [const { AtomicUsize::new(0) }; HELD],
             held_kind: [const { AtomicU8::new(0) }; HELD],
+            vanished: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Whether the thread is gone (it vanished at a fork).
+    pub fn vanished(&self) -> bool {
+        self.vanished.load(Ordering::Relaxed)
     }
 
     /// Writes the blocked-on fields (the owner thread only).
@@ -263,6 +272,7 @@ pub fn mine() -> Option<&'static DebugThread> {
 
 #[cold]
 fn make_mine() -> Option<&'static DebugThread> {
+    super::ensure_fork_safe();
     let key = key()?;
     let rec = Arc::try_new(DebugThread::new(crate::wait::current_id())).ok()?;
     {
@@ -328,8 +338,25 @@ pub fn holder_of(addr: usize) -> u64 {
     THREADS
         .lock()
         .iter()
-        .find(|t| t.holds(addr))
+        .find(|t| !t.vanished() && t.holds(addr))
         .map_or(0, |t| t.id)
+}
+
+/// In a fork child, with [`THREADS`] forced open: every record but the forking thread's is a
+/// vanished thread's.
+///
+/// # Safety
+/// Only in a fork child's handler, with no guard of `THREADS` alive.
+#[cfg(not(loom))]
+pub(super) unsafe fn reset_in_child() {
+    let me = crate::wait::current_id_if_assigned();
+    // SAFETY: by the contract.
+    for t in unsafe { THREADS.reset_in_child() }.iter() {
+        if t.id != me {
+            t.vanished.store(true, Ordering::Relaxed);
+            t.publish(None);
+        }
+    }
 }
 
 /// The coarse monotonic clock, in nanoseconds (a few nanoseconds to read).
@@ -435,5 +462,8 @@ impl Drop for Waiting {
 /// lock: `f` must not call user code).
 pub fn with_thread<R>(id: u64, f: impl FnOnce(Option<&DebugThread>) -> R) -> R {
     let all = THREADS.lock();
-    f(all.iter().find(|t| t.id == id).map(|t| &**t))
+    f(all
+        .iter()
+        .find(|t| t.id == id && !t.vanished())
+        .map(|t| &**t))
 }

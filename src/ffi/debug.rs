@@ -198,7 +198,7 @@ fn name_thread_handle(addr: usize, out: &mut Text) {
 
 /// At load: name threads in reports, read `RTHREAD_DEBUG`.
 extern "C" fn debug_at_load() {
-    let _ = boundary::value((), || {
+    boundary::value((), || {
         debug::deadlock::set_thread_namer(name_thread, name_thread_handle);
         debug::init_from_env();
         Ok(())

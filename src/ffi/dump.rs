@@ -90,7 +90,7 @@ fn dump(fd: c_int) -> Result<(), Error> {
         if recs.try_reserve(all.len()).is_err() {
             failed = true;
         } else {
-            recs.extend(all.iter().cloned());
+            recs.extend(all.iter().filter(|r| !r.vanished()).cloned());
         }
     }
     if failed {
@@ -120,9 +120,9 @@ fn dump(fd: c_int) -> Result<(), Error> {
             ThreadKind::Timer => "timer",
             ThreadKind::Dummy => "dummy",
         };
-        let _ = write!(
+        let _ = writeln!(
             t,
-            " ident={:#x} native_id={} daemon={} kind={kind}\n",
+            " ident={:#x} native_id={} daemon={} kind={kind}",
             th.ident(),
             th.native_id(),
             if th.daemon() { "yes" } else { "no" },
@@ -134,9 +134,9 @@ fn dump(fd: c_int) -> Result<(), Error> {
     }
     for r in foreign {
         let mut t = Text::new();
-        let _ = write!(
+        let _ = writeln!(
             t,
-            "thread #{} ident={:#x} native_id={} daemon=no kind=foreign\n",
+            "thread #{} ident={:#x} native_id={} daemon=no kind=foreign",
             r.id, r.ident, r.native_id
         );
         state(&mut t, Some(r), now);
@@ -169,7 +169,7 @@ fn state(t: &mut Text, rec: Option<&DebugThread>, now: u64) {
     let _ = write!(t, " for {waited:.3} s, timeout ");
     match b.timeout {
         Some(s) => {
-            let _ = write!(t, "{s:.3} s\n");
+            let _ = writeln!(t, "{s:.3} s");
         }
         None => {
             let _ = t.write_str("none\n");
@@ -316,7 +316,7 @@ extern "C" fn dumper_main(arg: *mut std::ffi::c_void) -> *mut std::ffi::c_void {
     unsafe {
         libc::pthread_setname_np(libc::pthread_self(), c"rthread-dump".as_ptr())
     };
-    let _ = boundary::value((), || {
+    boundary::value((), || {
         dumper(arg as usize as c_int);
         Ok(())
     });

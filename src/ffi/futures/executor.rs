@@ -110,6 +110,14 @@ pub unsafe extern "C" fn rt_executor_shutdown(
 ) -> rt_status {
     let body = |e: &Obj<Executor>| {
         let _busy = e.busy();
+        let _waiting = wait.then(|| {
+            crate::ffi::waiting(
+                e,
+                crate::debug::Kind::Executor,
+                "rt_executor_shutdown",
+                -1.0,
+            )
+        });
         e.inner.shutdown(wait, cancel_futures)
     };
     // SAFETY: the caller passes NULL or a live handle.

@@ -1,6 +1,7 @@
 //! A future's own functions: `rt_future_*` and `rt_set_error_message`.
 
 use super::*;
+use crate::debug::Kind;
 
 /// Creates a pending future for a library that runs calls its own way (the implementers' half
 /// of `concurrent.futures.Future`): it completes it with `rt_future_set_running_or_notify_cancel`,
@@ -115,7 +116,11 @@ pub unsafe extern "C" fn rt_future_result(
         if result.is_null() {
             return Err(Error::NULL_OUT);
         }
-        let r = fut.result(timeout_wait(timeout)?)?;
+        let w = timeout_wait(timeout)?;
+        let _waiting = (!fut.done()).then(|| {
+            crate::ffi::waiting(Arc::as_ptr(fut), Kind::Future, "rt_future_result", timeout)
+        });
+        let r = fut.result(w)?;
         // SAFETY: non-NULL, writable by the API contract.
         unsafe { write_out(result, r) }
     };
@@ -143,7 +148,16 @@ pub unsafe extern "C" fn rt_future_exception(
         if code.is_null() {
             return Err(Error::NULL_OUT);
         }
-        let c = fut.exception(timeout_wait(timeout)?)?;
+        let w = timeout_wait(timeout)?;
+        let _waiting = (!fut.done()).then(|| {
+            crate::ffi::waiting(
+                Arc::as_ptr(fut),
+                Kind::Future,
+                "rt_future_exception",
+                timeout,
+            )
+        });
+        let c = fut.exception(w)?;
         // SAFETY: non-NULL, writable by the API contract.
         unsafe { write_out(code, c) }
     };
