@@ -11,8 +11,9 @@ static int destroyed_total;
 static void count_destroy(void *v) {
     intptr_t i = (intptr_t)v;
     if (i <= 0 || i >= VALUES) abort();
-    ATOMIC_ADD(&destroyed[i], 1);
+    /* The total first: a thread that sees destroyed[i] change then sees the total too. */
     ATOMIC_ADD(&destroyed_total, 1);
+    ATOMIC_ADD(&destroyed[i], 1);
 }
 
 static void *as_value(int i) {

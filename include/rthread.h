@@ -41,6 +41,10 @@
  *   queue's comparator (rt_queue_item_compare) runs under that queue's internal lock, so it
  *   must not call any function on that queue, block, or end its thread. No Rust panic crosses
  *   into C.
+ * - Race detectors: rthread tells ThreadSanitizer, helgrind and DRD about every hand-off
+ *   (lock release to acquire, put to get, set to wait, thread end to join, ...) when one of
+ *   them runs the process, so that a race-free program is reported clean and a real race is
+ *   still found; without one the cost is one relaxed load. See docs/sanitizers.md.
  */
 
 #ifndef RTHREAD_H

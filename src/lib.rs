@@ -7,7 +7,7 @@
 //! 3. [`wait`]: the waiting core (the wait table, `park`/`unpark`, the internal lock, interrupts,
 //!    blocking hooks, fork);
 //! 4. [`debug`]: debug modes, object names, blocked-on and holder records, deadlock detection,
-//!    the report sink;
+//!    the report sink, what rthread tells race detectors;
 //! 5. [`sync`]: Lock, RLock, Condition, Semaphore, Event, Barrier;
 //! 6. [`queue`] and [`thread`], side by side (neither uses the other);
 //! 7. [`futures`]: executors and futures, on threads and queues;

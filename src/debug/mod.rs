@@ -14,11 +14,15 @@
 //!   only, before a real wait, cleared after) and which locks it holds (kept only while a mode
 //!   that needs holders is on).
 //! - [`deadlock`]: the waits-for walk.
+//! - [`annotate`]: telling race detectors (ThreadSanitizer, helgrind, DRD) about rthread's
+//!   hand-offs; its bits ([`ANNOTATE_TSAN`], [`ANNOTATE_VALGRIND`]) are set at load when such a
+//!   tool runs the process.
 //!
 //! An object is identified, in every report, by its C handle's address (what the user's
 //! program holds and a debugger shows), its [`Kind`], and its name if it has one:
 //! `lock "accounts" (0x55d0c2a4b2a0)`.
 
+pub mod annotate;
 pub mod contention;
 pub mod deadlock;
 pub mod lock_order;

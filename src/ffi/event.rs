@@ -91,6 +91,7 @@ pub unsafe extern "C" fn rt_event_wait(event: *mut rt_event, timeout: f64) -> rt
         // marked busy, so that a free that sees it busy comes after this point).
         let start = e.inner.snapshot();
         if start.is_set() {
+            crate::debug::annotate::acquired(&e.inner);
             return Ok(());
         }
         let _busy = e.busy();

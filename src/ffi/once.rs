@@ -148,7 +148,11 @@ pub unsafe extern "C-unwind" fn rt_once(
     };
     loop {
         match state.load(Ordering::Acquire) {
-            DONE => return rt_status::RT_OK,
+            DONE => {
+                // What `init` did happens before every return.
+                crate::debug::annotate::acquired(once);
+                return rt_status::RT_OK;
+            }
             NEW => {
                 if state
                     .compare_exchange(NEW, RUNNING, Ordering::Acquire, Ordering::Relaxed)
@@ -162,6 +166,7 @@ pub unsafe extern "C-unwind" fn rt_once(
                 unsafe { init(arg) };
                 std::mem::forget(reset);
                 runner.store(0, Ordering::Relaxed);
+                crate::debug::annotate::released(once);
                 if state.swap(DONE, Ordering::Release) == RUNNING_WAITED {
                     wake_all(state);
                 }

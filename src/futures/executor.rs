@@ -34,6 +34,7 @@
 //! dies of the RuntimeError).
 
 use super::future::{Failure, Future, FutureRef, ResultFree};
+use crate::debug::annotate;
 use crate::memory::{Arc, try_box, try_boxed_str};
 use crate::queue::Queue;
 use crate::status::{Error, rt_status};
@@ -93,6 +94,8 @@ impl WorkItem {
             return;
         }
         let mut result: *mut c_void = std::ptr::null_mut();
+        // What the submitter did before `submit` happens before the task.
+        annotate::acquired::<Future>(&*self.future);
         let rc = {
             let _g = CallbackGuard::new();
             crate::status::record_text(rt_status::RT_OK, "");
@@ -370,6 +373,7 @@ impl Executor {
             }
             st.threads.try_reserve(1).map_err(|_| Error::NO_MEMORY)?;
             let future = Future::new(result_free)?;
+            annotate::released::<Future>(&*future);
             let item = WorkItem {
                 future: future.clone(),
                 task,

@@ -26,6 +26,7 @@
 //! and waiting allocate nothing: a waiter has room for every future it watches beforehand
 //! (see `waiter`).
 
+use crate::debug::annotate;
 use crate::memory::{Arc, try_boxed_str};
 use crate::status::{Error, rt_status};
 use crate::sync::Event;
@@ -209,12 +210,14 @@ impl Future {
 
     /// Waits for the future to be done; `Ok(state)`.
     fn wait_done(&self, wait: Wait) -> Result<State, Error> {
-        let s = self.state();
-        if s.is_done() {
-            return Ok(s);
+        let mut s = self.state();
+        if !s.is_done() {
+            self.done.wait(wait)?;
+            s = self.state();
         }
-        self.done.wait(wait)?;
-        Ok(self.state())
+        // What the thread that finished the future did happens before this return.
+        annotate::acquired(self);
+        Ok(s)
     }
 
     /// `result(timeout)`: the result once finished. Errors: `RT_ECANCELLED`; `RT_EFAILED`
@@ -290,6 +293,7 @@ impl FutureRef for Arc<Future> {
                 State::Pending => {}
             }
             g.state = State::Cancelled;
+            annotate::released::<Future>(&**self);
             self.done.set();
             std::mem::take(&mut g.callbacks)
         };
@@ -298,6 +302,8 @@ impl FutureRef for Arc<Future> {
     }
 
     fn add_done_callback(&self, cb: DoneCallback) -> Result<(), Error> {
+        // What the caller did before happens before the callback, whichever thread runs it.
+        annotate::released::<Future>(&**self);
         {
             let mut g = self.locked();
             if !g.state.is_done() {
@@ -307,6 +313,7 @@ impl FutureRef for Arc<Future> {
             }
         }
         let _g = CallbackGuard::new();
+        annotate::acquired::<Future>(&**self);
         cb(self);
         Ok(())
     }
@@ -339,6 +346,9 @@ impl FutureRef for Arc<Future> {
 }
 
 fn invoke(this: &Arc<Future>, callbacks: Vec<DoneCallback>) {
+    if !callbacks.is_empty() {
+        annotate::acquired::<Future>(&**this);
+    }
     for cb in callbacks {
         let _g = CallbackGuard::new();
         cb(this);
@@ -346,6 +356,7 @@ fn invoke(this: &Arc<Future>, callbacks: Vec<DoneCallback>) {
 }
 
 fn finish(this: &Arc<Future>, result: *mut c_void, failure: Option<Failure>) -> Result<(), Error> {
+    annotate::released::<Future>(&**this);
     let callbacks = {
         let mut g = this.locked();
         if matches!(

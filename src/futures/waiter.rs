@@ -13,6 +13,7 @@
 //! of which reports to it at most once, so completing a future allocates nothing.
 
 use super::future::{Future, Guard, Kind, Waiter, with_room};
+use crate::debug::annotate;
 use crate::memory::Arc;
 use crate::status::{Error, rt_status};
 use crate::time::Wait;
@@ -88,6 +89,7 @@ pub fn wait(fs: &[Arc<Future>], wait: Wait, when: ReturnWhen) -> Result<Waited, 
             ReturnWhen::AllCompleted => false,
         } || done.len() == fs.len();
         if met {
+            seen_done(&done);
             return Ok(Waited { done, met: true });
         }
         let kind = match when {
@@ -114,7 +116,17 @@ pub fn wait(fs: &[Arc<Future>], wait: Wait, when: ReturnWhen) -> Result<Waited, 
         Err(e) => return Err(e),
     };
     waiter.with(|s| done.append(&mut s.finished));
+    seen_done(&done);
     Ok(Waited { done, met })
+}
+
+/// What the threads that finished these futures did happens before the caller goes on.
+fn seen_done(done: &[Arc<Future>]) {
+    if annotate::active() {
+        for f in done {
+            annotate::acquire(&**f as *const Future as usize);
+        }
+    }
 }
 
 /// `concurrent.futures.as_completed(fs, timeout)` as an iterator object: see [`AsCompleted::next_completed`].
@@ -173,6 +185,7 @@ impl AsCompleted {
                     self.pending.remove(i);
                 }
                 uninstall(std::slice::from_ref(&f), &self.waiter);
+                annotate::acquired::<Future>(&*f);
                 return Ok(Some(f));
             }
             if self.pending.is_empty() {

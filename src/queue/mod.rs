@@ -36,6 +36,7 @@ mod tests;
 
 pub use items::Drained;
 
+use crate::debug::annotate;
 use crate::status::Error;
 use crate::status::rt_status::{RT_EEMPTY, RT_EFULL, RT_EINVAL, RT_EOVERRELEASE, RT_ESHUTDOWN};
 use crate::wait::ParkResult;
@@ -211,6 +212,7 @@ impl<T: Send> Queue<T> {
             None
         };
         let (mut item, mut patience) = (item, Patience::new(limit));
+        annotate::released(self);
         loop {
             let mut wake = Wake::new(&self.blocking.0, Reason::NotEmpty);
             item = match self.store.push(item, || wake.claimed()) {
@@ -249,7 +251,10 @@ impl<T: Send> Queue<T> {
         loop {
             let mut wake = Wake::new(&self.blocking.0, Reason::NotFull);
             match self.store.pop(|| wake.claimed()) {
-                Pop::Item(item) => return Ok(item),
+                Pop::Item(item) => {
+                    annotate::acquired(self);
+                    return Ok(item);
+                }
                 Pop::ShutDown => return Err(SHUT_DOWN),
                 Pop::Empty => {}
             }
@@ -291,6 +296,7 @@ impl<T: Send> Queue<T> {
         if self.kind == QueueKind::Simple {
             return Err(SIMPLE_NO_TASK_DONE);
         }
+        annotate::released(&self.tasks);
         if self.tasks.task_done(|| self.store.puts())? {
             self.blocking.0.notify_all(Reason::AllDone);
         }
@@ -316,6 +322,7 @@ impl<T: Send> Queue<T> {
                 return Err(Error::INTERRUPTED);
             }
         }
+        annotate::acquired(&self.tasks);
         Ok(())
     }
 

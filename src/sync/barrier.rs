@@ -36,6 +36,7 @@
 //! timeout would) and returns `RT_EINTR`; a reset or abort during the action ends that cycle
 //! with `RT_EBROKEN` (in CPython they wait for the action to finish, since it holds the lock).
 
+use crate::debug::annotate;
 use crate::status::{Error, rt_status};
 use crate::sync::{Condition, Lock};
 use crate::time::{Wait, timeout_wait};
@@ -140,6 +141,15 @@ impl Barrier {
     /// `RT_EINTR` when interrupted (the barrier breaks if the thread had arrived); `RT_EDEADLK`
     /// at once in the thread running this barrier's action.
     pub fn wait(&self, timeout: Option<Wait>) -> Result<usize, Error> {
+        annotate::released(self);
+        let r = self.wait_unannotated(timeout);
+        if r.is_ok() {
+            annotate::acquired(self);
+        }
+        r
+    }
+
+    fn wait_unannotated(&self, timeout: Option<Wait>) -> Result<usize, Error> {
         let me = current_id_if_assigned();
         if me != 0 && self.action_thread.load(Ordering::Relaxed) == me {
             return Err(OWN_ACTION);

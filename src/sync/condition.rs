@@ -29,6 +29,7 @@
 //! `wait_for` returns `Ok` or `RT_TIMEOUT` rather than the predicate's value. With a plain
 //! [`Lock`], "owned" means "locked by some thread", as in CPython (it has no owner).
 
+use crate::debug::annotate;
 use crate::status::{Error, rt_status};
 use crate::sync::lock::TOKEN_HANDOFF;
 use crate::sync::{Lock, RLock};
@@ -265,6 +266,7 @@ impl<L: ConditionLock> Condition<L> {
             raw.acquire_uninterruptible();
         }
         self.lock.restore(saved);
+        annotate::acquired(raw);
         match result {
             ParkResult::Unparked(_) => Ok(()),
             ParkResult::TimedOut if requeued => Ok(()),

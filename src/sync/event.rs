@@ -20,6 +20,7 @@
 //! Differences from Python: a negative timeout other than `RT_FOREVER` and NaN are `RT_EINVAL`
 //! (Python returns at once).
 
+use crate::debug::annotate;
 use crate::status::Error;
 use crate::time::Wait;
 use crate::wait::SpinWait;
@@ -67,11 +68,16 @@ impl Event {
     /// Whether the flag is set (`is_set()`).
     #[inline]
     pub fn is_set(&self) -> bool {
-        self.state.load(Ordering::Acquire) & SET != 0
+        let set = self.state.load(Ordering::Acquire) & SET != 0;
+        if set {
+            annotate::acquired(self);
+        }
+        set
     }
 
     /// Sets the flag and wakes every waiting thread (`set()`).
     pub fn set(&self) {
+        annotate::released(self);
         let mut s = self.state.load(Ordering::Relaxed);
         loop {
             if s & SET != 0 {
@@ -116,9 +122,14 @@ impl Event {
     #[inline]
     pub fn wait_since(&self, snapshot: Snapshot, wait: Wait) -> Result<(), Error> {
         if snapshot.is_set() {
+            annotate::acquired(self);
             return Ok(());
         }
-        self.wait_slow(snapshot.0, wait)
+        let r = self.wait_slow(snapshot.0, wait);
+        if r.is_ok() {
+            annotate::acquired(self);
+        }
+        r
     }
 
     #[cold]

@@ -29,6 +29,7 @@
 //! Differences from Python: none in behaviour. Differences from pthreads: no owner (no
 //! `EPERM`), releasing an unlocked lock is reported, timed acquire uses the monotonic clock.
 
+use crate::debug::annotate;
 use crate::status::{Error, rt_status};
 use crate::time::Wait;
 use crate::wait::SpinWait;
@@ -80,6 +81,17 @@ impl Lock {
     /// Takes the lock if it is free; never blocks.
     #[inline]
     pub fn try_acquire(&self) -> bool {
+        let taken = self.try_acquire_quiet();
+        if taken {
+            annotate::acquired(self);
+        }
+        taken
+    }
+
+    /// [`Lock::try_acquire`] without telling race detectors: for an RLock's fast path, which
+    /// the C face takes only while no debug mode (annotations included) is on.
+    #[inline]
+    pub(crate) fn try_acquire_quiet(&self) -> bool {
         let mut s = self.state.load(Ordering::Relaxed);
         loop {
             if s & LOCKED != 0 {
@@ -99,6 +111,8 @@ impl Lock {
 
     /// Takes the lock if it is free and nobody waits: one compare-exchange, with no load before
     /// it. False changes nothing; `try_acquire` or `acquire_slow` then look at the word.
+    /// Tells race detectors nothing (see `debug::annotate`): the C face's fast path, which it
+    /// takes only while no debug mode is on; every other way to acquire tells them.
     #[inline]
     pub fn try_acquire_uncontended(&self) -> bool {
         self.state
@@ -111,6 +125,7 @@ impl Lock {
     #[inline]
     pub fn acquire(&self, wait: Wait) -> Result<(), Error> {
         if self.try_acquire_uncontended() {
+            annotate::acquired(self);
             return Ok(());
         }
         self.acquire_slow(wait)
@@ -126,6 +141,7 @@ impl Lock {
     /// complete (a condition taking its lock back after a wait, a primitive's internal lock).
     pub fn acquire_uninterruptible(&self) {
         if self.try_acquire_uncontended() {
+            annotate::acquired(self);
             return;
         }
         // Without a deadline or interrupts the slow path can only succeed.
@@ -137,6 +153,7 @@ impl Lock {
     /// interrupts, and without running the blocking hooks (see `Block::INTERNAL`).
     pub(crate) fn acquire_internal(&self) {
         if self.try_acquire_uncontended() {
+            annotate::acquired(self);
             return;
         }
         while self
@@ -148,6 +165,14 @@ impl Lock {
     /// The slow path; `block` says how a wait ends and whether hooks run (its deadline is
     /// `wait`'s).
     fn acquire_slow_with(&self, wait: Wait, block: Block) -> Result<(), Error> {
+        let r = self.acquire_slow_loop(wait, block);
+        if r.is_ok() {
+            annotate::acquired(self);
+        }
+        r
+    }
+
+    fn acquire_slow_loop(&self, wait: Wait, block: Block) -> Result<(), Error> {
         if wait == Wait::Try {
             return if self.try_acquire() {
                 Ok(())
@@ -205,6 +230,7 @@ impl Lock {
     /// Releases the lock, whoever holds it. `Err` is `RT_ENOTLOCKED` if it was not held.
     #[inline]
     pub fn release(&self) -> Result<(), Error> {
+        annotate::released(self);
         if self.try_release_uncontended() {
             Ok(())
         } else {
@@ -213,7 +239,8 @@ impl Lock {
     }
 
     /// Releases the lock if it is held and nobody waits (one compare-exchange); otherwise
-    /// changes nothing and returns false, and `release` does the rest.
+    /// changes nothing and returns false, and `release` does the rest. Tells race detectors
+    /// nothing, as [`Lock::try_acquire_uncontended`].
     #[inline]
     pub fn try_release_uncontended(&self) -> bool {
         self.state
@@ -221,7 +248,8 @@ impl Lock {
             .is_ok()
     }
 
-    /// Releases a lock the caller knows to be held (an RLock's owner, say): cannot fail.
+    /// Releases a lock the caller knows to be held (an RLock's owner, say): cannot fail. Tells
+    /// race detectors nothing when uncontended: its callers do (`RLock::release`).
     #[inline]
     pub fn release_held(&self) {
         if !self.try_release_uncontended() {
@@ -238,6 +266,7 @@ impl Lock {
 
     #[cold]
     fn release_slow(&self) -> Result<(), Error> {
+        annotate::released(self);
         let mut s = self.state.load(Ordering::Relaxed);
         loop {
             if s & LOCKED == 0 {

@@ -18,6 +18,7 @@
 //! `ULONG_MAX` too). Differences from pthreads: releasing a lock the caller does not own is
 //! always reported; timed acquire uses the monotonic clock.
 
+use crate::debug::annotate;
 use crate::status::{Error, rt_status};
 use crate::sync::Lock;
 use crate::time::Wait;
@@ -59,7 +60,11 @@ impl RLock {
     /// thread holds it. Never blocks. `Err` only for a recursion level that would overflow.
     #[inline]
     pub fn try_acquire(&self) -> Result<bool, Error> {
-        self.try_acquire_as(current_id())
+        let taken = self.try_acquire_as(current_id());
+        if taken == Ok(true) {
+            annotate::acquired(&self.lock);
+        }
+        taken
     }
 
     /// [`RLock::try_acquire`] for the thread whose id is `me` (the caller's, non-zero).
@@ -73,7 +78,7 @@ impl RLock {
             self.count.store(c + 1, Ordering::Relaxed);
             return Ok(true);
         }
-        if self.lock.try_acquire() {
+        if self.lock.try_acquire_quiet() {
             self.set_owner(me, 1);
             return Ok(true);
         }
@@ -131,6 +136,7 @@ impl RLock {
     /// `Err` is `RT_ENOTOWNER` when the caller does not own the lock.
     #[inline]
     pub fn release(&self) -> Result<(), Error> {
+        annotate::released(&self.lock);
         // A thread without an id has never acquired anything, so it owns nothing.
         if self.release_if_owner() {
             Ok(())

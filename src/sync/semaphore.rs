@@ -23,6 +23,7 @@
 //! `RT_EOVERFLOW`); a negative timeout other than `RT_FOREVER` and NaN are `RT_EINVAL` (Python
 //! treats a negative timeout as a try, and spins on NaN).
 
+use crate::debug::annotate;
 use crate::status::{Error, rt_status};
 use crate::time::Wait;
 use crate::wait::SpinWait;
@@ -101,7 +102,10 @@ impl Semaphore {
                 .state
                 .compare_exchange_weak(s, s - ONE, Ordering::Acquire, Ordering::Relaxed)
             {
-                Ok(_) => return true,
+                Ok(_) => {
+                    annotate::acquired(self);
+                    return true;
+                }
                 Err(now) => s = now,
             }
         }
@@ -118,6 +122,14 @@ impl Semaphore {
     /// The contended path: spin a little, then park.
     #[cold]
     pub fn acquire_slow(&self, wait: Wait) -> Result<(), Error> {
+        let r = self.acquire_slow_loop(wait);
+        if r.is_ok() {
+            annotate::acquired(self);
+        }
+        r
+    }
+
+    fn acquire_slow_loop(&self, wait: Wait) -> Result<(), Error> {
         let mut spin = SpinWait::new();
         let mut s = self.state.load(Ordering::Relaxed);
         loop {
@@ -172,6 +184,7 @@ impl Semaphore {
         if n == 0 {
             return Err(ZERO_RELEASE);
         }
+        annotate::released(self);
         if self.add_unless_parked(n)? {
             return Ok(());
         }
@@ -182,6 +195,7 @@ impl Semaphore {
     /// returns false, and `release` does the rest (waking, or reporting the error).
     #[inline]
     pub fn try_release_uncontended(&self, n: u64) -> bool {
+        annotate::released(self);
         n != 0 && matches!(self.add_unless_parked(n), Ok(true))
     }
 

@@ -233,6 +233,8 @@ pub(crate) fn create_os_thread(
 /// the thread is not counted (as in CPython 3.13).
 pub(crate) fn os_thread_ended() {
     let _ = STARTED_BY_RTHREAD.try_with(|s| s.set(false));
+    // A count seen lower orders what the thread did before (as the release below does).
+    crate::debug::annotate::released(&THREAD_COUNT);
     THREAD_COUNT.fetch_sub(1, Ordering::Release);
 }
 
@@ -290,5 +292,7 @@ pub fn set_stack_size(size: usize) -> Result<usize, Error> {
 
 /// `_thread._count`: threads started by rthread that have not finished.
 pub fn thread_count() -> usize {
-    THREAD_COUNT.load(Ordering::Acquire)
+    let n = THREAD_COUNT.load(Ordering::Acquire);
+    crate::debug::annotate::acquired(&THREAD_COUNT);
+    n
 }

@@ -3,6 +3,7 @@
 //! thread is listed until its end), which itself knows only [`Thread`].
 
 use super::*;
+use crate::debug::annotate;
 use crate::thread::registry;
 use crate::thread::{local, os};
 
@@ -102,6 +103,8 @@ impl Thread {
             return Err(e);
         }
         let raw = Arc::into_raw(this.clone());
+        // What the starter did so far happens before the thread's function.
+        annotate::released::<Thread>(&**this);
         match os::create_os_thread(entry, raw as *mut c_void, JOINABLE) {
             Ok(tid) if JOINABLE => this.os_thread.store(tid, Ordering::Release),
             Ok(_) => {}
@@ -204,6 +207,7 @@ impl Thread {
         }
         let wait = timeout_wait(timeout)?;
         self.join_until(wait, true)?;
+        annotate::acquired(self);
         self.join_os_thread(wait);
         Ok(())
     }
@@ -236,6 +240,8 @@ impl os::ThreadEnd for ObjectEnd {
                 // is not in `rt_thread_count` (CPython 3.13 marks the handle done after the
                 // count drops).
                 os::os_thread_ended();
+                // Everything the thread did happens before a join's return.
+                annotate::released(t);
                 t.stop();
                 registry::clear_current();
                 if !self.watched {
@@ -267,6 +273,7 @@ unsafe extern "C-unwind" fn entry(data: *mut c_void) -> *mut c_void {
     let t = data as *const Thread;
     // SAFETY: that reference keeps the object alive until then.
     let watched = unsafe { (*t).begin() };
+    annotate::acquired(t);
     let end = ObjectEnd { thread: t, watched };
     // SAFETY: as above; the body runs before the end.
     os::run_thread(&end, || unsafe { (*t).body() });
