@@ -17,7 +17,8 @@
 //! a timeout. Callbacks run under a bucket lock: they must not block, park, or call user code.
 
 use super::interrupt::INTERRUPT;
-use super::record::{PARKED, ThreadRecord, with_current};
+use super::record::{PARKED, SLEEPING, ThreadRecord, with_current};
+use super::spin::SpinWait;
 use super::sys::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering, futex_wait};
 use super::table::{UnparkToken, Walk, bucket, lock_bucket_of};
 use crate::time::Deadline;
@@ -43,6 +44,11 @@ pub struct Block {
     pub interruptible: bool,
     /// Whether the user's blocking hooks run around it (see [`super::blocking_hooks`]).
     pub hooks: bool,
+    /// Whether the thread, once queued, spins a little ([`SpinWait::spin`]) before it sleeps:
+    /// for a wait that another running thread usually ends within microseconds (a condition's
+    /// notify in a hand-off), where the waiter can then return without a sleep and its waker
+    /// without a wake-up call.
+    pub spin: bool,
 }
 
 impl Block {
@@ -52,6 +58,7 @@ impl Block {
         deadline: None,
         interruptible: false,
         hooks: false,
+        spin: false,
     };
 
     /// A user's wait until `deadline` (`None`: without bound): interruptible, with hooks.
@@ -61,6 +68,7 @@ impl Block {
             deadline,
             interruptible: true,
             hooks: true,
+            spin: false,
         }
     }
 
@@ -186,6 +194,7 @@ pub fn park_custom(
         before_sleep();
 
         let stop_mask = if block.interruptible { INTERRUPT } else { 0 };
+        let mut spin = SpinWait::new();
         loop {
             let s = rec.state.load(Ordering::Acquire);
             if s & PARKED == 0 {
@@ -196,9 +205,30 @@ pub fn park_custom(
             if interrupted || expired {
                 return leave_queue(rec, left, interrupted);
             }
-            futex_wait(&rec.state, s, block.deadline);
+            if block.spin && spin.spin() {
+                continue;
+            }
+            sleep(rec, s, block.deadline);
         }
     })
+}
+
+/// Sleeps on the parker word, which held `s` (PARKED set): announces the sleep with SLEEPING
+/// first, so that an unparker knows to make the wake-up call (and one that finds it clear, the
+/// thread still spinning, makes none). Returns on any change of the word, a wake-up, the
+/// deadline, or spuriously; the caller looks at the word again.
+#[inline]
+fn sleep(rec: &ThreadRecord, s: u32, deadline: Option<Deadline>) {
+    if s & SLEEPING == 0
+        && rec
+            .state
+            .compare_exchange(s, s | SLEEPING, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+    {
+        // Unparked, interrupted, or (the other bits) changed meanwhile: look again.
+        return;
+    }
+    futex_wait(&rec.state, s | SLEEPING, deadline);
 }
 
 /// The sleeper's side of giving up: see the module comment.
@@ -224,9 +254,9 @@ fn leave_queue(
         rec.queued.set(false);
         left(key, !b.has_key(key));
         let clear = if interrupted {
-            PARKED | INTERRUPT
+            PARKED | SLEEPING | INTERRUPT
         } else {
-            PARKED
+            PARKED | SLEEPING
         };
         rec.state.fetch_and(!clear, Ordering::Relaxed);
         b.lock.unlock();
@@ -243,7 +273,7 @@ fn leave_queue(
         if s & PARKED == 0 {
             return ParkResult::Unparked(rec.unpark_token.get());
         }
-        futex_wait(&rec.state, s, None);
+        sleep(rec, s, None);
     }
 }
 

@@ -1,17 +1,193 @@
 //! Spinning before a sleep: the one `SpinWait` of the library.
 //!
 //! A thread about to sleep on a word that another thread will change in a moment (a lock
-//! released, a permit given back, a thread that is starting) first spins a little: sleeping
-//! and being woken cost two system calls. [`SpinWait::spin`] backs off: a few rounds of
-//! pause instructions, then a few yields, which on a machine with few cores let the other
-//! thread run. [`SpinWait::pause`] only pauses, for a lock held a few instructions (the wait
-//! table's buckets). Under loom neither spins: every spin would be a scheduling point.
+//! released, a permit given back, a notify, a thread that is starting) first spins a little:
+//! sleeping and being woken cost two system calls and a trip through the scheduler.
+//!
+//! Spinning only pays while the thread that will make the change can run. [`SpinWait::spin`]
+//! therefore:
+//!
+//! - pauses first, with back-off (2, 4, … 32 pause instructions a round), for the thread's
+//!   *pause phase*, at most [`MAX_PAUSE_NS`]: that catches a change made on another CPU;
+//! - then yields its CPU a few times, for the case where the thread that will make the change
+//!   waits for this very CPU (a loaded machine), and then says it is time to sleep;
+//! - learns, per thread, how long to pause: a spin that ended while pausing keeps (or doubles)
+//!   the pause phase, one that needed the yields or ran out halves it, so a thread whose
+//!   partner shares its CPU soon yields at once instead of burning the time slice;
+//! - counts spinners, process-wide ([`SpinGate`]): a thread spins only while fewer threads
+//!   than the machine has CPUs spin, and otherwise goes to sleep at once. When threads
+//!   outnumber cores, spinners would take the cores the lock holder needs, and their yields
+//!   would storm the scheduler (each a context switch, to a thread as likely another
+//!   spinner); sleepers cost nothing. On one CPU nobody spins.
+//!
+//! [`SpinWait::pause`] only pauses, for a lock held a few instructions (the wait table's
+//! buckets); [`SpinWait::backoff`] and [`SpinWait::snooze`] are the back-off of lock-free loops
+//! (the queue's ring), where a thread waits for another that is mid-operation and must let it
+//! run however long that takes. Under loom nothing spins: every spin would be a scheduling
+//! point.
 
 use super::sys::{spin_hint, yield_now};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// The longest a [`SpinWait::spin`] sequence pauses before it starts yielding: about what a
+/// sleep and a wake-up cost on a virtual machine. A thread learns a shorter pause phase when
+/// pausing does not end its waits (see [`Outcome`]).
+pub const MAX_PAUSE_NS: u32 = 2_000;
+
+/// The shortest pause phase a thread learns (a few pause instructions).
+const MIN_PAUSE_NS: u32 = 125;
+
+/// How many times a spinner yields its CPU after its pause phase, before it sleeps: the thread
+/// that ends the wait may be waiting for this very CPU (a loaded machine).
+const YIELDS: u32 = 6;
+
+/// The most pause instructions in one round of [`SpinWait::spin`] (2^5).
+const MAX_ROUND_SHIFT: u32 = 5;
+
+#[cfg(not(loom))]
+thread_local! {
+    /// The calling thread's pause phase, in ns: learned from how its last spins ended.
+    static PAUSE_NS: std::cell::Cell<u32> = const { std::cell::Cell::new(MAX_PAUSE_NS) };
+}
+
+/// How a spin sequence ended, for the next one's pause phase.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Outcome {
+    /// The wait ended while pausing: the other thread runs on another CPU; pause as long next
+    /// time, or twice as long (up to the maximum).
+    Paused,
+    /// The wait ended only once the thread yielded, or not at all: pausing was wasted (the
+    /// other thread needed this CPU, or takes longer); pause half as long next time.
+    Wasted,
+}
+
+/// The pause phase after one that lasted `ns` and ended with `outcome`.
+fn next_pause_ns(ns: u32, outcome: Outcome) -> u32 {
+    match outcome {
+        Outcome::Paused => ns.saturating_mul(2).min(MAX_PAUSE_NS),
+        Outcome::Wasted => (ns / 2).max(MIN_PAUSE_NS),
+    }
+}
+
+#[cfg(not(loom))]
+fn pause_ns() -> u32 {
+    PAUSE_NS.with(|c| c.get())
+}
+
+#[cfg(not(loom))]
+fn learn(outcome: Outcome) {
+    PAUSE_NS.with(|c| c.set(next_pause_ns(c.get(), outcome)));
+}
+
+#[cfg(loom)]
+fn pause_ns() -> u32 {
+    MAX_PAUSE_NS
+}
+
+#[cfg(loom)]
+fn learn(_outcome: Outcome) {}
+
+/// Counts the threads spinning before a sleep, and refuses more than a limit.
+pub struct SpinGate {
+    spinners: AtomicU32,
+}
+
+impl SpinGate {
+    pub const fn new() -> SpinGate {
+        SpinGate {
+            spinners: AtomicU32::new(0),
+        }
+    }
+
+    /// Counts the caller in if fewer than `limit` threads spin; false (and nothing counted)
+    /// otherwise.
+    fn enter(&self, limit: u32) -> bool {
+        let mut n = self.spinners.load(Ordering::Relaxed);
+        loop {
+            if n >= limit {
+                return false;
+            }
+            match self.spinners.compare_exchange_weak(
+                n,
+                n + 1,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(now) => n = now,
+            }
+        }
+    }
+
+    /// Counts the caller out (after an `enter` that returned true).
+    fn leave(&self) {
+        self.spinners.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// How many threads spin now (a snapshot).
+    #[cfg(test)]
+    fn spinning(&self) -> u32 {
+        self.spinners.load(Ordering::Relaxed)
+    }
+}
+
+impl Default for SpinGate {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The process's spinners.
+static GATE: SpinGate = SpinGate::new();
+
+/// How many threads may spin at once: the CPUs online (read once; 1 if unknown).
+fn spin_limit() -> u32 {
+    static CPUS: AtomicU32 = AtomicU32::new(0);
+    let n = CPUS.load(Ordering::Relaxed);
+    if n != 0 {
+        return n;
+    }
+    // SAFETY: sysconf only reads system configuration.
+    let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    let n = if online > 0 {
+        online.min(1 << 16) as u32
+    } else {
+        1
+    };
+    CPUS.store(n, Ordering::Relaxed);
+    n
+}
+
+/// The gate's limit: a single CPU lets nobody spin (the thread that would end the wait
+/// cannot run meanwhile).
+fn gate_limit() -> u32 {
+    match spin_limit() {
+        1 => 0,
+        n => n,
+    }
+}
+
+/// Where a [`SpinWait::spin`] sequence is.
+#[derive(Clone, Copy)]
+enum Phase {
+    /// Not started (or reset).
+    Idle,
+    /// Counted in by `gate` since `started` (monotonic ns); pauses for `pause_ns`, then
+    /// yields.
+    Spinning {
+        gate: &'static SpinGate,
+        started: u64,
+        pause_ns: u32,
+    },
+    /// Over: it ran out or the gate refused; `spin` says false until a reset.
+    Done,
+}
 
 /// A spin counter; see the module comment.
 pub struct SpinWait {
     counter: u32,
+    yields: u32,
+    phase: Phase,
 }
 
 impl Default for SpinWait {
@@ -20,29 +196,99 @@ impl Default for SpinWait {
     }
 }
 
+impl Drop for SpinWait {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 impl SpinWait {
     pub const fn new() -> SpinWait {
-        SpinWait { counter: 0 }
+        SpinWait {
+            counter: 0,
+            yields: 0,
+            phase: Phase::Idle,
+        }
     }
 
     /// Starts again (after a wake-up that did not end the wait).
     pub fn reset(&mut self) {
+        self.stop();
         self.counter = 0;
+        self.yields = 0;
+        self.phase = Phase::Idle;
     }
 
-    /// Spins once more with back-off (2, 4, 8 pauses, then yields); false after ten rounds,
-    /// when it is time to sleep instead.
+    /// Leaves the gate if counted in, and learns from how the spin ended: the caller stops
+    /// spinning because its wait ended (or for a reason of its own). Spinning is over until
+    /// a reset.
+    fn stop(&mut self) {
+        if let Phase::Spinning { gate, .. } = self.phase {
+            gate.leave();
+            learn(if self.yields == 0 {
+                Outcome::Paused
+            } else {
+                Outcome::Wasted
+            });
+        }
+        self.phase = Phase::Done;
+    }
+
+    /// Spins once more; false when it is time to sleep instead. It pauses, with back-off, for
+    /// the thread's pause phase (at most [`MAX_PAUSE_NS`]), then yields a few times; it says
+    /// false at once when as many threads spin as the machine has CPUs.
     pub fn spin(&mut self) -> bool {
-        if cfg!(loom) || self.counter >= 10 {
+        if cfg!(loom) {
             return false;
         }
-        self.counter += 1;
-        if self.counter <= 3 {
-            for _ in 0..(1u32 << self.counter) {
-                spin_hint();
+        let pause = match self.phase {
+            Phase::Idle => pause_ns(),
+            _ => 0,
+        };
+        self.spin_with(&GATE, gate_limit(), pause)
+    }
+
+    /// [`SpinWait::spin`] with its gate, the gate's limit and (if it starts a sequence) the
+    /// pause phase given.
+    fn spin_with(&mut self, gate: &'static SpinGate, limit: u32, pause_ns: u32) -> bool {
+        if cfg!(loom) {
+            return false;
+        }
+        let now = crate::time::now_ns();
+        match self.phase {
+            Phase::Done => return false,
+            Phase::Idle => {
+                if !gate.enter(limit) {
+                    self.phase = Phase::Done;
+                    return false;
+                }
+                self.phase = Phase::Spinning {
+                    gate,
+                    started: now,
+                    pause_ns,
+                };
             }
-        } else {
-            yield_now();
+            Phase::Spinning {
+                gate,
+                started,
+                pause_ns,
+            } => {
+                if now.saturating_sub(started) >= u64::from(pause_ns) {
+                    if self.yields < YIELDS {
+                        self.yields += 1;
+                        yield_now();
+                        return true;
+                    }
+                    gate.leave();
+                    learn(Outcome::Wasted);
+                    self.phase = Phase::Done;
+                    return false;
+                }
+            }
+        }
+        self.counter = self.counter.saturating_add(1);
+        for _ in 0..1u32 << self.counter.min(MAX_ROUND_SHIFT) {
+            spin_hint();
         }
         true
     }
@@ -68,7 +314,8 @@ impl SpinWait {
     }
 
     /// Waits for another thread that is mid-operation (a slot claimed and not yet published):
-    /// backs off as [`SpinWait::backoff`] for seven rounds, then yields.
+    /// backs off as [`SpinWait::backoff`] for seven rounds, then yields (that thread may be
+    /// descheduled, and nothing else can end the wait).
     #[inline]
     pub fn snooze(&mut self) {
         if self.counter <= 6 {
@@ -79,16 +326,11 @@ impl SpinWait {
         }
     }
 
-    /// Before a sleep on a queue: snoozes while `blocked()` holds, ten rounds at most (the
+    /// Before a sleep on a queue: spins as [`SpinWait::spin`] does while `blocked()` holds (the
     /// other side is likely to make the item or the room within microseconds).
     pub fn snooze_while(blocked: impl Fn() -> bool) {
         let mut s = SpinWait::new();
-        loop {
-            s.snooze();
-            if s.counter >= 10 || !blocked() {
-                return;
-            }
-        }
+        while s.spin() && blocked() {}
     }
 }
 
@@ -97,34 +339,105 @@ mod tests {
     use super::*;
 
     #[test]
-    fn spinning_ends_after_its_rounds_and_starts_again_after_a_reset() {
+    fn spinning_pauses_then_yields_then_ends_and_starts_again_after_a_reset() {
+        static G: SpinGate = SpinGate::new();
         let mut s = SpinWait::new();
-        assert_eq!((0..20).take_while(|_| s.spin()).count(), 10);
-        assert!(!s.spin());
+        let start = crate::time::now_ns();
+        let mut rounds = 0;
+        while s.spin_with(&G, 4, 200_000) {
+            rounds += 1;
+            assert_eq!(G.spinning(), 1, "counted in while it spins");
+        }
+        let took = crate::time::now_ns() - start;
+        assert!(
+            took >= 200_000,
+            "stopped after {took} ns, before its pause phase"
+        );
+        assert!(took < 2_000_000_000, "spun for {took} ns");
+        assert!(rounds > YIELDS as usize);
+        assert_eq!(s.yields, YIELDS, "yields after pausing");
+        assert_eq!(G.spinning(), 0, "counted out when it stops");
+        assert!(!s.spin_with(&G, 4, 200_000), "stays over until a reset");
         s.reset();
-        assert!(s.spin());
-        let mut p = SpinWait::new();
-        assert_eq!((0..100).take_while(|_| p.pause(64)).count(), 64);
-        assert!(!p.pause(64));
+        assert!(s.spin_with(&G, 4, 200_000));
+        assert_eq!(G.spinning(), 1);
+        s.reset();
+        assert_eq!(G.spinning(), 0, "a reset counts it out");
+        assert!(s.spin_with(&G, 4, 200_000));
+        drop(s);
+        assert_eq!(G.spinning(), 0, "so does a drop");
     }
 
     #[test]
-    fn snoozing_before_a_sleep_ends_when_unblocked_or_after_ten_rounds() {
-        let calls = std::cell::Cell::new(0);
-        SpinWait::snooze_while(|| {
-            calls.set(calls.get() + 1);
-            true
-        });
-        assert_eq!(
-            calls.get(),
-            9,
-            "checked after each of the first nine rounds"
+    fn no_more_spinners_than_the_limit() {
+        static G: SpinGate = SpinGate::new();
+        let mut a = SpinWait::new();
+        let mut b = SpinWait::new();
+        let mut c = SpinWait::new();
+        assert!(a.spin_with(&G, 2, u32::MAX));
+        assert!(b.spin_with(&G, 2, u32::MAX));
+        assert!(!c.spin_with(&G, 2, u32::MAX), "a third spinner is refused");
+        assert_eq!(G.spinning(), 2);
+        drop(a);
+        assert!(
+            !c.spin_with(&G, 2, u32::MAX),
+            "a refused one sleeps, even with room"
         );
-        calls.set(0);
+        let mut d = SpinWait::new();
+        assert!(d.spin_with(&G, 2, u32::MAX), "a place freed is taken");
+        drop((b, d));
+        assert_eq!(G.spinning(), 0);
+        let mut e = SpinWait::new();
+        assert!(!e.spin_with(&G, 0, u32::MAX), "a limit of 0: nobody spins");
+    }
+
+    #[test]
+    fn the_pause_phase_halves_when_wasted_and_doubles_when_it_pays() {
+        assert_eq!(next_pause_ns(1_000, Outcome::Wasted), 500);
+        assert_eq!(next_pause_ns(MIN_PAUSE_NS, Outcome::Wasted), MIN_PAUSE_NS);
+        assert_eq!(next_pause_ns(500, Outcome::Paused), 1_000);
+        assert_eq!(next_pause_ns(MAX_PAUSE_NS, Outcome::Paused), MAX_PAUSE_NS);
+        // A thread's own phase: a spin that runs out halves it, one that ends while pausing
+        // doubles it back.
+        std::thread::spawn(|| {
+            static G: SpinGate = SpinGate::new();
+            assert_eq!(pause_ns(), MAX_PAUSE_NS);
+            let mut s = SpinWait::new();
+            while s.spin_with(&G, 1, 1_000) {}
+            assert_eq!(pause_ns(), MAX_PAUSE_NS / 2);
+            let mut s = SpinWait::new();
+            assert!(s.spin_with(&G, 1, u32::MAX));
+            drop(s);
+            assert_eq!(pause_ns(), MAX_PAUSE_NS);
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn the_limit_is_the_cpus_and_one_cpu_spins_never() {
+        assert!(spin_limit() >= 1);
+        assert_eq!(gate_limit() == 0, spin_limit() == 1);
+        if spin_limit() > 1 {
+            assert_eq!(gate_limit(), spin_limit());
+        }
+    }
+
+    #[test]
+    fn snoozing_before_a_sleep_ends_when_unblocked_or_after_its_spin() {
+        let calls = std::cell::Cell::new(0);
         SpinWait::snooze_while(|| {
             calls.set(calls.get() + 1);
             calls.get() < 3
         });
-        assert_eq!(calls.get(), 3);
+        // Three checks, unless the process gate was full (other tests spinning): then none.
+        assert!(
+            calls.get() == 3 || calls.get() == 0,
+            "{} checks",
+            calls.get()
+        );
+        let start = crate::time::now_ns();
+        SpinWait::snooze_while(|| true);
+        assert!(crate::time::now_ns() - start < 2_000_000_000);
     }
 }

@@ -16,7 +16,7 @@
 //! After `fork` the child empties every queue and unlocks every bucket: all the threads in them
 //! are gone. The design follows parking_lot_core and CPython 3.13's Python/parking_lot.c.
 
-use super::record::{PARKED, ThreadRecord};
+use super::record::{PARKED, SLEEPING, ThreadRecord};
 use super::sys::Ordering;
 use super::word_lock::WordLock;
 use std::cell::Cell;
@@ -267,8 +267,11 @@ impl RecordList {
             let next = rec.next.get();
             rec.unpark_token.set(token);
             let word = &rec.state as *const _;
-            rec.state.fetch_and(!PARKED, Ordering::Release);
-            super::sys::futex_wake(word, 1);
+            let was = rec.state.fetch_and(!(PARKED | SLEEPING), Ordering::Release);
+            // A thread still spinning (SLEEPING not announced) sees PARKED clear by itself.
+            if was & SLEEPING != 0 {
+                super::sys::futex_wake(word, 1);
+            }
             cur = next;
         }
     }
