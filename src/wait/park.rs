@@ -49,6 +49,10 @@ pub struct Block {
     /// notify in a hand-off), where the waiter can then return without a sleep and its waker
     /// without a wake-up call.
     pub spin: bool,
+    /// When the wait began (`time::now_ns`), for a thread that parks again after a wake-up
+    /// that did not end its wait (it lost the race for a lock): it keeps its age for eventual
+    /// fairness and its place at the head of the queue. 0: a new wait, queued at the tail.
+    pub since: u64,
 }
 
 impl Block {
@@ -59,6 +63,7 @@ impl Block {
         interruptible: false,
         hooks: false,
         spin: false,
+        since: 0,
     };
 
     /// A user's wait until `deadline` (`None`: without bound): interruptible, with hooks.
@@ -69,6 +74,7 @@ impl Block {
             interruptible: true,
             hooks: true,
             spin: false,
+            since: 0,
         }
     }
 
@@ -185,10 +191,15 @@ pub fn park_custom(
             return ParkResult::Invalid;
         }
         rec.key.store(key, Ordering::Relaxed);
-        rec.parked_at
-            .set(if cfg!(loom) { 0 } else { crate::time::now_ns() });
         rec.state.fetch_or(PARKED, Ordering::Relaxed);
-        b.push_back(rec);
+        if block.since != 0 {
+            rec.parked_at.set(block.since);
+            b.push_front(rec);
+        } else {
+            rec.parked_at
+                .set(if cfg!(loom) { 0 } else { crate::time::now_ns() });
+            b.push_back(rec);
+        }
         b.lock.unlock();
 
         before_sleep();
@@ -229,6 +240,12 @@ fn sleep(rec: &ThreadRecord, s: u32, deadline: Option<Deadline>) {
         return;
     }
     futex_wait(&rec.state, s | SLEEPING, deadline);
+}
+
+/// When the calling thread's last park began (its `since` if it had one): for a thread that
+/// was woken and parks again in the same wait (see [`Block::since`]).
+pub fn parked_since() -> u64 {
+    with_current(|rec| rec.parked_at.get())
 }
 
 /// The sleeper's side of giving up: see the module comment.
@@ -402,6 +419,34 @@ mod tests {
                 ParkResult::Unparked(8)
             ]
         );
+    }
+
+    #[test]
+    fn a_wait_with_an_age_goes_first_and_is_treated_fairly() {
+        let anchor = Arc::new(0u64);
+        let key = key_of(&anchor);
+        let first = parked_thread(key);
+        // A thread parking again with the age of a wait begun 2 ms ago.
+        let since = crate::time::now_ns() - 2_000_000;
+        let before = waiting_on(key);
+        let old = std::thread::spawn(move || {
+            let block = Block {
+                since,
+                ..Block::until(None)
+            };
+            let r = park_key(key, block);
+            (r, parked_since())
+        });
+        while waiting_on(key) == before {
+            std::thread::yield_now();
+        }
+        let r = unpark_one(key, |r| if r.be_fair { 7 } else { 8 });
+        assert!(r.be_fair, "its age counts");
+        assert_eq!(old.join().unwrap(), (ParkResult::Unparked(7), since));
+        // The thread that parked first, fresh, is not due a fair hand-off.
+        let r = unpark_one(key, |r| if r.be_fair { 7 } else { 8 });
+        assert!(!r.be_fair);
+        assert_eq!(first.join().unwrap(), ParkResult::Unparked(8));
     }
 
     #[test]

@@ -11,9 +11,11 @@
 //!   *pause phase*, at most [`MAX_PAUSE_NS`]: that catches a change made on another CPU;
 //! - then yields its CPU a few times, for the case where the thread that will make the change
 //!   waits for this very CPU (a loaded machine), and then says it is time to sleep;
-//! - learns, per thread, how long to pause: a spin that ended while pausing keeps (or doubles)
-//!   the pause phase, one that needed the yields or ran out halves it, so a thread whose
-//!   partner shares its CPU soon yields at once instead of burning the time slice;
+//! - learns, per thread, how long to pause and how often to yield ([`Habit`]): a spin that
+//!   ended while pausing lengthens the pause phase, one that needed the yields shortens it, one
+//!   that ran out shortens both, so that a thread whose partner shares its CPU soon yields at
+//!   once, and one that waits long (more threads than cores, a lock held for long) soon
+//!   sleeps at once;
 //! - counts spinners, process-wide ([`SpinGate`]): a thread spins only while fewer threads
 //!   than the machine has CPUs spin, and otherwise goes to sleep at once. When threads
 //!   outnumber cores, spinners would take the cores the lock holder needs, and their yields
@@ -31,57 +33,88 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The longest a [`SpinWait::spin`] sequence pauses before it starts yielding: about what a
 /// sleep and a wake-up cost on a virtual machine. A thread learns a shorter pause phase when
-/// pausing does not end its waits (see [`Outcome`]).
+/// pausing does not end its waits (see [`Habit`]).
 pub const MAX_PAUSE_NS: u32 = 2_000;
 
 /// The shortest pause phase a thread learns (a few pause instructions).
 const MIN_PAUSE_NS: u32 = 125;
 
-/// How many times a spinner yields its CPU after its pause phase, before it sleeps: the thread
-/// that ends the wait may be waiting for this very CPU (a loaded machine).
-const YIELDS: u32 = 6;
+/// The most times a spinner yields its CPU after its pause phase, before it sleeps: the thread
+/// that ends the wait may be waiting for this very CPU (a loaded machine). A thread whose
+/// yields do not end its waits learns to yield less, down to one.
+const MAX_YIELDS: u32 = 6;
 
 /// The most pause instructions in one round of [`SpinWait::spin`] (2^5).
 const MAX_ROUND_SHIFT: u32 = 5;
 
-#[cfg(not(loom))]
-thread_local! {
-    /// The calling thread's pause phase, in ns: learned from how its last spins ended.
-    static PAUSE_NS: std::cell::Cell<u32> = const { std::cell::Cell::new(MAX_PAUSE_NS) };
-}
-
-/// How a spin sequence ended, for the next one's pause phase.
+/// How long a thread spins: its pause phase and its yields, learned from how its last spin
+/// sequences ended.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Outcome {
-    /// The wait ended while pausing: the other thread runs on another CPU; pause as long next
-    /// time, or twice as long (up to the maximum).
-    Paused,
-    /// The wait ended only once the thread yielded, or not at all: pausing was wasted (the
-    /// other thread needed this CPU, or takes longer); pause half as long next time.
-    Wasted,
+struct Habit {
+    pause_ns: u32,
+    yields: u32,
 }
 
-/// The pause phase after one that lasted `ns` and ended with `outcome`.
-fn next_pause_ns(ns: u32, outcome: Outcome) -> u32 {
-    match outcome {
-        Outcome::Paused => ns.saturating_mul(2).min(MAX_PAUSE_NS),
-        Outcome::Wasted => (ns / 2).max(MIN_PAUSE_NS),
+impl Habit {
+    const FIRST: Habit = Habit {
+        pause_ns: MAX_PAUSE_NS,
+        yields: MAX_YIELDS,
+    };
+
+    /// The habit after a sequence that ended with `outcome`:
+    /// - the wait ended while pausing (the other thread runs on another CPU): pause twice as
+    ///   long next time, up to the maximum;
+    /// - it ended while yielding (the other thread needed this CPU): pause half as long, yield
+    ///   twice as often;
+    /// - it did not end (the thread sleeps): pause half as long and yield half as often, so a
+    ///   thread that waits long (a lock held for long, more threads than cores) soon sleeps
+    ///   at once instead of taking CPU time and context switches from the others.
+    fn after(self, outcome: Outcome) -> Habit {
+        let shorter = (self.pause_ns / 2).max(MIN_PAUSE_NS);
+        match outcome {
+            Outcome::Paused => Habit {
+                pause_ns: self.pause_ns.saturating_mul(2).min(MAX_PAUSE_NS),
+                ..self
+            },
+            Outcome::Yielded => Habit {
+                pause_ns: shorter,
+                yields: (self.yields * 2).min(MAX_YIELDS),
+            },
+            Outcome::RanOut => Habit {
+                pause_ns: shorter,
+                yields: (self.yields / 2).max(1),
+            },
+        }
     }
 }
 
+/// How a spin sequence ended.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Outcome {
+    Paused,
+    Yielded,
+    RanOut,
+}
+
 #[cfg(not(loom))]
-fn pause_ns() -> u32 {
-    PAUSE_NS.with(|c| c.get())
+thread_local! {
+    /// The calling thread's [`Habit`].
+    static HABIT: std::cell::Cell<Habit> = const { std::cell::Cell::new(Habit::FIRST) };
+}
+
+#[cfg(not(loom))]
+fn habit() -> Habit {
+    HABIT.with(|c| c.get())
 }
 
 #[cfg(not(loom))]
 fn learn(outcome: Outcome) {
-    PAUSE_NS.with(|c| c.set(next_pause_ns(c.get(), outcome)));
+    HABIT.with(|c| c.set(c.get().after(outcome)));
 }
 
 #[cfg(loom)]
-fn pause_ns() -> u32 {
-    MAX_PAUSE_NS
+fn habit() -> Habit {
+    Habit::FIRST
 }
 
 #[cfg(loom)]
@@ -172,12 +205,11 @@ fn gate_limit() -> u32 {
 enum Phase {
     /// Not started (or reset).
     Idle,
-    /// Counted in by `gate` since `started` (monotonic ns); pauses for `pause_ns`, then
-    /// yields.
+    /// Counted in by `gate` since `started` (monotonic ns); spins as `habit` says.
     Spinning {
         gate: &'static SpinGate,
         started: u64,
-        pause_ns: u32,
+        habit: Habit,
     },
     /// Over: it ran out or the gate refused; `spin` says false until a reset.
     Done,
@@ -228,7 +260,7 @@ impl SpinWait {
             learn(if self.yields == 0 {
                 Outcome::Paused
             } else {
-                Outcome::Wasted
+                Outcome::Yielded
             });
         }
         self.phase = Phase::Done;
@@ -241,16 +273,16 @@ impl SpinWait {
         if cfg!(loom) {
             return false;
         }
-        let pause = match self.phase {
-            Phase::Idle => pause_ns(),
-            _ => 0,
+        let habit = match self.phase {
+            Phase::Idle => habit(),
+            _ => Habit::FIRST,
         };
-        self.spin_with(&GATE, gate_limit(), pause)
+        self.spin_with(&GATE, gate_limit(), habit)
     }
 
     /// [`SpinWait::spin`] with its gate, the gate's limit and (if it starts a sequence) the
-    /// pause phase given.
-    fn spin_with(&mut self, gate: &'static SpinGate, limit: u32, pause_ns: u32) -> bool {
+    /// habit given.
+    fn spin_with(&mut self, gate: &'static SpinGate, limit: u32, habit: Habit) -> bool {
         if cfg!(loom) {
             return false;
         }
@@ -265,22 +297,22 @@ impl SpinWait {
                 self.phase = Phase::Spinning {
                     gate,
                     started: now,
-                    pause_ns,
+                    habit,
                 };
             }
             Phase::Spinning {
                 gate,
                 started,
-                pause_ns,
+                habit,
             } => {
-                if now.saturating_sub(started) >= u64::from(pause_ns) {
-                    if self.yields < YIELDS {
+                if now.saturating_sub(started) >= u64::from(habit.pause_ns) {
+                    if self.yields < habit.yields {
                         self.yields += 1;
                         yield_now();
                         return true;
                     }
                     gate.leave();
-                    learn(Outcome::Wasted);
+                    learn(Outcome::RanOut);
                     self.phase = Phase::Done;
                     return false;
                 }
@@ -344,7 +376,11 @@ mod tests {
         let mut s = SpinWait::new();
         let start = crate::time::now_ns();
         let mut rounds = 0;
-        while s.spin_with(&G, 4, 200_000) {
+        let habit = Habit {
+            pause_ns: 200_000,
+            yields: MAX_YIELDS,
+        };
+        while s.spin_with(&G, 4, habit) {
             rounds += 1;
             assert_eq!(G.spinning(), 1, "counted in while it spins");
         }
@@ -354,19 +390,24 @@ mod tests {
             "stopped after {took} ns, before its pause phase"
         );
         assert!(took < 2_000_000_000, "spun for {took} ns");
-        assert!(rounds > YIELDS as usize);
-        assert_eq!(s.yields, YIELDS, "yields after pausing");
+        assert!(rounds > MAX_YIELDS as usize);
+        assert_eq!(s.yields, MAX_YIELDS, "yields after pausing");
         assert_eq!(G.spinning(), 0, "counted out when it stops");
-        assert!(!s.spin_with(&G, 4, 200_000), "stays over until a reset");
+        assert!(!s.spin_with(&G, 4, habit), "stays over until a reset");
         s.reset();
-        assert!(s.spin_with(&G, 4, 200_000));
+        assert!(s.spin_with(&G, 4, habit));
         assert_eq!(G.spinning(), 1);
         s.reset();
         assert_eq!(G.spinning(), 0, "a reset counts it out");
-        assert!(s.spin_with(&G, 4, 200_000));
+        assert!(s.spin_with(&G, 4, habit));
         drop(s);
         assert_eq!(G.spinning(), 0, "so does a drop");
     }
+
+    const FOREVER: Habit = Habit {
+        pause_ns: u32::MAX,
+        yields: 0,
+    };
 
     #[test]
     fn no_more_spinners_than_the_limit() {
@@ -374,41 +415,67 @@ mod tests {
         let mut a = SpinWait::new();
         let mut b = SpinWait::new();
         let mut c = SpinWait::new();
-        assert!(a.spin_with(&G, 2, u32::MAX));
-        assert!(b.spin_with(&G, 2, u32::MAX));
-        assert!(!c.spin_with(&G, 2, u32::MAX), "a third spinner is refused");
+        assert!(a.spin_with(&G, 2, FOREVER));
+        assert!(b.spin_with(&G, 2, FOREVER));
+        assert!(!c.spin_with(&G, 2, FOREVER), "a third spinner is refused");
         assert_eq!(G.spinning(), 2);
         drop(a);
         assert!(
-            !c.spin_with(&G, 2, u32::MAX),
+            !c.spin_with(&G, 2, FOREVER),
             "a refused one sleeps, even with room"
         );
         let mut d = SpinWait::new();
-        assert!(d.spin_with(&G, 2, u32::MAX), "a place freed is taken");
+        assert!(d.spin_with(&G, 2, FOREVER), "a place freed is taken");
         drop((b, d));
         assert_eq!(G.spinning(), 0);
         let mut e = SpinWait::new();
-        assert!(!e.spin_with(&G, 0, u32::MAX), "a limit of 0: nobody spins");
+        assert!(!e.spin_with(&G, 0, FOREVER), "a limit of 0: nobody spins");
     }
 
     #[test]
-    fn the_pause_phase_halves_when_wasted_and_doubles_when_it_pays() {
-        assert_eq!(next_pause_ns(1_000, Outcome::Wasted), 500);
-        assert_eq!(next_pause_ns(MIN_PAUSE_NS, Outcome::Wasted), MIN_PAUSE_NS);
-        assert_eq!(next_pause_ns(500, Outcome::Paused), 1_000);
-        assert_eq!(next_pause_ns(MAX_PAUSE_NS, Outcome::Paused), MAX_PAUSE_NS);
-        // A thread's own phase: a spin that runs out halves it, one that ends while pausing
-        // doubles it back.
+    fn a_thread_learns_to_spin_less_when_spinning_does_not_pay() {
+        let h = Habit {
+            pause_ns: 1_000,
+            yields: 4,
+        };
+        let paused = h.after(Outcome::Paused);
+        assert_eq!((paused.pause_ns, paused.yields), (2_000, 4));
+        let yielded = h.after(Outcome::Yielded);
+        assert_eq!((yielded.pause_ns, yielded.yields), (500, MAX_YIELDS));
+        let ran_out = h.after(Outcome::RanOut);
+        assert_eq!((ran_out.pause_ns, ran_out.yields), (500, 2));
+        let mut low = Habit::FIRST;
+        for _ in 0..40 {
+            low = low.after(Outcome::RanOut);
+        }
+        assert_eq!((low.pause_ns, low.yields), (MIN_PAUSE_NS, 1), "never less");
+        let mut high = low;
+        for _ in 0..40 {
+            high = high
+                .after(Outcome::Paused)
+                .after(Outcome::Yielded)
+                .after(Outcome::Paused);
+        }
+        assert!(high.pause_ns <= MAX_PAUSE_NS && high.yields == MAX_YIELDS);
+        // A thread's own habit: a sequence that runs out shortens it, one that ends while
+        // pausing lengthens the pause again.
         std::thread::spawn(|| {
             static G: SpinGate = SpinGate::new();
-            assert_eq!(pause_ns(), MAX_PAUSE_NS);
+            assert_eq!(habit(), Habit::FIRST);
             let mut s = SpinWait::new();
-            while s.spin_with(&G, 1, 1_000) {}
-            assert_eq!(pause_ns(), MAX_PAUSE_NS / 2);
+            let short = Habit {
+                pause_ns: 1_000,
+                yields: 1,
+            };
+            while s.spin_with(&G, 1, short) {}
+            assert_eq!(habit(), Habit::FIRST.after(Outcome::RanOut));
             let mut s = SpinWait::new();
-            assert!(s.spin_with(&G, 1, u32::MAX));
+            assert!(s.spin_with(&G, 1, FOREVER));
             drop(s);
-            assert_eq!(pause_ns(), MAX_PAUSE_NS);
+            assert_eq!(
+                habit(),
+                Habit::FIRST.after(Outcome::RanOut).after(Outcome::Paused)
+            );
         })
         .join()
         .unwrap();

@@ -96,6 +96,18 @@ impl Bucket {
         self.tail.set(rec);
     }
 
+    /// Puts `rec` at the head of the queue (a thread that waits again after a wake-up that did
+    /// not end its wait). The bucket lock is held.
+    pub(super) fn push_front(&self, rec: &ThreadRecord) {
+        rec.queued.set(true);
+        let head = self.head.get();
+        rec.next.set(head);
+        if head.is_null() {
+            self.tail.set(rec);
+        }
+        self.head.set(rec);
+    }
+
     /// Calls `f` on every queued record in order, until it says [`Walk::Stop`]. With
     /// [`Walk::Unlink`] the record leaves the queue; `f` may already have put it on a list of
     /// its own (its `next` link is the list's from then on). The bucket lock is held.
