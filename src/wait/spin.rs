@@ -16,11 +16,13 @@
 //!   that ran out shortens both, so that a thread whose partner shares its CPU soon yields at
 //!   once, and one that waits long (more threads than cores, a lock held for long) soon
 //!   sleeps at once;
-//! - counts spinners, process-wide ([`SpinGate`]): a thread spins only while fewer threads
-//!   than the machine has CPUs spin, and otherwise goes to sleep at once. When threads
-//!   outnumber cores, spinners would take the cores the lock holder needs, and their yields
-//!   would storm the scheduler (each a context switch, to a thread as likely another
-//!   spinner); sleepers cost nothing. On one CPU nobody spins.
+//! - counts the threads in their pause phase, process-wide ([`SpinGate`]): a thread pauses
+//!   only while fewer threads than the machine has CPUs pause, and otherwise goes straight to
+//!   its yields. When threads outnumber cores, pausers would take the cores the thread they
+//!   wait for needs; a yielder gives its core away. With the yields learned (a thread whose
+//!   yields do not end its waits soon yields once and sleeps), waiting threads do not storm
+//!   the scheduler with `sched_yield` calls (each a context switch, to a thread as likely
+//!   another waiter). On one CPU nobody pauses.
 //!
 //! [`SpinWait::pause`] only pauses, for a lock held a few instructions (the wait table's
 //! buckets); [`SpinWait::backoff`] and [`SpinWait::snooze`] are the back-off of lock-free loops
@@ -205,13 +207,16 @@ fn gate_limit() -> u32 {
 enum Phase {
     /// Not started (or reset).
     Idle,
-    /// Counted in by `gate` since `started` (monotonic ns); spins as `habit` says.
-    Spinning {
+    /// Counted in by `gate` since `started` (monotonic ns); pauses for `habit.pause_ns`.
+    Pausing {
         gate: &'static SpinGate,
         started: u64,
         habit: Habit,
     },
-    /// Over: it ran out or the gate refused; `spin` says false until a reset.
+    /// Yields, `habit.yields` times in all (not counted by the gate: a yielder leaves its CPU
+    /// to others).
+    Yielding { habit: Habit },
+    /// Over: `spin` says false until a reset.
     Done,
 }
 
@@ -255,20 +260,20 @@ impl SpinWait {
     /// spinning because its wait ended (or for a reason of its own). Spinning is over until
     /// a reset.
     fn stop(&mut self) {
-        if let Phase::Spinning { gate, .. } = self.phase {
-            gate.leave();
-            learn(if self.yields == 0 {
-                Outcome::Paused
-            } else {
-                Outcome::Yielded
-            });
+        match self.phase {
+            Phase::Pausing { gate, .. } => {
+                gate.leave();
+                learn(Outcome::Paused);
+            }
+            Phase::Yielding { .. } => learn(Outcome::Yielded),
+            Phase::Idle | Phase::Done => {}
         }
         self.phase = Phase::Done;
     }
 
     /// Spins once more; false when it is time to sleep instead. It pauses, with back-off, for
-    /// the thread's pause phase (at most [`MAX_PAUSE_NS`]), then yields a few times; it says
-    /// false at once when as many threads spin as the machine has CPUs.
+    /// the thread's pause phase (at most [`MAX_PAUSE_NS`]) if fewer threads than the machine
+    /// has CPUs are pausing, then yields as often as the thread has learned to.
     pub fn spin(&mut self) -> bool {
         if cfg!(loom) {
             return false;
@@ -286,35 +291,27 @@ impl SpinWait {
         if cfg!(loom) {
             return false;
         }
-        let now = crate::time::now_ns();
         match self.phase {
             Phase::Done => return false,
+            Phase::Yielding { habit } => return self.yield_once(habit),
             Phase::Idle => {
                 if !gate.enter(limit) {
-                    self.phase = Phase::Done;
-                    return false;
+                    return self.yield_once(habit);
                 }
-                self.phase = Phase::Spinning {
+                self.phase = Phase::Pausing {
                     gate,
-                    started: now,
+                    started: crate::time::now_ns(),
                     habit,
                 };
             }
-            Phase::Spinning {
+            Phase::Pausing {
                 gate,
                 started,
                 habit,
             } => {
-                if now.saturating_sub(started) >= u64::from(habit.pause_ns) {
-                    if self.yields < habit.yields {
-                        self.yields += 1;
-                        yield_now();
-                        return true;
-                    }
+                if crate::time::now_ns().saturating_sub(started) >= u64::from(habit.pause_ns) {
                     gate.leave();
-                    learn(Outcome::RanOut);
-                    self.phase = Phase::Done;
-                    return false;
+                    return self.yield_once(habit);
                 }
             }
         }
@@ -323,6 +320,19 @@ impl SpinWait {
             spin_hint();
         }
         true
+    }
+
+    /// The yield phase: yields once more, or ends the sequence (false) after `habit.yields`.
+    fn yield_once(&mut self, habit: Habit) -> bool {
+        if self.yields < habit.yields {
+            self.yields += 1;
+            self.phase = Phase::Yielding { habit };
+            yield_now();
+            return true;
+        }
+        learn(Outcome::RanOut);
+        self.phase = Phase::Done;
+        false
     }
 
     /// Pauses once; false after `rounds` pauses, when it is time to sleep instead.
@@ -382,7 +392,9 @@ mod tests {
         };
         while s.spin_with(&G, 4, habit) {
             rounds += 1;
-            assert_eq!(G.spinning(), 1, "counted in while it spins");
+            let pausing = matches!(s.phase, Phase::Pausing { .. });
+            assert_eq!(G.spinning(), u32::from(pausing), "counted in while it pauses");
+            assert_eq!(s.yields != 0, !pausing, "yields once the pause phase is over");
         }
         let took = crate::time::now_ns() - start;
         assert!(
@@ -429,7 +441,22 @@ mod tests {
         drop((b, d));
         assert_eq!(G.spinning(), 0);
         let mut e = SpinWait::new();
-        assert!(!e.spin_with(&G, 0, FOREVER), "a limit of 0: nobody spins");
+        assert!(!e.spin_with(&G, 0, FOREVER), "a limit of 0: nobody pauses");
+        // One refused by the gate still yields, as often as its habit says, uncounted.
+        let mut full = SpinWait::new();
+        assert!(full.spin_with(&G, 1, FOREVER));
+        let yielder = Habit {
+            pause_ns: u32::MAX,
+            yields: 3,
+        };
+        let mut f = SpinWait::new();
+        assert_eq!(
+            (0..10).take_while(|_| f.spin_with(&G, 1, yielder)).count(),
+            3
+        );
+        assert_eq!(G.spinning(), 1, "the yielder was never counted");
+        drop(full);
+        assert_eq!(G.spinning(), 0);
     }
 
     #[test]
