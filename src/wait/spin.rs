@@ -393,8 +393,16 @@ mod tests {
         while s.spin_with(&G, 4, habit) {
             rounds += 1;
             let pausing = matches!(s.phase, Phase::Pausing { .. });
-            assert_eq!(G.spinning(), u32::from(pausing), "counted in while it pauses");
-            assert_eq!(s.yields != 0, !pausing, "yields once the pause phase is over");
+            assert_eq!(
+                G.spinning(),
+                u32::from(pausing),
+                "counted in while it pauses"
+            );
+            assert_eq!(
+                s.yields != 0,
+                !pausing,
+                "yields once the pause phase is over"
+            );
         }
         let took = crate::time::now_ns() - start;
         assert!(
