@@ -12,8 +12,9 @@
 //! - then yields its CPU a few times, for the case where the thread that will make the change
 //!   waits for this very CPU (a loaded machine), and then says it is time to sleep;
 //! - learns, per thread, how long to pause and how often to yield ([`Habit`]): a spin that
-//!   ended while pausing lengthens the pause phase, one that needed the yields shortens it, one
-//!   that ran out shortens both, so that a thread whose partner shares its CPU soon yields at
+//!   ended while pausing restores the whole pause phase, one that needed the yields shortens
+//!   it, one that ran out shortens both (and one sequence in eight probes with the whole pause
+//!   phase), so that a thread whose partner shares its CPU soon yields at
 //!   once, and one that waits long (more threads than cores, a lock held for long) soon
 //!   sleeps at once;
 //! - counts the threads in their pause phase, process-wide ([`SpinGate`]): a thread pauses
@@ -49,23 +50,45 @@ const MAX_YIELDS: u32 = 6;
 /// The most pause instructions in one round of [`SpinWait::spin`] (2^5).
 const MAX_ROUND_SHIFT: u32 = 5;
 
+/// Every this many sequences, a thread whose pause phase has shrunk pauses for the whole
+/// [`MAX_PAUSE_NS`] once, to find out whether pausing pays again.
+const PROBE_EVERY: u32 = 8;
+
 /// How long a thread spins: its pause phase and its yields, learned from how its last spin
 /// sequences ended.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 struct Habit {
     pause_ns: u32,
     yields: u32,
+    /// Sequences ended so far (wrapping), for the probes.
+    seq: u32,
 }
 
 impl Habit {
     const FIRST: Habit = Habit {
         pause_ns: MAX_PAUSE_NS,
         yields: MAX_YIELDS,
+        seq: 0,
     };
 
+    /// What the next sequence does: as learned, except that every [`PROBE_EVERY`]th pauses
+    /// for the whole [`MAX_PAUSE_NS`] (a thread that learned a short pause phase while its
+    /// partner waited for its CPU, or from one long wait, would otherwise never find out that
+    /// pausing pays again, and yield where a pause would do).
+    fn next(self) -> Habit {
+        if self.seq % PROBE_EVERY == PROBE_EVERY - 1 {
+            Habit {
+                pause_ns: MAX_PAUSE_NS,
+                ..self
+            }
+        } else {
+            self
+        }
+    }
+
     /// The habit after a sequence that ended with `outcome`:
-    /// - the wait ended while pausing (the other thread runs on another CPU): pause twice as
-    ///   long next time, up to the maximum;
+    /// - the wait ended while pausing (the other thread runs on another CPU): pause the whole
+    ///   [`MAX_PAUSE_NS`] next time;
     /// - it ended while yielding (the other thread needed this CPU): pause half as long, yield
     ///   twice as often;
     /// - it did not end (the thread sleeps): pause half as long and yield half as often, so a
@@ -73,18 +96,22 @@ impl Habit {
     ///   at once instead of taking CPU time and context switches from the others.
     fn after(self, outcome: Outcome) -> Habit {
         let shorter = (self.pause_ns / 2).max(MIN_PAUSE_NS);
+        let seq = self.seq.wrapping_add(1);
         match outcome {
             Outcome::Paused => Habit {
-                pause_ns: self.pause_ns.saturating_mul(2).min(MAX_PAUSE_NS),
+                pause_ns: MAX_PAUSE_NS,
+                seq,
                 ..self
             },
             Outcome::Yielded => Habit {
                 pause_ns: shorter,
                 yields: (self.yields * 2).min(MAX_YIELDS),
+                seq,
             },
             Outcome::RanOut => Habit {
                 pause_ns: shorter,
                 yields: (self.yields / 2).max(1),
+                seq,
             },
         }
     }
@@ -279,7 +306,7 @@ impl SpinWait {
             return false;
         }
         let habit = match self.phase {
-            Phase::Idle => habit(),
+            Phase::Idle => habit().next(),
             _ => Habit::FIRST,
         };
         self.spin_with(&GATE, gate_limit(), habit)
@@ -389,6 +416,7 @@ mod tests {
         let habit = Habit {
             pause_ns: 200_000,
             yields: MAX_YIELDS,
+            seq: 0,
         };
         while s.spin_with(&G, 4, habit) {
             rounds += 1;
@@ -427,6 +455,7 @@ mod tests {
     const FOREVER: Habit = Habit {
         pause_ns: u32::MAX,
         yields: 0,
+        seq: 0,
     };
 
     #[test]
@@ -456,6 +485,7 @@ mod tests {
         let yielder = Habit {
             pause_ns: u32::MAX,
             yields: 3,
+            seq: 0,
         };
         let mut f = SpinWait::new();
         assert_eq!(
@@ -472,9 +502,10 @@ mod tests {
         let h = Habit {
             pause_ns: 1_000,
             yields: 4,
+            seq: 0,
         };
         let paused = h.after(Outcome::Paused);
-        assert_eq!((paused.pause_ns, paused.yields), (2_000, 4));
+        assert_eq!((paused.pause_ns, paused.yields), (MAX_PAUSE_NS, 4));
         let yielded = h.after(Outcome::Yielded);
         assert_eq!((yielded.pause_ns, yielded.yields), (500, MAX_YIELDS));
         let ran_out = h.after(Outcome::RanOut);
@@ -484,14 +515,20 @@ mod tests {
             low = low.after(Outcome::RanOut);
         }
         assert_eq!((low.pause_ns, low.yields), (MIN_PAUSE_NS, 1), "never less");
-        let mut high = low;
-        for _ in 0..40 {
-            high = high
-                .after(Outcome::Paused)
-                .after(Outcome::Yielded)
-                .after(Outcome::Paused);
+        // A shrunk pause phase: one sequence in PROBE_EVERY pauses the whole time, and one
+        // that pays restores it.
+        let mut probes = 0;
+        let mut h = low;
+        for _ in 0..PROBE_EVERY * 3 {
+            if h.next().pause_ns == MAX_PAUSE_NS {
+                probes += 1;
+            } else {
+                assert_eq!(h.next(), h);
+            }
+            h = h.after(Outcome::Yielded);
         }
-        assert!(high.pause_ns <= MAX_PAUSE_NS && high.yields == MAX_YIELDS);
+        assert_eq!(probes, 3);
+        assert_eq!(h.after(Outcome::Paused).pause_ns, MAX_PAUSE_NS);
         // A thread's own habit: a sequence that runs out shortens it, one that ends while
         // pausing lengthens the pause again.
         std::thread::spawn(|| {
@@ -501,6 +538,7 @@ mod tests {
             let short = Habit {
                 pause_ns: 1_000,
                 yields: 1,
+                seq: 0,
             };
             while s.spin_with(&G, 1, short) {}
             assert_eq!(habit(), Habit::FIRST.after(Outcome::RanOut));
