@@ -176,10 +176,17 @@ impl Lock {
                 }
                 continue;
             }
+            let expired = || deadline.is_some_and(|d| d.has_passed());
             if s & PARKED == 0 {
                 if spin.spin() {
                     s = self.state.load(Ordering::Relaxed);
                     continue;
+                }
+                // Before setting PARKED: a timeout leaves no trace (a spin may outlast a short
+                // deadline on a loaded machine). Once set, the park below decides (a wait
+                // already expired leaves the queue at once and tidies PARKED).
+                if expired() {
+                    return Err(Error::TIMEOUT);
                 }
                 if let Err(now) = self.state.compare_exchange_weak(
                     s,
@@ -190,8 +197,7 @@ impl Lock {
                     s = now;
                     continue;
                 }
-            }
-            if deadline.is_some_and(|d| d.has_passed()) {
+            } else if expired() {
                 return Err(Error::TIMEOUT);
             }
             let parked = LOCKED | PARKED;
@@ -403,6 +409,18 @@ mod tests {
         assert!(start.elapsed() >= std::time::Duration::from_millis(50));
         assert!(l.locked());
         assert!(!l.has_waiters());
+    }
+
+    #[test]
+    fn a_deadline_that_passes_while_spinning_leaves_no_trace() {
+        // A spin can outlast a short deadline on a loaded machine; an expired one is the
+        // same case, every time.
+        let l = Lock::new();
+        l.acquire(Wait::Forever).unwrap();
+        let past = Wait::Until(crate::time::Deadline(crate::time::now_ns() - 1));
+        assert_eq!(l.acquire(past), Err(Error::TIMEOUT));
+        assert!(!l.has_waiters(), "PARKED left set for nobody");
+        assert!(l.try_release_uncontended(), "the release needs no slow path");
     }
 
     #[test]
