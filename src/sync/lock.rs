@@ -420,7 +420,10 @@ mod tests {
         let past = Wait::Until(crate::time::Deadline(crate::time::now_ns() - 1));
         assert_eq!(l.acquire(past), Err(Error::TIMEOUT));
         assert!(!l.has_waiters(), "PARKED left set for nobody");
-        assert!(l.try_release_uncontended(), "the release needs no slow path");
+        assert!(
+            l.try_release_uncontended(),
+            "the release needs no slow path"
+        );
     }
 
     #[test]
