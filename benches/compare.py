@@ -12,6 +12,10 @@ implementation, the median over the runs of each run's median, the range of thos
 the ratio to pthread's median of the same run (median and range over the runs), the CPU time
 per operation and the least-served share; it is printed and written to OUT/summary.tsv, which
 benches/chart.py turns into SVG charts in OUT/charts/ (done at the end unless --no-charts).
+Last, it prints the second round's targets, each from same-run ratios (condition ping-pong
+against pthread, nsync and absl; the contention share and throughput at 2-64 threads; the
+semaphore pair in every run; throughput at the most threads against the best point; the idle
+pool's round trip against the semaphore ping-pong), with "met" or "MISSED".
 """
 
 import argparse
@@ -58,6 +62,85 @@ def fmt_value(v, unit):
     if v >= 1e3:
         return f"{v / 1e3:.2f} us"
     return f"{v:.2f} ns"
+
+
+def per_run(runs, row, impl, threads=None):
+    """Each run's median of one point (None where the run lacks it)."""
+    out = []
+    for run in runs:
+        v = None
+        for r in run:
+            if r["row"] == row and r["impl"] == impl and (threads is None or int(r["threads"]) == threads):
+                v = num(r["median"])
+        out.append(v)
+    return out
+
+
+def run_ratios(runs, row, a, b, threads=None):
+    """Same-run ratios a / b over the runs that have both."""
+    xs, ys = per_run(runs, row, a, threads), per_run(runs, row, b, threads)
+    return [x / y for x, y in zip(xs, ys) if x is not None and y]
+
+
+def spread(vals):
+    if not vals:
+        return "not measured"
+    return f"{statistics.median(vals):.2f} ({min(vals):.2f}-{max(vals):.2f})"
+
+
+def targets(runs):
+    """The second round's targets, each from same-run ratios: median (range) over the runs."""
+    print("\n== targets (same-run ratios: median (range over the runs))")
+    lines = []
+
+    def verdict(ok):
+        return "met" if ok else "MISSED"
+
+    # Condition ping-pong: <= 0.5x pthread and <= 1.0x nsync and absl.
+    for anchor, bound in (("pthread", 0.5), ("nsync", 1.0), ("absl", 1.0)):
+        r = run_ratios(runs, "cond-pingpong", "rthread", anchor, 2)
+        if r:
+            lines.append((f"condition ping-pong / {anchor} <= {bound}", spread(r),
+                          verdict(statistics.median(r) <= bound)))
+    # Lock contention: least-served share >= 0.85 at 2..64 threads, throughput >= 2x pthread.
+    for t in (2, 4, 8, 16, 32, 64):
+        shares = []
+        for run in runs:
+            for r in run:
+                if r["row"] == "lock-contention" and r["impl"] == "rthread" and int(r["threads"]) == t:
+                    v = num(r["share_median"])
+                    if v is not None:
+                        shares.append(v)
+        r = run_ratios(runs, "lock-contention", "rthread", "pthread", t)
+        if shares and r:
+            ok = statistics.median(shares) >= 0.85 and statistics.median(r) <= 0.5
+            lines.append((f"lock contention {t} threads: share >= 0.85, time <= 0.5x pthread",
+                          f"share {spread(shares)}; time {spread(r)}", verdict(ok)))
+    # Semaphore pair <= 0.95x sem_t in every run.
+    for row in ("sem-pair", "paired/semaphore-pair"):
+        r = run_ratios(runs, row, "rthread", "pthread")
+        if r:
+            lines.append((f"{row} / sem_t <= 0.95 in every run", spread(r), verdict(max(r) <= 0.95)))
+    # No collapse: rthread's throughput at the most threads >= 0.5x its best point.
+    for row in ("lock-contention", "queue-bounded", "cond-handoff"):
+        kept = []
+        for run in runs:
+            pts = {int(r["threads"]): num(r["median"]) for r in run
+                   if r["row"] == row and r["impl"] == "rthread" and num(r["median"])}
+            if len(pts) > 1:
+                most = max(pts)
+                kept.append(min(pts.values()) / pts[most])
+        if kept:
+            lines.append((f"{row}: throughput at the most threads / best point >= 0.5", spread(kept),
+                          verdict(statistics.median(kept) >= 0.5)))
+    # Idle pool round trip <= 1.2x rthread's semaphore ping-pong (the paired row's ratio).
+    r = run_ratios(runs, "paired/pool-round-trip", "rthread", "pthread")
+    if r:
+        lines.append(("pool submit->result, idle / semaphore ping-pong <= 1.2", spread(r),
+                      verdict(statistics.median(r) <= 1.2)))
+    width = max((len(l[0]) for l in lines), default=10)
+    for what, measured, v in lines:
+        print(f"{what:<{width}}  {measured:<45} {v}")
 
 
 def main():
@@ -141,6 +224,7 @@ def main():
             print(f"{threads:>7} {impl:<16} {fmt_value(med, a['unit']):>11} "
                   f"{fmt_value(lo, a['unit']) + ' - ' + fmt_value(hi, a['unit']):>25} "
                   f"{fmt_value(cpu, 'ns/op') if cpu is not None else '-':>11} {ratio_s:>20} {share_s:>14}")
+    targets(runs)
     print(f"\n{args.runs} runs in {time.time() - t_start:.0f} s; summary: {summary}")
     if not args.no_charts:
         subprocess.call([sys.executable, os.path.join(HERE, "chart.py"), summary, "-o",

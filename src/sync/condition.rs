@@ -16,6 +16,11 @@
 //! not (it takes the lock again itself). Either way it was notified. `notify(n)` wakes its
 //! threads, which then take the lock in turn.
 //!
+//! A waiter, once queued and its lock released, spins a little before it sleeps
+//! (`Block::spin`): in a hand-off the notify usually comes within microseconds from a thread
+//! running on another CPU, and then the waiter returns without a sleep and the notifier
+//! without a wake-up call (the waiting core skips the futex call for a thread still spinning).
+//!
 //! Whatever ends a wait, the lock is taken back before it returns, without a deadline and
 //! ignoring interrupts, and an RLock gets its recursion level back.
 //!
@@ -252,6 +257,7 @@ impl<L: ConditionLock> Condition<L> {
             },
             Block {
                 hooks: !internal,
+                spin: true,
                 ..Block::until(deadline)
             },
         );

@@ -150,6 +150,11 @@ impl Semaphore {
                     s = self.state.load(Ordering::Relaxed);
                     continue;
                 }
+                // Before setting PARKED: a timeout leaves no trace. Once set, the park below
+                // decides (a wait already expired leaves the queue at once and tidies PARKED).
+                if wait.expired() {
+                    return Err(Error::TIMEOUT);
+                }
                 if let Err(now) = self.state.compare_exchange_weak(
                     s,
                     s | PARKED,
@@ -159,8 +164,7 @@ impl Semaphore {
                     s = now;
                     continue;
                 }
-            }
-            if wait.expired() {
+            } else if wait.expired() {
                 return Err(Error::TIMEOUT);
             }
             let block = Block::until(wait.deadline());
@@ -290,6 +294,15 @@ mod tests {
     use super::*;
     use std::sync::Arc;
     use std::sync::atomic::AtomicI64;
+
+    #[test]
+    fn a_deadline_that_passes_while_spinning_leaves_no_trace() {
+        let s = Semaphore::new(0).unwrap();
+        let past = Wait::Until(crate::time::Deadline(crate::time::now_ns() - 1));
+        assert_eq!(s.acquire(past), Err(Error::TIMEOUT));
+        assert!(s.try_release_uncontended(1), "PARKED left set for nobody");
+        assert_eq!(s.value(), 1);
+    }
 
     #[test]
     fn values_and_errors() {

@@ -35,7 +35,7 @@ pub mod word_lock;
 mod loom_tests;
 
 pub use lock_cell::{CellGuard, LockCell};
-pub use park::{Block, ParkResult, Tidy, Word, park, park_custom};
+pub use park::{Block, ParkResult, Tidy, Word, park, park_custom, parked_since};
 pub use record::{
     RecordRef, ThreadRecord, current_id, current_id_if_assigned, current_record, new_record,
     with_current,

@@ -17,7 +17,8 @@
 //! a timeout. Callbacks run under a bucket lock: they must not block, park, or call user code.
 
 use super::interrupt::INTERRUPT;
-use super::record::{PARKED, ThreadRecord, with_current};
+use super::record::{PARKED, SLEEPING, ThreadRecord, with_current};
+use super::spin::SpinWait;
 use super::sys::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering, futex_wait};
 use super::table::{UnparkToken, Walk, bucket, lock_bucket_of};
 use crate::time::Deadline;
@@ -43,6 +44,15 @@ pub struct Block {
     pub interruptible: bool,
     /// Whether the user's blocking hooks run around it (see [`super::blocking_hooks`]).
     pub hooks: bool,
+    /// Whether the thread, once queued, spins a little ([`SpinWait::spin`]) before it sleeps:
+    /// for a wait that another running thread usually ends within microseconds (a condition's
+    /// notify in a hand-off), where the waiter can then return without a sleep and its waker
+    /// without a wake-up call.
+    pub spin: bool,
+    /// When the wait began (`time::now_ns`), for a thread that parks again after a wake-up
+    /// that did not end its wait (it lost the race for a lock): it keeps its age for eventual
+    /// fairness and its place at the head of the queue. 0: a new wait, queued at the tail.
+    pub since: u64,
 }
 
 impl Block {
@@ -52,6 +62,8 @@ impl Block {
         deadline: None,
         interruptible: false,
         hooks: false,
+        spin: false,
+        since: 0,
     };
 
     /// A user's wait until `deadline` (`None`: without bound): interruptible, with hooks.
@@ -61,6 +73,8 @@ impl Block {
             deadline,
             interruptible: true,
             hooks: true,
+            spin: false,
+            since: 0,
         }
     }
 
@@ -177,15 +191,21 @@ pub fn park_custom(
             return ParkResult::Invalid;
         }
         rec.key.store(key, Ordering::Relaxed);
-        rec.parked_at
-            .set(if cfg!(loom) { 0 } else { crate::time::now_ns() });
         rec.state.fetch_or(PARKED, Ordering::Relaxed);
-        b.push_back(rec);
+        if block.since != 0 {
+            rec.parked_at.set(block.since);
+            b.push_front(rec);
+        } else {
+            rec.parked_at
+                .set(if cfg!(loom) { 0 } else { crate::time::now_ns() });
+            b.push_back(rec);
+        }
         b.lock.unlock();
 
         before_sleep();
 
         let stop_mask = if block.interruptible { INTERRUPT } else { 0 };
+        let mut spin = SpinWait::new();
         loop {
             let s = rec.state.load(Ordering::Acquire);
             if s & PARKED == 0 {
@@ -196,9 +216,36 @@ pub fn park_custom(
             if interrupted || expired {
                 return leave_queue(rec, left, interrupted);
             }
-            futex_wait(&rec.state, s, block.deadline);
+            if block.spin && spin.spin() {
+                continue;
+            }
+            sleep(rec, s, block.deadline);
         }
     })
+}
+
+/// Sleeps on the parker word, which held `s` (PARKED set): announces the sleep with SLEEPING
+/// first, so that an unparker knows to make the wake-up call (and one that finds it clear, the
+/// thread still spinning, makes none). Returns on any change of the word, a wake-up, the
+/// deadline, or spuriously; the caller looks at the word again.
+#[inline]
+fn sleep(rec: &ThreadRecord, s: u32, deadline: Option<Deadline>) {
+    if s & SLEEPING == 0
+        && rec
+            .state
+            .compare_exchange(s, s | SLEEPING, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+    {
+        // Unparked, interrupted, or (the other bits) changed meanwhile: look again.
+        return;
+    }
+    futex_wait(&rec.state, s | SLEEPING, deadline);
+}
+
+/// When the calling thread's last park began (its `since` if it had one): for a thread that
+/// was woken and parks again in the same wait (see [`Block::since`]).
+pub fn parked_since() -> u64 {
+    with_current(|rec| rec.parked_at.get())
 }
 
 /// The sleeper's side of giving up: see the module comment.
@@ -224,9 +271,9 @@ fn leave_queue(
         rec.queued.set(false);
         left(key, !b.has_key(key));
         let clear = if interrupted {
-            PARKED | INTERRUPT
+            PARKED | SLEEPING | INTERRUPT
         } else {
-            PARKED
+            PARKED | SLEEPING
         };
         rec.state.fetch_and(!clear, Ordering::Relaxed);
         b.lock.unlock();
@@ -243,7 +290,7 @@ fn leave_queue(
         if s & PARKED == 0 {
             return ParkResult::Unparked(rec.unpark_token.get());
         }
-        futex_wait(&rec.state, s, None);
+        sleep(rec, s, None);
     }
 }
 
@@ -372,6 +419,34 @@ mod tests {
                 ParkResult::Unparked(8)
             ]
         );
+    }
+
+    #[test]
+    fn a_wait_with_an_age_goes_first_and_is_treated_fairly() {
+        let anchor = Arc::new(0u64);
+        let key = key_of(&anchor);
+        let first = parked_thread(key);
+        // A thread parking again with the age of a wait begun 2 ms ago.
+        let since = crate::time::now_ns() - 2_000_000;
+        let before = waiting_on(key);
+        let old = std::thread::spawn(move || {
+            let block = Block {
+                since,
+                ..Block::until(None)
+            };
+            let r = park_key(key, block);
+            (r, parked_since())
+        });
+        while waiting_on(key) == before {
+            std::thread::yield_now();
+        }
+        let r = unpark_one(key, |r| if r.be_fair { 7 } else { 8 });
+        assert!(r.be_fair, "its age counts");
+        assert_eq!(old.join().unwrap(), (ParkResult::Unparked(7), since));
+        // The thread that parked first, fresh, is not due a fair hand-off.
+        let r = unpark_one(key, |r| if r.be_fair { 7 } else { 8 });
+        assert!(!r.be_fair);
+        assert_eq!(first.join().unwrap(), ParkResult::Unparked(8));
     }
 
     #[test]

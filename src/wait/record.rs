@@ -6,7 +6,7 @@
 //! it exists; any other thread makes its own at its first wait, and a thread that cannot (no
 //! memory) waits with a temporary record on its stack instead: a wait never fails for memory.
 //!
-//! The parker word (`state`) has two bits:
+//! The parker word (`state`) has three bits:
 //!
 //! | PARKED | INTERRUPT | meaning                                                        |
 //! |--------|-----------|----------------------------------------------------------------|
@@ -15,10 +15,16 @@
 //! | 0      | 1         | not waiting; the next interruptible wait ends with `RT_EINTR`  |
 //! | 1      | 1         | waiting, and asked to stop: it leaves the queue itself         |
 //!
+//! and SLEEPING, set (only with PARKED) by the thread itself just before it sleeps in the
+//! futex call: a queued thread may spin first, and an unparker that finds SLEEPING clear skips
+//! the wake-up call (the spinner sees PARKED clear by itself).
+//!
 //! Only an unparker clears PARKED, always after it has taken the record out of its queue (under
-//! the bucket lock) and written the unpark token. INTERRUPT belongs to [`super::interrupt`]:
-//! only `interrupt` sets it; only the owning thread clears it, when a wait consumes it. Because the sleeping thread waits on the whole word, setting either bit while
-//! it decides to sleep makes the futex call return at once: no wake-up can be lost.
+//! the bucket lock) and written the unpark token; it clears SLEEPING with it, in one atomic
+//! operation that tells it whether to wake. INTERRUPT belongs to [`super::interrupt`]: only
+//! `interrupt` sets it; only the owning thread clears it, when a wait consumes it. Because the
+//! sleeping thread waits on the whole word, setting any bit while it decides to sleep makes
+//! the futex call return at once: no wake-up can be lost.
 
 use super::id_word;
 use super::sys::{AtomicU32, AtomicUsize, Ordering};
@@ -27,6 +33,9 @@ use crate::status::Error;
 use std::cell::Cell;
 
 pub const PARKED: u32 = 1;
+/// Set by a queued thread about to sleep in the futex call (see the module comment); 2 is
+/// `super::interrupt::INTERRUPT`.
+pub const SLEEPING: u32 = 4;
 
 pub struct ThreadRecord {
     /// Never reused within the process (CPython issue 128167).

@@ -16,7 +16,7 @@
 //! After `fork` the child empties every queue and unlocks every bucket: all the threads in them
 //! are gone. The design follows parking_lot_core and CPython 3.13's Python/parking_lot.c.
 
-use super::record::{PARKED, ThreadRecord};
+use super::record::{PARKED, SLEEPING, ThreadRecord};
 use super::sys::Ordering;
 use super::word_lock::WordLock;
 use std::cell::Cell;
@@ -94,6 +94,18 @@ impl Bucket {
             unsafe { (*tail).next.set(rec) };
         }
         self.tail.set(rec);
+    }
+
+    /// Puts `rec` at the head of the queue (a thread that waits again after a wake-up that did
+    /// not end its wait). The bucket lock is held.
+    pub(super) fn push_front(&self, rec: &ThreadRecord) {
+        rec.queued.set(true);
+        let head = self.head.get();
+        rec.next.set(head);
+        if head.is_null() {
+            self.tail.set(rec);
+        }
+        self.head.set(rec);
     }
 
     /// Calls `f` on every queued record in order, until it says [`Walk::Stop`]. With
@@ -267,8 +279,11 @@ impl RecordList {
             let next = rec.next.get();
             rec.unpark_token.set(token);
             let word = &rec.state as *const _;
-            rec.state.fetch_and(!PARKED, Ordering::Release);
-            super::sys::futex_wake(word, 1);
+            let was = rec.state.fetch_and(!(PARKED | SLEEPING), Ordering::Release);
+            // A thread still spinning (SLEEPING not announced) sees PARKED clear by itself.
+            if was & SLEEPING != 0 {
+                super::sys::futex_wake(word, 1);
+            }
             cur = next;
         }
     }

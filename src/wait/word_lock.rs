@@ -1,15 +1,18 @@
-//! The lock that guards one bucket of the parking table: a three-state futex mutex.
+//! The lock that guards one bucket of the parking table: a futex mutex that counts its
+//! sleepers.
 //!
-//! | state | meaning                                          |
-//! |-------|--------------------------------------------------|
-//! | 0     | unlocked                                         |
-//! | 1     | locked, nobody sleeps on it                      |
-//! | 2     | locked, and a thread may sleep on it (wake one)  |
+//! The word holds LOCKED (bit 0) and, above it, how many threads sleep or are about to sleep
+//! on it (`SLEEPER` each). The holder's unlock clears LOCKED and makes the wake-up call only
+//! if that count is not zero: a lock that was contended once does not go on paying a system
+//! call at every unlock (a three-state mutex, whose "contended" mark stays until the lock is
+//! found free, does). A sleeper counts itself in, sleeps while the word shows the lock held,
+//! and takes the lock and counts itself out in one compare-exchange; every unlock changes the
+//! word, so a sleeper about to sleep on the value it saw cannot miss it.
 //!
 //! It is held only for a few operations, never across a sleep, so the contended path spins
 //! briefly before it sleeps. It guards the buckets of the wait table, and is the lock of
-//! [`super::LockCell`]. After `fork` the child resets it to 0: its
-//! holder, if any, no longer exists.
+//! [`super::LockCell`]. After `fork` the child resets it to 0: its holder and its sleepers, if
+//! any, no longer exist.
 
 use super::spin::SpinWait;
 use super::sys::{AtomicU32, Ordering, futex_wait, futex_wake};
@@ -49,7 +52,8 @@ pub struct WordLock {
 
 const UNLOCKED: u32 = 0;
 const LOCKED: u32 = 1;
-const CONTENDED: u32 = 2;
+/// One sleeper in the count above LOCKED.
+const SLEEPER: u32 = 2;
 
 impl Default for WordLock {
     fn default() -> Self {
@@ -72,7 +76,7 @@ impl WordLock {
         }
     }
 
-    /// Takes the lock if it is free.
+    /// Takes the lock if it is free (sleepers counted or not).
     #[inline]
     pub fn try_lock(&self) -> bool {
         let taken = self.try_lock_quiet();
@@ -85,9 +89,19 @@ impl WordLock {
     /// [`WordLock::try_lock`] without the annotation (the contended path annotates once).
     #[inline]
     fn try_lock_quiet(&self) -> bool {
-        self.state
+        match self
+            .state
             .compare_exchange(UNLOCKED, LOCKED, Ordering::Acquire, Ordering::Relaxed)
-            .is_ok()
+        {
+            Ok(_) => true,
+            Err(s) => {
+                s & LOCKED == 0
+                    && self
+                        .state
+                        .compare_exchange(s, s | LOCKED, Ordering::Acquire, Ordering::Relaxed)
+                        .is_ok()
+            }
+        }
     }
 
     /// Takes the lock, running the user's blocking hooks around each sleep (never while the
@@ -111,7 +125,13 @@ impl WordLock {
     fn lock_contended(&self, hooks: bool) {
         let mut spin = SpinWait::new();
         loop {
-            if self.state.load(Ordering::Relaxed) == UNLOCKED && self.try_lock_quiet() {
+            let s = self.state.load(Ordering::Relaxed);
+            if s & LOCKED == 0
+                && self
+                    .state
+                    .compare_exchange_weak(s, s | LOCKED, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
+            {
                 annotate(self, true);
                 return;
             }
@@ -119,19 +139,39 @@ impl WordLock {
                 break;
             }
         }
-        // From here on we may sleep, so we must leave CONTENDED behind us: whoever unlocks
-        // then knows to wake someone.
-        while self.state.swap(CONTENDED, Ordering::Acquire) != UNLOCKED {
-            let _span = hooks.then(super::blocking_hooks::begin_block);
-            futex_wait(&self.state, CONTENDED, None);
+        // From here on we may sleep: count ourselves in, so that the holder's unlock wakes one
+        // of the sleepers.
+        let mut s = self.state.fetch_add(SLEEPER, Ordering::Relaxed) + SLEEPER;
+        loop {
+            if s & LOCKED == 0 {
+                match self.state.compare_exchange_weak(
+                    s,
+                    (s - SLEEPER) | LOCKED,
+                    Ordering::Acquire,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => {
+                        annotate(self, true);
+                        return;
+                    }
+                    Err(now) => {
+                        s = now;
+                        continue;
+                    }
+                }
+            }
+            {
+                let _span = hooks.then(super::blocking_hooks::begin_block);
+                futex_wait(&self.state, s, None);
+            }
+            s = self.state.load(Ordering::Relaxed);
         }
-        annotate(self, true);
     }
 
     #[inline]
     pub fn unlock(&self) {
         annotate(self, false);
-        if self.state.swap(UNLOCKED, Ordering::Release) == CONTENDED {
+        if self.state.fetch_sub(LOCKED, Ordering::Release) != LOCKED {
             futex_wake(&self.state, 1);
         }
     }
@@ -139,5 +179,67 @@ impl WordLock {
     /// Forces the lock open. Only for the single-threaded child after `fork`.
     pub fn reset(&self) {
         self.state.store(UNLOCKED, Ordering::Relaxed);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn a_sleeper_is_counted_while_it_waits_and_not_after() {
+        let l = Arc::new(WordLock::new());
+        l.lock();
+        assert_eq!(l.state.load(Ordering::Relaxed), LOCKED);
+        let l2 = l.clone();
+        let t = std::thread::spawn(move || {
+            l2.lock();
+            // Nobody else waits: holding it after a contended wait, the word says so, and
+            // the unlock needs no wake-up call.
+            let held = l2.state.load(Ordering::Relaxed);
+            l2.unlock();
+            held
+        });
+        while l.state.load(Ordering::Relaxed) != LOCKED + SLEEPER {
+            std::thread::yield_now();
+        }
+        assert!(!l.try_lock(), "held");
+        l.unlock();
+        assert_eq!(t.join().unwrap(), LOCKED);
+        assert_eq!(l.state.load(Ordering::Relaxed), UNLOCKED);
+        // Free with a sleeper counted (one about to take it): try_lock still takes it.
+        l.state.store(SLEEPER, Ordering::Relaxed);
+        assert!(l.try_lock());
+        assert_eq!(l.state.load(Ordering::Relaxed), SLEEPER | LOCKED);
+        l.reset();
+    }
+
+    #[test]
+    fn contended_counting_stays_exact() {
+        let l = Arc::new(WordLock::new());
+        let n = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let (l, n) = (l.clone(), n.clone());
+                std::thread::spawn(move || {
+                    for _ in 0..20_000 {
+                        l.lock();
+                        let v = n.load(Ordering::Relaxed);
+                        n.store(v + 1, Ordering::Relaxed);
+                        l.unlock();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(n.load(Ordering::Relaxed), 80_000);
+        assert_eq!(
+            l.state.load(Ordering::Relaxed),
+            UNLOCKED,
+            "no sleeper left counted"
+        );
     }
 }
