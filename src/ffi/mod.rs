@@ -24,7 +24,7 @@
 //! ```
 //!
 //! ```compile_fail,E0133
-//! unsafe extern "C" fn hook(_: *mut std::ffi::c_void) {}
+//! unsafe extern "C-unwind" fn hook(_: *mut std::ffi::c_void) {}
 //! rthread::wait::blocking_hooks::set(Some(hook), None, 8 as *mut _); // error: call to unsafe function
 //! ```
 //!

@@ -13,6 +13,11 @@ use std::ffi::c_void;
 /// catches exceptions itself and reports them).
 pub type rt_thread_fn = Option<unsafe extern "C-unwind" fn(arg: *mut c_void)>;
 
+/// A hook: called with the context given with it (`rt_set_blocking_hooks`,
+/// `rt_set_thread_hooks`).
+// The one C type of both kinds of hook, as `wait::blocking_hooks::HookFn` is the core's.
+pub type rt_hook_fn = Option<unsafe extern "C-unwind" fn(ctx: *mut c_void)>;
+
 /// The largest timeout any call accepts, in seconds (`threading.TIMEOUT_MAX`): 9223372036.0.
 pub const RT_TIMEOUT_MAX: f64 = 9223372036.0;
 
