@@ -74,6 +74,12 @@ impl<C> Out<C> {
         Out(out)
     }
 
+    /// Whether C passed NULL.
+    #[inline]
+    pub fn is_null(&self) -> bool {
+        self.0.is_null()
+    }
+
     /// Makes an object and writes its new handle out, as [`run`] does: a NULL `out` is
     /// `RT_EINVAL` ("NULL output pointer", checked first: nothing is made), then `make`'s
     /// error, then `RT_ENOMEM`. On error nothing is written.
@@ -108,6 +114,14 @@ impl<C> Out<C> {
 /// An output pointer that C passed (for a value, not a new handle: see [`Out`]): NULL, or valid
 /// for a write of a `T` (the caller's promise to [`Place::new`]).
 pub struct Place<T>(*mut T);
+
+impl<T> Clone for Place<T> {
+    fn clone(&self) -> Place<T> {
+        *self
+    }
+}
+
+impl<T> Copy for Place<T> {}
 
 impl<T> Place<T> {
     /// # Safety
@@ -163,15 +177,18 @@ impl CText {
         self.0.is_null()
     }
 
-    /// The string as UTF-8: `null` for a NULL pointer, `not_utf8` for other bytes.
-    pub fn to_str<'a>(self, null: Error, not_utf8: Error) -> Result<&'a str, Error> {
+    /// The string's bytes, without the NUL; `None` for NULL.
+    pub fn bytes<'a>(self) -> Option<&'a [u8]> {
         if self.0.is_null() {
-            return Err(null);
+            return None;
         }
         // SAFETY: non-NULL and NUL-terminated, by the promise made to `CText::new`.
-        unsafe { CStr::from_ptr(self.0) }
-            .to_str()
-            .map_err(|_| not_utf8)
+        Some(unsafe { CStr::from_ptr(self.0) }.to_bytes())
+    }
+
+    /// The string as UTF-8: `null` for a NULL pointer, `not_utf8` for other bytes.
+    pub fn to_str<'a>(self, null: Error, not_utf8: Error) -> Result<&'a str, Error> {
+        std::str::from_utf8(self.bytes().ok_or(null)?).map_err(|_| not_utf8)
     }
 }
 
@@ -211,8 +228,8 @@ impl Buffer {
     }
 }
 
-/// An array that C passed for output, with its capacity: NULL, or valid for reads and writes of
-/// `cap` elements (the caller's promise to [`Slots::new`]).
+/// An array that C passed for output, with its capacity: NULL, or valid for writes (and so
+/// reads) of `cap` elements (the caller's promise to [`Slots::new`]).
 pub struct Slots<T> {
     p: *mut T,
     cap: usize,
@@ -220,8 +237,8 @@ pub struct Slots<T> {
 
 impl<T: Copy> Slots<T> {
     /// # Safety
-    /// `p` must be NULL or valid for reads and writes of `cap` elements until the call that
-    /// received it returns.
+    /// `p` must be NULL or valid for writes of `cap` elements until the call that received it
+    /// returns.
     #[inline]
     pub unsafe fn new(p: *mut T, cap: usize) -> Slots<T> {
         Slots { p, cap }
@@ -251,8 +268,40 @@ impl<T: Copy> Slots<T> {
     /// Element `i` as written before, if it is within the capacity.
     #[inline]
     pub fn get(&self, i: usize) -> Option<T> {
-        // SAFETY: in bounds of an array valid for reads, by the promise made to `new`.
+        // SAFETY: in bounds of an array valid for writes, so for reads, by the promise made to
+        // `new`; callers read back only what `set` wrote.
         (i < self.cap()).then(|| unsafe { self.p.add(i).read() })
+    }
+}
+
+/// An array of handles that C passed, with its length: NULL, or valid for reads of `n`
+/// handles, each NULL or live (the caller's promise to [`Handles::new`]).
+pub struct Handles<C> {
+    p: *const *mut C,
+    n: usize,
+}
+
+impl<C> Handles<C> {
+    /// # Safety
+    /// `p` must be NULL or valid for reads of `n` pointers, each NULL or a live handle (see
+    /// [`Handle::new`]), until the call that received it returns.
+    #[inline]
+    pub unsafe fn new(p: *const *mut C, n: usize) -> Handles<C> {
+        Handles { p, n }
+    }
+
+    /// Whether C passed NULL.
+    #[inline]
+    pub fn is_null(&self) -> bool {
+        self.p.is_null()
+    }
+
+    /// The handles, in order; none for a NULL array.
+    pub fn iter(&self) -> impl Iterator<Item = Handle<C>> + '_ {
+        let n = if self.p.is_null() { 0 } else { self.n };
+        // SAFETY: in bounds of an array valid for reads, whose elements are NULL or live
+        // handles, by the promise made to `Handles::new`.
+        (0..n).map(|i| Handle(unsafe { self.p.add(i).read() }))
     }
 }
 

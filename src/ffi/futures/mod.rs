@@ -18,8 +18,8 @@ pub use executor::*;
 pub use future::*;
 pub use wait::*;
 
-use super::boundary::{self, Handle, Out};
-use super::{Handled, Kind, Obj, ffi_status, free, write_out};
+use super::boundary::{self, CText, Handle, Handles, Out, Place, Slots};
+use super::{Handled, Kind, Obj, free};
 use crate::futures::executor::{ArgFree, InitFn, TaskFn};
 use crate::futures::future::{FUTURE_TAG, FutureHeader};
 use crate::futures::text::StackText;
@@ -27,7 +27,7 @@ use crate::futures::{AsCompleted, Executor, Failure, Future, FutureRef, ReturnWh
 use crate::memory::{Arc, try_box};
 use crate::status::{Error, record_text, rt_status};
 use crate::time::timeout_wait;
-use std::ffi::{CStr, c_char, c_int, c_void};
+use std::ffi::{c_char, c_int, c_void};
 use std::fmt::Write;
 use std::mem::ManuallyDrop;
 
