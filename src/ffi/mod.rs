@@ -212,6 +212,15 @@ impl Drop for BusyGuard<'_> {
 impl<T: Handled> Obj<T> {
     /// Allocates an object; `RT_ENOMEM` when the allocator refuses.
     pub fn alloc(inner: T) -> Result<*mut Obj<T>, Error> {
+        Self::alloc_then(inner, |_| Ok(()))
+    }
+
+    /// [`Obj::alloc`], then `then` on the object before anyone else sees it; its error
+    /// destroys the object again.
+    pub fn alloc_then(
+        inner: T,
+        then: impl FnOnce(&Obj<T>) -> Result<(), Error>,
+    ) -> Result<*mut Obj<T>, Error> {
         // The fork handler, which moves the generation that busy counts are tagged with, is
         // registered before any object exists.
         #[cfg(not(loom))]
@@ -225,15 +234,26 @@ impl<T: Handled> Obj<T> {
             inner,
         })?);
         // SAFETY: `p` was just made, and nobody else has it.
-        if let Some(f) = unsafe { (*p).inner.fork_safe() } {
-            // SAFETY: the object stays at `p` until `free`, which unregisters it first.
-            if let Err(e) = unsafe { wait_fork::register(f) } {
-                // SAFETY: `p` came from the box above, and nobody has seen it.
-                drop(unsafe { Box::from_raw(p) });
-                return Err(e);
+        let obj = unsafe { &*p };
+        let fork_safe = obj.inner.fork_safe();
+        // SAFETY: the object stays at `p` until `free`, which unregisters it first.
+        let mut made = fork_safe.map_or(Ok(()), |f| unsafe { wait_fork::register(f) });
+        if made.is_ok() {
+            made = then(obj);
+            if made.is_err() {
+                if let Some(f) = fork_safe {
+                    wait_fork::unregister(f);
+                }
             }
         }
-        Ok(p)
+        match made {
+            Ok(()) => Ok(p),
+            Err(e) => {
+                // SAFETY: `p` came from the box above, and nobody else has seen it.
+                drop(unsafe { Box::from_raw(p) });
+                Err(e)
+            }
+        }
     }
 
     /// Marks the calling thread as blocked on the object until the guard drops.

@@ -440,15 +440,13 @@ impl Thread {
             Wait::Forever => unsafe { libc::pthread_join(tid, std::ptr::null_mut()) },
             Wait::Try => libc::ETIMEDOUT,
             Wait::Until(d) => {
-                let mut now = libc::timespec {
-                    tv_sec: 0,
-                    tv_nsec: 0,
-                };
-                // SAFETY: `now` is writable.
-                unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut now) };
-                let ns = now.tv_nsec as u64 + (d.remaining_secs().max(0.0) * 1e9) as u64;
+                // The C library's clock for pthread_timedjoin_np: CLOCK_REALTIME.
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default();
+                let ns = u64::from(now.subsec_nanos()) + (d.remaining_secs().max(0.0) * 1e9) as u64;
                 let until = libc::timespec {
-                    tv_sec: now.tv_sec + (ns / 1_000_000_000) as libc::time_t,
+                    tv_sec: now.as_secs() as libc::time_t + (ns / 1_000_000_000) as libc::time_t,
                     tv_nsec: (ns % 1_000_000_000) as _,
                 };
                 #[cfg(all(target_os = "linux", target_env = "gnu"))]

@@ -140,8 +140,7 @@ static MAIN_RECORD: OnceLock<RecordRef> = OnceLock::new();
 fn is_initial_thread() -> bool {
     #[cfg(target_os = "linux")]
     {
-        // SAFETY: getpid has no preconditions.
-        os::get_native_id() == unsafe { libc::getpid() } as u64
+        os::get_native_id() == u64::from(std::process::id())
     }
     #[cfg(not(target_os = "linux"))]
     {
@@ -186,9 +185,9 @@ pub fn main_thread() -> Result<&'static Arc<Thread>, Error> {
         let (ident, native) = if is_initial_thread() {
             (os::get_ident(), os::get_native_id())
         } else {
+            // On Linux the initial thread's id is the pid.
             #[cfg(target_os = "linux")]
-            // SAFETY: getpid has no preconditions. On Linux the initial thread's id is the pid.
-            let native = unsafe { libc::getpid() } as u64;
+            let native = u64::from(std::process::id());
             #[cfg(not(target_os = "linux"))]
             let native = 0;
             (ident, native)

@@ -32,13 +32,8 @@ pub unsafe extern "C" fn rt_executor_new(
         };
         let init = initializer.map(|f| (f as InitFn, initctx));
         let ex = Executor::unregistered(max_workers, prefix, init)?;
-        let p = Obj::alloc(ex)?;
-        // SAFETY: `p` was just made and nobody else has it.
-        if let Err(e) = unsafe { (*p).inner.register() } {
-            // SAFETY: as above; the unregistered pool has no worker.
-            unsafe { free::<Executor, rt_executor>(p as *mut rt_executor) };
-            return Err(e);
-        }
+        // An unregistered pool has no worker: destroying it on an error is quick.
+        let p = Obj::alloc_then(ex, |e| e.inner.register())?;
         Ok(p as *mut rt_executor)
     })
 }
