@@ -113,15 +113,8 @@ impl<C> Out<C> {
 
 /// An output pointer that C passed (for a value, not a new handle: see [`Out`]): NULL, or valid
 /// for a write of a `T` (the caller's promise to [`Place::new`]).
+#[derive(Clone, Copy)]
 pub struct Place<T>(*mut T);
-
-impl<T> Clone for Place<T> {
-    fn clone(&self) -> Place<T> {
-        *self
-    }
-}
-
-impl<T> Copy for Place<T> {}
 
 impl<T> Place<T> {
     /// # Safety

@@ -1,8 +1,8 @@
 //! `concurrent.futures`: futures, `wait`, `as_completed` and the thread pool.
 //!
 //! A future handle is the pointer of an `Arc<Future>` (the core's `Future` starts with the
-//! handle header, as a thread object does); each handle the user holds is one strong
-//! reference. Executors and as-completed iterators are plain objects (`Obj`).
+//! handle header; a thread's handle, by contrast, is the C face's own object: see
+//! `threading`); each handle the user holds is one strong reference. Executors and as-completed iterators are plain objects (`Obj`).
 //!
 //! - [`future`]: a future's own functions (both halves: users' and implementers');
 //! - [`wait`]: `rt_wait` and the as-completed iterator;
