@@ -7,6 +7,9 @@
 //! | 0      | 1      | free, threads wait (just released, or a waiter is leaving)      |
 //! | 1      | 1      | held, threads wait: release goes through the parking table      |
 //!
+//! The contended acquire (spin, set PARKED, park, look again) is the one Semaphore uses too,
+//! written once in `contended.rs`; this file says what the word means to it.
+//!
 //! PARKED is set by a thread about to park, before it queues (`validate` re-checks the word
 //! under the bucket lock), and cleared under the bucket lock when the last waiter leaves.
 //! A condition's `notify_all` may also set it ([`Lock::mark_parked_if_locked`],
@@ -29,9 +32,9 @@
 //! Differences from Python: none in behaviour. Differences from pthreads: no owner (no
 //! `EPERM`), releasing an unlocked lock is reported, timed acquire uses the monotonic clock.
 
+use super::contended::{self, Contended, Look};
 use crate::status::{Error, rt_status};
 use crate::time::Wait;
-use crate::wait::SpinWait;
 use crate::wait::sys::{AtomicU8, Ordering};
 use crate::wait::{self, Block, ParkResult, Tidy, UnparkResult};
 
@@ -80,21 +83,7 @@ impl Lock {
     /// Takes the lock if it is free; never blocks.
     #[inline]
     pub fn try_acquire(&self) -> bool {
-        let mut s = self.state.load(Ordering::Relaxed);
-        loop {
-            if s & LOCKED != 0 {
-                return false;
-            }
-            match self.state.compare_exchange_weak(
-                s,
-                s | LOCKED,
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return true,
-                Err(now) => s = now,
-            }
-        }
+        contended::try_take(self)
     }
 
     /// Takes the lock if it is free and nobody waits: one compare-exchange, with no load before
@@ -155,51 +144,7 @@ impl Lock {
                 Err(Error::TIMEOUT)
             };
         }
-        let deadline = wait.deadline();
-        let block = Block { deadline, ..block };
-        let mut spin = SpinWait::new();
-        let mut s = self.state.load(Ordering::Relaxed);
-        loop {
-            if s & LOCKED == 0 {
-                match self.state.compare_exchange_weak(
-                    s,
-                    s | LOCKED,
-                    Ordering::Acquire,
-                    Ordering::Relaxed,
-                ) {
-                    Ok(_) => return Ok(()),
-                    Err(now) => s = now,
-                }
-                continue;
-            }
-            if s & PARKED == 0 {
-                if spin.spin() {
-                    s = self.state.load(Ordering::Relaxed);
-                    continue;
-                }
-                if let Err(now) = self.state.compare_exchange_weak(
-                    s,
-                    s | PARKED,
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
-                ) {
-                    s = now;
-                    continue;
-                }
-            }
-            if deadline.is_some_and(|d| d.has_passed()) {
-                return Err(Error::TIMEOUT);
-            }
-            let parked = LOCKED | PARKED;
-            match wait::park(&self.state, parked, Tidy::Clear(PARKED), block) {
-                ParkResult::Unparked(TOKEN_HANDOFF) => return Ok(()),
-                ParkResult::Unparked(_) | ParkResult::Invalid => {}
-                ParkResult::TimedOut => return Err(Error::TIMEOUT),
-                ParkResult::Interrupted => return Err(Error::INTERRUPTED),
-            }
-            spin.reset();
-            s = self.state.load(Ordering::Relaxed);
-        }
+        contended::acquire_contended(self, wait, block)
     }
 
     /// Releases the lock, whoever holds it. `Err` is `RT_ENOTLOCKED` if it was not held.
@@ -353,6 +298,53 @@ impl Lock {
     /// Forces the lock open (the child after `fork`, CPython's `_at_fork_reinit`).
     pub fn reset(&self) {
         self.state.store(0, Ordering::Relaxed);
+    }
+}
+
+/// The lock's word for the shared contended acquire: free when LOCKED is clear; a waiter
+/// parks on LOCKED | PARKED; a hand-off (`TOKEN_HANDOFF`) gives it the lock as it wakes.
+impl Contended for Lock {
+    type V = u8;
+
+    #[inline]
+    fn load(&self) -> u8 {
+        self.state.load(Ordering::Relaxed)
+    }
+
+    #[inline]
+    fn take(&self, s: u8) -> Look<u8> {
+        if s & LOCKED != 0 {
+            return Look::Nothing;
+        }
+        match self
+            .state
+            .compare_exchange_weak(s, s | LOCKED, Ordering::Acquire, Ordering::Relaxed)
+        {
+            Ok(_) => Look::Taken,
+            Err(now) => Look::Changed(now),
+        }
+    }
+
+    #[inline]
+    fn has_parked(s: u8) -> bool {
+        s & PARKED != 0
+    }
+
+    #[inline]
+    fn set_parked(&self, s: u8) -> Result<(), u8> {
+        self.state
+            .compare_exchange_weak(s, s | PARKED, Ordering::Relaxed, Ordering::Relaxed)
+            .map(|_| ())
+    }
+
+    #[inline]
+    fn park(&self, block: Block) -> ParkResult {
+        wait::park(&self.state, LOCKED | PARKED, Tidy::Clear(PARKED), block)
+    }
+
+    #[inline]
+    fn won(&self, r: &ParkResult) -> bool {
+        *r == ParkResult::Unparked(TOKEN_HANDOFF)
     }
 }
 

@@ -7,7 +7,8 @@
 //! | 1..64 | value  | the permits available (never negative: at most `i64::MAX`)          |
 //!
 //! Acquire takes one permit with one compare-exchange when the value is positive. Otherwise it
-//! spins briefly, sets PARKED, and parks if the word is still "value 0, PARKED" (`validate`,
+//! spins briefly, sets PARKED, and parks (the contended acquire Lock uses too, in
+//! `contended.rs`) if the word is still "value 0, PARKED" (`validate`,
 //! under the bucket lock). Release with PARKED clear adds its permits with one compare-exchange
 //! (the bound check is part of it, so a refused release changes nothing). With PARKED set, it
 //! takes up to `n` waiters out of the queue and adds the permits under the bucket lock, in the
@@ -23,9 +24,9 @@
 //! `RT_EOVERFLOW`); a negative timeout other than `RT_FOREVER` and NaN are `RT_EINVAL` (Python
 //! treats a negative timeout as a try, and spins on NaN).
 
+use super::contended::{self, Contended, Look};
 use crate::status::{Error, rt_status};
 use crate::time::Wait;
-use crate::wait::SpinWait;
 use crate::wait::sys::{AtomicU64, Ordering};
 use crate::wait::{self, Block, ParkResult, Tidy, UnparkResult};
 
@@ -95,17 +96,7 @@ impl Semaphore {
     /// Takes a permit if one is available; never blocks.
     #[inline]
     pub fn try_acquire(&self) -> bool {
-        let mut s = self.state.load(Ordering::Relaxed);
-        while s >= ONE {
-            match self
-                .state
-                .compare_exchange_weak(s, s - ONE, Ordering::Acquire, Ordering::Relaxed)
-            {
-                Ok(_) => return true,
-                Err(now) => s = now,
-            }
-        }
-        false
+        contended::try_take(self)
     }
 
     /// Takes a permit (`acquire(blocking, timeout)`): at once, waiting without bound, or until a
@@ -118,50 +109,7 @@ impl Semaphore {
     /// The contended path: spin a little, then park.
     #[cold]
     pub fn acquire_slow(&self, wait: Wait) -> Result<(), Error> {
-        let mut spin = SpinWait::new();
-        let mut s = self.state.load(Ordering::Relaxed);
-        loop {
-            if s >= ONE {
-                match self.state.compare_exchange_weak(
-                    s,
-                    s - ONE,
-                    Ordering::Acquire,
-                    Ordering::Relaxed,
-                ) {
-                    Ok(_) => return Ok(()),
-                    Err(now) => s = now,
-                }
-                continue;
-            }
-            if s & PARKED == 0 {
-                if spin.spin() {
-                    s = self.state.load(Ordering::Relaxed);
-                    continue;
-                }
-                if let Err(now) = self.state.compare_exchange_weak(
-                    s,
-                    s | PARKED,
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
-                ) {
-                    s = now;
-                    continue;
-                }
-            }
-            if wait.expired() {
-                return Err(Error::TIMEOUT);
-            }
-            let block = Block::until(wait.deadline());
-            match wait::park(&self.state, PARKED, Tidy::Clear(PARKED), block) {
-                ParkResult::Unparked(_) | ParkResult::Invalid => {}
-                // A permit released as the deadline passed is still taken.
-                ParkResult::TimedOut if self.try_acquire() => return Ok(()),
-                ParkResult::TimedOut => return Err(Error::TIMEOUT),
-                ParkResult::Interrupted => return Err(Error::INTERRUPTED),
-            }
-            spin.reset();
-            s = self.state.load(Ordering::Relaxed);
-        }
+        contended::acquire_contended(self, wait, Block::until(None))
     }
 
     /// Adds `n` permits and wakes up to `n` waiters (`release(n)`). `Err`, with nothing changed:
@@ -259,6 +207,54 @@ impl Semaphore {
     #[cfg(test)]
     pub(crate) fn has_waiters(&self) -> bool {
         self.state.load(Ordering::Relaxed) & PARKED != 0 || wait::waiting_on(self.key()) != 0
+    }
+}
+
+/// The semaphore's word for the shared contended acquire: a permit is there when the count
+/// (the word over ONE) is not zero; a waiter parks on PARKED alone (no permit); a permit
+/// released as the deadline passed is still taken.
+impl Contended for Semaphore {
+    type V = u64;
+
+    #[inline]
+    fn load(&self) -> u64 {
+        self.state.load(Ordering::Relaxed)
+    }
+
+    #[inline]
+    fn take(&self, s: u64) -> Look<u64> {
+        if s < ONE {
+            return Look::Nothing;
+        }
+        match self
+            .state
+            .compare_exchange_weak(s, s - ONE, Ordering::Acquire, Ordering::Relaxed)
+        {
+            Ok(_) => Look::Taken,
+            Err(now) => Look::Changed(now),
+        }
+    }
+
+    #[inline]
+    fn has_parked(s: u64) -> bool {
+        s & PARKED != 0
+    }
+
+    #[inline]
+    fn set_parked(&self, s: u64) -> Result<(), u64> {
+        self.state
+            .compare_exchange_weak(s, s | PARKED, Ordering::Relaxed, Ordering::Relaxed)
+            .map(|_| ())
+    }
+
+    #[inline]
+    fn park(&self, block: Block) -> ParkResult {
+        wait::park(&self.state, PARKED, Tidy::Clear(PARKED), block)
+    }
+
+    #[inline]
+    fn won(&self, r: &ParkResult) -> bool {
+        *r == ParkResult::TimedOut && self.try_acquire()
     }
 }
 
