@@ -14,7 +14,8 @@
 
 use crate::status::Error;
 use crate::time::Wait;
-use crate::wait::{Block, ParkResult, SpinWait};
+use crate::wait::sys::{AtomicU8, AtomicU64, Ordering};
+use crate::wait::{self, Block, ParkResult, SpinWait, Tidy, Word};
 
 /// What a look at the state word found.
 pub(super) enum Look<V> {
@@ -26,36 +27,96 @@ pub(super) enum Look<V> {
     Nothing,
 }
 
-/// A primitive's side of [`acquire_contended`]: its state word, with a PARKED bit.
+/// The atomic operations the loop needs, on the primitives' word types.
+pub(super) trait StateWord: Word {
+    fn load_relaxed(&self) -> Self::Value;
+    fn cas_weak(
+        &self,
+        s: Self::Value,
+        new: Self::Value,
+        success: Ordering,
+    ) -> Result<(), Self::Value>;
+    fn or(s: Self::Value, bits: Self::Value) -> Self::Value;
+    fn has(s: Self::Value, bits: Self::Value) -> bool;
+}
+
+macro_rules! state_word {
+    ($($atomic:ty: $v:ty),*) => {$(
+        impl StateWord for $atomic {
+            #[inline]
+            fn load_relaxed(&self) -> $v {
+                self.load(Ordering::Relaxed)
+            }
+            #[inline]
+            fn cas_weak(&self, s: $v, new: $v, success: Ordering) -> Result<(), $v> {
+                self.compare_exchange_weak(s, new, success, Ordering::Relaxed).map(|_| ())
+            }
+            #[inline]
+            fn or(s: $v, bits: $v) -> $v {
+                s | bits
+            }
+            #[inline]
+            fn has(s: $v, bits: $v) -> bool {
+                s & bits != 0
+            }
+        }
+    )*};
+}
+
+state_word!(AtomicU8: u8, AtomicU64: u64);
+
+/// A primitive's side of [`acquire_contended`]: what its state word means.
 pub(super) trait Contended {
-    /// The word's value.
-    type V: Copy;
+    /// The state word's type.
+    type W: StateWord;
 
-    /// Reads the word (relaxed).
-    fn load(&self) -> Self::V;
+    /// The bit that says threads wait (a release must wake one).
+    const PARKED: <Self::W as Word>::Value;
 
-    /// Takes what `s` offers with one compare-exchange (acquire on success).
-    fn take(&self, s: Self::V) -> Look<Self::V>;
+    /// The value a waiter parks on: nothing to take, PARKED set.
+    const PARKED_ON: <Self::W as Word>::Value;
 
-    /// Whether PARKED is set in `s`.
-    fn has_parked(s: Self::V) -> bool;
+    /// The state word.
+    fn word(&self) -> &Self::W;
 
-    /// Sets PARKED if the word still holds `s`; the word's value otherwise.
-    fn set_parked(&self, s: Self::V) -> Result<(), Self::V>;
-
-    /// Parks while the word holds what a waiter sees (nothing to take, PARKED set).
-    fn park(&self, block: Block) -> ParkResult;
+    /// The word after taking what `s` offers; `None` if it offers nothing.
+    fn taken(s: <Self::W as Word>::Value) -> Option<<Self::W as Word>::Value>;
 
     /// Whether the thread holds what it wanted after `r` (a hand-off, a late take).
     fn won(&self, r: &ParkResult) -> bool;
+
+    /// The primitive's cold slow path, which runs [`acquire_contended`].
+    fn acquire_slow(&self, wait: Wait) -> Result<(), Error>;
+}
+
+/// Every such primitive is acquired the same way: a take, else its slow path.
+impl<P: Contended> super::Acquire for P {
+    fn acquire_now(&self) -> Result<bool, Error> {
+        Ok(try_take(self))
+    }
+    fn acquire_blocking(&self, wait: Wait) -> Result<(), Error> {
+        self.acquire_slow(wait)
+    }
+}
+
+/// One look: takes what `s` offers with one compare-exchange (acquire on success).
+#[inline(always)]
+fn take<P: Contended>(p: &P, s: <P::W as Word>::Value) -> Look<<P::W as Word>::Value> {
+    let Some(new) = P::taken(s) else {
+        return Look::Nothing;
+    };
+    match p.word().cas_weak(s, new, Ordering::Acquire) {
+        Ok(()) => Look::Taken,
+        Err(now) => Look::Changed(now),
+    }
 }
 
 /// Takes what the word offers, looking again while it moves; false if it offers nothing.
 #[inline]
 pub(super) fn try_take<P: Contended>(p: &P) -> bool {
-    let mut s = p.load();
+    let mut s = p.word().load_relaxed();
     loop {
-        match p.take(s) {
+        match take(p, s) {
             Look::Taken => return true,
             Look::Changed(now) => s = now,
             Look::Nothing => return false,
@@ -77,10 +138,11 @@ pub(super) fn acquire_contended<P: Contended>(
         deadline: wait.deadline(),
         ..block
     };
+    let w = p.word();
     let mut spin = SpinWait::new();
-    let mut s = p.load();
+    let mut s = w.load_relaxed();
     loop {
-        match p.take(s) {
+        match take(p, s) {
             Look::Taken => return Ok(()),
             Look::Changed(now) => {
                 s = now;
@@ -88,12 +150,12 @@ pub(super) fn acquire_contended<P: Contended>(
             }
             Look::Nothing => {}
         }
-        if !P::has_parked(s) {
+        if !P::W::has(s, P::PARKED) {
             if spin.spin() {
-                s = p.load();
+                s = w.load_relaxed();
                 continue;
             }
-            if let Err(now) = p.set_parked(s) {
+            if let Err(now) = w.cas_weak(s, P::W::or(s, P::PARKED), Ordering::Relaxed) {
                 s = now;
                 continue;
             }
@@ -101,7 +163,7 @@ pub(super) fn acquire_contended<P: Contended>(
         if wait.expired() {
             return Err(Error::TIMEOUT);
         }
-        let r = p.park(block);
+        let r = wait::park(w, P::PARKED_ON, Tidy::Clear(P::PARKED), block);
         if p.won(&r) {
             return Ok(());
         }
@@ -111,6 +173,6 @@ pub(super) fn acquire_contended<P: Contended>(
             ParkResult::Interrupted => return Err(Error::INTERRUPTED),
         }
         spin.reset();
-        s = p.load();
+        s = w.load_relaxed();
     }
 }

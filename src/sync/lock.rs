@@ -32,11 +32,11 @@
 //! Differences from Python: none in behaviour. Differences from pthreads: no owner (no
 //! `EPERM`), releasing an unlocked lock is reported, timed acquire uses the monotonic clock.
 
-use super::contended::{self, Contended, Look};
+use super::contended::{self, Contended};
 use crate::status::{Error, rt_status};
 use crate::time::Wait;
 use crate::wait::sys::{AtomicU8, Ordering};
-use crate::wait::{self, Block, ParkResult, Tidy, UnparkResult};
+use crate::wait::{self, Block, ParkResult, UnparkResult};
 
 const LOCKED: u8 = 1;
 const PARKED: u8 = 2;
@@ -304,56 +304,27 @@ impl Lock {
 /// The lock's word for the shared contended acquire: free when LOCKED is clear; a waiter
 /// parks on LOCKED | PARKED; a hand-off (`TOKEN_HANDOFF`) gives it the lock as it wakes.
 impl Contended for Lock {
-    type V = u8;
+    type W = AtomicU8;
+    const PARKED: u8 = PARKED;
+    const PARKED_ON: u8 = LOCKED | PARKED;
 
     #[inline]
-    fn load(&self) -> u8 {
-        self.state.load(Ordering::Relaxed)
+    fn word(&self) -> &AtomicU8 {
+        &self.state
     }
 
     #[inline]
-    fn take(&self, s: u8) -> Look<u8> {
-        if s & LOCKED != 0 {
-            return Look::Nothing;
-        }
-        match self
-            .state
-            .compare_exchange_weak(s, s | LOCKED, Ordering::Acquire, Ordering::Relaxed)
-        {
-            Ok(_) => Look::Taken,
-            Err(now) => Look::Changed(now),
-        }
+    fn taken(s: u8) -> Option<u8> {
+        (s & LOCKED == 0).then_some(s | LOCKED)
     }
 
-    #[inline]
-    fn has_parked(s: u8) -> bool {
-        s & PARKED != 0
-    }
-
-    #[inline]
-    fn set_parked(&self, s: u8) -> Result<(), u8> {
-        self.state
-            .compare_exchange_weak(s, s | PARKED, Ordering::Relaxed, Ordering::Relaxed)
-            .map(|_| ())
-    }
-
-    #[inline]
-    fn park(&self, block: Block) -> ParkResult {
-        wait::park(&self.state, LOCKED | PARKED, Tidy::Clear(PARKED), block)
+    fn acquire_slow(&self, wait: Wait) -> Result<(), Error> {
+        Lock::acquire_slow(self, wait)
     }
 
     #[inline]
     fn won(&self, r: &ParkResult) -> bool {
         *r == ParkResult::Unparked(TOKEN_HANDOFF)
-    }
-}
-
-impl super::Acquire for Lock {
-    fn acquire_now(&self) -> Result<bool, Error> {
-        Ok(self.try_acquire())
-    }
-    fn acquire_blocking(&self, wait: Wait) -> Result<(), Error> {
-        self.acquire_slow(wait)
     }
 }
 

@@ -24,11 +24,11 @@
 //! `RT_EOVERFLOW`); a negative timeout other than `RT_FOREVER` and NaN are `RT_EINVAL` (Python
 //! treats a negative timeout as a try, and spins on NaN).
 
-use super::contended::{self, Contended, Look};
+use super::contended::{self, Contended};
 use crate::status::{Error, rt_status};
 use crate::time::Wait;
 use crate::wait::sys::{AtomicU64, Ordering};
-use crate::wait::{self, Block, ParkResult, Tidy, UnparkResult};
+use crate::wait::{self, Block, ParkResult, UnparkResult};
 
 const PARKED: u64 = 1;
 const ONE: u64 = 2;
@@ -214,56 +214,27 @@ impl Semaphore {
 /// (the word over ONE) is not zero; a waiter parks on PARKED alone (no permit); a permit
 /// released as the deadline passed is still taken.
 impl Contended for Semaphore {
-    type V = u64;
+    type W = AtomicU64;
+    const PARKED: u64 = PARKED;
+    const PARKED_ON: u64 = PARKED;
 
     #[inline]
-    fn load(&self) -> u64 {
-        self.state.load(Ordering::Relaxed)
+    fn word(&self) -> &AtomicU64 {
+        &self.state
     }
 
     #[inline]
-    fn take(&self, s: u64) -> Look<u64> {
-        if s < ONE {
-            return Look::Nothing;
-        }
-        match self
-            .state
-            .compare_exchange_weak(s, s - ONE, Ordering::Acquire, Ordering::Relaxed)
-        {
-            Ok(_) => Look::Taken,
-            Err(now) => Look::Changed(now),
-        }
+    fn taken(s: u64) -> Option<u64> {
+        s.checked_sub(ONE)
     }
 
-    #[inline]
-    fn has_parked(s: u64) -> bool {
-        s & PARKED != 0
-    }
-
-    #[inline]
-    fn set_parked(&self, s: u64) -> Result<(), u64> {
-        self.state
-            .compare_exchange_weak(s, s | PARKED, Ordering::Relaxed, Ordering::Relaxed)
-            .map(|_| ())
-    }
-
-    #[inline]
-    fn park(&self, block: Block) -> ParkResult {
-        wait::park(&self.state, PARKED, Tidy::Clear(PARKED), block)
+    fn acquire_slow(&self, wait: Wait) -> Result<(), Error> {
+        Semaphore::acquire_slow(self, wait)
     }
 
     #[inline]
     fn won(&self, r: &ParkResult) -> bool {
         *r == ParkResult::TimedOut && self.try_acquire()
-    }
-}
-
-impl super::Acquire for Semaphore {
-    fn acquire_now(&self) -> Result<bool, Error> {
-        Ok(self.try_acquire())
-    }
-    fn acquire_blocking(&self, wait: Wait) -> Result<(), Error> {
-        self.acquire_slow(wait)
     }
 }
 
