@@ -7,9 +7,6 @@
 //! | 0      | 1      | free, threads wait (just released, or a waiter is leaving)      |
 //! | 1      | 1      | held, threads wait: release goes through the parking table      |
 //!
-//! The contended acquire (spin, set PARKED, park, look again) is the one Semaphore uses too,
-//! written once in `contended.rs`; this file says what the word means to it.
-//!
 //! PARKED is set by a thread about to park, before it queues (`validate` re-checks the word
 //! under the bucket lock), and cleared under the bucket lock when the last waiter leaves.
 //! A condition's `notify_all` may also set it ([`Lock::mark_parked_if_locked`],
@@ -32,11 +29,11 @@
 //! Differences from Python: none in behaviour. Differences from pthreads: no owner (no
 //! `EPERM`), releasing an unlocked lock is reported, timed acquire uses the monotonic clock.
 
-use super::contended::{self, Contended};
 use crate::status::{Error, rt_status};
 use crate::time::Wait;
+use crate::wait::SpinWait;
 use crate::wait::sys::{AtomicU8, Ordering};
-use crate::wait::{self, Block, ParkResult, UnparkResult};
+use crate::wait::{self, Block, ParkResult, Tidy, UnparkResult};
 
 const LOCKED: u8 = 1;
 const PARKED: u8 = 2;
@@ -83,7 +80,21 @@ impl Lock {
     /// Takes the lock if it is free; never blocks.
     #[inline]
     pub fn try_acquire(&self) -> bool {
-        contended::try_take(self)
+        let mut s = self.state.load(Ordering::Relaxed);
+        loop {
+            if s & LOCKED != 0 {
+                return false;
+            }
+            match self.state.compare_exchange_weak(
+                s,
+                s | LOCKED,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(now) => s = now,
+            }
+        }
     }
 
     /// Takes the lock if it is free and nobody waits: one compare-exchange, with no load before
@@ -144,7 +155,51 @@ impl Lock {
                 Err(Error::TIMEOUT)
             };
         }
-        contended::acquire_contended(self, wait, block)
+        let deadline = wait.deadline();
+        let block = Block { deadline, ..block };
+        let mut spin = SpinWait::new();
+        let mut s = self.state.load(Ordering::Relaxed);
+        loop {
+            if s & LOCKED == 0 {
+                match self.state.compare_exchange_weak(
+                    s,
+                    s | LOCKED,
+                    Ordering::Acquire,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => return Ok(()),
+                    Err(now) => s = now,
+                }
+                continue;
+            }
+            if s & PARKED == 0 {
+                if spin.spin() {
+                    s = self.state.load(Ordering::Relaxed);
+                    continue;
+                }
+                if let Err(now) = self.state.compare_exchange_weak(
+                    s,
+                    s | PARKED,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                ) {
+                    s = now;
+                    continue;
+                }
+            }
+            if deadline.is_some_and(|d| d.has_passed()) {
+                return Err(Error::TIMEOUT);
+            }
+            let parked = LOCKED | PARKED;
+            match wait::park(&self.state, parked, Tidy::Clear(PARKED), block) {
+                ParkResult::Unparked(TOKEN_HANDOFF) => return Ok(()),
+                ParkResult::Unparked(_) | ParkResult::Invalid => {}
+                ParkResult::TimedOut => return Err(Error::TIMEOUT),
+                ParkResult::Interrupted => return Err(Error::INTERRUPTED),
+            }
+            spin.reset();
+            s = self.state.load(Ordering::Relaxed);
+        }
     }
 
     /// Releases the lock, whoever holds it. `Err` is `RT_ENOTLOCKED` if it was not held.
@@ -301,30 +356,12 @@ impl Lock {
     }
 }
 
-/// The lock's word for the shared contended acquire: free when LOCKED is clear; a waiter
-/// parks on LOCKED | PARKED; a hand-off (`TOKEN_HANDOFF`) gives it the lock as it wakes.
-impl Contended for Lock {
-    type W = AtomicU8;
-    const PARKED: u8 = PARKED;
-    const PARKED_ON: u8 = LOCKED | PARKED;
-
-    #[inline]
-    fn word(&self) -> &AtomicU8 {
-        &self.state
+impl super::Acquire for Lock {
+    fn acquire_now(&self) -> Result<bool, Error> {
+        Ok(self.try_acquire())
     }
-
-    #[inline]
-    fn taken(s: u8) -> Option<u8> {
-        (s & LOCKED == 0).then_some(s | LOCKED)
-    }
-
-    fn acquire_slow(&self, wait: Wait) -> Result<(), Error> {
-        Lock::acquire_slow(self, wait)
-    }
-
-    #[inline]
-    fn won(&self, r: &ParkResult) -> bool {
-        *r == ParkResult::Unparked(TOKEN_HANDOFF)
+    fn acquire_blocking(&self, wait: Wait) -> Result<(), Error> {
+        self.acquire_slow(wait)
     }
 }
 
