@@ -317,8 +317,9 @@ typedef struct rt_semaphore rt_semaphore;
  * `rt_current_thread`, `rt_main_thread` and `rt_enumerate` give the caller new references;
  * `rt_thread_retain` adds one and `rt_thread_release` drops one. The object is destroyed when
  * the last reference goes; a running thread holds its own reference until it has ended, so
- * releasing a running thread's object never stops the thread. 184 bytes of heap (64-bit; a
- * name given with `rt_thread_set_name` is allocated beside it), besides the thread's stack.
+ * releasing a running thread's object never stops the thread. 216 bytes of heap in two
+ * allocations (64-bit; a name given with `rt_thread_set_name` is allocated beside it), besides
+ * the thread's stack.
  */
 typedef struct rt_thread rt_thread;
 
@@ -353,7 +354,8 @@ typedef void (*rt_contention_hook_fn)(void *ctx,
 typedef void (*rt_debug_report_fn)(void *ctx, const char *text);
 
 /**
- * A blocking hook: called with the context given to `rt_set_blocking_hooks`.
+ * A hook: called with the context given with it (`rt_set_blocking_hooks`,
+ * `rt_set_thread_hooks`).
  */
 typedef void (*rt_hook_fn)(void *ctx);
 

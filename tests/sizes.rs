@@ -9,6 +9,7 @@
 use rthread::ffi::Obj;
 use rthread::ffi::condition::CondLock;
 use rthread::ffi::queue::CQueue;
+use rthread::ffi::threading::ThreadHandle;
 use rthread::sync::{Barrier, Condition, Event, Lock, RLock, Semaphore};
 use rthread::thread::{Local, Thread};
 use std::collections::BTreeMap;
@@ -27,8 +28,12 @@ fn measured() -> BTreeMap<&'static str, usize> {
         ("rt_local", size_of::<Obj<Local>>()),
         // Plus 16 bytes per slot of a bounded FIFO: checked in src/queue/ring.rs.
         ("rt_queue", size_of::<Obj<CQueue>>()),
-        // A thread handle is rthread's fallible Arc: the object, then one counter.
-        ("rt_thread", size_of::<Thread>() + size_of::<usize>()),
+        // A thread object is in rthread's fallible Arc (the object, then one counter); its
+        // handle, which it owns, is a second allocation.
+        (
+            "rt_thread",
+            size_of::<Thread>() + size_of::<usize>() + size_of::<ThreadHandle>(),
+        ),
     ])
 }
 

@@ -1,7 +1,7 @@
 //! `threading.Barrier`.
 
-use super::boundary::{Handle, Out};
-use super::{Obj, free, write_out};
+use super::boundary::{Handle, Out, Place};
+use super::{Obj, free};
 use crate::status::rt_status;
 use crate::sync::Barrier;
 use crate::sync::barrier::Action;
@@ -63,18 +63,17 @@ pub unsafe extern "C" fn rt_barrier_new(
     timeout: f64,
     out: *mut *mut rt_barrier,
 ) -> rt_status {
-    // SAFETY: `out` is NULL or writable, by the API contract.
-    let out = unsafe { Out::new(out) };
+    // SAFETY: `out` is NULL or writable, by the API contract, and the caller gives `action`
+    // and `ctx` together to be called this way.
+    let (out, action) = unsafe { (Out::new(out), action.map(|f| move |c: &Ctx| f(c.0) == 0)) };
     out.make(|| {
         let action: Option<Action> = match action {
             None => None,
-            Some(f) => {
+            Some(call) => {
                 let ctx = Ctx(ctx);
                 Some(crate::memory::try_box(move || {
-                    let ctx = &ctx;
                     let _guard = CallbackGuard::new();
-                    // SAFETY: the caller gave `action` and `ctx` together to be called this way.
-                    unsafe { f(ctx.0) == 0 }
+                    call(&ctx)
                 })? as Action)
             }
         };
@@ -124,8 +123,8 @@ pub unsafe extern "C" fn rt_barrier_wait(
     timeout: f64,
     index: *mut usize,
 ) -> rt_status {
-    // SAFETY: the caller passes NULL or a live handle.
-    let barrier = unsafe { Handle::new(barrier) };
+    // SAFETY: the caller passes NULL or a live handle, and `index` NULL or writable.
+    let (barrier, index) = unsafe { (Handle::new(barrier), Place::new(index)) };
     barrier.on(|b: &Obj<Barrier>| {
         let w = if timeout == FOREVER {
             None
@@ -138,10 +137,7 @@ pub unsafe extern "C" fn rt_barrier_wait(
                 super::waiting(b, crate::debug::Kind::Barrier, "rt_barrier_wait", timeout);
             b.inner.wait(w)?
         };
-        if !index.is_null() {
-            // SAFETY: non-NULL, writable by the API contract.
-            unsafe { write_out(index, i)? };
-        }
+        index.write_if_wanted(i);
         Ok(())
     })
 }

@@ -8,7 +8,13 @@
 //!   promise that it is NULL or live), then [`Handle::on`] runs a body on the object as `run`
 //!   does (NULL or a wrong kind is `RT_EINVAL`), and [`Handle::query`] returns a value (a flag,
 //!   a count), or a fallback when the handle is bad or the body panics;
-//! - [`Out`]: where a `_new` function writes its new handle; [`Out::make`] makes the object.
+//! - [`Out`]: where a `_new` function writes its new handle; [`Out::make`] makes the object;
+//! - [`Place`]: any other output pointer, [`CText`]: a C string argument, [`Buffer`]: a buffer
+//!   and its length.
+//!
+//! Each of these is made from what C passed by one `unsafe` constructor whose contract is the
+//! C function's own (NULL or valid), so a C function makes one `unsafe` step, for all its
+//! pointers at once, and its body is safe code.
 //!
 //! A panic is a bug of rthread's: it is caught here and reported as `RT_ESTATE` with the
 //! message [`PANICKED`], so that the caller's process goes on. The fast paths (`rt_lock_acquire`
@@ -19,6 +25,7 @@
 
 use super::{Handled, Obj, handle};
 use crate::status::{Error, record, rt_status};
+use std::ffi::{CStr, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// What a caught panic reports.
@@ -67,6 +74,12 @@ impl<C> Out<C> {
         Out(out)
     }
 
+    /// Whether C passed NULL.
+    #[inline]
+    pub fn is_null(&self) -> bool {
+        self.0.is_null()
+    }
+
     /// Makes an object and writes its new handle out, as [`run`] does: a NULL `out` is
     /// `RT_EINVAL` ("NULL output pointer", checked first: nothing is made), then `make`'s
     /// error, then `RT_ENOMEM`. On error nothing is written.
@@ -98,6 +111,193 @@ impl<C> Out<C> {
     }
 }
 
+/// An output pointer that C passed (for a value, not a new handle: see [`Out`]): NULL, or valid
+/// for a write of a `T` (the caller's promise to [`Place::new`]).
+#[derive(Clone, Copy)]
+pub struct Place<T>(*mut T);
+
+impl<T> Place<T> {
+    /// # Safety
+    /// `p` must be NULL or valid for a write of a `T` until the call that received it returns.
+    #[inline]
+    pub unsafe fn new(p: *mut T) -> Place<T> {
+        Place(p)
+    }
+
+    /// Whether C passed NULL.
+    #[inline]
+    pub fn is_null(&self) -> bool {
+        self.0.is_null()
+    }
+
+    /// Writes `v`; a NULL pointer is `RT_EINVAL` ("NULL output pointer").
+    #[inline]
+    pub fn write(self, v: T) -> Result<(), Error> {
+        if self.0.is_null() {
+            return Err(Error::NULL_OUT);
+        }
+        // SAFETY: non-NULL, and writable by the promise made to `Place::new`.
+        unsafe { self.0.write(v) };
+        Ok(())
+    }
+
+    /// Writes `v` unless C passed NULL (an output the caller may decline).
+    #[inline]
+    pub fn write_if_wanted(self, v: T) {
+        if !self.0.is_null() {
+            // SAFETY: as in `write`.
+            unsafe { self.0.write(v) };
+        }
+    }
+}
+
+/// A string argument as C passed it: NULL, or a NUL-terminated string (the caller's promise to
+/// [`CText::new`]).
+pub struct CText(*const c_char);
+
+impl CText {
+    /// # Safety
+    /// `p` must be NULL or point to a NUL-terminated string that stays unchanged until the
+    /// call that received it returns.
+    #[inline]
+    pub unsafe fn new(p: *const c_char) -> CText {
+        CText(p)
+    }
+
+    /// Whether C passed NULL.
+    #[inline]
+    pub fn is_null(&self) -> bool {
+        self.0.is_null()
+    }
+
+    /// The string's bytes, without the NUL; `None` for NULL.
+    pub fn bytes<'a>(self) -> Option<&'a [u8]> {
+        if self.0.is_null() {
+            return None;
+        }
+        // SAFETY: non-NULL and NUL-terminated, by the promise made to `CText::new`.
+        Some(unsafe { CStr::from_ptr(self.0) }.to_bytes())
+    }
+
+    /// The string as UTF-8: `null` for a NULL pointer, `not_utf8` for other bytes.
+    pub fn to_str<'a>(self, null: Error, not_utf8: Error) -> Result<&'a str, Error> {
+        std::str::from_utf8(self.bytes().ok_or(null)?).map_err(|_| not_utf8)
+    }
+}
+
+/// A buffer as C passed it, with its length in bytes: NULL, or valid for writes of `len`
+/// bytes (the caller's promise to [`Buffer::new`]).
+pub struct Buffer {
+    p: *mut c_char,
+    len: usize,
+}
+
+impl Buffer {
+    /// # Safety
+    /// `p` must be NULL or valid for writes of `len` bytes until the call that received it
+    /// returns.
+    #[inline]
+    pub unsafe fn new(p: *mut c_char, len: usize) -> Buffer {
+        Buffer { p, len }
+    }
+
+    /// Copies `s` and a NUL: `RT_EINVAL` ("NULL output pointer") for a NULL buffer, and
+    /// `too_small(needed)` (nothing written) if `s` and its NUL need more than `len` bytes.
+    pub fn put_str(self, s: &str, too_small: impl FnOnce(usize) -> Error) -> Result<(), Error> {
+        if self.p.is_null() {
+            return Err(Error::NULL_OUT);
+        }
+        let needed = s.len() + 1;
+        if needed > self.len {
+            return Err(too_small(needed));
+        }
+        // SAFETY: `p` holds `len` >= needed bytes, by the promise made to `Buffer::new`; `s`
+        // is ours, so they do not overlap.
+        unsafe {
+            std::ptr::copy_nonoverlapping(s.as_ptr(), self.p.cast::<u8>(), s.len());
+            *self.p.add(s.len()) = 0;
+        }
+        Ok(())
+    }
+}
+
+/// An array that C passed for output, with its capacity: NULL, or valid for writes (and so
+/// reads) of `cap` elements (the caller's promise to [`Slots::new`]).
+pub struct Slots<T> {
+    p: *mut T,
+    cap: usize,
+}
+
+impl<T: Copy> Slots<T> {
+    /// # Safety
+    /// `p` must be NULL or valid for writes of `cap` elements until the call that received it
+    /// returns.
+    #[inline]
+    pub unsafe fn new(p: *mut T, cap: usize) -> Slots<T> {
+        Slots { p, cap }
+    }
+
+    /// Whether C passed NULL.
+    #[inline]
+    pub fn is_null(&self) -> bool {
+        self.p.is_null()
+    }
+
+    /// The capacity; 0 for a NULL array.
+    #[inline]
+    pub fn cap(&self) -> usize {
+        if self.p.is_null() { 0 } else { self.cap }
+    }
+
+    /// Writes element `i`, if it is within the capacity (else nothing).
+    #[inline]
+    pub fn set(&mut self, i: usize, v: T) {
+        if i < self.cap() {
+            // SAFETY: in bounds of an array valid for writes, by the promise made to `new`.
+            unsafe { self.p.add(i).write(v) };
+        }
+    }
+
+    /// Element `i` as written before, if it is within the capacity.
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<T> {
+        // SAFETY: in bounds of an array valid for writes, so for reads, by the promise made to
+        // `new`; callers read back only what `set` wrote.
+        (i < self.cap()).then(|| unsafe { self.p.add(i).read() })
+    }
+}
+
+/// An array of handles that C passed, with its length: NULL, or valid for reads of `n`
+/// handles, each NULL or live (the caller's promise to [`Handles::new`]).
+pub struct Handles<C> {
+    p: *const *mut C,
+    n: usize,
+}
+
+impl<C> Handles<C> {
+    /// # Safety
+    /// `p` must be NULL or valid for reads of `n` pointers, each NULL or a live handle (see
+    /// [`Handle::new`]), until the call that received it returns.
+    #[inline]
+    pub unsafe fn new(p: *const *mut C, n: usize) -> Handles<C> {
+        Handles { p, n }
+    }
+
+    /// Whether C passed NULL.
+    #[inline]
+    pub fn is_null(&self) -> bool {
+        self.p.is_null()
+    }
+
+    /// The handles, in order; none for a NULL array.
+    pub fn iter(&self) -> impl Iterator<Item = Handle<C>> + '_ {
+        let n = if self.p.is_null() { 0 } else { self.n };
+        // SAFETY: in bounds of an array valid for reads, whose elements are NULL or live
+        // handles, by the promise made to `Handles::new`.
+        (0..n).map(|i| Handle(unsafe { self.p.add(i).read() }))
+    }
+}
+
 /// A pointer that C passed as a handle, with the caller's promise that it is NULL or a live
 /// handle for the whole call: from there on, checking it ([`Handle::on`], [`Handle::query`])
 /// is safe.
@@ -118,6 +318,12 @@ impl<C> Handle<C> {
     #[inline]
     pub unsafe fn new(p: *const C) -> Handle<C> {
         Handle(p)
+    }
+
+    /// The pointer as C passed it (to name the object in reports).
+    #[inline]
+    pub fn as_ptr(self) -> *const C {
+        self.0
     }
 
     /// The object behind the handle; a NULL or wrong-kind handle is `RT_EINVAL`.

@@ -31,8 +31,20 @@ const NOT_CALLABLE: Error = Error::new(rt_status::RT_EINVAL, "predicate must be 
 /// whole life (its `_free` then returns `RT_EBUSY`), so the pointer never dangles.
 pub enum CondLock {
     Own(RLock),
-    Lock(NonNull<Obj<Lock>>),
-    RLock(NonNull<Obj<RLock>>),
+    Lock(Borrowed<Lock>),
+    RLock(Borrowed<RLock>),
+}
+
+/// A lock's handle that a condition borrows: made only by `CondLock::borrow_*`, which count
+/// the condition as a busy user of the handle until the condition is dropped.
+pub struct Borrowed<T>(NonNull<Obj<T>>);
+
+impl<T> Borrowed<T> {
+    fn get(&self) -> &Obj<T> {
+        // SAFETY: a borrowed handle stays alive while the condition lives: the busy count
+        // raised in `borrow_lock`/`borrow_rlock` makes `_free` refuse until `drop` lowers it.
+        unsafe { self.0.as_ref() }
+    }
 }
 
 // SAFETY: the borrowed objects are Sync (atomics only) and kept alive by their busy count; the
@@ -45,23 +57,20 @@ impl CondLock {
     fn borrow_lock(obj: &Obj<Lock>) -> Result<CondLock, Error> {
         Busy::check_borrow(&obj.header.busy)?;
         std::mem::forget(obj.busy());
-        Ok(CondLock::Lock(NonNull::from(obj)))
+        Ok(CondLock::Lock(Borrowed(NonNull::from(obj))))
     }
 
     fn borrow_rlock(obj: &Obj<RLock>) -> Result<CondLock, Error> {
         Busy::check_borrow(&obj.header.busy)?;
         std::mem::forget(obj.busy());
-        Ok(CondLock::RLock(NonNull::from(obj)))
+        Ok(CondLock::RLock(Borrowed(NonNull::from(obj))))
     }
 
     fn target(&self) -> &dyn ConditionLock {
         match self {
             CondLock::Own(r) => r,
-            // SAFETY: a borrowed handle stays alive while the condition lives: the busy count
-            // raised in `borrow_lock` makes `rt_lock_free` refuse until `drop` lowers it.
-            CondLock::Lock(p) => unsafe { &p.as_ref().inner },
-            // SAFETY: as above, with `rt_rlock_free`.
-            CondLock::RLock(p) => unsafe { &p.as_ref().inner },
+            CondLock::Lock(b) => &b.get().inner,
+            CondLock::RLock(b) => &b.get().inner,
         }
     }
 }
@@ -72,8 +81,8 @@ impl CondLock {
     fn debug_object(&self, cond: &Obj<Cond>) -> Object {
         match self {
             CondLock::Own(_) => Object::new(cond, debug::Kind::Condition),
-            CondLock::Lock(p) => Object::new(p.as_ptr(), debug::Kind::Lock),
-            CondLock::RLock(p) => Object::new(p.as_ptr(), debug::Kind::RLock),
+            CondLock::Lock(p) => Object::new(p.get(), debug::Kind::Lock),
+            CondLock::RLock(p) => Object::new(p.get(), debug::Kind::RLock),
         }
     }
 
@@ -82,10 +91,8 @@ impl CondLock {
     fn releasing_last(&self) -> bool {
         match self {
             CondLock::Own(r) => r.count() == 1,
-            // SAFETY: as in `target`.
-            CondLock::Lock(p) => unsafe { p.as_ref() }.inner.locked(),
-            // SAFETY: as in `target`.
-            CondLock::RLock(p) => unsafe { p.as_ref() }.inner.count() == 1,
+            CondLock::Lock(p) => p.get().inner.locked(),
+            CondLock::RLock(p) => p.get().inner.count() == 1,
         }
     }
 
@@ -94,8 +101,7 @@ impl CondLock {
         match self {
             CondLock::Own(r) => r.count() == 1,
             CondLock::Lock(_) => true,
-            // SAFETY: as in `target`.
-            CondLock::RLock(p) => unsafe { p.as_ref() }.inner.count() == 1,
+            CondLock::RLock(p) => p.get().inner.count() == 1,
         }
     }
 }
@@ -103,11 +109,10 @@ impl CondLock {
 impl CondLock {
     /// The busy count of the borrowed lock's handle; `None` for a condition's own RLock.
     fn borrowed_busy(&self) -> Option<&AtomicU32> {
-        // SAFETY: as in `target`: the handle is alive while the condition lives.
         match self {
             CondLock::Own(_) => None,
-            CondLock::Lock(p) => Some(unsafe { &p.as_ref().header.busy }),
-            CondLock::RLock(p) => Some(unsafe { &p.as_ref().header.busy }),
+            CondLock::Lock(b) => Some(&b.get().header.busy),
+            CondLock::RLock(b) => Some(&b.get().header.busy),
         }
     }
 }
@@ -362,15 +367,15 @@ pub unsafe extern "C" fn rt_condition_wait_for(
     ctx: *mut c_void,
     timeout: f64,
 ) -> rt_status {
-    // SAFETY: the caller passes NULL or a live handle.
-    let cond = unsafe { Handle::new(cond) };
+    // SAFETY: the caller passes NULL or a live handle, and gives `pred` and `ctx` together to
+    // be called this way.
+    let (cond, pred) = unsafe { (Handle::new(cond), pred.map(|f| move || f(ctx) != 0)) };
     cond.on(|c: &Obj<Cond>| {
         let pred = pred.ok_or(NOT_CALLABLE)?;
         let w = timeout_wait(timeout)?;
         let call = || {
             let _guard = CallbackGuard::new();
-            // SAFETY: the caller gave `pred` and `ctx` together to be called this way.
-            unsafe { pred(ctx) != 0 }
+            pred()
         };
         let _busy = c.busy();
         recorded_wait(c, "rt_condition_wait_for", timeout, || {

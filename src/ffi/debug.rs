@@ -1,6 +1,6 @@
 //! Debug modes, the report hook, and object names: the C face of `crate::debug`.
 
-use super::boundary;
+use super::boundary::{self, Handle};
 use super::{Header, Kind, ffi_status};
 use crate::debug::{self, Text};
 use crate::status::{Error, rt_status};
@@ -120,7 +120,7 @@ pub unsafe extern "C" fn rt_object_set_name(handle: *mut c_void, name: *const c_
             .map_err(|_| NAME_NOT_UTF8)?;
         if kind == debug::Kind::Thread {
             // SAFETY: the tag says it is a live thread handle.
-            let t = unsafe { super::threading::thread_ref(handle as *const _)? };
+            let t = super::threading::thread_ref(unsafe { Handle::new(handle as *const _) })?;
             return t.set_name(name);
         }
         debug::names::set(handle as usize, Some(name))
@@ -160,7 +160,7 @@ pub unsafe extern "C" fn rt_object_name(
         };
         if kind == debug::Kind::Thread {
             // SAFETY: the tag says it is a live thread handle.
-            let t = unsafe { super::threading::thread_ref(handle as *const _)? };
+            let t = super::threading::thread_ref(unsafe { Handle::new(handle as *const _) })?;
             return t.with_name(put);
         }
         debug::names::with_name(handle as usize, |n| put(n.unwrap_or("")))
@@ -188,7 +188,7 @@ fn name_thread(id: u64, out: &mut Text) {
 fn name_thread_handle(addr: usize, out: &mut Text) {
     let mut done = false;
     let _ = crate::thread::enumerate_with(|t| {
-        if !done && crate::memory::Arc::as_ptr(t) as usize == addr {
+        if !done && super::threading::handle_addr(t) == addr {
             done = true;
             t.with_name(|n| {
                 let _ = write!(out, " \"{n}\"");

@@ -1,14 +1,11 @@
 //! Embedding: what an interpreter or a long-running C program needs beyond Python's API.
 
 #[cfg(not(loom))]
-use super::ffi_status;
-#[cfg(not(loom))]
 use crate::status::rt_status;
 use crate::wait::blocking_hooks;
 use std::ffi::c_void;
 
-/// A blocking hook: called with the context given to `rt_set_blocking_hooks`.
-pub type rt_hook_fn = Option<unsafe extern "C" fn(ctx: *mut c_void)>;
+pub use super::thread::rt_hook_fn;
 
 /// Installs hooks that run around every real block of every thread: `before(ctx)` just before
 /// a thread sleeps in any rthread call (lock, rlock, condition, semaphore, event, barrier,
@@ -49,11 +46,9 @@ pub unsafe extern "C" fn rt_set_blocking_hooks(
 #[cfg(not(loom))]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_thread_interrupt(t: *mut super::threading::rt_thread) -> rt_status {
-    ffi_status!({
-        // SAFETY: the caller passes NULL or a live handle.
-        let t = unsafe { super::threading::thread_ref(t)? };
-        t.interrupt()
-    })
+    // SAFETY: the caller passes NULL or a live handle.
+    let t = unsafe { super::boundary::Handle::new(t) };
+    super::boundary::run(|| super::threading::thread_ref(t)?.interrupt())
 }
 
 /// Interrupts the main thread (`_thread.interrupt_main()`): as `rt_thread_interrupt` on

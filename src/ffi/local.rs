@@ -2,8 +2,8 @@
 
 #![cfg(not(loom))]
 
-use super::boundary::{Handle, Out};
-use super::{Handled, Kind, Obj, free, write_out};
+use super::boundary::{Handle, Out, Place};
+use super::{Handled, Kind, Obj, free};
 use crate::status::rt_status;
 use crate::thread::Local;
 use std::ffi::c_void;
@@ -47,10 +47,10 @@ pub unsafe extern "C" fn rt_local_new(
     destructor: rt_local_destructor,
     out: *mut *mut rt_local,
 ) -> rt_status {
-    // SAFETY: `out` is NULL or writable, by the API contract.
-    let out = unsafe { Out::new(out) };
-    // SAFETY: the caller's destructor, for the values set in this local, as documented.
-    out.make(|| unsafe { Local::new(destructor) })
+    // SAFETY: `out` is NULL or writable, by the API contract; the caller's destructor is for
+    // the values set in this local, as documented.
+    let (out, make) = unsafe { (Out::new(out), || Local::new(destructor)) };
+    out.make(make)
 }
 
 /// Writes the calling thread's value to `*value`: what it last set with `rt_local_set`, or NULL
@@ -64,13 +64,9 @@ pub unsafe extern "C" fn rt_local_get(
     local: *const rt_local,
     value: *mut *mut c_void,
 ) -> rt_status {
-    // SAFETY: the caller passes NULL or a live handle.
-    let local = unsafe { Handle::new(local) };
-    local.on(|l: &Obj<Local>| {
-        let v = l.inner.get()?;
-        // SAFETY: writable by the API contract (NULL is refused).
-        unsafe { write_out(value, v) }
-    })
+    // SAFETY: the caller passes NULL or a live handle, and `value` NULL or writable.
+    let (local, value) = unsafe { (Handle::new(local), Place::new(value)) };
+    local.on(|l: &Obj<Local>| value.write(l.inner.get()?))
 }
 
 /// Sets the calling thread's value (`local.x = value`); other threads' values are untouched.

@@ -24,7 +24,7 @@
 //! ```
 //!
 //! ```compile_fail,E0133
-//! unsafe extern "C" fn hook(_: *mut std::ffi::c_void) {}
+//! unsafe extern "C-unwind" fn hook(_: *mut std::ffi::c_void) {}
 //! rthread::wait::blocking_hooks::set(Some(hook), None, 8 as *mut _); // error: call to unsafe function
 //! ```
 //!
@@ -48,6 +48,7 @@
 // (a handle is live: not freed, and not being freed by another thread).
 #![allow(clippy::missing_safety_doc)]
 
+use crate::memory::try_box;
 use crate::status::{Error, record, rt_status};
 use crate::wait::fork as wait_fork;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -217,38 +218,48 @@ impl Drop for BusyGuard<'_> {
 impl<T: Handled> Obj<T> {
     /// Allocates an object; `RT_ENOMEM` when the allocator refuses.
     pub fn alloc(inner: T) -> Result<*mut Obj<T>, Error> {
+        Self::alloc_then(inner, |_| Ok(()))
+    }
+
+    /// [`Obj::alloc`], then `then` on the object before anyone else sees it; its error
+    /// destroys the object again.
+    pub fn alloc_then(
+        inner: T,
+        then: impl FnOnce(&Obj<T>) -> Result<(), Error>,
+    ) -> Result<*mut Obj<T>, Error> {
         // The fork handler, which moves the generation that busy counts are tagged with, is
         // registered before any object exists.
         #[cfg(not(loom))]
         wait_fork::ensure_registered();
-        let layout = std::alloc::Layout::new::<Obj<T>>();
-        // SAFETY: Obj<T> has a non-zero size (the header), so the layout is valid for alloc.
-        let p = unsafe { std::alloc::alloc(layout) } as *mut Obj<T>;
-        if p.is_null() {
-            return Err(Error::NO_MEMORY);
-        }
-        let obj = Obj {
+        // A box, which `free` takes back; every later use of the object derives from `p`.
+        let p = Box::into_raw(try_box(Obj {
             header: Header {
                 kind: T::KIND as u32,
                 busy: AtomicU32::new(0),
             },
             inner,
-        };
-        // SAFETY: `p` is fresh, aligned and large enough for one Obj<T>.
-        unsafe { p.write(obj) };
-        // SAFETY: `p` was just initialised.
-        if let Some(f) = unsafe { (*p).inner.fork_safe() } {
-            // SAFETY: the object stays at `p` until `free`, which unregisters it first.
-            if let Err(e) = unsafe { wait_fork::register(f) } {
-                // SAFETY: `p` holds an initialised Obj<T> that nobody else has seen.
-                unsafe {
-                    std::ptr::drop_in_place(p);
-                    std::alloc::dealloc(p as *mut u8, layout);
+        })?);
+        // SAFETY: `p` was just made, and nobody else has it.
+        let obj = unsafe { &*p };
+        let fork_safe = obj.inner.fork_safe();
+        // SAFETY: the object stays at `p` until `free`, which unregisters it first.
+        let mut made = fork_safe.map_or(Ok(()), |f| unsafe { wait_fork::register(f) });
+        if made.is_ok() {
+            made = then(obj);
+            if made.is_err() {
+                if let Some(f) = fork_safe {
+                    wait_fork::unregister(f);
                 }
-                return Err(e);
             }
         }
-        Ok(p)
+        match made {
+            Ok(()) => Ok(p),
+            Err(e) => {
+                // SAFETY: `p` came from the box above, and nobody else has seen it.
+                drop(unsafe { Box::from_raw(p) });
+                Err(e)
+            }
+        }
     }
 
     /// Marks the calling thread as blocked on the object until the guard drops.
@@ -306,13 +317,10 @@ pub unsafe fn free<T: Handled, C>(p: *mut C) -> rt_status {
     }
     crate::debug::names::forget(p as usize);
     crate::debug::freed(p as usize);
-    let p = p as *mut Obj<T>;
-    // SAFETY: the object is ours to destroy; it was allocated with Obj::alloc's layout.
-    unsafe {
-        (*p).header.kind = KIND_FREED;
-        std::ptr::drop_in_place(p);
-        std::alloc::dealloc(p as *mut u8, std::alloc::Layout::new::<Obj<T>>());
-    }
+    // SAFETY: the object is ours to destroy; `Obj::alloc` made it a box.
+    let mut obj = unsafe { Box::from_raw(p as *mut Obj<T>) };
+    obj.header.kind = KIND_FREED;
+    drop(obj);
     rt_status::RT_OK
 }
 
@@ -376,10 +384,13 @@ pub unsafe fn write_out<T>(out: *mut T, v: T) -> Result<(), Error> {
 }
 
 /// Evaluates a `Result<(), Error>` body into an `rt_status` through [`boundary::run`]: the
-/// error recorded, a panic caught.
+/// error recorded, a panic caught. (The functions here call `boundary::run` after their one
+/// `unsafe` step; this is for bodies that take no pointer.)
+#[allow(unused_macros)]
 macro_rules! ffi_status {
     ($body:expr) => {
         $crate::ffi::boundary::run(|| -> Result<(), $crate::status::Error> { $body })
     };
 }
+#[allow(unused_imports)]
 pub(crate) use ffi_status;

@@ -139,11 +139,13 @@ pub unsafe extern "C-unwind" fn rt_once(
         return crate::status::record(&NULL_FUNCTION);
     };
     // SAFETY: `once` is non-NULL and, by the contract, points to a live, aligned rt_once that
-    // is only accessed through rt_once, atomically.
-    let (state, runner) = unsafe {
+    // is only accessed through rt_once, atomically; `init(arg)` is the caller's function with
+    // the caller's argument.
+    let (state, runner, init) = unsafe {
         (
             AtomicU32::from_ptr(&raw mut (*once)._state),
             AtomicU64::from_ptr(&raw mut (*once)._runner),
+            move || init(arg),
         )
     };
     loop {
@@ -162,8 +164,7 @@ pub unsafe extern "C-unwind" fn rt_once(
                 }
                 runner.store(me(), Ordering::Relaxed);
                 let reset = Reset { state, runner };
-                // SAFETY: the caller's function, called with the caller's argument.
-                unsafe { init(arg) };
+                init();
                 std::mem::forget(reset);
                 runner.store(0, Ordering::Relaxed);
                 crate::debug::annotate::released(once);

@@ -1,7 +1,7 @@
 //! The `queue` module: Queue, LifoQueue, PriorityQueue, SimpleQueue.
 
-use super::boundary::{self, Handle};
-use super::{Handled, Kind, Obj, ffi_status, free, handle, write_out};
+use super::boundary::{self, Handle, Out, Place};
+use super::{Handled, Kind, Obj, free};
 use crate::queue::{Drained, Queue};
 use crate::status::{Error, record, rt_status, to_status};
 use crate::thread::CallbackGuard;
@@ -103,17 +103,14 @@ fn py_timeout(timeout: f64) -> Option<f64> {
 fn create(
     queue: Result<Queue<Item>, Error>,
     destructor: rt_queue_item_destructor,
-    out: *mut *mut rt_queue,
+    out: Out<rt_queue>,
 ) -> Result<(), Error> {
-    if out.is_null() {
-        return Err(Error::NULL_OUT);
-    }
-    let p = QueueObj::alloc(CQueue {
-        queue: queue?,
-        destructor,
-    })?;
-    // SAFETY: `out` is non-NULL and, by the API contract, writable.
-    unsafe { write_out(out, p as *mut rt_queue) }
+    out.put(|| {
+        Ok(CQueue {
+            queue: queue?,
+            destructor,
+        })
+    })
 }
 
 /// The callback guard of a call that may run a priority queue's comparator.
@@ -138,7 +135,10 @@ pub unsafe extern "C" fn rt_queue_new(
     item_destructor: rt_queue_item_destructor,
     out: *mut *mut rt_queue,
 ) -> rt_status {
-    to_status(create(Queue::fifo(maxsize), item_destructor, out))
+    // SAFETY: `out` is NULL or writable, by the API contract.
+    to_status(create(Queue::fifo(maxsize), item_destructor, unsafe {
+        Out::new(out)
+    }))
 }
 
 /// Creates a LIFO queue (`queue.LifoQueue(maxsize)`): a stack, the last item put leaves
@@ -149,7 +149,10 @@ pub unsafe extern "C" fn rt_lifo_queue_new(
     item_destructor: rt_queue_item_destructor,
     out: *mut *mut rt_queue,
 ) -> rt_status {
-    to_status(create(Queue::lifo(maxsize), item_destructor, out))
+    // SAFETY: `out` is NULL or writable, by the API contract.
+    to_status(create(Queue::lifo(maxsize), item_destructor, unsafe {
+        Out::new(out)
+    }))
 }
 
 /// Creates a priority queue (`queue.PriorityQueue(maxsize)`): the smallest item by `cmp`
@@ -168,15 +171,19 @@ pub unsafe extern "C" fn rt_priority_queue_new(
     item_destructor: rt_queue_item_destructor,
     out: *mut *mut rt_queue,
 ) -> rt_status {
-    ffi_status!({
+    // SAFETY: `out` is NULL or writable, by the API contract, and the comparator was given
+    // for the items put into this queue.
+    let (out, order) = unsafe {
+        (
+            Out::new(out),
+            cmp.map(|f| move |a: &Item, b: &Item| f(a.0, b.0).cmp(&0)),
+        )
+    };
+    boundary::run(|| {
         if out.is_null() {
             return Err(Error::NULL_OUT);
         }
-        let cmp = cmp.ok_or(NULL_COMPARE)?;
-        let order = move |a: &Item, b: &Item| {
-            // SAFETY: the comparator was given for these items.
-            unsafe { cmp(a.0, b.0) }.cmp(&0)
-        };
+        let order = order.ok_or(NULL_COMPARE)?;
         create(Queue::priority_by(maxsize, order), item_destructor, out)
     })
 }
@@ -194,7 +201,10 @@ pub unsafe extern "C" fn rt_simple_queue_new(
     item_destructor: rt_queue_item_destructor,
     out: *mut *mut rt_queue,
 ) -> rt_status {
-    to_status(create(Ok(Queue::simple()), item_destructor, out))
+    // SAFETY: `out` is NULL or writable, by the API contract.
+    to_status(create(Ok(Queue::simple()), item_destructor, unsafe {
+        Out::new(out)
+    }))
 }
 
 /// Destroys a queue. The items still in it go to the item destructor, if one was given (in the
@@ -245,7 +255,7 @@ pub unsafe extern "C" fn rt_queue_put(
     timeout: f64,
 ) -> rt_status {
     // SAFETY: the caller passes NULL or a live queue handle.
-    let q = match unsafe { handle::<CQueue, _>(queue) } {
+    let q = match unsafe { Handle::new(queue) }.get::<CQueue>() {
         Ok(q) => q,
         Err(e) => return record(&e),
     };
@@ -304,8 +314,9 @@ pub unsafe extern "C" fn rt_queue_get(
     timeout: f64,
     item: *mut *mut c_void,
 ) -> rt_status {
-    // SAFETY: the caller passes NULL or a live queue handle.
-    let q = match unsafe { handle::<CQueue, _>(queue) } {
+    // SAFETY: the caller passes NULL or a live queue handle, and `item` NULL or writable.
+    let (queue, item) = unsafe { (Handle::new(queue), Place::new(item)) };
+    let q = match queue.get::<CQueue>() {
         Ok(q) => q,
         Err(e) => return record(&e),
     };
@@ -319,8 +330,7 @@ pub unsafe extern "C" fn rt_queue_get(
         // decides exactly as the blocking get would, without marking the queue busy.
         match core.get(false, None) {
             Ok(got) => {
-                // SAFETY: non-NULL, and writable by the API contract.
-                unsafe { item.write(got.0) };
+                item.write_if_wanted(got.0);
                 return rt_status::RT_OK;
             }
             Err(e) if e.status == rt_status::RT_EEMPTY => {}
@@ -333,8 +343,7 @@ pub unsafe extern "C" fn rt_queue_get(
             .is_some()
             .then(|| super::waiting(q, crate::debug::Kind::Queue, "rt_queue_get", timeout));
         let got = core.get(wait != 0, py_timeout(timeout))?;
-        // SAFETY: non-NULL, and writable by the API contract.
-        unsafe { item.write(got.0) };
+        item.write_if_wanted(got.0);
         Ok(())
     })
 }

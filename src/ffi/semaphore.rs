@@ -1,7 +1,7 @@
 //! `threading.Semaphore` and `threading.BoundedSemaphore`.
 
 use super::boundary::{Handle, Out};
-use super::{Obj, free, handle};
+use super::{Obj, free};
 use crate::status::{Error, rt_status};
 use crate::sync::Semaphore;
 use crate::time::{FOREVER, semaphore_wait};
@@ -18,9 +18,8 @@ impl super::Handled for Semaphore {
     const KIND: super::Kind = super::Kind::Semaphore;
 }
 
-fn make(sem: Result<Semaphore, Error>, out: *mut *mut rt_semaphore) -> rt_status {
-    // SAFETY: `out` is NULL or writable, by the API contract.
-    unsafe { Out::new(out) }.make(|| sem)
+fn make(sem: Result<Semaphore, Error>, out: Out<rt_semaphore>) -> rt_status {
+    out.make(|| sem)
 }
 
 /// Creates a semaphore holding `value` permits (`threading.Semaphore(value)`; Python's default
@@ -32,7 +31,8 @@ fn make(sem: Result<Semaphore, Error>, out: *mut *mut rt_semaphore) -> rt_status
 /// written.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_semaphore_new(value: i64, out: *mut *mut rt_semaphore) -> rt_status {
-    make(Semaphore::new(value), out)
+    // SAFETY: `out` is NULL or writable, by the API contract.
+    make(Semaphore::new(value), unsafe { Out::new(out) })
 }
 
 /// Creates a bounded semaphore holding `value` permits (`threading.BoundedSemaphore(value)`):
@@ -48,7 +48,8 @@ pub unsafe extern "C" fn rt_bounded_semaphore_new(
     value: i64,
     out: *mut *mut rt_semaphore,
 ) -> rt_status {
-    make(Semaphore::bounded(value), out)
+    // SAFETY: `out` is NULL or writable, by the API contract.
+    make(Semaphore::bounded(value), unsafe { Out::new(out) })
 }
 
 /// Destroys a semaphore. NULL is fine (nothing happens). Not while threads are blocked in
@@ -85,9 +86,10 @@ pub unsafe extern "C" fn rt_semaphore_acquire(
 ) -> rt_status {
     // The common case, in a frame of its own: a valid handle, RT_FOREVER and a permit there.
     // Anything else goes to `acquire_slow`, which checks everything again, in order.
+    // SAFETY: the caller passes NULL or a live semaphore handle.
+    let sem = unsafe { Handle::new(sem) };
     if wait != 0 && timeout == FOREVER {
-        // SAFETY: the caller passes NULL or a live semaphore handle.
-        if let Ok(s) = unsafe { handle::<Semaphore, _>(sem) } {
+        if let Ok(s) = sem.get::<Semaphore>() {
             if s.inner.try_acquire() {
                 return rt_status::RT_OK;
             }
@@ -98,9 +100,7 @@ pub unsafe extern "C" fn rt_semaphore_acquire(
 
 #[cold]
 #[inline(never)]
-fn acquire_slow(sem: *mut rt_semaphore, wait: c_int, timeout: f64) -> rt_status {
-    // SAFETY: the caller passes NULL or a live semaphore handle.
-    let sem = unsafe { Handle::new(sem) };
+fn acquire_slow(sem: Handle<rt_semaphore>, wait: c_int, timeout: f64) -> rt_status {
     sem.on(|s: &Obj<Semaphore>| {
         let w = semaphore_wait(wait != 0, timeout)?;
         let obj = crate::debug::Object::new(s, crate::debug::Kind::Semaphore);
@@ -121,7 +121,8 @@ fn acquire_slow(sem: *mut rt_semaphore, wait: c_int, timeout: f64) -> rt_status 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_semaphore_release(sem: *mut rt_semaphore, n: u64) -> rt_status {
     // SAFETY: the caller passes NULL or a live semaphore handle.
-    if let Ok(s) = unsafe { handle::<Semaphore, _>(sem) } {
+    let sem = unsafe { Handle::new(sem) };
+    if let Ok(s) = sem.get::<Semaphore>() {
         if s.inner.try_release_uncontended(n) {
             return rt_status::RT_OK;
         }
@@ -133,9 +134,8 @@ pub unsafe extern "C" fn rt_semaphore_release(sem: *mut rt_semaphore, n: u64) ->
 /// threads to wake, a refused `n`, a bad handle.
 #[cold]
 #[inline(never)]
-fn release_slow(sem: *mut rt_semaphore, n: u64) -> rt_status {
-    // SAFETY: the caller passes NULL or a live semaphore handle.
-    unsafe { Handle::new(sem) }.on(|s: &Obj<Semaphore>| s.inner.release(n))
+fn release_slow(sem: Handle<rt_semaphore>, n: u64) -> rt_status {
+    sem.on(|s: &Obj<Semaphore>| s.inner.release(n))
 }
 
 /// The number of permits available (`sem._value`): a snapshot, never negative. -1 for a NULL

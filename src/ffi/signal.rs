@@ -41,13 +41,13 @@ fn errno_place() -> *mut c_int {
 }
 
 extern "C" fn on_signal(signum: c_int, info: *mut libc::siginfo_t, context: *mut libc::c_void) {
-    let errno = errno_place();
-    // SAFETY: the calling thread's errno, saved and restored around our own calls.
-    let saved_errno = unsafe { *errno };
+    // The calling thread's errno, saved and restored around our own calls (reading it
+    // allocates nothing).
+    let saved_errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
     // Async-signal-safe on Linux (an atomic flag and a futex wake).
     let _ = super::embed::rt_interrupt_main();
-    // SAFETY: as above.
-    unsafe { *errno = saved_errno };
+    // SAFETY: the calling thread's errno, valid for writes.
+    unsafe { *errno_place() = saved_errno };
     let Ok(i) = usize::try_from(signum) else {
         return;
     };
@@ -69,6 +69,17 @@ extern "C" fn on_signal(signum: c_int, info: *mut libc::siginfo_t, context: *mut
         // SAFETY: a plain handler takes the signal number.
         let f: extern "C" fn(c_int) = unsafe { std::mem::transmute(handler) };
         f(signum);
+    }
+}
+
+/// A sigaction with no handler, no flags and an empty mask, to fill in.
+fn no_action() -> libc::sigaction {
+    // SAFETY: all zeroes is a valid sigaction (plain data), and its mask a valid sigset_t to
+    // empty.
+    unsafe {
+        let mut a: libc::sigaction = std::mem::zeroed();
+        libc::sigemptyset(&mut a.sa_mask);
+        a
     }
 }
 
@@ -100,8 +111,7 @@ pub extern "C" fn rt_interrupt_main_on_signal(signum: c_int) -> rt_status {
         return crate::status::record(&BAD_SIGNAL);
     }
     let _guard = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
-    // SAFETY: a zeroed sigaction is a valid value to be overwritten by the query.
-    let mut current: libc::sigaction = unsafe { std::mem::zeroed() };
+    let mut current = no_action();
     // SAFETY: querying a catchable signal's disposition into a valid struct.
     if unsafe { libc::sigaction(signum, std::ptr::null(), &mut current) } != 0 {
         return crate::status::record(&BAD_SIGNAL);
@@ -116,12 +126,9 @@ pub extern "C" fn rt_interrupt_main_on_signal(signum: c_int) -> rt_status {
     // SAFETY: see `Previous`: no reader while `installed` is false and ours is not installed.
     unsafe { (*PREVIOUS.saved[i].get()).write(current) };
     PREVIOUS.installed[i].store(true, Ordering::Release);
-    // SAFETY: a zeroed sigaction, then filled in.
-    let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+    let mut action = no_action();
     action.sa_sigaction = ours;
     action.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
-    // SAFETY: `action.sa_mask` is a valid sigset_t to empty.
-    unsafe { libc::sigemptyset(&mut action.sa_mask) };
     // SAFETY: installing a valid action for a catchable signal.
     if unsafe { libc::sigaction(signum, &action, std::ptr::null_mut()) } != 0 {
         return crate::status::record(&BAD_SIGNAL);

@@ -1,6 +1,6 @@
 //! The `_thread` functions: starting and ending threads, identities, stack size, limits.
 
-use super::{ffi_status, write_out};
+use super::boundary::{self, Place};
 use crate::status::{Error, rt_status};
 use crate::thread;
 use std::ffi::c_void;
@@ -12,6 +12,11 @@ use std::ffi::c_void;
 /// `std::terminate` and the process aborts, as with `std::thread` (rthread.hpp's `rt::Thread`
 /// catches exceptions itself and reports them).
 pub type rt_thread_fn = Option<unsafe extern "C-unwind" fn(arg: *mut c_void)>;
+
+/// A hook: called with the context given with it (`rt_set_blocking_hooks`,
+/// `rt_set_thread_hooks`).
+// The one C type of both kinds of hook, as `wait::blocking_hooks::HookFn` is the core's.
+pub type rt_hook_fn = Option<unsafe extern "C-unwind" fn(ctx: *mut c_void)>;
 
 /// The largest timeout any call accepts, in seconds (`threading.TIMEOUT_MAX`): 9223372036.0.
 pub const RT_TIMEOUT_MAX: f64 = 9223372036.0;
@@ -38,14 +43,17 @@ pub unsafe extern "C" fn rt_start_new_thread(
     arg: *mut c_void,
     ident: *mut u64,
 ) -> rt_status {
-    ffi_status!({
-        let f = function.ok_or(NOT_CALLABLE)?;
-        // SAFETY: the caller's contract: `function(arg)` may run in the new thread.
-        let id = unsafe { thread::start_new_thread(f, arg)? };
-        if !ident.is_null() {
-            // SAFETY: non-NULL, writable by the API contract.
-            unsafe { write_out(ident, id)? };
-        }
+    // SAFETY: `ident` is NULL or writable, and `function(arg)` may run in the new thread, by
+    // the caller's contract.
+    let (ident, start) = unsafe {
+        (
+            Place::new(ident),
+            function.map(|f| move || thread::start_new_thread(f, arg)),
+        )
+    };
+    boundary::run(|| {
+        let start = start.ok_or(NOT_CALLABLE)?;
+        ident.write_if_wanted(start()?);
         Ok(())
     })
 }
@@ -103,12 +111,10 @@ pub extern "C" fn rt_stack_size_get() -> usize {
 /// it: the next `rt_thread_start` or `rt_start_new_thread` then fails with `RT_EAGAIN`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_stack_size_set(size: usize, previous: *mut usize) -> rt_status {
-    ffi_status!({
-        let prev = thread::set_stack_size(size)?;
-        if !previous.is_null() {
-            // SAFETY: non-NULL, writable by the API contract.
-            unsafe { write_out(previous, prev)? };
-        }
+    // SAFETY: `previous` is NULL or writable, by the API contract.
+    let previous = unsafe { Place::new(previous) };
+    boundary::run(|| {
+        previous.write_if_wanted(thread::set_stack_size(size)?);
         Ok(())
     })
 }

@@ -1,68 +1,138 @@
 //! `threading.Thread` objects, the registry, shutdown, Timer and the thread hooks.
 //!
-//! A thread handle is the pointer of an `Arc<Thread>` (`Arc::into_raw`): the core's `Thread`
-//! starts with the handle header, so [`handle`] checks NULL and the kind tag as for every other
-//! object. Each handle the user holds is one strong reference.
+//! A thread handle is the C face's own small object, a [`ThreadHandle`]: the handle header (kind
+//! `Thread`) and the address of the core's `Thread`. The core object owns it (it is the
+//! object's attachment, made with the object by [`make_handle`], installed when the library is
+//! loaded, and dropped with it), so a thread object has one handle, the same for every caller,
+//! for its whole life, and handing it out allocates nothing. The references a handle stands
+//! for are the core object's `Arc` references: each handle the user holds is one.
 
 #![cfg(not(loom))]
 
 use super::boundary::{self, Out};
-use super::thread::rt_thread_fn;
-use super::{Handled, Kind, ffi_status, handle, write_out};
-use crate::memory::Arc;
+use super::boundary::{Buffer, CText, Handle, Place, Slots};
+use super::thread::{rt_hook_fn, rt_thread_fn};
+use super::{Handled, Header, KIND_FREED, Kind, Obj};
+use crate::memory::{Arc, try_box};
 use crate::status::{Error, rt_status};
-use crate::thread::{self, HANDLE_TAG, HandleHeader, Thread, ThreadKind};
-use std::ffi::{CStr, c_char, c_void};
+use crate::thread::{self, Attachment, Thread, ThreadKind};
+use std::ffi::{c_char, c_void};
 use std::mem::ManuallyDrop;
+use std::sync::atomic::AtomicU32;
 
 /// A thread object (`threading.Thread`, also a `threading.Timer`, the main thread, or the dummy
 /// of a thread rthread did not start). Reference-counted: `rt_thread_new`, `rt_timer_new`,
 /// `rt_current_thread`, `rt_main_thread` and `rt_enumerate` give the caller new references;
 /// `rt_thread_retain` adds one and `rt_thread_release` drops one. The object is destroyed when
 /// the last reference goes; a running thread holds its own reference until it has ended, so
-/// releasing a running thread's object never stops the thread. 184 bytes of heap (64-bit; a
-/// name given with `rt_thread_set_name` is allocated beside it), besides the thread's stack.
+/// releasing a running thread's object never stops the thread. 216 bytes of heap in two
+/// allocations (64-bit; a name given with `rt_thread_set_name` is allocated beside it), besides
+/// the thread's stack.
 pub struct rt_thread {
     _private: [u8; 0],
 }
 
-/// A thread hook (`rt_set_thread_hooks`): called with the context given with it.
-pub type rt_hook_fn = Option<unsafe extern "C-unwind" fn(ctx: *mut c_void)>;
+/// The core thread object a handle stands for.
+pub struct ThreadRef(*const Thread);
 
-/// The handle header of a thread: the first bytes of the core's `Thread`.
-struct ThreadHeader;
+// SAFETY: a `Thread` is Send and Sync; this is a shared reference to it (see `thread`).
+unsafe impl Send for ThreadRef {}
+// SAFETY: as above.
+unsafe impl Sync for ThreadRef {}
 
-impl Handled for ThreadHeader {
+impl Handled for ThreadRef {
     const KIND: Kind = Kind::Thread;
 }
 
-const _: () = assert!(Kind::Thread as u32 == HANDLE_TAG);
-const _: () =
-    assert!(std::mem::size_of::<HandleHeader>() == std::mem::size_of::<super::Obj<ThreadHeader>>());
+impl ThreadRef {
+    fn thread(&self) -> &Thread {
+        // SAFETY: a ThreadRef exists only inside the attachment of the thread object it points
+        // to (`make_handle`), which owns it: the object outlives every borrow of it.
+        unsafe { &*self.0 }
+    }
 
-/// Checks a thread handle: NULL and wrong kinds are `RT_EINVAL`.
-///
-/// # Safety
-/// `p` must be NULL or a live handle of some rthread kind.
-pub(super) unsafe fn thread_ref<'a>(p: *const rt_thread) -> Result<&'a Thread, Error> {
-    // SAFETY: forwarded contract; the tag check reads only the header.
-    unsafe { handle::<ThreadHeader, _>(p)? };
-    // SAFETY: the tag says `p` is the pointer of an Arc<Thread>, alive while the caller holds
-    // its reference.
-    Ok(unsafe { &*(p as *const Thread) })
+    /// The object's `Arc`, borrowed: no reference taken or dropped (a clone of it is one).
+    fn arc(&self) -> BorrowedArc {
+        // SAFETY: the pointer is `Arc::as_ptr` of the object's Arc (`make_handle`), alive as
+        // above; ManuallyDrop leaves the count untouched, and BorrowedArc never drops it.
+        BorrowedArc(ManuallyDrop::new(unsafe { Arc::from_raw(self.0) }))
+    }
+
+    /// Drops one of the object's references.
+    ///
+    /// # Safety
+    /// The caller owns that reference (a handle it received), and gives it up.
+    unsafe fn release(&self) {
+        // SAFETY: the object's Arc (as in `arc`), and a reference the caller gives up.
+        drop(unsafe { Arc::from_raw(self.0) });
+    }
 }
 
-/// The handle as an `Arc` without taking its reference (for calls that need to clone it).
-///
-/// # Safety
-/// As for [`thread_ref`], after it accepted `p`.
-unsafe fn borrow_arc(p: *const rt_thread) -> ManuallyDrop<Arc<Thread>> {
-    // SAFETY: `p` came from Arc::into_raw; ManuallyDrop keeps the caller's reference untouched.
-    ManuallyDrop::new(unsafe { Arc::from_raw(p as *const Thread) })
+/// A thread object's `Arc`, borrowed from its handle.
+struct BorrowedArc(ManuallyDrop<Arc<Thread>>);
+
+impl std::ops::Deref for BorrowedArc {
+    type Target = Arc<Thread>;
+    fn deref(&self) -> &Arc<Thread> {
+        &self.0
+    }
 }
 
-fn into_handle(t: Arc<Thread>) -> *mut rt_thread {
-    Arc::into_raw(t) as *mut rt_thread
+/// What an `rt_thread *` points to: the handle header and the core object's address.
+#[repr(transparent)]
+pub struct ThreadHandle(Obj<ThreadRef>);
+
+impl Drop for ThreadHandle {
+    fn drop(&mut self) {
+        // To catch some uses after the last release.
+        self.0.header.kind = KIND_FREED;
+    }
+}
+
+/// The C face's attachment of every thread object (see the module comment).
+fn make_handle(t: &Arc<Thread>) -> Result<Attachment, Error> {
+    Ok(try_box(ThreadHandle(Obj {
+        header: Header {
+            kind: Kind::Thread as u32,
+            busy: AtomicU32::new(0),
+        },
+        inner: ThreadRef(Arc::as_ptr(t)),
+    }))?)
+}
+
+extern "C" fn install_handle_maker() {
+    thread::set_attachment_maker(make_handle);
+}
+
+#[cfg(target_os = "linux")]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static INSTALL_HANDLE_MAKER: extern "C" fn() = install_handle_maker;
+
+/// The handle's object; NULL and wrong kinds are `RT_EINVAL`.
+fn handle_of<'a>(t: Handle<rt_thread>) -> Result<&'a ThreadRef, Error> {
+    Ok(&t.get::<ThreadRef>()?.inner)
+}
+
+/// The core object behind a thread handle; NULL and wrong kinds are `RT_EINVAL`.
+pub(super) fn thread_ref<'a>(t: Handle<rt_thread>) -> Result<&'a Thread, Error> {
+    Ok(handle_of(t)?.thread())
+}
+
+/// The address of the thread object's handle (what reports show), or 0 before it has one.
+pub(super) fn handle_addr(t: &Thread) -> usize {
+    t.attachment::<ThreadHandle>()
+        .map_or(0, |h| h as *const ThreadHandle as usize)
+}
+
+/// Gives the reference `t` to C, as the object's handle.
+fn into_handle(t: Arc<Thread>) -> Result<*mut rt_thread, Error> {
+    #[cfg(not(target_os = "linux"))]
+    install_handle_maker();
+    Thread::attach_if_missing(&t)?;
+    let h = t.attachment::<ThreadHandle>().ok_or(boundary::PANICKED)? as *const ThreadHandle;
+    let _ = Arc::into_raw(t);
+    Ok(h as *mut rt_thread)
 }
 
 /// Creates a thread object that will run `function(arg)` once started
@@ -82,12 +152,13 @@ pub unsafe extern "C" fn rt_thread_new(
     arg: *mut c_void,
     out: *mut *mut rt_thread,
 ) -> rt_status {
-    // SAFETY: `out` is NULL or writable, by the API contract.
-    let out = unsafe { Out::new(out) };
-    // SAFETY: running `function(arg)` in the new thread is what the caller asks for; C
-    // functions unwind only by ending their thread (rt_exit_thread, pthread_exit), and a C++
-    // exception that escapes one aborts the process (see rt_thread_fn).
-    out.make_handle(|| Ok(into_handle(unsafe { Thread::new(function, arg) }?)))
+    // SAFETY: `out` is NULL or writable, by the API contract; running `function(arg)` in the
+    // new thread is what the caller asks for: C functions unwind only by ending their thread
+    // (rt_exit_thread, pthread_exit), and a C++ exception that escapes one aborts the process
+    // (see rt_thread_fn).
+    // The thread object is made only once `out` is known to be non-NULL.
+    let (out, make) = unsafe { (Out::new(out), || Thread::new(function, arg)) };
+    out.make_handle(|| into_handle(make()?))
 }
 
 /// Starts the thread (`thread.start()`): returns once the new thread runs, so its ident and
@@ -105,13 +176,9 @@ pub unsafe extern "C" fn rt_thread_new(
 /// wrong-kind handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_thread_start(t: *mut rt_thread) -> rt_status {
-    ffi_status!({
-        // SAFETY: the caller passes NULL or a live handle.
-        unsafe { thread_ref(t)? };
-        // SAFETY: accepted by thread_ref.
-        let arc = unsafe { borrow_arc(t) };
-        arc.start()
-    })
+    // SAFETY: the caller passes NULL or a live handle.
+    let t = unsafe { Handle::new(t) };
+    boundary::run(|| Thread::start(&handle_of(t)?.arc()))
 }
 
 /// Waits until the thread has ended (`thread.join(timeout)`): at most `timeout` seconds, or
@@ -134,13 +201,14 @@ pub unsafe extern "C" fn rt_thread_start(t: *mut rt_thread) -> rt_status {
 /// throughout the call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_thread_join(t: *mut rt_thread, timeout: f64) -> rt_status {
-    ffi_status!({
-        // SAFETY: the caller passes NULL or a live handle.
-        let t = unsafe { thread_ref(t)? };
-        let joined = t.record_id();
+    // SAFETY: the caller passes NULL or a live handle.
+    let t = unsafe { Handle::new(t) };
+    boundary::run(|| {
+        let th = thread_ref(t)?;
+        let joined = th.record_id();
         // Joining itself is refused by the join, with its own message.
         let _waiting = if joined != crate::wait::current_id() {
-            let obj = crate::debug::Object::new(t, crate::debug::Kind::Thread);
+            let obj = crate::debug::Object::new(t.as_ptr(), crate::debug::Kind::Thread);
             Some(crate::debug::threads::Waiting::begin(
                 obj,
                 "rt_thread_join",
@@ -151,7 +219,7 @@ pub unsafe extern "C" fn rt_thread_join(t: *mut rt_thread, timeout: f64) -> rt_s
         } else {
             None
         };
-        t.join(timeout)
+        th.join(timeout)
     })
 }
 
@@ -163,7 +231,8 @@ pub unsafe extern "C" fn rt_thread_join(t: *mut rt_thread, timeout: f64) -> rt_s
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_thread_is_alive(t: *const rt_thread) -> bool {
     // SAFETY: the caller passes NULL or a live handle.
-    boundary::value(false, || Ok(unsafe { thread_ref(t) }?.is_alive()))
+    let t = unsafe { Handle::new(t) };
+    boundary::value(false, || Ok(thread_ref(t)?.is_alive()))
 }
 
 /// Copies the thread's name (`thread.name`), NUL-terminated UTF-8, into `buf`, which holds `len`
@@ -180,24 +249,10 @@ pub unsafe extern "C" fn rt_thread_name(
     buf: *mut c_char,
     len: usize,
 ) -> rt_status {
-    ffi_status!({
-        // SAFETY: the caller passes NULL or a live handle.
-        let t = unsafe { thread_ref(t)? };
-        if buf.is_null() {
-            return Err(Error::NULL_OUT);
-        }
-        t.with_name(|name| {
-            let needed = name.len() + 1;
-            if needed > len {
-                return Err(thread::object::name_buffer_too_small(needed));
-            }
-            // SAFETY: `buf` holds `len` >= needed bytes by the API contract; the name is ours.
-            unsafe {
-                std::ptr::copy_nonoverlapping(name.as_ptr(), buf.cast::<u8>(), name.len());
-                *buf.add(name.len()) = 0;
-            }
-            Ok(())
-        })
+    // SAFETY: the caller passes NULL or a live handle, and `buf` NULL or holding `len` bytes.
+    let (t, buf) = unsafe { (Handle::new(t), Buffer::new(buf, len)) };
+    boundary::run(|| {
+        thread_ref(t)?.with_name(|name| buf.put_str(name, thread::object::name_buffer_too_small))
     })
 }
 
@@ -206,13 +261,9 @@ pub unsafe extern "C" fn rt_thread_name(
 /// `len`, a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_thread_name_len(t: *const rt_thread, len: *mut usize) -> rt_status {
-    ffi_status!({
-        // SAFETY: the caller passes NULL or a live handle.
-        let t = unsafe { thread_ref(t)? };
-        let n = t.with_name(str::len);
-        // SAFETY: writable by the API contract (NULL is refused).
-        unsafe { write_out(len, n) }
-    })
+    // SAFETY: the caller passes NULL or a live handle, and `len` NULL or writable.
+    let (t, len) = unsafe { (Handle::new(t), Place::new(len)) };
+    boundary::run(|| len.write(thread_ref(t)?.with_name(str::len)))
 }
 
 /// Renames the thread (`thread.name = name`); `name` is copied. Any thread may rename any thread
@@ -227,16 +278,15 @@ pub unsafe extern "C" fn rt_thread_name_len(t: *const rt_thread, len: *mut usize
 /// memory"), and the name is unchanged.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_thread_set_name(t: *mut rt_thread, name: *const c_char) -> rt_status {
-    ffi_status!({
-        // SAFETY: the caller passes NULL or a live handle.
-        let t = unsafe { thread_ref(t)? };
-        if name.is_null() {
-            return Err(Error::new(rt_status::RT_EINVAL, "NULL name"));
-        }
-        // SAFETY: a non-NULL, NUL-terminated string by the API contract.
-        let name = unsafe { CStr::from_ptr(name) }
-            .to_str()
-            .map_err(|_| Error::new(rt_status::RT_EINVAL, "name must be UTF-8"))?;
+    // SAFETY: the caller passes NULL or a live handle, and `name` NULL or a NUL-terminated
+    // string.
+    let (t, name) = unsafe { (Handle::new(t), CText::new(name)) };
+    boundary::run(|| {
+        let t = thread_ref(t)?;
+        let name = name.to_str(
+            Error::new(rt_status::RT_EINVAL, "NULL name"),
+            Error::new(rt_status::RT_EINVAL, "name must be UTF-8"),
+        )?;
         t.set_name(name)
     })
 }
@@ -246,7 +296,8 @@ pub unsafe extern "C" fn rt_thread_set_name(t: *mut rt_thread, name: *const c_ch
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_thread_daemon(t: *const rt_thread) -> bool {
     // SAFETY: the caller passes NULL or a live handle.
-    boundary::value(false, || Ok(unsafe { thread_ref(t) }?.daemon()))
+    let t = unsafe { Handle::new(t) };
+    boundary::value(false, || Ok(thread_ref(t)?.daemon()))
 }
 
 /// Sets whether the thread is a daemon (`thread.daemon = daemon`), before it is started.
@@ -256,11 +307,9 @@ pub unsafe extern "C" fn rt_thread_daemon(t: *const rt_thread) -> bool {
 /// `RT_EINVAL` for a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_thread_set_daemon(t: *mut rt_thread, daemon: bool) -> rt_status {
-    ffi_status!({
-        // SAFETY: the caller passes NULL or a live handle.
-        let t = unsafe { thread_ref(t)? };
-        t.set_daemon(daemon)
-    })
+    // SAFETY: the caller passes NULL or a live handle.
+    let t = unsafe { Handle::new(t) };
+    boundary::run(|| thread_ref(t)?.set_daemon(daemon))
 }
 
 /// The thread's ident (`thread.ident`): the value `rt_get_ident` returns inside it. 0 before the
@@ -269,7 +318,8 @@ pub unsafe extern "C" fn rt_thread_set_daemon(t: *mut rt_thread, daemon: bool) -
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_thread_ident(t: *const rt_thread) -> u64 {
     // SAFETY: the caller passes NULL or a live handle.
-    boundary::value(0, || Ok(unsafe { thread_ref(t) }?.ident()))
+    let t = unsafe { Handle::new(t) };
+    boundary::value(0, || Ok(thread_ref(t)?.ident()))
 }
 
 /// The thread's native id (`thread.native_id`): the kernel's thread id, as `rt_get_native_id`
@@ -278,18 +328,19 @@ pub unsafe extern "C" fn rt_thread_ident(t: *const rt_thread) -> u64 {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_thread_native_id(t: *const rt_thread) -> u64 {
     // SAFETY: the caller passes NULL or a live handle.
-    boundary::value(0, || Ok(unsafe { thread_ref(t) }?.native_id()))
+    let t = unsafe { Handle::new(t) };
+    boundary::value(0, || Ok(thread_ref(t)?.native_id()))
 }
 
 /// Adds a reference to the thread object, for a caller that keeps the handle (one more
 /// `rt_thread_release` is then due). Errors: `RT_EINVAL` for a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_thread_retain(t: *mut rt_thread) -> rt_status {
-    ffi_status!({
-        // SAFETY: the caller passes NULL or a live handle.
-        unsafe { thread_ref(t)? };
-        // SAFETY: `t` is the pointer of a live Arc<Thread> (checked above).
-        unsafe { Arc::increment_strong_count(t as *const Thread) };
+    // SAFETY: the caller passes NULL or a live handle.
+    let t = unsafe { Handle::new(t) };
+    boundary::run(|| {
+        // The new reference is the caller's, given back through `rt_thread_release`.
+        std::mem::forget(Arc::clone(&handle_of(t)?.arc()));
         Ok(())
     })
 }
@@ -304,12 +355,12 @@ pub unsafe extern "C" fn rt_thread_release(t: *mut rt_thread) -> rt_status {
     if t.is_null() {
         return rt_status::RT_OK;
     }
-    ffi_status!({
-        // SAFETY: the caller passes a live handle.
-        unsafe { thread_ref(t)? };
-        // SAFETY: `t` is the pointer of a live Arc<Thread>, and the caller gives up one of its
-        // references.
-        drop(unsafe { Arc::from_raw(t as *const Thread) });
+    // SAFETY: the caller passes a live handle.
+    let t = unsafe { Handle::new(t) };
+    boundary::run(|| {
+        let t = handle_of(t)?;
+        // SAFETY: the caller gives up one of the references it holds.
+        unsafe { t.release() };
         Ok(())
     })
 }
@@ -339,20 +390,35 @@ pub unsafe extern "C" fn rt_enumerate(
     cap: usize,
     count: *mut usize,
 ) -> rt_status {
-    ffi_status!({
+    // SAFETY: `buf` is NULL or holds `cap` handles, and `count` NULL or writable, by the API
+    // contract.
+    let (mut buf, count) = unsafe { (Slots::new(buf, cap), Place::new(count)) };
+    boundary::run(|| {
         if count.is_null() || (buf.is_null() && cap > 0) {
             return Err(Error::NULL_OUT);
         }
         let mut written = 0;
+        let mut failed = None;
         let n = thread::enumerate_with(|t| {
-            if written < cap {
-                // SAFETY: `buf` holds `cap` handles by the API contract.
-                unsafe { *buf.add(written) = into_handle(t.clone()) };
-                written += 1;
+            if written < buf.cap() && failed.is_none() {
+                match into_handle(t.clone()) {
+                    Ok(h) => {
+                        buf.set(written, h);
+                        written += 1;
+                    }
+                    Err(e) => failed = Some(e),
+                }
             }
         })?;
-        // SAFETY: non-NULL, writable by the API contract.
-        unsafe { write_out(count, n) }
+        if let Some(e) = failed {
+            // Nothing is given out on failure.
+            for h in (0..written).filter_map(|i| buf.get(i)) {
+                // SAFETY: a handle made above, whose reference is given back.
+                unsafe { rt_thread_release(h) };
+            }
+            return Err(e);
+        }
+        count.write(n)
     })
 }
 
@@ -368,7 +434,7 @@ pub unsafe extern "C" fn rt_enumerate(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_current_thread(out: *mut *mut rt_thread) -> rt_status {
     // SAFETY: `out` is NULL or writable, by the API contract.
-    unsafe { Out::new(out) }.make_handle(|| Ok(into_handle(thread::current_thread()?)))
+    unsafe { Out::new(out) }.make_handle(|| into_handle(thread::current_thread()?))
 }
 
 /// The main thread's object (`threading.main_thread()`), as a new reference in `*out`: the
@@ -382,7 +448,7 @@ pub unsafe extern "C" fn rt_current_thread(out: *mut *mut rt_thread) -> rt_statu
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_main_thread(out: *mut *mut rt_thread) -> rt_status {
     // SAFETY: `out` is NULL or writable, by the API contract.
-    unsafe { Out::new(out) }.make_handle(|| Ok(into_handle(thread::main_thread()?.clone())))
+    unsafe { Out::new(out) }.make_handle(|| into_handle(thread::main_thread()?.clone()))
 }
 
 /// Waits for every started non-daemon thread object to end, as the process does at exit
@@ -434,14 +500,9 @@ pub unsafe extern "C" fn rt_timer_new(
     arg: *mut c_void,
     out: *mut *mut rt_thread,
 ) -> rt_status {
-    // SAFETY: `out` is NULL or writable, by the API contract.
-    let out = unsafe { Out::new(out) };
     // SAFETY: as in rt_thread_new.
-    out.make_handle(|| {
-        Ok(into_handle(unsafe {
-            Thread::new_timer(interval, function, arg)
-        }?))
-    })
+    let (out, make) = unsafe { (Out::new(out), || Thread::new_timer(interval, function, arg)) };
+    out.make_handle(|| into_handle(make()?))
 }
 
 /// Cancels a timer (`timer.cancel()`): if it has not fired yet, its function never runs, and a
@@ -451,9 +512,10 @@ pub unsafe extern "C" fn rt_timer_new(
 /// ("not a timer"), a NULL or wrong-kind handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_timer_cancel(t: *mut rt_thread) -> rt_status {
-    ffi_status!({
-        // SAFETY: the caller passes NULL or a live handle.
-        let t = unsafe { thread_ref(t)? };
+    // SAFETY: the caller passes NULL or a live handle.
+    let t = unsafe { Handle::new(t) };
+    boundary::run(|| {
+        let t = thread_ref(t)?;
         if t.kind() != ThreadKind::Timer {
             return Err(Error::new(rt_status::RT_EINVAL, "not a timer"));
         }

@@ -618,7 +618,7 @@ mod tests {
         static HOOK_CALLS: Cell<u32> = const { Cell::new(0) };
     }
 
-    unsafe extern "C" fn count_hook(_: *mut c_void) {
+    unsafe extern "C-unwind" fn count_hook(_: *mut c_void) {
         HOOK_CALLS.with(|c| c.set(c.get() + 1));
     }
 

@@ -408,7 +408,7 @@ mod tests {
     /// What the `after` hook of a watched thread saw: 1 the lock free, 2 the lock held.
     static AFTER_SAW: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
-    unsafe extern "C" fn after_hook(ctx: *mut std::ffi::c_void) {
+    unsafe extern "C-unwind" fn after_hook(ctx: *mut std::ffi::c_void) {
         if WATCHED.with(|w| w.get()) {
             // SAFETY: the test passes its Lock, which outlives the hooks.
             let held = unsafe { &*(ctx as *const Lock) }.locked();

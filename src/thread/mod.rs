@@ -6,14 +6,14 @@
 //!
 //! Files: `exit` (ending a thread early, and the callbacks where that is refused), `os` (the OS
 //! thread under every thread: creation, count, stack size, the end sequence), `spawn`
-//! (`start_new_thread`), `object` (thread objects, with `object/lifecycle` and `object/name`),
-//! `registry`, `shutdown` (the wait at exit), `local`, `teardown` (the thread-exit key),
-//! `thread_hooks`, `timer`. None of them uses another that uses it back.
+//! (`start_new_thread`), `object` (thread objects, with `object/lifecycle`, `object/name` and
+//! `object/attachment`), `registry`, `shutdown` (the wait at exit), `local`, `teardown` (the
+//! thread-exit key), `thread_hooks`, `timer`. None of them uses another that uses it back.
 //!
 //! Layering: this module uses `wait` (its internal locks are [`crate::wait::LockCell`]s),
-//! `sync`, `time`, `memory` and `status`; never `queue` or `ffi`. A thread object's first bytes
-//! are still reserved for the C face's handle header ([`HandleHeader`]), so that the C handle of
-//! a thread is the `Arc`'s pointer.
+//! `sync`, `time`, `memory` and `status`; never `queue` or `ffi`. The C face's handle of a thread
+//! object is the C face's own: it is the object's [`Attachment`], made with the object by the
+//! maker the C face installs ([`set_attachment_maker`]).
 
 pub mod exit;
 pub mod os;
@@ -41,13 +41,13 @@ pub use spawn::start_new_thread;
 #[cfg(not(loom))]
 pub use local::{Destructor, Local};
 #[cfg(not(loom))]
-pub use object::{HANDLE_TAG, HandleHeader, Thread, ThreadKind};
+pub use object::{Attachment, AttachmentMaker, Thread, ThreadKind, set_attachment_maker};
 #[cfg(not(loom))]
 pub use registry::{active_count, current_thread, enumerate, enumerate_with, main_thread};
 #[cfg(not(loom))]
 pub use shutdown::{set_exit_wait, shutdown};
 #[cfg(not(loom))]
-pub use thread_hooks::{ThreadHookFn, set_thread_hooks};
+pub use thread_hooks::set_thread_hooks;
 
 /// The thread layer's clean-up at the end of a thread (run by [`teardown`]'s key), in order:
 /// the thread's thread-local values, then its place in the registry. Here, above both, so that

@@ -33,8 +33,11 @@
 //! `set_name` while the thread runs; the thread marks its OS name gone under the same lock
 //! before it stops, so `set_name` never renames a thread that has exited.
 
+mod attachment;
 pub(crate) mod lifecycle;
 mod name;
+
+pub use attachment::{Attachment, AttachmentMaker, set_attachment_maker};
 
 pub use name::name_buffer_too_small;
 use name::{Guarded, Name, OsName, next_name_number, set_os_name};
@@ -52,19 +55,6 @@ use std::ffi::c_void;
 use std::fmt::Write;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-
-/// The kind tag of a thread handle in the C face ("RTTH"): the first word of every [`Thread`].
-pub const HANDLE_TAG: u32 = 0x5254_5448;
-/// Written over the tag when a thread object is destroyed, to catch some uses after release.
-const FREED_TAG: u32 = 0xdead_0bad;
-
-/// The first bytes of every thread object: the C face's handle header (a kind tag, and a word it
-/// does not use for threads), so that a pointer to a `Thread` is a valid C handle.
-#[repr(C)]
-pub struct HandleHeader {
-    tag: u32,
-    _spare: AtomicU32,
-}
 
 const PHASE: u32 = 0b11;
 const INITIAL: u32 = 0;
@@ -103,9 +93,7 @@ const DAEMON_AFTER_START: Error = Error::new(
 struct SendPtr(*mut c_void);
 
 /// A thread object (`threading.Thread`, also Timer, the main thread and dummies).
-#[repr(C)]
 pub struct Thread {
-    header: HandleHeader,
     state: AtomicU32,
     /// A `ThreadKind`; it changes once at most: a dummy that forks becomes its child's main
     /// thread.
@@ -134,6 +122,8 @@ pub struct Thread {
     /// memory the C library keeps for a running thread is gone before the program's exit, and
     /// valgrind sees nothing left); the last reference detaches it otherwise.
     os_thread: AtomicU64,
+    /// What the layer above keeps with the object (the C face: its handle); see `attachment`.
+    attached: OnceLock<Attachment>,
 }
 
 // SAFETY: `arg` is the user's pointer for the thread function, which rt_thread_new documents as handed to the
@@ -144,7 +134,6 @@ unsafe impl Send for Thread {}
 
 impl Drop for Thread {
     fn drop(&mut self) {
-        self.header.tag = FREED_TAG;
         let tid = self.os_thread.swap(0, Ordering::AcqRel);
         if tid != 0 {
             // SAFETY: a joinable thread that nobody joined or detached (see `os_thread`); it may
@@ -168,10 +157,6 @@ impl Thread {
         timer: Option<TimerState>,
     ) -> Thread {
         Thread {
-            header: HandleHeader {
-                tag: HANDLE_TAG,
-                _spare: AtomicU32::new(0),
-            },
             state: AtomicU32::new(phase_and_flags),
             kind: AtomicU8::new(kind as u8),
             in_shutdown: AtomicBool::new(false),
@@ -188,6 +173,7 @@ impl Thread {
             registry_index: AtomicUsize::new(usize::MAX),
             record: OnceLock::new(),
             os_thread: AtomicU64::new(0),
+            attached: OnceLock::new(),
         }
     }
 
@@ -460,15 +446,13 @@ impl Thread {
             Wait::Forever => unsafe { libc::pthread_join(tid, std::ptr::null_mut()) },
             Wait::Try => libc::ETIMEDOUT,
             Wait::Until(d) => {
-                let mut now = libc::timespec {
-                    tv_sec: 0,
-                    tv_nsec: 0,
-                };
-                // SAFETY: `now` is writable.
-                unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut now) };
-                let ns = now.tv_nsec as u64 + (d.remaining_secs().max(0.0) * 1e9) as u64;
+                // The C library's clock for pthread_timedjoin_np: CLOCK_REALTIME.
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default();
+                let ns = u64::from(now.subsec_nanos()) + (d.remaining_secs().max(0.0) * 1e9) as u64;
                 let until = libc::timespec {
-                    tv_sec: now.tv_sec + (ns / 1_000_000_000) as libc::time_t,
+                    tv_sec: now.as_secs() as libc::time_t + (ns / 1_000_000_000) as libc::time_t,
                     tv_nsec: (ns % 1_000_000_000) as _,
                 };
                 #[cfg(all(target_os = "linux", target_env = "gnu"))]

@@ -140,8 +140,7 @@ static MAIN_RECORD: OnceLock<RecordRef> = OnceLock::new();
 fn is_initial_thread() -> bool {
     #[cfg(target_os = "linux")]
     {
-        // SAFETY: getpid has no preconditions.
-        os::get_native_id() == unsafe { libc::getpid() } as u64
+        os::get_native_id() == u64::from(std::process::id())
     }
     #[cfg(not(target_os = "linux"))]
     {
@@ -186,9 +185,9 @@ pub fn main_thread() -> Result<&'static Arc<Thread>, Error> {
         let (ident, native) = if is_initial_thread() {
             (os::get_ident(), os::get_native_id())
         } else {
+            // On Linux the initial thread's id is the pid.
             #[cfg(target_os = "linux")]
-            // SAFETY: getpid has no preconditions. On Linux the initial thread's id is the pid.
-            let native = unsafe { libc::getpid() } as u64;
+            let native = u64::from(std::process::id());
             #[cfg(not(target_os = "linux"))]
             let native = 0;
             (ident, native)
@@ -198,7 +197,7 @@ pub fn main_thread() -> Result<&'static Arc<Thread>, Error> {
         } else {
             MAIN_RECORD.get().cloned()
         };
-        let t = Arc::try_new(Thread::new_main(ident, native))?;
+        let t = Thread::alloc(Thread::new_main(ident, native))?;
         if let Some(r) = record {
             t.adopt_record(r);
         }
@@ -364,7 +363,7 @@ pub fn current_thread() -> Result<Arc<Thread>, Error> {
         // The main thread's object exists, but watching for the thread's end needs memory.
         return Err(Error::NO_MEMORY);
     }
-    let t = Arc::try_new(Thread::new_dummy(crate::wait::current_record()?))?;
+    let t = Thread::alloc(Thread::new_dummy(crate::wait::current_record()?))?;
     register(&t)?;
     if let Err(e) = keep_until_thread_end(&t) {
         drop(unregister(&t));
@@ -437,7 +436,8 @@ fn after_fork_in_child() {
         Some(t) => t,
         None => {
             // The forking thread had no object: it gets a main thread object of its own.
-            let Ok(t) = Arc::try_new(Thread::new_main(os::get_ident(), os::get_native_id())) else {
+            let Ok(t) = Thread::alloc(Thread::new_main(os::get_ident(), os::get_native_id()))
+            else {
                 return;
             };
             if let Ok(r) = crate::wait::current_record() {

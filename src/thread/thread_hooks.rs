@@ -12,18 +12,15 @@
 
 use super::exit::{enter_callback, leave_callback};
 use crate::wait::LockCell;
+use crate::wait::blocking_hooks::HookFn;
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, Ordering};
-
-/// A hook, as C sees it: `void (*)(void *ctx)`.
-/// `C-unwind`: a hook may end its thread with `pthread_exit` (see `spawn`).
-pub type ThreadHookFn = unsafe extern "C-unwind" fn(ctx: *mut c_void);
 
 /// One setting of the hooks.
 #[derive(Clone, Copy)]
 pub struct Hooks {
-    start: Option<ThreadHookFn>,
-    exit: Option<ThreadHookFn>,
+    start: Option<HookFn>,
+    exit: Option<HookFn>,
     ctx: *mut c_void,
 }
 
@@ -53,7 +50,7 @@ impl Hooks {
     }
 
     #[inline]
-    fn run(&self, hook: Option<ThreadHookFn>) {
+    fn run(&self, hook: Option<HookFn>) {
         if let Some(f) = hook {
             // No guard with a destructor: the hook may end the thread (see `os`).
             let saved = enter_callback();
@@ -75,11 +72,7 @@ static EVER_SET: AtomicBool = AtomicBool::new(false);
 /// # Safety
 /// Calling each hook with `ctx`, in any thread rthread starts from now on, must be safe for as
 /// long as such threads may run; the hooks must not unwind, except by `pthread_exit`.
-pub unsafe fn set_thread_hooks(
-    start: Option<ThreadHookFn>,
-    exit: Option<ThreadHookFn>,
-    ctx: *mut c_void,
-) {
+pub unsafe fn set_thread_hooks(start: Option<HookFn>, exit: Option<HookFn>, ctx: *mut c_void) {
     *SLOT.lock() = Hooks { start, exit, ctx };
     EVER_SET.store(true, Ordering::Release);
 }

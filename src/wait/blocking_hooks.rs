@@ -15,8 +15,10 @@ use super::sys::{AtomicU32, AtomicUsize, Ordering, fence, spin_hint};
 use std::cell::Cell;
 use std::ffi::c_void;
 
-/// A hook: called with the context given to `set`.
-pub type BlockingHookFn = unsafe extern "C" fn(ctx: *mut c_void);
+/// A user's hook, called with the context given with it: the blocking hooks here, and the thread
+/// hooks (`thread::thread_hooks`), one type for both, as the C face has one `rt_hook_fn`. It may
+/// unwind ("C-unwind"): a thread hook may end its thread with `pthread_exit`.
+pub type HookFn = unsafe extern "C-unwind" fn(ctx: *mut c_void);
 
 struct Hooks {
     seq: AtomicU32,
@@ -55,7 +57,7 @@ thread_local! {
 /// Every later real block of every thread calls `before(ctx)` and `after(ctx)`: both must be
 /// sound to call so from any thread, and `ctx` must stay valid until other hooks replace these
 /// and no thread still runs them.
-pub unsafe fn set(before: Option<BlockingHookFn>, after: Option<BlockingHookFn>, ctx: *mut c_void) {
+pub unsafe fn set(before: Option<HookFn>, after: Option<HookFn>, ctx: *mut c_void) {
     // Writers exclude each other by taking the sequence from even to odd.
     let mut s = HOOKS.seq.load(Ordering::Relaxed);
     loop {
@@ -118,9 +120,9 @@ fn call(f: usize, ctx: usize) {
     if f == 0 {
         return;
     }
-    // SAFETY: `f` was stored from a `BlockingHookFn` by `set`; function pointers round-trip through
+    // SAFETY: `f` was stored from a `HookFn` by `set`; function pointers round-trip through
     // usize on every supported platform.
-    let f: BlockingHookFn = unsafe { std::mem::transmute::<usize, BlockingHookFn>(f) };
+    let f: HookFn = unsafe { std::mem::transmute::<usize, HookFn>(f) };
     let _ = IN_HOOK.try_with(|c| c.set(true));
     // SAFETY: calling the user's hook with the user's context is the contract of `set`.
     unsafe { f(ctx as *mut c_void) };

@@ -202,13 +202,13 @@ mod tests {
     /// Each `after` of the watched thread: 1 when the cell was free, 100 when it was held.
     static AFTER: AtomicUsize = AtomicUsize::new(0);
 
-    unsafe extern "C" fn before(_: *mut std::ffi::c_void) {
+    unsafe extern "C-unwind" fn before(_: *mut std::ffi::c_void) {
         if WATCHED.with(|w| w.get()) {
             BEFORE.fetch_add(1, Ordering::SeqCst);
         }
     }
 
-    unsafe extern "C" fn after(ctx: *mut std::ffi::c_void) {
+    unsafe extern "C-unwind" fn after(ctx: *mut std::ffi::c_void) {
         if WATCHED.with(|w| w.get()) {
             // SAFETY: the test passes its cell, which outlives the hooks.
             let cell = unsafe { &*(ctx as *const LockCell<()>) };

@@ -22,31 +22,19 @@ pub unsafe extern "C" fn rt_executor_new(
     initctx: *mut c_void,
     out: *mut *mut rt_executor,
 ) -> rt_status {
-    ffi_status!({
-        if out.is_null() {
-            return Err(Error::NULL_OUT);
-        }
-        let prefix = if thread_name_prefix.is_null() {
-            None
-        } else {
-            // SAFETY: non-NULL and NUL-terminated by the API contract.
-            Some(
-                unsafe { CStr::from_ptr(thread_name_prefix) }
-                    .to_str()
-                    .map_err(|_| BAD_PREFIX)?,
-            )
+    // SAFETY: `thread_name_prefix` is NULL or a NUL-terminated string, and `out` NULL or
+    // writable, by the API contract.
+    let (prefix, out) = unsafe { (CText::new(thread_name_prefix), Out::new(out)) };
+    out.make_handle(|| {
+        let prefix = match prefix.bytes() {
+            None => None,
+            Some(b) => Some(std::str::from_utf8(b).map_err(|_| BAD_PREFIX)?),
         };
         let init = initializer.map(|f| (f as InitFn, initctx));
         let ex = Executor::unregistered(max_workers, prefix, init)?;
-        let p = Obj::alloc(ex)?;
-        // SAFETY: `p` was just made and nobody else has it.
-        if let Err(e) = unsafe { (*p).inner.register() } {
-            // SAFETY: as above; the unregistered pool has no worker.
-            unsafe { free::<Executor, rt_executor>(p as *mut rt_executor) };
-            return Err(e);
-        }
-        // SAFETY: non-NULL, writable by the API contract.
-        unsafe { write_out(out, p as *mut rt_executor) }
+        // An unregistered pool has no worker: destroying it on an error is quick.
+        let p = Obj::alloc_then(ex, |e| e.inner.register())?;
+        Ok(p as *mut rt_executor)
     })
 }
 
@@ -78,19 +66,18 @@ pub unsafe extern "C" fn rt_executor_submit(
     result_free: rt_destructor_fn,
     out: *mut *mut rt_future,
 ) -> rt_status {
+    // SAFETY: the caller passes NULL or a live handle, and `out` NULL or writable.
+    let (ex, out) = unsafe { (Handle::new(ex), Out::new(out)) };
     let body = |e: &Obj<Executor>| {
         let task: TaskFn = task.ok_or(NULL_TASK)?;
-        if out.is_null() {
-            return Err(Error::NULL_OUT);
-        }
-        let f = e
-            .inner
-            .submit(task, arg, arg_free.map(|f| f as ArgFree), result_free)?;
-        // SAFETY: non-NULL, writable by the API contract.
-        unsafe { write_out(out, into_handle(f)) }
+        out.put_handle(|| {
+            let f = e
+                .inner
+                .submit(task, arg, arg_free.map(|f| f as ArgFree), result_free)?;
+            Ok(into_handle(f))
+        })
     };
-    // SAFETY: the caller passes NULL or a live handle.
-    unsafe { Handle::new(ex) }.on(body)
+    ex.on(body)
 }
 
 /// Shuts the pool down (`executor.shutdown(wait, cancel_futures=...)`): later submits fail

@@ -16,13 +16,9 @@ pub unsafe extern "C" fn rt_future_new(
     result_free: rt_destructor_fn,
     out: *mut *mut rt_future,
 ) -> rt_status {
-    ffi_status!({
-        if out.is_null() {
-            return Err(Error::NULL_OUT);
-        }
-        // SAFETY: non-NULL, writable by the API contract.
-        unsafe { write_out(out, into_handle(Future::new(result_free)?)) }
-    })
+    // SAFETY: `out` is NULL or writable, by the API contract.
+    let out = unsafe { Out::new(out) };
+    out.make_handle(|| Ok(into_handle(Future::new(result_free)?)))
 }
 
 /// Adds a reference to the future; each reference is dropped with `rt_future_release`.
@@ -112,6 +108,8 @@ pub unsafe extern "C" fn rt_future_result(
     timeout: f64,
     result: *mut *mut c_void,
 ) -> rt_status {
+    // SAFETY: the caller passes NULL or a live handle, and `result` NULL or writable.
+    let (f, result) = unsafe { (Handle::new(f), Place::new(result)) };
     let body = |fut: &Arc<Future>| {
         if result.is_null() {
             return Err(Error::NULL_OUT);
@@ -120,12 +118,8 @@ pub unsafe extern "C" fn rt_future_result(
         let _waiting = (!fut.done()).then(|| {
             crate::ffi::waiting(Arc::as_ptr(fut), Kind::Future, "rt_future_result", timeout)
         });
-        let r = fut.result(w)?;
-        // SAFETY: non-NULL, writable by the API contract.
-        unsafe { write_out(result, r) }
+        result.write(fut.result(w)?)
     };
-    // SAFETY: the caller passes NULL or a live handle.
-    let f = unsafe { Handle::new(f) };
     let status = on_future(f, body);
     record_failure_message(f, status)
 }
@@ -144,6 +138,8 @@ pub unsafe extern "C" fn rt_future_exception(
     timeout: f64,
     code: *mut c_int,
 ) -> rt_status {
+    // SAFETY: the caller passes NULL or a live handle, and `code` NULL or writable.
+    let (f, code) = unsafe { (Handle::new(f), Place::new(code)) };
     let body = |fut: &Arc<Future>| {
         if code.is_null() {
             return Err(Error::NULL_OUT);
@@ -157,12 +153,8 @@ pub unsafe extern "C" fn rt_future_exception(
                 timeout,
             )
         });
-        let c = fut.exception(w)?;
-        // SAFETY: non-NULL, writable by the API contract.
-        unsafe { write_out(code, c) }
+        code.write(fut.exception(w)?)
     };
-    // SAFETY: the caller passes NULL or a live handle.
-    let f = unsafe { Handle::new(f) };
     on_future(f, body)
 }
 
@@ -184,19 +176,25 @@ pub unsafe extern "C" fn rt_future_add_done_callback(
     callback: rt_future_callback,
     ctx: *mut c_void,
 ) -> rt_status {
+    // SAFETY: the caller passes NULL or a live handle, and gives the callback and context to
+    // be called once with the future (which the completing thread holds for the call).
+    let (f, callback) = unsafe {
+        (
+            Handle::new(f),
+            callback.map(|cb| {
+                move |done: &Arc<Future>, ctx: SendCtx| {
+                    cb(Arc::as_ptr(done) as *mut rt_future, ctx.0)
+                }
+            }),
+        )
+    };
     let body = |fut: &Arc<Future>| {
         let cb = callback.ok_or(NULL_CALLBACK)?;
         let ctx = SendCtx(ctx);
-        let call: crate::futures::future::DoneCallback = try_box(move |done: &Arc<Future>| {
-            let ctx = ctx;
-            // SAFETY: the callback and context the caller gave, called once with the future,
-            // which the completing thread holds for the call.
-            unsafe { cb(Arc::as_ptr(done) as *mut rt_future, ctx.0) }
-        })?;
+        let call: crate::futures::future::DoneCallback =
+            try_box(move |done: &Arc<Future>| cb(done, ctx))?;
         fut.add_done_callback(call)
     };
-    // SAFETY: the caller passes NULL or a live handle.
-    let f = unsafe { Handle::new(f) };
     on_future(f, body)
 }
 
@@ -250,22 +248,17 @@ pub unsafe extern "C" fn rt_future_set_exception(
     code: c_int,
     message: *const c_char,
 ) -> rt_status {
+    // SAFETY: the caller passes NULL or a live handle, and `message` NULL or a NUL-terminated
+    // string.
+    let (f, message) = unsafe { (Handle::new(f), CText::new(message)) };
     let body = |fut: &Arc<Future>| {
         if code == 0 {
             return Err(ZERO_CODE);
         }
-        let text = if message.is_null() {
-            ""
-        } else {
-            // SAFETY: non-NULL and NUL-terminated by the API contract.
-            let s = unsafe { CStr::from_ptr(message) };
-            s.to_str()
-                .map_err(|_| Error::new(rt_status::RT_EINVAL, "message must be UTF-8"))?
-        };
+        let text = std::str::from_utf8(message.bytes().unwrap_or_default())
+            .map_err(|_| Error::new(rt_status::RT_EINVAL, "message must be UTF-8"))?;
         fut.set_exception(Failure::copied(code, text)?)
     };
-    // SAFETY: the caller passes NULL or a live handle.
-    let f = unsafe { Handle::new(f) };
     on_future(f, body)
 }
 
@@ -275,12 +268,10 @@ pub unsafe extern "C" fn rt_future_set_exception(
 /// becomes the message).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_set_error_message(message: *const c_char) -> rt_status {
+    // SAFETY: `message` is NULL or a NUL-terminated string, by the API contract.
+    let message = unsafe { CText::new(message) };
     boundary::run(|| {
-        if message.is_null() {
-            return Err(NULL_MESSAGE);
-        }
-        // SAFETY: non-NULL and NUL-terminated by the API contract.
-        let bytes = unsafe { CStr::from_ptr(message) }.to_bytes();
+        let bytes = message.bytes().ok_or(NULL_MESSAGE)?;
         // Invalid UTF-8 becomes U+FFFD, as `to_string_lossy` does, without allocating.
         let mut text = StackText::<256>::new();
         for chunk in bytes.utf8_chunks() {

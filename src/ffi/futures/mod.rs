@@ -1,8 +1,8 @@
 //! `concurrent.futures`: futures, `wait`, `as_completed` and the thread pool.
 //!
 //! A future handle is the pointer of an `Arc<Future>` (the core's `Future` starts with the
-//! handle header, as a thread object does); each handle the user holds is one strong
-//! reference. Executors and as-completed iterators are plain objects (`Obj`).
+//! handle header; a thread's handle, by contrast, is the C face's own object: see
+//! `threading`); each handle the user holds is one strong reference. Executors and as-completed iterators are plain objects (`Obj`).
 //!
 //! - [`future`]: a future's own functions (both halves: users' and implementers');
 //! - [`wait`]: `rt_wait` and the as-completed iterator;
@@ -18,8 +18,8 @@ pub use executor::*;
 pub use future::*;
 pub use wait::*;
 
-use super::boundary::{self, Handle, Out};
-use super::{Handled, Kind, Obj, ffi_status, free, write_out};
+use super::boundary::{self, CText, Handle, Handles, Out, Place, Slots};
+use super::{Handled, Kind, Obj, free};
 use crate::futures::executor::{ArgFree, InitFn, TaskFn};
 use crate::futures::future::{FUTURE_TAG, FutureHeader};
 use crate::futures::text::StackText;
@@ -27,7 +27,7 @@ use crate::futures::{AsCompleted, Executor, Failure, Future, FutureRef, ReturnWh
 use crate::memory::{Arc, try_box};
 use crate::status::{Error, record_text, rt_status};
 use crate::time::timeout_wait;
-use std::ffi::{CStr, c_char, c_int, c_void};
+use std::ffi::{c_char, c_int, c_void};
 use std::fmt::Write;
 use std::mem::ManuallyDrop;
 

@@ -19,7 +19,7 @@ impl Handled for AsCompletedObj {
 ///
 /// # Safety
 /// `fs` must be NULL or point to `n` handles, each NULL or live.
-unsafe fn futures_of(fs: *const *mut rt_future, n: usize) -> Result<Vec<Arc<Future>>, Error> {
+fn futures_of(fs: Handles<rt_future>, n: usize) -> Result<Vec<Arc<Future>>, Error> {
     if n == 0 {
         return Ok(Vec::new());
     }
@@ -28,11 +28,8 @@ unsafe fn futures_of(fs: *const *mut rt_future, n: usize) -> Result<Vec<Arc<Futu
     }
     let mut v = Vec::new();
     v.try_reserve_exact(n).map_err(|_| Error::NO_MEMORY)?;
-    for i in 0..n {
-        // SAFETY: `fs` holds `n` handles by the API contract.
-        let p = unsafe { *fs.add(i) };
-        // SAFETY: each is NULL or a live handle.
-        let a = future_of(unsafe { Handle::new(p) })?;
+    for h in fs.iter() {
+        let a = future_of(h)?;
         v.push(Arc::clone(&a));
     }
     Ok(v)
@@ -61,9 +58,17 @@ pub unsafe extern "C" fn rt_wait(
     done: *mut bool,
     n_done: *mut usize,
 ) -> rt_status {
+    // SAFETY: by the API contract, `futures` holds `n` handles (or is NULL), `done` is NULL or
+    // holds `n` bools, and `n_done` is NULL or writable.
+    let (futures, mut done, n_done) = unsafe {
+        (
+            Handles::new(futures, n),
+            Slots::new(done, n),
+            Place::new(n_done),
+        )
+    };
     boundary::run(|| {
-        // SAFETY: the caller passes `n` handles.
-        let fs = unsafe { futures_of(futures, n)? };
+        let fs = futures_of(futures, n)?;
         let when = match return_when {
             RT_ALL_COMPLETED => ReturnWhen::AllCompleted,
             RT_FIRST_COMPLETED => ReturnWhen::FirstCompleted,
@@ -72,17 +77,10 @@ pub unsafe extern "C" fn rt_wait(
         };
         let w = timeout_wait(timeout)?;
         let waited = crate::futures::wait(&fs, w, when)?;
-        if !done.is_null() {
-            for (i, f) in fs.iter().enumerate() {
-                let is_done = waited.done.iter().any(|d| Arc::ptr_eq(d, f));
-                // SAFETY: `done` holds `n` bools by the API contract.
-                unsafe { done.add(i).write(is_done) };
-            }
+        for (i, f) in fs.iter().enumerate() {
+            done.set(i, waited.done.iter().any(|d| Arc::ptr_eq(d, f)));
         }
-        if !n_done.is_null() {
-            // SAFETY: non-NULL, writable by the API contract.
-            unsafe { n_done.write(waited.done.len()) };
-        }
+        n_done.write_if_wanted(waited.done.len());
         if waited.met {
             Ok(())
         } else {
@@ -106,17 +104,18 @@ pub unsafe extern "C" fn rt_as_completed_new(
     timeout: f64,
     out: *mut *mut rt_as_completed,
 ) -> rt_status {
+    // SAFETY: by the API contract, `futures` holds `n` handles (or is NULL), and `out` is NULL
+    // or writable.
+    let (futures, out) = unsafe { (Handles::new(futures, n), Out::new(out)) };
     let make = || {
-        // SAFETY: the caller passes `n` handles.
-        let fs = unsafe { futures_of(futures, n)? };
+        let fs = futures_of(futures, n)?;
         let it = AsCompleted::new(&fs, timeout_wait(timeout)?)?;
         Ok(AsCompletedObj {
             lock: crate::sync::Lock::new(),
             it: std::cell::UnsafeCell::new(it),
         })
     };
-    // SAFETY: `out` is NULL or writable, by the API contract.
-    unsafe { Out::new(out) }.make(make)
+    out.make(make)
 }
 
 /// The next completed future: those completed already first, then each as it completes,
@@ -133,6 +132,8 @@ pub unsafe extern "C" fn rt_as_completed_next(
     it: *mut rt_as_completed,
     out: *mut *mut rt_future,
 ) -> rt_status {
+    // SAFETY: the caller passes NULL or a live handle, and `out` NULL or writable.
+    let (it, out) = unsafe { (Handle::new(it), Place::new(out)) };
     // The counts for the timeout's message, which the boundary cannot word.
     let mut unfinished = None;
     let body = |obj: &Obj<AsCompletedObj>| {
@@ -145,11 +146,8 @@ pub unsafe extern "C" fn rt_as_completed_next(
         let iter = unsafe { &mut *obj.inner.it.get() };
         match iter.next_completed() {
             Ok(f) => {
-                let p = f.map_or(std::ptr::null_mut(), |f| Arc::as_ptr(&f) as *mut rt_future);
-                // SAFETY: non-NULL, writable by the API contract. The iterator keeps the future
-                // alive (it holds it in its list of all futures).
-                unsafe { out.write(p) };
-                Ok(())
+                // The iterator keeps the future alive (it holds it in its list of all futures).
+                out.write(f.map_or(std::ptr::null_mut(), |f| Arc::as_ptr(&f) as *mut rt_future))
             }
             Err(e) => {
                 if e.status == rt_status::RT_TIMEOUT {
@@ -159,8 +157,7 @@ pub unsafe extern "C" fn rt_as_completed_next(
             }
         }
     };
-    // SAFETY: the caller passes NULL or a live handle.
-    let status = unsafe { Handle::new(it) }.on(body);
+    let status = it.on(body);
     if let Some((left, total)) = unfinished {
         let mut text = StackText::<64>::new();
         let _ = write!(text, "{left} (of {total}) futures unfinished");

@@ -46,7 +46,7 @@ impl Thread {
         } else {
             0
         };
-        Arc::try_new(Thread::make(
+        Thread::alloc(Thread::make(
             kind,
             INITIAL | daemon,
             Name::Numbered("Thread-", next_name_number()),
