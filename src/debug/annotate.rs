@@ -51,6 +51,13 @@ const HG_HAPPENS_BEFORE: usize = HG_BASE + 256 + 33;
 const HG_HAPPENS_AFTER: usize = HG_BASE + 256 + 34;
 /// `VALGRIND_HG_DISABLE_CHECKING(addr, len)` (helgrind's `_VG_USERREQ__HG_ARANGE_MAKE_UNTRACKED`).
 const HG_UNTRACKED: usize = HG_BASE + 256 + 39;
+/// `VALGRIND_HG_GET_ABITS(addr, NULL, len)`: how many of the bytes are addressable, under
+/// helgrind; the default, [`NOT_HELGRIND`], under any other tool.
+const HG_GET_ABITS: usize = HG_BASE + 256 + 46;
+/// What `VALGRIND_HG_GET_ABITS` answers when helgrind does not run the process (-2).
+const NOT_HELGRIND: usize = usize::MAX - 1;
+/// DRD's `VG_USERREQ__DRD_GET_VALGRIND_THREAD_ID`: non-zero under DRD, 0 otherwise.
+const DRD_GET_VALGRIND_THREAD_ID: usize = ((b'D' as usize) << 24) | ((b'R' as usize) << 16);
 
 /// Whether any tool runs the process: one relaxed load of the debug layer's flags word
 /// ([`ACTIVE`], where [`TSAN`] and [`VALGRIND`] are this module's bits). The annotated points
@@ -205,7 +212,7 @@ pub fn detect() -> u32 {
         TSAN_RELEASE.store(rel as usize, Ordering::Relaxed);
         tools |= TSAN;
     }
-    if running_on_valgrind() {
+    if race_detector_on_valgrind() {
         tools |= VALGRIND;
         untrack_own_statics();
     }
@@ -267,6 +274,19 @@ fn untrack_own_statics() {}
 /// Whether valgrind runs the process.
 pub fn running_on_valgrind() -> bool {
     client_request(0, [VG_RUNNING_ON_VALGRIND, 0, 0, 0, 0, 0]) != 0
+}
+
+/// Whether valgrind runs the process with helgrind or DRD. Under another tool (memcheck…)
+/// nothing is annotated: the requests would be ignored, and the C face would leave its fast
+/// paths for nothing.
+fn race_detector_on_valgrind() -> bool {
+    if !running_on_valgrind() {
+        return false;
+    }
+    let probe = &DETECTED as *const AtomicBool as usize;
+    let helgrind = client_request(NOT_HELGRIND, [HG_GET_ABITS, probe, 0, 1, 0, 0]) != NOT_HELGRIND;
+    let drd = client_request(0, [DRD_GET_VALGRIND_THREAD_ID, 0, 0, 0, 0, 0]) != 0;
+    helgrind || drd
 }
 
 /// Valgrind's client request: `args` is the request and its five arguments; answers `default`
@@ -332,5 +352,8 @@ mod tests {
         // helgrind.h's enum, and drd.h's VG_USERREQ__DRD_ANNOTATE_HAPPENS_BEFORE/AFTER.
         assert_eq!(HG_HAPPENS_BEFORE, 0x4847_0121);
         assert_eq!(HG_HAPPENS_AFTER, 0x4847_0122);
+        assert_eq!(HG_UNTRACKED, 0x4847_0127);
+        assert_eq!(HG_GET_ABITS, 0x4847_012e);
+        assert_eq!(DRD_GET_VALGRIND_THREAD_ID, 0x4452_0000);
     }
 }
