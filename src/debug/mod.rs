@@ -13,6 +13,7 @@
 //! - [`threads`]: per-thread debug records: what the thread is blocked on (set on slow paths
 //!   only, before a real wait, cleared after) and which locks it holds (kept only while a mode
 //!   that needs holders is on).
+//! - [`waiting`]: a wait in progress (the blocked-on record, the deadlock check);
 //! - [`deadlock`]: the waits-for walk.
 //!
 //! An object is identified, in every report, by its C handle's address (what the user's
@@ -22,6 +23,7 @@
 pub mod deadlock;
 pub mod names;
 pub mod threads;
+pub mod waiting;
 
 use crate::status::{Error, rt_status};
 use std::ffi::{c_char, c_void};
@@ -172,7 +174,7 @@ pub fn releasing(obj: Object) {
 }
 
 /// A contended wait on `obj` ended after `waited_ns` nanoseconds (`acquired`: whether the
-/// object was acquired). Called from [`threads::Waiting`]'s end when [`CONTENTION`] was on
+/// object was acquired). Called from [`waiting::Waiting`]'s end when [`CONTENTION`] was on
 /// at its start.
 #[cold]
 #[inline(never)]
