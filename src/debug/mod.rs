@@ -374,14 +374,26 @@ static DEBUG_FORK: DebugFork = DebugFork;
 
 /// Lists the debug layer's locks with the fork handler (once; later calls cost one load).
 /// Without memory for the listing, a fork child may find a lock held by a vanished thread.
+/// No thread ever waits here (not a `Once`: a thread that vanished at a fork in the middle of
+/// it would leave the child waiting forever); a thread that finds the listing under way goes
+/// on.
 pub fn ensure_fork_safe() {
     #[cfg(not(loom))]
     {
-        static ONCE: std::sync::Once = std::sync::Once::new();
-        ONCE.call_once(|| {
-            // SAFETY: a static, never unregistered.
-            let _ = unsafe { crate::wait::fork::register(&DEBUG_FORK) };
-        });
+        const NOT_YET: u8 = 0;
+        const UNDER_WAY: u8 = 1;
+        const DONE: u8 = 2;
+        static STATE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(NOT_YET);
+        if STATE.load(Ordering::Acquire) != NOT_YET
+            || STATE
+                .compare_exchange(NOT_YET, UNDER_WAY, Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+        {
+            return;
+        }
+        // SAFETY: a static, never unregistered.
+        let listed = unsafe { crate::wait::fork::register(&DEBUG_FORK) }.is_ok();
+        STATE.store(if listed { DONE } else { NOT_YET }, Ordering::Release);
     }
 }
 

@@ -234,9 +234,29 @@ thread_local! {
     static MINE: Cell<*const DebugThread> = const { Cell::new(std::ptr::null()) };
 }
 
+/// The key whose per-thread value is the thread's record (its destructor unlists it). Made at
+/// the first need without ever waiting (not a `OnceLock`: a thread that vanished at a fork
+/// while making it would leave the child waiting forever): two threads that race both make
+/// one, and the loser deletes its own.
 fn key() -> Option<libc::pthread_key_t> {
-    static KEY: std::sync::OnceLock<Option<libc::pthread_key_t>> = std::sync::OnceLock::new();
-    *KEY.get_or_init(|| {
+    static KEY: AtomicUsize = AtomicUsize::new(0);
+    let k = KEY.load(Ordering::Acquire);
+    if k != 0 {
+        return Some((k - 1) as libc::pthread_key_t);
+    }
+    let made = make_key()?;
+    match KEY.compare_exchange(0, made as usize + 1, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => Some(made),
+        Err(theirs) => {
+            // SAFETY: the key made just above, which nobody else has seen.
+            unsafe { libc::pthread_key_delete(made) };
+            Some((theirs - 1) as libc::pthread_key_t)
+        }
+    }
+}
+
+fn make_key() -> Option<libc::pthread_key_t> {
+    {
         unsafe extern "C" fn release(p: *mut std::ffi::c_void) {
             let p = p as *const DebugThread;
             let _ = MINE.try_with(|c| {
@@ -256,7 +276,7 @@ fn key() -> Option<libc::pthread_key_t> {
         let mut key: libc::pthread_key_t = 0;
         // SAFETY: `key` is writable; `release` never unwinds.
         (unsafe { libc::pthread_key_create(&mut key, Some(release)) } == 0).then_some(key)
-    })
+    }
 }
 
 /// The calling thread's record, made and listed at the first call; `None` without memory (or
