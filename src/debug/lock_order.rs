@@ -39,7 +39,7 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 
 /// Hashes an address: one multiplication (addresses are distinct, their low bits aligned).
 #[derive(Default)]
@@ -649,23 +649,38 @@ thread_local! {
     static IN_HELD: Cell<bool> = const { Cell::new(false) };
 }
 
+/// The key whose per-thread value is the thread's stack (its destructor frees it). Made at the
+/// first need without ever waiting (a thread that vanished at a fork while making it must not
+/// leave the child waiting): two threads that race both make one, and the loser deletes its own.
 fn held_key() -> Option<libc::pthread_key_t> {
-    static KEY: std::sync::OnceLock<Option<libc::pthread_key_t>> = std::sync::OnceLock::new();
-    *KEY.get_or_init(|| {
-        unsafe extern "C" fn release(p: *mut std::ffi::c_void) {
-            let p = p as *mut Held;
-            let _ = HELD.try_with(|c| {
-                if c.get() == p {
-                    c.set(std::ptr::null_mut());
-                }
-            });
-            // SAFETY: the box `with_held` gave to the key; the system calls this once for it.
-            drop(unsafe { Box::from_raw(p) });
+    static KEY: AtomicUsize = AtomicUsize::new(0);
+    let k = KEY.load(Ordering::Acquire);
+    if k != 0 {
+        return Some((k - 1) as libc::pthread_key_t);
+    }
+    unsafe extern "C" fn release(p: *mut std::ffi::c_void) {
+        let p = p as *mut Held;
+        let _ = HELD.try_with(|c| {
+            if c.get() == p {
+                c.set(std::ptr::null_mut());
+            }
+        });
+        // SAFETY: the box `with_held` gave to the key; the system calls this once for it.
+        drop(unsafe { Box::from_raw(p) });
+    }
+    let mut made: libc::pthread_key_t = 0;
+    // SAFETY: `made` is writable; `release` never unwinds.
+    if unsafe { libc::pthread_key_create(&mut made, Some(release)) } != 0 {
+        return None;
+    }
+    match KEY.compare_exchange(0, made as usize + 1, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => Some(made),
+        Err(theirs) => {
+            // SAFETY: the key made just above, which nobody else has seen.
+            unsafe { libc::pthread_key_delete(made) };
+            Some((theirs - 1) as libc::pthread_key_t)
         }
-        let mut key: libc::pthread_key_t = 0;
-        // SAFETY: `key` is writable; `release` never unwinds.
-        (unsafe { libc::pthread_key_create(&mut key, Some(release)) } == 0).then_some(key)
-    })
+    }
 }
 
 /// Runs `f` on the calling thread's stack, made at the first call; `None` without memory, while
@@ -713,16 +728,26 @@ impl crate::wait::fork::ForkSafe for GraphFork {
 static GRAPH_FORK: GraphFork = GraphFork;
 
 /// Whether the graph was ever used (frees of objects then cost one load).
-static USED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static USED: AtomicBool = AtomicBool::new(false);
 
+/// Lists the graph with the fork handlers, once. Never waits (a thread that vanished at a fork
+/// mid-way must not block the child): a thread that loses the race goes on, and a fork in that
+/// instant simply does not take the graph's lock.
 fn ensure_fork_safe() {
-    static DONE: std::sync::Once = std::sync::Once::new();
-    DONE.call_once(|| {
-        USED.store(true, std::sync::atomic::Ordering::Relaxed);
+    static STATE: AtomicU8 = AtomicU8::new(0);
+    if STATE.load(Ordering::Acquire) == 2 {
+        return;
+    }
+    USED.store(true, Ordering::Relaxed);
+    if STATE
+        .compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire)
+        .is_ok()
+    {
         // SAFETY: a static, valid for ever. Without memory the child simply keeps the orders.
         let _ =
             unsafe { crate::wait::fork::register(&GRAPH_FORK as &dyn crate::wait::fork::ForkSafe) };
-    });
+        STATE.store(2, Ordering::Release);
+    }
 }
 
 /// One thread's acquisition of `obj`, whose stack is `held`: drops its stale entries, records
@@ -813,7 +838,7 @@ pub fn releasing(obj: Object) {
 /// The object at `addr` is freed: its orders are forgotten, and so are the entries of threads
 /// that still held it.
 pub fn forget(addr: usize) {
-    if !USED.load(std::sync::atomic::Ordering::Relaxed) {
+    if !USED.load(Ordering::Relaxed) {
         return;
     }
     GENS.bump(addr);
