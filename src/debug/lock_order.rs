@@ -708,7 +708,9 @@ fn with_held<R>(f: impl FnOnce(&mut Held) -> R) -> Option<R> {
     Some(r)
 }
 
-/// The graph's fork handling: the child forgets every order (its other threads are gone).
+/// The graph's fork handling: prepare takes its lock, so that the child's copy is whole; the
+/// child keeps every order (what was learnt stays true), and the stacks of the threads that
+/// vanished simply are no more.
 struct GraphFork;
 
 impl crate::wait::fork::ForkSafe for GraphFork {
@@ -721,7 +723,7 @@ impl crate::wait::fork::ForkSafe for GraphFork {
     }
     fn reset_in_child(&self) {
         // SAFETY: in the child, one thread, no guard alive (prepare held the lock).
-        unsafe { GRAPH.reset_in_child() }.clear();
+        let _ = unsafe { GRAPH.reset_in_child() };
     }
 }
 
