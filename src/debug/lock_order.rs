@@ -20,7 +20,10 @@
 //! Lock), a free, and switching the mode off move the counter on, which turns every older entry
 //! for that address stale, and stale entries are dropped the next time their stack is read. Two
 //! addresses may share a counter: an entry may then go stale early, which can only hide an
-//! order, never report a false one. An RLock is only ever released by its owner.
+//! order, never report a false one. An RLock is only ever released by its owner. A condition's
+//! wait lets go of its lock and takes it back inside rthread, unseen here: the waiter's entry
+//! stays, which is right again when the wait returns (and the waiter acquires nothing
+//! meanwhile).
 //!
 //! A thread also remembers the last orders it recorded ([`Held`]'s cache), so that a nested
 //! acquisition it has made before takes no lock either; the cache is dropped whenever the graph
