@@ -13,6 +13,7 @@
 //! - [`threads`]: per-thread debug records: what the thread is blocked on (set on slow paths
 //!   only, before a real wait, cleared after) and which locks it holds (kept only while a mode
 //!   that needs holders is on).
+//! - [`waiting`]: a wait in progress (the blocked-on record, the deadlock check);
 //! - [`deadlock`]: the waits-for walk.
 //!
 //! An object is identified, in every report, by its C handle's address (what the user's
@@ -24,6 +25,7 @@ pub mod deadlock;
 pub mod lock_order;
 pub mod names;
 pub mod threads;
+pub mod waiting;
 
 use crate::status::{Error, rt_status};
 use std::ffi::{c_char, c_void};
@@ -200,7 +202,7 @@ pub fn releasing(obj: Object) {
 }
 
 /// A contended wait on `obj` ended after `waited_ns` nanoseconds (`acquired`: whether the
-/// object was acquired). Called from [`threads::Waiting`]'s end when [`CONTENTION`] was on
+/// object was acquired). Called from [`waiting::Waiting`]'s end when [`CONTENTION`] was on
 /// at its start.
 #[cold]
 #[inline(never)]
@@ -311,89 +313,75 @@ loom::lazy_static! {
     });
 }
 
-/// The debug layer's internal locks in a fork: taken before it (so that no vanished thread
-/// holds one in the child), released in the parent, forced open in the child, where the
-/// records of the vanished threads are marked so.
+/// The debug layer's internal locks in a fork (`wait::fork`'s debug-layer hooks): taken before
+/// it (so that no vanished thread holds one in the child), released in the parent, forced open
+/// in the child, where the records of the vanished threads are marked so. They are leaves: no
+/// other lock is taken while one is held.
 #[cfg(not(loom))]
-struct DebugFork;
-
-#[cfg(not(loom))]
-impl crate::wait::fork::ForkSafe for DebugFork {
-    fn try_lock_for_fork(&self) -> bool {
-        if !threads::DETECT.try_lock_for_fork() {
-            return false;
-        }
-        if !threads::THREADS.try_lock_for_fork() {
-            // SAFETY: taken just above.
-            unsafe { threads::DETECT.unlock_after_fork() };
-            return false;
-        }
-        if !names::NAMES.try_lock_for_fork() {
-            // SAFETY: taken just above.
-            unsafe {
-                threads::THREADS.unlock_after_fork();
-                threads::DETECT.unlock_after_fork();
-            }
-            return false;
-        }
-        if !SINK.try_lock_for_fork() {
-            // SAFETY: taken just above.
-            unsafe {
-                names::NAMES.unlock_after_fork();
-                threads::THREADS.unlock_after_fork();
-                threads::DETECT.unlock_after_fork();
-            }
-            return false;
-        }
-        true
+fn try_lock_for_fork() -> bool {
+    if !threads::DETECT.try_lock_for_fork() {
+        return false;
     }
-
-    fn unlock_after_fork(&self) {
-        // SAFETY: all four were taken by `try_lock_for_fork`.
+    if !threads::THREADS.try_lock_for_fork() {
+        // SAFETY: taken just above.
+        unsafe { threads::DETECT.unlock_after_fork() };
+        return false;
+    }
+    if !names::NAMES.try_lock_for_fork() {
+        // SAFETY: taken just above.
         unsafe {
-            SINK.unlock_after_fork();
+            threads::THREADS.unlock_after_fork();
+            threads::DETECT.unlock_after_fork();
+        }
+        return false;
+    }
+    if !SINK.try_lock_for_fork() {
+        // SAFETY: taken just above.
+        unsafe {
             names::NAMES.unlock_after_fork();
             threads::THREADS.unlock_after_fork();
             threads::DETECT.unlock_after_fork();
         }
+        return false;
     }
+    true
+}
 
-    fn reset_in_child(&self) {
-        // SAFETY: the child's handler, one thread, no guard alive.
-        unsafe {
-            threads::DETECT.reset_in_child();
-            names::NAMES.reset_in_child();
-            SINK.reset_in_child();
-            threads::reset_in_child();
-        }
+#[cfg(not(loom))]
+fn unlock_after_fork() {
+    // SAFETY: all four were taken by `try_lock_for_fork`.
+    unsafe {
+        SINK.unlock_after_fork();
+        names::NAMES.unlock_after_fork();
+        threads::THREADS.unlock_after_fork();
+        threads::DETECT.unlock_after_fork();
     }
 }
 
 #[cfg(not(loom))]
-static DEBUG_FORK: DebugFork = DebugFork;
+fn reset_in_child() {
+    // SAFETY: the child's handler, one thread, no guard alive.
+    unsafe {
+        threads::DETECT.reset_in_child();
+        names::NAMES.reset_in_child();
+        SINK.reset_in_child();
+        threads::reset_in_child();
+    }
+}
 
-/// Lists the debug layer's locks with the fork handler (once; later calls cost one load).
-/// Without memory for the listing, a fork child may find a lock held by a vanished thread.
-/// No thread ever waits here (not a `Once`: a thread that vanished at a fork in the middle of
-/// it would leave the child waiting forever); a thread that finds the listing under way goes
-/// on.
+/// Installs the debug layer's fork hooks (no allocation; later calls cost one load).
 pub fn ensure_fork_safe() {
     #[cfg(not(loom))]
     {
-        const NOT_YET: u8 = 0;
-        const UNDER_WAY: u8 = 1;
-        const DONE: u8 = 2;
-        static STATE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(NOT_YET);
-        if STATE.load(Ordering::Acquire) != NOT_YET
-            || STATE
-                .compare_exchange(NOT_YET, UNDER_WAY, Ordering::AcqRel, Ordering::Acquire)
-                .is_err()
-        {
-            return;
+        static DONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        if !DONE.load(Ordering::Acquire) {
+            crate::wait::fork::install_debug_layer(crate::wait::fork::LayerHooks {
+                try_lock: try_lock_for_fork,
+                unlock: unlock_after_fork,
+                child: reset_in_child,
+            });
+            DONE.store(true, Ordering::Release);
         }
-        // SAFETY: a static, never unregistered.
-        let listed = unsafe { crate::wait::fork::register(&DEBUG_FORK) }.is_ok();
-        STATE.store(if listed { DONE } else { NOT_YET }, Ordering::Release);
     }
 }
 

@@ -6,7 +6,7 @@
 //! leave the list when the thread ends (a pthread key's destructor, as the waiting core's
 //! record does; no `thread_local!` destructor, which may abort when it cannot allocate).
 //!
-//! **Blocked on** ([`Waiting`]): set on slow paths only, by the thread itself, just before it
+//! **Blocked on** (`waiting::Waiting`): set on slow paths only, by the thread itself, just before it
 //! really waits (after its try failed), and cleared when the wait ends: call, object, since
 //! when (the coarse monotonic clock: a few nanoseconds to read), timeout, and for a join the
 //! thread joined. It is a seqlock: the owner makes `seq` odd, writes, makes it even; a reader
@@ -110,7 +110,7 @@ impl DebugThread {
     }
 
     /// Writes the blocked-on fields (the owner thread only).
-    fn publish(&self, b: Option<&Blocked>) {
+    pub(super) fn publish(&self, b: Option<&Blocked>) {
         self.seq.fetch_add(1, Ordering::Relaxed);
         fence(Ordering::Release);
         match b {
@@ -392,90 +392,6 @@ pub fn coarse_now_ns() -> u64 {
     // SAFETY: `ts` is writable.
     unsafe { libc::clock_gettime(clock, &mut ts) };
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
-}
-
-/// A wait in progress, from [`Waiting::begin`] to its drop: the thread's blocked-on record.
-pub struct Waiting {
-    me: Option<&'static DebugThread>,
-    obj: Object,
-    /// Precise start, when contention profiling was on at the start; else 0.
-    start_ns: u64,
-    acquired: bool,
-    locked: bool,
-}
-
-impl Waiting {
-    /// The calling thread starts waiting in `call` on `obj` (`timeout` in seconds, negative
-    /// for none; `owner`: for a join, the id of the thread joined; `via`: for a condition
-    /// wait, the condition's lock). With deadlock detection on, `Err` is `RT_EDEADLK` when
-    /// this wait would close a cycle (reported, and the thread's last message names it): the
-    /// thread must not wait.
-    pub fn begin(
-        obj: Object,
-        call: &'static str,
-        timeout: f64,
-        owner: u64,
-        via: Option<Object>,
-    ) -> Result<Waiting, crate::status::Error> {
-        let flags = super::active();
-        let start_ns = if flags & super::CONTENTION != 0 {
-            crate::time::now_ns()
-        } else {
-            0
-        };
-        let me = mine();
-        let b = Blocked {
-            call,
-            obj,
-            since_ns: coarse_now_ns(),
-            timeout: (timeout >= 0.0).then_some(timeout),
-            owner,
-            via,
-        };
-        let detect = flags & super::DEADLOCK != 0
-            && matches!(obj.kind, Kind::Lock | Kind::RLock | Kind::Thread);
-        if let Some(me) = me {
-            if detect {
-                let guard = DETECT.lock();
-                if let Some(cycle) = super::deadlock::find_cycle(me, &b) {
-                    drop(guard);
-                    return Err(super::deadlock::report_cycle(&cycle));
-                }
-                me.publish(Some(&b));
-            } else {
-                me.publish(Some(&b));
-            }
-        }
-        Ok(Waiting {
-            me,
-            obj,
-            start_ns,
-            acquired: false,
-            locked: detect,
-        })
-    }
-
-    /// Says that the wait ended with the object acquired (for the contention profile).
-    pub fn set_acquired(&mut self) {
-        self.acquired = true;
-    }
-}
-
-impl Drop for Waiting {
-    fn drop(&mut self) {
-        if let Some(me) = self.me {
-            if self.locked {
-                let _g = DETECT.lock();
-                me.publish(None);
-            } else {
-                me.publish(None);
-            }
-        }
-        if self.start_ns != 0 {
-            let waited = crate::time::now_ns().saturating_sub(self.start_ns);
-            super::contended(self.obj, waited, self.acquired);
-        }
-    }
 }
 
 /// Finds the record of the thread whose id is `id`, and runs `f` on it (under the list's

@@ -295,7 +295,7 @@ fn recorded_wait(
         debug::releasing(lock);
     }
     let result = {
-        let waiting = debug::threads::Waiting::begin(
+        let waiting = debug::waiting::Waiting::begin(
             Object::new(c, debug::Kind::Condition),
             call,
             timeout,

@@ -197,10 +197,12 @@ fn name_thread_handle(addr: usize, out: &mut Text) {
     });
 }
 
-/// At load: name threads in reports, read `RTHREAD_DEBUG`.
+/// At load: name threads in reports, list the debug layer's locks with the fork handler (while
+/// the process has one thread: see `debug::ensure_fork_safe`), read `RTHREAD_DEBUG`.
 extern "C" fn debug_at_load() {
     boundary::value((), || {
         debug::deadlock::set_thread_namer(name_thread, name_thread_handle);
+        debug::ensure_fork_safe();
         debug::init_from_env();
         Ok(())
     });

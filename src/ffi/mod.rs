@@ -336,7 +336,7 @@ pub(crate) fn acquire_recorded<A: crate::sync::Acquire, G>(
         return Err(Error::TIMEOUT);
     }
     let _busy = busy();
-    let mut waiting = crate::debug::threads::Waiting::begin(obj, call, timeout, 0, None)?;
+    let mut waiting = crate::debug::waiting::Waiting::begin(obj, call, timeout, 0, None)?;
     a.acquire_blocking(wait)?;
     waiting.set_acquired();
     Ok(())
@@ -350,8 +350,8 @@ pub(crate) fn waiting(
     kind: crate::debug::Kind,
     call: &'static str,
     timeout: f64,
-) -> Option<crate::debug::threads::Waiting> {
-    crate::debug::threads::Waiting::begin(
+) -> Option<crate::debug::waiting::Waiting> {
+    crate::debug::waiting::Waiting::begin(
         crate::debug::Object::new(obj, kind),
         call,
         timeout,

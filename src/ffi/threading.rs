@@ -141,7 +141,7 @@ pub unsafe extern "C" fn rt_thread_join(t: *mut rt_thread, timeout: f64) -> rt_s
         // Joining itself is refused by the join, with its own message.
         let _waiting = if joined != crate::wait::current_id() {
             let obj = crate::debug::Object::new(t, crate::debug::Kind::Thread);
-            Some(crate::debug::threads::Waiting::begin(
+            Some(crate::debug::waiting::Waiting::begin(
                 obj,
                 "rt_thread_join",
                 timeout,

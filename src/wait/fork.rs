@@ -80,7 +80,7 @@ pub fn generation() -> u32 {
     GENERATION.load(Ordering::Relaxed)
 }
 
-/// A layer above the waiting core and the objects: the thread layer.
+/// A layer above the waiting core with locks of its own: the debug layer, the thread layer.
 #[derive(Clone, Copy)]
 pub struct LayerHooks {
     /// Prepare: takes the layer's locks without waiting; `false` if one is busy.
@@ -91,11 +91,12 @@ pub struct LayerHooks {
     pub child: fn(),
 }
 
-/// The live objects, keyed by address, and the thread layer's hooks (installed once by that
-/// layer).
+/// The live objects, keyed by address, and the debug and thread layers' hooks (installed once
+/// by each layer).
 struct Live {
     objects: Option<HashMap<usize, *const dyn ForkSafe>>,
     thread_layer: Option<LayerHooks>,
+    debug_layer: Option<LayerHooks>,
 }
 
 // SAFETY: the pointers are to listed objects, which are shared between threads anyway (they
@@ -105,6 +106,7 @@ unsafe impl Send for Live {}
 static LIVE: LockCell<Live> = LockCell::new(Live {
     objects: None,
     thread_layer: None,
+    debug_layer: None,
 });
 
 /// Makes the one `pthread_atfork` registration (once; later calls cost one atomic load).
@@ -121,6 +123,13 @@ pub fn ensure_registered() {
 pub fn install_thread_layer(hooks: LayerHooks) {
     ensure_registered();
     LIVE.lock().thread_layer = Some(hooks);
+}
+
+/// Installs the debug layer's hooks (idempotent). Its locks are leaves (no other lock is taken
+/// while one is held): prepare takes them after the objects', the child resets them before.
+pub fn install_debug_layer(hooks: LayerHooks) {
+    ensure_registered();
+    LIVE.lock().debug_layer = Some(hooks);
 }
 
 /// Lists `obj` until [`unregister`]: the fork handlers visit it. `RT_ENOMEM` if the list cannot
@@ -188,7 +197,7 @@ extern "C" fn prepare() {
                 }
                 locked += 1;
             }
-            if all {
+            if all && live.debug_layer.is_none_or(|d| (d.try_lock)()) {
                 // Everything stays held across the fork: `parent` and `child` let go.
                 return;
             }
@@ -206,6 +215,9 @@ extern "C" fn prepare() {
 extern "C" fn parent() {
     // SAFETY: prepare left the list locked, with every object locked, in this thread.
     let live = unsafe { LIVE.held_for_fork() };
+    if let Some(d) = live.debug_layer {
+        (d.unlock)();
+    }
     unlock_objects(live, usize::MAX);
     let thread_layer = live.thread_layer;
     // SAFETY: as above; `live` is not used again.
@@ -224,6 +236,9 @@ extern "C" fn child() {
     );
     // SAFETY: the child has one thread, this one, which prepare left holding the list lock.
     let live = unsafe { LIVE.reset_in_child() };
+    if let Some(d) = live.debug_layer {
+        (d.child)();
+    }
     for o in objects(live) {
         o.reset_in_child();
     }
