@@ -42,7 +42,7 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 /// Hashes an address: one multiplication (addresses are distinct, their low bits aligned).
 #[derive(Default)]
@@ -641,7 +641,7 @@ pub fn format_inversion(
 /// a new order, or to forget an object), never while a user callback runs; under it, a new
 /// order asks the thread layer for the thread's name (`describe_thread`: the registry's and a
 /// name's locks), which never take it.
-static GRAPH: LockCell<Graph> = LockCell::new(Graph::new());
+pub(super) static GRAPH: LockCell<Graph> = LockCell::new(Graph::new());
 
 thread_local! {
     /// The calling thread's stack and cache of orders, on the heap (the library's thread-local
@@ -711,49 +711,8 @@ fn with_held<R>(f: impl FnOnce(&mut Held) -> R) -> Option<R> {
     Some(r)
 }
 
-/// The graph's fork handling: prepare takes its lock, so that the child's copy is whole; the
-/// child keeps every order (what was learnt stays true), and the stacks of the threads that
-/// vanished simply are no more.
-struct GraphFork;
-
-impl crate::wait::fork::ForkSafe for GraphFork {
-    fn try_lock_for_fork(&self) -> bool {
-        GRAPH.try_lock_for_fork()
-    }
-    fn unlock_after_fork(&self) {
-        // SAFETY: prepare took the lock with try_lock_for_fork.
-        unsafe { GRAPH.unlock_after_fork() }
-    }
-    fn reset_in_child(&self) {
-        // SAFETY: in the child, one thread, no guard alive (prepare held the lock).
-        let _ = unsafe { GRAPH.reset_in_child() };
-    }
-}
-
-static GRAPH_FORK: GraphFork = GraphFork;
-
 /// Whether the graph was ever used (frees of objects then cost one load).
 static USED: AtomicBool = AtomicBool::new(false);
-
-/// Lists the graph with the fork handlers, once. Never waits (a thread that vanished at a fork
-/// mid-way must not block the child): a thread that loses the race goes on, and a fork in that
-/// instant simply does not take the graph's lock.
-fn ensure_fork_safe() {
-    static STATE: AtomicU8 = AtomicU8::new(0);
-    if STATE.load(Ordering::Acquire) == 2 {
-        return;
-    }
-    USED.store(true, Ordering::Relaxed);
-    if STATE
-        .compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire)
-        .is_ok()
-    {
-        // SAFETY: a static, valid for ever. Without memory the child simply keeps the orders.
-        let _ =
-            unsafe { crate::wait::fork::register(&GRAPH_FORK as &dyn crate::wait::fork::ForkSafe) };
-        STATE.store(2, Ordering::Release);
-    }
-}
 
 /// One thread's acquisition of `obj`, whose stack is `held`: drops its stale entries, records
 /// the orders with the locks it still holds (in the graph, under its lock, unless the thread's
@@ -804,7 +763,11 @@ pub fn acquired(obj: Object) {
     if !matches!(obj.kind, Kind::Lock | Kind::RLock) {
         return;
     }
-    ensure_fork_safe();
+    // The graph's lock is one of the debug layer's, taken around a fork.
+    super::ensure_fork_safe();
+    if !USED.load(Ordering::Relaxed) {
+        USED.store(true, Ordering::Relaxed);
+    }
     let me = crate::wait::current_id();
     let mut who = || {
         let mut t = Text::new();
