@@ -2,6 +2,9 @@
  * with both orders, the threads and the objects' names, although no deadlock happens. */
 #include "rt_test.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 /* The reports, captured through the report hook. */
 #define MAX_REPORTS 8
 static char reports[MAX_REPORTS][2048];
@@ -279,10 +282,40 @@ static void lock_order_off_records_nothing(void) {
     CHECK_OK(rt_lock_free(b));
 }
 
+/* A fork child keeps the orders learnt before the fork: an inversion in the child is reported
+ * there. */
+static void lock_order_a_fork_child_keeps_the_orders(void) {
+    rt_lock *a, *b;
+    struct pair p;
+    pid_t pid;
+    int status;
+    setup();
+    CHECK_OK(rt_lock_new(&a));
+    CHECK_OK(rt_lock_new(&b));
+    p.first = a, p.second = b, p.rounds = 1;
+    run_named("parent", take_in_order, &p);
+    pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        /* The child: the main thread, alone. */
+        p.first = b, p.second = a;
+        take_in_order(&p);
+        _exit(report_count() == 1 && strstr(reports[0], "in thread \"parent\"") != NULL ? 0 : 1);
+    }
+    CHECK_EQ_INT(waitpid(pid, &status, 0), pid);
+    CHECK(WIFEXITED(status));
+    CHECK_EQ_INT(WEXITSTATUS(status), 0);
+    CHECK_EQ_INT(report_count(), 0);
+    teardown();
+    CHECK_OK(rt_lock_free(a));
+    CHECK_OK(rt_lock_free(b));
+}
+
 RT_CASES(RT_CASE(lock_order_inversion_is_reported_without_a_deadlock),
          RT_CASE(lock_order_each_pair_is_reported_once),
          RT_CASE(lock_order_inversion_through_a_chain),
          RT_CASE(lock_order_covers_rlocks_and_ignores_reentry),
          RT_CASE(lock_order_release_by_another_thread_is_understood),
          RT_CASE(lock_order_forgets_freed_locks),
-         RT_CASE(lock_order_off_records_nothing))
+         RT_CASE(lock_order_off_records_nothing),
+         RT_CASE(lock_order_a_fork_child_keeps_the_orders))

@@ -21,7 +21,7 @@
 //! Runs on the thread that waited, right after its acquisition, with the object held and no
 //! internal lock of rthread held. The pair (function, context) is published with a sequence
 //! word (a writer makes it odd while it writes), so a caller always sees a matching pair and
-//! never blocks.
+//! never blocks (at the instant of a replacement it may see none, and skip the call).
 
 use super::{Kind, Object, Text};
 use std::fmt::Write;
@@ -281,9 +281,10 @@ impl Hook {
         self.seq.store(s + 2, Ordering::Release);
     }
 
-    /// The installed pair, if any (a consistent snapshot).
+    /// The installed pair, if any (a consistent snapshot). Never waits for a writer: while one
+    /// is replacing the pair (or vanished doing so, in a fork child), this call sees none.
     pub fn get(&self) -> Option<(HookFn, *mut std::ffi::c_void)> {
-        loop {
+        for _ in 0..4 {
             let s1 = self.seq.load(Ordering::Acquire);
             if s1 & 1 == 1 {
                 std::hint::spin_loop();
@@ -302,6 +303,7 @@ impl Hook {
             let f: HookFn = unsafe { std::mem::transmute::<usize, HookFn>(f) };
             return Some((f, ctx as *mut std::ffi::c_void));
         }
+        None
     }
 }
 

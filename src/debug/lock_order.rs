@@ -20,7 +20,10 @@
 //! Lock), a free, and switching the mode off move the counter on, which turns every older entry
 //! for that address stale, and stale entries are dropped the next time their stack is read. Two
 //! addresses may share a counter: an entry may then go stale early, which can only hide an
-//! order, never report a false one. An RLock is only ever released by its owner.
+//! order, never report a false one. An RLock is only ever released by its owner. A condition's
+//! wait lets go of its lock and takes it back inside rthread, unseen here: the waiter's entry
+//! stays, which is right again when the wait returns (and the waiter acquires nothing
+//! meanwhile).
 //!
 //! A thread also remembers the last orders it recorded ([`Held`]'s cache), so that a nested
 //! acquisition it has made before takes no lock either; the cache is dropped whenever the graph
@@ -39,7 +42,7 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 /// Hashes an address: one multiplication (addresses are distinct, their low bits aligned).
 #[derive(Default)]
@@ -638,7 +641,7 @@ pub fn format_inversion(
 /// a new order, or to forget an object), never while a user callback runs; under it, a new
 /// order asks the thread layer for the thread's name (`describe_thread`: the registry's and a
 /// name's locks), which never take it.
-static GRAPH: LockCell<Graph> = LockCell::new(Graph::new());
+pub(super) static GRAPH: LockCell<Graph> = LockCell::new(Graph::new());
 
 thread_local! {
     /// The calling thread's stack and cache of orders, on the heap (the library's thread-local
@@ -649,23 +652,38 @@ thread_local! {
     static IN_HELD: Cell<bool> = const { Cell::new(false) };
 }
 
+/// The key whose per-thread value is the thread's stack (its destructor frees it). Made at the
+/// first need without ever waiting (a thread that vanished at a fork while making it must not
+/// leave the child waiting): two threads that race both make one, and the loser deletes its own.
 fn held_key() -> Option<libc::pthread_key_t> {
-    static KEY: std::sync::OnceLock<Option<libc::pthread_key_t>> = std::sync::OnceLock::new();
-    *KEY.get_or_init(|| {
-        unsafe extern "C" fn release(p: *mut std::ffi::c_void) {
-            let p = p as *mut Held;
-            let _ = HELD.try_with(|c| {
-                if c.get() == p {
-                    c.set(std::ptr::null_mut());
-                }
-            });
-            // SAFETY: the box `with_held` gave to the key; the system calls this once for it.
-            drop(unsafe { Box::from_raw(p) });
+    static KEY: AtomicUsize = AtomicUsize::new(0);
+    let k = KEY.load(Ordering::Acquire);
+    if k != 0 {
+        return Some((k - 1) as libc::pthread_key_t);
+    }
+    unsafe extern "C" fn release(p: *mut std::ffi::c_void) {
+        let p = p as *mut Held;
+        let _ = HELD.try_with(|c| {
+            if c.get() == p {
+                c.set(std::ptr::null_mut());
+            }
+        });
+        // SAFETY: the box `with_held` gave to the key; the system calls this once for it.
+        drop(unsafe { Box::from_raw(p) });
+    }
+    let mut made: libc::pthread_key_t = 0;
+    // SAFETY: `made` is writable; `release` never unwinds.
+    if unsafe { libc::pthread_key_create(&mut made, Some(release)) } != 0 {
+        return None;
+    }
+    match KEY.compare_exchange(0, made as usize + 1, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => Some(made),
+        Err(theirs) => {
+            // SAFETY: the key made just above, which nobody else has seen.
+            unsafe { libc::pthread_key_delete(made) };
+            Some((theirs - 1) as libc::pthread_key_t)
         }
-        let mut key: libc::pthread_key_t = 0;
-        // SAFETY: `key` is writable; `release` never unwinds.
-        (unsafe { libc::pthread_key_create(&mut key, Some(release)) } == 0).then_some(key)
-    })
+    }
 }
 
 /// Runs `f` on the calling thread's stack, made at the first call; `None` without memory, while
@@ -693,37 +711,8 @@ fn with_held<R>(f: impl FnOnce(&mut Held) -> R) -> Option<R> {
     Some(r)
 }
 
-/// The graph's fork handling: the child forgets every order (its other threads are gone).
-struct GraphFork;
-
-impl crate::wait::fork::ForkSafe for GraphFork {
-    fn try_lock_for_fork(&self) -> bool {
-        GRAPH.try_lock_for_fork()
-    }
-    fn unlock_after_fork(&self) {
-        // SAFETY: prepare took the lock with try_lock_for_fork.
-        unsafe { GRAPH.unlock_after_fork() }
-    }
-    fn reset_in_child(&self) {
-        // SAFETY: in the child, one thread, no guard alive (prepare held the lock).
-        unsafe { GRAPH.reset_in_child() }.clear();
-    }
-}
-
-static GRAPH_FORK: GraphFork = GraphFork;
-
 /// Whether the graph was ever used (frees of objects then cost one load).
-static USED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-fn ensure_fork_safe() {
-    static DONE: std::sync::Once = std::sync::Once::new();
-    DONE.call_once(|| {
-        USED.store(true, std::sync::atomic::Ordering::Relaxed);
-        // SAFETY: a static, valid for ever. Without memory the child simply keeps the orders.
-        let _ =
-            unsafe { crate::wait::fork::register(&GRAPH_FORK as &dyn crate::wait::fork::ForkSafe) };
-    });
-}
+static USED: AtomicBool = AtomicBool::new(false);
 
 /// One thread's acquisition of `obj`, whose stack is `held`: drops its stale entries, records
 /// the orders with the locks it still holds (in the graph, under its lock, unless the thread's
@@ -774,7 +763,11 @@ pub fn acquired(obj: Object) {
     if !matches!(obj.kind, Kind::Lock | Kind::RLock) {
         return;
     }
-    ensure_fork_safe();
+    // The graph's lock is one of the debug layer's, taken around a fork.
+    super::ensure_fork_safe();
+    if !USED.load(Ordering::Relaxed) {
+        USED.store(true, Ordering::Relaxed);
+    }
     let me = crate::wait::current_id();
     let mut who = || {
         let mut t = Text::new();
@@ -813,7 +806,7 @@ pub fn releasing(obj: Object) {
 /// The object at `addr` is freed: its orders are forgotten, and so are the entries of threads
 /// that still held it.
 pub fn forget(addr: usize) {
-    if !USED.load(std::sync::atomic::Ordering::Relaxed) {
+    if !USED.load(Ordering::Relaxed) {
         return;
     }
     GENS.bump(addr);

@@ -348,13 +348,26 @@ fn try_lock_for_fork() -> bool {
         }
         return false;
     }
+    // The lock-order graph's lock is no leaf (a new order asks the thread layer for a name
+    // under it), but prepare only ever tries it, and lets everything go when it is busy.
+    if !lock_order::GRAPH.try_lock_for_fork() {
+        // SAFETY: taken just above.
+        unsafe {
+            SINK.unlock_after_fork();
+            names::NAMES.unlock_after_fork();
+            threads::THREADS.unlock_after_fork();
+            threads::DETECT.unlock_after_fork();
+        }
+        return false;
+    }
     true
 }
 
 #[cfg(not(loom))]
 fn unlock_after_fork() {
-    // SAFETY: all four were taken by `try_lock_for_fork`.
+    // SAFETY: all five were taken by `try_lock_for_fork`.
     unsafe {
+        lock_order::GRAPH.unlock_after_fork();
         SINK.unlock_after_fork();
         names::NAMES.unlock_after_fork();
         threads::THREADS.unlock_after_fork();
@@ -369,6 +382,8 @@ fn reset_in_child() {
         threads::DETECT.reset_in_child();
         names::NAMES.reset_in_child();
         SINK.reset_in_child();
+        // The graph keeps its orders (what was learnt stays true).
+        lock_order::GRAPH.reset_in_child();
         threads::reset_in_child();
     }
 }

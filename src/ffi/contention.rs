@@ -36,7 +36,8 @@ pub extern "C" fn rt_contention_report(fd: c_int, top: usize) -> rt_status {
 /// got the lock and before the acquire call returns, so with that object held, and with no
 /// internal lock of rthread's held: the hook may call rthread (but should be quick: the object
 /// stays held while it runs). A call already started when the hook is replaced finishes with
-/// the old one. Always `RT_OK`.
+/// the old one; an acquisition at the very instant of a replacement may call neither. Always
+/// `RT_OK`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_set_contention_hook(
     hook: rt_contention_hook_fn,
