@@ -111,7 +111,11 @@ impl DebugThread {
 
     /// Writes the blocked-on fields (the owner thread only).
     pub(super) fn publish(&self, b: Option<&Blocked>) {
-        self.seq.fetch_add(1, Ordering::Relaxed);
+        // One writer (the owner, or the fork child for a vanished thread's record): plain
+        // stores, no read-modify-write on a wait's path. An odd sequence left by a thread that
+        // vanished mid-write stays odd while this write goes on.
+        let odd = self.seq.load(Ordering::Relaxed) | 1;
+        self.seq.store(odd, Ordering::Relaxed);
         fence(Ordering::Release);
         match b {
             Some(b) => {
@@ -130,7 +134,7 @@ impl DebugThread {
             }
             None => self.obj_kind.store(0, Ordering::Relaxed),
         }
-        self.seq.fetch_add(1, Ordering::Release);
+        self.seq.store(odd.wrapping_add(1), Ordering::Release);
     }
 
     /// What the thread is blocked on now (a consistent snapshot), `None` if it is not.
