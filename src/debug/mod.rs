@@ -55,10 +55,12 @@ pub const ANNOTATE_VALGRIND: u32 = 1 << 9;
 pub const NEEDS_HELD: u32 = DEADLOCK | HOLDERS | LOCK_ORDER;
 
 /// Modes the C fast paths serve without leaving them: with no other bit on, an uncontended
-/// acquisition still takes the lock with its one compare-exchange and then calls [`acquired`],
-/// and a release stays the fast release (the contention profile needs nothing at a release).
-/// Any other bit sends both to the slow paths.
-pub const FAST_PATH_MODES: u32 = CONTENTION;
+/// acquisition still takes the lock with its one compare-exchange and then calls
+/// [`acquired_fast`] (a lock taken without waiting closes no cycle, so deadlock detection has
+/// nothing to check there: only the held lists are kept). A release stays the fast release
+/// unless a mode needs the held lists ([`NEEDS_HELD`]): then it goes to the slow path, which
+/// calls [`releasing`]. The sanitizer bits send both to the slow paths.
+pub const FAST_PATH_MODES: u32 = USER_FLAGS;
 
 /// The flags word: 0 when nothing is switched on. Read with one relaxed load on fast paths.
 pub static ACTIVE: AtomicU32 = AtomicU32::new(0);
@@ -180,14 +182,11 @@ pub fn acquired(obj: Object) {
 }
 
 /// The fast paths' dispatcher when only [`FAST_PATH_MODES`] are on (and some are): the calling
-/// thread has just acquired `obj` on a fast path. A leaf function: the contention profile's
-/// count, and nothing else to look at.
+/// thread has just acquired `obj` on a fast path, without waiting. What [`acquired`] does.
 #[cold]
 #[inline(never)]
 pub fn acquired_fast(obj: Object) {
-    // A mode added to FAST_PATH_MODES must be served here too.
-    const _: () = assert!(FAST_PATH_MODES == CONTENTION);
-    contention::acquired(obj);
+    acquired(obj);
 }
 
 /// The fast paths' dispatcher: the calling thread is about to release `obj` (a Lock, or an

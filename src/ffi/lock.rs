@@ -99,9 +99,13 @@ fn acquire_slow(lock: *mut rt_lock, wait: c_int, timeout: f64) -> rt_status {
 /// wrong-kind handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_lock_release(lock: *mut rt_lock) -> rt_status {
-    if debug::active() & !debug::FAST_PATH_MODES == 0 {
+    let active = debug::active();
+    if active & !debug::FAST_PATH_MODES == 0 {
         // SAFETY: the caller passes NULL or a live lock handle.
         if let Ok(l) = unsafe { handle::<Lock, _>(lock) } {
+            if active & debug::NEEDS_HELD != 0 {
+                return release_tracked(l, lock);
+            }
             if l.inner.try_release_uncontended() {
                 return rt_status::RT_OK;
             }
@@ -112,6 +116,21 @@ pub unsafe extern "C" fn rt_lock_release(lock: *mut rt_lock) -> rt_status {
 
 /// The rest of `rt_lock_release`, out of line so that its fast path needs no frame: a lock
 /// with waiters to wake, a lock that is not locked, a bad handle, a debug mode on.
+/// A release while a mode keeps held lists: the lists first (`debug::releasing`), then the
+/// release, fast if it can be.
+#[cold]
+#[inline(never)]
+fn release_tracked(l: &LockObj, lock: *mut rt_lock) -> rt_status {
+    if l.inner.locked() {
+        debug::releasing(Object::new(l, debug::Kind::Lock));
+    }
+    if l.inner.try_release_uncontended() {
+        return rt_status::RT_OK;
+    }
+    // SAFETY: the caller passes NULL or a live lock handle.
+    unsafe { Handle::new(lock) }.on(|l: &LockObj| l.inner.release())
+}
+
 #[cold]
 #[inline(never)]
 fn release_slow(lock: *mut rt_lock) -> rt_status {

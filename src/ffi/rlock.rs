@@ -117,9 +117,13 @@ fn acquire_slow(rlock: *mut rt_rlock, wait: c_int, timeout: f64) -> rt_status {
 /// wrong-kind handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_rlock_release(rlock: *mut rt_rlock) -> rt_status {
-    if debug::active() & !debug::FAST_PATH_MODES == 0 {
+    let active = debug::active();
+    if active & !debug::FAST_PATH_MODES == 0 {
         // SAFETY: the caller passes NULL or a live rlock handle.
         if let Ok(r) = unsafe { handle::<RLock, _>(rlock) } {
+            if active & debug::NEEDS_HELD != 0 {
+                return release_tracked(r, rlock);
+            }
             if r.inner.release_if_owner() {
                 return rt_status::RT_OK;
             }
@@ -130,6 +134,21 @@ pub unsafe extern "C" fn rt_rlock_release(rlock: *mut rt_rlock) -> rt_status {
 
 /// Why `rt_rlock_release` changed nothing, recorded out of line so that its fast path needs no
 /// frame; and the release with a debug mode on.
+/// A release while a mode keeps held lists: the lists first at the last level
+/// (`debug::releasing`), then the release, fast if it can be.
+#[cold]
+#[inline(never)]
+fn release_tracked(r: &RLockObj, rlock: *mut rt_rlock) -> rt_status {
+    if r.inner.is_owned() && r.inner.count() == 1 {
+        debug::releasing(Object::new(r, debug::Kind::RLock));
+    }
+    if r.inner.release_if_owner() {
+        return rt_status::RT_OK;
+    }
+    // SAFETY: the caller passes NULL or a live rlock handle.
+    unsafe { Handle::new(rlock) }.on(|r: &RLockObj| r.inner.release())
+}
+
 #[cold]
 #[inline(never)]
 fn release_refused(rlock: *mut rt_rlock) -> rt_status {
