@@ -641,7 +641,12 @@ pub fn format_inversion(
 /// a new order, or to forget an object), never while a user callback runs; under it, a new
 /// order asks the thread layer for the thread's name (`describe_thread`: the registry's and a
 /// name's locks), which never take it.
+#[cfg(not(loom))]
 pub(super) static GRAPH: LockCell<Graph> = LockCell::new(Graph::new());
+#[cfg(loom)]
+loom::lazy_static! {
+    pub(super) static ref GRAPH: LockCell<Graph> = LockCell::new(Graph::new());
+}
 
 thread_local! {
     /// The calling thread's stack and cache of orders, on the heap (the library's thread-local

@@ -1,7 +1,7 @@
 //! `threading.Lock` / `_thread.allocate_lock`.
 
 use super::boundary::{Handle, Out};
-use super::{Obj, acquire_recorded, free, handle};
+use super::{Obj, acquire_recorded, free};
 use crate::debug::{self, Object};
 use crate::status::rt_status;
 use crate::sync::Lock;
@@ -57,13 +57,14 @@ pub unsafe extern "C" fn rt_lock_acquire(
     wait: c_int,
     timeout: f64,
 ) -> rt_status {
+    // SAFETY: the caller passes NULL or a live lock handle.
+    let lock = unsafe { Handle::new(lock) };
     // The common case, in a frame of its own: a valid handle, RT_FOREVER, no debug mode on but
     // those the fast path serves (`FAST_PATH_MODES`), and a free lock. Anything else goes to
     // `acquire_slow`, which checks everything again, in order.
     let active = debug::active();
     if wait != 0 && timeout == FOREVER && active & !debug::FAST_PATH_MODES == 0 {
-        // SAFETY: the caller passes NULL or a live lock handle.
-        if let Ok(l) = unsafe { handle::<Lock, _>(lock) } {
+        if let Ok(l) = lock.get::<Lock>() {
             if l.inner.try_acquire_uncontended() {
                 if active != 0 {
                     debug::acquired_fast(Object::new(l, debug::Kind::Lock));
@@ -77,9 +78,7 @@ pub unsafe extern "C" fn rt_lock_acquire(
 
 #[cold]
 #[inline(never)]
-fn acquire_slow(lock: *mut rt_lock, wait: c_int, timeout: f64) -> rt_status {
-    // SAFETY: the caller passes NULL or a live lock handle.
-    let lock = unsafe { Handle::new(lock) };
+fn acquire_slow(lock: Handle<rt_lock>, wait: c_int, timeout: f64) -> rt_status {
     lock.on(|l: &LockObj| {
         let w = lock_wait(wait != 0, timeout)?;
         let obj = Object::new(l, debug::Kind::Lock);
@@ -99,10 +98,11 @@ fn acquire_slow(lock: *mut rt_lock, wait: c_int, timeout: f64) -> rt_status {
 /// wrong-kind handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_lock_release(lock: *mut rt_lock) -> rt_status {
+    // SAFETY: the caller passes NULL or a live lock handle.
+    let lock = unsafe { Handle::new(lock) };
     let active = debug::active();
     if active & !debug::FAST_PATH_MODES == 0 {
-        // SAFETY: the caller passes NULL or a live lock handle.
-        if let Ok(l) = unsafe { handle::<Lock, _>(lock) } {
+        if let Ok(l) = lock.get::<Lock>() {
             if active & debug::NEEDS_HELD != 0 {
                 return release_tracked(l, lock);
             }
@@ -120,22 +120,20 @@ pub unsafe extern "C" fn rt_lock_release(lock: *mut rt_lock) -> rt_status {
 /// release, fast if it can be.
 #[cold]
 #[inline(never)]
-fn release_tracked(l: &LockObj, lock: *mut rt_lock) -> rt_status {
+fn release_tracked(l: &LockObj, lock: Handle<rt_lock>) -> rt_status {
     if l.inner.locked() {
         debug::releasing(Object::new(l, debug::Kind::Lock));
     }
     if l.inner.try_release_uncontended() {
         return rt_status::RT_OK;
     }
-    // SAFETY: the caller passes NULL or a live lock handle.
-    unsafe { Handle::new(lock) }.on(|l: &LockObj| l.inner.release())
+    lock.on(|l: &LockObj| l.inner.release())
 }
 
 #[cold]
 #[inline(never)]
-fn release_slow(lock: *mut rt_lock) -> rt_status {
-    // SAFETY: the caller passes NULL or a live lock handle.
-    unsafe { Handle::new(lock) }.on(|l: &LockObj| {
+fn release_slow(lock: Handle<rt_lock>) -> rt_status {
+    lock.on(|l: &LockObj| {
         if debug::active() != 0 && l.inner.locked() {
             debug::releasing(Object::new(l, debug::Kind::Lock));
         }

@@ -1,7 +1,7 @@
 //! `threading.RLock`.
 
 use super::boundary::{Handle, Out};
-use super::{Obj, acquire_recorded, free, handle};
+use super::{Obj, acquire_recorded, free};
 use crate::debug::{self, Object};
 use crate::status::rt_status;
 use crate::sync::RLock;
@@ -65,13 +65,14 @@ pub unsafe extern "C" fn rt_rlock_acquire(
     wait: c_int,
     timeout: f64,
 ) -> rt_status {
+    // SAFETY: the caller passes NULL or a live rlock handle.
+    let rlock = unsafe { Handle::new(rlock) };
     // The common case, in a frame of its own: a valid handle, RT_FOREVER, and a lock that is
     // free or the caller's. Anything else goes to `acquire_slow`, which checks everything
     // again, in order.
     let active = debug::active();
     if wait != 0 && timeout == FOREVER && active & !debug::FAST_PATH_MODES == 0 {
-        // SAFETY: the caller passes NULL or a live rlock handle.
-        if let Ok(r) = unsafe { handle::<RLock, _>(rlock) } {
+        if let Ok(r) = rlock.get::<RLock>() {
             if r.inner.try_acquire_fast() {
                 if active != 0 {
                     acquired_fast(r);
@@ -94,9 +95,7 @@ fn acquired_fast(r: &RLockObj) {
 
 #[cold]
 #[inline(never)]
-fn acquire_slow(rlock: *mut rt_rlock, wait: c_int, timeout: f64) -> rt_status {
-    // SAFETY: the caller passes NULL or a live rlock handle.
-    let rlock = unsafe { Handle::new(rlock) };
+fn acquire_slow(rlock: Handle<rt_rlock>, wait: c_int, timeout: f64) -> rt_status {
     rlock.on(|r: &RLockObj| {
         let w = lock_wait(wait != 0, timeout)?;
         let obj = Object::new(r, debug::Kind::RLock);
@@ -117,10 +116,11 @@ fn acquire_slow(rlock: *mut rt_rlock, wait: c_int, timeout: f64) -> rt_status {
 /// wrong-kind handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_rlock_release(rlock: *mut rt_rlock) -> rt_status {
+    // SAFETY: the caller passes NULL or a live rlock handle.
+    let rlock = unsafe { Handle::new(rlock) };
     let active = debug::active();
     if active & !debug::FAST_PATH_MODES == 0 {
-        // SAFETY: the caller passes NULL or a live rlock handle.
-        if let Ok(r) = unsafe { handle::<RLock, _>(rlock) } {
+        if let Ok(r) = rlock.get::<RLock>() {
             if active & debug::NEEDS_HELD != 0 {
                 return release_tracked(r, rlock);
             }
@@ -138,22 +138,20 @@ pub unsafe extern "C" fn rt_rlock_release(rlock: *mut rt_rlock) -> rt_status {
 /// (`debug::releasing`), then the release, fast if it can be.
 #[cold]
 #[inline(never)]
-fn release_tracked(r: &RLockObj, rlock: *mut rt_rlock) -> rt_status {
+fn release_tracked(r: &RLockObj, rlock: Handle<rt_rlock>) -> rt_status {
     if r.inner.is_owned() && r.inner.count() == 1 {
         debug::releasing(Object::new(r, debug::Kind::RLock));
     }
     if r.inner.release_if_owner() {
         return rt_status::RT_OK;
     }
-    // SAFETY: the caller passes NULL or a live rlock handle.
-    unsafe { Handle::new(rlock) }.on(|r: &RLockObj| r.inner.release())
+    rlock.on(|r: &RLockObj| r.inner.release())
 }
 
 #[cold]
 #[inline(never)]
-fn release_refused(rlock: *mut rt_rlock) -> rt_status {
-    // SAFETY: the caller passes NULL or a live rlock handle.
-    unsafe { Handle::new(rlock) }.on(|r: &RLockObj| {
+fn release_refused(rlock: Handle<rt_rlock>) -> rt_status {
+    rlock.on(|r: &RLockObj| {
         // The last level only.
         if debug::active() != 0 && r.inner.count() == 1 {
             debug::releasing(Object::new(r, debug::Kind::RLock));

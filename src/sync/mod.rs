@@ -2,6 +2,7 @@
 
 pub mod barrier;
 pub mod condition;
+mod contended;
 pub mod event;
 pub mod lock;
 pub mod rlock;

@@ -33,26 +33,27 @@
 //! a worker that meets a future already finished by someone else skips it (CPython's worker
 //! dies of the RuntimeError).
 
-use super::future::{Failure, Future, FutureRef, ResultFree};
+mod exit;
+mod pool;
+mod work;
+
+pub use exit::interpreter_shutting_down;
+pub use pool::BROKEN_MESSAGE;
+pub use work::{ArgFree, InitFn, LOST_MESSAGE, TaskFn};
+
+use super::future::{Future, FutureRef, ResultFree};
 use crate::debug::annotate;
 use crate::memory::{Arc, try_box, try_boxed_str};
 use crate::queue::Queue;
 use crate::status::{Error, rt_status};
 use crate::sync::Semaphore;
-use crate::thread::{CallbackGuard, Thread};
+use crate::thread::Thread;
 use crate::wait::LockCell;
-use std::borrow::Cow;
-use std::ffi::{CStr, c_int, c_void};
-use std::fmt::Write;
+use exit::{GLOBAL_SHUTDOWN, register, unregister};
+use pool::{PoolState, Shared, WorkerArgs, join_all, worker_entry};
+use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-
-/// A task: `int task(void *arg, void **result)`; 0 is success with `*result`, anything else
-/// is the failure's code.
-pub type TaskFn = unsafe extern "C" fn(*mut c_void, *mut *mut c_void) -> c_int;
-/// An initializer: `int init(void *ctx)`; non-zero breaks the pool.
-pub type InitFn = unsafe extern "C" fn(*mut c_void) -> c_int;
-/// A destructor for a task's argument.
-pub type ArgFree = unsafe extern "C" fn(*mut c_void);
+use work::{SendPtr, WorkItem};
 
 pub const SHUTDOWN: Error = Error::new(
     rt_status::RT_ESHUTDOWN,
@@ -62,197 +63,7 @@ pub const INTERPRETER_SHUTDOWN: Error = Error::new(
     rt_status::RT_ESHUTDOWN,
     "cannot schedule new futures after interpreter shutdown",
 );
-pub const BROKEN_MESSAGE: &str =
-    "A thread initializer failed, the thread pool is not usable anymore";
 pub const BROKEN: Error = Error::new(rt_status::RT_EBROKEN, BROKEN_MESSAGE);
-const JOIN_SELF: Error = Error::new(rt_status::RT_EDEADLK, "cannot join current thread");
-
-#[derive(Clone, Copy)]
-struct SendPtr(*mut c_void);
-// SAFETY: the user's pointers, handed to the worker by the contract of submit.
-unsafe impl Send for SendPtr {}
-
-/// One submitted call.
-struct WorkItem {
-    future: Arc<Future>,
-    task: TaskFn,
-    arg: SendPtr,
-    arg_free: Option<ArgFree>,
-}
-
-impl WorkItem {
-    fn free_arg(&mut self) {
-        if let Some(free) = self.arg_free.take() {
-            let _g = CallbackGuard::new();
-            // SAFETY: the destructor given with the argument, called once.
-            unsafe { free(self.arg.0) };
-        }
-    }
-
-    fn run(mut self) {
-        if !matches!(self.future.set_running_or_notify_cancel(), Ok(true)) {
-            return;
-        }
-        let mut result: *mut c_void = std::ptr::null_mut();
-        // What the submitter did before `submit` happens before the task.
-        annotate::acquired::<Future>(&*self.future);
-        let rc = {
-            let _g = CallbackGuard::new();
-            crate::status::record_text(rt_status::RT_OK, "");
-            // SAFETY: the task and its argument, as submit was given them; called once.
-            unsafe { (self.task)(self.arg.0, &mut result) }
-        };
-        let failure = (rc != 0).then(|| task_failure(rc));
-        self.free_arg();
-        let _ = match failure {
-            None => self.future.set_result(result),
-            Some(f) => self.future.set_exception(f),
-        };
-    }
-}
-
-/// The failure of a task that returned `rc`: its code, and the thread's last message, copied.
-/// Without memory for the copy, the code stays and the message says so.
-fn task_failure(rc: c_int) -> Failure {
-    // SAFETY: the calling thread's message buffer, NUL-terminated, unchanged during this call.
-    let bytes = unsafe { CStr::from_ptr(crate::status::last_error_ptr()) }.to_bytes();
-    let text = match std::str::from_utf8(bytes) {
-        Ok(t) => t,
-        // A message cut inside a character: its whole characters.
-        Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or(""),
-    };
-    Failure::copied(rc, text).unwrap_or(Failure {
-        code: rc,
-        message: Cow::Borrowed(LOST_MESSAGE),
-    })
-}
-
-/// The message of a task's failure whose own message could not be copied.
-pub const LOST_MESSAGE: &str = "out of memory (the task's own message was lost)";
-
-impl Drop for WorkItem {
-    fn drop(&mut self) {
-        self.free_arg();
-    }
-}
-
-struct PoolState {
-    shutdown: bool,
-    broken: bool,
-    /// Every worker started, in order; none is ever removed.
-    threads: Vec<Arc<Thread>>,
-}
-
-struct Shared {
-    queue: Queue<WorkItem>,
-    idle: Semaphore,
-    st: LockCell<PoolState>,
-    max_workers: usize,
-    /// The prefix given, or `None`: `ThreadPoolExecutor-<number>`.
-    prefix: Option<Box<str>>,
-    /// The number of a pool without a prefix, given when it is registered (never reused).
-    number: AtomicU64,
-    initializer: Option<(InitFn, SendPtr)>,
-    /// The process's exit has waited for this pool's workers.
-    exit_joined: AtomicBool,
-}
-
-// SAFETY: the initializer's context (in `SendPtr`, which is Send) is the user's, given to
-// every worker by the contract of the C face; it is only copied, never dereferenced here.
-unsafe impl Sync for SendPtr {}
-
-impl Shared {
-    fn with<R>(&self, f: impl FnOnce(&mut PoolState) -> R) -> R {
-        self.st.with(f)
-    }
-
-    /// No more items, and the workers end once the queue is empty (allocates nothing).
-    fn shut_queue(&self, immediate: bool) -> Option<crate::queue::Drained<WorkItem>> {
-        self.queue.shutdown(immediate).ok()
-    }
-
-    /// Writes the pool's prefix: the one given, or `ThreadPoolExecutor-<number>`.
-    fn write_prefix(&self, out: &mut impl Write) -> std::fmt::Result {
-        match &self.prefix {
-            Some(p) => out.write_str(p),
-            None => write!(
-                out,
-                "ThreadPoolExecutor-{}",
-                self.number.load(Ordering::Relaxed)
-            ),
-        }
-    }
-
-    /// The worker's name, `<prefix>_<n>`; `RT_ENOMEM`.
-    fn worker_name(&self, n: usize) -> Result<String, Error> {
-        let mut name = String::new();
-        // Room for the prefix, "ThreadPoolExecutor-" and two 20-digit numbers: no write below
-        // allocates.
-        let room = self.prefix.as_ref().map_or(0, |p| p.len()) + 64;
-        name.try_reserve(room).map_err(|_| Error::NO_MEMORY)?;
-        let _ = self.write_prefix(&mut name);
-        let _ = write!(name, "_{n}");
-        Ok(name)
-    }
-
-    fn initializer_failed(&self) {
-        // Once broken, no submit adds to the queue: what it holds now fails (other workers may
-        // take some meanwhile, as in CPython, where they then fail in their own initializer).
-        self.with(|st| st.broken = true);
-        while let Ok(mut w) = self.queue.get(false, None) {
-            w.free_arg();
-            let _ = w.future.set_exception(Failure {
-                code: rt_status::RT_EBROKEN as i32,
-                message: Cow::Borrowed(BROKEN_MESSAGE),
-            });
-        }
-    }
-}
-
-/// What a worker thread is given.
-struct WorkerArgs {
-    shared: Arc<Shared>,
-}
-
-unsafe extern "C-unwind" fn worker_entry(arg: *mut c_void) {
-    // SAFETY: `arg` is the Box that `adjust_thread_count` leaked for this worker.
-    let args = unsafe { Box::from_raw(arg as *mut WorkerArgs) };
-    worker(&args.shared);
-}
-
-fn worker(shared: &Shared) {
-    if let Some((init, ctx)) = shared.initializer {
-        let rc = {
-            let _g = CallbackGuard::new();
-            // SAFETY: the initializer and its context, as the executor was given them.
-            unsafe { init(ctx.0) }
-        };
-        if rc != 0 {
-            shared.initializer_failed();
-            return;
-        }
-    }
-    loop {
-        let item = match shared.queue.get(false, None) {
-            Ok(item) => item,
-            Err(e) if e.status == rt_status::RT_ESHUTDOWN => return,
-            Err(_) => {
-                let _ = shared.idle.release(1);
-                loop {
-                    match shared.queue.get(true, None) {
-                        Ok(item) => break item,
-                        // Shut down and empty: the pool is done with this worker.
-                        Err(e) if e.status == rt_status::RT_ESHUTDOWN => return,
-                        // An interrupt: a worker ignores it. (Without memory for its wait
-                        // record a thread waits on a record on its stack: no failure there.)
-                        Err(_) => {}
-                    }
-                }
-            }
-        };
-        item.run();
-    }
-}
 
 /// A thread pool (`ThreadPoolExecutor`); see the module comment. Dropping it shuts it down
 /// and waits for its workers.
@@ -463,141 +274,12 @@ impl Executor {
     }
 }
 
-fn join_all(sh: &Shared, interruptible: bool) -> Result<(), Error> {
-    let mut result = Ok(());
-    let mut interrupted = false;
-    // One at a time, by index (no copy of the list): workers are only ever added.
-    let mut i = 0;
-    while let Some(t) = sh.with(|st| st.threads.get(i).cloned()) {
-        i += 1;
-        loop {
-            match t.join(-1.0) {
-                Ok(()) => break,
-                Err(e) if e.status == rt_status::RT_EINTR => {
-                    if interruptible {
-                        return Err(e);
-                    }
-                    interrupted = true;
-                }
-                Err(e) if e.status == rt_status::RT_EDEADLK => {
-                    result = Err(JOIN_SELF);
-                    break;
-                }
-                Err(_) => break,
-            }
-        }
-    }
-    if interrupted {
-        crate::wait::with_current(|r| r.interrupt());
-    }
-    result
-}
-
 impl Drop for Executor {
     fn drop(&mut self) {
         let _ = self.shutdown(false, false);
         let _ = self.join_workers(false);
         unregister(&self.shared);
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The process's exit.
-
-/// Set when the process begins to exit (CPython's `concurrent.futures.thread._shutdown`).
-static GLOBAL_SHUTDOWN: AtomicBool = AtomicBool::new(false);
-
-/// The registered pools. Each pointer is an `Arc<Shared>` that its `Executor` holds while it
-/// is listed (`Executor::drop` unlists it first), so a holder of the list's lock may take a
-/// reference.
-struct Pools(Vec<*const Shared>);
-// SAFETY: the pointers are pools shared between threads (`Shared` is Sync), each alive while
-// listed (see above).
-unsafe impl Send for Pools {}
-
-static POOLS: LockCell<Pools> = LockCell::new(Pools(Vec::new()));
-
-/// The next number of a pool without a prefix; only touched with the list's lock held.
-static NEXT_NUMBER: AtomicU64 = AtomicU64::new(0);
-
-fn with_pools<R>(f: impl FnOnce(&mut Vec<*const Shared>) -> R) -> R {
-    POOLS.with(|p| f(&mut p.0))
-}
-
-/// A reference to a listed pool.
-///
-/// # Safety
-/// The list's lock must be held and `p` listed.
-unsafe fn listed(p: *const Shared) -> Arc<Shared> {
-    // SAFETY: a listed pool is alive (its Executor holds it); one more reference.
-    unsafe {
-        Arc::increment_strong_count(p);
-        Arc::from_raw(p)
-    }
-}
-
-fn register(sh: &Arc<Shared>) -> Result<(), Error> {
-    static ARMED: std::sync::Once = std::sync::Once::new();
-    ARMED.call_once(|| {
-        // The registry's handler first, so that ours is registered after it and runs before it.
-        crate::thread::shutdown::arm_exit_wait();
-        // SAFETY: an `extern "C"` function that never unwinds. If registering fails (no
-        // memory), the exit does not wait for workers.
-        unsafe { libc::atexit(at_exit) };
-    });
-    with_pools(|v| {
-        v.try_reserve(1).map_err(|_| Error::NO_MEMORY)?;
-        if sh.prefix.is_none() {
-            let n = NEXT_NUMBER.load(Ordering::Relaxed);
-            sh.number.store(n, Ordering::Relaxed);
-            NEXT_NUMBER.store(n + 1, Ordering::Relaxed);
-        }
-        v.push(Arc::as_ptr(sh));
-        Ok(())
-    })
-}
-
-fn unregister(sh: &Arc<Shared>) {
-    let me = Arc::as_ptr(sh);
-    with_pools(|v| v.retain(|p| *p != me));
-}
-
-extern "C" fn at_exit() {
-    // Under the list's lock: no pool comes or goes meanwhile. Under each pool's lock: a submit
-    // that got in before this is queued before the queue shuts.
-    with_pools(|v| {
-        GLOBAL_SHUTDOWN.store(true, Ordering::Release);
-        for &p in v.iter() {
-            // SAFETY: listed, and the lock is held.
-            let sh = unsafe { &*p };
-            sh.with(|_| sh.shut_queue(false));
-        }
-    });
-    if !crate::thread::shutdown::exit_wait_enabled() {
-        return;
-    }
-    // Each pool once (a worker's task may free a pool meanwhile, or exit from a worker).
-    loop {
-        let next = with_pools(|v| {
-            v.iter()
-                .copied()
-                // SAFETY: listed, and the lock is held.
-                .find(|&p| !unsafe { &*p }.exit_joined.swap(true, Ordering::AcqRel))
-                // SAFETY: as above.
-                .map(|p| unsafe { listed(p) })
-        });
-        match next {
-            Some(sh) => {
-                let _ = join_all(&sh, false);
-            }
-            None => break,
-        }
-    }
-}
-
-/// Whether the process has begun to exit (submits are refused).
-pub fn interpreter_shutting_down() -> bool {
-    GLOBAL_SHUTDOWN.load(Ordering::Acquire)
 }
 
 impl std::fmt::Debug for Executor {
@@ -613,6 +295,7 @@ mod tests {
     use super::*;
     use crate::thread::object::lifecycle::DELAY_BEFORE_ALIVE_MS;
     use std::cell::Cell;
+    use std::ffi::c_int;
 
     thread_local! {
         static HOOK_CALLS: Cell<u32> = const { Cell::new(0) };
