@@ -7,9 +7,6 @@
 //! | 0      | 1      | free, threads wait (just released, or a waiter is leaving)      |
 //! | 1      | 1      | held, threads wait: release goes through the parking table      |
 //!
-//! The contended acquire (spin, set PARKED, park, look again) is the one Semaphore uses too,
-//! written once in `contended.rs`; this file says what the word means to it.
-//!
 //! PARKED is set by a thread about to park, before it queues (`validate` re-checks the word
 //! under the bucket lock), and cleared under the bucket lock when the last waiter leaves.
 //! A condition's `notify_all` may also set it ([`Lock::mark_parked_if_locked`],
@@ -35,12 +32,12 @@
 //! Differences from Python: none in behaviour. Differences from pthreads: no owner (no
 //! `EPERM`), releasing an unlocked lock is reported, timed acquire uses the monotonic clock.
 
-use super::contended::{self, Contended};
 use crate::debug::annotate;
 use crate::status::{Error, rt_status};
 use crate::time::Wait;
+use crate::wait::SpinWait;
 use crate::wait::sys::{AtomicU8, Ordering};
-use crate::wait::{self, Block, ParkResult, UnparkResult};
+use crate::wait::{self, Block, ParkResult, Tidy, UnparkResult};
 
 const LOCKED: u8 = 1;
 const PARKED: u8 = 2;
@@ -87,14 +84,32 @@ impl Lock {
     /// Takes the lock if it is free; never blocks.
     #[inline]
     pub fn try_acquire(&self) -> bool {
-        contended::try_acquire(self)
+        let taken = self.try_acquire_quiet();
+        if taken {
+            annotate::acquired(self);
+        }
+        taken
     }
 
     /// [`Lock::try_acquire`] without telling race detectors: for an RLock's fast path, which
     /// the C face takes only while no debug mode (annotations included) is on.
     #[inline]
     pub(crate) fn try_acquire_quiet(&self) -> bool {
-        contended::try_take(self)
+        let mut s = self.state.load(Ordering::Relaxed);
+        loop {
+            if s & LOCKED != 0 {
+                return false;
+            }
+            match self.state.compare_exchange_weak(
+                s,
+                s | LOCKED,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(now) => s = now,
+            }
+        }
     }
 
     /// Takes the lock if it is free and nobody waits: one compare-exchange, with no load before
@@ -153,19 +168,80 @@ impl Lock {
     /// The slow path; `block` says how a wait ends and whether hooks run (its deadline is
     /// `wait`'s).
     fn acquire_slow_with(&self, wait: Wait, block: Block) -> Result<(), Error> {
-        let r = if wait == Wait::Try {
-            if self.try_acquire_quiet() {
-                Ok(())
-            } else {
-                Err(Error::TIMEOUT)
-            }
-        } else {
-            contended::acquire_contended(self, wait, block)
-        };
+        let r = self.acquire_slow_loop(wait, block);
         if r.is_ok() {
             annotate::acquired(self);
         }
         r
+    }
+
+    fn acquire_slow_loop(&self, wait: Wait, block: Block) -> Result<(), Error> {
+        if wait == Wait::Try {
+            return if self.try_acquire() {
+                Ok(())
+            } else {
+                Err(Error::TIMEOUT)
+            };
+        }
+        let deadline = wait.deadline();
+        let block = Block { deadline, ..block };
+        let mut spin = SpinWait::new();
+        let mut block = block;
+        let mut s = self.state.load(Ordering::Relaxed);
+        loop {
+            if s & LOCKED == 0 {
+                match self.state.compare_exchange_weak(
+                    s,
+                    s | LOCKED,
+                    Ordering::Acquire,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => return Ok(()),
+                    Err(now) => s = now,
+                }
+                continue;
+            }
+            let expired = || deadline.is_some_and(|d| d.has_passed());
+            if s & PARKED == 0 {
+                if spin.spin() {
+                    s = self.state.load(Ordering::Relaxed);
+                    continue;
+                }
+                // Before setting PARKED: a timeout leaves no trace (a spin may outlast a short
+                // deadline on a loaded machine). Once set, the park below decides (a wait
+                // already expired leaves the queue at once and tidies PARKED).
+                if expired() {
+                    return Err(Error::TIMEOUT);
+                }
+                if let Err(now) = self.state.compare_exchange_weak(
+                    s,
+                    s | PARKED,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                ) {
+                    s = now;
+                    continue;
+                }
+            } else if expired() {
+                return Err(Error::TIMEOUT);
+            }
+            let parked = LOCKED | PARKED;
+            match wait::park(&self.state, parked, Tidy::Clear(PARKED), block) {
+                ParkResult::Unparked(TOKEN_HANDOFF) => return Ok(()),
+                ParkResult::Unparked(_) => {
+                    // Woken to compete: if it loses, it waits again at the head of the queue
+                    // with the age of its whole wait, so that it is soon handed the lock.
+                    if block.since == 0 && !cfg!(loom) {
+                        block.since = wait::parked_since();
+                    }
+                }
+                ParkResult::Invalid => {}
+                ParkResult::TimedOut => return Err(Error::TIMEOUT),
+                ParkResult::Interrupted => return Err(Error::INTERRUPTED),
+            }
+            spin.reset();
+            s = self.state.load(Ordering::Relaxed);
+        }
     }
 
     /// Releases the lock, whoever holds it. `Err` is `RT_ENOTLOCKED` if it was not held.
@@ -326,32 +402,12 @@ impl Lock {
     }
 }
 
-/// The lock's word for the shared contended acquire: free when LOCKED is clear; a waiter
-/// parks on LOCKED | PARKED; a hand-off (`TOKEN_HANDOFF`) gives it the lock as it wakes.
-impl Contended for Lock {
-    type W = AtomicU8;
-    const PARKED: u8 = PARKED;
-    const PARKED_ON: u8 = LOCKED | PARKED;
-
-    #[inline]
-    fn word(&self) -> &AtomicU8 {
-        &self.state
+impl super::Acquire for Lock {
+    fn acquire_now(&self) -> Result<bool, Error> {
+        Ok(self.try_acquire())
     }
-
-    #[inline]
-    fn taken(s: u8) -> Option<u8> {
-        (s & LOCKED == 0).then_some(s | LOCKED)
-    }
-
-    const KEEPS_AGE: bool = true;
-
-    fn acquire_slow(&self, wait: Wait) -> Result<(), Error> {
-        Lock::acquire_slow(self, wait)
-    }
-
-    #[inline]
-    fn won(&self, r: &ParkResult) -> bool {
-        *r == ParkResult::Unparked(TOKEN_HANDOFF)
+    fn acquire_blocking(&self, wait: Wait) -> Result<(), Error> {
+        self.acquire_slow(wait)
     }
 }
 

@@ -2,7 +2,6 @@
 
 pub mod barrier;
 pub mod condition;
-mod contended;
 pub mod event;
 pub mod lock;
 pub mod rlock;

@@ -7,8 +7,7 @@
 //! | 1..64 | value  | the permits available (never negative: at most `i64::MAX`)          |
 //!
 //! Acquire takes one permit with one compare-exchange when the value is positive. Otherwise it
-//! spins briefly, sets PARKED, and parks (the contended acquire Lock uses too, in
-//! `contended.rs`) if the word is still "value 0, PARKED" (`validate`,
+//! spins briefly, sets PARKED, and parks if the word is still "value 0, PARKED" (`validate`,
 //! under the bucket lock). Release with PARKED clear adds its permits with one compare-exchange
 //! (the bound check is part of it, so a refused release changes nothing). With PARKED set, it
 //! takes up to `n` waiters out of the queue and adds the permits under the bucket lock, in the
@@ -24,12 +23,12 @@
 //! `RT_EOVERFLOW`); a negative timeout other than `RT_FOREVER` and NaN are `RT_EINVAL` (Python
 //! treats a negative timeout as a try, and spins on NaN).
 
-use super::contended::{self, Contended};
 use crate::debug::annotate;
 use crate::status::{Error, rt_status};
 use crate::time::Wait;
+use crate::wait::SpinWait;
 use crate::wait::sys::{AtomicU64, Ordering};
-use crate::wait::{self, Block, ParkResult, UnparkResult};
+use crate::wait::{self, Block, ParkResult, Tidy, UnparkResult};
 
 const PARKED: u64 = 1;
 const ONE: u64 = 2;
@@ -97,7 +96,20 @@ impl Semaphore {
     /// Takes a permit if one is available; never blocks.
     #[inline]
     pub fn try_acquire(&self) -> bool {
-        contended::try_acquire(self)
+        let mut s = self.state.load(Ordering::Relaxed);
+        while s >= ONE {
+            match self
+                .state
+                .compare_exchange_weak(s, s - ONE, Ordering::Acquire, Ordering::Relaxed)
+            {
+                Ok(_) => {
+                    annotate::acquired(self);
+                    return true;
+                }
+                Err(now) => s = now,
+            }
+        }
+        false
     }
 
     /// Takes a permit (`acquire(blocking, timeout)`): at once, waiting without bound, or until a
@@ -110,11 +122,62 @@ impl Semaphore {
     /// The contended path: spin a little, then park.
     #[cold]
     pub fn acquire_slow(&self, wait: Wait) -> Result<(), Error> {
-        let r = contended::acquire_contended(self, wait, Block::until(None));
+        let r = self.acquire_slow_loop(wait);
         if r.is_ok() {
             annotate::acquired(self);
         }
         r
+    }
+
+    fn acquire_slow_loop(&self, wait: Wait) -> Result<(), Error> {
+        let mut spin = SpinWait::new();
+        let mut s = self.state.load(Ordering::Relaxed);
+        loop {
+            if s >= ONE {
+                match self.state.compare_exchange_weak(
+                    s,
+                    s - ONE,
+                    Ordering::Acquire,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => return Ok(()),
+                    Err(now) => s = now,
+                }
+                continue;
+            }
+            if s & PARKED == 0 {
+                if spin.spin() {
+                    s = self.state.load(Ordering::Relaxed);
+                    continue;
+                }
+                // Before setting PARKED: a timeout leaves no trace. Once set, the park below
+                // decides (a wait already expired leaves the queue at once and tidies PARKED).
+                if wait.expired() {
+                    return Err(Error::TIMEOUT);
+                }
+                if let Err(now) = self.state.compare_exchange_weak(
+                    s,
+                    s | PARKED,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                ) {
+                    s = now;
+                    continue;
+                }
+            } else if wait.expired() {
+                return Err(Error::TIMEOUT);
+            }
+            let block = Block::until(wait.deadline());
+            match wait::park(&self.state, PARKED, Tidy::Clear(PARKED), block) {
+                ParkResult::Unparked(_) | ParkResult::Invalid => {}
+                // A permit released as the deadline passed is still taken.
+                ParkResult::TimedOut if self.try_acquire() => return Ok(()),
+                ParkResult::TimedOut => return Err(Error::TIMEOUT),
+                ParkResult::Interrupted => return Err(Error::INTERRUPTED),
+            }
+            spin.reset();
+            s = self.state.load(Ordering::Relaxed);
+        }
     }
 
     /// Adds `n` permits and wakes up to `n` waiters (`release(n)`). `Err`, with nothing changed:
@@ -217,33 +280,12 @@ impl Semaphore {
     }
 }
 
-/// The semaphore's word for the shared contended acquire: a permit is there when the count
-/// (the word over ONE) is not zero; a waiter parks on PARKED alone (no permit); a permit
-/// released as the deadline passed is still taken.
-impl Contended for Semaphore {
-    type W = AtomicU64;
-    const PARKED: u64 = PARKED;
-    const PARKED_ON: u64 = PARKED;
-
-    #[inline]
-    fn word(&self) -> &AtomicU64 {
-        &self.state
+impl super::Acquire for Semaphore {
+    fn acquire_now(&self) -> Result<bool, Error> {
+        Ok(self.try_acquire())
     }
-
-    #[inline]
-    fn taken(s: u64) -> Option<u64> {
-        s.checked_sub(ONE)
-    }
-
-    const KEEPS_AGE: bool = false;
-
-    fn acquire_slow(&self, wait: Wait) -> Result<(), Error> {
-        Semaphore::acquire_slow(self, wait)
-    }
-
-    #[inline]
-    fn won(&self, r: &ParkResult) -> bool {
-        *r == ParkResult::TimedOut && self.try_acquire()
+    fn acquire_blocking(&self, wait: Wait) -> Result<(), Error> {
+        self.acquire_slow(wait)
     }
 }
 
