@@ -1272,6 +1272,7 @@ static void allocation_free_functions_allocate_nothing(void) {
     NO_ALLOC(rt_barrier_broken(b));
     NO_ALLOC(rt_barrier_abort(b));
     NO_ALLOC(rt_barrier_reset(b));
+    NO_ALLOC(rt_object_name(b, name, sizeof name)); /* an object without a name */
     NO_ALLOC(rt_barrier_free(b));
     NO_ALLOC(rt_condition_acquire(c, 1, RT_FOREVER));
     NO_ALLOC(rt_condition_notify(c, 1));
@@ -1350,7 +1351,6 @@ static void allocation_free_functions_allocate_nothing(void) {
     NO_ALLOC(rt_set_debug_report_hook(NULL, NULL));
     CHECK_OK(rt_object_set_name(tm, "main"));
     NO_ALLOC(rt_object_name(tm, name, sizeof name));
-    NO_ALLOC(rt_object_name(b, name, sizeof name));
     NO_ALLOC(rt_set_thread_hooks(hook, hook, NULL));
     NO_ALLOC(rt_set_thread_hooks(NULL, NULL, NULL));
     NO_ALLOC(rt_thread_release(t));
