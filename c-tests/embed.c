@@ -45,7 +45,10 @@ static void hooks_run_once_around_a_real_block(void) {
     CHECK_OK(rt_lock_new(&l));
     CHECK_OK(rt_lock_acquire(l, 1, RT_FOREVER));
     rt_set_blocking_hooks(count_before, count_after, &ctx_seen);
-    CHECK_STATUS(rt_lock_acquire(l, 1, 0.05), RT_TIMEOUT);
+    /* Long enough that the wait outlasts the spin before a sleep even on a loaded machine
+     * under valgrind (where a few yields can take tens of milliseconds): the thread must
+     * really sleep, once. */
+    CHECK_STATUS(rt_lock_acquire(l, 1, 0.5), RT_TIMEOUT);
     rt_set_blocking_hooks(NULL, NULL, NULL);
     CHECK_EQ_INT(before_calls, 1);
     CHECK_EQ_INT(after_calls, 1);
