@@ -186,7 +186,12 @@ pub fn acquired(obj: Object) {
 #[cold]
 #[inline(never)]
 pub fn acquired_fast(obj: Object) {
-    acquired(obj);
+    // The contention profile alone, the mode meant to run in production, without a second call.
+    if active() == CONTENTION {
+        contention::acquired(obj);
+    } else {
+        acquired(obj);
+    }
 }
 
 /// The fast paths' dispatcher: the calling thread is about to release `obj` (a Lock, or an
