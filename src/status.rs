@@ -227,6 +227,18 @@ impl std::fmt::Display for OsText {
     }
 }
 
+/// Appends to the text in `buf[..*len]` as much of `s` as fits in `buf`, cut at a character
+/// boundary so that the text stays UTF-8: the one way rthread's fixed text buffers fill.
+pub fn append_cut(buf: &mut [u8], len: &mut usize, s: &str) {
+    let room = buf.len() - *len;
+    let mut take = s.len().min(room);
+    while !s.is_char_boundary(take) {
+        take -= 1;
+    }
+    buf[*len..*len + take].copy_from_slice(&s.as_bytes()[..take]);
+    *len += take;
+}
+
 /// Capacity of the per-thread message buffer, terminating NUL included.
 const MESSAGE_CAPACITY: usize = 256;
 
@@ -237,14 +249,8 @@ struct MessageBuf {
 
 impl Write for MessageBuf {
     fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        // Keep room for the NUL; cut at a character boundary so the text stays UTF-8.
-        let room = MESSAGE_CAPACITY - 1 - self.len;
-        let mut take = s.len().min(room);
-        while !s.is_char_boundary(take) {
-            take -= 1;
-        }
-        self.bytes[self.len..self.len + take].copy_from_slice(&s.as_bytes()[..take]);
-        self.len += take;
+        // Keep room for the NUL.
+        append_cut(&mut self.bytes[..MESSAGE_CAPACITY - 1], &mut self.len, s);
         Ok(())
     }
 }

@@ -492,13 +492,8 @@ impl Text {
 
 impl Write for Text {
     fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let room = TEXT_CAPACITY - 1 - self.len;
-        let mut take = s.len().min(room);
-        while !s.is_char_boundary(take) {
-            take -= 1;
-        }
-        self.buf[self.len..self.len + take].copy_from_slice(&s.as_bytes()[..take]);
-        self.len += take;
+        // Keep room for the NUL of `as_c_str`.
+        crate::status::append_cut(&mut self.buf[..TEXT_CAPACITY - 1], &mut self.len, s);
         Ok(())
     }
 }

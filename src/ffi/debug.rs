@@ -1,10 +1,10 @@
 //! Debug modes, the report hook, and object names: the C face of `crate::debug`.
 
-use super::boundary::{self, Handle};
+use super::boundary::{self, Buffer, CText, Handle};
 use super::{Header, Kind, ffi_status};
 use crate::debug::{self, Text};
 use crate::status::{Error, rt_status};
-use std::ffi::{CStr, c_char, c_uint, c_void};
+use std::ffi::{c_char, c_uint, c_void};
 use std::fmt::Write;
 
 /// `rt_set_debug` flag: deadlock detection. A blocking call on a Lock, an RLock, a Condition's
@@ -111,13 +111,8 @@ pub unsafe extern "C" fn rt_object_set_name(handle: *mut c_void, name: *const c_
     ffi_status!({
         // SAFETY: the caller passes NULL or a live handle.
         let kind = unsafe { kind_of(handle)? };
-        if name.is_null() {
-            return Err(NULL_NAME);
-        }
         // SAFETY: a non-NULL name is a NUL-terminated string by the API contract.
-        let name = unsafe { CStr::from_ptr(name) }
-            .to_str()
-            .map_err(|_| NAME_NOT_UTF8)?;
+        let name = unsafe { CText::new(name) }.to_str(NULL_NAME, NAME_NOT_UTF8)?;
         if kind == debug::Kind::Thread {
             // SAFETY: the tag says it is a live thread handle.
             let t = super::threading::thread_ref(unsafe { Handle::new(handle as *const _) })?;
@@ -146,18 +141,9 @@ pub unsafe extern "C" fn rt_object_name(
         if buf.is_null() {
             return Err(Error::NULL_OUT);
         }
-        let put = |name: &str| {
-            let needed = name.len() + 1;
-            if needed > len {
-                return Err(crate::thread::object::name_buffer_too_small(needed));
-            }
-            // SAFETY: `buf` holds `len` >= needed bytes by the API contract.
-            unsafe {
-                std::ptr::copy_nonoverlapping(name.as_ptr(), buf.cast::<u8>(), name.len());
-                *buf.add(name.len()) = 0;
-            }
-            Ok(())
-        };
+        // SAFETY: `buf` holds `len` bytes by the API contract.
+        let buf = unsafe { Buffer::new(buf, len) };
+        let put = move |name: &str| buf.put_str(name, crate::thread::object::name_buffer_too_small);
         if kind == debug::Kind::Thread {
             // SAFETY: the tag says it is a live thread handle.
             let t = super::threading::thread_ref(unsafe { Handle::new(handle as *const _) })?;

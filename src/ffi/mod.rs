@@ -369,28 +369,12 @@ pub(crate) fn waiting(
     .ok()
 }
 
-/// Writes `v` through an output pointer; NULL is `RT_EINVAL`.
-///
-/// # Safety
-/// `out` must be NULL or valid for a write of `T`.
-#[inline]
-pub unsafe fn write_out<T>(out: *mut T, v: T) -> Result<(), Error> {
-    if out.is_null() {
-        return Err(Error::NULL_OUT);
-    }
-    // SAFETY: non-NULL, and valid by the contract.
-    unsafe { out.write(v) };
-    Ok(())
-}
-
 /// Evaluates a `Result<(), Error>` body into an `rt_status` through [`boundary::run`]: the
 /// error recorded, a panic caught. (The functions here call `boundary::run` after their one
 /// `unsafe` step; this is for bodies that take no pointer.)
-#[allow(unused_macros)]
 macro_rules! ffi_status {
     ($body:expr) => {
         $crate::ffi::boundary::run(|| -> Result<(), $crate::status::Error> { $body })
     };
 }
-#[allow(unused_imports)]
 pub(crate) use ffi_status;

@@ -30,13 +30,7 @@ impl<const N: usize> Default for StackText<N> {
 
 impl<const N: usize> fmt::Write for StackText<N> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        let room = N - self.len;
-        let mut take = s.len().min(room);
-        while !s.is_char_boundary(take) {
-            take -= 1;
-        }
-        self.buf[self.len..self.len + take].copy_from_slice(&s.as_bytes()[..take]);
-        self.len += take;
+        crate::status::append_cut(&mut self.buf, &mut self.len, s);
         Ok(())
     }
 }
