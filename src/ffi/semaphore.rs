@@ -2,6 +2,7 @@
 
 use super::boundary::{Handle, Out};
 use super::{Obj, free};
+use crate::debug::annotate;
 use crate::status::{Error, rt_status};
 use crate::sync::Semaphore;
 use crate::time::{FOREVER, semaphore_wait};
@@ -84,13 +85,14 @@ pub unsafe extern "C" fn rt_semaphore_acquire(
     wait: c_int,
     timeout: f64,
 ) -> rt_status {
-    // The common case, in a frame of its own: a valid handle, RT_FOREVER and a permit there.
-    // Anything else goes to `acquire_slow`, which checks everything again, in order.
+    // The common case, in a frame of its own: a valid handle, RT_FOREVER, no race detector to
+    // tell, and a permit there. Anything else goes to `acquire_slow`, which checks everything
+    // again, in order (and tells the race detector).
     // SAFETY: the caller passes NULL or a live semaphore handle.
     let sem = unsafe { Handle::new(sem) };
-    if wait != 0 && timeout == FOREVER {
+    if wait != 0 && timeout == FOREVER && !annotate::active() {
         if let Ok(s) = sem.get::<Semaphore>() {
-            if s.inner.try_acquire() {
+            if s.inner.try_acquire_quiet() {
                 return rt_status::RT_OK;
             }
         }
@@ -122,6 +124,10 @@ fn acquire_slow(sem: Handle<rt_semaphore>, wait: c_int, timeout: f64) -> rt_stat
 pub unsafe extern "C" fn rt_semaphore_release(sem: *mut rt_semaphore, n: u64) -> rt_status {
     // SAFETY: the caller passes NULL or a live semaphore handle.
     let sem = unsafe { Handle::new(sem) };
+    // With a race detector to tell, `release_slow` (the core's `release`) tells it.
+    if annotate::active() {
+        return release_slow(sem, n);
+    }
     if let Ok(s) = sem.get::<Semaphore>() {
         if s.inner.try_release_uncontended(n) {
             return rt_status::RT_OK;

@@ -96,16 +96,25 @@ impl Semaphore {
     /// Takes a permit if one is available; never blocks.
     #[inline]
     pub fn try_acquire(&self) -> bool {
+        let taken = self.try_acquire_quiet();
+        if taken {
+            annotate::acquired(self);
+        }
+        taken
+    }
+
+    /// [`Semaphore::try_acquire`] without telling race detectors (see `debug::annotate`): the
+    /// C face's fast path, which it takes only while no tool is detected; every other way to
+    /// acquire tells them.
+    #[inline]
+    pub fn try_acquire_quiet(&self) -> bool {
         let mut s = self.state.load(Ordering::Relaxed);
         while s >= ONE {
             match self
                 .state
                 .compare_exchange_weak(s, s - ONE, Ordering::Acquire, Ordering::Relaxed)
             {
-                Ok(_) => {
-                    annotate::acquired(self);
-                    return true;
-                }
+                Ok(_) => return true,
                 Err(now) => s = now,
             }
         }
@@ -196,10 +205,11 @@ impl Semaphore {
     }
 
     /// Adds `n` permits if nobody waits and the bound allows it; otherwise changes nothing and
-    /// returns false, and `release` does the rest (waking, or reporting the error).
+    /// returns false, and `release` does the rest (waking, or reporting the error). Tells race
+    /// detectors nothing, as [`Semaphore::try_acquire_quiet`]: the C face's fast path, taken
+    /// only while no tool is detected; [`Semaphore::release`] tells them.
     #[inline]
     pub fn try_release_uncontended(&self, n: u64) -> bool {
-        annotate::released(self);
         n != 0 && matches!(self.add_unless_parked(n), Ok(true))
     }
 

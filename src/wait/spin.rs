@@ -43,6 +43,10 @@ const MIN_PAUSE_NS: u32 = 125;
 /// cores).
 const MAX_YIELDS: u32 = 6;
 
+/// How many rounds [`SpinWait::snooze_while`] snoozes at most: seven of back-off (127 pauses
+/// in all), then three yields.
+const SNOOZE_ROUNDS: u32 = 10;
+
 /// The most pause instructions in one round of [`SpinWait::spin`] (2^5).
 const MAX_ROUND_SHIFT: u32 = 5;
 
@@ -385,11 +389,23 @@ impl SpinWait {
         }
     }
 
-    /// Before a sleep on a queue: spins as [`SpinWait::spin`] does while `blocked()` holds (the
-    /// other side is likely to make the item or the room within microseconds).
+    /// Before a sleep on a queue: snoozes while `blocked()` holds, ten rounds at most (the
+    /// other side is likely to make the item or the room within microseconds). It backs off
+    /// before each look, and neither reads the clock nor counts itself in with the spinners
+    /// as [`SpinWait::spin`] does: a queue's two sides come here once per empty or full ring,
+    /// often many times a millisecond, and a shared counter written on every spin would put
+    /// one more cache line between them (measured: the SPSC row a third slower).
     pub fn snooze_while(blocked: impl Fn() -> bool) {
+        if cfg!(loom) {
+            return;
+        }
         let mut s = SpinWait::new();
-        while s.spin() && blocked() {}
+        loop {
+            s.snooze();
+            if s.counter >= SNOOZE_ROUNDS || !blocked() {
+                return;
+            }
+        }
     }
 }
 
