@@ -93,7 +93,7 @@ impl Table {
     }
 
     /// The slot of `key`, claimed if needed; None when the probe finds none.
-    #[inline]
+    #[inline(always)]
     fn slot(&self, key: usize, kind: usize) -> Option<&Slot> {
         let h = Self::home(key);
         for i in 0..PROBES {
@@ -120,7 +120,7 @@ impl Table {
     }
 
     /// Counts an acquisition of `key` by a thread that now holds it.
-    #[inline]
+    #[inline(always)]
     pub fn acquired(&self, key: usize, kind: usize) {
         match self.slot(key, kind) {
             Some(s) => {

@@ -195,6 +195,22 @@ impl DebugThread {
         }
     }
 
+    /// Clears `addr` from the calling thread's own list: plain loads and one store, no
+    /// read-modify-write. Safe because only the owner writes a non-zero value into its slots:
+    /// another thread may clear the same slot meanwhile (a Lock released by another thread),
+    /// and both write the same 0.
+    fn clear_own_held(&self, addr: usize) -> bool {
+        match self.held.iter().find(|h| h.load(Ordering::Relaxed) == addr) {
+            Some(h) => {
+                h.store(0, Ordering::Release);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Clears `addr` from another thread's list (whose owner may be pushing into its other
+    /// slots).
     fn clear_held(&self, addr: usize) -> bool {
         self.held.iter().any(|h| {
             h.compare_exchange(addr, 0, Ordering::AcqRel, Ordering::Relaxed)
@@ -322,6 +338,7 @@ fn make_mine() -> Option<&'static DebugThread> {
 }
 
 /// Records that the calling thread holds `obj`.
+#[inline]
 pub fn push_held(obj: Object) {
     let Some(me) = mine() else { return };
     for (h, k) in me.held.iter().zip(&me.held_kind) {
@@ -335,14 +352,22 @@ pub fn push_held(obj: Object) {
 
 /// Records that `obj` is being released by the calling thread: out of its own list, or out of
 /// the list of the thread that acquired it (a Lock released by another thread).
+#[inline]
 pub fn pop_held(obj: Object) {
     if let Some(me) = mine() {
-        if me.clear_held(obj.addr) {
+        if me.clear_own_held(obj.addr) {
             return;
         }
     }
+    clear_elsewhere(obj.addr);
+}
+
+/// [`pop_held`] for an object the calling thread's list does not have: another thread's.
+#[cold]
+#[inline(never)]
+fn clear_elsewhere(addr: usize) {
     for t in THREADS.lock().iter() {
-        if t.clear_held(obj.addr) {
+        if t.clear_held(addr) {
             return;
         }
     }

@@ -67,7 +67,7 @@ pub unsafe extern "C" fn rt_lock_acquire(
         if let Ok(l) = lock.get::<Lock>() {
             if l.inner.try_acquire_uncontended() {
                 if active != 0 {
-                    debug::acquired_fast(Object::new(l, debug::Kind::Lock));
+                    debug::acquired_fast(Object::new(l, debug::Kind::Lock), active);
                 }
                 return rt_status::RT_OK;
             }
@@ -104,7 +104,7 @@ pub unsafe extern "C" fn rt_lock_release(lock: *mut rt_lock) -> rt_status {
     if active & !debug::FAST_PATH_MODES == 0 {
         if let Ok(l) = lock.get::<Lock>() {
             if active & debug::NEEDS_HELD != 0 {
-                return release_tracked(l, lock);
+                return release_tracked(l, lock, active);
             }
             if l.inner.try_release_uncontended() {
                 return rt_status::RT_OK;
@@ -120,9 +120,9 @@ pub unsafe extern "C" fn rt_lock_release(lock: *mut rt_lock) -> rt_status {
 /// release, fast if it can be.
 #[cold]
 #[inline(never)]
-fn release_tracked(l: &LockObj, lock: Handle<rt_lock>) -> rt_status {
+fn release_tracked(l: &LockObj, lock: Handle<rt_lock>, flags: u32) -> rt_status {
     if l.inner.locked() {
-        debug::releasing(Object::new(l, debug::Kind::Lock));
+        debug::releasing_fast(Object::new(l, debug::Kind::Lock), flags);
     }
     if l.inner.try_release_uncontended() {
         return rt_status::RT_OK;

@@ -75,7 +75,7 @@ pub unsafe extern "C" fn rt_rlock_acquire(
         if let Ok(r) = rlock.get::<RLock>() {
             if r.inner.try_acquire_fast() {
                 if active != 0 {
-                    acquired_fast(r);
+                    acquired_fast(r, active);
                 }
                 return rt_status::RT_OK;
             }
@@ -87,9 +87,9 @@ pub unsafe extern "C" fn rt_rlock_acquire(
 /// The fast path's acquisition with a fast-path debug mode on: the first level only.
 #[cold]
 #[inline(never)]
-fn acquired_fast(r: &RLockObj) {
+fn acquired_fast(r: &RLockObj, flags: u32) {
     if r.inner.count() == 1 {
-        debug::acquired_fast(Object::new(r, debug::Kind::RLock));
+        debug::acquired_fast(Object::new(r, debug::Kind::RLock), flags);
     }
 }
 
@@ -122,7 +122,7 @@ pub unsafe extern "C" fn rt_rlock_release(rlock: *mut rt_rlock) -> rt_status {
     if active & !debug::FAST_PATH_MODES == 0 {
         if let Ok(r) = rlock.get::<RLock>() {
             if active & debug::NEEDS_HELD != 0 {
-                return release_tracked(r, rlock);
+                return release_tracked(r, rlock, active);
             }
             if r.inner.release_if_owner() {
                 return rt_status::RT_OK;
@@ -138,9 +138,9 @@ pub unsafe extern "C" fn rt_rlock_release(rlock: *mut rt_rlock) -> rt_status {
 /// (`debug::releasing`), then the release, fast if it can be.
 #[cold]
 #[inline(never)]
-fn release_tracked(r: &RLockObj, rlock: Handle<rt_rlock>) -> rt_status {
+fn release_tracked(r: &RLockObj, rlock: Handle<rt_rlock>, flags: u32) -> rt_status {
     if r.inner.is_owned() && r.inner.count() == 1 {
-        debug::releasing(Object::new(r, debug::Kind::RLock));
+        debug::releasing_fast(Object::new(r, debug::Kind::RLock), flags);
     }
     if r.inner.release_if_owner() {
         return rt_status::RT_OK;
