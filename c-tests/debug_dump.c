@@ -334,7 +334,74 @@ static void dump_shows_a_future_wait(void) {
     fclose(f);
 }
 
+/* Threads blocked waiting on many futures: in rt_wait (the first future named in the dump) and
+ * in rt_as_completed_next (the iterator, with what is left of its timeout). */
+static rt_future *many[2];
+static rt_as_completed *iter;
+static uint64_t wait_tid, next_tid;
+
+static void many_waiter(void *arg) {
+    bool done[2] = {true, true};
+    size_t n_done = 9;
+    (void)arg;
+    ATOMIC_STORE(&wait_tid, rt_get_native_id());
+    CHECK_OK(rt_wait(many, 2, RT_FOREVER, RT_FIRST_COMPLETED, done, &n_done));
+    CHECK(n_done == 1 && !done[0] && done[1]);
+}
+
+static void next_waiter(void *arg) {
+    rt_future *got = NULL;
+    (void)arg;
+    ATOMIC_STORE(&next_tid, rt_get_native_id());
+    CHECK_OK(rt_as_completed_next(iter, &got));
+    CHECK(got == many[1]);
+}
+
+static void dump_shows_waits_on_many_futures(void) {
+    static char dump[16384];
+    char block[2048], want[160];
+    rt_thread *a, *b;
+    FILE *f = tmpfile();
+    CHECK(f != NULL);
+    CHECK_OK(rt_future_new(NULL, &many[0]));
+    CHECK_OK(rt_future_new(NULL, &many[1]));
+    CHECK_OK(rt_object_set_name(many[0], "first"));
+    CHECK_OK(rt_as_completed_new(many, 2, 600.0, &iter));
+    start(&a, many_waiter, "waits-any");
+    start(&b, next_waiter, "takes-next");
+    WAIT_BLOCKED(&wait_tid);
+    WAIT_BLOCKED(&next_tid);
+    CHECK_OK(rt_dump_threads(fileno(f)));
+    read_all(fileno(f), dump, sizeof dump);
+    block_of(dump, "thread \"waits-any\" ", block, sizeof block);
+    snprintf(want, sizeof want, "  state: blocked in rt_wait on future \"first\" (%p) for ",
+             (void *)many[0]);
+    CHECK(contains(block, want));
+    CHECK(contains(block, ", timeout none\n"));
+    block_of(dump, "thread \"takes-next\" ", block, sizeof block);
+    snprintf(want, sizeof want, "  state: blocked in rt_as_completed_next on as_completed (%p) for ",
+             (void *)iter);
+    CHECK(contains(block, want));
+    /* What is left of the 600 s: more than 500 s, never more than 600 s. */
+    {
+        const char *t = strstr(block, ", timeout ");
+        double left;
+        CHECK(t != NULL && sscanf(t, ", timeout %lf s", &left) == 1);
+        CHECK(left > 500.0 && left <= 600.0);
+    }
+    CHECK_OK(rt_future_set_running_or_notify_cancel(many[1]));
+    CHECK_OK(rt_future_set_result(many[1], NULL));
+    CHECK_OK(rt_thread_join(a, RT_FOREVER));
+    CHECK_OK(rt_thread_join(b, RT_FOREVER));
+    CHECK_OK(rt_thread_release(a));
+    CHECK_OK(rt_thread_release(b));
+    CHECK_OK(rt_as_completed_free(iter));
+    CHECK_OK(rt_future_release(many[0]));
+    CHECK_OK(rt_future_release(many[1]));
+    fclose(f);
+}
 
 RT_CASES(RT_CASE(dump_shows_queue_lock_and_join), RT_CASE(dump_on_signal_shows_the_same),
          RT_CASE(dump_without_holders_says_not_recorded), RT_CASE(dump_lists_foreign_threads),
-         RT_CASE(dump_bad_input), RT_CASE(dump_in_a_fork_child), RT_CASE(dump_shows_a_future_wait))
+         RT_CASE(dump_bad_input), RT_CASE(dump_in_a_fork_child), RT_CASE(dump_shows_a_future_wait),
+         RT_CASE(dump_shows_waits_on_many_futures))

@@ -56,7 +56,9 @@ const WRITE_FAILED: Error = Error::new(rt_status::RT_ESTATE, "could not write th
 /// - `state: running` (not blocked in rthread), or `state: blocked in CALL on KIND "NAME"
 ///   (ADDRESS) for SECONDS s, timeout SECONDS s|none`: the call (`rt_lock_acquire`,
 ///   `rt_queue_get`, ...), the object (its kind, its name if it has one, its handle's address),
-///   how long it has waited (to a few milliseconds) and its timeout;
+///   how long it has waited (to a few milliseconds) and its timeout (`rt_wait` names the
+///   first of its futures; `rt_as_completed_next` the iterator, with what is left of its
+///   overall timeout);
 /// - `holder:` the thread that holds the object: for a join, the thread joined; for a Lock or
 ///   an RLock, the recorded holder (`holder: none` when nobody holds it, `holder: not recorded`
 ///   when no mode that records holders is on: `RT_DEBUG_HOLDERS` or `RT_DEBUG_DEADLOCK`);

@@ -220,6 +220,16 @@ impl AsCompleted {
         }
     }
 
+    /// The seconds left of the overall timeout (0 when it passed, or for a try); negative
+    /// without one (the dump's convention for "none").
+    pub fn remaining_secs(&self) -> f64 {
+        match self.wait {
+            Wait::Forever => -1.0,
+            Wait::Try => 0.0,
+            Wait::Until(d) => d.remaining_secs(),
+        }
+    }
+
     /// How many futures have not been given yet, and how many there are (for the timeout's
     /// message).
     pub fn unfinished(&self) -> (usize, usize) {

@@ -76,6 +76,15 @@ pub unsafe extern "C" fn rt_wait(
             _ => return Err(BAD_RETURN_WHEN),
         };
         let w = timeout_wait(timeout)?;
+        // A dump names the first of the futures as the object waited on.
+        let _waiting = fs.first().and_then(|f| {
+            crate::ffi::waiting(
+                Arc::as_ptr(f),
+                crate::debug::Kind::Future,
+                "rt_wait",
+                timeout,
+            )
+        });
         let waited = crate::futures::wait(&fs, w, when)?;
         for (i, f) in fs.iter().enumerate() {
             done.set(i, waited.done.iter().any(|d| Arc::ptr_eq(d, f)));
@@ -144,6 +153,12 @@ pub unsafe extern "C" fn rt_as_completed_next(
         let _advancing = Advancing::try_new(&obj.inner.lock).ok_or(ADVANCING)?;
         // SAFETY: the lock is held, so this thread alone touches the iterator.
         let iter = unsafe { &mut *obj.inner.it.get() };
+        let _waiting = crate::ffi::waiting(
+            obj,
+            crate::debug::Kind::AsCompleted,
+            "rt_as_completed_next",
+            iter.remaining_secs(),
+        );
         match iter.next_completed() {
             Ok(f) => {
                 // The iterator keeps the future alive (it holds it in its list of all futures).
