@@ -127,6 +127,14 @@ fn release_tracked(l: &LockObj, lock: Handle<rt_lock>, flags: u32) -> rt_status 
     if l.inner.try_release_uncontended() {
         return rt_status::RT_OK;
     }
+    release_waking(lock)
+}
+
+/// The rest of `release_tracked`, in a frame of its own (so that the tracked release needs
+/// none): the release with waiters to wake, or the error of a lock that is not locked.
+#[cold]
+#[inline(never)]
+fn release_waking(lock: Handle<rt_lock>) -> rt_status {
     lock.on(|l: &LockObj| l.inner.release())
 }
 

@@ -145,6 +145,14 @@ fn release_tracked(r: &RLockObj, rlock: Handle<rt_rlock>, flags: u32) -> rt_stat
     if r.inner.release_if_owner() {
         return rt_status::RT_OK;
     }
+    release_checked(rlock)
+}
+
+/// The rest of `release_tracked`, in a frame of its own (so that the tracked release needs
+/// none): the release with waiters to wake, or the error of a caller that does not own it.
+#[cold]
+#[inline(never)]
+fn release_checked(rlock: Handle<rt_rlock>) -> rt_status {
     rlock.on(|r: &RLockObj| r.inner.release())
 }
 
