@@ -167,7 +167,7 @@ impl Blocking {
     }
 
     /// Threads counted as waiting, for every reason (tests).
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(super) fn waiting_threads(&self) -> usize {
         self.reasons
             .iter()
