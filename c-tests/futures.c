@@ -1291,6 +1291,47 @@ static void as_completed_is_interruptible(void) {
     release_futures(f, 1);
 }
 
+struct advancer {
+    rt_as_completed *it;
+    rt_future *got;
+    uint64_t tid;
+    int status;
+};
+
+static void advance_in_thread(void *p) {
+    struct advancer *a = p;
+    rt_status s;
+    ATOMIC_STORE(&a->tid, rt_get_native_id());
+    s = rt_as_completed_next(a->it, &a->got);
+    ATOMIC_STORE(&a->status, 1000 + (int)s);
+}
+
+static void as_completed_one_thread_advances_at_a_time(void) {
+    struct advancer a;
+    rt_thread *t;
+    rt_future *f[1], *got = SENTINEL_FUTURE;
+    rt_as_completed *it;
+    make_futures(f, 1);
+    CHECK_OK(rt_as_completed_new(f, 1, RT_FOREVER, &it));
+    memset(&a, 0, sizeof a);
+    a.it = it;
+    CHECK_OK(rt_thread_new(advance_in_thread, &a, &t));
+    CHECK_OK(rt_thread_start(t));
+    WAIT_BLOCKED(&a.tid);
+    /* Refused at once, not made to wait behind the thread that advances it. */
+    CHECK_ERR(rt_as_completed_next(it, &got), RT_EBUSY, "another thread is advancing the iterator");
+    CHECK(got == SENTINEL_FUTURE);
+    CHECK_OK(rt_future_set_result(f[0], NULL));
+    join_release(t);
+    CHECK_EQ_INT(ATOMIC_LOAD(&a.status), 1000 + RT_OK);
+    CHECK(a.got == f[0]);
+    /* The advancing thread let go when its call returned. */
+    CHECK_OK(rt_as_completed_next(it, &got));
+    CHECK(got == NULL);
+    CHECK_OK(rt_as_completed_free(it));
+    release_futures(f, 1);
+}
+
 static void as_completed_holds_its_futures(void) {
     rt_future *f[1], *got;
     rt_as_completed *it;
@@ -1387,6 +1428,7 @@ RT_CASES(
     RT_CASE(as_completed_gives_duplicates_once),
     RT_CASE(as_completed_overall_timeout),
     RT_CASE(as_completed_is_interruptible),
+    RT_CASE(as_completed_one_thread_advances_at_a_time),
     RT_CASE(as_completed_holds_its_futures),
     RT_CASE(as_completed_over_a_pool)
 )

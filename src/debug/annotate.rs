@@ -149,11 +149,13 @@ fn internal_lock(addr: usize, acquired: bool) {
 /// holds only rthread's own state (objects, queue slots, wait records, the registry), which
 /// its atomics order in ways the tool cannot see; the user's data never lives in it (a queue
 /// holds the user's pointers, not what they point to). helgrind checks a block again once it
-/// is freed and allocated anew.
+/// is freed and allocated anew. Loom builds install no allocator of the library (`ALLOCATOR`).
+#[cfg(not(loom))]
 struct Allocator;
 
 // SAFETY: every call is the system allocator's; the request after it only changes what
 // valgrind checks.
+#[cfg(not(loom))]
 unsafe impl std::alloc::GlobalAlloc for Allocator {
     unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
         // SAFETY: as for `System`, with the caller's layout.
@@ -176,6 +178,7 @@ unsafe impl std::alloc::GlobalAlloc for Allocator {
     }
 }
 
+#[cfg(not(loom))]
 #[inline]
 fn untracked(p: *mut u8, len: usize) -> *mut u8 {
     // Another constructor of the library may allocate before `INIT` has run.

@@ -1,6 +1,6 @@
 //! The contention profile's C face: the report and the hook (`RT_DEBUG_CONTENTION`).
 
-use super::ffi_status;
+use super::boundary;
 use crate::debug::contention;
 use crate::status::rt_status;
 use std::ffi::{c_int, c_void};
@@ -26,7 +26,7 @@ pub type rt_contention_hook_fn = Option<
 /// fails ("cannot write to the file descriptor"; what was written stays); `RT_ENOMEM`.
 #[unsafe(no_mangle)]
 pub extern "C" fn rt_contention_report(fd: c_int, top: usize) -> rt_status {
-    ffi_status!(contention::report_to(fd, top))
+    boundary::run(|| contention::report_to(fd, top))
 }
 
 /// Installs `hook` with `ctx` as the contention hook (Abseil's mutex-profiler shape), replacing

@@ -1,7 +1,7 @@
 //! Debug modes, the report hook, and object names: the C face of `crate::debug`.
 
 use super::boundary::{self, Buffer, CText, Handle};
-use super::{Header, Kind, ffi_status};
+use super::{Header, Kind};
 use crate::debug::{self, Text};
 use crate::status::{Error, rt_status};
 use std::ffi::{c_char, c_uint, c_void};
@@ -46,7 +46,7 @@ pub type rt_debug_report_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, text
 /// Errors: `RT_EINVAL` for an unknown bit ("unknown debug flags"), and nothing changes.
 #[unsafe(no_mangle)]
 pub extern "C" fn rt_set_debug(flags: c_uint) -> rt_status {
-    ffi_status!(debug::set_flags(flags))
+    boundary::run(|| debug::set_flags(flags))
 }
 
 /// The debug modes in force (`RT_DEBUG_*` bits).
@@ -108,7 +108,7 @@ const NULL_NAME: Error = Error::new(rt_status::RT_EINVAL, "NULL name");
 /// kept.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_object_set_name(handle: *mut c_void, name: *const c_char) -> rt_status {
-    ffi_status!({
+    boundary::run(|| {
         // SAFETY: the caller passes NULL or a live handle.
         let kind = unsafe { kind_of(handle)? };
         // SAFETY: a non-NULL name is a NUL-terminated string by the API contract.
@@ -135,7 +135,7 @@ pub unsafe extern "C" fn rt_object_name(
     buf: *mut c_char,
     len: usize,
 ) -> rt_status {
-    ffi_status!({
+    boundary::run(|| {
         // SAFETY: the caller passes NULL or a live handle.
         let kind = unsafe { kind_of(handle)? };
         if buf.is_null() {

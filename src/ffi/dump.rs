@@ -12,7 +12,6 @@
 //! the dump as `rt_dump_threads` does, taking the internal locks as any thread does.
 
 use super::boundary;
-use super::ffi_status;
 use crate::debug::threads::{self as records, DebugThread};
 use crate::debug::{self, Text, deadlock::describe_thread};
 use crate::memory::Arc;
@@ -70,7 +69,7 @@ const WRITE_FAILED: Error = Error::new(rt_status::RT_ESTATE, "could not write th
 /// write fails ("could not write the dump"; what was written stays); `RT_ENOMEM`.
 #[unsafe(no_mangle)]
 pub extern "C" fn rt_dump_threads(fd: c_int) -> rt_status {
-    ffi_status!(dump(fd))
+    boundary::run(|| dump(fd))
 }
 
 fn dump(fd: c_int) -> Result<(), Error> {
@@ -361,7 +360,7 @@ fn dumper(read_end: c_int) {
 /// thread ("can't start new thread: ...") cannot be made; nothing changed then.
 #[unsafe(no_mangle)]
 pub extern "C" fn rt_dump_on_signal(signum: c_int, fd: c_int) -> rt_status {
-    ffi_status!({
+    boundary::run(|| {
         if signum <= 0
             || signum as usize >= TARGET.len()
             || signum == libc::SIGKILL

@@ -368,13 +368,3 @@ pub(crate) fn waiting(
     )
     .ok()
 }
-
-/// Evaluates a `Result<(), Error>` body into an `rt_status` through [`boundary::run`]: the
-/// error recorded, a panic caught. (The functions here call `boundary::run` after their one
-/// `unsafe` step; this is for bodies that take no pointer.)
-macro_rules! ffi_status {
-    ($body:expr) => {
-        $crate::ffi::boundary::run(|| -> Result<(), $crate::status::Error> { $body })
-    };
-}
-pub(crate) use ffi_status;

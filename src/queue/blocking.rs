@@ -44,9 +44,9 @@
 //! thread that will not use it. A put or get that finds nobody waiting (b reads zero) touches
 //! neither the waiting core nor the kernel.
 
-use super::{NAN_TIMEOUT, NEGATIVE_TIMEOUT, Queue, TIMEOUT_OVERFLOW};
+use super::{NEGATIVE_TIMEOUT, Queue};
 use crate::status::Error;
-use crate::time::{Deadline, TIMEOUT_MAX};
+use crate::time::{Deadline, check_timeout};
 use crate::wait::sys::{AtomicUsize, Ordering};
 use crate::wait::{self, Block, ParkResult, Tidy};
 
@@ -167,7 +167,7 @@ impl Blocking {
     }
 
     /// Threads counted as waiting, for every reason (tests).
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(super) fn waiting_threads(&self) -> usize {
         self.reasons
             .iter()
@@ -268,14 +268,13 @@ pub(super) enum Limit {
 
 impl Limit {
     /// Reads a Python-style timeout: `None` waits without bound; NaN, negative and too-large
-    /// values are refused (in that order).
+    /// values are refused (in that order): every negative value with the Queue's own wording
+    /// (`RT_FOREVER` too: a queue's "forever" is `None`), the rest by `time::check_timeout`.
     pub(super) fn read(timeout: Option<f64>) -> Result<Limit, Error> {
         match timeout {
             None => Ok(Limit::Forever),
-            Some(t) if t.is_nan() => Err(NAN_TIMEOUT),
             Some(t) if t < 0.0 => Err(NEGATIVE_TIMEOUT),
-            Some(t) if t > TIMEOUT_MAX => Err(TIMEOUT_OVERFLOW),
-            Some(t) => Ok(Limit::Secs(t)),
+            Some(t) => check_timeout(t).map(|()| Limit::Secs(t)),
         }
     }
 

@@ -364,7 +364,7 @@ impl<L: ConditionLock> Condition<L> {
 
     /// Whether threads wait on the condition or its lock (a snapshot; tests wait for a thread to block with it:
     /// the C face's `RT_EBUSY` uses its own busy counts).
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn has_waiters(&self) -> bool {
         self.waiters_hint.load(Ordering::Relaxed) || wait::waiting_on(self.key()) != 0
     }

@@ -192,7 +192,7 @@ impl Event {
 
     /// Whether threads are queued on the event (a snapshot; tests wait for a thread to block with it:
     /// the C face's `RT_EBUSY` uses its own busy counts).
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn has_waiters(&self) -> bool {
         self.state.load(Ordering::Relaxed) & PARKED != 0 || wait::waiting_on(self.key()) != 0
     }

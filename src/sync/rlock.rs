@@ -182,7 +182,7 @@ impl RLock {
 
     /// Whether threads are blocked on the lock (a snapshot; tests wait for a thread to block with it:
     /// the C face's `RT_EBUSY` uses its own busy counts).
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn has_waiters(&self) -> bool {
         self.lock.has_waiters()
     }

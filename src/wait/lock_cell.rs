@@ -1,10 +1,10 @@
 //! `LockCell<T>`: rthread's one internal lock, with the data it guards.
 //!
 //! Every internal lock of the library (the thread registry, a thread's name, the thread hooks,
-//! the thread-local slots, a queue's store, a future's state, the fork list) is a `LockCell`:
-//! `lock()` returns a guard that derefs to the data and unlocks when dropped. It is a
-//! [`WordLock`] underneath, the three-state futex mutex of the wait table's buckets, so a wait
-//! for it
+//! the thread-local slots, a queue's store, a future's state, an as-completed iterator, the fork
+//! list) is a `LockCell`: `lock()` returns a guard that derefs to the data and unlocks when
+//! dropped. It is a [`WordLock`] underneath, the three-state futex mutex of the wait table's
+//! buckets, so a wait for it
 //! - is never interrupted and never gives up (an interrupt stays pending for the user's next
 //!   interruptible wait);
 //! - runs the user's blocking hooks around each sleep, never while the lock is held: a woken

@@ -36,6 +36,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 pub const MAX_PAUSE_NS: u32 = 2_000;
 
 /// The shortest pause phase a thread learns (a few pause instructions).
+#[cfg(not(loom))]
 const MIN_PAUSE_NS: u32 = 125;
 
 /// How many times a spinner yields its CPU after its pause phase, before it sleeps: the thread
@@ -97,6 +98,7 @@ impl Habit {
     /// than cores (a yielding waiter stays runnable, so the scheduler shares the CPUs with it;
     /// a sleeping one gets no share until it is woken), from about 0.85 of an even share to
     /// 0.3-0.6 with 4 threads on 2 cores.
+    #[cfg(not(loom))]
     fn after(self, outcome: Outcome) -> Habit {
         let seq = self.seq.wrapping_add(1);
         let pause_ns = match outcome {
@@ -181,7 +183,7 @@ impl SpinGate {
     }
 
     /// How many threads spin now (a snapshot).
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     fn spinning(&self) -> u32 {
         self.spinners.load(Ordering::Relaxed)
     }

@@ -102,7 +102,7 @@ pub unsafe extern "C" fn rt_executor_shutdown(
                 e,
                 crate::debug::Kind::Executor,
                 "rt_executor_shutdown",
-                -1.0,
+                crate::time::FOREVER,
             )
         });
         e.inner.shutdown(wait, cancel_futures)

@@ -2,14 +2,11 @@
 
 use super::*;
 
-/// An iterator behind a handle: one thread at a time may advance it.
+/// An iterator behind a handle: one thread at a time may advance it (the others are refused,
+/// never made to wait).
 pub struct AsCompletedObj {
-    lock: crate::sync::Lock,
-    it: std::cell::UnsafeCell<AsCompleted>,
+    it: crate::wait::LockCell<AsCompleted>,
 }
-
-// SAFETY: `it` is only touched with `lock` held (or when the object is dropped).
-unsafe impl Sync for AsCompletedObj {}
 
 impl Handled for AsCompletedObj {
     const KIND: Kind = Kind::AsCompleted;
@@ -120,8 +117,7 @@ pub unsafe extern "C" fn rt_as_completed_new(
         let fs = futures_of(futures, n)?;
         let it = AsCompleted::new(&fs, timeout_wait(timeout)?)?;
         Ok(AsCompletedObj {
-            lock: crate::sync::Lock::new(),
-            it: std::cell::UnsafeCell::new(it),
+            it: crate::wait::LockCell::new(it),
         })
     };
     out.make(make)
@@ -150,9 +146,8 @@ pub unsafe extern "C" fn rt_as_completed_next(
             return Err(Error::NULL_OUT);
         }
         let _busy = obj.busy();
-        let _advancing = Advancing::try_new(&obj.inner.lock).ok_or(ADVANCING)?;
-        // SAFETY: the lock is held, so this thread alone touches the iterator.
-        let iter = unsafe { &mut *obj.inner.it.get() };
+        // Held until the call returns (let go even if it panics).
+        let mut iter = obj.inner.it.try_lock().ok_or(ADVANCING)?;
         let _waiting = crate::ffi::waiting(
             obj,
             crate::debug::Kind::AsCompleted,
@@ -185,21 +180,6 @@ const ADVANCING: Error = Error::new(
     rt_status::RT_EBUSY,
     "another thread is advancing the iterator",
 );
-
-/// The iterator's lock, held (released even if the call panics).
-struct Advancing<'a>(&'a crate::sync::Lock);
-
-impl<'a> Advancing<'a> {
-    fn try_new(l: &'a crate::sync::Lock) -> Option<Advancing<'a>> {
-        l.try_acquire().then_some(Advancing(l))
-    }
-}
-
-impl Drop for Advancing<'_> {
-    fn drop(&mut self) {
-        let _ = self.0.release();
-    }
-}
 
 /// Destroys the iterator and drops its references to the futures. NULL is fine. `RT_EBUSY` if
 /// a thread is inside `rt_as_completed_next` on it (it is not freed); `RT_EINVAL` for a handle

@@ -143,7 +143,7 @@ pub(super) fn join_all(sh: &Shared, interruptible: bool) -> Result<(), Error> {
     while let Some(t) = sh.with(|st| st.threads.get(i).cloned()) {
         i += 1;
         loop {
-            match t.join(-1.0) {
+            match t.join(crate::time::FOREVER) {
                 Ok(()) => break,
                 Err(e) if e.status == rt_status::RT_EINTR => {
                     if interruptible {
