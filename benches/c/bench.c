@@ -9,6 +9,7 @@
  *
  * Plain C99 with POSIX threads and GCC's __atomic built-ins. */
 
+#define _GNU_SOURCE /* sched_getaffinity, pthread_attr_setaffinity_np (the guard's pinning) */
 #define _POSIX_C_SOURCE 200809L
 #define _XOPEN_SOURCE 700
 
@@ -590,6 +591,30 @@ static void *queue_worker(void *p) {
     return (void *)sum;
 }
 
+/* The guard runs the queue rows with each thread pinned to a CPU of the process's set in turn
+ * (producer and consumer of the SPSC row on two different CPUs), both sides alike: left to the
+ * scheduler, whether the two threads share a CPU changes the rthread/pthread ratio of these rows
+ * by 3x or more from one machine or minute to the next (a lock-free ring gains most across
+ * CPUs, a mutex+condvar ring loses least on one), which a regression guard must not measure. */
+static int pin_queue_threads;
+
+/* Makes `attr` pin a thread to the `k`th CPU (in turn) of the process's affinity set; 0 when
+ * the set has fewer than two CPUs or cannot be read (the thread is then not pinned). */
+static int pin_attr(pthread_attr_t *attr, int k) {
+    cpu_set_t set, one;
+    int cpus[CPU_SETSIZE], n = 0;
+    if (sched_getaffinity(0, sizeof set, &set) != 0)
+        return 0;
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &set))
+            cpus[n++] = c;
+    if (n < 2)
+        return 0;
+    CPU_ZERO(&one);
+    CPU_SET(cpus[k % n], &one);
+    return pthread_attr_setaffinity_np(attr, sizeof one, &one) == 0;
+}
+
 static double queue_run(int rt, int producers, int consumers, long n) {
     struct qrun run;
     struct qarg args[MAX_THREADS];
@@ -617,7 +642,15 @@ static double queue_run(int rt, int producers, int consumers, long n) {
         args[i].index = i;
         args[i].producer = producer;
         args[i].count = n / k + (j < n % k);
-        PT_CHECK(pthread_create(&tids[i], NULL, queue_worker, &args[i]));
+        if (pin_queue_threads) {
+            pthread_attr_t attr;
+            PT_CHECK(pthread_attr_init(&attr));
+            pin_attr(&attr, i);
+            PT_CHECK(pthread_create(&tids[i], &attr, queue_worker, &args[i]));
+            pthread_attr_destroy(&attr);
+        } else {
+            PT_CHECK(pthread_create(&tids[i], NULL, queue_worker, &args[i]));
+        }
     }
     for (int i = 0; i < threads; i++) {
         PT_CHECK(pthread_join(tids[i], NULL));
@@ -1902,6 +1935,7 @@ static double relaxed_ceiling(double ceiling) {
 
 static int run_guard(void) {
     int breaches = 0;
+    pin_queue_threads = 1;
     double tick_ns = 1e9 / (double)sysconf(_SC_CLK_TCK);
     printf("regression guard: rthread / pthread, median of %d paired rounds, against ceilings\n"
            "(an attempt is busy when other processes used more than %.0f%% of the CPU; only if "
