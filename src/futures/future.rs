@@ -389,9 +389,15 @@ fn finish(this: &Arc<Future>, result: *mut c_void, failure: Option<Failure>) -> 
                 w.add_result(this);
             }
         }
-        this.done.set();
-        std::mem::take(&mut g.callbacks)
+        if g.callbacks.is_empty() {
+            Vec::new()
+        } else {
+            std::mem::take(&mut g.callbacks)
+        }
     };
+    // After the lock is released (the state is final already: whoever takes the lock now sees
+    // it done), so that a woken `result` does not meet it held.
+    this.done.set();
     invoke(this, callbacks);
     Ok(())
 }

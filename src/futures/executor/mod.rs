@@ -174,7 +174,9 @@ impl Executor {
         result_free: Option<ResultFree>,
     ) -> Result<Arc<Future>, Error> {
         let sh = &self.shared;
-        sh.with(|st| {
+        // Made before the pool's lock is taken (its failure reported after the pool's state).
+        let future = Future::new(result_free);
+        let (future, handed) = sh.with(|st| {
             if st.broken {
                 return Err(BROKEN);
             }
@@ -184,9 +186,9 @@ impl Executor {
             if GLOBAL_SHUTDOWN.load(Ordering::Acquire) {
                 return Err(INTERPRETER_SHUTDOWN);
             }
+            let future = future?;
             st.threads.try_reserve(1).map_err(|_| Error::NO_MEMORY)?;
             st.slots.try_reserve(1).map_err(|_| Error::NO_MEMORY)?;
-            let future = Future::new(result_free)?;
             annotate::released::<Future>(&*future);
             let item = WorkItem {
                 future: future.clone(),
@@ -195,9 +197,11 @@ impl Executor {
                 arg_free,
             };
             if let Some(slot) = st.pop_idle() {
-                // An idle worker: the queue is empty, so this item is next in any case.
-                slot.give(Some(item));
-                return Ok(future);
+                // An idle worker: the queue is empty, so this item is next in any case. It is
+                // given after the lock is released: off the list, the slot is this thread's
+                // alone to give to (a shutdown meanwhile does not see it, and the worker runs
+                // this item, submitted before the shutdown, then sees it).
+                return Ok((future, Some((slot as *const Slot, item))));
             }
             if let Err(mut e) = sh.queue.put(item, true, None) {
                 // No room for it (the queue is shut down only with `st.shutdown` or the
@@ -216,8 +220,13 @@ impl Executor {
                 }
                 // Else a worker of the pool runs it; see the module comment.
             }
-            Ok(future)
-        })
+            Ok((future, None))
+        })?;
+        if let Some((slot, item)) = handed {
+            // SAFETY: the pool's slots are never removed while it lives (`sh` holds it).
+            unsafe { &*slot }.give(Some(item));
+        }
+        Ok(future)
     }
 
     fn adjust_thread_count(&self, st: &mut PoolState) -> Result<(), Error> {

@@ -80,11 +80,11 @@ impl Slot {
         })
     }
 
-    /// Gives the worker its next item (`None`: it ends). Only by the thread that has just taken
-    /// this slot off the idle list, under the pool's lock.
+    /// Gives the worker its next item (`None`: it ends). Only by the thread that took this slot
+    /// off the idle list (under the pool's lock), once.
     pub(super) fn give(&self, item: Option<WorkItem>) {
-        // SAFETY: the worker is idle, waiting on `ready`, and no one else took this slot off
-        // the list: this thread alone touches `item` until the release below.
+        // SAFETY: the worker is idle, waiting on `ready` (or about to), and no one else took
+        // this slot off the list: this thread alone touches `item` until the release below.
         unsafe { *self.item.get() = item };
         // From 0 to 1 on an unbounded semaphore: cannot fail.
         let _ = self.ready.release(1);
