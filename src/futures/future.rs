@@ -123,8 +123,15 @@ fn invalid_state(s: State) -> Error {
     Error::new(rt_status::RT_EINVALIDSTATE, message)
 }
 
+// In this order (`repr(C)`): the state, and whether anyone listens, beside the lock word, on the
+// line that a completion writes; the rest, which a completion without callbacks or waiters
+// never touches, after them.
+#[repr(C)]
 pub(super) struct Inner {
     pub(super) state: State,
+    /// Set once a callback or a waiter has been added (never cleared): without it, a
+    /// completion leaves `callbacks` and `waiters` alone.
+    pub(super) listened: bool,
     failure: Option<Failure>,
     callbacks: Vec<DoneCallback>,
     pub(super) waiters: Vec<Arc<Waiter>>,
@@ -186,6 +193,7 @@ impl Future {
             result: AtomicPtr::new(std::ptr::null_mut()),
             inner: LockCell::new(Inner {
                 state: State::Pending,
+                listened: false,
                 failure: None,
                 callbacks: Vec::new(),
                 waiters: Vec::new(),
@@ -320,6 +328,7 @@ impl FutureRef for Arc<Future> {
             if !g.state.is_done() {
                 g.callbacks.try_reserve(1).map_err(|_| Error::NO_MEMORY)?;
                 g.callbacks.push(cb);
+                g.listened = true;
                 return Ok(());
             }
         }
@@ -378,20 +387,22 @@ fn finish(this: &Arc<Future>, result: *mut c_void, failure: Option<Failure>) -> 
         }
         let failed = failure.is_some();
         this.result.store(result, Ordering::Relaxed);
-        g.failure = failure;
+        if failed {
+            g.failure = failure;
+        }
         g.state = State::Finished;
         let outcome = if failed { FAILED_OUTCOME } else { RESULT };
         this.outcome.store(outcome, Ordering::Release);
-        for w in &g.waiters {
-            if failed {
-                w.add_exception(this);
-            } else {
-                w.add_result(this);
-            }
-        }
-        if g.callbacks.is_empty() {
+        if !g.listened {
             Vec::new()
         } else {
+            for w in &g.waiters {
+                if failed {
+                    w.add_exception(this);
+                } else {
+                    w.add_result(this);
+                }
+            }
             std::mem::take(&mut g.callbacks)
         }
     };
