@@ -441,4 +441,49 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.status, rt_status::RT_ESHUTDOWN);
     }
+
+    #[test]
+    fn submits_racing_a_shutdown_either_fail_or_are_done_when_it_returns() {
+        for _ in 0..20 {
+            let ex = Executor::new(3, None, None).unwrap();
+            // Idle workers, so that some submits below go through the hand-off.
+            for _ in 0..3 {
+                let f = ex
+                    .submit(empty_task, std::ptr::null_mut(), None, None)
+                    .unwrap();
+                f.result(crate::time::Wait::Forever).unwrap();
+            }
+            let accepted = std::thread::scope(|s| {
+                let submitters: Vec<_> = (0..2)
+                    .map(|_| {
+                        s.spawn(|| {
+                            let mut fs = Vec::new();
+                            for _ in 0..200 {
+                                match ex.submit(empty_task, std::ptr::null_mut(), None, None) {
+                                    Ok(f) => fs.push(f),
+                                    Err(e) => {
+                                        assert_eq!(e.status, rt_status::RT_ESHUTDOWN);
+                                        break;
+                                    }
+                                }
+                            }
+                            fs
+                        })
+                    })
+                    .collect();
+                std::thread::yield_now();
+                ex.shutdown(true, false).unwrap();
+                let fs: Vec<_> = submitters
+                    .into_iter()
+                    .flat_map(|t| t.join().unwrap())
+                    .collect();
+                fs
+            });
+            // Every accepted item ran before the workers ended (none was left in a slot).
+            for f in &accepted {
+                assert!(f.done(), "an accepted submit was not run by shutdown's end");
+                assert!(f.result(crate::time::Wait::Try).is_ok());
+            }
+        }
+    }
 }
