@@ -4,15 +4,15 @@
 //! worker can be claimed (one that found the queue empty), starts a new worker while there are
 //! fewer than `max_workers`. An idle worker is given the item directly, in a slot of its own,
 //! rather than through the queue (see `pool`): the queue is empty then, so the order is the
-//! same. Workers are rthread thread
-//! objects named `<prefix>_<n>` (n from 0); a worker runs the initializer first (a failure
-//! breaks the pool: pending futures fail with it, later submits are refused), then takes items
-//! until the queue is shut down and empty. Where CPython puts a wake-up marker (`None`) on the
+//! same. Workers are rthread thread objects named `<prefix>_<n>` (n from 0); a worker runs the
+//! initializer first (a failure breaks the pool: pending futures fail with it, later submits
+//! are refused), then takes items until the queue is shut down and empty. Where CPython puts a wake-up marker (`None`) on the
 //! queue at shutdown, this pool shuts its queue down (`queue.shutdown()`, 3.13), which needs no
 //! memory: the workers finish what is queued, then see the shutdown.
 //!
-//! Memory: `submit` allocates the future, the queue's room for the item and, when it starts
-//! a worker, the thread object, its name and its start; each can fail with `RT_ENOMEM` (a
+//! Memory: `submit` allocates the future, the queue's room for the item (not for an item given
+//! to an idle worker) and, when it starts a worker, its hand-off slot, the thread object, its
+//! name and its start; each can fail with `RT_ENOMEM` (a
 //! refused thread creation is `RT_EAGAIN`). If the item cannot be queued, nothing happens. If
 //! a worker cannot be started while the pool has none, the item is taken back and `submit`
 //! fails, nothing changed. If the pool has a worker already, the item stays queued, `submit`
