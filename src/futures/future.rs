@@ -35,7 +35,7 @@ use crate::time::Wait;
 use crate::wait::{CellGuard, LockCell};
 use std::borrow::Cow;
 use std::ffi::c_void;
-use std::sync::atomic::AtomicU32;
+use std::sync::atomic::{AtomicPtr, AtomicU8, AtomicU32, Ordering};
 
 /// The kind tag of a future handle in the C face ("RTFU").
 pub const FUTURE_TAG: u32 = 0x5254_4655;
@@ -123,23 +123,39 @@ fn invalid_state(s: State) -> Error {
     Error::new(rt_status::RT_EINVALIDSTATE, message)
 }
 
+// In this order (`repr(C)`): the state, and whether anyone listens, beside the lock word, on the
+// line that a completion writes; the rest, which a completion without callbacks or waiters
+// never touches, after them.
+#[repr(C)]
 pub(super) struct Inner {
     pub(super) state: State,
-    result: *mut c_void,
+    /// Set once a callback or a waiter has been added (never cleared): without it, a
+    /// completion leaves `callbacks` and `waiters` alone.
+    pub(super) listened: bool,
     failure: Option<Failure>,
     callbacks: Vec<DoneCallback>,
     pub(super) waiters: Vec<Arc<Waiter>>,
 }
 
-// SAFETY: the result pointer is the user's, handed between threads by the contract of the C
-// face (a task's result is read by whoever collects it); the rest is Send.
-unsafe impl Send for Inner {}
+/// What a done future ended with, in [`Future::outcome`].
+const NOT_DONE: u8 = 0;
+const RESULT: u8 = 1;
+const FAILED_OUTCOME: u8 = 2;
+const CANCELLED_OUTCOME: u8 = 3;
 
 /// A future (`concurrent.futures.Future`); see the module comment.
 #[repr(C)]
 pub struct Future {
     header: FutureHeader,
     done: Event,
+    /// [`NOT_DONE`] until the future is done, then how it ended; stored (under the internal
+    /// lock, after `result` and the failure, before `done` is set) once, never changed after,
+    /// so that `done()`, `result()` and `exception()` on a done future read it without the
+    /// lock: one load, on the line the completing thread wrote.
+    outcome: AtomicU8,
+    /// The result, written before `outcome` becomes [`RESULT`] (the user's pointer, handed
+    /// between threads by the contract of the C face).
+    result: AtomicPtr<c_void>,
     inner: LockCell<Inner>,
     result_free: Option<ResultFree>,
 }
@@ -151,13 +167,13 @@ impl Drop for Future {
     fn drop(&mut self) {
         self.header.tag = FREED_TAG;
         crate::debug::names::forget(self as *const Future as usize);
-        let inner = self.inner.get_mut();
-        if inner.state == State::Finished && inner.failure.is_none() && !inner.result.is_null() {
+        let result = *self.result.get_mut();
+        if *self.outcome.get_mut() == RESULT && !result.is_null() {
             if let Some(free) = self.result_free {
                 let _g = CallbackGuard::new();
                 // SAFETY: the destructor was given with the future for its results; this one
                 // was never handed to it before, and the future is going away.
-                unsafe { free(inner.result) };
+                unsafe { free(result) };
             }
         }
     }
@@ -173,9 +189,11 @@ impl Future {
                 _spare: AtomicU32::new(0),
             },
             done: Event::new(),
+            outcome: AtomicU8::new(NOT_DONE),
+            result: AtomicPtr::new(std::ptr::null_mut()),
             inner: LockCell::new(Inner {
                 state: State::Pending,
-                result: std::ptr::null_mut(),
+                listened: false,
                 failure: None,
                 callbacks: Vec::new(),
                 waiters: Vec::new(),
@@ -205,40 +223,40 @@ impl Future {
 
     /// `done()`.
     pub fn done(&self) -> bool {
-        self.state().is_done()
+        self.outcome.load(Ordering::Acquire) != NOT_DONE
     }
 
-    /// Waits for the future to be done; `Ok(state)`.
-    fn wait_done(&self, wait: Wait) -> Result<State, Error> {
-        let mut s = self.state();
-        if !s.is_done() {
+    /// Waits for the future to be done; how it ended.
+    fn wait_done(&self, wait: Wait) -> Result<u8, Error> {
+        let mut o = self.outcome.load(Ordering::Acquire);
+        if o == NOT_DONE {
             self.done.wait(wait)?;
-            s = self.state();
+            // `done` is set after `outcome` is stored, and never cleared.
+            o = self.outcome.load(Ordering::Acquire);
+            debug_assert_ne!(o, NOT_DONE);
         }
         // What the thread that finished the future did happens before this return.
         annotate::acquired(self);
-        Ok(s)
+        Ok(o)
     }
 
     /// `result(timeout)`: the result once finished. Errors: `RT_ECANCELLED`; `RT_EFAILED`
     /// ([`FAILED`]: the failure is in [`Future::with_failure`]); `RT_TIMEOUT`; `RT_EINTR`.
     pub fn result(&self, wait: Wait) -> Result<*mut c_void, Error> {
-        let s = self.wait_done(wait)?;
-        let g = self.locked();
-        match s {
-            State::Cancelled | State::CancelledAndNotified => Err(CANCELLED),
-            _ if g.failure.is_some() => Err(FAILED),
-            _ => Ok(g.result),
+        match self.wait_done(wait)? {
+            RESULT => Ok(self.result.load(Ordering::Relaxed)),
+            FAILED_OUTCOME => Err(FAILED),
+            _ => Err(CANCELLED),
         }
     }
 
     /// `exception(timeout)`: the failure's code once finished (0 for a result). Errors:
     /// `RT_ECANCELLED`, `RT_TIMEOUT`, `RT_EINTR`.
     pub fn exception(&self, wait: Wait) -> Result<i32, Error> {
-        let s = self.wait_done(wait)?;
-        match s {
-            State::Cancelled | State::CancelledAndNotified => Err(CANCELLED),
-            _ => Ok(self.locked().failure.as_ref().map_or(0, |f| f.code)),
+        match self.wait_done(wait)? {
+            RESULT => Ok(0),
+            FAILED_OUTCOME => Ok(self.locked().failure.as_ref().map_or(0, |f| f.code)),
+            _ => Err(CANCELLED),
         }
     }
 
@@ -293,6 +311,7 @@ impl FutureRef for Arc<Future> {
                 State::Pending => {}
             }
             g.state = State::Cancelled;
+            self.outcome.store(CANCELLED_OUTCOME, Ordering::Release);
             annotate::released::<Future>(&**self);
             self.done.set();
             std::mem::take(&mut g.callbacks)
@@ -309,6 +328,7 @@ impl FutureRef for Arc<Future> {
             if !g.state.is_done() {
                 g.callbacks.try_reserve(1).map_err(|_| Error::NO_MEMORY)?;
                 g.callbacks.push(cb);
+                g.listened = true;
                 return Ok(());
             }
         }
@@ -366,19 +386,29 @@ fn finish(this: &Arc<Future>, result: *mut c_void, failure: Option<Failure>) -> 
             return Err(invalid_state(g.state));
         }
         let failed = failure.is_some();
-        g.result = result;
-        g.failure = failure;
-        g.state = State::Finished;
-        for w in &g.waiters {
-            if failed {
-                w.add_exception(this);
-            } else {
-                w.add_result(this);
-            }
+        this.result.store(result, Ordering::Relaxed);
+        if failed {
+            g.failure = failure;
         }
-        this.done.set();
-        std::mem::take(&mut g.callbacks)
+        g.state = State::Finished;
+        let outcome = if failed { FAILED_OUTCOME } else { RESULT };
+        this.outcome.store(outcome, Ordering::Release);
+        if !g.listened {
+            Vec::new()
+        } else {
+            for w in &g.waiters {
+                if failed {
+                    w.add_exception(this);
+                } else {
+                    w.add_result(this);
+                }
+            }
+            std::mem::take(&mut g.callbacks)
+        }
     };
+    // After the lock is released (the state is final already: whoever takes the lock now sees
+    // it done), so that a woken `result` does not meet it held.
+    this.done.set();
     invoke(this, callbacks);
     Ok(())
 }

@@ -56,6 +56,7 @@ fn install(guards: &mut [Guard<'_>], w: &Arc<Waiter>) -> Result<(), Error> {
     }
     for g in guards.iter_mut() {
         g.waiters.push(w.clone());
+        g.listened = true;
     }
     Ok(())
 }

@@ -75,7 +75,7 @@ extern "C" fn at_exit() {
         for &p in v.iter() {
             // SAFETY: listed, and the lock is held.
             let sh = unsafe { &*p };
-            sh.with(|_| sh.shut_queue(false));
+            sh.with(|st| sh.shut_queue(st, false));
         }
     });
     if !crate::thread::shutdown::exit_wait_enabled() {

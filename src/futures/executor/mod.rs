@@ -1,16 +1,18 @@
 //! `concurrent.futures.ThreadPoolExecutor`: a pool of worker threads fed by one queue.
 //!
 //! As in CPython 3.13: `submit` puts a work item on an unbounded FIFO and, unless an idle
-//! worker can be claimed (a semaphore that each worker releases when it finds the queue empty),
-//! starts a new worker while there are fewer than `max_workers`. Workers are rthread thread
-//! objects named `<prefix>_<n>` (n from 0); a worker runs the initializer first (a failure
-//! breaks the pool: pending futures fail with it, later submits are refused), then takes items
-//! until the queue is shut down and empty. Where CPython puts a wake-up marker (`None`) on the
+//! worker can be claimed (one that found the queue empty), starts a new worker while there are
+//! fewer than `max_workers`. An idle worker is given the item directly, in a slot of its own,
+//! rather than through the queue (see `pool`): the queue is empty then, so the order is the
+//! same. Workers are rthread thread objects named `<prefix>_<n>` (n from 0); a worker runs the
+//! initializer first (a failure breaks the pool: pending futures fail with it, later submits
+//! are refused), then takes items until the queue is shut down and empty. Where CPython puts a wake-up marker (`None`) on the
 //! queue at shutdown, this pool shuts its queue down (`queue.shutdown()`, 3.13), which needs no
 //! memory: the workers finish what is queued, then see the shutdown.
 //!
-//! Memory: `submit` allocates the future, the queue's room for the item and, when it starts
-//! a worker, the thread object, its name and its start; each can fail with `RT_ENOMEM` (a
+//! Memory: `submit` allocates the future, the queue's room for the item (not for an item given
+//! to an idle worker) and, when it starts a worker, its hand-off slot, the thread object, its
+//! name and its start; each can fail with `RT_ENOMEM` (a
 //! refused thread creation is `RT_EAGAIN`). If the item cannot be queued, nothing happens. If
 //! a worker cannot be started while the pool has none, the item is taken back and `submit`
 //! fails, nothing changed. If the pool has a worker already, the item stays queued, `submit`
@@ -46,11 +48,10 @@ use crate::debug::annotate;
 use crate::memory::{Arc, try_box, try_boxed_str};
 use crate::queue::Queue;
 use crate::status::{Error, rt_status};
-use crate::sync::Semaphore;
 use crate::thread::Thread;
 use crate::wait::LockCell;
 use exit::{GLOBAL_SHUTDOWN, register, unregister};
-use pool::{PoolState, Shared, WorkerArgs, join_all, worker_entry};
+use pool::{PoolState, Shared, Slot, WorkerArgs, join_all, worker_entry};
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use work::{SendPtr, WorkItem};
@@ -123,11 +124,12 @@ impl Executor {
         };
         let shared = Arc::try_new(Shared {
             queue: Queue::fifo(0)?,
-            idle: Semaphore::new(0)?,
             st: LockCell::new(PoolState {
                 shutdown: false,
                 broken: false,
                 threads: Vec::new(),
+                slots: Vec::new(),
+                idle: 0,
             }),
             max_workers: if max_workers == 0 {
                 default_max_workers()
@@ -172,7 +174,9 @@ impl Executor {
         result_free: Option<ResultFree>,
     ) -> Result<Arc<Future>, Error> {
         let sh = &self.shared;
-        sh.with(|st| {
+        // Made before the pool's lock is taken (its failure reported after the pool's state).
+        let future = Future::new(result_free);
+        let (future, handed) = sh.with(|st| {
             if st.broken {
                 return Err(BROKEN);
             }
@@ -182,8 +186,9 @@ impl Executor {
             if GLOBAL_SHUTDOWN.load(Ordering::Acquire) {
                 return Err(INTERPRETER_SHUTDOWN);
             }
+            let future = future?;
             st.threads.try_reserve(1).map_err(|_| Error::NO_MEMORY)?;
-            let future = Future::new(result_free)?;
+            st.slots.try_reserve(1).map_err(|_| Error::NO_MEMORY)?;
             annotate::released::<Future>(&*future);
             let item = WorkItem {
                 future: future.clone(),
@@ -191,6 +196,13 @@ impl Executor {
                 arg: SendPtr(arg),
                 arg_free,
             };
+            if let Some(slot) = st.pop_idle() {
+                // An idle worker: the queue is empty, so this item is next in any case. It is
+                // given after the lock is released: off the list, the slot is this thread's
+                // alone to give to (a shutdown meanwhile does not see it, and the worker runs
+                // this item, submitted before the shutdown, then sees it).
+                return Ok((future, Some((slot as *const Slot, item))));
+            }
             if let Err(mut e) = sh.queue.put(item, true, None) {
                 // No room for it (the queue is shut down only with `st.shutdown` or the
                 // global flag set, seen above): the argument stays the caller's.
@@ -208,21 +220,29 @@ impl Executor {
                 }
                 // Else a worker of the pool runs it; see the module comment.
             }
-            Ok(future)
-        })
+            Ok((future, None))
+        })?;
+        if let Some((slot, item)) = handed {
+            // SAFETY: the pool's slots are never removed while it lives (`sh` holds it).
+            unsafe { &*slot }.give(Some(item));
+        }
+        Ok(future)
     }
 
     fn adjust_thread_count(&self, st: &mut PoolState) -> Result<(), Error> {
         let sh = &self.shared;
-        if sh.idle.try_acquire() {
-            return Ok(());
-        }
+        // (No worker is idle: `submit` would have given it the item.)
         let n = st.threads.len();
         if n >= sh.max_workers {
             return Ok(());
         }
+        let slot = Arc::try_new(Slot::new()?)?;
         // SAFETY: worker_entry takes back the Box given as its argument, once.
-        let args = Box::into_raw(try_box(WorkerArgs { shared: sh.clone() })?);
+        let args = Box::into_raw(try_box(WorkerArgs {
+            shared: sh.clone(),
+            index: n,
+            slot: slot.clone(),
+        })?);
         // SAFETY: worker_entry may run once with `args` in the new thread; it never unwinds
         // (tasks run under a CallbackGuard, so rt_exit_thread cannot end a worker).
         let started =
@@ -241,7 +261,9 @@ impl Executor {
                 return Err(e);
             }
         };
+        // Room for both was made in `submit`.
         st.threads.push(t);
+        st.slots.push(slot);
         Ok(())
     }
 
@@ -255,7 +277,7 @@ impl Executor {
         let sh = &self.shared;
         let cancelled = sh.with(|st| {
             st.shutdown = true;
-            sh.shut_queue(cancel_futures)
+            sh.shut_queue(st, cancel_futures)
         });
         for mut w in cancelled.into_iter().flatten() {
             w.free_arg();
@@ -335,5 +357,133 @@ mod tests {
         );
         ex.shutdown(true, false).unwrap();
         drop(f);
+    }
+
+    /// The state of the order test: the gate the first task waits on, and the order of runs.
+    struct Order {
+        gate: crate::sync::Event,
+        ran: LockCell<Vec<usize>>,
+    }
+
+    unsafe extern "C" fn record_task(arg: *mut c_void, _: *mut *mut c_void) -> c_int {
+        // SAFETY: `arg` is a `(&Order, usize)` that outlives the pool's work (see the test).
+        let (order, n) = unsafe { *(arg as *const (&Order, usize)) };
+        if n == 0 {
+            order.gate.wait(crate::time::Wait::Forever).unwrap();
+        }
+        order.ran.with(|v| v.push(n));
+        0
+    }
+
+    #[test]
+    fn idle_hand_off_and_queued_items_run_in_submission_order() {
+        let ex = Executor::new(1, None, None).unwrap();
+        let order = Order {
+            gate: crate::sync::Event::new(),
+            ran: LockCell::new(Vec::new()),
+        };
+        // The worker exists and goes idle: the next submit is given to it directly.
+        let warm = ex
+            .submit(empty_task, std::ptr::null_mut(), None, None)
+            .unwrap();
+        warm.result(crate::time::Wait::Forever).unwrap();
+        let args: Vec<(&Order, usize)> = (0..20).map(|n| (&order, n)).collect();
+        let mut fs = Vec::new();
+        for a in &args {
+            let arg = a as *const (&Order, usize) as *mut c_void;
+            fs.push(ex.submit(record_task, arg, None, None).unwrap());
+        }
+        // Task 0 holds the only worker until the gate opens: 1..19 wait in the queue.
+        assert_eq!(order.ran.with(|v| v.len()), 0);
+        order.gate.set();
+        for f in &fs {
+            f.result(crate::time::Wait::Forever).unwrap();
+        }
+        assert_eq!(order.ran.with(|v| v.clone()), (0..20).collect::<Vec<_>>());
+        // Idle again, many times over: each item handed to the idle worker completes.
+        for _ in 0..200 {
+            let f = ex
+                .submit(empty_task, std::ptr::null_mut(), None, None)
+                .unwrap();
+            f.result(crate::time::Wait::Forever).unwrap();
+        }
+        ex.shutdown(true, false).unwrap();
+    }
+
+    #[test]
+    fn shutdown_ends_idle_workers_and_refuses_later_submits() {
+        let ex = Executor::new(3, None, None).unwrap();
+        // Three workers started (none is idle before the third submit: each blocks on a gate).
+        let order = Order {
+            gate: crate::sync::Event::new(),
+            ran: LockCell::new(Vec::new()),
+        };
+        let args: Vec<(&Order, usize)> = (0..3).map(|_| (&order, 0)).collect();
+        let fs: Vec<_> = args
+            .iter()
+            .map(|a| {
+                let arg = a as *const (&Order, usize) as *mut c_void;
+                ex.submit(record_task, arg, None, None).unwrap()
+            })
+            .collect();
+        assert_eq!(ex.thread_count(), 3);
+        order.gate.set();
+        for f in &fs {
+            f.result(crate::time::Wait::Forever).unwrap();
+        }
+        // Idle now (or about to be): the shutdown's wait returns only once all three ended.
+        ex.shutdown(true, false).unwrap();
+        for t in ex.shared.with(|st| st.threads.clone()) {
+            assert!(!t.is_alive());
+        }
+        let e = ex
+            .submit(empty_task, std::ptr::null_mut(), None, None)
+            .unwrap_err();
+        assert_eq!(e.status, rt_status::RT_ESHUTDOWN);
+    }
+
+    #[test]
+    fn submits_racing_a_shutdown_either_fail_or_are_done_when_it_returns() {
+        for _ in 0..20 {
+            let ex = Executor::new(3, None, None).unwrap();
+            // Idle workers, so that some submits below go through the hand-off.
+            for _ in 0..3 {
+                let f = ex
+                    .submit(empty_task, std::ptr::null_mut(), None, None)
+                    .unwrap();
+                f.result(crate::time::Wait::Forever).unwrap();
+            }
+            let accepted = std::thread::scope(|s| {
+                let submitters: Vec<_> = (0..2)
+                    .map(|_| {
+                        s.spawn(|| {
+                            let mut fs = Vec::new();
+                            for _ in 0..200 {
+                                match ex.submit(empty_task, std::ptr::null_mut(), None, None) {
+                                    Ok(f) => fs.push(f),
+                                    Err(e) => {
+                                        assert_eq!(e.status, rt_status::RT_ESHUTDOWN);
+                                        break;
+                                    }
+                                }
+                            }
+                            fs
+                        })
+                    })
+                    .collect();
+                std::thread::yield_now();
+                ex.shutdown(true, false).unwrap();
+                let fs: Vec<_> = submitters
+                    .into_iter()
+                    .flat_map(|t| t.join().unwrap())
+                    .collect();
+                fs
+            });
+            // Every accepted item ran before the workers ended (none was left in a slot).
+            for f in &accepted {
+                assert!(f.done(), "an accepted submit was not run by shutdown's end");
+                assert!(f.result(crate::time::Wait::Try).is_ok());
+            }
+        }
     }
 }

@@ -1,6 +1,13 @@
-//! The pool's shared state (its queue, the idle workers' semaphore, the list of workers under
-//! the pool's lock, the naming of workers) and the worker's loop: the initializer, then items
-//! until the queue is shut down and empty.
+//! The pool's shared state (its queue, the list of workers and of idle workers under the
+//! pool's lock, each worker's hand-off slot, the naming of workers) and the worker's loop: the
+//! initializer, then items until the queue is shut down and empty.
+//!
+//! The hand-off: a worker that finds the queue empty (under the pool's lock, where every put
+//! happens) lists itself as idle and waits on its own [`Slot`]. A submit that finds an idle
+//! worker (the queue is then empty: nothing is queued while one is listed) takes it off the
+//! list and gives it the item directly, in the slot, which shares its cache line with nothing
+//! else; the queue, its lock and its counters stay out of the way. A shutdown of the queue
+//! takes every idle worker off the list and gives it no item: it ends.
 
 use super::work::{InitFn, SendPtr, WorkItem};
 use crate::futures::future::{Failure, FutureRef};
@@ -9,11 +16,13 @@ use crate::queue::Queue;
 use crate::status::{Error, rt_status};
 use crate::sync::Semaphore;
 use crate::thread::{CallbackGuard, Thread};
-use crate::wait::LockCell;
+use crate::time::Wait;
+use crate::wait::{LockCell, SpinWait};
 use std::borrow::Cow;
+use std::cell::UnsafeCell;
 use std::ffi::c_void;
 use std::fmt::Write;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 pub const BROKEN_MESSAGE: &str =
     "A thread initializer failed, the thread pool is not usable anymore";
@@ -24,11 +33,80 @@ pub(super) struct PoolState {
     pub(super) broken: bool,
     /// Every worker started, in order; none is ever removed.
     pub(super) threads: Vec<Arc<Thread>>,
+    /// Each worker's hand-off slot, in the order of `threads` (the worker holds it too).
+    pub(super) slots: Vec<Arc<Slot>>,
+    /// The idle workers, a list through [`Slot::next`]: the index + 1 of the first one's slot,
+    /// 0 for none. While it is not empty, the queue is empty.
+    pub(super) idle: usize,
+}
+
+impl PoolState {
+    /// Takes an idle worker off the list: its slot, to [`Slot::give`] to once.
+    pub(super) fn pop_idle(&mut self) -> Option<&Slot> {
+        let slot = &*self.slots[self.idle.checked_sub(1)?];
+        self.idle = slot.next.load(Ordering::Relaxed);
+        Some(slot)
+    }
+
+    fn push_idle(&mut self, index: usize) {
+        self.slots[index].next.store(self.idle, Ordering::Relaxed);
+        self.idle = index + 1;
+    }
+}
+
+/// A worker's hand-off place; see the module comment. Aligned to a cache line of its own.
+#[repr(align(64))]
+pub(super) struct Slot {
+    /// Released once per item given (or once with none, to end the worker).
+    ready: Semaphore,
+    /// Under the pool's lock: the next idle worker (see [`PoolState::idle`]).
+    next: AtomicUsize,
+    /// The item given. Written only by the thread that took the worker off the idle list,
+    /// before it releases `ready`; read only by the worker, after it acquired `ready`. The
+    /// worker lists itself again only after taking the item out, so the two never overlap.
+    item: UnsafeCell<Option<WorkItem>>,
+}
+
+// SAFETY: `item` is handed from one thread to another through `ready` (see its comment);
+// the other fields are atomics.
+unsafe impl Sync for Slot {}
+
+impl Slot {
+    pub(super) fn new() -> Result<Slot, Error> {
+        Ok(Slot {
+            ready: Semaphore::new(0)?,
+            next: AtomicUsize::new(0),
+            item: UnsafeCell::new(None),
+        })
+    }
+
+    /// Gives the worker its next item (`None`: it ends). Only by the thread that took this slot
+    /// off the idle list (under the pool's lock), once.
+    pub(super) fn give(&self, item: Option<WorkItem>) {
+        // SAFETY: the worker is idle, waiting on `ready` (or about to), and no one else took
+        // this slot off the list: this thread alone touches `item` until the release below.
+        unsafe { *self.item.get() = item };
+        // From 0 to 1 on an unbounded semaphore: cannot fail.
+        let _ = self.ready.release(1);
+    }
+
+    /// The worker's wait for its next item (interrupts are ignored).
+    fn take(&self) -> Option<WorkItem> {
+        // The next item often comes within microseconds: first a snooze on the permit count,
+        // as the queue's getters do (no clock read, and no process-wide count of spinners,
+        // whose line would be one more between the submitter and this worker), then the
+        // semaphore's wait. (Without memory for its wait record a thread waits on a record on
+        // its stack: the only failure is an interrupt.)
+        SpinWait::snooze_while(|| self.ready.value() == 0);
+        while self.ready.acquire(Wait::Forever).is_err() {}
+        // SAFETY: acquiring `ready` follows the giver's write, and nobody writes again before
+        // this worker lists itself as idle again.
+        unsafe { (*self.item.get()).take() }
+    }
 }
 
 pub(super) struct Shared {
     pub(super) queue: Queue<WorkItem>,
-    pub(super) idle: Semaphore,
     pub(super) st: LockCell<PoolState>,
     pub(super) max_workers: usize,
     /// The prefix given, or `None`: `ThreadPoolExecutor-<number>`.
@@ -45,9 +123,18 @@ impl Shared {
         self.st.with(f)
     }
 
-    /// No more items, and the workers end once the queue is empty (allocates nothing).
-    pub(super) fn shut_queue(&self, immediate: bool) -> Option<crate::queue::Drained<WorkItem>> {
-        self.queue.shutdown(immediate).ok()
+    /// No more items, and the workers end once the queue is empty; the idle ones at once
+    /// (allocates nothing). Under the pool's lock, which `st` is.
+    pub(super) fn shut_queue(
+        &self,
+        st: &mut PoolState,
+        immediate: bool,
+    ) -> Option<crate::queue::Drained<WorkItem>> {
+        let drained = self.queue.shutdown(immediate).ok();
+        while let Some(slot) = st.pop_idle() {
+            slot.give(None);
+        }
+        drained
     }
 
     /// Writes the pool's prefix: the one given, or `ThreadPoolExecutor-<number>`.
@@ -91,15 +178,18 @@ impl Shared {
 /// What a worker thread is given.
 pub(super) struct WorkerArgs {
     pub(super) shared: Arc<Shared>,
+    /// The worker's index in `threads` and `slots`, and its slot.
+    pub(super) index: usize,
+    pub(super) slot: Arc<Slot>,
 }
 
 pub(super) unsafe extern "C-unwind" fn worker_entry(arg: *mut c_void) {
     // SAFETY: `arg` is the Box that `adjust_thread_count` leaked for this worker.
     let args = unsafe { Box::from_raw(arg as *mut WorkerArgs) };
-    worker(&args.shared);
+    worker(&args.shared, args.index, &args.slot);
 }
 
-fn worker(shared: &Shared) {
+fn worker(shared: &Shared, index: usize, slot: &Slot) {
     if let Some((init, ctx)) = shared.initializer {
         let rc = {
             let _g = CallbackGuard::new();
@@ -112,24 +202,31 @@ fn worker(shared: &Shared) {
         }
     }
     loop {
-        let item = match shared.queue.get(false, None) {
-            Ok(item) => item,
-            Err(e) if e.status == rt_status::RT_ESHUTDOWN => return,
-            Err(_) => {
-                let _ = shared.idle.release(1);
-                loop {
-                    match shared.queue.get(true, None) {
-                        Ok(item) => break item,
-                        // Shut down and empty: the pool is done with this worker.
-                        Err(e) if e.status == rt_status::RT_ESHUTDOWN => return,
-                        // An interrupt: a worker ignores it. (Without memory for its wait
-                        // record a thread waits on a record on its stack: no failure there.)
-                        Err(_) => {}
-                    }
-                }
+        match shared.queue.get(false, None) {
+            Ok(item) => {
+                item.run();
+                continue;
             }
-        };
-        item.run();
+            // Shut down and empty: the pool is done with this worker.
+            Err(e) if e.status == rt_status::RT_ESHUTDOWN => return,
+            Err(_) => {}
+        }
+        // Empty: idle, unless something was queued or the queue shut down meanwhile (both
+        // happen under the pool's lock only).
+        let listed = shared.with(|st| {
+            let q = &shared.queue;
+            let idle = !q.is_shutdown() && q.empty();
+            if idle {
+                st.push_idle(index);
+            }
+            idle
+        });
+        if listed {
+            match slot.take() {
+                Some(item) => item.run(),
+                None => return,
+            }
+        }
     }
 }
 
