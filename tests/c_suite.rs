@@ -27,6 +27,19 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 fn main() {
+    // The cases run against the library of this test binary's profile; a case whose bound
+    // depends on optimisation (c-tests/thread_memory.c) reads it here.
+    // SAFETY: no other thread exists yet.
+    unsafe {
+        std::env::set_var(
+            "RTHREAD_TEST_PROFILE",
+            if cfg!(debug_assertions) {
+                "debug"
+            } else {
+                "release"
+            },
+        )
+    };
     let args = runner::Args::from_env();
     let started = Instant::now();
 

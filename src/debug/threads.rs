@@ -33,9 +33,10 @@ pub const HELD: usize = 16;
 pub struct DebugThread {
     /// The thread's never-reused id (`wait::current_id`).
     pub id: u64,
-    /// `pthread_self()` and the kernel's thread id, for threads without a thread object.
-    pub ident: u64,
-    pub native_id: u64,
+    /// `pthread_self()` and the kernel's thread id, for threads without a thread object (set
+    /// by the thread itself, before its record is listed).
+    ident: AtomicU64,
+    native_id: AtomicU64,
     seq: AtomicU32,
     call_ptr: AtomicUsize,
     call_len: AtomicUsize,
@@ -85,9 +86,8 @@ impl DebugThread {
     fn new(id: u64) -> DebugThread {
         DebugThread {
             id,
-            // SAFETY: pthread_self cannot fail.
-            ident: unsafe { libc::pthread_self() } as u64,
-            native_id: native_id(),
+            ident: AtomicU64::new(0),
+            native_id: AtomicU64::new(0),
             seq: AtomicU32::new(0),
             call_ptr: AtomicUsize::new(0),
             call_len: AtomicUsize::new(0),
@@ -102,6 +102,16 @@ impl DebugThread {
             held_kind: [const { AtomicU8::new(0) }; HELD],
             vanished: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// The thread's `pthread_self()`.
+    pub fn ident(&self) -> u64 {
+        self.ident.load(Ordering::Relaxed)
+    }
+
+    /// The thread's kernel id.
+    pub fn native_id(&self) -> u64 {
+        self.native_id.load(Ordering::Relaxed)
     }
 
     /// Whether the thread is gone (it vanished at a fork).
@@ -313,8 +323,37 @@ pub fn mine() -> Option<&'static DebugThread> {
 #[cold]
 fn make_mine() -> Option<&'static DebugThread> {
     super::ensure_fork_safe();
+    list_as_mine(Arc::try_new(DebugThread::new(crate::wait::current_id())).ok()?)
+}
+
+/// A record for a thread that does not run yet, with the id its waiting-core record brings it,
+/// made by the thread that starts it; the new thread takes it with [`adopt`]. Also makes room
+/// for it in [`THREADS`]. So a thread object's thread allocates nothing of its own to wait:
+/// a thread's first allocation (or free) sets up its allocator's per-thread cache, and with
+/// its deeper stack that cost about 5 KiB of resident memory per idle thread. `None` without
+/// memory or a key (the thread then makes its own record when it first needs one).
+pub fn prepare(id: u64) -> Option<Arc<DebugThread>> {
+    super::ensure_fork_safe();
+    key()?;
+    let rec = Arc::try_new(DebugThread::new(id)).ok()?;
+    THREADS.lock().try_reserve(1).ok()?;
+    Some(rec)
+}
+
+/// In a new thread: takes the record [`prepare`] made for it as its own (lists it).
+pub fn adopt(rec: Arc<DebugThread>) {
+    if MINE.try_with(|c| c.get().is_null()) == Ok(true) {
+        let _ = list_as_mine(rec);
+    }
+}
+
+/// Lists `rec` as the calling thread's record and installs it.
+fn list_as_mine(rec: Arc<DebugThread>) -> Option<&'static DebugThread> {
     let key = key()?;
-    let rec = Arc::try_new(DebugThread::new(crate::wait::current_id())).ok()?;
+    // SAFETY: pthread_self cannot fail.
+    rec.ident
+        .store(unsafe { libc::pthread_self() } as u64, Ordering::Relaxed);
+    rec.native_id.store(native_id(), Ordering::Relaxed);
     {
         let mut all = THREADS.lock();
         all.try_reserve(1).ok()?;

@@ -46,12 +46,7 @@ impl Waiting {
             && matches!(obj.kind, Kind::Lock | Kind::RLock | Kind::Thread);
         if let Some(me) = me {
             if detect {
-                let guard = DETECT.lock();
-                if let Some(cycle) = super::deadlock::find_cycle(me, &b) {
-                    drop(guard);
-                    return Err(super::deadlock::report_cycle(&cycle));
-                }
-                me.publish(Some(&b));
+                publish_unless_cycle(me, &b)?;
             } else {
                 me.publish(Some(&b));
             }
@@ -69,6 +64,22 @@ impl Waiting {
     pub fn set_acquired(&mut self) {
         self.acquired = true;
     }
+}
+
+/// With deadlock detection on: publishes `b` unless this wait would close a cycle (then
+/// reported, `RT_EDEADLK`). Its own frame, never inlined: the walk's buffers take kilobytes of
+/// stack, which every wait's path would otherwise reserve (an idle thread's stack then reaches
+/// a page further).
+#[cold]
+#[inline(never)]
+fn publish_unless_cycle(me: &DebugThread, b: &Blocked) -> Result<(), crate::status::Error> {
+    let guard = DETECT.lock();
+    if let Some(cycle) = super::deadlock::find_cycle(me, b) {
+        drop(guard);
+        return Err(super::deadlock::report_cycle(&cycle));
+    }
+    me.publish(Some(b));
+    Ok(())
 }
 
 impl Drop for Waiting {

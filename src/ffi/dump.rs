@@ -138,7 +138,9 @@ fn dump(fd: c_int) -> Result<(), Error> {
         let _ = writeln!(
             t,
             "thread #{} ident={:#x} native_id={} daemon=no kind=foreign",
-            r.id, r.ident, r.native_id
+            r.id,
+            r.ident(),
+            r.native_id()
         );
         state(&mut t, Some(r), now);
         let _ = t.write_str("\n");

@@ -169,6 +169,7 @@ impl Thread {
                 name,
                 os,
                 hooks: Hooks::NONE,
+                debug: None,
             }),
             registry_index: AtomicUsize::new(usize::MAX),
             record: OnceLock::new(),

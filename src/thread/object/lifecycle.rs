@@ -3,7 +3,7 @@
 //! thread is listed until its end), which itself knows only [`Thread`].
 
 use super::*;
-use crate::debug::annotate;
+use crate::debug::{self, annotate};
 use crate::thread::registry;
 use crate::thread::{local, os};
 
@@ -97,7 +97,20 @@ impl Thread {
             }
         }
         super::super::shutdown::arm_exit_wait();
-        this.guarded.lock().hooks = thread_hooks::snapshot();
+        // The debug layer's record is made here too, so that the new thread allocates nothing
+        // of its own to wait; a start that fails keeps it for the next one. (Made outside the
+        // object's lock: it takes the debug layer's list lock.)
+        let prepared = match this.guarded.lock().debug {
+            None => debug::threads::prepare(this.record_id()),
+            Some(_) => None,
+        };
+        {
+            let mut g = this.guarded.lock();
+            g.hooks = thread_hooks::snapshot();
+            if prepared.is_some() {
+                g.debug = prepared;
+            }
+        }
         if let Err(e) = registry::register(this) {
             this.set_phase(INITIAL);
             return Err(e);
@@ -160,6 +173,9 @@ impl Thread {
         };
         self.ident.store(os::get_ident(), Ordering::Relaxed);
         self.native_id.store(os::get_native_id(), Ordering::Relaxed);
+        if let Some(d) = self.guarded.lock().debug.take() {
+            debug::threads::adopt(d);
+        }
         registry::set_current(self);
         #[cfg(test)]
         test_delay_before_alive();

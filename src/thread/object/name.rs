@@ -5,6 +5,7 @@
 //! same lock before it stops, so `set_name` never renames a thread that has exited.
 
 use super::*;
+use crate::debug::threads::DebugThread;
 
 /// A thread's name.
 pub(super) enum Name {
@@ -31,6 +32,9 @@ pub(super) struct Guarded {
     pub(super) name: Name,
     pub(super) os: OsName,
     pub(super) hooks: Hooks,
+    /// The debug layer's record for the thread, made by `start` and taken by the thread when
+    /// it begins (see `debug::threads::prepare`).
+    pub(super) debug: Option<Arc<DebugThread>>,
 }
 
 /// A default name, formatted on the stack.
