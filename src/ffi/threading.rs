@@ -25,7 +25,7 @@ use std::sync::atomic::AtomicU32;
 /// `rt_current_thread`, `rt_main_thread` and `rt_enumerate` give the caller new references;
 /// `rt_thread_retain` adds one and `rt_thread_release` drops one. The object is destroyed when
 /// the last reference goes; a running thread holds its own reference until it has ended, so
-/// releasing a running thread's object never stops the thread. 216 bytes of heap in two
+/// releasing a running thread's object never stops the thread. 224 bytes of heap in two
 /// allocations (64-bit; a name given with `rt_thread_set_name` is allocated beside it), besides
 /// the thread's stack.
 pub struct rt_thread {
