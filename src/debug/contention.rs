@@ -119,10 +119,24 @@ impl Table {
         None
     }
 
+    /// [`Table::slot`], out of line: for a key not in its home slot.
+    #[cold]
+    #[inline(never)]
+    fn slot_probed(&self, key: usize, kind: usize) -> Option<&Slot> {
+        self.slot(key, kind)
+    }
+
     /// Counts an acquisition of `key` by a thread that now holds it.
     #[inline(always)]
     pub fn acquired(&self, key: usize, kind: usize) {
-        match self.slot(key, kind) {
+        // The home slot, where a key almost always is once counted, without the probe loop.
+        let home = &self.slots[Self::home(key)];
+        let slot = if home.key.load(Ordering::Acquire) == key {
+            Some(home)
+        } else {
+            self.slot_probed(key, kind)
+        };
+        match slot {
             Some(s) => {
                 // Exact without a read-modify-write: see the module comment.
                 let n = s.acquisitions.load(Ordering::Relaxed);
@@ -342,7 +356,7 @@ static TABLE: Table = Table::new();
 static HOOK: Hook = Hook::new();
 
 /// The calling thread acquired `obj`.
-#[inline]
+#[inline(never)]
 pub fn acquired(obj: Object) {
     TABLE.acquired(obj.addr, obj.kind as usize);
 }

@@ -185,9 +185,25 @@ pub fn acquired(obj: Object) {
 /// thread has just acquired `obj` on a fast path, without waiting. What [`acquired`] does, with
 /// the flags the caller already read: no second load, and each mode's work without a second
 /// call.
+///
+/// Inlined into the fast paths: one mode alone, the contention count or the held list's push,
+/// is a test and a call of a leaf function (no frame between it and the fast path); several
+/// modes, or lock-order checking, go through [`acquired_modes`].
+#[inline(always)]
+pub fn acquired_fast(obj: Object, flags: u32) {
+    if flags & !CONTENTION == 0 {
+        contention::acquired(obj);
+    } else if flags & !(DEADLOCK | HOLDERS) == 0 {
+        threads::push_held(obj);
+    } else {
+        acquired_modes(obj, flags);
+    }
+}
+
+/// [`acquired_fast`] with several modes, or lock-order checking, on.
 #[cold]
 #[inline(never)]
-pub fn acquired_fast(obj: Object, flags: u32) {
+fn acquired_modes(obj: Object, flags: u32) {
     if flags & CONTENTION != 0 {
         contention::acquired(obj);
     }

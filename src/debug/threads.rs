@@ -377,7 +377,7 @@ fn list_as_mine(rec: Arc<DebugThread>) -> Option<&'static DebugThread> {
 }
 
 /// Records that the calling thread holds `obj`.
-#[inline]
+#[inline(never)]
 pub fn push_held(obj: Object) {
     let Some(me) = mine() else { return };
     for (h, k) in me.held.iter().zip(&me.held_kind) {
