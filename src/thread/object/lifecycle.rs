@@ -173,7 +173,9 @@ impl Thread {
         };
         self.ident.store(os::get_ident(), Ordering::Relaxed);
         self.native_id.store(os::get_native_id(), Ordering::Relaxed);
-        if let Some(d) = self.guarded.lock().debug.take() {
+        // Taken out first: the object's lock is not held while the record is listed.
+        let prepared = self.guarded.lock().debug.take();
+        if let Some(d) = prepared {
             debug::threads::adopt(d);
         }
         registry::set_current(self);
