@@ -7,6 +7,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Under valgrind's memcheck, memory below the stack pointer is undefined whatever it holds:
+ * the probe says that it reads it on purpose (a no-op outside valgrind). Valgrind also runs
+ * its own code on the program's stack around system calls, so there the depth is printed, not
+ * bounded. */
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#define PROBE_READS(buf, n) VALGRIND_MAKE_MEM_DEFINED((buf), (n))
+#define UNDER_VALGRIND() RUNNING_ON_VALGRIND
+#endif
+#endif
+#ifndef UNDER_VALGRIND
+#define UNDER_VALGRIND() 0
+#endif
+#ifndef PROBE_READS
+#define PROBE_READS(buf, n) ((void)0)
+#endif
+
 #define PROBE 32768
 #define PAINT 0xa5
 
@@ -36,6 +54,7 @@ static __attribute__((noinline)) size_t deepest(void) {
     /* Deliberately not initialised: it holds what paint() and the wait left there. */
     volatile unsigned char buf[PROBE];
     size_t i = 0;
+    PROBE_READS((void *)buf, PROBE);
     while (i < PROBE && buf[i] == PAINT) i++;
     return PROBE - i;
 }
@@ -90,6 +109,10 @@ static void check(const char *what, const struct probe *p) {
     printf("%s: first wait %zu bytes of stack, later %zu\n", what, p->first, p->later);
     /* The measurement works: a wait writes something below its caller. */
     CHECK(p->first > 0 && p->later > 0);
+    if (UNDER_VALGRIND()) {
+        printf("not bounded under valgrind\n");
+        return;
+    }
     CHECK(p->later <= wait_stack_limit());
 }
 
