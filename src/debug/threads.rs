@@ -1,7 +1,10 @@
 //! Per-thread debug records: what a thread is blocked on, and which locks it holds.
 //!
-//! A thread gets a record the first time it needs one: its first slow-path wait in a C call, or
-//! its first acquisition while a mode that tracks holders is on. Records are listed in
+//! A thread object's thread gets its record from `rt_thread_start`, which makes it ([`prepare`])
+//! so that the new thread allocates nothing of its own; the thread lists it when it begins
+//! ([`adopt`]). Any other thread gets one the first time it needs one: its first slow-path wait
+//! in a C call, or its first acquisition while a mode that tracks holders is on. Records are
+//! listed in
 //! [`THREADS`] (under one internal lock) so that dumps and the deadlock walk find them, and
 //! leave the list when the thread ends (a pthread key's destructor, as the waiting core's
 //! record does; no `thread_local!` destructor, which may abort when it cannot allocate).
