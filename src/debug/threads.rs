@@ -26,7 +26,7 @@
 use super::{Kind, Object};
 use crate::memory::Arc;
 use crate::wait::LockCell;
-use std::cell::Cell;
+use crate::wait::tls_word;
 use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence};
 
 /// How many held locks a thread's record keeps.
@@ -261,10 +261,16 @@ loom::lazy_static! {
     pub(super) static ref DETECT: LockCell<()> = LockCell::new(());
 }
 
-thread_local! {
-    /// The calling thread's record, or NULL; one reference of an `Arc` given up with
-    /// `into_raw`, which the key's destructor gives back.
-    static MINE: Cell<*const DebugThread> = const { Cell::new(std::ptr::null()) };
+/// The calling thread's record, or NULL: one reference of an `Arc` given up with `into_raw`,
+/// which the key's destructor gives back. In a word of initial-exec TLS
+/// (`wait::tls_word::debug_record`): the modes that keep held lists read it on every
+/// acquisition and release, and a `thread_local!` costs a call to `__tls_get_addr` there.
+fn mine_ptr() -> *const DebugThread {
+    tls_word::debug_record::get() as usize as *const DebugThread
+}
+
+fn set_mine(p: *const DebugThread) {
+    tls_word::debug_record::set(p as usize as u64);
 }
 
 /// The key whose per-thread value is the thread's record (its destructor unlists it). Made at
@@ -292,11 +298,9 @@ fn make_key() -> Option<libc::pthread_key_t> {
     {
         unsafe extern "C" fn release(p: *mut std::ffi::c_void) {
             let p = p as *const DebugThread;
-            let _ = MINE.try_with(|c| {
-                if std::ptr::eq(c.get(), p) {
-                    c.set(std::ptr::null());
-                }
-            });
+            if std::ptr::eq(mine_ptr(), p) {
+                set_mine(std::ptr::null());
+            }
             {
                 let mut all = THREADS.lock();
                 if let Some(i) = all.iter().position(|t| std::ptr::eq(Arc::as_ptr(t), p)) {
@@ -315,7 +319,7 @@ fn make_key() -> Option<libc::pthread_key_t> {
 /// The calling thread's record, made and listed at the first call; `None` without memory (or
 /// while the thread ends): the thread then simply goes unrecorded.
 pub fn mine() -> Option<&'static DebugThread> {
-    let p = MINE.try_with(Cell::get).ok()?;
+    let p = mine_ptr();
     if !p.is_null() {
         // SAFETY: the record lives until the key's destructor, after this thread's calls.
         return Some(unsafe { &*p });
@@ -345,7 +349,7 @@ pub fn prepare(id: u64) -> Option<Arc<DebugThread>> {
 
 /// In a new thread: takes the record [`prepare`] made for it as its own (lists it).
 pub fn adopt(rec: Arc<DebugThread>) {
-    if MINE.try_with(|c| c.get().is_null()) == Ok(true) {
+    if mine_ptr().is_null() {
         let _ = list_as_mine(rec);
     }
 }
@@ -374,7 +378,7 @@ fn list_as_mine(rec: Arc<DebugThread>) -> Option<&'static DebugThread> {
         drop(unsafe { Arc::from_raw(p) });
         return None;
     }
-    MINE.with(|c| c.set(p));
+    set_mine(p);
     // SAFETY: as in `mine`.
     Some(unsafe { &*p })
 }

@@ -5,7 +5,7 @@
 //! - [`word_lock`]: the tiny futex lock that guards one bucket of the table;
 //! - [`lock_cell`]: [`LockCell`], the one internal lock of the library, with its data;
 //! - [`spin`]: [`SpinWait`], the spinning a thread does before it sleeps;
-//! - [`id_word`]: the thread-local word holding the calling thread's id, read without a call;
+//! - [`tls_word`]: thread-local words read without a call (the thread's id, its debug record);
 //! - [`record`]: the per-thread record (never-reused id, parker word, queue links);
 //! - [`interrupt`]: the interrupt bit, its signal-safe wake-up, and the re-arm rule;
 //! - [`table`]: the address-keyed table of wait queues;
@@ -20,7 +20,6 @@
 pub mod blocking_hooks;
 #[cfg(not(loom))]
 pub mod fork;
-mod id_word;
 pub mod interrupt;
 pub mod lock_cell;
 pub mod park;
@@ -28,6 +27,7 @@ pub mod record;
 pub mod spin;
 pub mod sys;
 pub mod table;
+pub mod tls_word;
 pub mod unpark;
 pub mod word_lock;
 

@@ -26,8 +26,8 @@
 //! sleeping thread waits on the whole word, setting any bit while it decides to sleep makes
 //! the futex call return at once: no wake-up can be lost.
 
-use super::id_word;
 use super::sys::{AtomicU32, AtomicUsize, Ordering};
+use super::tls_word::id as id_word;
 use crate::memory::Arc;
 use crate::status::Error;
 use std::cell::Cell;
@@ -201,7 +201,7 @@ fn installed() -> Result<*const ThreadRecord, Error> {
 }
 
 /// The calling thread's never-reused id (non-zero). Cheap: two loads after the first call (see
-/// [`super::id_word`]).
+/// [`super::tls_word::id`]).
 #[inline]
 pub fn current_id() -> u64 {
     #[cold]
