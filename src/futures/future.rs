@@ -32,7 +32,7 @@ use crate::status::{Error, rt_status};
 use crate::sync::Event;
 use crate::thread::CallbackGuard;
 use crate::time::Wait;
-use crate::wait::{CellGuard, LockCell};
+use crate::wait::{CellGuard, LockCell, SpinWait};
 use std::borrow::Cow;
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicPtr, AtomicU8, AtomicU32, Ordering};
@@ -229,6 +229,11 @@ impl Future {
     /// Waits for the future to be done; how it ended.
     fn wait_done(&self, wait: Wait) -> Result<u8, Error> {
         let mut o = self.outcome.load(Ordering::Acquire);
+        if o == NOT_DONE && wait != Wait::Try {
+            // The call often ends within a microsecond or two (see `SpinWait::poll_while`).
+            SpinWait::poll_while(|| self.outcome.load(Ordering::Relaxed) == NOT_DONE);
+            o = self.outcome.load(Ordering::Acquire);
+        }
         if o == NOT_DONE {
             self.done.wait(wait)?;
             // `done` is set after `outcome` is stored, and never cleared.

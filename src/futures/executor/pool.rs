@@ -2,12 +2,26 @@
 //! pool's lock, each worker's hand-off slot, the naming of workers) and the worker's loop: the
 //! initializer, then items until the queue is shut down and empty.
 //!
-//! The hand-off: a worker that finds the queue empty (under the pool's lock, where every put
-//! happens) lists itself as idle and waits on its own [`Slot`]. A submit that finds an idle
-//! worker (the queue is then empty: nothing is queued while one is listed) takes it off the
-//! list and gives it the item directly, in the slot, which shares its cache line with nothing
-//! else; the queue, its lock and its counters stay out of the way. A shutdown of the queue
-//! takes every idle worker off the list and gives it no item: it ends.
+//! The hand-off: a worker that finds the queue empty lists itself as idle and waits on its own
+//! [`Slot`]. A submit that finds an idle worker takes it and gives it the item directly, in
+//! the slot, which shares its cache line with nothing else; the queue, its lock and its
+//! counters stay out of the way. A shutdown of the queue takes every idle worker and gives it
+//! no item: it looks at the queue again, finds it shut down (and, once empty, ends).
+//!
+//! Two ways to be idle:
+//! - The first worker (index 0) marks itself idle in its slot ([`Slot::idle`]), without the
+//!   pool's lock, and a submit claims it with one compare-exchange on that flag, also without
+//!   the pool's lock: a pool with one busy-then-idle worker (the common round trip: submit,
+//!   wait for the result, submit again) touches no line but the slot's and the future's. The
+//!   flag and the queue form a store-buffering pair: the worker sets the flag and then reads
+//!   the queue; a put (under the pool's lock) is followed by a read of the flag, each side
+//!   behind a `SeqCst` fence, so at least one sees the other. A worker that sees items (or a
+//!   shutdown) takes its flag back; a put that sees the flag claims the worker and gives it no
+//!   item, only the wake-up to look at the queue. Whoever wins the flag's compare-exchange
+//!   decides; the loser leaves it alone.
+//! - Every other worker lists itself under the pool's lock ([`PoolState::idle`]), after
+//!   checking there that the queue is empty: puts happen under that lock, so nothing is
+//!   queued while one is listed.
 
 use super::work::{InitFn, SendPtr, WorkItem};
 use crate::futures::future::{Failure, FutureRef};
@@ -22,7 +36,7 @@ use std::borrow::Cow;
 use std::cell::UnsafeCell;
 use std::ffi::c_void;
 use std::fmt::Write;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering, fence};
 
 pub const BROKEN_MESSAGE: &str =
     "A thread initializer failed, the thread pool is not usable anymore";
@@ -57,13 +71,17 @@ impl PoolState {
 /// A worker's hand-off place; see the module comment. Aligned to a cache line of its own.
 #[repr(align(64))]
 pub(super) struct Slot {
-    /// Released once per item given (or once with none, to end the worker).
+    /// Released once per item given (or once with none: look at the queue again).
     ready: Semaphore,
     /// Under the pool's lock: the next idle worker (see [`PoolState::idle`]).
     next: AtomicUsize,
-    /// The item given. Written only by the thread that took the worker off the idle list,
-    /// before it releases `ready`; read only by the worker, after it acquired `ready`. The
-    /// worker lists itself again only after taking the item out, so the two never overlap.
+    /// The first worker's idle mark (see the module comment); other workers leave it false.
+    /// Cleared by a compare-exchange only: by a claim, or by the worker taking it back.
+    idle: AtomicBool,
+    /// The item given. Written only by the thread that took the worker (off the idle list, or
+    /// by clearing `idle`), before it releases `ready`; read only by the worker, after it
+    /// acquired `ready`. The worker is idle again only after taking the item out, so the two
+    /// never overlap.
     item: UnsafeCell<Option<WorkItem>>,
 }
 
@@ -76,12 +94,40 @@ impl Slot {
         Ok(Slot {
             ready: Semaphore::new(0)?,
             next: AtomicUsize::new(0),
+            idle: AtomicBool::new(false),
             item: UnsafeCell::new(None),
         })
     }
 
-    /// Gives the worker its next item (`None`: it ends). Only by the thread that took this slot
-    /// off the idle list (under the pool's lock), once.
+    /// Takes the first worker if it is idle: true if this thread cleared its mark (and must
+    /// then [`Slot::give`] to it, once).
+    pub(super) fn claim(&self) -> bool {
+        self.idle.load(Ordering::Relaxed)
+            && self
+                .idle
+                .compare_exchange(true, false, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+    }
+
+    /// The first worker marks itself idle; false if it took the mark back at once, because
+    /// the queue has items or is shut down (see the module comment).
+    fn mark_idle(&self, queue: &Queue<WorkItem>) -> bool {
+        self.idle.store(true, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        if queue.is_shutdown() || !queue.empty() {
+            // Unless a submit or a shutdown claimed this worker meanwhile: then something is
+            // given, and the worker takes it.
+            let back = self
+                .idle
+                .compare_exchange(true, false, Ordering::AcqRel, Ordering::Relaxed);
+            return back.is_err();
+        }
+        true
+    }
+
+    /// Gives the worker its next item (`None`: look at the queue again). Only by the thread
+    /// that took this worker (off the idle list under the pool's lock, or by [`Slot::claim`]),
+    /// once.
     pub(super) fn give(&self, item: Option<WorkItem>) {
         // SAFETY: the worker is idle, waiting on `ready` (or about to), and no one else took
         // this slot off the list: this thread alone touches `item` until the release below.
@@ -108,6 +154,11 @@ impl Slot {
 pub(super) struct Shared {
     pub(super) queue: Queue<WorkItem>,
     pub(super) st: LockCell<PoolState>,
+    /// The first worker's slot once it has started (null before; never changed after).
+    pub(super) first: AtomicPtr<Slot>,
+    /// Set (under the pool's lock) with `PoolState::shutdown` or `PoolState::broken`: a submit
+    /// that reads it clear may claim the first worker without the lock.
+    pub(super) refusing: AtomicBool,
     pub(super) max_workers: usize,
     /// The prefix given, or `None`: `ThreadPoolExecutor-<number>`.
     pub(super) prefix: Option<Box<str>>,
@@ -123,6 +174,19 @@ impl Shared {
         self.st.with(f)
     }
 
+    /// The first worker's slot, if it has started.
+    pub(super) fn first_slot(&self) -> Option<&Slot> {
+        // SAFETY: set once to a slot that `st.slots` keeps while the pool lives.
+        unsafe { self.first.load(Ordering::Acquire).as_ref() }
+    }
+
+    /// Under the pool's lock, after a put: if the first worker marked itself idle before it
+    /// could see the item, it is claimed and must be given `None` (see the module comment).
+    pub(super) fn claim_after_put(&self) -> Option<&Slot> {
+        fence(Ordering::SeqCst);
+        self.first_slot().filter(|s| s.claim())
+    }
+
     /// No more items, and the workers end once the queue is empty; the idle ones at once
     /// (allocates nothing). Under the pool's lock, which `st` is.
     pub(super) fn shut_queue(
@@ -130,8 +194,12 @@ impl Shared {
         st: &mut PoolState,
         immediate: bool,
     ) -> Option<crate::queue::Drained<WorkItem>> {
+        self.refusing.store(true, Ordering::Release);
         let drained = self.queue.shutdown(immediate).ok();
         while let Some(slot) = st.pop_idle() {
+            slot.give(None);
+        }
+        if let Some(slot) = self.claim_after_put() {
             slot.give(None);
         }
         drained
@@ -164,7 +232,10 @@ impl Shared {
     fn initializer_failed(&self) {
         // Once broken, no submit adds to the queue: what it holds now fails (other workers may
         // take some meanwhile, as in CPython, where they then fail in their own initializer).
-        self.with(|st| st.broken = true);
+        self.with(|st| {
+            st.broken = true;
+            self.refusing.store(true, Ordering::Release);
+        });
         while let Ok(mut w) = self.queue.get(false, None) {
             w.free_arg();
             let _ = w.future.set_exception(Failure {
@@ -201,31 +272,41 @@ fn worker(shared: &Shared, index: usize, slot: &Slot) {
             return;
         }
     }
+    // Whether the last item came through the hand-off: the queue was empty then, and most
+    // likely still is, so the worker goes straight to being idle (which checks the queue).
+    let mut handed = false;
     loop {
-        match shared.queue.get(false, None) {
-            Ok(item) => {
-                item.run();
-                continue;
+        if !handed {
+            match shared.queue.get(false, None) {
+                Ok(item) => {
+                    item.run();
+                    continue;
+                }
+                // Shut down and empty: the pool is done with this worker.
+                Err(e) if e.status == rt_status::RT_ESHUTDOWN => return,
+                Err(_) => {}
             }
-            // Shut down and empty: the pool is done with this worker.
-            Err(e) if e.status == rt_status::RT_ESHUTDOWN => return,
-            Err(_) => {}
         }
-        // Empty: idle, unless something was queued or the queue shut down meanwhile (both
-        // happen under the pool's lock only).
-        let listed = shared.with(|st| {
-            let q = &shared.queue;
-            let idle = !q.is_shutdown() && q.empty();
-            if idle {
-                st.push_idle(index);
+        handed = false;
+        // Empty: idle, unless something was queued or the queue shut down meanwhile.
+        let idle = if index == 0 {
+            slot.mark_idle(&shared.queue)
+        } else {
+            shared.with(|st| {
+                let q = &shared.queue;
+                let idle = !q.is_shutdown() && q.empty();
+                if idle {
+                    st.push_idle(index);
+                }
+                idle
+            })
+        };
+        if idle {
+            if let Some(item) = slot.take() {
+                item.run();
+                handed = true;
             }
-            idle
-        });
-        if listed {
-            match slot.take() {
-                Some(item) => item.run(),
-                None => return,
-            }
+            // Else woken to look at the queue (an item, or the shutdown).
         }
     }
 }
