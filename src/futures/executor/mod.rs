@@ -6,9 +6,10 @@
 //! rather than through the queue (see `pool`): the queue is empty then, so the order is the
 //! same. Workers are rthread thread objects named `<prefix>_<n>` (n from 0); a worker runs the
 //! initializer first (a failure breaks the pool: pending futures fail with it, later submits
-//! are refused), then takes items until the queue is shut down and empty. Where CPython puts a wake-up marker (`None`) on the
-//! queue at shutdown, this pool shuts its queue down (`queue.shutdown()`, 3.13), which needs no
-//! memory: the workers finish what is queued, then see the shutdown.
+//! are refused), then takes items until the pool is closed and its queue empty. Where CPython
+//! puts a wake-up marker (`None`) on the queue at shutdown, this pool marks itself closed and
+//! gives each idle worker no item, which needs no memory: the workers finish what is queued,
+//! then end.
 //!
 //! Memory: `submit` allocates the future, the queue's room for the item (not for an item given
 //! to an idle worker) and, when it starts a worker, its hand-off slot, the thread object, its
@@ -46,12 +47,12 @@ pub use work::{ArgFree, InitFn, LOST_MESSAGE, TaskFn};
 use super::future::{Future, FutureRef, ResultFree};
 use crate::debug::annotate;
 use crate::memory::{Arc, try_box, try_boxed_str};
-use crate::queue::Queue;
 use crate::status::{Error, rt_status};
 use crate::thread::Thread;
 use crate::wait::LockCell;
 use exit::{GLOBAL_SHUTDOWN, register, unregister};
 use pool::{PoolState, Shared, Slot, WorkerArgs, join_all, worker_entry};
+use std::collections::VecDeque;
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 use work::{SendPtr, WorkItem};
@@ -123,10 +124,11 @@ impl Executor {
             _ => None,
         };
         let shared = Arc::try_new(Shared {
-            queue: Queue::fifo(0)?,
             st: LockCell::new(PoolState {
                 shutdown: false,
                 broken: false,
+                closed: false,
+                work: VecDeque::new(),
                 threads: Vec::new(),
                 slots: Vec::new(),
                 idle: 0,
@@ -219,31 +221,25 @@ impl Executor {
                 arg: SendPtr(arg),
                 arg_free,
             };
-            let first = sh.first_slot().filter(|s| s.claim());
-            if let Some(slot) = first.or_else(|| st.pop_idle()) {
+            if let Some(slot) = sh.claim_first().or_else(|| st.pop_idle()) {
                 // An idle worker: the queue is empty, so this item is next in any case. It is
                 // given after the lock is released: taken, the slot is this thread's alone to
                 // give to (a shutdown meanwhile does not see it, and the worker runs this
                 // item, submitted before the shutdown, then sees it).
                 return Ok((future, Some((slot as *const Slot, Some(item)))));
             }
-            if let Err(mut e) = sh.queue.put(item, true, None) {
-                // No room for it (the queue is shut down only with `st.shutdown` or the
-                // global flag set, seen above): the argument stays the caller's.
-                e.item.arg_free = None;
-                return Err(e.error);
+            if st.work.try_reserve(1).is_err() {
+                // The argument stays the caller's.
+                let mut item = item;
+                item.arg_free = None;
+                return Err(Error::NO_MEMORY);
             }
-            if let Some(slot) = sh.claim_after_put() {
-                // The first worker went idle after the claim above failed, before it could
-                // see this item: woken to look at the queue, it takes it (or another worker
-                // does first).
-                return Ok((future, Some((slot as *const Slot, None))));
-            }
+            st.work.push_back(item);
             if let Err(e) = self.adjust_thread_count(st) {
                 if st.threads.is_empty() {
                     // No worker will ever take it: take it back (only this item is queued, as
                     // every earlier submit either found a worker or took its item back too).
-                    while let Ok(mut w) = sh.queue.get(false, None) {
+                    if let Some(mut w) = st.work.pop_back() {
                         w.arg_free = None;
                     }
                     return Err(e);
@@ -311,10 +307,9 @@ impl Executor {
         let sh = &self.shared;
         let cancelled = sh.with(|st| {
             st.shutdown = true;
-            sh.refusing.store(true, Ordering::Release);
-            sh.shut_queue(st, cancel_futures)
+            sh.close(st, cancel_futures)
         });
-        for mut w in cancelled.into_iter().flatten() {
+        for mut w in cancelled {
             w.free_arg();
             w.future.cancel();
             let _ = w.future.set_running_or_notify_cancel();
@@ -479,10 +474,10 @@ mod tests {
 
     #[test]
     fn items_queued_while_the_first_worker_goes_idle_are_never_left_behind() {
-        // One worker, two submitters at once: often one submit claims the idle worker and the
-        // other queues its item while the worker is busy, then the worker marks itself idle
-        // just as the item arrives (the store-buffering pair of `pool`). No later submit comes
-        // to wake it: an item left in the queue is a result that never comes.
+        // One worker, two submitters at once: often one submit claims the idle worker without
+        // the pool's lock and the other queues its item while the worker is busy, just as the
+        // worker looks for its next item. No later submit comes to wake it: an item left in
+        // the queue behind an idle worker is a result that never comes.
         let ex = Executor::new(1, None, None).unwrap();
         let start = std::sync::Barrier::new(2);
         let lost = LockCell::new(None);
