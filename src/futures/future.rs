@@ -253,14 +253,19 @@ impl Future {
         self.outcome.load(Ordering::Acquire) != NOT_DONE
     }
 
+    /// Whether the future is done, after looking for a microsecond or two unless `wait` is
+    /// [`Wait::Try`] (see `SpinWait::poll_while`): a call that ends that soon needs no blocking
+    /// wait (no record of it for `rt_debug_dump`, no spin and no park in the done event's
+    /// wait). For a caller of [`Future::result`] or [`Future::exception`].
+    pub fn poll_done(&self, wait: Wait) -> bool {
+        self.done()
+            || (wait != Wait::Try
+                && SpinWait::poll_while(|| self.outcome.load(Ordering::Relaxed) == NOT_DONE))
+    }
+
     /// Waits for the future to be done; how it ended.
     fn wait_done(&self, wait: Wait) -> Result<u8, Error> {
         let mut o = self.outcome.load(Ordering::Acquire);
-        if o == NOT_DONE && wait != Wait::Try {
-            // The call often ends within a microsecond or two (see `SpinWait::poll_while`).
-            SpinWait::poll_while(|| self.outcome.load(Ordering::Relaxed) == NOT_DONE);
-            o = self.outcome.load(Ordering::Acquire);
-        }
         if o == NOT_DONE {
             self.done.wait(wait)?;
             // `done` is set after `outcome` is stored, and never cleared.
