@@ -1,6 +1,9 @@
 //! The benchmark tooling that is not itself timed: the regression guard's ceilings as
-//! BENCHMARKS.md documents them, and the chart command on a small sample of the benchmark's
-//! machine-readable output.
+//! BENCHMARKS.md documents them, the chart command on a small sample of the benchmark's
+//! machine-readable output, and the stand-alone C programs that BENCHMARKS.md quotes.
+
+#[path = "support/cbuild.rs"]
+mod cbuild;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -114,4 +117,43 @@ fn the_chart_command_draws_every_scaling_row_and_implementation() {
     );
     assert!(!Path::new(&out.join("paired")).exists());
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The interleaved round-trip program (`benches/c/pool_round_trip.c`) builds against the
+/// library as a C user's program does, runs a few small batches, and prints every figure
+/// BENCHMARKS.md quotes from it, each a number.
+#[test]
+fn the_pool_round_trip_program_prints_every_figure() {
+    let lib = cbuild::lib_dir();
+    let exe = cbuild::scratch_dir("bench_tools").join("pool_round_trip");
+    let source = root().join("benches/c/pool_round_trip.c");
+    cbuild::compile_c(&[&source], &exe, &lib, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let out = cbuild::run(cbuild::command(&exe, &lib).args(["4", "50"]));
+    for label in [
+        "semaphore ping-pong",
+        "pool submit->result",
+        "future set by hand",
+    ] {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(label))
+            .unwrap_or_else(|| panic!("no line for {label} in:\n{out}"));
+        let figures: Vec<f64> = line[label.len()..]
+            .split_whitespace()
+            .map(|w| {
+                w.parse()
+                    .unwrap_or_else(|_| panic!("not a number in {line:?}"))
+            })
+            .collect();
+        assert_eq!(figures.len(), 2, "{line:?}");
+        assert!(figures.iter().all(|&f| f > 0.0), "{line:?}");
+    }
+    assert!(
+        out.contains("pool / semaphore, per batch: median "),
+        "{out}"
+    );
+    assert!(
+        out.contains("context switches per 1000 round trips"),
+        "{out}"
+    );
 }

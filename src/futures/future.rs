@@ -27,12 +27,12 @@
 //! (see `waiter`).
 
 use crate::debug::annotate;
-use crate::memory::{Arc, try_boxed_str};
+use crate::memory::{Arc, try_box, try_boxed_str};
 use crate::status::{Error, rt_status};
 use crate::sync::Event;
 use crate::thread::CallbackGuard;
 use crate::time::Wait;
-use crate::wait::{CellGuard, LockCell};
+use crate::wait::{CellGuard, LockCell, SpinWait};
 use std::borrow::Cow;
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicPtr, AtomicU8, AtomicU32, Ordering};
@@ -123,18 +123,47 @@ fn invalid_state(s: State) -> Error {
     Error::new(rt_status::RT_EINVALIDSTATE, message)
 }
 
-// In this order (`repr(C)`): the state, and whether anyone listens, beside the lock word, on the
-// line that a completion writes; the rest, which a completion without callbacks or waiters
-// never touches, after them.
+// In this order (`repr(C)`): the state and the listeners beside the lock word, on the line
+// that a completion writes; the failure, which a completion with a result never touches,
+// after them.
 #[repr(C)]
 pub(super) struct Inner {
     pub(super) state: State,
-    /// Set once a callback or a waiter has been added (never cleared): without it, a
-    /// completion leaves `callbacks` and `waiters` alone.
-    pub(super) listened: bool,
+    /// Made at the first callback or waiter, and kept (emptied) after: most futures never
+    /// have one, and a future is smaller without room for both lists (a pool that runs many
+    /// small tasks allocates one future per task).
+    pub(super) listeners: Option<Box<Listeners>>,
     failure: Option<Failure>,
+}
+
+/// A future's done-callbacks and the waiters installed in it.
+#[derive(Default)]
+pub(super) struct Listeners {
     callbacks: Vec<DoneCallback>,
     pub(super) waiters: Vec<Arc<Waiter>>,
+}
+
+impl Inner {
+    /// The listeners, made now if this is the first; `RT_ENOMEM` if they cannot be.
+    pub(super) fn listeners(&mut self) -> Result<&mut Listeners, Error> {
+        let l = match self.listeners.take() {
+            Some(l) => l,
+            None => try_box(Listeners::default())?,
+        };
+        Ok(self.listeners.insert(l))
+    }
+
+    /// The callbacks to run once the future is done (taken out: each runs once).
+    fn take_callbacks(&mut self) -> Vec<DoneCallback> {
+        self.listeners
+            .as_mut()
+            .map_or_else(Vec::new, |l| std::mem::take(&mut l.callbacks))
+    }
+
+    /// The waiters installed (none before the first).
+    pub(super) fn waiters(&self) -> &[Arc<Waiter>] {
+        self.listeners.as_ref().map_or(&[], |l| &l.waiters)
+    }
 }
 
 /// What a done future ended with, in [`Future::outcome`].
@@ -193,10 +222,8 @@ impl Future {
             result: AtomicPtr::new(std::ptr::null_mut()),
             inner: LockCell::new(Inner {
                 state: State::Pending,
-                listened: false,
+                listeners: None,
                 failure: None,
-                callbacks: Vec::new(),
-                waiters: Vec::new(),
             }),
             result_free,
         })
@@ -224,6 +251,16 @@ impl Future {
     /// `done()`.
     pub fn done(&self) -> bool {
         self.outcome.load(Ordering::Acquire) != NOT_DONE
+    }
+
+    /// Whether the future is done, after looking for a microsecond or two unless `wait` is
+    /// [`Wait::Try`] (see `SpinWait::poll_while`): a call that ends that soon needs no blocking
+    /// wait (no record of it for `rt_debug_dump`, no spin and no park in the done event's
+    /// wait). For a caller of [`Future::result`] or [`Future::exception`].
+    pub fn poll_done(&self, wait: Wait) -> bool {
+        self.done()
+            || (wait != Wait::Try
+                && SpinWait::poll_while(|| self.outcome.load(Ordering::Relaxed) == NOT_DONE))
     }
 
     /// Waits for the future to be done; how it ended.
@@ -314,7 +351,7 @@ impl FutureRef for Arc<Future> {
             self.outcome.store(CANCELLED_OUTCOME, Ordering::Release);
             annotate::released::<Future>(&**self);
             self.done.set();
-            std::mem::take(&mut g.callbacks)
+            g.take_callbacks()
         };
         invoke(self, callbacks);
         true
@@ -326,9 +363,9 @@ impl FutureRef for Arc<Future> {
         {
             let mut g = self.locked();
             if !g.state.is_done() {
-                g.callbacks.try_reserve(1).map_err(|_| Error::NO_MEMORY)?;
-                g.callbacks.push(cb);
-                g.listened = true;
+                let callbacks = &mut g.listeners()?.callbacks;
+                callbacks.try_reserve(1).map_err(|_| Error::NO_MEMORY)?;
+                callbacks.push(cb);
                 return Ok(());
             }
         }
@@ -343,7 +380,7 @@ impl FutureRef for Arc<Future> {
         match g.state {
             State::Cancelled => {
                 g.state = State::CancelledAndNotified;
-                for w in &g.waiters {
+                for w in g.waiters() {
                     w.add_cancelled(self);
                 }
                 Ok(false)
@@ -393,18 +430,14 @@ fn finish(this: &Arc<Future>, result: *mut c_void, failure: Option<Failure>) -> 
         g.state = State::Finished;
         let outcome = if failed { FAILED_OUTCOME } else { RESULT };
         this.outcome.store(outcome, Ordering::Release);
-        if !g.listened {
-            Vec::new()
-        } else {
-            for w in &g.waiters {
-                if failed {
-                    w.add_exception(this);
-                } else {
-                    w.add_result(this);
-                }
+        for w in g.waiters() {
+            if failed {
+                w.add_exception(this);
+            } else {
+                w.add_result(this);
             }
-            std::mem::take(&mut g.callbacks)
         }
+        g.take_callbacks()
     };
     // After the lock is released (the state is final already: whoever takes the lock now sees
     // it done), so that a woken `result` does not meet it held.

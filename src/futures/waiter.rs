@@ -44,19 +44,25 @@ fn lock_all(fs: &[Arc<Future>]) -> Result<Vec<Guard<'_>>, Error> {
 fn uninstall(fs: &[Arc<Future>], w: &Arc<Waiter>) {
     for f in fs {
         let mut g = f.locked();
-        if let Some(i) = g.waiters.iter().position(|x| Arc::ptr_eq(x, w)) {
-            g.waiters.swap_remove(i);
+        if let Some(l) = g.listeners.as_mut() {
+            if let Some(i) = l.waiters.iter().position(|x| Arc::ptr_eq(x, w)) {
+                l.waiters.swap_remove(i);
+            }
         }
     }
 }
 
 fn install(guards: &mut [Guard<'_>], w: &Arc<Waiter>) -> Result<(), Error> {
+    // Room in every future first (a future left with empty listeners by a failure here is
+    // as one without).
     for g in guards.iter_mut() {
-        g.waiters.try_reserve(1).map_err(|_| Error::NO_MEMORY)?;
+        let waiters = &mut g.listeners()?.waiters;
+        waiters.try_reserve(1).map_err(|_| Error::NO_MEMORY)?;
     }
     for g in guards.iter_mut() {
-        g.waiters.push(w.clone());
-        g.listened = true;
+        if let Some(l) = g.listeners.as_mut() {
+            l.waiters.push(w.clone());
+        }
     }
     Ok(())
 }

@@ -48,6 +48,10 @@ const MAX_YIELDS: u32 = 6;
 /// in all), then three yields.
 const SNOOZE_ROUNDS: u32 = 10;
 
+/// What [`SpinWait::poll_while`] counts a pause instruction as, to turn a pause phase into a
+/// number of looks (a pause takes 10–40 ns on current x86 cores).
+const POLL_PAUSE_NS: u32 = 30;
+
 /// The most pause instructions in one round of [`SpinWait::spin`] (2^5).
 const MAX_ROUND_SHIFT: u32 = 5;
 
@@ -389,6 +393,33 @@ impl SpinWait {
             yield_now();
             self.counter = self.counter.saturating_add(1);
         }
+    }
+
+    /// Before a wait for a hand-off expected within a microsecond or two, by a waiter that only
+    /// reads (a caller waiting for a future's result): looks at `blocked()` after every pause
+    /// instruction, for about the thread's learned pause phase ([`SpinWait::spin`]'s habit:
+    /// up to [`MAX_PAUSE_NS`], much less once the thread's waits have been ending only after it
+    /// yielded or slept, as when the thread it waits for shares its CPU). No back-off, no clock
+    /// and no count of spinners: with [`SpinWait::spin`]'s doubling rounds the look that sees
+    /// the change comes up to a round late (32 pauses, near a microsecond, at the end), which
+    /// is most of a short round trip. A change seen here teaches the thread to pause the whole
+    /// phase again. Not for a thread that waits often while others run (a pool's worker
+    /// between items): on a machine with fewer cores than busy threads its polling takes the
+    /// CPU from the thread it waits for. True if `blocked()` turned false.
+    #[inline]
+    pub fn poll_while(blocked: impl Fn() -> bool) -> bool {
+        if cfg!(loom) || spin_limit() == 1 {
+            return !blocked();
+        }
+        let looks = habit().next().pause_ns / POLL_PAUSE_NS;
+        for _ in 0..looks {
+            if !blocked() {
+                learn(Outcome::Paused);
+                return true;
+            }
+            spin_hint();
+        }
+        !blocked()
     }
 
     /// Before a sleep on a queue: snoozes while `blocked()` holds, ten rounds at most (the

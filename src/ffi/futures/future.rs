@@ -115,7 +115,7 @@ pub unsafe extern "C" fn rt_future_result(
             return Err(Error::NULL_OUT);
         }
         let w = timeout_wait(timeout)?;
-        let _waiting = (!fut.done()).then(|| {
+        let _waiting = (!fut.poll_done(w)).then(|| {
             crate::ffi::waiting(Arc::as_ptr(fut), Kind::Future, "rt_future_result", timeout)
         });
         result.write(fut.result(w)?)
@@ -145,7 +145,7 @@ pub unsafe extern "C" fn rt_future_exception(
             return Err(Error::NULL_OUT);
         }
         let w = timeout_wait(timeout)?;
-        let _waiting = (!fut.done()).then(|| {
+        let _waiting = (!fut.poll_done(w)).then(|| {
             crate::ffi::waiting(
                 Arc::as_ptr(fut),
                 Kind::Future,

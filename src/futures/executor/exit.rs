@@ -1,5 +1,5 @@
-//! The process's exit: the list of pools, and the exit handler that refuses new work, shuts
-//! every pool's queue and joins its workers (CPython's `concurrent.futures.thread._shutdown`
+//! The process's exit: the list of pools, and the exit handler that refuses new work, closes
+//! every pool and joins its workers (CPython's `concurrent.futures.thread._shutdown`
 //! with `threading`'s atexit hook).
 
 use super::pool::{Shared, join_all};
@@ -69,13 +69,13 @@ pub(super) fn unregister(sh: &Arc<Shared>) {
 
 extern "C" fn at_exit() {
     // Under the list's lock: no pool comes or goes meanwhile. Under each pool's lock: a submit
-    // that got in before this is queued before the queue shuts.
+    // that got in before this is queued before the pool closes.
     with_pools(|v| {
         GLOBAL_SHUTDOWN.store(true, Ordering::Release);
         for &p in v.iter() {
             // SAFETY: listed, and the lock is held.
             let sh = unsafe { &*p };
-            sh.with(|st| sh.shut_queue(st, false));
+            sh.with(|st| sh.close(st, false));
         }
     });
     if !crate::thread::shutdown::exit_wait_enabled() {

@@ -6,9 +6,10 @@
 //! rather than through the queue (see `pool`): the queue is empty then, so the order is the
 //! same. Workers are rthread thread objects named `<prefix>_<n>` (n from 0); a worker runs the
 //! initializer first (a failure breaks the pool: pending futures fail with it, later submits
-//! are refused), then takes items until the queue is shut down and empty. Where CPython puts a wake-up marker (`None`) on the
-//! queue at shutdown, this pool shuts its queue down (`queue.shutdown()`, 3.13), which needs no
-//! memory: the workers finish what is queued, then see the shutdown.
+//! are refused), then takes items until the pool is closed and its queue empty. Where CPython
+//! puts a wake-up marker (`None`) on the queue at shutdown, this pool marks itself closed and
+//! gives each idle worker no item, which needs no memory: the workers finish what is queued,
+//! then end.
 //!
 //! Memory: `submit` allocates the future, the queue's room for the item (not for an item given
 //! to an idle worker) and, when it starts a worker, its hand-off slot, the thread object, its
@@ -46,14 +47,14 @@ pub use work::{ArgFree, InitFn, LOST_MESSAGE, TaskFn};
 use super::future::{Future, FutureRef, ResultFree};
 use crate::debug::annotate;
 use crate::memory::{Arc, try_box, try_boxed_str};
-use crate::queue::Queue;
 use crate::status::{Error, rt_status};
 use crate::thread::Thread;
 use crate::wait::LockCell;
 use exit::{GLOBAL_SHUTDOWN, register, unregister};
 use pool::{PoolState, Shared, Slot, WorkerArgs, join_all, worker_entry};
+use std::collections::VecDeque;
 use std::ffi::c_void;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 use work::{SendPtr, WorkItem};
 
 pub const SHUTDOWN: Error = Error::new(
@@ -123,10 +124,11 @@ impl Executor {
             _ => None,
         };
         let shared = Arc::try_new(Shared {
-            queue: Queue::fifo(0)?,
             st: LockCell::new(PoolState {
                 shutdown: false,
                 broken: false,
+                closed: false,
+                work: VecDeque::new(),
                 threads: Vec::new(),
                 slots: Vec::new(),
                 idle: 0,
@@ -138,6 +140,8 @@ impl Executor {
             },
             prefix,
             number: AtomicU64::new(0),
+            first: AtomicPtr::new(std::ptr::null_mut()),
+            refusing: AtomicBool::new(false),
             initializer: initializer.map(|(f, c)| (f, SendPtr(c))),
             exit_joined: AtomicBool::new(false),
         })?;
@@ -176,6 +180,27 @@ impl Executor {
         let sh = &self.shared;
         // Made before the pool's lock is taken (its failure reported after the pool's state).
         let future = Future::new(result_free);
+        if let Ok(f) = &future {
+            // The first worker idle: claimed and given the item without the pool's lock (see
+            // `pool`). A shutdown that sets `refusing` after the load below either claims the
+            // worker first (the claim here fails and the locked path refuses), or finds it
+            // claimed (it runs this item, submitted first, then sees the shutdown).
+            if let Some(slot) = sh.first_slot() {
+                if !sh.refusing.load(Ordering::Acquire)
+                    && !GLOBAL_SHUTDOWN.load(Ordering::Acquire)
+                    && slot.claim()
+                {
+                    annotate::released::<Future>(&**f);
+                    slot.give(Some(WorkItem {
+                        future: f.clone(),
+                        task,
+                        arg: SendPtr(arg),
+                        arg_free,
+                    }));
+                    return future;
+                }
+            }
+        }
         let (future, handed) = sh.with(|st| {
             if st.broken {
                 return Err(BROKEN);
@@ -196,24 +221,25 @@ impl Executor {
                 arg: SendPtr(arg),
                 arg_free,
             };
-            if let Some(slot) = st.pop_idle() {
+            if let Some(slot) = sh.claim_first().or_else(|| st.pop_idle()) {
                 // An idle worker: the queue is empty, so this item is next in any case. It is
-                // given after the lock is released: off the list, the slot is this thread's
-                // alone to give to (a shutdown meanwhile does not see it, and the worker runs
-                // this item, submitted before the shutdown, then sees it).
-                return Ok((future, Some((slot as *const Slot, item))));
+                // given after the lock is released: taken, the slot is this thread's alone to
+                // give to (a shutdown meanwhile does not see it, and the worker runs this
+                // item, submitted before the shutdown, then sees it).
+                return Ok((future, Some((slot as *const Slot, Some(item)))));
             }
-            if let Err(mut e) = sh.queue.put(item, true, None) {
-                // No room for it (the queue is shut down only with `st.shutdown` or the
-                // global flag set, seen above): the argument stays the caller's.
-                e.item.arg_free = None;
-                return Err(e.error);
+            if st.work.try_reserve(1).is_err() {
+                // The argument stays the caller's.
+                let mut item = item;
+                item.arg_free = None;
+                return Err(Error::NO_MEMORY);
             }
+            st.work.push_back(item);
             if let Err(e) = self.adjust_thread_count(st) {
                 if st.threads.is_empty() {
                     // No worker will ever take it: take it back (only this item is queued, as
                     // every earlier submit either found a worker or took its item back too).
-                    while let Ok(mut w) = sh.queue.get(false, None) {
+                    if let Some(mut w) = st.work.pop_back() {
                         w.arg_free = None;
                     }
                     return Err(e);
@@ -224,7 +250,7 @@ impl Executor {
         })?;
         if let Some((slot, item)) = handed {
             // SAFETY: the pool's slots are never removed while it lives (`sh` holds it).
-            unsafe { &*slot }.give(Some(item));
+            unsafe { &*slot }.give(item);
         }
         Ok(future)
     }
@@ -262,6 +288,10 @@ impl Executor {
             }
         };
         // Room for both was made in `submit`.
+        if n == 0 {
+            sh.first
+                .store(Arc::as_ptr(&slot) as *mut Slot, Ordering::Release);
+        }
         st.threads.push(t);
         st.slots.push(slot);
         Ok(())
@@ -277,9 +307,9 @@ impl Executor {
         let sh = &self.shared;
         let cancelled = sh.with(|st| {
             st.shutdown = true;
-            sh.shut_queue(st, cancel_futures)
+            sh.close(st, cancel_futures)
         });
-        for mut w in cancelled.into_iter().flatten() {
+        for mut w in cancelled {
             w.free_arg();
             w.future.cancel();
             let _ = w.future.set_running_or_notify_cancel();
@@ -443,11 +473,46 @@ mod tests {
     }
 
     #[test]
+    fn items_queued_while_the_first_worker_goes_idle_are_never_left_behind() {
+        // One worker, two submitters at once: often one submit claims the idle worker without
+        // the pool's lock and the other queues its item while the worker is busy, just as the
+        // worker looks for its next item. No later submit comes to wake it: an item left in
+        // the queue behind an idle worker is a result that never comes.
+        let ex = Executor::new(1, None, None).unwrap();
+        let start = std::sync::Barrier::new(2);
+        let lost = LockCell::new(None);
+        std::thread::scope(|s| {
+            for _ in 0..2 {
+                s.spawn(|| {
+                    for round in 0..10_000 {
+                        start.wait();
+                        // Both stop at the same round once one has lost its item.
+                        if lost.with(|l| l.is_some()) {
+                            break;
+                        }
+                        let f = ex
+                            .submit(empty_task, std::ptr::null_mut(), None, None)
+                            .unwrap();
+                        if let Err(e) = f.result(crate::time::Wait::for_secs(10.0)) {
+                            lost.with(|l| *l = Some((round, e)));
+                        }
+                    }
+                });
+            }
+        });
+        let lost = lost.with(|l| l.take());
+        assert!(lost.is_none(), "an item was never run: {lost:?}");
+        assert_eq!(ex.thread_count(), 1);
+        ex.shutdown(true, false).unwrap();
+    }
+
+    #[test]
     fn submits_racing_a_shutdown_either_fail_or_are_done_when_it_returns() {
-        for _ in 0..20 {
-            let ex = Executor::new(3, None, None).unwrap();
+        // One worker (claimed without the pool's lock when idle) and three.
+        for max_workers in [1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3] {
+            let ex = Executor::new(max_workers, None, None).unwrap();
             // Idle workers, so that some submits below go through the hand-off.
-            for _ in 0..3 {
+            for _ in 0..max_workers {
                 let f = ex
                     .submit(empty_task, std::ptr::null_mut(), None, None)
                     .unwrap();

@@ -1,18 +1,28 @@
-//! The pool's shared state (its queue, the list of workers and of idle workers under the
-//! pool's lock, each worker's hand-off slot, the naming of workers) and the worker's loop: the
-//! initializer, then items until the queue is shut down and empty.
+//! The pool's shared state (its work queue, the list of workers and of idle workers, all under
+//! the pool's lock), each worker's hand-off slot, the naming of workers, and the worker's loop:
+//! the initializer, then items until the pool is closed and its queue empty.
 //!
-//! The hand-off: a worker that finds the queue empty (under the pool's lock, where every put
-//! happens) lists itself as idle and waits on its own [`Slot`]. A submit that finds an idle
-//! worker (the queue is then empty: nothing is queued while one is listed) takes it off the
-//! list and gives it the item directly, in the slot, which shares its cache line with nothing
-//! else; the queue, its lock and its counters stay out of the way. A shutdown of the queue
-//! takes every idle worker off the list and gives it no item: it ends.
+//! The work queue is a deque under the pool's lock (CPython's `_work_queue`, a SimpleQueue), so
+//! that a submit takes one lock, as GThreadPool's push takes only its queue's: a queue of its
+//! own (an rthread `Queue`, with its lock, its counters and its waiting protocol) made every
+//! queued item cost a second lock and a few more shared lines. Workers never block on the
+//! queue: one that finds it empty (under the lock) is idle and waits on its own [`Slot`] until
+//! a submit gives it an item there directly; the slot shares its cache line with nothing else.
+//! While any worker is idle the queue is empty: a submit looks for an idle worker before it
+//! queues. Closing the pool (a shutdown, the process's exit) gives every idle worker no item:
+//! it looks again, finds the pool closed and the queue empty, and ends.
+//!
+//! Two ways to be idle, both decided under the pool's lock:
+//! - The first worker (index 0) marks itself idle in its slot ([`Slot::idle`]), and a submit
+//!   may claim it with one compare-exchange on that flag without taking the pool's lock: an
+//!   idle round trip (submit, wait for the result, submit again) touches no line but the
+//!   slot's and the future's, and the pool's lock stays in the worker's cache. Whoever clears
+//!   the flag (a submit with or without the lock, a closing) gives to the worker, once.
+//! - Every other worker lists itself ([`PoolState::idle`]) and is taken off the list.
 
 use super::work::{InitFn, SendPtr, WorkItem};
 use crate::futures::future::{Failure, FutureRef};
 use crate::memory::Arc;
-use crate::queue::Queue;
 use crate::status::{Error, rt_status};
 use crate::sync::Semaphore;
 use crate::thread::{CallbackGuard, Thread};
@@ -20,9 +30,10 @@ use crate::time::Wait;
 use crate::wait::{LockCell, SpinWait};
 use std::borrow::Cow;
 use std::cell::UnsafeCell;
+use std::collections::VecDeque;
 use std::ffi::c_void;
 use std::fmt::Write;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
 pub const BROKEN_MESSAGE: &str =
     "A thread initializer failed, the thread pool is not usable anymore";
@@ -31,12 +42,16 @@ const JOIN_SELF: Error = Error::new(rt_status::RT_EDEADLK, "cannot join current 
 pub(super) struct PoolState {
     pub(super) shutdown: bool,
     pub(super) broken: bool,
+    /// No more items (a shutdown, or the process's exit): the workers end once `work` is empty.
+    pub(super) closed: bool,
+    /// The items no worker has taken yet, oldest first. Empty while any worker is idle.
+    pub(super) work: VecDeque<WorkItem>,
     /// Every worker started, in order; none is ever removed.
     pub(super) threads: Vec<Arc<Thread>>,
     /// Each worker's hand-off slot, in the order of `threads` (the worker holds it too).
     pub(super) slots: Vec<Arc<Slot>>,
-    /// The idle workers, a list through [`Slot::next`]: the index + 1 of the first one's slot,
-    /// 0 for none. While it is not empty, the queue is empty.
+    /// The idle workers but the first, a list through [`Slot::next`]: the index + 1 of the
+    /// first one's slot, 0 for none.
     pub(super) idle: usize,
 }
 
@@ -57,13 +72,17 @@ impl PoolState {
 /// A worker's hand-off place; see the module comment. Aligned to a cache line of its own.
 #[repr(align(64))]
 pub(super) struct Slot {
-    /// Released once per item given (or once with none, to end the worker).
+    /// Released once per item given (or once with none: look at the pool again).
     ready: Semaphore,
     /// Under the pool's lock: the next idle worker (see [`PoolState::idle`]).
     next: AtomicUsize,
-    /// The item given. Written only by the thread that took the worker off the idle list,
-    /// before it releases `ready`; read only by the worker, after it acquired `ready`. The
-    /// worker lists itself again only after taking the item out, so the two never overlap.
+    /// The first worker's idle mark (see the module comment), set under the pool's lock;
+    /// other workers leave it false. Cleared only by [`Slot::claim`].
+    idle: AtomicBool,
+    /// The item given. Written only by the thread that took the worker (off the idle list, or
+    /// by clearing `idle`), before it releases `ready`; read only by the worker, after it
+    /// acquired `ready`. The worker is idle again only after taking the item out, so the two
+    /// never overlap.
     item: UnsafeCell<Option<WorkItem>>,
 }
 
@@ -76,12 +95,24 @@ impl Slot {
         Ok(Slot {
             ready: Semaphore::new(0)?,
             next: AtomicUsize::new(0),
+            idle: AtomicBool::new(false),
             item: UnsafeCell::new(None),
         })
     }
 
-    /// Gives the worker its next item (`None`: it ends). Only by the thread that took this slot
-    /// off the idle list (under the pool's lock), once.
+    /// Takes the first worker if it is idle: true if this thread cleared its mark (and must
+    /// then [`Slot::give`] to it, once).
+    pub(super) fn claim(&self) -> bool {
+        self.idle.load(Ordering::Relaxed)
+            && self
+                .idle
+                .compare_exchange(true, false, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+    }
+
+    /// Gives the worker its next item (`None`: look at the pool again). Only by the thread
+    /// that took this worker (off the idle list under the pool's lock, or by [`Slot::claim`]),
+    /// once.
     pub(super) fn give(&self, item: Option<WorkItem>) {
         // SAFETY: the worker is idle, waiting on `ready` (or about to), and no one else took
         // this slot off the list: this thread alone touches `item` until the release below.
@@ -106,8 +137,12 @@ impl Slot {
 }
 
 pub(super) struct Shared {
-    pub(super) queue: Queue<WorkItem>,
     pub(super) st: LockCell<PoolState>,
+    /// The first worker's slot once it has started (null before; never changed after).
+    pub(super) first: AtomicPtr<Slot>,
+    /// Set (under the pool's lock) with `PoolState::shutdown` or `PoolState::broken`: a submit
+    /// that reads it clear may claim the first worker without the lock.
+    pub(super) refusing: AtomicBool,
     pub(super) max_workers: usize,
     /// The prefix given, or `None`: `ThreadPoolExecutor-<number>`.
     pub(super) prefix: Option<Box<str>>,
@@ -123,18 +158,36 @@ impl Shared {
         self.st.with(f)
     }
 
-    /// No more items, and the workers end once the queue is empty; the idle ones at once
-    /// (allocates nothing). Under the pool's lock, which `st` is.
-    pub(super) fn shut_queue(
-        &self,
-        st: &mut PoolState,
-        immediate: bool,
-    ) -> Option<crate::queue::Drained<WorkItem>> {
-        let drained = self.queue.shutdown(immediate).ok();
+    /// The first worker's slot, if it has started.
+    pub(super) fn first_slot(&self) -> Option<&Slot> {
+        // SAFETY: set once to a slot that `st.slots` keeps while the pool lives.
+        unsafe { self.first.load(Ordering::Acquire).as_ref() }
+    }
+
+    /// Takes the first worker if it is idle (see [`Slot::claim`]).
+    pub(super) fn claim_first(&self) -> Option<&Slot> {
+        self.first_slot().filter(|s| s.claim())
+    }
+
+    /// Closes the pool: no more items, and the workers end once the queue is empty; the idle
+    /// ones at once. With `cancel`, the items not started are taken out and returned (for the
+    /// caller to cancel, without the lock). Under the pool's lock, which `st` is; allocates
+    /// nothing.
+    pub(super) fn close(&self, st: &mut PoolState, cancel: bool) -> VecDeque<WorkItem> {
+        self.refusing.store(true, Ordering::Release);
+        st.closed = true;
+        let cancelled = if cancel {
+            std::mem::take(&mut st.work)
+        } else {
+            VecDeque::new()
+        };
         while let Some(slot) = st.pop_idle() {
             slot.give(None);
         }
-        drained
+        if let Some(slot) = self.claim_first() {
+            slot.give(None);
+        }
+        cancelled
     }
 
     /// Writes the pool's prefix: the one given, or `ThreadPoolExecutor-<number>`.
@@ -162,10 +215,14 @@ impl Shared {
     }
 
     fn initializer_failed(&self) {
-        // Once broken, no submit adds to the queue: what it holds now fails (other workers may
-        // take some meanwhile, as in CPython, where they then fail in their own initializer).
-        self.with(|st| st.broken = true);
-        while let Ok(mut w) = self.queue.get(false, None) {
+        // Once broken, no submit adds to the queue: what it holds now fails (as in CPython;
+        // other workers may have taken some, and run them if their own initializer succeeded).
+        let pending = self.with(|st| {
+            st.broken = true;
+            self.refusing.store(true, Ordering::Release);
+            std::mem::take(&mut st.work)
+        });
+        for mut w in pending {
             w.free_arg();
             let _ = w.future.set_exception(Failure {
                 code: rt_status::RT_EBROKEN as i32,
@@ -201,30 +258,35 @@ fn worker(shared: &Shared, index: usize, slot: &Slot) {
             return;
         }
     }
+    enum Next {
+        Run(WorkItem),
+        Idle,
+        End,
+    }
     loop {
-        match shared.queue.get(false, None) {
-            Ok(item) => {
-                item.run();
-                continue;
+        // One lock per item: the next one, or idle, or the end.
+        let next = shared.with(|st| {
+            if let Some(item) = st.work.pop_front() {
+                Next::Run(item)
+            } else if st.closed {
+                Next::End
+            } else {
+                if index == 0 {
+                    slot.idle.store(true, Ordering::Release);
+                } else {
+                    st.push_idle(index);
+                }
+                Next::Idle
             }
-            // Shut down and empty: the pool is done with this worker.
-            Err(e) if e.status == rt_status::RT_ESHUTDOWN => return,
-            Err(_) => {}
-        }
-        // Empty: idle, unless something was queued or the queue shut down meanwhile (both
-        // happen under the pool's lock only).
-        let listed = shared.with(|st| {
-            let q = &shared.queue;
-            let idle = !q.is_shutdown() && q.empty();
-            if idle {
-                st.push_idle(index);
-            }
-            idle
         });
-        if listed {
-            match slot.take() {
-                Some(item) => item.run(),
-                None => return,
+        match next {
+            Next::Run(item) => item.run(),
+            Next::End => return,
+            Next::Idle => {
+                if let Some(item) = slot.take() {
+                    item.run();
+                }
+                // Else woken to look again: the pool closed.
             }
         }
     }
