@@ -180,6 +180,16 @@ impl Executor {
         let sh = &self.shared;
         // Made before the pool's lock is taken (its failure reported after the pool's state).
         let future = Future::new(result_free);
+        // What the submitter did before `submit` happens before the task, whoever runs it.
+        let item_for = |f: &Arc<Future>| {
+            annotate::released::<Future>(&**f);
+            WorkItem {
+                future: f.clone(),
+                task,
+                arg: SendPtr(arg),
+                arg_free,
+            }
+        };
         if let Ok(f) = &future {
             // The first worker idle: claimed and given the item without the pool's lock (see
             // `pool`). A shutdown that sets `refusing` after the load below either claims the
@@ -190,13 +200,7 @@ impl Executor {
                     && !GLOBAL_SHUTDOWN.load(Ordering::Acquire)
                     && slot.claim()
                 {
-                    annotate::released::<Future>(&**f);
-                    slot.give(Some(WorkItem {
-                        future: f.clone(),
-                        task,
-                        arg: SendPtr(arg),
-                        arg_free,
-                    }));
+                    slot.give(Some(item_for(f)));
                     return future;
                 }
             }
@@ -214,13 +218,7 @@ impl Executor {
             let future = future?;
             st.threads.try_reserve(1).map_err(|_| Error::NO_MEMORY)?;
             st.slots.try_reserve(1).map_err(|_| Error::NO_MEMORY)?;
-            annotate::released::<Future>(&*future);
-            let item = WorkItem {
-                future: future.clone(),
-                task,
-                arg: SendPtr(arg),
-                arg_free,
-            };
+            let item = item_for(&future);
             if let Some(slot) = sh.claim_first().or_else(|| st.pop_idle()) {
                 // An idle worker: the queue is empty, so this item is next in any case. It is
                 // given after the lock is released: taken, the slot is this thread's alone to
