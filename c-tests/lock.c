@@ -1,5 +1,6 @@
 /* threading.Lock / _thread.allocate_lock: seed 001 and seed 004's Lock, case by case. */
 #include "rt_test.h"
+#include "rt_blocked.h"
 
 /* A handle of no kind rthread makes: every call must refuse it with RT_EINVAL. */
 static uint32_t not_a_handle[8] = { 0x12345678u };
@@ -88,12 +89,14 @@ struct acq_args {
     int started;
     int result; /* rt_status + 1000 once done */
     double elapsed;
+    uint64_t tid; /* its native id, stored just before it acquires */
 };
 
 static void acquire_in_thread(void *p) {
     struct acq_args *a = p;
     double t0;
     ATOMIC_STORE(&a->started, 1);
+    ATOMIC_STORE(&a->tid, rt_get_native_id());
     t0 = rt_test_now();
     rt_status s = rt_lock_acquire(a->lock, 1, a->timeout);
     a->elapsed = rt_test_now() - t0;
@@ -101,7 +104,7 @@ static void acquire_in_thread(void *p) {
 }
 
 static void lock_timed_acquire_succeeds_when_released(void) {
-    struct acq_args a = { NULL, 10.0, 0, 0, 0.0 };
+    struct acq_args a = { NULL, 10.0, 0, 0, 0.0, 0 };
     CHECK_OK(rt_lock_new(&a.lock));
     CHECK_OK(rt_lock_acquire(a.lock, 1, RT_FOREVER));
     CHECK_OK(rt_start_new_thread(acquire_in_thread, &a, NULL));
@@ -119,7 +122,7 @@ static void lock_timed_acquire_succeeds_when_released(void) {
 }
 
 static void lock_blocking_acquire_waits_for_release(void) {
-    struct acq_args a = { NULL, RT_FOREVER, 0, 0, 0.0 };
+    struct acq_args a = { NULL, RT_FOREVER, 0, 0, 0.0, 0 };
     CHECK_OK(rt_lock_new(&a.lock));
     CHECK_OK(rt_lock_acquire(a.lock, 1, RT_FOREVER));
     CHECK_OK(rt_start_new_thread(acquire_in_thread, &a, NULL));
@@ -316,14 +319,14 @@ static void lock_free_while_locked_is_fine(void) {
 }
 
 static void lock_free_with_waiters_is_busy(void) {
-    struct acq_args a = { NULL, RT_FOREVER, 0, 0, 0.0 };
+    struct acq_args a = { NULL, RT_FOREVER, 0, 0, 0.0, 0 };
     CHECK_OK(rt_lock_new(&a.lock));
     CHECK_OK(rt_lock_acquire(a.lock, 1, RT_FOREVER));
     CHECK_OK(rt_start_new_thread(acquire_in_thread, &a, NULL));
-    WAIT_UNTIL(ATOMIC_LOAD(&a.started), 10.0);
-    /* Wait until the free is refused: the waiter is then inside the blocking call. */
-    WAIT_UNTIL(rt_lock_free(a.lock) == RT_EBUSY, 10.0);
-    CHECK(strcmp(rt_last_error(), "object is in use by waiting threads") == 0);
+    /* Only once the waiter sleeps inside the blocking call: a free before it entered the call
+     * would succeed (freeing a held lock is fine) and leave it a freed handle. */
+    WAIT_BLOCKED(&a.tid);
+    CHECK_ERR(rt_lock_free(a.lock), RT_EBUSY, "object is in use by waiting threads");
     CHECK(rt_lock_locked(a.lock)); /* not freed, still usable */
     CHECK_OK(rt_lock_release(a.lock));
     WAIT_UNTIL(ATOMIC_LOAD(&a.result) != 0, 10.0);
