@@ -447,6 +447,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn polling_ends_when_the_condition_clears_and_gives_up_after_its_phase() {
+        use std::cell::Cell;
+        let multi = spin_limit() > 1;
+        // Cleared at the third look: seen while polling (a single CPU looks once only).
+        let looks = Cell::new(0u32);
+        let seen = SpinWait::poll_while(|| {
+            looks.set(looks.get() + 1);
+            looks.get() < 3
+        });
+        assert_eq!(seen, multi);
+        assert_eq!(looks.get(), if multi { 3 } else { 1 });
+        // Never cleared: false, after at most the longest phase's looks and one last one.
+        let looks = Cell::new(0u32);
+        assert!(!SpinWait::poll_while(|| {
+            looks.set(looks.get() + 1);
+            true
+        }));
+        assert!(
+            looks.get() <= MAX_PAUSE_NS / POLL_PAUSE_NS + 1,
+            "{} looks",
+            looks.get()
+        );
+        assert!(looks.get() >= 1);
+    }
+
+    #[test]
     fn spinning_pauses_then_yields_then_ends_and_starts_again_after_a_reset() {
         static G: SpinGate = SpinGate::new();
         let mut s = SpinWait::new();

@@ -195,11 +195,8 @@ impl Executor {
             // `pool`). A shutdown that sets `refusing` after the load below either claims the
             // worker first (the claim here fails and the locked path refuses), or finds it
             // claimed (it runs this item, submitted first, then sees the shutdown).
-            if let Some(slot) = sh.first_slot() {
-                if !sh.refusing.load(Ordering::Acquire)
-                    && !GLOBAL_SHUTDOWN.load(Ordering::Acquire)
-                    && slot.claim()
-                {
+            if !sh.refusing.load(Ordering::Acquire) && !GLOBAL_SHUTDOWN.load(Ordering::Acquire) {
+                if let Some(slot) = sh.claim_first() {
                     slot.give(Some(item_for(f)));
                     return future;
                 }
