@@ -30,10 +30,10 @@
 //!
 //! An item goes to an idle worker directly only when the queue is empty (else that worker is
 //! woken to look, and the item queued behind the others). A submit that put its item in the
-//! ring without the lock wakes an idle worker if `idle` counts one; the worker counted itself
-//! before it looked at the ring a last time, and each side has a sequentially consistent
-//! fence between its write and its read, so one of them sees the other: the item is never
-//! left in the ring with every worker asleep.
+//! ring without the lock wakes an idle worker if `idle_count` counts one; a worker counts
+//! itself in before it looks at the ring a last time, and each side has a sequentially
+//! consistent fence between its write and its read, so one of them sees the other: the item
+//! is never left in the ring with every worker asleep.
 //!
 //! # Closing
 //! Closing the pool (a shutdown, the process's exit) shuts the ring (a put that claimed its
