@@ -54,7 +54,7 @@ use crate::status::{Error, rt_status};
 use crate::thread::Thread;
 use crate::wait::LockCell;
 use exit::{GLOBAL_SHUTDOWN, register, unregister};
-use pool::{PoolState, Shared, Slot, WorkerArgs, join_all, worker_entry};
+use pool::{OwnLine, PoolState, Shared, Slot, WorkerArgs, join_all, worker_entry};
 use std::collections::VecDeque;
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
@@ -146,7 +146,7 @@ impl Executor {
             ring: Ring::new(pool::RING_CAP).ok_or(Error::NO_MEMORY)?,
             overflowing: AtomicBool::new(false),
             crew_full: AtomicBool::new(false),
-            idle_count: AtomicUsize::new(0),
+            idle_listed: OwnLine(AtomicUsize::new(0)),
             first: AtomicPtr::new(std::ptr::null_mut()),
             refusing: AtomicBool::new(false),
             initializer: initializer.map(|(f, c)| (f, SendPtr(c))),
@@ -703,7 +703,7 @@ mod tests {
                 assert_eq!(f.exception(crate::time::Wait::Forever), Ok(0));
             }
             assert!(ex.shared.crew_full.load(Ordering::Relaxed));
-            while ex.shared.idle_count.load(Ordering::SeqCst) < 3 {
+            while ex.shared.idle_workers() < 3 {
                 std::thread::yield_now();
             }
             gate.clear();

@@ -30,10 +30,12 @@
 //!
 //! An item goes to an idle worker directly only when the queue is empty (else that worker is
 //! woken to look, and the item queued behind the others). A submit that put its item in the
-//! ring without the lock wakes an idle worker if `idle_count` counts one; a worker counts
-//! itself in before it looks at the ring a last time, and each side has a sequentially
-//! consistent fence between its write and its read, so one of them sees the other: the item
-//! is never left in the ring with every worker asleep.
+//! ring without the lock wakes an idle worker if the first one is marked or `idle_listed`
+//! counts one; a worker marks or counts itself before it looks at the ring a last time, and
+//! each side has a sequentially consistent fence between its write and its read, so one of
+//! them sees the other: the item is never left in the ring with every worker asleep. (The
+//! first worker's mark is not counted: a count that both its idle round trip's sides write
+//! would be one more cache line between them.)
 //!
 //! # Closing
 //! Closing the pool (a shutdown, the process's exit) shuts the ring (a put that claimed its
@@ -87,7 +89,7 @@ pub(super) struct PoolState {
 
 impl PoolState {
     /// Takes an idle worker off the list: its slot, to [`Slot::give`] to once. The caller
-    /// counts it out of [`Shared::idle_count`].
+    /// counts it out of [`Shared::idle_listed`].
     fn pop_idle(&mut self) -> Option<&Slot> {
         let slot = &*self.slots[self.idle.checked_sub(1)?];
         self.idle = slot.next.load(Ordering::Relaxed);
@@ -100,7 +102,7 @@ impl PoolState {
     }
 
     /// Takes worker `index` off the idle list if it is there (nobody took it yet). The
-    /// caller counts it out of [`Shared::idle_count`].
+    /// caller counts it out of [`Shared::idle_listed`].
     fn remove_idle(&mut self, index: usize) -> bool {
         let target = index + 1;
         if self.idle == target {
@@ -120,6 +122,10 @@ impl PoolState {
         false
     }
 }
+
+/// A value on a cache line of its own (two: the spatial prefetcher pulls lines in pairs).
+#[repr(align(128))]
+pub(super) struct OwnLine<T>(pub(super) T);
 
 /// A worker's hand-off place; see the module comment. Aligned to a cache line of its own.
 #[repr(align(64))]
@@ -199,9 +205,9 @@ pub(super) struct Shared {
     /// Every worker the pool may have has started (set under the pool's lock, never cleared):
     /// a submit no longer needs the lock to decide whether to start one.
     pub(super) crew_full: AtomicBool,
-    /// How many workers are idle (marked or listed; see the module comment): counted in under
-    /// the pool's lock, out by whoever takes one.
-    pub(super) idle_count: AtomicUsize,
+    /// How many workers are on the idle list (`PoolState::idle`), changed under the pool's
+    /// lock and read by a submit without it (see the module comment), on a line of its own.
+    pub(super) idle_listed: OwnLine<AtomicUsize>,
     /// The first worker's slot once it has started (null before; never changed after).
     pub(super) first: AtomicPtr<Slot>,
     /// Set (under the pool's lock) with `PoolState::shutdown` or `PoolState::broken`: a submit
@@ -230,9 +236,15 @@ impl Shared {
 
     /// Takes the first worker if it is idle (see [`Slot::claim`]).
     pub(super) fn claim_first(&self) -> Option<&Slot> {
-        let slot = self.first_slot().filter(|s| s.claim())?;
-        self.idle_count.fetch_sub(1, Ordering::SeqCst);
-        Some(slot)
+        self.first_slot().filter(|s| s.claim())
+    }
+
+    /// How many workers are idle at this moment: the first one if marked, and those listed.
+    pub(super) fn idle_workers(&self) -> usize {
+        let first = self
+            .first_slot()
+            .is_some_and(|s| s.idle.load(Ordering::SeqCst));
+        usize::from(first) + self.idle_listed.0.load(Ordering::SeqCst)
     }
 
     /// Takes an idle worker, the first one if it is idle: its slot, to [`Slot::give`] to
@@ -242,7 +254,7 @@ impl Shared {
             return Some(slot);
         }
         let slot = st.pop_idle()? as *const Slot;
-        self.idle_count.fetch_sub(1, Ordering::SeqCst);
+        self.idle_listed.0.fetch_sub(1, Ordering::Relaxed);
         Some(slot)
     }
 
@@ -255,7 +267,7 @@ impl Shared {
     /// (see the module comment: the fence pairs with the one in the worker's last look).
     pub(super) fn after_put(&self) {
         fence(Ordering::SeqCst);
-        if self.idle_count.load(Ordering::Relaxed) == 0 {
+        if self.idle_workers() == 0 {
             return;
         }
         let slot = match self.claim_first() {
@@ -378,15 +390,16 @@ impl Shared {
     /// Takes worker `index` (whose slot is `slot`) back from idle, unless a submit or a
     /// closing took it first (then it gives to the slot, and the worker must take that).
     fn withdraw(&self, index: usize, slot: &Slot) -> bool {
-        let taken_back = if index == 0 {
-            slot.claim()
-        } else {
-            self.with(|st| st.remove_idle(index))
-        };
-        if taken_back {
-            self.idle_count.fetch_sub(1, Ordering::SeqCst);
+        if index == 0 {
+            return slot.claim();
         }
-        taken_back
+        self.with(|st| {
+            let listed = st.remove_idle(index);
+            if listed {
+                self.idle_listed.0.fetch_sub(1, Ordering::Relaxed);
+            }
+            listed
+        })
     }
 
     fn initializer_failed(&self) {
@@ -446,10 +459,15 @@ fn worker(shared: &Shared, index: usize, slot: &Slot) {
             item.run();
             continue;
         }
-        // The ring is empty: the next item often comes within microseconds. Snooze on the
-        // slot it will land in (a line the submit writes anyway) before the pool's lock.
+        // The ring is empty: the next item often comes within microseconds. A worker but the
+        // first snoozes on the slot it will land in (a line the submit writes anyway) before
+        // the pool's lock: once listed idle, waking it costs a submit the lock. The first one
+        // goes idle at once, where a submit claims it without the lock (measured: an idle
+        // round trip through the ring, the first worker snoozing there, took 1.5-1.7 times
+        // the semaphore ping-pong in some runs, against 1.1 through its slot).
         SpinWait::snooze_while(|| {
-            shared.ring.head_empty_hint()
+            index != 0
+                && shared.ring.head_empty_hint()
                 && !shared.overflowing.load(Ordering::Relaxed)
                 && !shared.refusing.load(Ordering::Relaxed)
         });
@@ -463,11 +481,11 @@ fn worker(shared: &Shared, index: usize, slot: &Slot) {
             } else if st.closed {
                 Next::Drain
             } else {
-                shared.idle_count.fetch_add(1, Ordering::SeqCst);
                 if index == 0 {
                     slot.idle.store(true, Ordering::Release);
                 } else {
                     st.push_idle(index);
+                    shared.idle_listed.0.fetch_add(1, Ordering::Relaxed);
                 }
                 Next::Idle
             }
