@@ -17,10 +17,10 @@
 //! the next few into the ring).
 //!
 //! # Idle workers
-//! A worker that finds the ring and the overflow empty snoozes a few microseconds on the ring,
-//! then, under the pool's lock, marks itself idle and waits on its own [`Slot`] until given an
-//! item there directly or woken to look again (`None`); the slot shares its cache line with
-//! nothing else.
+//! A worker that finds the ring and the overflow empty (after a snooze of a few microseconds
+//! on the ring, for all but the first) marks itself idle under the pool's lock and waits on
+//! its own [`Slot`] until given an item there directly or woken to look again (`None`); the
+//! slot shares its cache line with nothing else.
 //! - The first worker (index 0) marks itself idle in its slot ([`Slot::idle`]), and a submit
 //!   may claim it with one compare-exchange on that flag without taking the pool's lock: an
 //!   idle round trip (submit, wait for the result, submit again) touches no line but the
