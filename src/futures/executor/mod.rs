@@ -465,6 +465,15 @@ mod tests {
         ran: LockCell<Vec<usize>>,
     }
 
+    impl Order {
+        fn new() -> Order {
+            Order {
+                gate: crate::sync::Event::new(),
+                ran: LockCell::new(Vec::new()),
+            }
+        }
+    }
+
     unsafe extern "C" fn record_task(arg: *mut c_void, _: *mut *mut c_void) -> c_int {
         // SAFETY: `arg` is a `(&Order, usize)` that outlives the pool's work (see the test).
         let (order, n) = unsafe { *(arg as *const (&Order, usize)) };
@@ -478,10 +487,7 @@ mod tests {
     #[test]
     fn idle_hand_off_and_queued_items_run_in_submission_order() {
         let ex = Executor::new(1, None, None).unwrap();
-        let order = Order {
-            gate: crate::sync::Event::new(),
-            ran: LockCell::new(Vec::new()),
-        };
+        let order = Order::new();
         // The worker exists and goes idle: the next submit is given to it directly.
         let warm = ex
             .submit(empty_task, std::ptr::null_mut(), None, None)
@@ -514,10 +520,7 @@ mod tests {
     fn shutdown_ends_idle_workers_and_refuses_later_submits() {
         let ex = Executor::new(3, None, None).unwrap();
         // Three workers started (none is idle before the third submit: each blocks on a gate).
-        let order = Order {
-            gate: crate::sync::Event::new(),
-            ran: LockCell::new(Vec::new()),
-        };
+        let order = Order::new();
         let args: Vec<(&Order, usize)> = (0..3).map(|_| (&order, 0)).collect();
         let fs: Vec<_> = args
             .iter()
@@ -576,8 +579,7 @@ mod tests {
         ex.shutdown(true, false).unwrap();
     }
 
-    /// Submits `n` record tasks numbered from `from` (arguments in `args`, which must not move
-    /// while the pool works).
+    /// Submits a record task for each of `args` (which must not move while the pool works).
     fn submit_records(ex: &Executor, args: &[(&Order, usize)]) -> Vec<Arc<Future>> {
         args.iter()
             .map(|a| {
@@ -593,10 +595,7 @@ mod tests {
         // the overflow, and the items submitted while the worker drains both (moving the
         // overflow's into the ring, then the ring empty again) keep their order too.
         let ex = Executor::new(1, None, None).unwrap();
-        let order = Order {
-            gate: crate::sync::Event::new(),
-            ran: LockCell::new(Vec::new()),
-        };
+        let order = Order::new();
         let n = 4 * pool::RING_CAP;
         let args: Vec<(&Order, usize)> = (0..3 * n).map(|i| (&order, i)).collect();
         let mut fs = submit_records(&ex, &args[..n]);
@@ -621,10 +620,7 @@ mod tests {
     #[test]
     fn shutdown_cancelling_futures_cancels_those_in_the_ring_and_in_the_overflow() {
         let ex = Executor::new(1, None, None).unwrap();
-        let order = Order {
-            gate: crate::sync::Event::new(),
-            ran: LockCell::new(Vec::new()),
-        };
+        let order = Order::new();
         let n = 3 * pool::RING_CAP;
         let args: Vec<(&Order, usize)> = (0..n).map(|i| (&order, i)).collect();
         let fs = submit_records(&ex, &args);
