@@ -28,7 +28,7 @@
 mod blocking;
 mod items;
 mod locked;
-mod ring;
+pub(crate) mod ring;
 mod store;
 mod tasks;
 #[cfg(all(test, not(loom)))]
@@ -99,7 +99,7 @@ pub struct PutError<T> {
 }
 
 /// What a put found.
-enum Push<T> {
+pub(crate) enum Push<T> {
     Done,
     Full(T),
     ShutDown(T),
@@ -108,7 +108,7 @@ enum Push<T> {
 }
 
 /// What a get found.
-enum Pop<T> {
+pub(crate) enum Pop<T> {
     Item(T),
     Empty,
     /// Empty and shut down.

@@ -62,7 +62,7 @@ struct Slot<T> {
     value: UnsafeCell<MaybeUninit<T>>,
 }
 
-pub(super) struct Ring<T> {
+pub(crate) struct Ring<T> {
     head: Padded<AtomicUsize>,
     tail: Padded<AtomicUsize>,
     shape: Padded<Shape<T>>,
@@ -96,7 +96,7 @@ pub(super) fn seq_cst_atomic(v: usize) -> AtomicUsize {
 
 impl<T> Ring<T> {
     /// A ring for `cap` items (`cap` > 0); `None` if the memory cannot be had.
-    pub(super) fn new(cap: usize) -> Option<Ring<T>> {
+    pub(crate) fn new(cap: usize) -> Option<Ring<T>> {
         let mark_bit = cap.checked_add(1)?.checked_next_power_of_two()?;
         let one_lap = mark_bit.checked_mul(2)?;
         let mut slots = Vec::new();
@@ -136,7 +136,7 @@ impl<T> Ring<T> {
     /// Puts `item` at the tail. `claimed` runs after the slot is claimed and before the item
     /// is published (see the module comment).
     #[inline]
-    pub(super) fn push(&self, item: T, claimed: impl FnOnce()) -> Push<T> {
+    pub(crate) fn push(&self, item: T, claimed: impl FnOnce()) -> Push<T> {
         let mut backoff = SpinWait::new();
         let mut tail = self.tail.0.load(Ordering::Relaxed);
         loop {
@@ -186,7 +186,7 @@ impl<T> Ring<T> {
     /// Takes the item at the head. `claimed` runs after the item is claimed and before its
     /// slot is handed back to the puts.
     #[inline]
-    pub(super) fn pop(&self, claimed: impl FnOnce()) -> Pop<T> {
+    pub(crate) fn pop(&self, claimed: impl FnOnce()) -> Pop<T> {
         let mut backoff = SpinWait::new();
         let mut head = self.head.0.load(Ordering::Relaxed);
         loop {
@@ -237,9 +237,16 @@ impl<T> Ring<T> {
 
     /// True if a get would find nothing and the ring is not shut: the check of a getter that
     /// counted itself (sequentially consistent, see `blocking`).
-    pub(super) fn must_wait_for_item(&self) -> bool {
+    pub(crate) fn must_wait_for_item(&self) -> bool {
         let tail = self.tail.0.load(Ordering::SeqCst);
         tail & self.shape.0.mark_bit == 0 && tail == self.head.0.load(Ordering::SeqCst)
+    }
+
+    /// True if no item is in the ring and no put is between its claim and its stamp, shut or
+    /// not (sequentially consistent loads, for a thread that announced itself before).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.tail.0.load(Ordering::SeqCst) & !self.shape.0.mark_bit
+            == self.head.0.load(Ordering::SeqCst)
     }
 
     /// True if a put would find no room and the ring is not shut (as above, for putters).
@@ -251,7 +258,7 @@ impl<T> Ring<T> {
 
     /// Shuts the ring: no put succeeds from now on (a sequentially consistent change).
     /// Returns true the first time.
-    pub(super) fn shut(&self) -> bool {
+    pub(crate) fn shut(&self) -> bool {
         self.tail
             .0
             .fetch_or(self.shape.0.mark_bit, Ordering::SeqCst)

@@ -11,9 +11,10 @@
 //! gives each idle worker no item, which needs no memory: the workers finish what is queued,
 //! then end.
 //!
-//! Memory: `submit` allocates the future, the queue's room for the item (not for an item given
-//! to an idle worker) and, when it starts a worker, its hand-off slot, the thread object, its
-//! name and its start; each can fail with `RT_ENOMEM` (a
+//! Memory: a pool allocates its queue's ring when it is made (`pool::RING_CAP` items, about
+//! 10 KiB). `submit` allocates the future, the overflow's room for the item when the ring is
+//! full and, when it starts a worker, its hand-off slot, the thread object, its name and its
+//! start; each can fail with `RT_ENOMEM` (a
 //! refused thread creation is `RT_EAGAIN`). If the item cannot be queued, nothing happens. If
 //! a worker cannot be started while the pool has none, the item is taken back and `submit`
 //! fails, nothing changed. If the pool has a worker already, the item stays queued, `submit`
@@ -47,14 +48,16 @@ pub use work::{ArgFree, InitFn, LOST_MESSAGE, TaskFn};
 use super::future::{Future, FutureRef, ResultFree};
 use crate::debug::annotate;
 use crate::memory::{Arc, try_box, try_boxed_str};
+use crate::queue::Push;
+use crate::queue::ring::Ring;
 use crate::status::{Error, rt_status};
 use crate::thread::Thread;
 use crate::wait::LockCell;
 use exit::{GLOBAL_SHUTDOWN, register, unregister};
-use pool::{PoolState, Shared, Slot, WorkerArgs, join_all, worker_entry};
+use pool::{OwnLine, PoolState, Shared, Slot, WorkerArgs, join_all, worker_entry};
 use std::collections::VecDeque;
 use std::ffi::c_void;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use work::{SendPtr, WorkItem};
 
 pub const SHUTDOWN: Error = Error::new(
@@ -140,6 +143,10 @@ impl Executor {
             },
             prefix,
             number: AtomicU64::new(0),
+            ring: Ring::new(pool::RING_CAP).ok_or(Error::NO_MEMORY)?,
+            overflowing: AtomicBool::new(false),
+            crew_full: AtomicBool::new(false),
+            idle_listed: OwnLine(AtomicUsize::new(0)),
             first: AtomicPtr::new(std::ptr::null_mut()),
             refusing: AtomicBool::new(false),
             initializer: initializer.map(|(f, c)| (f, SendPtr(c))),
@@ -180,8 +187,8 @@ impl Executor {
         let sh = &self.shared;
         // Made before the pool's lock is taken (its failure reported after the pool's state).
         let future = Future::new(result_free);
-        // What the submitter did before `submit` happens before the task, whoever runs it.
-        let item_for = |f: &Arc<Future>| {
+        let mut item = future.as_ref().ok().map(|f| {
+            // What the submitter did before `submit` happens before the task, whoever runs it.
             annotate::released::<Future>(&**f);
             WorkItem {
                 future: f.clone(),
@@ -189,65 +196,115 @@ impl Executor {
                 arg: SendPtr(arg),
                 arg_free,
             }
-        };
-        if let Ok(f) = &future {
-            // The first worker idle: claimed and given the item without the pool's lock (see
-            // `pool`). A shutdown that sets `refusing` after the load below either claims the
-            // worker first (the claim here fails and the locked path refuses), or finds it
-            // claimed (it runs this item, submitted first, then sees the shutdown).
-            if !sh.refusing.load(Ordering::Acquire) && !GLOBAL_SHUTDOWN.load(Ordering::Acquire) {
-                if let Some(slot) = sh.claim_first() {
-                    slot.give(Some(item_for(f)));
-                    return future;
-                }
+        });
+        // An idle worker woken to look at the queue: no new worker is needed for this item.
+        let mut woke_idle = false;
+        if let Some(it) = item.take() {
+            match self.submit_without_lock(it, &mut woke_idle) {
+                Ok(()) => return future,
+                Err(it) => item = Some(it),
             }
         }
-        let (future, handed) = sh.with(|st| {
-            if st.broken {
-                return Err(BROKEN);
+        let handed = sh.with(|st| {
+            let refused = if st.broken {
+                Some(BROKEN)
+            } else if st.shutdown {
+                Some(SHUTDOWN)
+            } else if GLOBAL_SHUTDOWN.load(Ordering::Acquire) {
+                Some(INTERPRETER_SHUTDOWN)
+            } else if st.threads.try_reserve(1).is_err() || st.slots.try_reserve(1).is_err() {
+                Some(Error::NO_MEMORY)
+            } else {
+                None
+            };
+            let item = match (item.take(), refused) {
+                (Some(item), None) => item,
+                (item, refused) => {
+                    disarm(item);
+                    return Err(match (refused, future.as_ref().err()) {
+                        (Some(e), _) | (None, Some(&e)) => e,
+                        // (Without a refusal, the item is missing only when the future is.)
+                        (None, None) => Error::NO_MEMORY,
+                    });
+                }
+            };
+            let mut woken = None;
+            if let Some(slot) = sh.take_idle(st) {
+                if st.work.is_empty() && sh.ring.is_empty() {
+                    // An idle worker and nothing queued: this item is next in any case. It is
+                    // given after the lock is released: taken, the slot is this thread's alone
+                    // to give to (a shutdown meanwhile does not see it, and the worker runs
+                    // this item, submitted before the shutdown, then sees it).
+                    return Ok(Some((slot, Some(item))));
+                }
+                // Items queued before this one: the worker looks at the queue.
+                woken = Some(slot);
             }
-            if st.shutdown {
-                return Err(SHUTDOWN);
-            }
-            if GLOBAL_SHUTDOWN.load(Ordering::Acquire) {
-                return Err(INTERPRETER_SHUTDOWN);
-            }
-            let future = future?;
-            st.threads.try_reserve(1).map_err(|_| Error::NO_MEMORY)?;
-            st.slots.try_reserve(1).map_err(|_| Error::NO_MEMORY)?;
-            let item = item_for(&future);
-            if let Some(slot) = sh.claim_first().or_else(|| st.pop_idle()) {
-                // An idle worker: the queue is empty, so this item is next in any case. It is
-                // given after the lock is released: taken, the slot is this thread's alone to
-                // give to (a shutdown meanwhile does not see it, and the worker runs this
-                // item, submitted before the shutdown, then sees it).
-                return Ok((future, Some((slot as *const Slot, Some(item)))));
-            }
-            if st.work.try_reserve(1).is_err() {
-                // The argument stays the caller's.
-                let mut item = item;
-                item.arg_free = None;
+            if let Err(item) = sh.put_locked(st, item) {
+                disarm(Some(item));
+                if let Some(slot) = woken {
+                    // SAFETY: as below; the worker finds nothing new and goes idle again.
+                    unsafe { &*slot }.give(None);
+                }
                 return Err(Error::NO_MEMORY);
             }
-            st.work.push_back(item);
-            if let Err(e) = self.adjust_thread_count(st) {
+            // A worker starts only if none was idle (as in CPython).
+            let started = if !woke_idle && woken.is_none() {
+                self.adjust_thread_count(st)
+            } else {
+                Ok(())
+            };
+            if let Err(e) = started {
                 if st.threads.is_empty() {
-                    // No worker will ever take it: take it back (only this item is queued, as
-                    // every earlier submit either found a worker or took its item back too).
-                    if let Some(mut w) = st.work.pop_back() {
-                        w.arg_free = None;
-                    }
+                    // No worker will ever take it: take it back. It is the only item queued:
+                    // every earlier submit either found a worker or took its item back too,
+                    // and no submit puts in the ring without the pool's lock before the pool
+                    // has all its workers.
+                    disarm(sh.take_from_ring().or_else(|| st.work.pop_back()));
+                    sh.overflowing.store(!st.work.is_empty(), Ordering::Release);
                     return Err(e);
                 }
                 // Else a worker of the pool runs it; see the module comment.
             }
-            Ok((future, None))
-        })?;
-        if let Some((slot, item)) = handed {
+            Ok(woken.map(|slot| (slot, None)))
+        });
+        if let Some((slot, item)) = handed? {
             // SAFETY: the pool's slots are never removed while it lives (`sh` holds it).
             unsafe { &*slot }.give(item);
         }
-        Ok(future)
+        future
+    }
+
+    /// The ways a submit needs no lock (see `pool`): the first worker idle and nothing queued
+    /// (given the item directly), or every worker started and nothing overflowing (the item
+    /// put in the ring). Gives the item back for the locked path otherwise.
+    fn submit_without_lock(&self, item: WorkItem, woke_idle: &mut bool) -> Result<(), WorkItem> {
+        let sh = &self.shared;
+        // A shutdown that sets `refusing` after the load below either claims the first worker
+        // first (the claim here fails) or finds it claimed (it runs this item, submitted
+        // first, then sees the shutdown); it shuts the ring, after which no put succeeds.
+        if sh.refusing.load(Ordering::Acquire) || GLOBAL_SHUTDOWN.load(Ordering::Acquire) {
+            return Err(item);
+        }
+        if let Some(slot) = sh.claim_first() {
+            if sh.queue_is_empty() {
+                slot.give(Some(item));
+                return Ok(());
+            }
+            // Items queued before this one: the worker looks at the queue.
+            slot.give(None);
+            *woke_idle = true;
+        }
+        if !sh.crew_full.load(Ordering::Acquire) || sh.overflowing.load(Ordering::Acquire) {
+            return Err(item);
+        }
+        match sh.ring.push(item, || {}) {
+            Push::Done => {
+                sh.after_put();
+                Ok(())
+            }
+            Push::Full(item) | Push::ShutDown(item) | Push::NoMemory(item) => Err(item),
+        }
     }
 
     fn adjust_thread_count(&self, st: &mut PoolState) -> Result<(), Error> {
@@ -289,6 +346,9 @@ impl Executor {
         }
         st.threads.push(t);
         st.slots.push(slot);
+        if st.threads.len() >= sh.max_workers {
+            sh.crew_full.store(true, Ordering::Release);
+        }
         Ok(())
     }
 
@@ -304,7 +364,15 @@ impl Executor {
             st.shutdown = true;
             sh.close(st, cancel_futures)
         });
-        for mut w in cancelled {
+        // The ring's items (shut now) are older than the overflow's.
+        let ring = std::iter::from_fn(|| {
+            if cancel_futures {
+                sh.take_from_ring()
+            } else {
+                None
+            }
+        });
+        for mut w in ring.chain(cancelled) {
             w.free_arg();
             w.future.cancel();
             let _ = w.future.set_running_or_notify_cancel();
@@ -318,6 +386,13 @@ impl Executor {
 
     fn join_workers(&self, interruptible: bool) -> Result<(), Error> {
         join_all(&self.shared, interruptible)
+    }
+}
+
+/// Drops an item that was not queued: its argument stays the caller's.
+fn disarm(item: Option<WorkItem>) {
+    if let Some(mut item) = item {
+        item.arg_free = None;
     }
 }
 
@@ -390,6 +465,15 @@ mod tests {
         ran: LockCell<Vec<usize>>,
     }
 
+    impl Order {
+        fn new() -> Order {
+            Order {
+                gate: crate::sync::Event::new(),
+                ran: LockCell::new(Vec::new()),
+            }
+        }
+    }
+
     unsafe extern "C" fn record_task(arg: *mut c_void, _: *mut *mut c_void) -> c_int {
         // SAFETY: `arg` is a `(&Order, usize)` that outlives the pool's work (see the test).
         let (order, n) = unsafe { *(arg as *const (&Order, usize)) };
@@ -403,10 +487,7 @@ mod tests {
     #[test]
     fn idle_hand_off_and_queued_items_run_in_submission_order() {
         let ex = Executor::new(1, None, None).unwrap();
-        let order = Order {
-            gate: crate::sync::Event::new(),
-            ran: LockCell::new(Vec::new()),
-        };
+        let order = Order::new();
         // The worker exists and goes idle: the next submit is given to it directly.
         let warm = ex
             .submit(empty_task, std::ptr::null_mut(), None, None)
@@ -439,10 +520,7 @@ mod tests {
     fn shutdown_ends_idle_workers_and_refuses_later_submits() {
         let ex = Executor::new(3, None, None).unwrap();
         // Three workers started (none is idle before the third submit: each blocks on a gate).
-        let order = Order {
-            gate: crate::sync::Event::new(),
-            ran: LockCell::new(Vec::new()),
-        };
+        let order = Order::new();
         let args: Vec<(&Order, usize)> = (0..3).map(|_| (&order, 0)).collect();
         let fs: Vec<_> = args
             .iter()
@@ -498,6 +576,179 @@ mod tests {
         let lost = lost.with(|l| l.take());
         assert!(lost.is_none(), "an item was never run: {lost:?}");
         assert_eq!(ex.thread_count(), 1);
+        ex.shutdown(true, false).unwrap();
+    }
+
+    /// Submits a record task for each of `args` (which must not move while the pool works).
+    fn submit_records(ex: &Executor, args: &[(&Order, usize)]) -> Vec<Arc<Future>> {
+        args.iter()
+            .map(|a| {
+                let arg = a as *const (&Order, usize) as *mut c_void;
+                ex.submit(record_task, arg, None, None).unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn items_beyond_the_ring_overflow_and_still_start_in_submission_order() {
+        // One worker held by task 0 while more items come than the ring holds: the rest go to
+        // the overflow, and the items submitted while the worker drains both (moving the
+        // overflow's into the ring, then the ring empty again) keep their order too.
+        let ex = Executor::new(1, None, None).unwrap();
+        let order = Order::new();
+        let n = 4 * pool::RING_CAP;
+        let args: Vec<(&Order, usize)> = (0..3 * n).map(|i| (&order, i)).collect();
+        let mut fs = submit_records(&ex, &args[..n]);
+        assert!(
+            ex.shared.overflowing.load(Ordering::Relaxed),
+            "{n} items behind a busy worker did not reach the overflow"
+        );
+        order.gate.set();
+        for chunk in args[n..].chunks(7) {
+            fs.extend(submit_records(&ex, chunk));
+            std::thread::yield_now();
+        }
+        for f in &fs {
+            f.result(crate::time::Wait::for_secs(30.0)).unwrap();
+        }
+        let ran = order.ran.with(|v| v.clone());
+        assert_eq!(ran, (0..3 * n).collect::<Vec<_>>());
+        assert!(!ex.shared.overflowing.load(Ordering::Relaxed));
+        ex.shutdown(true, false).unwrap();
+    }
+
+    #[test]
+    fn shutdown_cancelling_futures_cancels_those_in_the_ring_and_in_the_overflow() {
+        let ex = Executor::new(1, None, None).unwrap();
+        let order = Order::new();
+        let n = 3 * pool::RING_CAP;
+        let args: Vec<(&Order, usize)> = (0..n).map(|i| (&order, i)).collect();
+        let fs = submit_records(&ex, &args);
+        // Task 0 runs (or is about to): wait until it has left the queue.
+        while fs[0].state() == crate::futures::future::State::Pending {
+            std::thread::yield_now();
+        }
+        ex.shutdown(false, true).unwrap();
+        order.gate.set();
+        ex.shutdown(true, false).unwrap();
+        assert_eq!(order.ran.with(|v| v.clone()), vec![0]);
+        assert!(fs[1..].iter().all(|f| f.cancelled()));
+        assert!(fs[0].result(crate::time::Wait::Try).is_ok());
+    }
+
+    unsafe extern "C" fn gated_failing_init(ctx: *mut c_void) -> c_int {
+        // SAFETY: `ctx` is the test's Event, which outlives the pool.
+        let gate = unsafe { &*(ctx as *const crate::sync::Event) };
+        gate.wait(crate::time::Wait::Forever).unwrap();
+        1
+    }
+
+    #[test]
+    fn a_broken_pool_fails_the_items_in_the_ring_and_in_the_overflow() {
+        let gate = crate::sync::Event::new();
+        let ctx = &gate as *const crate::sync::Event as *mut c_void;
+        let ex = Executor::new(1, None, Some((gated_failing_init, ctx))).unwrap();
+        // The only worker is in its initializer: every item waits in the queue.
+        let fs: Vec<_> = (0..3 * pool::RING_CAP)
+            .map(|_| {
+                ex.submit(empty_task, std::ptr::null_mut(), None, None)
+                    .unwrap()
+            })
+            .collect();
+        assert!(!ex.shared.ring.is_empty() && ex.shared.overflowing.load(Ordering::Relaxed));
+        gate.set();
+        for f in &fs {
+            assert_eq!(
+                f.exception(crate::time::Wait::for_secs(30.0)),
+                Ok(rt_status::RT_EBROKEN as i32)
+            );
+        }
+        let e = ex
+            .submit(empty_task, std::ptr::null_mut(), None, None)
+            .unwrap_err();
+        assert_eq!(e.status, rt_status::RT_EBROKEN);
+        ex.shutdown(true, false).unwrap();
+    }
+
+    unsafe extern "C" fn wait_task(arg: *mut c_void, _: *mut *mut c_void) -> c_int {
+        // SAFETY: `arg` is the test's Event, which outlives the pool's work.
+        let e = unsafe { &*(arg as *const crate::sync::Event) };
+        c_int::from(e.wait(crate::time::Wait::for_secs(10.0)).is_err())
+    }
+
+    unsafe extern "C" fn set_task(arg: *mut c_void, _: *mut *mut c_void) -> c_int {
+        // SAFETY: as in `wait_task`.
+        unsafe { &*(arg as *const crate::sync::Event) }.set();
+        0
+    }
+
+    #[test]
+    fn an_item_put_in_the_ring_wakes_an_idle_worker() {
+        // Every worker idle; the first takes a task that waits for the second one, which goes
+        // in the ring: only another worker, woken by that submit, can run it.
+        let ex = Executor::new(3, None, None).unwrap();
+        let gate = crate::sync::Event::new();
+        let arg = &gate as *const crate::sync::Event as *mut c_void;
+        for _ in 0..10 {
+            gate.clear();
+            let fs: Vec<_> = (0..3)
+                .map(|_| ex.submit(wait_task, arg, None, None).unwrap())
+                .collect();
+            gate.set();
+            for f in &fs {
+                assert_eq!(f.exception(crate::time::Wait::Forever), Ok(0));
+            }
+            assert!(ex.shared.crew_full.load(Ordering::Relaxed));
+            while ex.shared.idle_workers() < 3 {
+                std::thread::yield_now();
+            }
+            gate.clear();
+            let waiting = ex.submit(wait_task, arg, None, None).unwrap();
+            let setting = ex.submit(set_task, arg, None, None).unwrap();
+            assert_eq!(
+                waiting.exception(crate::time::Wait::for_secs(30.0)),
+                Ok(0),
+                "the waiting task timed out: its partner was never run"
+            );
+            setting.result(crate::time::Wait::Forever).unwrap();
+        }
+        ex.shutdown(true, false).unwrap();
+    }
+
+    #[test]
+    fn items_put_in_the_ring_while_a_listed_worker_goes_idle_are_never_left_behind() {
+        // As the case above, for a worker that is not the first (it lists itself idle, and
+        // takes itself off the list when its last look finds an item): the first worker is
+        // held by a task for the whole case, and every submit goes through the ring.
+        let ex = Executor::new(2, None, None).unwrap();
+        let gate = crate::sync::Event::new();
+        let arg = &gate as *const crate::sync::Event as *mut c_void;
+        let held = ex.submit(wait_task, arg, None, None).unwrap();
+        let second = ex
+            .submit(empty_task, std::ptr::null_mut(), None, None)
+            .unwrap();
+        second.result(crate::time::Wait::Forever).unwrap();
+        assert!(ex.shared.crew_full.load(Ordering::Relaxed));
+        // One submit at a time, each after a pause that sweeps across the worker's way to
+        // idle (its snooze on the ring, the lock, its mark, its last look): some submits come
+        // just as it marks itself, which only its last look catches (no other submit comes to
+        // wake it).
+        let mut lost = None;
+        for round in 0..20_000u32 {
+            for _ in 0..(round % 256) * 8 {
+                std::hint::spin_loop();
+            }
+            let f = ex
+                .submit(empty_task, std::ptr::null_mut(), None, None)
+                .unwrap();
+            if let Err(e) = f.result(crate::time::Wait::for_secs(5.0)) {
+                lost = Some((round, e));
+                break;
+            }
+        }
+        gate.set();
+        assert_eq!(held.exception(crate::time::Wait::Forever), Ok(0));
+        assert!(lost.is_none(), "an item was never run: {lost:?}");
         ex.shutdown(true, false).unwrap();
     }
 

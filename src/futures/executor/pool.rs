@@ -1,28 +1,52 @@
-//! The pool's shared state (its work queue, the list of workers and of idle workers, all under
-//! the pool's lock), each worker's hand-off slot, the naming of workers, and the worker's loop:
-//! the initializer, then items until the pool is closed and its queue empty.
+//! The pool's shared state: its work queue, the list of workers and of idle workers, each
+//! worker's hand-off slot, the naming of workers, and the worker's loop: the initializer, then
+//! items until the pool is closed and its queue empty.
 //!
-//! The work queue is a deque under the pool's lock (CPython's `_work_queue`, a SimpleQueue), so
-//! that a submit takes one lock, as GThreadPool's push takes only its queue's: a queue of its
-//! own (an rthread `Queue`, with its lock, its counters and its waiting protocol) made every
-//! queued item cost a second lock and a few more shared lines. Workers never block on the
-//! queue: one that finds it empty (under the lock) is idle and waits on its own [`Slot`] until
-//! a submit gives it an item there directly; the slot shares its cache line with nothing else.
-//! While any worker is idle the queue is empty: a submit looks for an idle worker before it
-//! queues. Closing the pool (a shutdown, the process's exit) gives every idle worker no item:
-//! it looks again, finds the pool closed and the queue empty, and ends.
+//! # The queue
+//! The work queue (CPython's `_work_queue`, a SimpleQueue) is a lock-free ring of a few
+//! hundred items ([`RING_CAP`]; the ring of rthread's bounded queues, `queue::ring`) and,
+//! behind it, an overflow deque under the pool's lock. A submit puts its item in the ring
+//! without the pool's lock once every worker the pool may have has started (until then each
+//! submit takes the lock, to start a worker when none is idle, as CPython does), and a worker
+//! takes from the ring without it: a pool busy with many small tasks moves an item with a
+//! claim on the ring's tail, one on its head and the slot's line between them, instead of
+//! the pool's lock going from core to core twice per item. When the ring is full the item
+//! goes to the overflow, under the lock, and `overflowing` sends every later submit there
+//! too until the workers have emptied it, so items still start in the order they came (the
+//! ring's items are older than the overflow's; a worker that takes from the overflow moves
+//! the next few into the ring).
 //!
-//! Two ways to be idle, both decided under the pool's lock:
+//! # Idle workers
+//! A worker that finds the ring and the overflow empty (after a snooze of a few microseconds
+//! on the ring, for all but the first) marks itself idle under the pool's lock and waits on
+//! its own [`Slot`] until given an item there directly or woken to look again (`None`); the
+//! slot shares its cache line with nothing else.
 //! - The first worker (index 0) marks itself idle in its slot ([`Slot::idle`]), and a submit
 //!   may claim it with one compare-exchange on that flag without taking the pool's lock: an
 //!   idle round trip (submit, wait for the result, submit again) touches no line but the
-//!   slot's and the future's, and the pool's lock stays in the worker's cache. Whoever clears
-//!   the flag (a submit with or without the lock, a closing) gives to the worker, once.
-//! - Every other worker lists itself ([`PoolState::idle`]) and is taken off the list.
+//!   slot's and the future's. Whoever clears the flag gives to the worker, once.
+//! - Every other worker lists itself ([`PoolState::idle`]) and is taken off the list under the
+//!   lock.
+//!
+//! An item goes to an idle worker directly only when the queue is empty (else that worker is
+//! woken to look, and the item queued behind the others). A submit that put its item in the
+//! ring without the lock wakes an idle worker if the first one is marked or `idle_listed`
+//! counts one; a worker marks or counts itself before it looks at the ring a last time, and
+//! each side has a sequentially consistent fence between its write and its read, so one of
+//! them sees the other: the item is never left in the ring with every worker asleep. (The
+//! first worker's mark is not counted: a count that both its idle round trip's sides write
+//! would be one more cache line between them.)
+//!
+//! # Closing
+//! Closing the pool (a shutdown, the process's exit) shuts the ring (a put that claimed its
+//! slot before is in; later ones fail and take the lock, which refuses them), and gives every
+//! idle worker no item: it looks again, finds the pool closed, takes what is left and ends.
 
 use super::work::{InitFn, SendPtr, WorkItem};
 use crate::futures::future::{Failure, FutureRef};
 use crate::memory::Arc;
+use crate::queue::ring::Ring;
+use crate::queue::{Pop, Push};
 use crate::status::{Error, rt_status};
 use crate::sync::Semaphore;
 use crate::thread::{CallbackGuard, Thread};
@@ -33,7 +57,13 @@ use std::cell::UnsafeCell;
 use std::collections::VecDeque;
 use std::ffi::c_void;
 use std::fmt::Write;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering, fence};
+
+/// How many items the ring holds (see the module comment): 256 slots of 40 bytes.
+pub(super) const RING_CAP: usize = 256;
+/// How many items a worker that takes one from the overflow moves into the ring at most (under
+/// the pool's lock, which submits to the overflow wait for meanwhile).
+const REFILL: usize = 32;
 
 pub const BROKEN_MESSAGE: &str =
     "A thread initializer failed, the thread pool is not usable anymore";
@@ -42,9 +72,11 @@ const JOIN_SELF: Error = Error::new(rt_status::RT_EDEADLK, "cannot join current 
 pub(super) struct PoolState {
     pub(super) shutdown: bool,
     pub(super) broken: bool,
-    /// No more items (a shutdown, or the process's exit): the workers end once `work` is empty.
+    /// No more items (a shutdown, or the process's exit): the workers end once the queue is
+    /// empty.
     pub(super) closed: bool,
-    /// The items no worker has taken yet, oldest first. Empty while any worker is idle.
+    /// The overflow: items that found the ring full, and the items after them, oldest first
+    /// (see the module comment).
     pub(super) work: VecDeque<WorkItem>,
     /// Every worker started, in order; none is ever removed.
     pub(super) threads: Vec<Arc<Thread>>,
@@ -56,8 +88,9 @@ pub(super) struct PoolState {
 }
 
 impl PoolState {
-    /// Takes an idle worker off the list: its slot, to [`Slot::give`] to once.
-    pub(super) fn pop_idle(&mut self) -> Option<&Slot> {
+    /// Takes an idle worker off the list: its slot, to [`Slot::give`] to once. The caller
+    /// counts it out of [`Shared::idle_listed`].
+    fn pop_idle(&mut self) -> Option<&Slot> {
         let slot = &*self.slots[self.idle.checked_sub(1)?];
         self.idle = slot.next.load(Ordering::Relaxed);
         Some(slot)
@@ -67,7 +100,32 @@ impl PoolState {
         self.slots[index].next.store(self.idle, Ordering::Relaxed);
         self.idle = index + 1;
     }
+
+    /// Takes worker `index` off the idle list if it is there (nobody took it yet). The
+    /// caller counts it out of [`Shared::idle_listed`].
+    fn remove_idle(&mut self, index: usize) -> bool {
+        let target = index + 1;
+        if self.idle == target {
+            self.idle = self.slots[index].next.load(Ordering::Relaxed);
+            return true;
+        }
+        let mut at = self.idle;
+        while at != 0 {
+            let next = self.slots[at - 1].next.load(Ordering::Relaxed);
+            if next == target {
+                let after = self.slots[index].next.load(Ordering::Relaxed);
+                self.slots[at - 1].next.store(after, Ordering::Relaxed);
+                return true;
+            }
+            at = next;
+        }
+        false
+    }
 }
+
+/// A value on a cache line of its own (two: the spatial prefetcher pulls lines in pairs).
+#[repr(align(128))]
+pub(super) struct OwnLine<T>(pub(super) T);
 
 /// A worker's hand-off place; see the module comment. Aligned to a cache line of its own.
 #[repr(align(64))]
@@ -138,6 +196,18 @@ impl Slot {
 
 pub(super) struct Shared {
     pub(super) st: LockCell<PoolState>,
+    /// The queue's lock-free part (see the module comment); shut when the pool closes or
+    /// breaks.
+    pub(super) ring: Ring<WorkItem>,
+    /// Whether the overflow (`PoolState::work`) holds items: set and cleared under the pool's
+    /// lock; a submit that reads it set takes the lock and queues behind them.
+    pub(super) overflowing: AtomicBool,
+    /// Every worker the pool may have has started (set under the pool's lock, never cleared):
+    /// a submit no longer needs the lock to decide whether to start one.
+    pub(super) crew_full: AtomicBool,
+    /// How many workers are on the idle list (`PoolState::idle`), changed under the pool's
+    /// lock and read by a submit without it (see the module comment), on a line of its own.
+    pub(super) idle_listed: OwnLine<AtomicUsize>,
     /// The first worker's slot once it has started (null before; never changed after).
     pub(super) first: AtomicPtr<Slot>,
     /// Set (under the pool's lock) with `PoolState::shutdown` or `PoolState::broken`: a submit
@@ -169,6 +239,100 @@ impl Shared {
         self.first_slot().filter(|s| s.claim())
     }
 
+    /// How many workers are idle at this moment: the first one if marked, and those listed.
+    pub(super) fn idle_workers(&self) -> usize {
+        let first = self
+            .first_slot()
+            .is_some_and(|s| s.idle.load(Ordering::SeqCst));
+        usize::from(first) + self.idle_listed.0.load(Ordering::SeqCst)
+    }
+
+    /// Takes an idle worker, the first one if it is idle: its slot, to [`Slot::give`] to
+    /// once. Under the pool's lock, which `st` is.
+    pub(super) fn take_idle(&self, st: &mut PoolState) -> Option<*const Slot> {
+        if let Some(slot) = self.claim_first() {
+            return Some(slot);
+        }
+        let slot = st.pop_idle()? as *const Slot;
+        self.idle_listed.0.fetch_sub(1, Ordering::Relaxed);
+        Some(slot)
+    }
+
+    /// Whether nothing is queued: the overflow and the ring empty (a snapshot).
+    pub(super) fn queue_is_empty(&self) -> bool {
+        !self.overflowing.load(Ordering::Acquire) && self.ring.is_empty()
+    }
+
+    /// After a put in the ring without the pool's lock: wakes an idle worker if there is one
+    /// (see the module comment: the fence pairs with the one in the worker's last look).
+    pub(super) fn after_put(&self) {
+        fence(Ordering::SeqCst);
+        if self.idle_workers() == 0 {
+            return;
+        }
+        let slot = match self.claim_first() {
+            Some(slot) => slot as *const Slot,
+            None => match self.with(|st| self.take_idle(st)) {
+                Some(slot) => slot,
+                None => return,
+            },
+        };
+        // SAFETY: the pool's slots are never removed while it lives; this thread took the
+        // worker, and gives to it once.
+        unsafe { &*slot }.give(None);
+    }
+
+    /// Queues `item` under the pool's lock, which `st` is: in the ring if nothing overflows
+    /// and it has room, else in the overflow. Gives the item back if the overflow cannot grow.
+    pub(super) fn put_locked(&self, st: &mut PoolState, item: WorkItem) -> Result<(), WorkItem> {
+        let item = if st.work.is_empty() {
+            match self.ring.push(item, || {}) {
+                Push::Done => return Ok(()),
+                Push::Full(item) | Push::ShutDown(item) | Push::NoMemory(item) => item,
+            }
+        } else {
+            item
+        };
+        if st.work.try_reserve(1).is_err() {
+            return Err(item);
+        }
+        st.work.push_back(item);
+        self.overflowing.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// The next item of the overflow, after which the next few move to the ring (see the module
+    /// comment). Under the pool's lock, which `st` is.
+    fn take_overflow(&self, st: &mut PoolState) -> Option<WorkItem> {
+        let item = st.work.pop_front()?;
+        let mut moved = 0;
+        while moved < REFILL {
+            let Some(next) = st.work.pop_front() else {
+                break;
+            };
+            if let Push::Full(next) | Push::ShutDown(next) | Push::NoMemory(next) =
+                self.ring.push(next, || {})
+            {
+                // Back where it was (the room it left: no allocation).
+                st.work.push_front(next);
+                break;
+            }
+            moved += 1;
+        }
+        if st.work.is_empty() {
+            self.overflowing.store(false, Ordering::Release);
+        }
+        // An idle worker (rare: while the overflow holds items, each submit wakes one) gets
+        // to look at the items moved.
+        if moved > 0 {
+            if let Some(slot) = self.take_idle(st) {
+                // SAFETY: as in `after_put`.
+                unsafe { &*slot }.give(None);
+            }
+        }
+        Some(item)
+    }
+
     /// Closes the pool: no more items, and the workers end once the queue is empty; the idle
     /// ones at once. With `cancel`, the items not started are taken out and returned (for the
     /// caller to cancel, without the lock). Under the pool's lock, which `st` is; allocates
@@ -176,18 +340,27 @@ impl Shared {
     pub(super) fn close(&self, st: &mut PoolState, cancel: bool) -> VecDeque<WorkItem> {
         self.refusing.store(true, Ordering::Release);
         st.closed = true;
+        self.ring.shut();
         let cancelled = if cancel {
+            self.overflowing.store(false, Ordering::Release);
             std::mem::take(&mut st.work)
         } else {
             VecDeque::new()
         };
-        while let Some(slot) = st.pop_idle() {
-            slot.give(None);
-        }
-        if let Some(slot) = self.claim_first() {
-            slot.give(None);
+        while let Some(slot) = self.take_idle(st) {
+            // SAFETY: as in `after_put`.
+            unsafe { &*slot }.give(None);
         }
         cancelled
+    }
+
+    /// The next item left in the ring once it is shut (for a shutdown that cancels them, or a
+    /// broken pool that fails them), without the pool's lock.
+    pub(super) fn take_from_ring(&self) -> Option<WorkItem> {
+        match self.ring.pop(|| {}) {
+            Pop::Item(item) => Some(item),
+            Pop::Empty | Pop::ShutDown => None,
+        }
     }
 
     /// Writes the pool's prefix: the one given, or `ThreadPoolExecutor-<number>`.
@@ -214,15 +387,33 @@ impl Shared {
         Ok(name)
     }
 
+    /// Takes worker `index` (whose slot is `slot`) back from idle, unless a submit or a
+    /// closing took it first (then it gives to the slot, and the worker must take that).
+    fn withdraw(&self, index: usize, slot: &Slot) -> bool {
+        if index == 0 {
+            return slot.claim();
+        }
+        self.with(|st| {
+            let listed = st.remove_idle(index);
+            if listed {
+                self.idle_listed.0.fetch_sub(1, Ordering::Relaxed);
+            }
+            listed
+        })
+    }
+
     fn initializer_failed(&self) {
         // Once broken, no submit adds to the queue: what it holds now fails (as in CPython;
         // other workers may have taken some, and run them if their own initializer succeeded).
         let pending = self.with(|st| {
             st.broken = true;
             self.refusing.store(true, Ordering::Release);
+            self.ring.shut();
+            self.overflowing.store(false, Ordering::Release);
             std::mem::take(&mut st.work)
         });
-        for mut w in pending {
+        // The ring's items are older than the overflow's.
+        for mut w in std::iter::from_fn(|| self.take_from_ring()).chain(pending) {
             w.free_arg();
             let _ = w.future.set_exception(Failure {
                 code: rt_status::RT_EBROKEN as i32,
@@ -261,32 +452,62 @@ fn worker(shared: &Shared, index: usize, slot: &Slot) {
     enum Next {
         Run(WorkItem),
         Idle,
-        End,
+        Drain,
     }
     loop {
-        // One lock per item: the next one, or idle, or the end.
+        if let Some(item) = shared.take_from_ring() {
+            item.run();
+            continue;
+        }
+        // The ring is empty: the next item often comes within microseconds. A worker but the
+        // first snoozes on the slot it will land in (a line the submit writes anyway) before
+        // the pool's lock: once listed idle, waking it costs a submit the lock. The first one
+        // goes idle at once, where a submit claims it without the lock (measured: an idle
+        // round trip through the ring, the first worker snoozing there, took 1.5-1.7 times
+        // the semaphore ping-pong in some runs, against 1.1 through its slot).
+        SpinWait::snooze_while(|| {
+            index != 0
+                && shared.ring.head_empty_hint()
+                && !shared.overflowing.load(Ordering::Relaxed)
+                && !shared.refusing.load(Ordering::Relaxed)
+        });
+        if let Some(item) = shared.take_from_ring() {
+            item.run();
+            continue;
+        }
         let next = shared.with(|st| {
-            if let Some(item) = st.work.pop_front() {
+            if let Some(item) = shared.take_overflow(st) {
                 Next::Run(item)
             } else if st.closed {
-                Next::End
+                Next::Drain
             } else {
                 if index == 0 {
                     slot.idle.store(true, Ordering::Release);
                 } else {
                     st.push_idle(index);
+                    shared.idle_listed.0.fetch_add(1, Ordering::Relaxed);
                 }
                 Next::Idle
             }
         });
         match next {
             Next::Run(item) => item.run(),
-            Next::End => return,
+            // Closed: the ring is shut; what is left in it runs, then the worker ends.
+            Next::Drain => match shared.ring.pop(|| {}) {
+                Pop::Item(item) => item.run(),
+                Pop::Empty | Pop::ShutDown => return,
+            },
             Next::Idle => {
+                // The last look, after counting in (see the module comment): an item put in
+                // the ring meanwhile by a submit that did not see this worker idle.
+                fence(Ordering::SeqCst);
+                if !shared.ring.is_empty() && shared.withdraw(index, slot) {
+                    continue;
+                }
                 if let Some(item) = slot.take() {
                     item.run();
                 }
-                // Else woken to look again: the pool closed.
+                // Else woken to look again: an item queued, or the pool closed.
             }
         }
     }

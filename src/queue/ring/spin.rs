@@ -15,7 +15,15 @@ impl<T> Ring<T> {
         SpinWait::snooze_while(|| blocked(self));
     }
 
-    pub(in crate::queue) fn is_empty_hint(&self) -> bool {
+    /// True while the slot at the head holds no item: a getter's spin reads this slot's line,
+    /// which the next put writes anyway, rather than the tail, which every put writes (a
+    /// reader spinning on the tail would make each put fetch that line back).
+    pub(crate) fn head_empty_hint(&self) -> bool {
+        let head = self.head.0.load(Ordering::Relaxed);
+        self.slot(head).stamp.load(Ordering::Relaxed) != head.wrapping_add(1)
+    }
+
+    pub(crate) fn is_empty_hint(&self) -> bool {
         self.tail.0.load(Ordering::Relaxed) & !self.shape.0.mark_bit
             == self.head.0.load(Ordering::Relaxed)
     }

@@ -93,3 +93,34 @@ fn dropping_a_ring_drops_its_items() {
     drop(r);
     assert_eq!(std::sync::Arc::strong_count(&item), 1);
 }
+
+#[test]
+fn emptiness_is_seen_through_laps_and_a_shutdown() {
+    let r = Ring::new(3).unwrap();
+    assert!(r.is_empty() && r.head_empty_hint());
+    for round in 0..7 {
+        assert!(matches!(r.push(round, || {}), Push::Done));
+        // An item at the head: neither says empty.
+        assert!(!r.is_empty() && !r.head_empty_hint());
+        assert!(matches!(r.push(round, || {}), Push::Done));
+        assert!(matches!(r.pop(|| {}), Pop::Item(_)));
+        assert!(!r.is_empty() && !r.head_empty_hint());
+        assert!(matches!(r.pop(|| {}), Pop::Item(_)));
+        assert!(r.is_empty() && r.head_empty_hint());
+    }
+    // A put claimed but not yet published: not empty for `is_empty` (a get would wait for
+    // it), while the head's slot holds nothing yet.
+    let seen = std::cell::Cell::new(None);
+    assert!(matches!(
+        r.push(9, || seen.set(Some((r.is_empty(), r.head_empty_hint())))),
+        Push::Done
+    ));
+    assert_eq!(seen.get(), Some((false, true)));
+    assert!(matches!(r.pop(|| {}), Pop::Item(9)));
+    // Shut and drained: empty (the mark is not an item).
+    assert!(matches!(r.push(10, || {}), Push::Done));
+    assert!(r.shut());
+    assert!(!r.is_empty());
+    assert!(matches!(r.pop(|| {}), Pop::Item(10)));
+    assert!(r.is_empty());
+}
