@@ -670,10 +670,12 @@ mod tests {
         ex.shutdown(true, false).unwrap();
     }
 
+    /// Waits for the Event `arg` is, a minute at most (a case that fails does not hang), and
+    /// fails if it was not set by then.
     unsafe extern "C" fn wait_task(arg: *mut c_void, _: *mut *mut c_void) -> c_int {
         // SAFETY: `arg` is the test's Event, which outlives the pool's work.
         let e = unsafe { &*(arg as *const crate::sync::Event) };
-        c_int::from(e.wait(crate::time::Wait::for_secs(10.0)).is_err())
+        c_int::from(e.wait(crate::time::Wait::for_secs(60.0)).is_err())
     }
 
     unsafe extern "C" fn set_task(arg: *mut c_void, _: *mut *mut c_void) -> c_int {
