@@ -266,7 +266,7 @@ impl<T> Ring<T> {
             == 0
     }
 
-    pub(super) fn is_shut(&self) -> bool {
+    pub(crate) fn is_shut(&self) -> bool {
         self.tail.0.load(Ordering::SeqCst) & self.shape.0.mark_bit != 0
     }
 

@@ -539,6 +539,9 @@ mod tests {
         for t in ex.shared.with(|st| st.threads.clone()) {
             assert!(!t.is_alive());
         }
+        // The ring is shut: a submit that read the pool open just before cannot put an item
+        // there that no worker would take (its put fails, and the locked path refuses it).
+        assert!(ex.shared.ring.is_shut());
         let e = ex
             .submit(empty_task, std::ptr::null_mut(), None, None)
             .unwrap_err();
@@ -663,6 +666,7 @@ mod tests {
                 Ok(rt_status::RT_EBROKEN as i32)
             );
         }
+        assert!(ex.shared.ring.is_shut());
         let e = ex
             .submit(empty_task, std::ptr::null_mut(), None, None)
             .unwrap_err();
@@ -756,9 +760,28 @@ mod tests {
 
     #[test]
     fn submits_racing_a_shutdown_either_fail_or_are_done_when_it_returns() {
-        // One worker (claimed without the pool's lock when idle) and three.
-        for max_workers in [1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3] {
+        // One worker (claimed without the pool's lock when idle, and all the pool may have:
+        // submits use the ring without the lock) and three, once with only the first started
+        // (submits take the lock) and once with all three (the ring again).
+        let rounds = [(1, false); 5]
+            .into_iter()
+            .chain([(3, false); 7])
+            .chain([(3, true); 8]);
+        for (max_workers, all_started) in rounds {
             let ex = Executor::new(max_workers, None, None).unwrap();
+            let gate = crate::sync::Event::new();
+            if all_started {
+                // Each held until all are: none is idle when the next submit comes.
+                let arg = &gate as *const crate::sync::Event as *mut c_void;
+                let fs: Vec<_> = (0..max_workers)
+                    .map(|_| ex.submit(wait_task, arg, None, None).unwrap())
+                    .collect();
+                gate.set();
+                for f in &fs {
+                    assert_eq!(f.exception(crate::time::Wait::Forever), Ok(0));
+                }
+                assert!(ex.shared.crew_full.load(Ordering::Relaxed));
+            }
             // Idle workers, so that some submits below go through the hand-off.
             for _ in 0..max_workers {
                 let f = ex
