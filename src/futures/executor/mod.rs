@@ -688,6 +688,20 @@ mod tests {
         0
     }
 
+    /// Starts every worker `ex` may have: each is held on `gate` until all have started (none
+    /// is idle when the next submit comes), then let go.
+    fn start_every_worker(ex: &Executor, gate: &crate::sync::Event) {
+        let arg = gate as *const crate::sync::Event as *mut c_void;
+        let fs: Vec<_> = (0..ex.max_workers())
+            .map(|_| ex.submit(wait_task, arg, None, None).unwrap())
+            .collect();
+        gate.set();
+        for f in &fs {
+            assert_eq!(f.exception(crate::time::Wait::Forever), Ok(0));
+        }
+        assert!(ex.shared.crew_full.load(Ordering::Relaxed));
+    }
+
     #[test]
     fn an_item_put_in_the_ring_wakes_an_idle_worker() {
         // Every worker idle; the first takes a task that waits for the second one, which goes
@@ -697,14 +711,7 @@ mod tests {
         let arg = &gate as *const crate::sync::Event as *mut c_void;
         for _ in 0..10 {
             gate.clear();
-            let fs: Vec<_> = (0..3)
-                .map(|_| ex.submit(wait_task, arg, None, None).unwrap())
-                .collect();
-            gate.set();
-            for f in &fs {
-                assert_eq!(f.exception(crate::time::Wait::Forever), Ok(0));
-            }
-            assert!(ex.shared.crew_full.load(Ordering::Relaxed));
+            start_every_worker(&ex, &gate);
             while ex.shared.idle_workers() < 3 {
                 std::thread::yield_now();
             }
@@ -771,16 +778,7 @@ mod tests {
             let ex = Executor::new(max_workers, None, None).unwrap();
             let gate = crate::sync::Event::new();
             if all_started {
-                // Each held until all are: none is idle when the next submit comes.
-                let arg = &gate as *const crate::sync::Event as *mut c_void;
-                let fs: Vec<_> = (0..max_workers)
-                    .map(|_| ex.submit(wait_task, arg, None, None).unwrap())
-                    .collect();
-                gate.set();
-                for f in &fs {
-                    assert_eq!(f.exception(crate::time::Wait::Forever), Ok(0));
-                }
-                assert!(ex.shared.crew_full.load(Ordering::Relaxed));
+                start_every_worker(&ex, &gate);
             }
             // Idle workers, so that some submits below go through the hand-off.
             for _ in 0..max_workers {
