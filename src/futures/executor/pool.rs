@@ -463,7 +463,7 @@ fn worker(shared: &Shared, index: usize, slot: &Slot) {
         // first snoozes on the slot it will land in (a line the submit writes anyway) before
         // the pool's lock: once listed idle, waking it costs a submit the lock. The first one
         // goes idle at once, where a submit claims it without the lock (measured: an idle
-        // round trip through the ring, the first worker snoozing there, took 1.5-1.7 times
+        // round trip through the ring, the first worker snoozing there, took 1.4-1.7 times
         // the semaphore ping-pong in some runs, against 1.1 through its slot).
         if index != 0 {
             SpinWait::snooze_while(|| {
