@@ -237,7 +237,7 @@ impl<T> Ring<T> {
 
     /// True if a get would find nothing and the ring is not shut: the check of a getter that
     /// counted itself (sequentially consistent, see `blocking`).
-    pub(crate) fn must_wait_for_item(&self) -> bool {
+    pub(super) fn must_wait_for_item(&self) -> bool {
         let tail = self.tail.0.load(Ordering::SeqCst);
         tail & self.shape.0.mark_bit == 0 && tail == self.head.0.load(Ordering::SeqCst)
     }

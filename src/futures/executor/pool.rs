@@ -354,8 +354,9 @@ impl Shared {
         cancelled
     }
 
-    /// The next item left in the ring once it is shut (for a shutdown that cancels them, or a
-    /// broken pool that fails them), without the pool's lock.
+    /// The next item in the ring, taken without the pool's lock; `None` if the ring is empty
+    /// (shut or not). For the workers, and for a shutdown that cancels what is left or a
+    /// broken pool that fails it.
     pub(super) fn take_from_ring(&self) -> Option<WorkItem> {
         match self.ring.pop(|| {}) {
             Pop::Item(item) => Some(item),
@@ -494,9 +495,9 @@ fn worker(shared: &Shared, index: usize, slot: &Slot) {
         match next {
             Next::Run(item) => item.run(),
             // Closed: the ring is shut; what is left in it runs, then the worker ends.
-            Next::Drain => match shared.ring.pop(|| {}) {
-                Pop::Item(item) => item.run(),
-                Pop::Empty | Pop::ShutDown => return,
+            Next::Drain => match shared.take_from_ring() {
+                Some(item) => item.run(),
+                None => return,
             },
             Next::Idle => {
                 // The last look, after counting in (see the module comment): an item put in

@@ -56,7 +56,7 @@ impl<T> Ring<T> {
     }
 
     /// Takes every item out, oldest first (gets that race with it take some first).
-    pub(crate) fn take_all(&self) -> VecDeque<T> {
+    pub(in crate::queue) fn take_all(&self) -> VecDeque<T> {
         let mut out = VecDeque::new();
         while let Pop::Item(item) = self.pop(|| {}) {
             out.push_back(item);

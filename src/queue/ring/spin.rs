@@ -23,7 +23,7 @@ impl<T> Ring<T> {
         self.slot(head).stamp.load(Ordering::Relaxed) != head.wrapping_add(1)
     }
 
-    pub(crate) fn is_empty_hint(&self) -> bool {
+    pub(in crate::queue) fn is_empty_hint(&self) -> bool {
         self.tail.0.load(Ordering::Relaxed) & !self.shape.0.mark_bit
             == self.head.0.load(Ordering::Relaxed)
     }
