@@ -35,6 +35,12 @@
  *   returns RT_TIMEOUT.
  * - rt_last_error() gives the calling thread's message for its last failed call, worded as
  *   CPython words the matching exception; rt_status_str() names a code.
+ * - errno is not a channel of rthread's: a call leaves it as the caller left it, whether it
+ *   succeeds or fails, as pthread_mutex_lock does (the system calls of a wait that times out,
+ *   is woken early or is interrupted by a signal set it, and rthread puts it back), so code
+ *   may take a lock between a system call and its look at errno. Two exceptions: the C
+ *   library's allocator sets ENOMEM when it fails (rthread then returns RT_ENOMEM), and a
+ *   callback that rthread runs may change it as any code does.
  * - Thread identity: rt_get_ident() is Python's ident (may be reused after a thread ends);
  *   ownership checks (RLock, Condition) use an internal 64-bit id that is never reused.
  * - No user callback runs while rthread holds an internal lock, with one exception: a priority

@@ -6,6 +6,11 @@
 //!
 //! The buffer is a fixed array in a thread-local with no destructor, so recording an error never
 //! allocates and works even while a thread is being torn down.
+//!
+//! errno, the C library's error number, is never a channel of rthread's: its calls leave it as
+//! their caller left it, as `pthread_mutex_lock` does. Each place that makes a system call or a
+//! C library call that may set it (the futex, thread creation, the debug reports' I/O, std's
+//! `Once` when it waits) keeps it with a [`KeepErrno`].
 
 use std::cell::RefCell;
 use std::ffi::c_char;
@@ -200,10 +205,57 @@ impl std::fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// Keeps the calling thread's errno: made before calls that may set it, it puts the value back
+/// when dropped. Interpreters read errno after their own system calls with rthread calls in
+/// between (MicroPython's unix port takes its GIL, an rthread Lock, between `select()` and its
+/// errno check): a futex wait that timed out (ETIMEDOUT), found its word changed (EAGAIN) or
+/// was interrupted by a signal (EINTR) must not show through.
+pub struct KeepErrno(std::ffi::c_int);
+
+impl KeepErrno {
+    #[inline]
+    #[must_use = "errno is put back when the guard drops"]
+    pub fn new() -> KeepErrno {
+        // SAFETY: the calling thread's errno, always valid.
+        KeepErrno(unsafe { *errno_place() })
+    }
+}
+
+impl Default for KeepErrno {
+    fn default() -> KeepErrno {
+        KeepErrno::new()
+    }
+}
+
+impl Drop for KeepErrno {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: as in `new`.
+        unsafe { *errno_place() = self.0 };
+    }
+}
+
+/// Where the calling thread's errno lives. Async-signal-safe.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[inline]
+pub fn errno_place() -> *mut std::ffi::c_int {
+    // SAFETY: returns the calling thread's errno; cannot fail.
+    unsafe { libc::__errno_location() }
+}
+
+/// Where the calling thread's errno lives. Async-signal-safe.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+#[inline]
+pub fn errno_place() -> *mut std::ffi::c_int {
+    // SAFETY: returns the calling thread's errno; cannot fail.
+    unsafe { libc::__error() }
+}
+
 /// The OS's text for an errno value, without allocating (`strerror_r`, the XSI variant that
 /// the libc crate binds on every Unix).
 fn os_error_text(errno: i32) -> OsText {
     let mut t = OsText { buf: [0; 128] };
+    let _errno = KeepErrno::new();
     // SAFETY: the buffer is writable for its whole length; strerror_r NUL-terminates within it.
     let rc = unsafe { libc::strerror_r(errno, t.buf.as_mut_ptr().cast(), t.buf.len()) };
     if rc != 0 {

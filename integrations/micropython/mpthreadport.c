@@ -215,7 +215,19 @@ static void gil_lock(rt_lock *gil) {
 
 #endif
 
+static int mutex_lock(mp_thread_mutex_t *mutex, int wait);
+
+// The VM takes the GIL between a system call and its look at errno (the unix port's
+// time.sleep retries select() on EINTR and raises OSError(errno) otherwise), so taking a mutex
+// keeps errno: rthread's calls do, and the GIL's yields and sleeps here must too.
 int mp_thread_mutex_lock(mp_thread_mutex_t *mutex, int wait) {
+    int saved_errno = errno;
+    int r = mutex_lock(mutex, wait);
+    errno = saved_errno;
+    return r;
+}
+
+static int mutex_lock(mp_thread_mutex_t *mutex, int wait) {
     if (alone) {
         return 1;
     }

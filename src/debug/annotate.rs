@@ -202,6 +202,7 @@ static DETECTED: AtomicBool = AtomicBool::new(false);
 /// Runs at load (see [`INIT`]), or at the library's first allocation if another constructor
 /// allocates first; later calls find the same. It allocates nothing.
 pub fn detect() -> u32 {
+    let _errno = crate::status::KeepErrno::new();
     let mut tools = 0;
     // SAFETY: `dlsym` with `RTLD_DEFAULT` and a NUL-terminated name only looks the symbol up.
     let (acq, rel) = unsafe {

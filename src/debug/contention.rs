@@ -398,6 +398,7 @@ const WRITE_FAILED: crate::status::Error = crate::status::Error::new(
 /// Writes the report to `fd`: the `top` objects that waited most (all when `top` is 0).
 /// `RT_EINVAL` for a descriptor that is not open or cannot be written; `RT_ENOMEM`.
 pub fn report_to(fd: i32, top: usize) -> Result<(), crate::status::Error> {
+    let _errno = crate::status::KeepErrno::new();
     // SAFETY: F_GETFD only reads the descriptor's flags.
     if fd < 0 || unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
         return Err(BAD_FD);

@@ -461,8 +461,9 @@ pub fn report(text: &str) {
 }
 
 /// Writes all of `bytes` to `fd` with write(2), retrying after EINTR and short writes; gives up
-/// quietly on another error. Async-signal-safe.
+/// quietly on another error. Async-signal-safe; errno kept.
 pub fn write_fd(fd: i32, mut bytes: &[u8]) -> bool {
+    let _errno = crate::status::KeepErrno::new();
     while !bytes.is_empty() {
         // SAFETY: the buffer is valid for its length.
         let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };

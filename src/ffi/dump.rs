@@ -15,7 +15,7 @@ use super::boundary;
 use crate::debug::threads::{self as records, DebugThread};
 use crate::debug::{self, Text, deadlock::describe_thread};
 use crate::memory::Arc;
-use crate::status::{Error, Message, rt_status};
+use crate::status::{Error, KeepErrno, Message, rt_status};
 use crate::thread::{Thread, ThreadKind};
 use std::ffi::c_int;
 use std::fmt::Write;
@@ -69,6 +69,7 @@ const WRITE_FAILED: Error = Error::new(rt_status::RT_ESTATE, "could not write th
 /// write fails ("could not write the dump"; what was written stays); `RT_ENOMEM`.
 #[unsafe(no_mangle)]
 pub extern "C" fn rt_dump_threads(fd: c_int) -> rt_status {
+    let _errno = KeepErrno::new();
     boundary::run(|| dump(fd))
 }
 
@@ -228,30 +229,14 @@ static PIPE_WRITE: AtomicI32 = AtomicI32::new(-1);
 static DUMPER_PID: AtomicI32 = AtomicI32::new(0);
 
 extern "C" fn on_signal(signum: c_int) {
-    // SAFETY: errno is the calling thread's; saved and restored around write(2), which is
-    // async-signal-safe. The byte is on the handler's stack.
-    unsafe {
-        let errno = errno_location();
-        let saved = *errno;
-        let fd = PIPE_WRITE.load(Ordering::Relaxed);
-        if fd >= 0 {
-            let b = signum as u8;
-            let _ = libc::write(fd, (&b as *const u8).cast(), 1);
-        }
-        *errno = saved;
+    // errno kept around write(2), which is async-signal-safe.
+    let _errno = KeepErrno::new();
+    let fd = PIPE_WRITE.load(Ordering::Relaxed);
+    if fd >= 0 {
+        let b = signum as u8;
+        // SAFETY: the byte is on the handler's stack.
+        let _ = unsafe { libc::write(fd, (&b as *const u8).cast(), 1) };
     }
-}
-
-#[cfg(any(target_os = "linux", target_os = "android"))]
-fn errno_location() -> *mut c_int {
-    // SAFETY: returns the calling thread's errno.
-    unsafe { libc::__errno_location() }
-}
-
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn errno_location() -> *mut c_int {
-    // SAFETY: returns the calling thread's errno.
-    unsafe { libc::__error() }
 }
 
 /// Starts the dumper thread and its pipe, once per process.
@@ -362,6 +347,7 @@ fn dumper(read_end: c_int) {
 /// thread ("can't start new thread: ...") cannot be made; nothing changed then.
 #[unsafe(no_mangle)]
 pub extern "C" fn rt_dump_on_signal(signum: c_int, fd: c_int) -> rt_status {
+    let _errno = KeepErrno::new();
     boundary::run(|| {
         if signum <= 0
             || signum as usize >= TARGET.len()

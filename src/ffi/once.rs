@@ -6,7 +6,7 @@
 //! stores `DONE` (release) and wakes the sleepers; everyone else sleeps on the word (a futex on
 //! Linux) until it is `DONE`, or `NEW` again when the function was left by unwinding.
 
-use crate::status::{Error, rt_status};
+use crate::status::{Error, KeepErrno, rt_status};
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
@@ -45,6 +45,7 @@ fn me() -> u64 {
 
 #[cfg(target_os = "linux")]
 fn sleep_while(word: &AtomicU32, value: u32) {
+    let _errno = KeepErrno::new();
     // SAFETY: FUTEX_WAIT on a live, aligned u32; no timeout. It returns at once if the word
     // no longer holds `value`, and may return spuriously: the caller loops.
     unsafe {
@@ -60,6 +61,7 @@ fn sleep_while(word: &AtomicU32, value: u32) {
 
 #[cfg(target_os = "linux")]
 fn wake_all(word: &AtomicU32) {
+    let _errno = KeepErrno::new();
     // SAFETY: FUTEX_WAKE does not dereference the word beyond hashing its address.
     unsafe {
         libc::syscall(
@@ -73,6 +75,7 @@ fn wake_all(word: &AtomicU32) {
 
 #[cfg(not(target_os = "linux"))]
 fn sleep_while(word: &AtomicU32, value: u32) {
+    let _errno = KeepErrno::new();
     if word.load(Ordering::Acquire) == value {
         std::thread::sleep(std::time::Duration::from_micros(200));
     }

@@ -2,7 +2,7 @@
 //! blocking rthread call with `RT_EINTR`, as CPython's lock acquire is ended by Ctrl-C, while
 //! whatever handled the signal before (an interpreter's own handler) still runs.
 
-use crate::status::{Error, rt_status};
+use crate::status::{Error, KeepErrno, rt_status};
 use std::ffi::c_int;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -28,26 +28,12 @@ static PREVIOUS: Previous = Previous {
 
 static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-#[cfg(target_os = "linux")]
-fn errno_place() -> *mut c_int {
-    // SAFETY: always valid for the calling thread.
-    unsafe { libc::__errno_location() }
-}
-
-#[cfg(any(target_os = "macos", target_os = "ios", target_os = "freebsd"))]
-fn errno_place() -> *mut c_int {
-    // SAFETY: always valid for the calling thread.
-    unsafe { libc::__error() }
-}
-
 extern "C" fn on_signal(signum: c_int, info: *mut libc::siginfo_t, context: *mut libc::c_void) {
-    // The calling thread's errno, saved and restored around our own calls (reading it
-    // allocates nothing).
-    let saved_errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
-    // Async-signal-safe on Linux (an atomic flag and a futex wake).
-    let _ = super::embed::rt_interrupt_main();
-    // SAFETY: the calling thread's errno, valid for writes.
-    unsafe { *errno_place() = saved_errno };
+    // Async-signal-safe on Linux (an atomic flag and a futex wake), errno kept.
+    {
+        let _errno = KeepErrno::new();
+        let _ = super::embed::rt_interrupt_main();
+    }
     let Ok(i) = usize::try_from(signum) else {
         return;
     };
@@ -104,6 +90,7 @@ const BAD_SIGNAL: Error = Error::new(rt_status::RT_EINVAL, "invalid signal numbe
 /// cannot be caught (SIGKILL, SIGSTOP), or that the system refuses.
 #[unsafe(no_mangle)]
 pub extern "C" fn rt_interrupt_main_on_signal(signum: c_int) -> rt_status {
+    let _errno = KeepErrno::new();
     let Ok(i) = usize::try_from(signum) else {
         return crate::status::record(&BAD_SIGNAL);
     };

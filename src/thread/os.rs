@@ -42,7 +42,7 @@
 //! a predicate, a destructor, a hook), because that call's own frames are `extern "C"`.
 
 use super::exit::leave_callback;
-use crate::status::{Error, Message, rt_status};
+use crate::status::{Error, KeepErrno, Message, rt_status};
 use std::cell::Cell;
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -195,6 +195,7 @@ pub(crate) fn create_os_thread(
     data: *mut c_void,
     joinable: bool,
 ) -> Result<u64, Error> {
+    let _errno = KeepErrno::new();
     let mut attr = std::mem::MaybeUninit::<libc::pthread_attr_t>::uninit();
     let mut tid: libc::pthread_t = 0;
     THREAD_COUNT.fetch_add(1, Ordering::Relaxed);

@@ -112,6 +112,11 @@ static LIVE: LockCell<Live> = LockCell::new(Live {
 /// Makes the one `pthread_atfork` registration (once; later calls cost one atomic load).
 pub fn ensure_registered() {
     static REGISTERED: std::sync::Once = std::sync::Once::new();
+    if REGISTERED.is_completed() {
+        return;
+    }
+    // A thread that finds another registering waits in std's futex: errno kept.
+    let _errno = crate::status::KeepErrno::new();
     REGISTERED.call_once(|| {
         // SAFETY: three `extern "C"` functions that never unwind. If the registration fails
         // (ENOMEM), fork children simply keep the parent's state, as before any registration.

@@ -110,6 +110,11 @@ pub type RecordRef = Arc<ThreadRecord>;
 #[cfg(not(loom))]
 fn record_key() -> Option<libc::pthread_key_t> {
     static KEY: std::sync::OnceLock<Option<libc::pthread_key_t>> = std::sync::OnceLock::new();
+    if let Some(key) = KEY.get() {
+        return *key;
+    }
+    // A thread that finds another making the key waits in std's futex: errno kept.
+    let _errno = crate::status::KeepErrno::new();
     *KEY.get_or_init(|| {
         unsafe extern "C" fn release(p: *mut std::ffi::c_void) {
             let p = p as *const ThreadRecord;

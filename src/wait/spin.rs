@@ -209,8 +209,11 @@ fn spin_limit() -> u32 {
     if n != 0 {
         return n;
     }
-    // SAFETY: sysconf only reads system configuration.
-    let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    // SAFETY: sysconf only reads system configuration (files in /sys or /proc: errno kept).
+    let online = {
+        let _errno = crate::status::KeepErrno::new();
+        unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }
+    };
     let n = if online > 0 {
         online.min(1 << 16) as u32
     } else {

@@ -6,6 +6,8 @@
 //! - `futex_wake(word, n)` wakes up to `n` sleepers on `word`. It never touches `*word`, so it
 //!   may be called on memory that its owner has since released (the call then finds nobody).
 //!
+//! Both keep the caller's errno (see `crate::status::KeepErrno`).
+//!
 //! On Linux these are the `futex` system call (private, `FUTEX_WAIT_BITSET` with an absolute
 //! `CLOCK_MONOTONIC` deadline). Elsewhere, and in this file's own tests, a portable emulation:
 //! a small table of std mutex/condvar pairs keyed by address. Under loom the emulation runs on
@@ -17,6 +19,7 @@ pub use std::sync::atomic::Ordering;
 #[cfg(not(loom))]
 pub use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, fence};
 
+use crate::status::KeepErrno;
 use crate::time::Deadline;
 
 /// A hint for spin loops (a no-op yield under loom, so models make progress).
@@ -53,9 +56,11 @@ mod imp {
             }
             None => std::ptr::null(),
         };
+        // EINTR, EAGAIN and ETIMEDOUT all just return, and errno stays the caller's.
+        let _errno = KeepErrno::new();
         // SAFETY: `word` is a valid, aligned u32 for the duration of the call; `ts_ptr` is NULL
         // or points to a timespec that lives until the call returns. FUTEX_WAIT_BITSET reads an
-        // absolute CLOCK_MONOTONIC deadline. EINTR, EAGAIN and ETIMEDOUT all just return.
+        // absolute CLOCK_MONOTONIC deadline.
         unsafe {
             libc::syscall(
                 libc::SYS_futex,
@@ -69,9 +74,10 @@ mod imp {
         }
     }
 
-    /// Async-signal-safe: one system call, no memory touched.
+    /// Async-signal-safe: one system call, no memory touched; errno kept.
     #[allow(clippy::not_unsafe_ptr_arg_deref)] // the kernel uses the address as a key only
     pub fn futex_wake(word: *const AtomicU32, n: i32) {
+        let _errno = KeepErrno::new();
         // SAFETY: FUTEX_WAKE only uses the address as a key; it never dereferences it, so a
         // stale address at worst wakes nobody or causes a harmless spurious wake-up.
         unsafe {
@@ -151,6 +157,7 @@ mod emulated {
     }
 
     pub fn futex_wait(word: &AtomicU32, expected: u32, deadline: Option<Deadline>) {
+        let _errno = KeepErrno::new();
         let slot = slot(word);
         let guard = slot.mutex.lock().unwrap_or_else(|e| e.into_inner());
         if word.load(Ordering::SeqCst) != expected {
@@ -176,6 +183,7 @@ mod emulated {
     }
 
     pub fn futex_wake(word: *const AtomicU32, _n: i32) {
+        let _errno = KeepErrno::new();
         let slot = slot(word);
         let _guard = slot.mutex.lock().unwrap_or_else(|e| e.into_inner());
         slot.condvar.notify_all();

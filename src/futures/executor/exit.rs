@@ -43,6 +43,8 @@ unsafe fn listed(p: *const Shared) -> Arc<Shared> {
 
 pub(super) fn register(sh: &Arc<Shared>) -> Result<(), Error> {
     static ARMED: std::sync::Once = std::sync::Once::new();
+    // A thread that finds another arming waits in std's futex: errno kept.
+    let _errno = crate::status::KeepErrno::new();
     ARMED.call_once(|| {
         // The registry's handler first, so that ours is registered after it and runs before it.
         crate::thread::shutdown::arm_exit_wait();

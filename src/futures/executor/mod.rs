@@ -83,6 +83,7 @@ pub fn default_max_workers() -> usize {
 }
 
 fn process_cpu_count() -> usize {
+    let _errno = crate::status::KeepErrno::new();
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
         // SAFETY: a zeroed cpu_set_t is a valid empty set; sched_getaffinity writes at most

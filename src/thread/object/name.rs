@@ -92,6 +92,8 @@ pub(super) fn set_os_name(ident: u64, name: &Name) {
     #[cfg(target_os = "linux")]
     name.with_str(|s| {
         let buf = os_name(s);
+        // For another thread glibc writes /proc/self/task/TID/comm: errno kept.
+        let _errno = crate::status::KeepErrno::new();
         // SAFETY: `buf` is NUL-terminated and at most 16 bytes with the NUL; `ident` is the
         // pthread_t of a thread that has not exited (the caller holds the name lock, and the
         // thread marks its OS name gone under that lock before it ends).
