@@ -209,6 +209,22 @@ fn build(config: Config) -> Result<PathBuf, String> {
         std::fs::write(&tmp, &fresh).map_err(|e| e.to_string())?;
         std::fs::rename(&tmp, lib.join(name)).map_err(|e| e.to_string())?;
     }
+    // The interpreter records the library's soname (`librthread.so.0.1`): the links that
+    // build.rs puts beside cargo's copy go beside this one too, so that the interpreter runs
+    // from its rpath alone, outside cargo's LD_LIBRARY_PATH.
+    for entry in std::fs::read_dir(cbuild::lib_dir()).map_err(|e| e.to_string())? {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let link_name = entry.file_name();
+        let is_soname = link_name
+            .to_str()
+            .is_some_and(|n| n.starts_with(&format!("{name}.")));
+        if is_soname && entry.file_type().is_ok_and(|t| t.is_symlink()) {
+            let link = lib.join(&link_name);
+            if std::fs::symlink_metadata(&link).is_err() {
+                std::os::unix::fs::symlink(name, &link).map_err(|e| e.to_string())?;
+            }
+        }
+    }
     let dir = base.join(config.name());
     let mut cmd = Command::new(cbuild::root().join("integrations/micropython/build.sh"));
     cmd.arg(&src).arg(&dir).env("RTHREAD_LIB_DIR", &lib);
