@@ -10,6 +10,7 @@ use rthread::ffi::Obj;
 use rthread::ffi::condition::CondLock;
 use rthread::ffi::queue::CQueue;
 use rthread::ffi::threading::ThreadHandle;
+use rthread::futures::Future;
 use rthread::sync::{Barrier, Condition, Event, Lock, RLock, Semaphore};
 use rthread::thread::{Local, Thread};
 use std::collections::BTreeMap;
@@ -28,6 +29,8 @@ fn measured() -> BTreeMap<&'static str, usize> {
         ("rt_local", size_of::<Obj<Local>>()),
         // Plus 16 bytes per slot of a bounded FIFO: checked in src/queue/ring.rs.
         ("rt_queue", size_of::<Obj<CQueue>>()),
+        // A future is in rthread's fallible Arc too, and is its own handle.
+        ("rt_future", size_of::<Future>() + size_of::<usize>()),
         // A thread object is in rthread's fallible Arc (the object, then one counter); its
         // handle, which it owns, is a second allocation.
         (

@@ -1098,6 +1098,58 @@ static void alloc_rt_executor_submit(void) {
     report("rt_executor_submit");
 }
 
+/* A task that fails with code 5 and a message of its own, and arms its worker so that the
+ * allocation `*arg` from now fails: the worker's copy of the message, or the box the future
+ * keeps it in. */
+static int task_failing_armed(void *arg, void **result) {
+    (void)result;
+    if (rt_set_error_message("the task's message") != RT_OK) return 6;
+    arm(*(long *)arg);
+    return 5;
+}
+
+static int task_disarm(void *arg, void **result) {
+    (void)arg;
+    (void)result;
+    (void)disarm();
+    return 0;
+}
+
+/* A worker without memory to keep a failed task's message still finishes its future: with
+ * the task's code, and a message that says it was lost. */
+static void alloc_worker_keeps_a_failure_without_memory(void) {
+    rt_executor *ex;
+    rt_future *f;
+    void *r;
+    int code, lost = 0;
+    long k;
+    CHECK_OK(rt_executor_new(1, "lost", NULL, NULL, &ex));
+    for (k = 0; k < MAX_K; k++) {
+        CHECK_OK(rt_executor_submit(ex, task_failing_armed, &k, NULL, NULL, &f));
+        CHECK_STATUS(rt_future_result(f, 60.0, &r), RT_EFAILED);
+        if (strcmp(rt_last_error(), "the task's message") == 0) {
+            CHECK_OK(rt_future_exception(f, 0.0, &code));
+            CHECK_EQ_INT(code, 5);
+            CHECK_OK(rt_future_release(f));
+            break;
+        }
+        CHECK(strcmp(rt_last_error(), "out of memory (the task's own message was lost)") == 0);
+        CHECK_OK(rt_future_exception(f, 0.0, &code));
+        CHECK_EQ_INT(code, 5);
+        CHECK_OK(rt_future_release(f));
+        lost++;
+        ATOMIC_ADD(&failed_runs, 1);
+    }
+    CHECK(k < MAX_K);
+    /* The copy of the message and the future's box for it. */
+    CHECK(lost >= 2);
+    CHECK_OK(rt_executor_submit(ex, task_disarm, NULL, NULL, NULL, &f));
+    CHECK_OK(rt_future_result(f, 60.0, &r));
+    CHECK_OK(rt_future_release(f));
+    CHECK_OK(rt_executor_free(ex));
+    report("a failed task's message");
+}
+
 /* ---- The functions that allocate nothing -------------------------------------------------- */
 
 /* ---- Debugging ------------------------------------------------------------------------------ */
@@ -1489,6 +1541,7 @@ RT_CASES(
     RT_CASE(alloc_rt_future_new),
     RT_CASE(alloc_rt_future_add_done_callback),
     RT_CASE(alloc_rt_future_set_exception),
+    RT_CASE(alloc_worker_keeps_a_failure_without_memory),
     RT_CASE(alloc_rt_future_result),
     RT_CASE(alloc_rt_future_exception),
     RT_CASE(alloc_rt_wait),

@@ -35,17 +35,22 @@ use crate::time::Wait;
 use crate::wait::{CellGuard, LockCell, SpinWait};
 use std::borrow::Cow;
 use std::ffi::c_void;
-use std::sync::atomic::{AtomicPtr, AtomicU8, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU8, Ordering};
 
 /// The kind tag of a future handle in the C face ("RTFU").
 pub const FUTURE_TAG: u32 = 0x5254_4655;
 const FREED_TAG: u32 = 0xdead_0bad;
 
-/// The first bytes of every future: the C face's handle header.
+/// The first bytes of every future: the C face's handle header, and beside its tag (in what
+/// would be padding) how the future ended.
 #[repr(C)]
 pub struct FutureHeader {
     tag: u32,
-    _spare: AtomicU32,
+    /// [`NOT_DONE`] until the future is done, then how it ended; stored (under the internal
+    /// lock, after `result` and the failure, before `done` is set) once, never changed after,
+    /// so that `done()`, `result()` and `exception()` on a done future read it without the
+    /// lock: one load, on the line the completing thread wrote.
+    outcome: AtomicU8,
 }
 
 /// A future's state (CPython's names).
@@ -90,7 +95,8 @@ pub type ResultFree = unsafe extern "C" fn(*mut c_void);
 pub type DoneCallback = Box<dyn FnOnce(&Arc<Future>) + Send>;
 
 /// A failure: the code the call failed with (non-zero) and its message (a static text, or a
-/// copy made with [`Failure::copied`]).
+/// copy made with [`Failure::copied`]). A future keeps the code, and the message in a box of
+/// its own (made as it finishes; without memory for it, the message becomes [`LOST_MESSAGE`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failure {
     pub code: i32,
@@ -109,6 +115,9 @@ impl Failure {
     }
 }
 
+/// The message of a failure whose own message could not be kept (no memory for it).
+pub const LOST_MESSAGE: &str = "out of memory (the task's own message was lost)";
+
 pub const CANCELLED: Error = Error::new(rt_status::RT_ECANCELLED, "the future was cancelled");
 /// The status of `result()` on a failed future; the C face records the failure's own message.
 pub const FAILED: Error = Error::new(rt_status::RT_EFAILED, "the future's call failed");
@@ -123,17 +132,20 @@ fn invalid_state(s: State) -> Error {
     Error::new(rt_status::RT_EINVALIDSTATE, message)
 }
 
-// In this order (`repr(C)`): the state and the listeners beside the lock word, on the line
-// that a completion writes; the failure, which a completion with a result never touches,
-// after them.
+// The state, the failure's code and whether its message was lost share one word. What most
+// futures never have is boxed, made when first needed: a pool that runs many small tasks
+// allocates one future per task, and the future (with its counter) fits in 72 bytes.
 #[repr(C)]
 pub(super) struct Inner {
     pub(super) state: State,
-    /// Made at the first callback or waiter, and kept (emptied) after: most futures never
-    /// have one, and a future is smaller without room for both lists (a pool that runs many
-    /// small tasks allocates one future per task).
+    /// Whether a failed future's message could not be kept (it reads [`LOST_MESSAGE`]).
+    message_lost: bool,
+    /// The failure's code: non-zero once the future has finished with a failure.
+    failure_code: i32,
+    /// Made at the first callback or waiter, and kept (emptied) after.
     pub(super) listeners: Option<Box<Listeners>>,
-    failure: Option<Failure>,
+    /// A failure's message, unless empty (or lost).
+    failure_message: Option<Box<Cow<'static, str>>>,
 }
 
 /// A future's done-callbacks and the waiters installed in it.
@@ -144,6 +156,19 @@ pub(super) struct Listeners {
 }
 
 impl Inner {
+    /// The failure's code and message, if the future finished with one.
+    fn failure(&self) -> Option<(i32, &str)> {
+        if self.failure_code == 0 {
+            return None;
+        }
+        let message = match &self.failure_message {
+            Some(m) => m,
+            None if self.message_lost => LOST_MESSAGE,
+            None => "",
+        };
+        Some((self.failure_code, message))
+    }
+
     /// The listeners, made now if this is the first; `RT_ENOMEM` if they cannot be.
     pub(super) fn listeners(&mut self) -> Result<&mut Listeners, Error> {
         let l = match self.listeners.take() {
@@ -177,11 +202,6 @@ const CANCELLED_OUTCOME: u8 = 3;
 pub struct Future {
     header: FutureHeader,
     done: Event,
-    /// [`NOT_DONE`] until the future is done, then how it ended; stored (under the internal
-    /// lock, after `result` and the failure, before `done` is set) once, never changed after,
-    /// so that `done()`, `result()` and `exception()` on a done future read it without the
-    /// lock: one load, on the line the completing thread wrote.
-    outcome: AtomicU8,
     /// The result, written before `outcome` becomes [`RESULT`] (the user's pointer, handed
     /// between threads by the contract of the C face).
     result: AtomicPtr<c_void>,
@@ -197,7 +217,7 @@ impl Drop for Future {
         self.header.tag = FREED_TAG;
         crate::debug::names::forget(self as *const Future as usize);
         let result = *self.result.get_mut();
-        if *self.outcome.get_mut() == RESULT && !result.is_null() {
+        if *self.header.outcome.get_mut() == RESULT && !result.is_null() {
             if let Some(free) = self.result_free {
                 let _g = CallbackGuard::new();
                 // SAFETY: the destructor was given with the future for its results; this one
@@ -215,15 +235,16 @@ impl Future {
         Arc::try_new(Future {
             header: FutureHeader {
                 tag: FUTURE_TAG,
-                _spare: AtomicU32::new(0),
+                outcome: AtomicU8::new(NOT_DONE),
             },
             done: Event::new(),
-            outcome: AtomicU8::new(NOT_DONE),
             result: AtomicPtr::new(std::ptr::null_mut()),
             inner: LockCell::new(Inner {
                 state: State::Pending,
+                message_lost: false,
+                failure_code: 0,
                 listeners: None,
-                failure: None,
+                failure_message: None,
             }),
             result_free,
         })
@@ -250,7 +271,7 @@ impl Future {
 
     /// `done()`.
     pub fn done(&self) -> bool {
-        self.outcome.load(Ordering::Acquire) != NOT_DONE
+        self.header.outcome.load(Ordering::Acquire) != NOT_DONE
     }
 
     /// Whether the future is done, after looking for a microsecond or two unless `wait` is
@@ -260,16 +281,16 @@ impl Future {
     pub fn poll_done(&self, wait: Wait) -> bool {
         self.done()
             || (wait != Wait::Try
-                && SpinWait::poll_while(|| self.outcome.load(Ordering::Relaxed) == NOT_DONE))
+                && SpinWait::poll_while(|| self.header.outcome.load(Ordering::Relaxed) == NOT_DONE))
     }
 
     /// Waits for the future to be done; how it ended.
     fn wait_done(&self, wait: Wait) -> Result<u8, Error> {
-        let mut o = self.outcome.load(Ordering::Acquire);
+        let mut o = self.header.outcome.load(Ordering::Acquire);
         if o == NOT_DONE {
             self.done.wait(wait)?;
             // `done` is set after `outcome` is stored, and never cleared.
-            o = self.outcome.load(Ordering::Acquire);
+            o = self.header.outcome.load(Ordering::Acquire);
             debug_assert_ne!(o, NOT_DONE);
         }
         // What the thread that finished the future did happens before this return.
@@ -292,20 +313,21 @@ impl Future {
     pub fn exception(&self, wait: Wait) -> Result<i32, Error> {
         match self.wait_done(wait)? {
             RESULT => Ok(0),
-            FAILED_OUTCOME => Ok(self.locked().failure.as_ref().map_or(0, |f| f.code)),
+            FAILED_OUTCOME => Ok(self.locked().failure_code),
             _ => Err(CANCELLED),
         }
     }
 
-    /// Calls `f` with the failure of a finished future (`None` if it did not fail), under the
-    /// future's internal lock: `f` must not call user code nor use this future.
-    pub fn with_failure<R>(&self, f: impl FnOnce(Option<&Failure>) -> R) -> R {
-        f(self.locked().failure.as_ref())
+    /// Calls `f` with the failure (code and message) of a finished future (`None` if it did
+    /// not fail), under the future's internal lock: `f` must not call user code nor use this
+    /// future.
+    pub fn with_failure<R>(&self, f: impl FnOnce(Option<(i32, &str)>) -> R) -> R {
+        f(self.locked().failure())
     }
 
     /// Whether the future finished with a failure (for FIRST_EXCEPTION).
     pub(super) fn failed_locked(g: &Guard<'_>) -> bool {
-        g.state == State::Finished && g.failure.is_some()
+        g.state == State::Finished && g.failure_code != 0
     }
 
     /// The state's CPython name.
@@ -334,8 +356,31 @@ pub trait FutureRef {
     /// cancelled or finished already (the result is then not the future's).
     fn set_result(&self, result: *mut c_void) -> Result<(), Error>;
 
-    /// `set_exception(exc)`: finishes the future with a failure. `RT_EINVALIDSTATE` as above.
+    /// `set_exception(exc)`: finishes the future with a failure. `RT_EINVALIDSTATE` as above;
+    /// `RT_ENOMEM` without memory to keep its message (the future is unchanged then).
     fn set_exception(&self, failure: Failure) -> Result<(), Error>;
+
+    /// As `set_exception`, but without memory to keep the message the future finishes all the
+    /// same, its message [`LOST_MESSAGE`] (for a pool's worker, which must finish it).
+    fn set_exception_or_lose_message(&self, failure: Failure) -> Result<(), Error>;
+}
+
+/// A failure's message as a future keeps it (see [`Inner`]).
+enum Kept {
+    Empty,
+    Boxed(Box<Cow<'static, str>>),
+    Lost,
+}
+
+impl Kept {
+    /// Boxes a non-empty message; `RT_ENOMEM` if the box cannot be made.
+    fn new(message: Cow<'static, str>) -> Result<Kept, Error> {
+        if message.is_empty() {
+            Ok(Kept::Empty)
+        } else {
+            try_box(message).map(Kept::Boxed)
+        }
+    }
 }
 
 impl FutureRef for Arc<Future> {
@@ -348,7 +393,9 @@ impl FutureRef for Arc<Future> {
                 State::Pending => {}
             }
             g.state = State::Cancelled;
-            self.outcome.store(CANCELLED_OUTCOME, Ordering::Release);
+            self.header
+                .outcome
+                .store(CANCELLED_OUTCOME, Ordering::Release);
             annotate::released::<Future>(&**self);
             self.done.set();
             g.take_callbacks()
@@ -398,7 +445,13 @@ impl FutureRef for Arc<Future> {
     }
 
     fn set_exception(&self, failure: Failure) -> Result<(), Error> {
-        finish(self, std::ptr::null_mut(), Some(failure))
+        let kept = Kept::new(failure.message)?;
+        finish(self, std::ptr::null_mut(), Some((failure.code, kept)))
+    }
+
+    fn set_exception_or_lose_message(&self, failure: Failure) -> Result<(), Error> {
+        let kept = Kept::new(failure.message).unwrap_or(Kept::Lost);
+        finish(self, std::ptr::null_mut(), Some((failure.code, kept)))
     }
 }
 
@@ -412,8 +465,19 @@ fn invoke(this: &Arc<Future>, callbacks: Vec<DoneCallback>) {
     }
 }
 
-fn finish(this: &Arc<Future>, result: *mut c_void, failure: Option<Failure>) -> Result<(), Error> {
+/// Finishes the future with `result`, or with a failure (its code and its message, boxed before
+/// the lock is taken, and dropped unused if the future is done already).
+fn finish(
+    this: &Arc<Future>,
+    result: *mut c_void,
+    failure: Option<(i32, Kept)>,
+) -> Result<(), Error> {
     annotate::released::<Future>(&**this);
+    let failed = failure.is_some();
+    debug_assert!(
+        failure.as_ref().is_none_or(|f| f.0 != 0),
+        "a failure's code is non-zero"
+    );
     let callbacks = {
         let mut g = this.locked();
         if matches!(
@@ -422,14 +486,18 @@ fn finish(this: &Arc<Future>, result: *mut c_void, failure: Option<Failure>) -> 
         ) {
             return Err(invalid_state(g.state));
         }
-        let failed = failure.is_some();
         this.result.store(result, Ordering::Relaxed);
-        if failed {
-            g.failure = failure;
+        if let Some((code, kept)) = failure {
+            g.failure_code = code;
+            match kept {
+                Kept::Empty => {}
+                Kept::Boxed(m) => g.failure_message = Some(m),
+                Kept::Lost => g.message_lost = true,
+            }
         }
         g.state = State::Finished;
         let outcome = if failed { FAILED_OUTCOME } else { RESULT };
-        this.outcome.store(outcome, Ordering::Release);
+        this.header.outcome.store(outcome, Ordering::Release);
         for w in g.waiters() {
             if failed {
                 w.add_exception(this);
@@ -531,5 +599,69 @@ impl Waiter {
 
     pub(super) fn add_cancelled(&self, f: &Arc<Future>) {
         self.add(f, false);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(code: i32, message: &'static str) -> Failure {
+        Failure {
+            code,
+            message: Cow::Borrowed(message),
+        }
+    }
+
+    #[test]
+    fn a_failure_keeps_its_code_and_message() {
+        let f = Future::new(None).unwrap();
+        f.set_exception(Failure::copied(5, "boom").unwrap())
+            .unwrap();
+        assert_eq!(f.exception(Wait::Try), Ok(5));
+        assert_eq!(f.result(Wait::Try), Err(FAILED));
+        assert_eq!(
+            f.with_failure(|x| x.map(|(c, m)| (c, m.to_string()))),
+            Some((5, "boom".into()))
+        );
+        // A second one is refused, and the first stays.
+        assert_eq!(
+            f.set_exception(failure(6, "again")).unwrap_err().status,
+            rt_status::RT_EINVALIDSTATE
+        );
+        assert_eq!(
+            f.with_failure(|x| x.map(|(c, m)| (c, m.to_string()))),
+            Some((5, "boom".into()))
+        );
+    }
+
+    #[test]
+    fn an_empty_message_takes_no_box() {
+        let f = Future::new(None).unwrap();
+        f.set_exception(failure(7, "")).unwrap();
+        assert!(f.locked().failure_message.is_none());
+        assert_eq!(
+            f.with_failure(|x| x.map(|(c, m)| (c, m.to_string()))),
+            Some((7, String::new()))
+        );
+    }
+
+    #[test]
+    fn a_lost_message_reads_as_lost_and_keeps_the_code() {
+        let f = Future::new(None).unwrap();
+        finish(&f, std::ptr::null_mut(), Some((9, Kept::Lost))).unwrap();
+        assert_eq!(f.exception(Wait::Try), Ok(9));
+        assert_eq!(
+            f.with_failure(|x| x.map(|(c, m)| (c, m.to_string()))),
+            Some((9, LOST_MESSAGE.to_string()))
+        );
+    }
+
+    #[test]
+    fn a_result_is_no_failure() {
+        let f = Future::new(None).unwrap();
+        f.set_result(std::ptr::null_mut()).unwrap();
+        assert_eq!(f.exception(Wait::Try), Ok(0));
+        assert!(!f.with_failure(|x| x.is_some()));
     }
 }

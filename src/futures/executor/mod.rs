@@ -43,7 +43,7 @@ mod work;
 
 pub use exit::interpreter_shutting_down;
 pub use pool::BROKEN_MESSAGE;
-pub use work::{ArgFree, InitFn, LOST_MESSAGE, TaskFn};
+pub use work::{ArgFree, InitFn, TaskFn};
 
 use super::future::{Future, FutureRef, ResultFree};
 use crate::debug::annotate;

@@ -416,7 +416,7 @@ impl Shared {
         // The ring's items are older than the overflow's.
         for mut w in std::iter::from_fn(|| self.take_from_ring()).chain(pending) {
             w.free_arg();
-            let _ = w.future.set_exception(Failure {
+            let _ = w.future.set_exception_or_lose_message(Failure {
                 code: rt_status::RT_EBROKEN as i32,
                 message: Cow::Borrowed(BROKEN_MESSAGE),
             });

@@ -3,7 +3,7 @@
 //! returned non-zero.
 
 use crate::debug::annotate;
-use crate::futures::future::{Failure, Future, FutureRef};
+use crate::futures::future::{Failure, Future, FutureRef, LOST_MESSAGE};
 use crate::memory::Arc;
 use crate::status::rt_status;
 use crate::thread::CallbackGuard;
@@ -60,13 +60,13 @@ impl WorkItem {
         self.free_arg();
         let _ = match failure {
             None => self.future.set_result(result),
-            Some(f) => self.future.set_exception(f),
+            Some(f) => self.future.set_exception_or_lose_message(f),
         };
     }
 }
 
 /// The failure of a task that returned `rc`: its code, and the thread's last message, copied.
-/// Without memory for the copy, the code stays and the message says so.
+/// Without memory for the copy, the code stays and the message says so ([`LOST_MESSAGE`]).
 fn task_failure(rc: c_int) -> Failure {
     // SAFETY: the calling thread's message buffer, NUL-terminated, unchanged during this call.
     let bytes = unsafe { CStr::from_ptr(crate::status::last_error_ptr()) }.to_bytes();
@@ -80,9 +80,6 @@ fn task_failure(rc: c_int) -> Failure {
         message: Cow::Borrowed(LOST_MESSAGE),
     })
 }
-
-/// The message of a task's failure whose own message could not be copied.
-pub const LOST_MESSAGE: &str = "out of memory (the task's own message was lost)";
 
 impl Drop for WorkItem {
     fn drop(&mut self) {
