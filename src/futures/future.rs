@@ -21,10 +21,12 @@
 //! Differences from Python: a failure is a code and a message, not an exception object; a
 //! callback's own failures cannot be logged (a C callback returns nothing).
 //!
-//! Memory: a future is one allocation ([`Future::new`], `RT_ENOMEM` if refused); adding a
-//! callback may grow its list (`RT_ENOMEM`, nothing added). Completing, cancelling, reading
-//! and waiting allocate nothing: a waiter has room for every future it watches beforehand
-//! (see `waiter`).
+//! Memory: a future is one allocation ([`Future::new`], `RT_ENOMEM` if refused; 64 bytes and
+//! its count); adding a callback may grow its list (`RT_ENOMEM`, nothing added). A failure
+//! with a message boxes the message as it finishes the future (`set_exception` returns
+//! `RT_ENOMEM` and changes nothing without memory for it; a worker's failure keeps its code
+//! and reads [`LOST_MESSAGE`]). Finishing with a result, cancelling, reading and waiting
+//! allocate nothing: a waiter has room for every future it watches beforehand (see `waiter`).
 
 use crate::debug::annotate;
 use crate::memory::{Arc, try_box, try_boxed_str};
