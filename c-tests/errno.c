@@ -24,7 +24,6 @@
     } while (0)
 
 struct holder {
-    rt_lock *lock;
     rt_rlock *rlock;
     int holding;
     int release;
