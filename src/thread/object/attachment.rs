@@ -55,7 +55,9 @@ impl Thread {
             return Ok(());
         }
         if let Some(make) = MAKER.get() {
-            // A thread that loses a race to attach drops its copy.
+            // A thread that loses a race to attach drops its copy (and may wait in std's futex
+            // for the winner meanwhile: errno kept).
+            let _errno = crate::status::KeepErrno::new();
             let _ = this.attached.set(make(this)?);
         }
         Ok(())
